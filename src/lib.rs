@@ -1,0 +1,7 @@
+//! bondmap: a declarative mapping engine from Xiaohongshu (RED) cross-border orders to
+//! Cainiao bonded-warehouse delivery orders.
+//!
+//! Data flows one way: `.map` text → [`syntax`] → [`load`] (uses merged) → [`check`] →
+//! [`compile`] → [`run`] over each order → JSON for the gateway.
+
+pub mod syntax;

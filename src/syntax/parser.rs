@@ -1,0 +1,717 @@
+//! pest pairs to [`ast`](super::ast) nodes, right after parsing.
+
+use super::ast::*;
+use super::{FileId, Span};
+use pest::iterators::Pair;
+use pest::pratt_parser::{Assoc, Op, PrattParser};
+use pest::Parser as _;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+use std::sync::OnceLock;
+
+#[derive(pest_derive::Parser)]
+#[grammar = "../grammar/bondmap.pest"]
+struct MapParser;
+
+/// A syntax error: where, and what was expected there, in words.
+#[derive(Debug, Clone)]
+pub struct ParseError {
+    pub span: Span,
+    pub message: String,
+    pub label: String,
+}
+
+/// Deepest nesting of blocks and parentheses accepted; deeper input is refused with an
+/// error instead of risking the stack in the recursive tree builder.
+const MAX_DEPTH: usize = 64;
+
+/// Parses one file's text.
+pub fn parse(text: &str, file: FileId) -> Result<File, ParseError> {
+    if let Some(off) = too_deep(text) {
+        return Err(ParseError {
+            span: Span::new(file, off, off + 1),
+            message: format!("nesting deeper than {MAX_DEPTH} levels"),
+            label: "too deeply nested".into(),
+        });
+    }
+    let mut pairs = MapParser::parse(Rule::mapping, text).map_err(|e| pest_error(e, file, text))?;
+    let b = Builder { file };
+    let mut items = Vec::new();
+    if let Some(root) = pairs.next() {
+        for p in root.into_inner() {
+            if p.as_rule() != Rule::EOI {
+                items.push(b.item(p)?);
+            }
+        }
+    }
+    Ok(File { items })
+}
+
+/// Byte offset where bracket nesting passes [`MAX_DEPTH`], outside strings and comments.
+fn too_deep(text: &str) -> Option<usize> {
+    let (mut depth, mut quote, mut comment) = (0usize, None::<char>, false);
+    let mut escaped = false;
+    for (i, c) in text.char_indices() {
+        if comment {
+            comment = c != '\n';
+            continue;
+        }
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q || c == '\n' {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '#' => comment = true,
+            '"' | '\'' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return Some(i);
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    None
+}
+
+fn rule_words(r: &Rule) -> &'static str {
+    match r {
+        Rule::EOI => "end of file",
+        Rule::use_decl => "`use`",
+        Rule::target_decl => "`target`",
+        Rule::settings => "`settings`",
+        Rule::setting => "a setting (`name = value`)",
+        Rule::param => "`param`",
+        Rule::type_name => "a type (string, integer, decimal, boolean)",
+        Rule::table => "`table`",
+        Rule::inline_table | Rule::csv_table => "a table body",
+        Rule::table_row => "a table row (`key => value`)",
+        Rule::default_key => "`_`",
+        Rule::column => "a column (`name: type`)",
+        Rule::let_stmt => "`let`",
+        Rule::require_stmt => "`require`",
+        Rule::block | Rule::assign | Rule::field_path => "a target field",
+        Rule::for_expr => "`for`",
+        Rule::binding => "a loop binding (`name in path`)",
+        Rule::expr => "an expression",
+        Rule::if_expr => "`if`",
+        Rule::lookup => "a table lookup",
+        Rule::call => "a function call",
+        Rule::var => "a name",
+        Rule::source_path => "a source path (`$.…`)",
+        Rule::var_path => "a path",
+        Rule::number | Rule::digits => "a number",
+        Rule::unit => "a unit",
+        Rule::string | Rule::dq_inner | Rule::sq_inner => "a string",
+        Rule::boolean => "true or false",
+        Rule::null => "null",
+        Rule::ident => "a name",
+        Rule::op_coalesce
+        | Rule::op_or
+        | Rule::op_and
+        | Rule::op_eq
+        | Rule::op_ne
+        | Rule::op_le
+        | Rule::op_ge
+        | Rule::op_lt
+        | Rule::op_gt
+        | Rule::op_add
+        | Rule::op_sub
+        | Rule::op_mul
+        | Rule::op_div => "an operator",
+        Rule::op_not | Rule::op_neg => "`not` or `-`",
+        Rule::kw_else => "`else`",
+        Rule::kw_in => "`in`",
+        Rule::kw_then => "`then`",
+        Rule::kw_key => "`key`",
+        Rule::kw_from => "`from`",
+        _ => "something else",
+    }
+}
+
+fn pest_error(e: pest::error::Error<Rule>, file: FileId, text: &str) -> ParseError {
+    use pest::error::{ErrorVariant, InputLocation};
+    let (start, end) = match e.location {
+        InputLocation::Pos(p) => (p, next_char_end(text, p)),
+        InputLocation::Span((s, e)) => (s, e.max(s)),
+    };
+    let (message, label) = match &e.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            let mut words: Vec<&str> = positives.iter().map(rule_words).collect();
+            // `=` and `{` are literals, invisible to pest's rule list: a field with neither.
+            if positives.contains(&Rule::assign) || positives.contains(&Rule::block) {
+                words.push("`=` or `{`");
+            }
+            words.sort_unstable();
+            words.dedup();
+            let found = text[start..]
+                .chars()
+                .next()
+                .map_or("end of file".to_string(), |c| format!("`{c}`"));
+            let expected = match words.len() {
+                0 => "something else".to_string(),
+                1 => words[0].to_string(),
+                _ => {
+                    let (last, rest) = words.split_last().map_or(("", &[][..]), |(l, r)| (*l, r));
+                    format!("{} or {}", rest.join(", "), last)
+                }
+            };
+            (
+                format!("unexpected {found}: expected {expected}"),
+                format!("expected {expected}"),
+            )
+        }
+        ErrorVariant::CustomError { message } => (message.clone(), message.clone()),
+    };
+    ParseError {
+        span: Span::new(file, start, end),
+        message,
+        label,
+    }
+}
+
+fn next_char_end(text: &str, p: usize) -> usize {
+    text.get(p..)
+        .and_then(|s| s.chars().next())
+        .map_or(p, |c| p + c.len_utf8())
+}
+
+fn pratt() -> &'static PrattParser<Rule> {
+    static P: OnceLock<PrattParser<Rule>> = OnceLock::new();
+    P.get_or_init(|| {
+        PrattParser::new()
+            .op(Op::infix(Rule::op_coalesce, Assoc::Right))
+            .op(Op::infix(Rule::op_or, Assoc::Left))
+            .op(Op::infix(Rule::op_and, Assoc::Left))
+            .op(Op::infix(Rule::op_eq, Assoc::Left)
+                | Op::infix(Rule::op_ne, Assoc::Left)
+                | Op::infix(Rule::op_lt, Assoc::Left)
+                | Op::infix(Rule::op_le, Assoc::Left)
+                | Op::infix(Rule::op_gt, Assoc::Left)
+                | Op::infix(Rule::op_ge, Assoc::Left))
+            .op(Op::infix(Rule::op_add, Assoc::Left) | Op::infix(Rule::op_sub, Assoc::Left))
+            .op(Op::infix(Rule::op_mul, Assoc::Left) | Op::infix(Rule::op_div, Assoc::Left))
+            .op(Op::prefix(Rule::op_not) | Op::prefix(Rule::op_neg))
+    })
+}
+
+struct Builder {
+    file: FileId,
+}
+
+type R<T> = Result<T, ParseError>;
+
+fn is_kw(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::kw_use
+            | Rule::kw_target
+            | Rule::kw_settings
+            | Rule::kw_param
+            | Rule::kw_table
+            | Rule::kw_from
+            | Rule::kw_key
+            | Rule::kw_let
+            | Rule::kw_require
+            | Rule::kw_else
+            | Rule::kw_for
+            | Rule::kw_in
+            | Rule::kw_if
+            | Rule::kw_then
+    )
+}
+
+impl Builder {
+    fn span(&self, p: &Pair<Rule>) -> Span {
+        let s = p.as_span();
+        Span::new(self.file, s.start(), s.end())
+    }
+
+    /// The meaningful children of a pair (keywords dropped).
+    fn kids<'i>(&self, p: Pair<'i, Rule>) -> Vec<Pair<'i, Rule>> {
+        p.into_inner().filter(|c| !is_kw(c.as_rule())).collect()
+    }
+
+    fn bug(&self, p: &Pair<Rule>, what: &str) -> ParseError {
+        ParseError {
+            span: self.span(p),
+            message: format!("internal parser error: {what}"),
+            label: what.to_string(),
+        }
+    }
+
+    fn item(&self, p: Pair<Rule>) -> R<Item> {
+        let span = self.span(&p);
+        Ok(match p.as_rule() {
+            Rule::use_decl => {
+                let k = self.kids(p);
+                Item::Use {
+                    path: self.string(&k[0])?,
+                    span,
+                }
+            }
+            Rule::target_decl => {
+                let k = self.kids(p);
+                Item::Target {
+                    path: self.string(&k[0])?,
+                    span,
+                }
+            }
+            Rule::settings => {
+                let mut out = Vec::new();
+                for s in self.kids(p) {
+                    let mut k = self.kids(s).into_iter();
+                    let (Some(name), Some(value)) = (k.next(), k.next()) else {
+                        return Err(ParseError {
+                            span,
+                            message: "malformed setting".into(),
+                            label: "here".into(),
+                        });
+                    };
+                    out.push(Setting {
+                        name: self.ident(&name),
+                        value: self.expr(value)?,
+                    });
+                }
+                Item::Settings(out)
+            }
+            Rule::param => {
+                let mut name = None;
+                let mut ty = None;
+                let mut value = None;
+                for k in self.kids(p) {
+                    match k.as_rule() {
+                        Rule::ident => name = Some(self.ident(&k)),
+                        Rule::type_name => ty = Some((type_name(k.as_str()), self.span(&k))),
+                        _ => value = Some(self.expr(k)?),
+                    }
+                }
+                let name = name.ok_or_else(|| ParseError {
+                    span,
+                    message: "param without a name".into(),
+                    label: "here".into(),
+                })?;
+                Item::Param(Param {
+                    name,
+                    ty,
+                    value,
+                    span,
+                })
+            }
+            Rule::table => self.table(p)?,
+            _ => Item::Stmt(self.stmt(p)?),
+        })
+    }
+
+    fn table(&self, p: Pair<Rule>) -> R<Item> {
+        let span = self.span(&p);
+        let mut k = self.kids(p).into_iter();
+        let (Some(name), Some(body)) = (k.next(), k.next()) else {
+            return Err(ParseError {
+                span,
+                message: "malformed table".into(),
+                label: "here".into(),
+            });
+        };
+        let name = self.ident(&name);
+        let body = match body.as_rule() {
+            Rule::inline_table => {
+                let mut rows = Vec::new();
+                let mut default = None;
+                for row in self.kids(body) {
+                    let rspan = self.span(&row);
+                    let mut rk = self.kids(row).into_iter();
+                    let (Some(key), Some(val)) = (rk.next(), rk.next()) else {
+                        continue;
+                    };
+                    let val = self.literal(val)?;
+                    if key.as_rule() == Rule::default_key {
+                        default = Some((val, rspan));
+                    } else {
+                        rows.push((self.literal(key)?, val, rspan));
+                    }
+                }
+                TableBody::Inline { rows, default }
+            }
+            _ => {
+                let mut bk = self.kids(body).into_iter();
+                let (Some(file), Some(key)) = (bk.next(), bk.next()) else {
+                    return Err(ParseError {
+                        span,
+                        message: "malformed table".into(),
+                        label: "here".into(),
+                    });
+                };
+                let mut columns = Vec::new();
+                for col in bk {
+                    let mut ck = self.kids(col).into_iter();
+                    if let (Some(n), Some(t)) = (ck.next(), ck.next()) {
+                        columns.push((self.ident(&n), type_name(t.as_str())));
+                    }
+                }
+                TableBody::Csv {
+                    file_span: self.span(&file),
+                    file: self.string(&file)?,
+                    key: self.ident(&key),
+                    columns,
+                }
+            }
+        };
+        Ok(Item::Table(Table { name, body, span }))
+    }
+
+    fn stmts<'i>(&self, pairs: impl Iterator<Item = Pair<'i, Rule>>) -> R<Vec<Stmt>> {
+        pairs.map(|p| self.stmt(p)).collect()
+    }
+
+    fn stmt(&self, p: Pair<Rule>) -> R<Stmt> {
+        let span = self.span(&p);
+        match p.as_rule() {
+            Rule::let_stmt => {
+                let mut k = self.kids(p).into_iter();
+                let (Some(n), Some(v)) = (k.next(), k.next()) else {
+                    return Err(self.bug_at(span, "let"));
+                };
+                Ok(Stmt::Let {
+                    name: self.ident(&n),
+                    value: self.expr(v)?,
+                    span,
+                })
+            }
+            Rule::require_stmt => {
+                let mut k = self.kids(p).into_iter();
+                let (Some(c), Some(m)) = (k.next(), k.next()) else {
+                    return Err(self.bug_at(span, "require"));
+                };
+                Ok(Stmt::Require {
+                    cond: self.expr(c)?,
+                    message: self.string(&m)?,
+                    span,
+                })
+            }
+            Rule::block => {
+                let mut k = self.kids(p).into_iter();
+                let Some(path) = k.next() else {
+                    return Err(self.bug_at(span, "block"));
+                };
+                Ok(Stmt::Field(Field {
+                    path: self.field_path(path),
+                    value: FieldValue::Block(self.stmts(k)?),
+                    span,
+                }))
+            }
+            Rule::assign => {
+                let mut k = self.kids(p).into_iter();
+                let (Some(path), Some(v)) = (k.next(), k.next()) else {
+                    return Err(self.bug_at(span, "assignment"));
+                };
+                let value = if v.as_rule() == Rule::for_expr {
+                    let mut bindings = Vec::new();
+                    let mut body = Vec::new();
+                    for c in self.kids(v) {
+                        if c.as_rule() == Rule::binding {
+                            let mut bk = self.kids(c).into_iter();
+                            if let (Some(n), Some(e)) = (bk.next(), bk.next()) {
+                                bindings.push((self.ident(&n), self.expr(e)?));
+                            }
+                        } else {
+                            body.push(self.stmt(c)?);
+                        }
+                    }
+                    FieldValue::For { bindings, body }
+                } else {
+                    FieldValue::Expr(self.expr(v)?)
+                };
+                Ok(Stmt::Field(Field {
+                    path: self.field_path(path),
+                    value,
+                    span,
+                }))
+            }
+            _ => Err(self.bug(&p, "unexpected statement")),
+        }
+    }
+
+    fn bug_at(&self, span: Span, what: &str) -> ParseError {
+        ParseError {
+            span,
+            message: format!("malformed {what}"),
+            label: "here".into(),
+        }
+    }
+
+    fn field_path(&self, p: Pair<Rule>) -> Vec<Ident> {
+        p.into_inner().map(|i| self.ident(&i)).collect()
+    }
+
+    fn ident(&self, p: &Pair<Rule>) -> Ident {
+        Ident {
+            name: p.as_str().to_string(),
+            span: self.span(p),
+        }
+    }
+
+    fn string(&self, p: &Pair<Rule>) -> R<String> {
+        let inner = p.clone().into_inner().next();
+        let raw = inner.as_ref().map_or("", |i| i.as_str());
+        unescape(raw).map_err(|m| ParseError {
+            span: self.span(p),
+            message: m,
+            label: "bad escape".into(),
+        })
+    }
+
+    fn literal(&self, p: Pair<Rule>) -> R<Lit> {
+        Ok(match p.as_rule() {
+            Rule::string => Lit::Str(self.string(&p)?),
+            Rule::boolean => Lit::Bool(p.as_str() == "true"),
+            Rule::null => Lit::Null,
+            Rule::number => {
+                let span = self.span(&p);
+                let mut digits = "";
+                let mut unit = None;
+                for k in p.into_inner() {
+                    match k.as_rule() {
+                        Rule::digits => digits = k.as_str(),
+                        Rule::unit => unit = Some(k.as_str().to_string()),
+                        _ => {}
+                    }
+                }
+                let d = Decimal::from_str(digits).map_err(|_| ParseError {
+                    span,
+                    message: format!("number `{digits}` is out of range"),
+                    label: "out of range".into(),
+                })?;
+                Lit::Num(d, unit)
+            }
+            _ => return Err(self.bug(&p, "expected a literal")),
+        })
+    }
+
+    fn expr(&self, p: Pair<Rule>) -> R<Expr> {
+        let file = self.file;
+        let parsed = pratt()
+            .map_primary(|prim| self.primary(prim))
+            .map_prefix(|op, rhs| {
+                let rhs = rhs?;
+                let s = op.as_span();
+                Ok(Expr {
+                    span: Span::new(file, s.start(), rhs.span.end as usize),
+                    kind: ExprKind::Unary {
+                        op: if op.as_rule() == Rule::op_not {
+                            UnOp::Not
+                        } else {
+                            UnOp::Neg
+                        },
+                        expr: Box::new(rhs),
+                    },
+                })
+            })
+            .map_infix(|lhs, op, rhs| {
+                let (lhs, rhs) = (lhs?, rhs?);
+                let s = op.as_span();
+                let bop = match op.as_rule() {
+                    Rule::op_coalesce => BinOp::Coalesce,
+                    Rule::op_or => BinOp::Or,
+                    Rule::op_and => BinOp::And,
+                    Rule::op_eq => BinOp::Eq,
+                    Rule::op_ne => BinOp::Ne,
+                    Rule::op_lt => BinOp::Lt,
+                    Rule::op_le => BinOp::Le,
+                    Rule::op_gt => BinOp::Gt,
+                    Rule::op_ge => BinOp::Ge,
+                    Rule::op_add => BinOp::Add,
+                    Rule::op_sub => BinOp::Sub,
+                    Rule::op_mul => BinOp::Mul,
+                    _ => BinOp::Div,
+                };
+                Ok(Expr {
+                    span: lhs.span.to(rhs.span),
+                    kind: ExprKind::Binary {
+                        op: bop,
+                        op_span: Span::new(file, s.start(), s.end()),
+                        lhs: Box::new(lhs),
+                        rhs: Box::new(rhs),
+                    },
+                })
+            })
+            .parse(p.into_inner());
+        parsed
+    }
+
+    fn primary(&self, p: Pair<Rule>) -> R<Expr> {
+        let span = self.span(&p);
+        let kind = match p.as_rule() {
+            Rule::expr => return self.expr(p),
+            Rule::number | Rule::string | Rule::boolean | Rule::null => {
+                ExprKind::Lit(self.literal(p)?)
+            }
+            Rule::source_path => ExprKind::Source(p.as_str().to_string()),
+            Rule::var_path => {
+                let text = p.as_str();
+                let cut = text.find(['.', '[']).unwrap_or(text.len());
+                ExprKind::VarPath {
+                    root: Ident {
+                        name: text[..cut].to_string(),
+                        span: Span::new(self.file, span.start as usize, span.start as usize + cut),
+                    },
+                    tail: text[cut..].to_string(),
+                }
+            }
+            Rule::var => {
+                let k = p.into_inner().next();
+                match k {
+                    Some(i) => ExprKind::Var(self.ident(&i)),
+                    None => return Err(self.bug_at(span, "name")),
+                }
+            }
+            Rule::lookup => {
+                let mut k = self.kids(p).into_iter();
+                let (Some(t), Some(key)) = (k.next(), k.next()) else {
+                    return Err(self.bug_at(span, "lookup"));
+                };
+                ExprKind::Lookup {
+                    table: self.ident(&t),
+                    key: Box::new(self.expr(key)?),
+                    column: k.next().map(|c| self.ident(&c)),
+                }
+            }
+            Rule::call => {
+                let mut k = self.kids(p).into_iter();
+                let Some(f) = k.next() else {
+                    return Err(self.bug_at(span, "call"));
+                };
+                ExprKind::Call {
+                    func: self.ident(&f),
+                    args: k.map(|a| self.expr(a)).collect::<R<_>>()?,
+                }
+            }
+            Rule::if_expr => {
+                let mut k = self.kids(p).into_iter();
+                let (Some(c), Some(t), Some(e)) = (k.next(), k.next(), k.next()) else {
+                    return Err(self.bug_at(span, "if"));
+                };
+                ExprKind::If {
+                    cond: Box::new(self.expr(c)?),
+                    then: Box::new(self.expr(t)?),
+                    els: Box::new(self.expr(e)?),
+                }
+            }
+            _ => return Err(self.bug(&p, "unexpected expression")),
+        };
+        Ok(Expr { kind, span })
+    }
+}
+
+fn type_name(s: &str) -> TypeName {
+    match s {
+        "integer" => TypeName::Integer,
+        "decimal" => TypeName::Decimal,
+        "boolean" => TypeName::Boolean,
+        _ => TypeName::String,
+    }
+}
+
+fn unescape(raw: &str) -> Result<String, String> {
+    let mut out = String::with_capacity(raw.len());
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('r') => out.push('\r'),
+            Some('\\') => out.push('\\'),
+            Some('"') => out.push('"'),
+            Some('\'') => out.push('\''),
+            Some(o) => return Err(format!("unknown escape `\\{o}` in string")),
+            None => return Err("string ends with a lone `\\`".into()),
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(src: &str) -> File {
+        match parse(src, FileId(0)) {
+            Ok(f) => f,
+            Err(e) => panic!("{src}: {} at {:?}", e.message, e.span),
+        }
+    }
+
+    #[test]
+    fn parses_the_main_constructs() {
+        let f = ok(r#"
+            use "base.map"
+            target "schema.json"
+            settings { msg_type = "CN_WMS_DELIVERYORDER_CREATE" order_id = $.detail.orderId }
+            param store_code: string
+            param channel: string = "非淘ToC"
+            table pay { "AliPay" => "ALIPAY" 1 => "ALIPAY" _ => "OTHER" }
+            table goods from "goods.csv" key barcode { item_id: string rate: decimal }
+            require $.receiver.receiverInfos[0].matched == true else "address changed"
+            let buyer = first($.declare.orderDeclareInfos[?(@.type == '订购人')])
+            receiverInfo { city = nonblank($.receiver.receiverInfos[0].receiverCityName) ?? "/" }
+            orderItemList = for sku in $.detail.skuList[*], good in sku.skuDetailList[*] {
+              itemId = goods[good.barcode].item_id
+              declareInfo.itemTotalPrice = good.pricePerSku * good.quantity
+              vat = if a > 1 and not b then -1 else round(0.13 * x, half_up)
+            }
+            postFee = convert(19.99 yuan, fen)
+        "#);
+        assert_eq!(f.items.len(), 12);
+    }
+
+    #[test]
+    fn precedence_groups_products_before_sums() {
+        let f = ok("a = 1 + 2 * 3");
+        let Item::Stmt(Stmt::Field(Field {
+            value: FieldValue::Expr(e),
+            ..
+        })) = &f.items[0]
+        else {
+            panic!("not a field")
+        };
+        let ExprKind::Binary { op, rhs, .. } = &e.kind else {
+            panic!("not binary")
+        };
+        assert_eq!(*op, BinOp::Add);
+        assert!(matches!(rhs.kind, ExprKind::Binary { op: BinOp::Mul, .. }));
+    }
+
+    #[test]
+    fn error_points_at_the_bad_token() {
+        let e = parse("a = 1\nb = = 2", FileId(0)).unwrap_err();
+        assert_eq!(e.span.start, 10);
+        assert!(e.message.contains("expected"), "{}", e.message);
+    }
+
+    #[test]
+    fn deep_nesting_is_refused_not_overflowed() {
+        let src = format!("a = {}1{}", "(".repeat(500), ")".repeat(500));
+        let e = parse(&src, FileId(0)).unwrap_err();
+        assert!(e.message.contains("nesting"), "{}", e.message);
+    }
+
+    #[test]
+    fn unit_suffix_stays_on_its_line() {
+        let f = ok("w = 12\ng = 5");
+        assert_eq!(f.items.len(), 2);
+        let f = ok("w = 12 g");
+        assert_eq!(f.items.len(), 1);
+    }
+}
