@@ -5,3 +5,11 @@
 //! [`compile`] → [`run`] over each order → JSON for the gateway.
 
 pub mod syntax;
+pub mod money;
+pub mod schema;
+pub mod diag;
+pub mod load;
+pub mod run;
+pub mod compile;
+pub mod engine;
+pub mod cli;

@@ -1,0 +1,96 @@
+//! `bondmap check`: every mistake of every mapping file, before any order moves.
+
+use crate::compile::{compile, Options};
+use crate::diag::{self, Diag};
+use crate::load::load;
+use std::path::{Path, PathBuf};
+
+/// The `.map` files under the given paths (default `mappings/`), sorted.
+pub fn map_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let roots: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from("mappings")] } else { paths.to_vec() };
+    let mut out = Vec::new();
+    for r in roots {
+        collect(&r, &mut out).map_err(|e| format!("cannot read {}: {e}", r.display()))?;
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if p.is_dir() {
+        for e in std::fs::read_dir(p)? {
+            collect(&e?.path(), out)?;
+        }
+    } else if p.extension().is_some_and(|x| x == "map") || p.is_file() {
+        if p.extension().is_some_and(|x| x == "map") {
+            out.push(p.to_path_buf());
+        } else if !p.exists() {
+            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"));
+        }
+    } else {
+        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"));
+    }
+    Ok(())
+}
+
+/// Checks one file (with what it uses). Params may stay unset: a base mapping leaves
+/// them to the files that use it.
+pub fn check_file(path: &Path) -> (crate::load::Mapping, Vec<Diag>) {
+    let (m, mut diags) = load(path);
+    if !diags.iter().any(Diag::is_error) {
+        let opts = Options { allow_unset_params: true, ..Options::default() };
+        let (_, more) = compile(&m, &opts);
+        diags.extend(more);
+    }
+    (m, diags)
+}
+
+pub fn run(paths: &[PathBuf], format: &str) -> u8 {
+    let files = match map_files(paths) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if files.is_empty() {
+        eprintln!("error: no .map files found");
+        return 2;
+    }
+    let mut errors = 0usize;
+    let mut warnings = 0usize;
+    let mut json = Vec::new();
+    // A problem in a used file shows once, not once per file that uses it.
+    let mut seen = std::collections::HashSet::new();
+    for f in &files {
+        let (m, diags) = check_file(f);
+        let fresh: Vec<Diag> = diags
+            .into_iter()
+            .filter(|d| {
+                let file = d.span.map(|s| m.sources.get(s.file).path.clone());
+                seen.insert((file, d.span.map(|s| (s.start, s.end)), d.code, d.message.clone()))
+            })
+            .collect();
+        errors += fresh.iter().filter(|d| d.is_error()).count();
+        warnings += fresh.iter().filter(|d| !d.is_error()).count();
+        let name = f.display().to_string();
+        if format == "json" {
+            json.extend(diag::to_json(&m.sources, &fresh, &name));
+        } else if !fresh.is_empty() {
+            eprint!("{}", diag::render(&diag::reports(&m.sources, &fresh, &name), super::stderr_is_tty()));
+        }
+    }
+    if format == "json" {
+        match serde_json::to_string_pretty(&json) {
+            Ok(s) => println!("{s}"),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return 2;
+            }
+        }
+    } else {
+        eprintln!("checked {} file(s): {errors} error(s), {warnings} warning(s)", files.len());
+    }
+    u8::from(errors > 0)
+}

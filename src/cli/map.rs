@@ -1,0 +1,134 @@
+//! `bondmap map`: orders in, `logistics_interface` JSON out.
+
+use super::{InputArgs, MappingArgs};
+use crate::compile::Program;
+use crate::engine::{input_document, load_program};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::Path;
+
+pub fn compile_or_report(m: &MappingArgs) -> Option<crate::compile::Program> {
+    match load_program(&m.mapping, &m.options()) {
+        Ok((p, warnings)) => {
+            if !warnings.is_empty() {
+                let r = crate::diag::reports(&p.sources, &warnings, &m.mapping.display().to_string());
+                eprint!("{}", crate::diag::render(&r, super::stderr_is_tty()));
+            }
+            Some(p)
+        }
+        Err(e) => {
+            eprint!("{}", e.render(super::stderr_is_tty()));
+            None
+        }
+    }
+}
+
+pub fn read_json(path: &Path) -> Result<serde_json::Value, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
+}
+
+/// The one input document named by `--input` or `--detail/--declare/--receiver`.
+pub fn single_input(i: &InputArgs) -> Result<serde_json::Value, String> {
+    if let Some(p) = &i.input {
+        return read_json(p);
+    }
+    match (&i.detail, &i.declare, &i.receiver) {
+        (Some(d), Some(c), Some(r)) => Ok(input_document(read_json(d)?, read_json(c)?, read_json(r)?)),
+        _ => Err("give --input FILE, --detail/--declare/--receiver FILES, or --ndjson [FILE|-]".into()),
+    }
+}
+
+pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
+    let Some(prog) = compile_or_report(m) else { return 2 };
+    if let Some(src) = &i.ndjson {
+        return run_ndjson(&prog, src);
+    }
+    let doc = match single_input(i) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    match crate::run::run(&prog, &doc) {
+        Ok(json) => {
+            println!("{json}");
+            0
+        }
+        Err(e) => {
+            eprintln!("rejected: {e}");
+            1
+        }
+    }
+}
+
+fn run_ndjson(prog: &Program, src: &str) -> u8 {
+    let reader: Box<dyn BufRead> = if src == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(src) {
+            Ok(f) => Box::new(std::io::BufReader::with_capacity(1 << 16, f)),
+            Err(e) => {
+                eprintln!("error: cannot read {src}: {e}");
+                return 2;
+            }
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let stats = map_stream(prog, reader, &mut out, &mut |line, msg| eprintln!("line {line}: rejected: {msg}"));
+    if out.flush().is_err() {
+        return 2;
+    }
+    match stats {
+        Ok((ok, rejected)) => {
+            eprintln!("{ok} mapped, {rejected} rejected");
+            u8::from(rejected > 0)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    }
+}
+
+/// Maps a stream of input documents, one a line, writing one request a line; rejected
+/// orders go to `reject` with their line number. Returns (mapped, rejected).
+pub fn map_stream(prog: &Program, mut reader: impl BufRead, out: &mut impl Write, reject: &mut dyn FnMut(usize, String)) -> std::io::Result<(u64, u64)> {
+    let (mut ok, mut bad) = (0u64, 0u64);
+    let mut line = String::new();
+    let mut buf = String::with_capacity(4096);
+    let mut n = 0usize;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            break;
+        }
+        n += 1;
+        let text = line.trim();
+        if text.is_empty() {
+            continue;
+        }
+        let doc: serde_json::Value = match serde_json::from_str(text) {
+            Ok(d) => d,
+            Err(e) => {
+                bad += 1;
+                reject(n, format!("not valid JSON: {e}"));
+                continue;
+            }
+        };
+        buf.clear();
+        match crate::run::run_into(prog, &doc, &mut buf) {
+            Ok(()) => {
+                buf.push('\n');
+                out.write_all(buf.as_bytes())?;
+                ok += 1;
+            }
+            Err(e) => {
+                bad += 1;
+                reject(n, e.to_string());
+            }
+        }
+    }
+    Ok((ok, bad))
+}

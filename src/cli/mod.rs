@@ -1,0 +1,105 @@
+//! The command line: a thin layer over the library.
+
+mod check;
+mod map;
+
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "bondmap", version, about = "Map Xiaohongshu (RED) cross-border orders to Cainiao bonded-warehouse delivery orders")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+/// Options shared by every command that compiles a mapping.
+#[derive(clap::Args, Clone, Debug)]
+pub struct MappingArgs {
+    /// The mapping file (a warehouse file that `use`s the base one).
+    #[arg(long, short = 'm')]
+    pub mapping: PathBuf,
+    /// Set a param for this run: `--param store_code=HZ01` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_kv)]
+    pub params: Vec<(String, String)>,
+    /// Read a CSV table from another file for this run: `--table goods=today.csv` (repeatable).
+    #[arg(long = "table", value_name = "NAME=FILE", value_parser = parse_kv)]
+    pub tables: Vec<(String, String)>,
+}
+
+impl MappingArgs {
+    pub fn options(&self) -> bondmap_options::Options {
+        bondmap_options::Options {
+            params: self.params.clone(),
+            tables: self.tables.iter().map(|(n, f)| (n.clone(), PathBuf::from(f))).collect(),
+            allow_unset_params: false,
+        }
+    }
+}
+
+mod bondmap_options {
+    pub use crate::compile::Options;
+}
+
+/// Where the orders come from.
+#[derive(clap::Args, Clone, Debug)]
+pub struct InputArgs {
+    /// One order: the document {"detail": …, "declare": …, "receiver": …}.
+    #[arg(long, short = 'i', conflicts_with_all = ["detail", "ndjson"])]
+    pub input: Option<PathBuf>,
+    /// One order as three files: the data of order.getOrderDetail …
+    #[arg(long, requires_all = ["declare", "receiver"], conflicts_with = "ndjson")]
+    pub detail: Option<PathBuf>,
+    /// … of order.getOrderDeclareInfo …
+    #[arg(long, requires = "detail")]
+    pub declare: Option<PathBuf>,
+    /// … and of order.getOrderReceiverInfo.
+    #[arg(long, requires = "detail")]
+    pub receiver: Option<PathBuf>,
+    /// Many orders, one input document per line (`-` for standard input).
+    #[arg(long, num_args = 0..=1, default_missing_value = "-")]
+    pub ndjson: Option<String>,
+}
+
+fn parse_kv(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{s}`")),
+    }
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Map RED orders to Cainiao `logistics_interface` JSON.
+    Map {
+        #[command(flatten)]
+        mapping: MappingArgs,
+        #[command(flatten)]
+        input: InputArgs,
+    },
+    /// Check mapping files (default: mappings/) and report every mistake.
+    Check {
+        /// Files or folders of `.map` files.
+        paths: Vec<PathBuf>,
+        /// `human` (default) or `json`.
+        #[arg(long, default_value = "human")]
+        format: String,
+    },
+}
+
+/// Exit codes: 0 done, 1 some order rejected or mistakes found, 2 could not run.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let code = match cli.cmd {
+        Cmd::Map { mapping, input } => map::run(&mapping, &input),
+        Cmd::Check { paths, format } => check::run(&paths, &format),
+    };
+    ExitCode::from(code)
+}
+
+/// Whether stderr is a terminal (colour in diagnostics).
+pub fn stderr_is_tty() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}

@@ -1,0 +1,174 @@
+//! The compiled form of a mapping: names resolved to slots, paths compiled, params and
+//! constants folded. Running an order touches only this.
+
+use crate::money::{Rounding, Unit};
+use crate::run::path::{PathCode, Seg};
+use crate::run::value::Val;
+use crate::schema::{FieldType, Pii};
+use crate::syntax::ast::{BinOp, UnOp};
+use crate::syntax::{Sources, Span};
+use rust_decimal::Decimal;
+use std::collections::HashMap;
+
+#[derive(Debug)]
+pub struct Program {
+    pub sources: Sources,
+    pub settings: Settings,
+    pub order_id: Option<Node>,
+    pub globals: Vec<Global>,
+    pub requires: Vec<Require>,
+    pub root: Vec<(Box<str>, OutNode)>,
+    pub tables: Vec<Table>,
+}
+
+/// Mapping settings that are not fields of the payload.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct Settings {
+    pub msg_type: String,
+    pub logistic_provider_id: Option<String>,
+    pub to_code: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Node {
+    pub code: Code,
+    pub span: Span,
+}
+
+/// A path below a variable: direct segments for built values, the compiled path for
+/// values of the order.
+#[derive(Debug, Clone)]
+pub struct Tail {
+    pub segs: Option<Vec<Seg>>,
+    pub path: PathCode,
+    pub text: Box<str>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Code {
+    Const(Val<'static>),
+    Src(PathCode, Box<str>),
+    Local(u32),
+    Global(u32),
+    LocalPath(u32, Box<Tail>),
+    GlobalPath(u32, Box<Tail>),
+    /// `out.a.b[*].c`: a global field or loop, then a tail into what it built.
+    Out(u32, Vec<Seg>, Box<str>),
+    Lookup {
+        table: u32,
+        key: Box<Node>,
+        column: Option<u32>,
+    },
+    Call(Func, Vec<Node>),
+    Unary(UnOp, Box<Node>),
+    Binary(BinOp, Box<Node>, Box<Node>),
+    If(Box<Node>, Box<Node>, Box<Node>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Func {
+    First,
+    Last,
+    Sum,
+    Count,
+    Min,
+    Max,
+    Trim,
+    Upper,
+    Lower,
+    Concat,
+    Len,
+    Substr,
+    Replace,
+    Round(u32, Rounding),
+    Convert(Unit, Option<Rounding>),
+    /// `yuan(x)`: says which unit a bare number is counted in.
+    Tag(Unit),
+    Str,
+    Number,
+    Nonblank,
+    FormatTime,
+    Abs,
+}
+
+/// What a target field accepts, checked on every value assigned to it.
+#[derive(Debug, Clone)]
+pub struct FieldCheck {
+    /// Display path, `[]` where a loop index goes (`orderItemList[].itemId`).
+    pub name: Box<str>,
+    pub ty: FieldType,
+    pub required: bool,
+    pub unit: Option<Unit>,
+    pub constant: Option<serde_json::Value>,
+    pub allowed: Option<Vec<serde_json::Value>>,
+    pub minimum: Option<Decimal>,
+    pub pii: Option<Pii>,
+}
+
+#[derive(Debug)]
+pub enum Global {
+    Let(Node),
+    Field(Node, FieldCheck),
+    Loop(Loop),
+}
+
+#[derive(Debug)]
+pub struct Loop {
+    pub bindings: Vec<(u32, Node)>,
+    pub body: Vec<BodyOp>,
+    pub item: Vec<(Box<str>, ItemNode)>,
+    pub check: FieldCheck,
+    pub span: Span,
+}
+
+#[derive(Debug)]
+pub enum BodyOp {
+    Let(u32, Node),
+    Require(Node, Box<str>),
+    Field(u32, Node, FieldCheck),
+    Loop(u32, Box<Loop>),
+}
+
+#[derive(Debug)]
+pub enum ItemNode {
+    Local(u32),
+    Obj(Vec<(Box<str>, ItemNode)>),
+}
+
+#[derive(Debug)]
+pub enum OutNode {
+    Global(u32),
+    Obj(Vec<(Box<str>, OutNode)>),
+}
+
+#[derive(Debug)]
+pub struct Require {
+    pub cond: Node,
+    pub message: Box<str>,
+}
+
+#[derive(Debug)]
+pub struct Table {
+    pub name: Box<str>,
+    pub source: Box<str>,
+    pub rows: HashMap<Box<str>, Vec<Val<'static>>>,
+    pub columns: Vec<Box<str>>,
+    /// Inline tables: one column, and maybe a default row.
+    pub default: Option<Vec<Val<'static>>>,
+}
+
+impl Program {
+    /// Size of the locals frame a loop needs (its own and nested loops' locals).
+    pub fn frame_size(l: &Loop) -> usize {
+        let mut n = l.bindings.iter().map(|(i, _)| *i as usize + 1).max().unwrap_or(0);
+        for op in &l.body {
+            let m = match op {
+                BodyOp::Let(i, _) | BodyOp::Field(i, _, _) => *i as usize + 1,
+                BodyOp::Loop(i, inner) => (*i as usize + 1).max(Program::frame_size(inner)),
+                BodyOp::Require(..) => 0,
+            };
+            n = n.max(m);
+        }
+        n
+    }
+}

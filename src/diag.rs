@@ -1,0 +1,294 @@
+//! Diagnostics: one stable code per kind of mistake, a span, a label and a help line.
+//! Rendered as miette reports (one per file, every problem of the file in it) or as JSON.
+
+use crate::syntax::{Sources, Span};
+use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+use serde::Serialize;
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Error,
+    Warning,
+}
+
+macro_rules! codes {
+    ($($variant:ident => $name:literal : $doc:literal,)*) => {
+        /// Every kind of mistake `check` reports. The names are stable: docs and tests use them.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Code { $(#[doc = $doc] $variant,)* }
+        impl Code {
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)*];
+            pub fn as_str(self) -> &'static str {
+                match self { $(Code::$variant => concat!("bondmap::", $name),)* }
+            }
+            pub fn doc(self) -> &'static str {
+                match self { $(Code::$variant => $doc,)* }
+            }
+        }
+    };
+}
+
+codes! {
+    Parse => "parse": "The text is not valid mapping syntax.",
+    Io => "io": "A file named by the mapping cannot be read.",
+    UseCycle => "use_cycle": "Files `use` each other in a circle.",
+    NoTarget => "no_target": "No `target` schema is declared in the file or a file it uses.",
+    Schema => "schema": "The target schema file is not a usable JSON Schema.",
+    UnknownField => "unknown_field": "The target schema has no field of that name.",
+    MissingField => "missing_field": "A field the target schema requires is never assigned.",
+    Duplicate => "duplicate": "The same field, let, param or table is defined twice in one file.",
+    ShapeMismatch => "shape_mismatch": "An object or array field is assigned a value, or a value field a block.",
+    TypeMismatch => "type_mismatch": "The value's type does not fit where it is used.",
+    UnitMismatch => "unit_mismatch": "An amount in one unit goes where another unit is counted.",
+    FixedValue => "fixed_value": "The target schema fixes this field to one value and the mapping gives another.",
+    UnknownName => "unknown_name": "A name that is no loop item, let or param.",
+    UnknownFunction => "unknown_function": "No function of that name.",
+    UnknownTable => "unknown_table": "No table of that name.",
+    UnknownColumn => "unknown_column": "The table has no column of that name.",
+    Arity => "arity": "A function is given the wrong number of arguments.",
+    BadArgument => "bad_argument": "A unit or rounding mode argument is not one bondmap knows.",
+    BadPath => "bad_path": "A JSONPath that cannot be compiled.",
+    TargetCycle => "target_cycle": "Target fields read each other back in a circle.",
+    Table => "table": "A table cannot be loaded: missing file or column, a bad cell, a repeated key.",
+    UnknownParam => "unknown_param": "A param is given a value but never declared with a type.",
+    UnsetParam => "unset_param": "A param has no value (set it in a mapping that uses this one, or with --param).",
+    UnknownSetting => "unknown_setting": "A setting bondmap does not know.",
+    Unused => "unused": "A let, param or table that nothing reads.",
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Diag {
+    pub severity: Severity,
+    pub code: Code,
+    pub message: String,
+    pub span: Option<Span>,
+    pub label: String,
+    pub help: Option<String>,
+}
+
+impl Diag {
+    pub fn error(code: Code, span: impl Into<Option<Span>>, message: impl Into<String>) -> Diag {
+        let message = message.into();
+        Diag {
+            severity: Severity::Error,
+            code,
+            label: String::new(),
+            span: span.into(),
+            message,
+            help: None,
+        }
+    }
+    pub fn warning(code: Code, span: impl Into<Option<Span>>, message: impl Into<String>) -> Diag {
+        Diag {
+            severity: Severity::Warning,
+            ..Diag::error(code, span, message)
+        }
+    }
+    pub fn label(mut self, l: impl Into<String>) -> Diag {
+        self.label = l.into();
+        self
+    }
+    pub fn help(mut self, h: impl Into<String>) -> Diag {
+        self.help = Some(h.into());
+        self
+    }
+    pub fn is_error(&self) -> bool {
+        self.severity == Severity::Error
+    }
+}
+
+/// "did you mean …?" from the closest of `candidates`.
+pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
+    let mut best: Option<(f64, &str)> = None;
+    for c in candidates {
+        let score = strsim::jaro_winkler(&name.to_lowercase(), &c.to_lowercase());
+        if score > 0.8 && best.is_none_or(|(s, _)| score > s) {
+            best = Some((score, c));
+        }
+    }
+    best.map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// One problem inside a [`FileReport`].
+#[derive(Debug)]
+struct Problem {
+    diag: Diag,
+    src: NamedSource<String>,
+    span: Option<SourceSpan>,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.diag.message)
+    }
+}
+impl std::error::Error for Problem {}
+impl Diagnostic for Problem {
+    fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        Some(Box::new(self.diag.code))
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(match self.diag.severity {
+            Severity::Error => miette::Severity::Error,
+            Severity::Warning => miette::Severity::Warning,
+        })
+    }
+    fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        self.diag
+            .help
+            .as_ref()
+            .map(|h| Box::new(h) as Box<dyn fmt::Display>)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        self.span.map(|_| &self.src as &dyn miette::SourceCode)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        let span = self.span?;
+        let label = (!self.diag.label.is_empty()).then(|| self.diag.label.clone());
+        Some(Box::new(std::iter::once(LabeledSpan::new_with_span(
+            label, span,
+        ))))
+    }
+}
+
+/// Every problem found in one file, as one report.
+#[derive(Debug)]
+pub struct FileReport {
+    name: String,
+    errors: usize,
+    warnings: usize,
+    problems: Vec<Problem>,
+}
+
+impl fmt::Display for FileReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} error(s), {} warning(s)",
+            self.name, self.errors, self.warnings
+        )
+    }
+}
+impl std::error::Error for FileReport {}
+impl Diagnostic for FileReport {
+    fn severity(&self) -> Option<miette::Severity> {
+        Some(if self.errors > 0 {
+            miette::Severity::Error
+        } else {
+            miette::Severity::Warning
+        })
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        Some(Box::new(self.problems.iter().map(|p| p as &dyn Diagnostic)))
+    }
+}
+
+/// Groups diagnostics by the file their span is in (diagnostics with no span go under
+/// `default_file`), sorted by position, one report per file.
+pub fn reports(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<FileReport> {
+    let mut by_file: Vec<(String, Vec<Problem>)> = Vec::new();
+    let mut sorted: Vec<&Diag> = diags.iter().collect();
+    sorted.sort_by_key(|d| (d.span.map(|s| (s.file, s.start)), d.severity));
+    for d in sorted {
+        let (name, src, span) = match d.span {
+            Some(s) if (s.file.0 as usize) < sources.files.len() => {
+                let f = sources.get(s.file);
+                (
+                    f.name.clone(),
+                    NamedSource::new(f.name.clone(), f.text.to_string()),
+                    Some(SourceSpan::new((s.start as usize).into(), s.len())),
+                )
+            }
+            _ => (
+                default_file.to_string(),
+                NamedSource::new(default_file.to_string(), String::new()),
+                None,
+            ),
+        };
+        let problem = Problem {
+            diag: d.clone(),
+            src,
+            span,
+        };
+        match by_file.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, v)) => v.push(problem),
+            None => by_file.push((name, vec![problem])),
+        }
+    }
+    by_file
+        .into_iter()
+        .map(|(name, problems)| FileReport {
+            errors: problems.iter().filter(|p| p.diag.is_error()).count(),
+            warnings: problems.iter().filter(|p| !p.diag.is_error()).count(),
+            name,
+            problems,
+        })
+        .collect()
+}
+
+/// Renders reports as text (`color` for a terminal).
+pub fn render(reports: &[FileReport], color: bool) -> String {
+    let theme = if color {
+        miette::GraphicalTheme::unicode()
+    } else {
+        miette::GraphicalTheme::unicode_nocolor()
+    };
+    let handler = miette::GraphicalReportHandler::new_themed(theme).with_width(100);
+    let mut out = String::new();
+    for r in reports {
+        if handler.render_report(&mut out, r).is_err() {
+            out.push_str(&r.to_string());
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// The machine-readable form: one object per diagnostic.
+#[derive(Debug, Serialize)]
+pub struct JsonDiag {
+    pub file: String,
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    pub span: Option<[u32; 2]>,
+    pub severity: Severity,
+    pub code: &'static str,
+    pub message: String,
+    pub label: String,
+    pub help: Option<String>,
+}
+
+pub fn to_json(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<JsonDiag> {
+    diags
+        .iter()
+        .map(|d| {
+            let (file, line, column, span) = match d.span {
+                Some(s) if (s.file.0 as usize) < sources.files.len() => {
+                    let f = sources.get(s.file);
+                    let (l, c) = f.line_col(s.start);
+                    (f.name.clone(), Some(l), Some(c), Some([s.start, s.end]))
+                }
+                _ => (default_file.to_string(), None, None, None),
+            };
+            JsonDiag {
+                file,
+                line,
+                column,
+                span,
+                severity: d.severity,
+                code: d.code.as_str(),
+                message: d.message.clone(),
+                label: d.label.clone(),
+                help: d.help.clone(),
+            }
+        })
+        .collect()
+}

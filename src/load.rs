@@ -1,0 +1,322 @@
+//! Reading a mapping and the files it `use`s, and merging them into one [`Mapping`]:
+//! the used file first, then every statement of the using file laid over it
+//! (a field assigned again replaces the used one in place; a block merges into it).
+
+use crate::diag::{Code, Diag};
+use crate::syntax::ast::{self, Expr, FieldValue, Ident, Item, Stmt};
+use crate::syntax::{parse, FileId, Sources, Span};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug, Clone)]
+pub struct ParamDef {
+    pub name: Ident,
+    pub ty: Option<(ast::TypeName, Span)>,
+    pub value: Option<Expr>,
+    /// Directory of the file that declared it.
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub struct TableDef {
+    pub decl: ast::Table,
+    /// Directory CSV paths are relative to: the declaring file's.
+    pub dir: PathBuf,
+}
+
+/// A mapping with its `use` chain merged.
+#[derive(Debug, Clone, Default)]
+pub struct Mapping {
+    pub sources: Sources,
+    pub root: FileId,
+    pub target: Option<(PathBuf, Span)>,
+    pub settings: Vec<(Ident, Expr)>,
+    pub params: Vec<ParamDef>,
+    pub tables: Vec<TableDef>,
+    pub body: Vec<Stmt>,
+}
+
+/// Loads `path` and everything it uses. Returns the merged mapping (as far as it could be
+/// built) and every problem found on the way, of every file.
+pub fn load(path: &Path) -> (Mapping, Vec<Diag>) {
+    let mut cx = Loader::default();
+    let mut m = Mapping::default();
+    let root = cx.load_into(path, &mut m, None);
+    m.root = root.unwrap_or_default();
+    m.sources = cx.sources;
+    (m, cx.diags)
+}
+
+/// Loads mapping text that is not on disk (tests, tools); `use` paths are relative to `dir`.
+pub fn load_str(name: &str, text: &str, dir: &Path) -> (Mapping, Vec<Diag>) {
+    let mut cx = Loader::default();
+    let mut m = Mapping::default();
+    let id = cx
+        .sources
+        .add(&dir.join(name), name.to_string(), Arc::from(text));
+    cx.stack.push(dir.join(name));
+    cx.merge_text(id, dir, &mut m);
+    m.root = id;
+    m.sources = cx.sources;
+    (m, cx.diags)
+}
+
+#[derive(Default)]
+struct Loader {
+    sources: Sources,
+    diags: Vec<Diag>,
+    /// Files being opened, for finding `use` cycles.
+    stack: Vec<PathBuf>,
+}
+
+/// How a file is shown to users: as given, relative to the working folder when possible.
+fn display_name(path: &Path) -> String {
+    std::env::current_dir()
+        .ok()
+        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or_else(|| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+impl Loader {
+    fn load_into(&mut self, path: &Path, m: &mut Mapping, used_at: Option<Span>) -> Option<FileId> {
+        let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        if let Some(pos) = self.stack.iter().position(|p| *p == canon) {
+            let chain: Vec<String> = self.stack[pos..]
+                .iter()
+                .chain(std::iter::once(&canon))
+                .map(|p| display_name(p))
+                .collect();
+            self.diags.push(
+                Diag::error(
+                    Code::UseCycle,
+                    used_at,
+                    format!("`use` cycle: {}", chain.join(" → ")),
+                )
+                .label("this use closes the circle")
+                .help("a mapping may use another only if that one does not use it back"),
+            );
+            return None;
+        }
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                self.diags.push(
+                    Diag::error(
+                        Code::Io,
+                        used_at,
+                        format!("cannot read mapping {}: {e}", display_name(path)),
+                    )
+                    .label("this file"),
+                );
+                return None;
+            }
+        };
+        let id = self
+            .sources
+            .add(&canon, display_name(path), Arc::from(text.as_str()));
+        let dir = canon.parent().map(Path::to_path_buf).unwrap_or_default();
+        self.stack.push(canon);
+        self.merge_text(id, &dir, m);
+        self.stack.pop();
+        Some(id)
+    }
+
+    fn merge_text(&mut self, id: FileId, dir: &Path, m: &mut Mapping) {
+        let text = self.sources.get(id).text.clone();
+        let file = match parse(&text, id) {
+            Ok(f) => f,
+            Err(e) => {
+                self.diags.push(
+                    Diag::error(Code::Parse, e.span, e.message)
+                        .label(e.label)
+                        .help("see the language reference in README.md"),
+                );
+                return;
+            }
+        };
+        // `use` first, wherever it stands, so this file's statements lay over the used one.
+        for item in &file.items {
+            if let Item::Use { path, span } = item {
+                let p = dir.join(path);
+                self.load_into(&p, m, Some(*span));
+            }
+        }
+        let mut own_body: Vec<Stmt> = Vec::new();
+        let mut seen_params: Vec<String> = Vec::new();
+        let mut seen_tables: Vec<String> = Vec::new();
+        let mut seen_settings: Vec<String> = Vec::new();
+        for item in file.items {
+            match item {
+                Item::Use { .. } => {}
+                Item::Target { path, span } => m.target = Some((dir.join(path), span)),
+                Item::Settings(list) => {
+                    for s in list {
+                        if seen_settings.contains(&s.name.name) {
+                            self.dup(&s.name, "setting");
+                        }
+                        seen_settings.push(s.name.name.clone());
+                        match m.settings.iter_mut().find(|(n, _)| n.name == s.name.name) {
+                            Some(slot) => *slot = (s.name, s.value),
+                            None => m.settings.push((s.name, s.value)),
+                        }
+                    }
+                }
+                Item::Param(p) => {
+                    if seen_params.contains(&p.name.name) {
+                        self.dup(&p.name, "param");
+                    }
+                    seen_params.push(p.name.name.clone());
+                    match m.params.iter_mut().find(|d| d.name.name == p.name.name) {
+                        Some(d) => {
+                            // A using file sets the value; a type given again must agree.
+                            if let (Some((t, s)), Some((t0, _))) = (p.ty, d.ty) {
+                                if t != t0 {
+                                    self.diags.push(
+                                        Diag::error(
+                                            Code::TypeMismatch,
+                                            s,
+                                            format!(
+                                                "param `{}` was declared {} and is redeclared {}",
+                                                p.name.name,
+                                                t0.as_str(),
+                                                t.as_str()
+                                            ),
+                                        )
+                                        .label("different type"),
+                                    );
+                                }
+                            }
+                            if p.value.is_some() {
+                                d.value = p.value;
+                                d.span = p.span;
+                            }
+                        }
+                        None => m.params.push(ParamDef {
+                            name: p.name,
+                            ty: p.ty,
+                            value: p.value,
+                            span: p.span,
+                        }),
+                    }
+                }
+                Item::Table(t) => {
+                    if seen_tables.contains(&t.name.name) {
+                        self.dup(&t.name, "table");
+                    }
+                    seen_tables.push(t.name.name.clone());
+                    let def = TableDef {
+                        decl: t,
+                        dir: dir.to_path_buf(),
+                    };
+                    match m
+                        .tables
+                        .iter_mut()
+                        .find(|d| d.decl.name.name == def.decl.name.name)
+                    {
+                        Some(d) => *d = def,
+                        None => m.tables.push(def),
+                    }
+                }
+                Item::Stmt(s) => merge_stmt(&mut own_body, s, true, &mut self.diags),
+            }
+        }
+        for s in own_body {
+            merge_stmt(&mut m.body, s, false, &mut self.diags);
+        }
+    }
+
+    fn dup(&mut self, name: &Ident, what: &str) {
+        self.diags.push(
+            Diag::error(
+                Code::Duplicate,
+                name.span,
+                format!("{what} `{}` is defined twice in this file", name.name),
+            )
+            .label("second definition")
+            .help("remove one of them"),
+        );
+    }
+}
+
+/// Lays `s` over `body`. `same_file` makes a second assignment of one field an error
+/// (within a file it is a mistake; across a `use` it is the override).
+pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, same_file: bool, diags: &mut Vec<Diag>) {
+    match s {
+        Stmt::Field(mut f) if f.path.len() > 1 => {
+            // `a.b.c = e` is `a { b.c = e }`.
+            let head = f.path.remove(0);
+            let span = f.span;
+            let inner = Stmt::Field(f);
+            merge_stmt(
+                body,
+                Stmt::Field(ast::Field {
+                    path: vec![head],
+                    value: FieldValue::Block(vec![inner]),
+                    span,
+                }),
+                same_file,
+                diags,
+            );
+        }
+        Stmt::Field(f) => {
+            let name = &f.path[0].name;
+            let existing = body.iter_mut().find_map(|b| match b {
+                Stmt::Field(e) if e.path[0].name == *name => Some(e),
+                _ => None,
+            });
+            let Some(e) = existing else {
+                body.push(Stmt::Field(f));
+                return;
+            };
+            match (&mut e.value, f.value) {
+                (FieldValue::Block(eb), FieldValue::Block(nb))
+                | (FieldValue::For { body: eb, .. }, FieldValue::Block(nb)) => {
+                    for s in nb {
+                        merge_stmt(eb, s, same_file, diags);
+                    }
+                }
+                (_, v) => {
+                    if same_file {
+                        diags.push(
+                            Diag::error(
+                                Code::Duplicate,
+                                f.path[0].span,
+                                format!("field `{name}` is assigned twice in this file"),
+                            )
+                            .label("second assignment")
+                            .help("keep one assignment; a file that `use`s this one may override it"),
+                        );
+                    }
+                    e.value = v;
+                    e.span = f.span;
+                    e.path = f.path;
+                }
+            }
+        }
+        Stmt::Let { name, value, span } => {
+            let existing = body.iter_mut().find_map(|b| match b {
+                Stmt::Let { name: n, .. } if n.name == name.name => Some(b),
+                _ => None,
+            });
+            match existing {
+                Some(b) => {
+                    if same_file {
+                        diags.push(
+                            Diag::error(
+                                Code::Duplicate,
+                                name.span,
+                                format!("let `{}` is defined twice in this block", name.name),
+                            )
+                            .label("second definition"),
+                        );
+                    }
+                    *b = Stmt::Let { name, value, span };
+                }
+                None => body.push(Stmt::Let { name, value, span }),
+            }
+        }
+        r @ Stmt::Require { .. } => body.push(r),
+    }
+}

@@ -1,0 +1,843 @@
+//! Runs a compiled [`Program`] over one order: lazily evaluated top-level slots (so
+//! `out.…` can read back any field), loops with their own frame of locals.
+
+use super::path::eval_val;
+use super::value::Val;
+use crate::compile::tables::key_text;
+use crate::compile::*;
+use crate::money::{Amount, Unit};
+use crate::schema::FieldType;
+use crate::syntax::ast::{BinOp, UnOp};
+use crate::syntax::Span;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::borrow::Cow;
+use std::cmp::Ordering;
+use std::fmt::Write as _;
+use std::rc::Rc;
+
+/// Why an order was rejected: which order, which target field, from which source path,
+/// and which line of which mapping file. Never holds personal data.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct RunError {
+    pub order_id: Option<String>,
+    pub field: Option<String>,
+    pub source_path: Option<String>,
+    /// `file:line:col` in the mapping.
+    pub location: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for RunError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "order {}", self.order_id.as_deref().unwrap_or("<unknown id>"))?;
+        if let Some(field) = &self.field {
+            write!(f, ", field `{field}`")?;
+        }
+        write!(f, ": {}", self.message)?;
+        if let Some(p) = &self.source_path {
+            write!(f, " (source `{p}`)")?;
+        }
+        write!(f, " at {}", self.location)
+    }
+}
+
+impl std::error::Error for RunError {}
+
+/// An error on its way up, before the order id and location are attached.
+#[derive(Debug)]
+struct Fail {
+    span: Span,
+    message: String,
+    source: Option<Box<str>>,
+    field: Option<String>,
+}
+
+impl Fail {
+    fn new(span: Span, message: impl Into<String>) -> Fail {
+        Fail {
+            span,
+            message: message.into(),
+            source: None,
+            field: None,
+        }
+    }
+    fn at(node: &Node, message: impl Into<String>) -> Fail {
+        Fail {
+            source: describe(node).map(Into::into),
+            ..Fail::new(node.span, message)
+        }
+    }
+}
+
+type R<T> = Result<T, Fail>;
+
+/// The source path an expression reads, when it is one, for messages.
+fn describe(n: &Node) -> Option<&str> {
+    match &n.code {
+        Code::Src(_, t) | Code::Out(_, _, t) => Some(t),
+        Code::LocalPath(_, t) | Code::GlobalPath(_, t) => Some(&t.text),
+        Code::Lookup { key, .. } => describe(key),
+        Code::Call(_, args) => args.iter().find_map(describe),
+        Code::Binary(BinOp::Coalesce, l, _) => describe(l),
+        _ => None,
+    }
+}
+
+enum Slot<'a> {
+    Todo,
+    Busy,
+    Done(Val<'a>),
+}
+
+/// Maps one order. Appends the request JSON to `out`; on error `out` is left as it was.
+pub fn run_into(p: &Program, doc: &Value, out: &mut String) -> Result<(), RunError> {
+    let mut ev = Ev {
+        p,
+        doc,
+        slots: (0..p.globals.len()).map(|_| Slot::Todo).collect(),
+        locals: Vec::new(),
+        base: 0,
+        loop_pos: Vec::new(),
+    };
+    let order_id = p
+        .order_id
+        .as_ref()
+        .and_then(|n| ev.eval(n).ok())
+        .and_then(|v| match scalar(v, None).ok()? {
+            Val::Str(s) => Some(s.into_owned()),
+            Val::Num(a) => Some(a.value.to_string()),
+            _ => None,
+        });
+    let built = ev.build();
+    match built {
+        Ok(v) => {
+            write_json(out, &v);
+            Ok(())
+        }
+        Err(f) => Err(RunError {
+            order_id,
+            field: f.field,
+            source_path: f.source.map(String::from),
+            location: p.sources.locate(f.span),
+            message: f.message,
+        }),
+    }
+}
+
+/// Maps one order to its `logistics_interface` JSON text.
+pub fn run(p: &Program, doc: &Value) -> Result<String, RunError> {
+    let mut s = String::with_capacity(2048);
+    run_into(p, doc, &mut s)?;
+    Ok(s)
+}
+
+struct Ev<'a> {
+    p: &'a Program,
+    doc: &'a Value,
+    slots: Vec<Slot<'a>>,
+    locals: Vec<Val<'a>>,
+    base: usize,
+    loop_pos: Vec<usize>,
+}
+
+fn borrow_const<'a>(v: &'a Val<'static>) -> Val<'a> {
+    match v {
+        Val::Str(s) => Val::Str(Cow::Borrowed(s.as_ref())),
+        other => other.clone(),
+    }
+}
+
+/// A single value where one is expected: one match of a list is that match.
+fn scalar<'a>(v: Val<'a>, n: Option<&Node>) -> R<Val<'a>> {
+    match v {
+        Val::List(l) => match l.len() {
+            0 => Ok(Val::Null),
+            1 => Ok(l[0].clone()),
+            k => Err(match n {
+                Some(n) => Fail::at(n, format!("the path gives {k} values where one is expected (use first(…), sum(…) or a filter)")),
+                None => Fail::new(Span::default(), format!("{k} values where one is expected")),
+            }),
+        },
+        other => Ok(other),
+    }
+}
+
+fn items<'a>(v: Val<'a>, n: &Node) -> R<Vec<Val<'a>>> {
+    match v {
+        Val::Null => Ok(Vec::new()),
+        Val::List(l) => Ok(Rc::try_unwrap(l).unwrap_or_else(|rc| (*rc).clone())),
+        Val::Json(Value::Array(a)) => a
+            .iter()
+            .map(|x| Val::from_json(x).map_err(|b| Fail::at(n, format!("number `{}` is out of range", b.0))))
+            .collect(),
+        other => Err(Fail::at(n, format!("expected a list, found {}", other.kind()))),
+    }
+}
+
+fn field_name(name: &str, pos: &[usize]) -> String {
+    let mut out = String::with_capacity(name.len() + 8);
+    let mut it = pos.iter();
+    let mut rest = name;
+    while let Some(i) = rest.find("[]") {
+        out.push_str(&rest[..i]);
+        match it.next() {
+            Some(p) => {
+                let _ = write!(out, "[{p}]");
+            }
+            None => out.push_str("[]"),
+        }
+        rest = &rest[i + 2..];
+    }
+    out.push_str(rest);
+    out
+}
+
+fn overflow(n: &Node) -> Fail {
+    Fail::at(n, "the number is too large")
+}
+
+impl<'a> Ev<'a> {
+    fn build(&mut self) -> R<Val<'a>> {
+        let p = self.p;
+        for r in &p.requires {
+            self.require(&r.cond, &r.message)?;
+        }
+        self.out_obj(&p.root)
+    }
+
+    fn require(&mut self, cond: &'a Node, message: &str) -> R<()> {
+        match scalar(self.eval(cond)?, Some(cond))? {
+            Val::Bool(true) => Ok(()),
+            Val::Bool(false) | Val::Null => Err(Fail::at(cond, format!("rejected: {message}"))),
+            other => Err(Fail::at(cond, format!("a condition must be true or false, found {}", other.kind()))),
+        }
+    }
+
+    fn out_obj(&mut self, fields: &'a [(Box<str>, OutNode)]) -> R<Val<'a>> {
+        let mut out = Vec::with_capacity(fields.len());
+        for (k, n) in fields {
+            let v = match n {
+                OutNode::Global(g) => self.global(*g)?,
+                OutNode::Obj(sub) => self.out_obj(sub)?,
+            };
+            out.push((&**k, v));
+        }
+        Ok(Val::Obj(Rc::new(out)))
+    }
+
+    fn global(&mut self, g: u32) -> R<Val<'a>> {
+        let gi = g as usize;
+        match &self.slots[gi] {
+            Slot::Done(v) => return Ok(v.clone()),
+            Slot::Busy => return Err(Fail::new(Span::default(), "fields read each other in a circle")),
+            Slot::Todo => {}
+        }
+        self.slots[gi] = Slot::Busy;
+        let saved_pos = std::mem::take(&mut self.loop_pos);
+        let p = self.p;
+        let r = match &p.globals[gi] {
+            Global::Let(n) => self.eval(n),
+            Global::Field(n, c) => self.field(n, c),
+            Global::Loop(l) => {
+                let saved_base = self.base;
+                self.base = self.locals.len();
+                self.locals.resize(self.base + Program::frame_size(l), Val::Null);
+                let r = self.run_loop(l);
+                self.locals.truncate(self.base);
+                self.base = saved_base;
+                r
+            }
+        };
+        self.loop_pos = saved_pos;
+        let v = r?;
+        self.slots[gi] = Slot::Done(v.clone());
+        Ok(v)
+    }
+
+    fn field(&mut self, n: &'a Node, c: &FieldCheck) -> R<Val<'a>> {
+        let r = self.eval(n).and_then(|v| self.fit(v, n, c));
+        r.map_err(|mut f| {
+            if f.field.is_none() {
+                f.field = Some(field_name(&c.name, &self.loop_pos));
+            }
+            f
+        })
+    }
+
+    /// Holds a value to its target field's contract.
+    fn fit(&self, v: Val<'a>, n: &Node, c: &FieldCheck) -> R<Val<'a>> {
+        let v = scalar(v, Some(n))?;
+        if v.is_null() {
+            if c.required {
+                return Err(Fail::at(n, "required field has no value"));
+            }
+            return Ok(Val::Null);
+        }
+        let v = match (c.ty, v) {
+            (FieldType::String, v @ Val::Str(_)) => v,
+            (FieldType::Boolean, v @ Val::Bool(_)) => v,
+            (FieldType::Integer | FieldType::Number, Val::Num(a)) => {
+                if let (Some(want), Some(have)) = (c.unit, a.unit) {
+                    if want != have {
+                        return Err(Fail::at(n, format!("the field counts {want} but the amount is in {have}; write convert(…, {want}, half_up)")));
+                    }
+                }
+                if c.ty == FieldType::Integer && !a.value.fract().is_zero() {
+                    return Err(Fail::at(n, format!("{} has a fraction but the field takes a whole number; round it explicitly", a.value)));
+                }
+                if let Some(min) = c.minimum {
+                    if a.value < min {
+                        return Err(Fail::at(n, format!("{} is below the minimum {min}", a.value)));
+                    }
+                }
+                Val::Num(Amount::new(a.value.normalize(), c.unit.or(a.unit)))
+            }
+            (want, v) => {
+                let hint = match (want, &v) {
+                    (FieldType::String, Val::Num(_)) => " (write string(…) to convert)",
+                    (FieldType::Integer | FieldType::Number, Val::Str(_)) => " (write number(…) to convert)",
+                    _ => "",
+                };
+                return Err(Fail::at(n, format!("the field is {} but the value is {}{hint}", want.as_str(), v.kind())));
+            }
+        };
+        if let Some(want) = &c.constant {
+            if const_json(&v).as_ref() != Some(want) {
+                return Err(Fail::at(n, format!("the field must be {want}")));
+            }
+        }
+        if let Some(allowed) = &c.allowed {
+            if !const_json(&v).is_some_and(|j| allowed.contains(&j)) {
+                let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
+                return Err(Fail::at(n, format!("the value is not one of {}", list.join(", "))));
+            }
+        }
+        Ok(v)
+    }
+
+    fn run_loop(&mut self, l: &'a Loop) -> R<Val<'a>> {
+        let mut out = Vec::new();
+        self.loop_level(l, 0, &mut out)?;
+        Ok(Val::List(Rc::new(out)))
+    }
+
+    fn loop_level(&mut self, l: &'a Loop, b: usize, out: &mut Vec<Val<'a>>) -> R<()> {
+        let Some((slot, src)) = l.bindings.get(b) else {
+            // All bindings set: one item.
+            self.loop_pos.push(out.len());
+            let r = self.loop_body(l);
+            self.loop_pos.pop();
+            out.push(r?);
+            return Ok(());
+        };
+        let list = self.eval(src)?;
+        for item in items(list, src)? {
+            self.locals[self.base + *slot as usize] = item;
+            self.loop_level(l, b + 1, out)?;
+        }
+        Ok(())
+    }
+
+    fn loop_body(&mut self, l: &'a Loop) -> R<Val<'a>> {
+        for op in &l.body {
+            match op {
+                BodyOp::Let(i, n) => {
+                    let v = self.eval(n)?;
+                    self.locals[self.base + *i as usize] = v;
+                }
+                BodyOp::Require(n, msg) => self.require(n, msg)?,
+                BodyOp::Field(i, n, c) => {
+                    let v = self.field(n, c)?;
+                    self.locals[self.base + *i as usize] = v;
+                }
+                BodyOp::Loop(i, inner) => {
+                    let v = self.run_loop(inner)?;
+                    self.locals[self.base + *i as usize] = v;
+                }
+            }
+        }
+        Ok(self.item(&l.item))
+    }
+
+    fn item(&self, fields: &'a [(Box<str>, ItemNode)]) -> Val<'a> {
+        Val::Obj(Rc::new(
+            fields
+                .iter()
+                .map(|(k, n)| {
+                    let v = match n {
+                        ItemNode::Local(i) => self.locals[self.base + *i as usize].clone(),
+                        ItemNode::Obj(sub) => self.item(sub),
+                    };
+                    (&**k, v)
+                })
+                .collect(),
+        ))
+    }
+
+    fn tail(&self, v: Val<'a>, t: &Tail, n: &Node) -> R<Val<'a>> {
+        match v {
+            Val::Json(j) => t.path.eval(j).map_err(|m| Fail::at(n, m)),
+            v @ (Val::Obj(_) | Val::List(_)) => match &t.segs {
+                Some(segs) => eval_val(&v, segs).map_err(|m| Fail::at(n, m)),
+                None => Err(Fail::at(n, "filters work on the order's data, not on values the mapping built")),
+            },
+            _ => Ok(Val::Null),
+        }
+    }
+
+    fn eval(&mut self, n: &'a Node) -> R<Val<'a>> {
+        match &n.code {
+            Code::Const(v) => Ok(borrow_const(v)),
+            Code::Src(p, _) => p.eval(self.doc).map_err(|m| Fail::at(n, m)),
+            Code::Local(i) => Ok(self.locals[self.base + *i as usize].clone()),
+            Code::Global(g) => self.global(*g),
+            Code::LocalPath(i, t) => {
+                let v = self.locals[self.base + *i as usize].clone();
+                self.tail(v, t, n)
+            }
+            Code::GlobalPath(g, t) => {
+                let v = self.global(*g)?;
+                self.tail(v, t, n)
+            }
+            Code::Out(g, segs, _) => {
+                let v = self.global(*g)?;
+                eval_val(&v, segs).map_err(|m| Fail::at(n, m))
+            }
+            Code::Lookup { table, key, column } => self.lookup(*table, key, *column),
+            Code::Call(f, args) => self.call(*f, args, n),
+            Code::Unary(op, e) => {
+                let v = scalar(self.eval(e)?, Some(e))?;
+                match (op, v) {
+                    (UnOp::Not, Val::Bool(b)) => Ok(Val::Bool(!b)),
+                    (UnOp::Neg, Val::Num(a)) => Ok(Val::Num(Amount::new(-a.value, a.unit))),
+                    (_, Val::Null) => Err(Fail::at(e, "the value is absent")),
+                    (UnOp::Not, v) => Err(Fail::at(e, format!("`not` needs true or false, found {}", v.kind()))),
+                    (UnOp::Neg, v) => Err(Fail::at(e, format!("`-` needs a number, found {}", v.kind()))),
+                }
+            }
+            Code::Binary(op, l, r) => self.binary(*op, l, r),
+            Code::If(c, t, e) => match scalar(self.eval(c)?, Some(c))? {
+                Val::Bool(true) => self.eval(t),
+                Val::Bool(false) => self.eval(e),
+                Val::Null => Err(Fail::at(c, "the condition has no value")),
+                v => Err(Fail::at(c, format!("a condition must be true or false, found {}", v.kind()))),
+            },
+        }
+    }
+
+    fn lookup(&mut self, table: u32, key: &'a Node, column: Option<u32>) -> R<Val<'a>> {
+        let t = &self.p.tables[table as usize];
+        let k = scalar(self.eval(key)?, Some(key))?;
+        if k.is_null() {
+            return Err(Fail::at(key, format!("the key for table `{}` has no value", t.name)));
+        }
+        let Some(text) = key_text(&k) else {
+            return Err(Fail::at(key, format!("a key for table `{}` must be a string or a whole number, found {}", t.name, k.kind())));
+        };
+        let row = match t.rows.get(text.as_ref()).or(t.default.as_ref()) {
+            Some(r) => r,
+            None => {
+                let shown: String = if text.chars().count() > 40 { text.chars().take(40).chain("…".chars()).collect() } else { text.to_string() };
+                return Err(Fail::at(key, format!("no row for key `{shown}` in table `{}` ({})", t.name, t.source)));
+            }
+        };
+        let i = column.unwrap_or(0) as usize;
+        Ok(row.get(i).map(borrow_const).unwrap_or(Val::Null))
+    }
+
+    fn num(&mut self, n: &'a Node) -> R<Amount> {
+        match scalar(self.eval(n)?, Some(n))? {
+            Val::Num(a) => Ok(a),
+            Val::Null => Err(Fail::at(n, "the value is absent")),
+            v => Err(Fail::at(n, format!("expected a number, found {}", v.kind()))),
+        }
+    }
+
+    fn binary(&mut self, op: BinOp, l: &'a Node, r: &'a Node) -> R<Val<'a>> {
+        match op {
+            BinOp::Coalesce => {
+                let v = scalar(self.eval(l)?, Some(l))?;
+                if v.is_null() {
+                    self.eval(r)
+                } else {
+                    Ok(v)
+                }
+            }
+            BinOp::And | BinOp::Or => {
+                let a = self.boolean(l)?;
+                if (op == BinOp::And && !a) || (op == BinOp::Or && a) {
+                    return Ok(Val::Bool(a));
+                }
+                Ok(Val::Bool(self.boolean(r)?))
+            }
+            BinOp::Eq | BinOp::Ne => {
+                let a = scalar(self.eval(l)?, Some(l))?;
+                let b = scalar(self.eval(r)?, Some(r))?;
+                let eq = match (&a, &b) {
+                    (Val::Null, Val::Null) => true,
+                    (Val::Null, _) | (_, Val::Null) => false,
+                    _ => self.compare(&a, &b, l, r)? == Ordering::Equal,
+                };
+                Ok(Val::Bool(eq == (op == BinOp::Eq)))
+            }
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let a = scalar(self.eval(l)?, Some(l))?;
+                let b = scalar(self.eval(r)?, Some(r))?;
+                if a.is_null() {
+                    return Err(Fail::at(l, "the value is absent"));
+                }
+                if b.is_null() {
+                    return Err(Fail::at(r, "the value is absent"));
+                }
+                let o = self.compare(&a, &b, l, r)?;
+                Ok(Val::Bool(match op {
+                    BinOp::Lt => o == Ordering::Less,
+                    BinOp::Le => o != Ordering::Greater,
+                    BinOp::Gt => o == Ordering::Greater,
+                    _ => o != Ordering::Less,
+                }))
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                let a = self.num(l)?;
+                let b = self.num(r)?;
+                arith(op, a, b).map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
+                    .map(Val::Num)
+            }
+        }
+    }
+
+    fn boolean(&mut self, n: &'a Node) -> R<bool> {
+        match scalar(self.eval(n)?, Some(n))? {
+            Val::Bool(b) => Ok(b),
+            Val::Null => Err(Fail::at(n, "the value is absent")),
+            v => Err(Fail::at(n, format!("expected true or false, found {}", v.kind()))),
+        }
+    }
+
+    fn compare(&self, a: &Val, b: &Val, l: &Node, r: &Node) -> R<Ordering> {
+        match (a, b) {
+            (Val::Num(x), Val::Num(y)) => {
+                if let (Some(u), Some(v)) = (x.unit, y.unit) {
+                    if u != v {
+                        return Err(Fail::at(l, format!("comparing an amount in {u} with one in {v}")));
+                    }
+                }
+                Ok(x.value.cmp(&y.value))
+            }
+            (Val::Str(x), Val::Str(y)) => Ok(x.cmp(y)),
+            (Val::Bool(x), Val::Bool(y)) => Ok(x.cmp(y)),
+            _ => Err(Fail::at(if describe(l).is_some() { l } else { r }, format!("cannot compare {} with {}", a.kind(), b.kind()))),
+        }
+    }
+
+    fn str_arg(&mut self, n: &'a Node) -> R<Option<Cow<'a, str>>> {
+        match scalar(self.eval(n)?, Some(n))? {
+            Val::Str(s) => Ok(Some(s)),
+            Val::Null => Ok(None),
+            v => Err(Fail::at(n, format!("expected a string, found {} (write string(…) to convert)", v.kind()))),
+        }
+    }
+
+    fn int_arg(&mut self, n: &'a Node) -> R<i64> {
+        let a = self.num(n)?;
+        if !a.value.fract().is_zero() {
+            return Err(Fail::at(n, "expected a whole number"));
+        }
+        i64::try_from(a.value).map_err(|_| overflow(n))
+    }
+
+    fn call(&mut self, f: Func, args: &'a [Node], n: &'a Node) -> R<Val<'a>> {
+        let a0 = || args.first().ok_or_else(|| Fail::new(n.span, "missing argument"));
+        Ok(match f {
+            Func::First | Func::Last => {
+                let a = a0()?;
+                let v = self.eval(a)?;
+                let mut list = match v {
+                    Val::List(_) | Val::Json(Value::Array(_)) => items(v, a)?,
+                    other => return Ok(other),
+                };
+                if f == Func::First {
+                    list.into_iter().next().unwrap_or(Val::Null)
+                } else {
+                    list.pop().unwrap_or(Val::Null)
+                }
+            }
+            Func::Count => {
+                let a = a0()?;
+                let v = self.eval(a)?;
+                Val::Num(Amount::new(Decimal::from(items(v, a)?.len()), None))
+            }
+            Func::Sum | Func::Min | Func::Max => {
+                let a = a0()?;
+                let v = self.eval(a)?;
+                let mut acc: Option<Amount> = None;
+                for (i, x) in items(v, a)?.into_iter().enumerate() {
+                    let x = match x {
+                        Val::Num(x) => x,
+                        Val::Null => return Err(Fail::at(a, format!("item {i} has no value"))),
+                        other => return Err(Fail::at(a, format!("item {i} is {}, not a number", other.kind()))),
+                    };
+                    acc = Some(match acc {
+                        None => x,
+                        Some(s) => match f {
+                            Func::Sum => arith(BinOp::Add, s, x).map_err(|m| Fail::at(a, m))?,
+                            Func::Min => if x.value < s.value { x } else { s },
+                            _ => if x.value > s.value { x } else { s },
+                        },
+                    });
+                }
+                match (f, acc) {
+                    (Func::Sum, None) => Val::Num(Amount::new(Decimal::ZERO, None)),
+                    (_, None) => Val::Null,
+                    (_, Some(s)) => Val::Num(s),
+                }
+            }
+            Func::Trim | Func::Upper | Func::Lower => match self.str_arg(a0()?)? {
+                None => Val::Null,
+                Some(s) => Val::Str(Cow::Owned(match f {
+                    Func::Trim => s.trim().to_string(),
+                    Func::Upper => s.to_uppercase(),
+                    _ => s.to_lowercase(),
+                })),
+            },
+            Func::Concat => {
+                let mut out = String::new();
+                for a in args {
+                    if let Some(s) = self.str_arg(a)? {
+                        out.push_str(&s);
+                    }
+                }
+                Val::Str(Cow::Owned(out))
+            }
+            Func::Len => {
+                let a = a0()?;
+                match scalar(self.eval(a)?, None).unwrap_or(Val::Null) {
+                    Val::Str(s) => Val::Num(Amount::new(Decimal::from(s.chars().count()), None)),
+                    Val::Null => Val::Null,
+                    v => Val::Num(Amount::new(Decimal::from(items(v, a)?.len()), None)),
+                }
+            }
+            Func::Substr => {
+                let Some(s) = self.str_arg(a0()?)? else { return Ok(Val::Null) };
+                let start = match args.get(1) { Some(x) => self.int_arg(x)?.max(0) as usize, None => 0 };
+                let len = match args.get(2) { Some(x) => self.int_arg(x)?.max(0) as usize, None => usize::MAX };
+                Val::Str(Cow::Owned(s.chars().skip(start).take(len).collect()))
+            }
+            Func::Replace => {
+                let Some(s) = self.str_arg(a0()?)? else { return Ok(Val::Null) };
+                let from = args.get(1).map(|x| self.str_arg(x)).transpose()?.flatten().unwrap_or_default();
+                let to = args.get(2).map(|x| self.str_arg(x)).transpose()?.flatten().unwrap_or_default();
+                if from.is_empty() {
+                    Val::Str(s)
+                } else {
+                    Val::Str(Cow::Owned(s.replace(from.as_ref(), &to)))
+                }
+            }
+            Func::Round(dp, mode) => {
+                let a = self.num(a0()?)?;
+                Val::Num(Amount::new(crate::money::round(a.value, dp, mode), a.unit))
+            }
+            Func::Convert(unit, mode) => {
+                let a = self.num(a0()?)?;
+                if a.unit.is_none() {
+                    return Err(Fail::at(a0()?, format!("this number has no unit to convert from; say which it is, e.g. `convert(yuan(…), {unit})`")));
+                }
+                Val::Num(a.convert(unit, mode).map_err(|e| Fail::at(a0().unwrap_or(n), e.to_string()))?)
+            }
+            Func::Tag(unit) => {
+                let arg = a0()?;
+                match scalar(self.eval(arg)?, Some(arg))? {
+                    Val::Null => Val::Null,
+                    Val::Num(a) => match a.unit {
+                        Some(u) if u != unit => return Err(Fail::at(arg, format!("the amount is already in {u}; write convert(…, {unit})"))),
+                        _ => Val::Num(Amount::new(a.value, Some(unit))),
+                    },
+                    v => return Err(Fail::at(arg, format!("expected a number, found {}", v.kind()))),
+                }
+            }
+            Func::Str => {
+                let arg = a0()?;
+                match scalar(self.eval(arg)?, Some(arg))? {
+                    Val::Num(a) => Val::Str(Cow::Owned(a.value.normalize().to_string())),
+                    Val::Bool(b) => Val::Str(Cow::Borrowed(if b { "true" } else { "false" })),
+                    v @ (Val::Str(_) | Val::Null) => v,
+                    v => return Err(Fail::at(arg, format!("cannot make a string of {}", v.kind()))),
+                }
+            }
+            Func::Number => {
+                let arg = a0()?;
+                match scalar(self.eval(arg)?, Some(arg))? {
+                    Val::Str(s) => match crate::money::parse_decimal(s.trim()) {
+                        Some(d) => Val::Num(Amount::new(d, None)),
+                        None => return Err(Fail::at(arg, "the string is not a number")),
+                    },
+                    v @ (Val::Num(_) | Val::Null) => v,
+                    v => return Err(Fail::at(arg, format!("cannot make a number of {}", v.kind()))),
+                }
+            }
+            Func::Nonblank => {
+                let arg = a0()?;
+                match scalar(self.eval(arg)?, Some(arg))? {
+                    Val::Str(s) if s.trim().is_empty() => Val::Null,
+                    v => v,
+                }
+            }
+            Func::Abs => {
+                let a = self.num(a0()?)?;
+                Val::Num(Amount::new(a.value.abs(), a.unit))
+            }
+            Func::FormatTime => {
+                let arg = a0()?;
+                let ms = match scalar(self.eval(arg)?, Some(arg))? {
+                    Val::Null => return Ok(Val::Null),
+                    Val::Num(a) => i64::try_from(a.value.trunc()).map_err(|_| overflow(arg))?,
+                    v => return Err(Fail::at(arg, format!("expected milliseconds since 1970, found {}", v.kind()))),
+                };
+                let fmt_node = args.get(1).ok_or_else(|| Fail::new(n.span, "missing format"))?;
+                let fmt = self.str_arg(fmt_node)?.unwrap_or_default();
+                Val::Str(Cow::Owned(format_time(ms, &fmt).map_err(|m| Fail::at(fmt_node, m))?))
+            }
+        })
+    }
+}
+
+/// Arithmetic on exact decimals with unit rules: amounts add only to amounts of the same
+/// unit, multiply only by plain numbers.
+fn arith(op: BinOp, a: Amount, b: Amount) -> Result<Amount, String> {
+    let unit_err = |u: Unit, v: Unit| format!("`{}` of an amount in {u} and an amount in {v}", op.as_str());
+    let (value, unit) = match op {
+        BinOp::Add | BinOp::Sub => {
+            if let (Some(u), Some(v)) = (a.unit, b.unit) {
+                if u != v {
+                    return Err(unit_err(u, v));
+                }
+            }
+            let v = if op == BinOp::Add { a.value.checked_add(b.value) } else { a.value.checked_sub(b.value) };
+            (v, a.unit.or(b.unit))
+        }
+        BinOp::Mul => {
+            if let (Some(u), Some(v)) = (a.unit, b.unit) {
+                return Err(unit_err(u, v));
+            }
+            (a.value.checked_mul(b.value), a.unit.or(b.unit))
+        }
+        _ => {
+            if b.value.is_zero() {
+                return Err("division by zero".into());
+            }
+            let unit = match (a.unit, b.unit) {
+                (Some(u), Some(v)) if u == v => None,
+                (Some(u), Some(v)) => return Err(unit_err(u, v)),
+                (u, _) => u,
+            };
+            (a.value.checked_div(b.value), unit)
+        }
+    };
+    value.map(|v| Amount::new(v, unit)).ok_or_else(|| "the number is too large".to_string())
+}
+
+/// Formats a RED time (ms since 1970) in China Standard Time (UTC+8), strftime-style.
+fn format_time(ms: i64, fmt: &str) -> Result<String, String> {
+    use chrono::format::{Item, StrftimeItems};
+    let items: Vec<Item> = StrftimeItems::new(fmt).collect();
+    if items.iter().any(|i| matches!(i, Item::Error)) {
+        return Err(format!("bad time format `{fmt}`"));
+    }
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).ok_or("bad offset")?;
+    let t = chrono::DateTime::from_timestamp_millis(ms).ok_or("time out of range")?.with_timezone(&tz);
+    let mut s = String::new();
+    write!(s, "{}", t.format_with_items(items.into_iter())).map_err(|_| format!("bad time format `{fmt}`"))?;
+    Ok(s)
+}
+
+/// Writes a built value as JSON; absent fields of objects are left out.
+pub fn write_json(out: &mut String, v: &Val) {
+    match v {
+        Val::Null => out.push_str("null"),
+        Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        Val::Num(a) => {
+            let _ = write!(out, "{}", a.value.normalize());
+        }
+        Val::Str(s) => write_str(out, s),
+        Val::Json(j) => out.push_str(&j.to_string()),
+        Val::List(l) => {
+            out.push('[');
+            for (i, x) in l.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                write_json(out, x);
+            }
+            out.push(']');
+        }
+        Val::Obj(o) => {
+            out.push('{');
+            let mut first = true;
+            for (k, x) in o.iter() {
+                if x.is_null() {
+                    continue;
+                }
+                if !first {
+                    out.push(',');
+                }
+                first = false;
+                write_str(out, k);
+                out.push(':');
+                write_json(out, x);
+            }
+            out.push('}');
+        }
+    }
+}
+
+fn write_str(out: &mut String, s: &str) {
+    out.push('"');
+    let mut start = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let esc: &str = match b {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&s[start..i]);
+        if esc.is_empty() {
+            let _ = write!(out, "\\u{b:04x}");
+        } else {
+            out.push_str(esc);
+        }
+        start = i + 1;
+    }
+    out.push_str(&s[start..]);
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_like_json() {
+        let mut s = String::new();
+        write_str(&mut s, "a\"b\\c\nd\u{1}中");
+        let back: String = serde_json::from_str(&s).unwrap();
+        assert_eq!(back, "a\"b\\c\nd\u{1}中");
+    }
+
+    #[test]
+    fn field_names_get_loop_indexes() {
+        assert_eq!(field_name("a[].b[].c", &[2, 0]), "a[2].b[0].c");
+        assert_eq!(field_name("x.y", &[]), "x.y");
+    }
+
+    #[test]
+    fn time_is_china_standard_time() {
+        // 2026-11-21 02:00:00 UTC is 10:00 in Beijing.
+        assert_eq!(format_time(1_795_226_400_000, "%Y-%m-%d %H:%M:%S").unwrap(), "2026-11-21 10:00:00");
+        assert!(format_time(0, "%Q").is_err());
+    }
+}

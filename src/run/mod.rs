@@ -1,0 +1,7 @@
+//! The evaluator: one compiled program over one order.
+
+pub mod eval;
+pub mod path;
+pub mod value;
+
+pub use eval::{run, run_into, RunError};

@@ -1,0 +1,240 @@
+//! Paths compiled once: simple ones (names, indexes, `*`) to direct lookups, the rest
+//! (filters, slices, recursive descent) to a parsed jsonpath-rust query.
+
+use super::value::Val;
+use jsonpath_rust::parser::model::JpQuery;
+use serde_json::Value;
+use std::rc::Rc;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seg {
+    Key(Box<str>),
+    Index(i64),
+    Wildcard,
+}
+
+#[derive(Debug, Clone)]
+pub enum PathCode {
+    /// Names and indexes only: at most one value.
+    Single(Vec<Seg>),
+    /// Wildcards: a list of values.
+    Multi(Vec<Seg>),
+    /// Anything else, handed to jsonpath-rust: a list of values.
+    Query(Box<JpQuery>),
+}
+
+impl PathCode {
+    /// Compiles a JSONPath whose root is `$` (`$.a.b`, `$[0]`, `$.a[?(@.x == 1)]`).
+    pub fn compile(text: &str) -> Result<PathCode, String> {
+        if let Some(segs) = simple_segments(text) {
+            return Ok(if segs.iter().any(|s| *s == Seg::Wildcard) {
+                PathCode::Multi(segs)
+            } else {
+                PathCode::Single(segs)
+            });
+        }
+        jsonpath_rust::parser::parse_json_path(text)
+            .map(|q| PathCode::Query(Box::new(q)))
+            .map_err(|e| e.to_string())
+    }
+
+    pub fn is_single(&self) -> bool {
+        matches!(self, PathCode::Single(_))
+    }
+
+    /// The path over one value of the order.
+    pub fn eval<'a>(&self, root: &'a Value) -> Result<Val<'a>, String> {
+        match self {
+            PathCode::Single(segs) => {
+                let mut cur = root;
+                for s in segs {
+                    match step(cur, s) {
+                        Some(n) => cur = n,
+                        None => return Ok(Val::Null),
+                    }
+                }
+                Val::from_json(cur).map_err(|b| format!("number `{}` is out of range", b.0))
+            }
+            PathCode::Multi(segs) => {
+                let mut cur: Vec<&'a Value> = vec![root];
+                for s in segs {
+                    let mut next = Vec::with_capacity(cur.len());
+                    for v in cur {
+                        match s {
+                            Seg::Wildcard => match v {
+                                Value::Array(a) => next.extend(a.iter()),
+                                Value::Object(o) => next.extend(o.values()),
+                                _ => {}
+                            },
+                            _ => next.extend(step(v, s)),
+                        }
+                    }
+                    cur = next;
+                }
+                list(cur)
+            }
+            PathCode::Query(q) => {
+                let found = jsonpath_rust::query::js_path_process(q, root)
+                    .map_err(|e| e.to_string())?;
+                list(found.into_iter().map(|r| r.val))
+            }
+        }
+    }
+}
+
+fn list<'a>(vals: impl IntoIterator<Item = &'a Value>) -> Result<Val<'a>, String> {
+    let v: Result<Vec<Val<'a>>, _> = vals.into_iter().map(Val::from_json).collect();
+    v.map(|v| Val::List(Rc::new(v)))
+        .map_err(|b| format!("number `{}` is out of range", b.0))
+}
+
+fn step<'a>(v: &'a Value, s: &Seg) -> Option<&'a Value> {
+    match (v, s) {
+        (Value::Object(o), Seg::Key(k)) => o.get(&**k),
+        (Value::Array(a), Seg::Index(i)) => {
+            let i = if *i < 0 { a.len() as i64 + i } else { *i };
+            usize::try_from(i).ok().and_then(|i| a.get(i))
+        }
+        _ => None,
+    }
+}
+
+/// Steps through values the mapping built (for `out.…` and lets holding built values).
+pub fn eval_val<'a>(v: &Val<'a>, segs: &[Seg]) -> Result<Val<'a>, String> {
+    let Some((first, rest)) = segs.split_first() else {
+        return Ok(v.clone());
+    };
+    match (v, first) {
+        (Val::Json(j), _) => {
+            let code = if segs.contains(&Seg::Wildcard) {
+                PathCode::Multi(segs.to_vec())
+            } else {
+                PathCode::Single(segs.to_vec())
+            };
+            code.eval(j)
+        }
+        (Val::Obj(o), Seg::Key(k)) => match o.iter().find(|(n, _)| *n == &**k) {
+            Some((_, x)) => eval_val(x, rest),
+            None => Ok(Val::Null),
+        },
+        (Val::List(l), Seg::Index(i)) => {
+            let i = if *i < 0 { l.len() as i64 + i } else { *i };
+            match usize::try_from(i).ok().and_then(|i| l.get(i)) {
+                Some(x) => eval_val(x, rest),
+                None => Ok(Val::Null),
+            }
+        }
+        (Val::List(l), Seg::Wildcard) => {
+            let mut out = Vec::with_capacity(l.len());
+            for x in l.iter() {
+                match eval_val(x, rest)? {
+                    Val::List(inner) if rest.contains(&Seg::Wildcard) => {
+                        out.extend(inner.iter().cloned())
+                    }
+                    other => out.push(other),
+                }
+            }
+            Ok(Val::List(Rc::new(out)))
+        }
+        (Val::Obj(o), Seg::Wildcard) => Ok(Val::List(Rc::new(
+            o.iter().map(|(_, x)| x.clone()).collect(),
+        ))),
+        _ => Ok(Val::Null),
+    }
+}
+
+/// Parses the simple subset: `$`, then `.name`, `['name']`, `["name"]`, `[3]`, `[-1]`,
+/// `.*`, `[*]`. Anything else gives `None`.
+pub fn simple_segments(text: &str) -> Option<Vec<Seg>> {
+    let rest = text.strip_prefix('$')?;
+    tail_segments(rest)
+}
+
+/// The same for a tail such as `.barcode` or `[0].name`.
+pub fn tail_segments(mut rest: &str) -> Option<Vec<Seg>> {
+    let mut segs = Vec::new();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('.') {
+            if r.starts_with('.') {
+                return None;
+            }
+            if let Some(r2) = r.strip_prefix('*') {
+                segs.push(Seg::Wildcard);
+                rest = r2;
+                continue;
+            }
+            let end = r.find(['.', '[']).unwrap_or(r.len());
+            let name = &r[..end];
+            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+                return None;
+            }
+            segs.push(Seg::Key(name.into()));
+            rest = &r[end..];
+        } else if let Some(r) = rest.strip_prefix('[') {
+            let end = r.find(']')?;
+            let inner = r[..end].trim();
+            rest = &r[end + 1..];
+            if inner == "*" {
+                segs.push(Seg::Wildcard);
+            } else if let Ok(i) = inner.parse::<i64>() {
+                segs.push(Seg::Index(i));
+            } else if inner.len() >= 2
+                && ((inner.starts_with('\'') && inner.ends_with('\''))
+                    || (inner.starts_with('"') && inner.ends_with('"')))
+            {
+                let name = &inner[1..inner.len() - 1];
+                if name.contains(['\\', '\'', '"']) {
+                    return None;
+                }
+                segs.push(Seg::Key(name.into()));
+            } else {
+                return None;
+            }
+        } else {
+            return None;
+        }
+    }
+    Some(segs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn simple_paths_are_direct_lookups() {
+        assert!(matches!(
+            PathCode::compile("$.detail.orderId").unwrap(),
+            PathCode::Single(_)
+        ));
+        assert!(matches!(
+            PathCode::compile("$.detail.skuList[*].skuDetailList[*]").unwrap(),
+            PathCode::Multi(_)
+        ));
+        assert!(matches!(
+            PathCode::compile("$.a[?(@.type == '订购人')]").unwrap(),
+            PathCode::Query(_)
+        ));
+        assert!(PathCode::compile("$.a[?(@.type == ").is_err());
+    }
+
+    #[test]
+    fn paths_find_what_jsonpath_finds() {
+        let doc = json!({"a": {"l": [{"t": "x", "v": 1}, {"t": "y", "v": 2}]}});
+        let v = PathCode::compile("$.a.l[1].v").unwrap().eval(&doc).unwrap();
+        assert!(matches!(v, Val::Num(a) if a.value == 2.into()));
+        let v = PathCode::compile("$.a.l[-1].t").unwrap().eval(&doc).unwrap();
+        assert!(matches!(v, Val::Str(s) if s == "y"));
+        let v = PathCode::compile("$.a.l[*].v").unwrap().eval(&doc).unwrap();
+        assert!(matches!(v, Val::List(l) if l.len() == 2));
+        let v = PathCode::compile("$.a.l[?(@.t == 'y')].v")
+            .unwrap()
+            .eval(&doc)
+            .unwrap();
+        let Val::List(l) = v else { panic!() };
+        assert!(matches!(&l[0], Val::Num(a) if a.value == 2.into()));
+        let v = PathCode::compile("$.a.missing.x").unwrap().eval(&doc).unwrap();
+        assert!(v.is_null());
+    }
+}

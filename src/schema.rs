@@ -1,0 +1,199 @@
+//! The target contract: the JSON Schema of the request a mapping builds (the subset
+//! bondmap reads: `type`, `properties`, `required`, `items`, `const`, `enum`,
+//! `minimum`, and the annotations `x-unit` and `x-pii`).
+
+use crate::money::Unit;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    String,
+    Integer,
+    Number,
+    Boolean,
+    Object,
+    Array,
+}
+
+impl FieldType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FieldType::String => "string",
+            FieldType::Integer => "integer",
+            FieldType::Number => "number",
+            FieldType::Boolean => "boolean",
+            FieldType::Object => "object",
+            FieldType::Array => "array",
+        }
+    }
+}
+
+/// Kind of personal data a field holds; its values are masked in every message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pii {
+    Name,
+    Phone,
+    IdNumber,
+    Address,
+}
+
+impl Pii {
+    pub fn parse(s: &str) -> Option<Pii> {
+        Some(match s {
+            "name" => Pii::Name,
+            "phone" => Pii::Phone,
+            "id_number" => Pii::IdNumber,
+            "address" => Pii::Address,
+            _ => return None,
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SchemaNode {
+    pub ty: FieldType,
+    /// Object fields in schema order.
+    pub properties: Vec<(String, SchemaNode)>,
+    pub required: Vec<String>,
+    pub items: Option<Box<SchemaNode>>,
+    pub constant: Option<Value>,
+    pub allowed: Option<Vec<Value>>,
+    pub unit: Option<Unit>,
+    pub pii: Option<Pii>,
+    pub minimum: Option<Decimal>,
+    pub description: Option<String>,
+}
+
+impl SchemaNode {
+    pub fn property(&self, name: &str) -> Option<&SchemaNode> {
+        self.properties
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| s)
+    }
+    pub fn is_required(&self, name: &str) -> bool {
+        self.required.iter().any(|r| r == name)
+    }
+    /// The object a block or loop body fills: the node itself, or an array's items.
+    pub fn object(&self) -> &SchemaNode {
+        match (&self.ty, &self.items) {
+            (FieldType::Array, Some(items)) => items,
+            _ => self,
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub id: Option<String>,
+    pub root: SchemaNode,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SchemaError {
+    #[error("cannot read schema {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("schema {path} is not valid JSON: {source}")]
+    Json {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error("schema {path}: {at}: {message}")]
+    Shape {
+        path: String,
+        at: String,
+        message: String,
+    },
+}
+
+impl Schema {
+    pub fn load(path: &Path) -> Result<Schema, SchemaError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Io {
+            path: shown.clone(),
+            source,
+        })?;
+        let v: Value = serde_json::from_str(&text).map_err(|source| SchemaError::Json {
+            path: shown.clone(),
+            source,
+        })?;
+        Schema::from_value(&v).map_err(|(at, message)| SchemaError::Shape {
+            path: shown,
+            at,
+            message,
+        })
+    }
+
+    pub fn from_value(v: &Value) -> Result<Schema, (String, String)> {
+        Ok(Schema {
+            id: v.get("$id").and_then(Value::as_str).map(str::to_string),
+            root: node(v, "$")?,
+        })
+    }
+}
+
+fn node(v: &Value, at: &str) -> Result<SchemaNode, (String, String)> {
+    let err = |m: &str| (at.to_string(), m.to_string());
+    let ty = match v.get("type").and_then(Value::as_str) {
+        Some("string") => FieldType::String,
+        Some("integer") => FieldType::Integer,
+        Some("number") => FieldType::Number,
+        Some("boolean") => FieldType::Boolean,
+        Some("object") => FieldType::Object,
+        Some("array") => FieldType::Array,
+        Some(other) => return Err(err(&format!("unsupported type `{other}`"))),
+        None => return Err(err("missing `type`")),
+    };
+    let mut properties = Vec::new();
+    if let Some(props) = v.get("properties").and_then(Value::as_object) {
+        for (name, p) in props {
+            properties.push((name.clone(), node(p, &format!("{at}.{name}"))?));
+        }
+    }
+    let required = v
+        .get("required")
+        .and_then(Value::as_array)
+        .map(|r| {
+            r.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let items = match v.get("items") {
+        Some(i) => Some(Box::new(node(i, &format!("{at}[]"))?)),
+        None if ty == FieldType::Array => return Err(err("an array needs `items`")),
+        None => None,
+    };
+    let unit = match v.get("x-unit").and_then(Value::as_str) {
+        Some(u) => Some(Unit::parse(u).ok_or_else(|| err(&format!("unknown unit `{u}`")))?),
+        None => None,
+    };
+    let pii = match v.get("x-pii").and_then(Value::as_str) {
+        Some(p) => Some(Pii::parse(p).ok_or_else(|| err(&format!("unknown x-pii `{p}`")))?),
+        None => None,
+    };
+    let minimum = v
+        .get("minimum")
+        .and_then(|m| crate::money::parse_decimal(&m.to_string()));
+    Ok(SchemaNode {
+        ty,
+        properties,
+        required,
+        items,
+        constant: v.get("const").cloned(),
+        allowed: v.get("enum").and_then(Value::as_array).cloned(),
+        unit,
+        pii,
+        minimum,
+        description: v
+            .get("description")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+    })
+}
