@@ -5,7 +5,7 @@ pub mod program;
 pub mod tables;
 pub mod types;
 
-use crate::diag::{suggest, Code as C, Diag};
+use crate::diag::{closest, suggest, Code as C, Diag};
 use crate::load::Mapping;
 use crate::money::{Amount, Rounding, Unit};
 use crate::run::path::{tail_segments, PathCode};
@@ -57,6 +57,8 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         next_local: 0,
         in_loop: false,
         used_lets: HashMap::new(),
+        misspelt: Vec::new(),
+        let_origin: HashMap::new(),
     };
     let schema = cx.schema();
     cx.params();
@@ -182,6 +184,9 @@ struct Cx<'m> {
     next_local: u32,
     in_loop: bool,
     used_lets: HashMap<(u32, u32), bool>,
+    /// Fields a misspelt name was probably meant to be.
+    misspelt: Vec<String>,
+    let_origin: HashMap<(u32, u32), Box<str>>,
 }
 
 fn ty_of_name(t: TypeName) -> Ty {
@@ -401,6 +406,9 @@ impl<'m> Cx<'m> {
                     let Some(Binding::Global(g)) = self.binding_of(&name.name) else { continue };
                     let (n, t) = self.with_deps(g, |cx| cx.expr(value));
                     self.set_binding_ty(&name.name, t);
+                    if let Some(o) = &n.origin {
+                        self.let_origin.insert((0, g), o.clone());
+                    }
                     self.globals[g as usize] = Some(Global::Let(n));
                 }
                 Stmt::Require { cond, message, .. } => {
@@ -495,6 +503,14 @@ impl<'m> Cx<'m> {
         match target.property(&name.name) {
             Some(p) => Some(p),
             None => {
+                // A misspelt field is also a missing one: report the misspelling only.
+                if let Some(best) = closest(&name.name, target.properties.iter().map(|(n, _)| n.as_str())) {
+                    let full_best = match full.rsplit_once('.') {
+                        Some((pre, _)) => format!("{pre}.{best}"),
+                        None => best.to_string(),
+                    };
+                    self.misspelt.push(full_best);
+                }
                 let help = suggest(&name.name, target.properties.iter().map(|(n, _)| n.as_str()))
                     .unwrap_or_else(|| {
                         let names: Vec<&str> = target.properties.iter().map(|(n, _)| n.as_str()).collect();
@@ -534,8 +550,8 @@ impl<'m> Cx<'m> {
     fn missing(&mut self, schema: &SchemaNode, assigned: &[&str], prefix: &str, span: Option<Span>) {
         let target = schema.object();
         for r in &target.required {
-            if !assigned.contains(&r.as_str()) {
-                let full = if prefix.is_empty() { r.clone() } else { format!("{prefix}.{r}") };
+            let full = if prefix.is_empty() { r.clone() } else { format!("{prefix}.{r}") };
+            if !assigned.contains(&r.as_str()) && !self.misspelt.contains(&full) {
                 let desc = target.property(r).and_then(|p| p.description.clone()).unwrap_or_default();
                 self.err(
                     Diag::error(C::MissingField, span, format!("required field `{full}` is never assigned"))
@@ -590,6 +606,9 @@ impl<'m> Cx<'m> {
                     self.local_deps.clear();
                     let (n, t) = self.expr(value);
                     self.set_binding_ty(&name.name, t);
+                    if let Some(o) = &n.origin {
+                        self.let_origin.insert((1, i), o.clone());
+                    }
                     let deps = std::mem::take(&mut self.local_deps);
                     ops.push((BodyOp::Let(i, n), [vec![i], deps].concat()));
                 }
@@ -715,7 +734,24 @@ impl<'m> Cx<'m> {
 
     fn expr(&mut self, e: &Expr) -> (Node, Ty) {
         let (code, ty) = self.expr_code(e);
-        (Node { code, span: e.span }, ty)
+        let origin = self.origin(&code);
+        (Node { code, span: e.span, origin }, ty)
+    }
+
+    /// The first source path a value reads, looking through lets.
+    fn origin(&self, c: &Code) -> Option<Box<str>> {
+        match c {
+            Code::Src(_, t) | Code::Out(_, _, t) => Some(t.clone()),
+            Code::LocalPath(_, t) | Code::GlobalPath(_, t) => Some(t.text.clone()),
+            Code::Local(i) => self.let_origin.get(&(1, *i)).cloned(),
+            Code::Global(g) => self.let_origin.get(&(0, *g)).cloned(),
+            Code::Lookup { key, .. } => key.origin.clone(),
+            Code::Call(_, args) => args.iter().find_map(|a| a.origin.clone()),
+            Code::Unary(_, a) => a.origin.clone(),
+            Code::Binary(_, l, r) => l.origin.clone().or_else(|| r.origin.clone()),
+            Code::If(c, t, e) => t.origin.clone().or_else(|| e.origin.clone()).or_else(|| c.origin.clone()),
+            Code::Const(_) => None,
+        }
     }
 
     fn lookup_name(&mut self, name: &str) -> Option<(Binding, Ty)> {
@@ -1087,10 +1123,8 @@ impl<'m> Cx<'m> {
                         } else {
                             suggest(name, FUNCTIONS.iter().copied()).unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")))
                         };
+                        // Its arguments are not looked at: their errors would only follow from this one.
                         self.err(Diag::error(C::UnknownFunction, func.span, format!("unknown function `{name}`")).label("no such function").help(help));
-                        for a in args {
-                            self.expr(a);
-                        }
                         return (Code::Const(Val::Null), Ty::Any);
                     }
                 };

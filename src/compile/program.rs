@@ -33,6 +33,8 @@ pub struct Settings {
 pub struct Node {
     pub code: Code,
     pub span: Span,
+    /// The source path this value comes from (through lets), for messages.
+    pub origin: Option<Box<str>>,
 }
 
 /// A path below a variable: direct segments for built values, the compiled path for

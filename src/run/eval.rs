@@ -74,14 +74,7 @@ type R<T> = Result<T, Fail>;
 
 /// The source path an expression reads, when it is one, for messages.
 fn describe(n: &Node) -> Option<&str> {
-    match &n.code {
-        Code::Src(_, t) | Code::Out(_, _, t) => Some(t),
-        Code::LocalPath(_, t) | Code::GlobalPath(_, t) => Some(&t.text),
-        Code::Lookup { key, .. } => describe(key),
-        Code::Call(_, args) => args.iter().find_map(describe),
-        Code::Binary(BinOp::Coalesce, l, _) => describe(l),
-        _ => None,
-    }
+    n.origin.as_deref()
 }
 
 enum Slot<'a> {
@@ -326,7 +319,12 @@ impl<'a> Ev<'a> {
         let Some((slot, src)) = l.bindings.get(b) else {
             // All bindings set: one item.
             self.loop_pos.push(out.len());
-            let r = self.loop_body(l);
+            let r = self.loop_body(l).map_err(|mut f| {
+                if f.field.is_none() {
+                    f.field = Some(field_name(&format!("{}[]", l.check.name), &self.loop_pos));
+                }
+                f
+            });
             self.loop_pos.pop();
             out.push(r?);
             return Ok(());
