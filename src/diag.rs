@@ -214,7 +214,7 @@ pub fn reports(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<Fil
             }
             _ => (
                 default_file.to_string(),
-                NamedSource::new(default_file.to_string(), String::new()),
+                NamedSource::new(default_file, String::new()),
                 None,
             ),
         };

@@ -15,7 +15,10 @@ pub struct MappingErrors {
 
 impl MappingErrors {
     pub fn render(&self, color: bool) -> String {
-        diag::render(&diag::reports(&self.mapping.sources, &self.diags, &self.name), color)
+        diag::render(
+            &diag::reports(&self.mapping.sources, &self.diags, &self.name),
+            color,
+        )
     }
 }
 
@@ -28,22 +31,37 @@ impl std::fmt::Display for MappingErrors {
 impl std::error::Error for MappingErrors {}
 
 /// Loads and compiles the mapping at `path`. Warnings are returned beside the program.
-pub fn load_program(path: &Path, opts: &Options) -> Result<(Program, Vec<Diag>), Box<MappingErrors>> {
+pub fn load_program(
+    path: &Path,
+    opts: &Options,
+) -> Result<(Program, Vec<Diag>), Box<MappingErrors>> {
     let (mapping, mut diags) = load(path);
     let name = path.display().to_string();
     if diags.iter().any(Diag::is_error) {
-        return Err(Box::new(MappingErrors { mapping, diags, name }));
+        return Err(Box::new(MappingErrors {
+            mapping,
+            diags,
+            name,
+        }));
     }
     let (prog, more) = compile(&mapping, opts);
     diags.extend(more);
     match prog {
         Some(p) if !diags.iter().any(Diag::is_error) => Ok((p, diags)),
-        _ => Err(Box::new(MappingErrors { mapping, diags, name })),
+        _ => Err(Box::new(MappingErrors {
+            mapping,
+            diags,
+            name,
+        })),
     }
 }
 
 /// Puts the three RED answers side by side as one input document.
-pub fn input_document(detail: serde_json::Value, declare: serde_json::Value, receiver: serde_json::Value) -> serde_json::Value {
+pub fn input_document(
+    detail: serde_json::Value,
+    declare: serde_json::Value,
+    receiver: serde_json::Value,
+) -> serde_json::Value {
     let mut m = serde_json::Map::new();
     m.insert("detail".into(), detail);
     m.insert("declare".into(), declare);

@@ -4,12 +4,12 @@
 //! Data flows one way: `.map` text → [`syntax`] → [`load`] (uses merged) → [`check`] →
 //! [`compile`] → [`run`] over each order → JSON for the gateway.
 
-pub mod syntax;
-pub mod money;
-pub mod schema;
-pub mod diag;
-pub mod load;
-pub mod run;
-pub mod compile;
-pub mod engine;
 pub mod cli;
+pub mod compile;
+pub mod diag;
+pub mod engine;
+pub mod load;
+pub mod money;
+pub mod run;
+pub mod schema;
+pub mod syntax;

@@ -286,7 +286,9 @@ pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, same_file: bool, diags: &mut Ve
                                 format!("field `{name}` is assigned twice in this file"),
                             )
                             .label("second assignment")
-                            .help("keep one assignment; a file that `use`s this one may override it"),
+                            .help(
+                                "keep one assignment; a file that `use`s this one may override it",
+                            ),
                         );
                     }
                     e.value = v;

@@ -96,7 +96,11 @@ impl Rounding {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum MoneyError {
     #[error("{value} {from} is not a whole number of {to}; give a rounding mode (half_up, half_even or down)")]
-    Fraction { value: Decimal, from: Unit, to: Unit },
+    Fraction {
+        value: Decimal,
+        from: Unit,
+        to: Unit,
+    },
     #[error("cannot convert {from} to {to}: they measure different things")]
     Dimension { from: Unit, to: Unit },
     #[error("the number is too large")]
@@ -190,7 +194,9 @@ mod tests {
             d("1235")
         );
         assert_eq!(
-            a.convert(Unit::Fen, Some(Rounding::HalfEven)).unwrap().value,
+            a.convert(Unit::Fen, Some(Rounding::HalfEven))
+                .unwrap()
+                .value,
             d("1234")
         );
         assert_eq!(

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 
 /// The `.map` files under the given paths (default `mappings/`), sorted.
 pub fn map_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let roots: Vec<PathBuf> = if paths.is_empty() { vec![PathBuf::from("mappings")] } else { paths.to_vec() };
+    let roots: Vec<PathBuf> = if paths.is_empty() {
+        vec![PathBuf::from("mappings")]
+    } else {
+        paths.to_vec()
+    };
     let mut out = Vec::new();
     for r in roots {
         collect(&r, &mut out).map_err(|e| format!("cannot read {}: {e}", r.display()))?;
@@ -26,10 +30,16 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
         if p.extension().is_some_and(|x| x == "map") {
             out.push(p.to_path_buf());
         } else if !p.exists() {
-            return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file",
+            ));
         }
     } else {
-        return Err(std::io::Error::new(std::io::ErrorKind::NotFound, "no such file"));
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ));
     }
     Ok(())
 }
@@ -39,7 +49,10 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 pub fn check_file(path: &Path) -> (crate::load::Mapping, Vec<Diag>) {
     let (m, mut diags) = load(path);
     if !diags.iter().any(Diag::is_error) {
-        let opts = Options { allow_unset_params: true, ..Options::default() };
+        let opts = Options {
+            allow_unset_params: true,
+            ..Options::default()
+        };
         let (_, more) = compile(&m, &opts);
         diags.extend(more);
     }
@@ -69,7 +82,12 @@ pub fn run(paths: &[PathBuf], format: &str) -> u8 {
             .into_iter()
             .filter(|d| {
                 let file = d.span.map(|s| m.sources.get(s.file).path.clone());
-                seen.insert((file, d.span.map(|s| (s.start, s.end)), d.code, d.message.clone()))
+                seen.insert((
+                    file,
+                    d.span.map(|s| (s.start, s.end)),
+                    d.code,
+                    d.message.clone(),
+                ))
             })
             .collect();
         errors += fresh.iter().filter(|d| d.is_error()).count();
@@ -78,7 +96,13 @@ pub fn run(paths: &[PathBuf], format: &str) -> u8 {
         if format == "json" {
             json.extend(diag::to_json(&m.sources, &fresh, &name));
         } else if !fresh.is_empty() {
-            eprint!("{}", diag::render(&diag::reports(&m.sources, &fresh, &name), super::stderr_is_tty()));
+            eprint!(
+                "{}",
+                diag::render(
+                    &diag::reports(&m.sources, &fresh, &name),
+                    super::stderr_is_tty()
+                )
+            );
         }
     }
     if format == "json" {
@@ -90,7 +114,10 @@ pub fn run(paths: &[PathBuf], format: &str) -> u8 {
             }
         }
     } else {
-        eprintln!("checked {} file(s): {errors} error(s), {warnings} warning(s)", files.len());
+        eprintln!(
+            "checked {} file(s): {errors} error(s), {warnings} warning(s)",
+            files.len()
+        );
     }
     u8::from(errors > 0)
 }

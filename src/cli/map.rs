@@ -10,7 +10,8 @@ pub fn compile_or_report(m: &MappingArgs) -> Option<crate::compile::Program> {
     match load_program(&m.mapping, &m.options()) {
         Ok((p, warnings)) => {
             if !warnings.is_empty() {
-                let r = crate::diag::reports(&p.sources, &warnings, &m.mapping.display().to_string());
+                let r =
+                    crate::diag::reports(&p.sources, &warnings, &m.mapping.display().to_string());
                 eprint!("{}", crate::diag::render(&r, super::stderr_is_tty()));
             }
             Some(p)
@@ -22,33 +23,59 @@ pub fn compile_or_report(m: &MappingArgs) -> Option<crate::compile::Program> {
     }
 }
 
-pub fn read_json(path: &Path) -> Result<serde_json::Value, String> {
-    let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    serde_json::from_str(&text).map_err(|e| format!("{} is not valid JSON: {e}", path.display()))
+/// Why an input could not be read: the file (exit 2), or its content (a rejected order, exit 1).
+pub enum InputError {
+    Io(String),
+    Json(String),
+}
+
+impl InputError {
+    pub fn report(&self) -> u8 {
+        match self {
+            InputError::Io(m) => {
+                eprintln!("error: {m}");
+                2
+            }
+            InputError::Json(m) => {
+                eprintln!("rejected: {m}");
+                1
+            }
+        }
+    }
+}
+
+pub fn read_json(path: &Path) -> Result<serde_json::Value, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::Io(format!("cannot read {}: {e}", path.display())))?;
+    serde_json::from_str(&text)
+        .map_err(|e| InputError::Json(format!("{} is not valid JSON: {e}", path.display())))
 }
 
 /// The one input document named by `--input` or `--detail/--declare/--receiver`.
-pub fn single_input(i: &InputArgs) -> Result<serde_json::Value, String> {
+pub fn single_input(i: &InputArgs) -> Result<serde_json::Value, InputError> {
     if let Some(p) = &i.input {
         return read_json(p);
     }
     match (&i.detail, &i.declare, &i.receiver) {
-        (Some(d), Some(c), Some(r)) => Ok(input_document(read_json(d)?, read_json(c)?, read_json(r)?)),
-        _ => Err("give --input FILE, --detail/--declare/--receiver FILES, or --ndjson [FILE|-]".into()),
+        (Some(d), Some(c), Some(r)) => {
+            Ok(input_document(read_json(d)?, read_json(c)?, read_json(r)?))
+        }
+        _ => Err(InputError::Io(
+            "give --input FILE, --detail/--declare/--receiver FILES, or --ndjson [FILE|-]".into(),
+        )),
     }
 }
 
 pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
-    let Some(prog) = compile_or_report(m) else { return 2 };
+    let Some(prog) = compile_or_report(m) else {
+        return 2;
+    };
     if let Some(src) = &i.ndjson {
         return run_ndjson(&prog, src);
     }
     let doc = match single_input(i) {
         Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(e) => return e.report(),
     };
     match crate::run::run(&prog, &doc) {
         Ok(json) => {
@@ -76,7 +103,9 @@ fn run_ndjson(prog: &Program, src: &str) -> u8 {
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-    let stats = map_stream(prog, reader, &mut out, &mut |line, msg| eprintln!("line {line}: rejected: {msg}"));
+    let stats = map_stream(prog, reader, &mut out, &mut |line, msg| {
+        eprintln!("line {line}: rejected: {msg}")
+    });
     if out.flush().is_err() {
         return 2;
     }
@@ -94,7 +123,12 @@ fn run_ndjson(prog: &Program, src: &str) -> u8 {
 
 /// Maps a stream of input documents, one a line, writing one request a line; rejected
 /// orders go to `reject` with their line number. Returns (mapped, rejected).
-pub fn map_stream(prog: &Program, mut reader: impl BufRead, out: &mut impl Write, reject: &mut dyn FnMut(usize, String)) -> std::io::Result<(u64, u64)> {
+pub fn map_stream(
+    prog: &Program,
+    mut reader: impl BufRead,
+    out: &mut impl Write,
+    reject: &mut dyn FnMut(usize, String),
+) -> std::io::Result<(u64, u64)> {
     let (mut ok, mut bad) = (0u64, 0u64);
     let mut line = String::new();
     let mut buf = String::with_capacity(4096);

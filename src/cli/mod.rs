@@ -8,7 +8,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "bondmap", version, about = "Map Xiaohongshu (RED) cross-border orders to Cainiao bonded-warehouse delivery orders")]
+#[command(
+    name = "bondmap",
+    version,
+    about = "Map Xiaohongshu (RED) cross-border orders to Cainiao bonded-warehouse delivery orders"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -32,7 +36,11 @@ impl MappingArgs {
     pub fn options(&self) -> bondmap_options::Options {
         bondmap_options::Options {
             params: self.params.clone(),
-            tables: self.tables.iter().map(|(n, f)| (n.clone(), PathBuf::from(f))).collect(),
+            tables: self
+                .tables
+                .iter()
+                .map(|(n, f)| (n.clone(), PathBuf::from(f)))
+                .collect(),
             allow_unset_params: false,
         }
     }

@@ -32,9 +32,31 @@ pub struct Options {
 
 /// Names functions are known by, for "did you mean".
 const FUNCTIONS: &[&str] = &[
-    "first", "last", "sum", "count", "min", "max", "trim", "upper", "lower", "concat", "len",
-    "substr", "replace", "round", "convert", "yuan", "jiao", "fen", "kg", "g", "string",
-    "number", "nonblank", "format_time", "abs",
+    "first",
+    "last",
+    "sum",
+    "count",
+    "min",
+    "max",
+    "trim",
+    "upper",
+    "lower",
+    "concat",
+    "len",
+    "substr",
+    "replace",
+    "round",
+    "convert",
+    "yuan",
+    "jiao",
+    "fen",
+    "kg",
+    "g",
+    "string",
+    "number",
+    "nonblank",
+    "format_time",
+    "abs",
 ];
 const SETTINGS: &[&str] = &["msg_type", "logistic_provider_id", "to_code", "order_id"];
 
@@ -85,7 +107,13 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         });
     cx.cycles();
     cx.unused();
-    let Cx { diags, globals, requires, tables, .. } = cx;
+    let Cx {
+        diags,
+        globals,
+        requires,
+        tables,
+        ..
+    } = cx;
     if diags.iter().any(Diag::is_error) || schema.is_none() {
         return (None, diags);
     }
@@ -126,9 +154,14 @@ fn plan(body: &[Stmt], schema: &SchemaNode, meta: &mut Vec<GlobalMeta>) -> Vec<(
         let name = f.path[0].name.clone();
         let prop = schema.property(&name);
         let p = match (&f.value, prop) {
-            (FieldValue::Block(b), Some(p)) if p.ty == FieldType::Object => Plan::Obj(plan(b, p, meta)),
+            (FieldValue::Block(b), Some(p)) if p.ty == FieldType::Object => {
+                Plan::Obj(plan(b, p, meta))
+            }
             _ => {
-                meta.push(GlobalMeta { name: name.clone(), span: f.span });
+                meta.push(GlobalMeta {
+                    name: name.clone(),
+                    span: f.span,
+                });
                 Plan::Slot((meta.len() - 1) as u32)
             }
         };
@@ -246,13 +279,36 @@ impl<'m> Cx<'m> {
 
     fn params(&mut self) {
         for p in &self.m.params {
-            let cli = self.opts.params.iter().rev().find(|(n, _)| *n == p.name.name);
+            let cli = self
+                .opts
+                .params
+                .iter()
+                .rev()
+                .find(|(n, _)| *n == p.name.name);
             let Some((ty_name, _)) = p.ty else {
                 self.err(
-                    Diag::error(C::UnknownParam, p.name.span, format!("param `{}` is given a value but never declared", p.name.name))
-                        .label("no such param")
-                        .help(suggest(&p.name.name, self.m.params.iter().filter(|q| q.ty.is_some()).map(|q| q.name.name.as_str()))
-                            .unwrap_or_else(|| format!("declare it with a type: `param {}: string`", p.name.name))),
+                    Diag::error(
+                        C::UnknownParam,
+                        p.name.span,
+                        format!(
+                            "param `{}` is given a value but never declared",
+                            p.name.name
+                        ),
+                    )
+                    .label("no such param")
+                    .help(
+                        suggest(
+                            &p.name.name,
+                            self.m
+                                .params
+                                .iter()
+                                .filter(|q| q.ty.is_some())
+                                .map(|q| q.name.name.as_str()),
+                        )
+                        .unwrap_or_else(|| {
+                            format!("declare it with a type: `param {}: string`", p.name.name)
+                        }),
+                    ),
                 );
                 continue;
             };
@@ -261,7 +317,18 @@ impl<'m> Cx<'m> {
                 match param_from_text(text, ty_name) {
                     Some(v) => Some(v),
                     None => {
-                        self.err(Diag::error(C::TypeMismatch, p.name.span, format!("--param {}={text}: not a {}", p.name.name, ty_name.as_str())).label("declared here"));
+                        self.err(
+                            Diag::error(
+                                C::TypeMismatch,
+                                p.name.span,
+                                format!(
+                                    "--param {}={text}: not a {}",
+                                    p.name.name,
+                                    ty_name.as_str()
+                                ),
+                            )
+                            .label("declared here"),
+                        );
                         None
                     }
                 }
@@ -271,32 +338,61 @@ impl<'m> Cx<'m> {
                         let lt = lit_ty(l);
                         if !param_fits(&lt, ty_name) {
                             self.err(
-                                Diag::error(C::TypeMismatch, e.span, format!("param `{}` is {} but is given {}", p.name.name, ty_name.as_str(), lt.words()))
-                                    .label("wrong type"),
+                                Diag::error(
+                                    C::TypeMismatch,
+                                    e.span,
+                                    format!(
+                                        "param `{}` is {} but is given {}",
+                                        p.name.name,
+                                        ty_name.as_str(),
+                                        lt.words()
+                                    ),
+                                )
+                                .label("wrong type"),
                             );
                         }
                         Some(tables::lit_val(l))
                     }
                     _ => {
-                        self.err(Diag::error(C::TypeMismatch, e.span, "a param's value must be a literal").label("not a literal"));
+                        self.err(
+                            Diag::error(
+                                C::TypeMismatch,
+                                e.span,
+                                "a param's value must be a literal",
+                            )
+                            .label("not a literal"),
+                        );
                         None
                     }
                 }
             } else {
                 None
             };
-            if value.is_none() && !(self.opts.allow_unset_params && p.name.span.file == self.m.root) && !self.diags.iter().any(|d| d.span == Some(p.name.span)) {
+            if value.is_none()
+                && !(self.opts.allow_unset_params && p.name.span.file == self.m.root)
+                && !self.diags.iter().any(|d| d.span == Some(p.name.span))
+            {
                 self.err(
                     Diag::error(C::UnsetParam, p.name.span, format!("param `{}` has no value", p.name.name))
                         .label("never set")
                         .help(format!("set it in a mapping that uses this one (`param {} = …`) or with --param {}=…", p.name.name, p.name.name)),
                 );
             }
-            self.params.push(ParamInfo { name: p.name.name.clone(), value, ty, span: p.name.span, used: false });
+            self.params.push(ParamInfo {
+                name: p.name.name.clone(),
+                value,
+                ty,
+                span: p.name.span,
+                used: false,
+            });
         }
         for (n, _) in &self.opts.params {
             if !self.m.params.iter().any(|p| p.name.name == *n) {
-                self.err(Diag::error(C::UnknownParam, None, format!("--param {n}: the mapping declares no such param")));
+                self.err(Diag::error(
+                    C::UnknownParam,
+                    None,
+                    format!("--param {n}: the mapping declares no such param"),
+                ));
             }
         }
     }
@@ -304,7 +400,13 @@ impl<'m> Cx<'m> {
     fn tables(&mut self) {
         for def in &self.m.tables {
             let name = &def.decl.name.name;
-            let swap = self.opts.tables.iter().rev().find(|(n, _)| n == name).map(|(_, p)| p.as_path());
+            let swap = self
+                .opts
+                .tables
+                .iter()
+                .rev()
+                .find(|(n, _)| n == name)
+                .map(|(_, p)| p.as_path());
             let (csv, columns) = match &def.decl.body {
                 ast::TableBody::Inline { rows, default } => {
                     let mut t = rows.first().map(|(_, v, _)| lit_ty(v)).unwrap_or(Ty::Any);
@@ -316,26 +418,52 @@ impl<'m> Cx<'m> {
                     }
                     (false, vec![("value".to_string(), t)])
                 }
-                ast::TableBody::Csv { columns, .. } => (true, columns.iter().map(|(c, t)| (c.name.clone(), ty_of_name(*t))).collect()),
+                ast::TableBody::Csv { columns, .. } => (
+                    true,
+                    columns
+                        .iter()
+                        .map(|(c, t)| (c.name.clone(), ty_of_name(*t)))
+                        .collect(),
+                ),
             };
             self.tables.push(tables::build(def, swap, &mut self.diags));
-            self.table_info.push(TableInfo { name: name.clone(), csv, columns, span: def.decl.name.span, used: false });
+            self.table_info.push(TableInfo {
+                name: name.clone(),
+                csv,
+                columns,
+                span: def.decl.name.span,
+                used: false,
+            });
         }
         for (n, _) in &self.opts.tables {
             if !self.table_info.iter().any(|t| t.name == *n && t.csv) {
-                self.err(Diag::error(C::UnknownTable, None, format!("--table {n}: the mapping has no CSV table of that name")));
+                self.err(Diag::error(
+                    C::UnknownTable,
+                    None,
+                    format!("--table {n}: the mapping has no CSV table of that name"),
+                ));
             }
         }
     }
 
     fn settings_consts(&mut self) -> Settings {
-        let mut s = Settings { msg_type: "CN_WMS_DELIVERYORDER_CREATE".into(), ..Settings::default() };
+        let mut s = Settings {
+            msg_type: "CN_WMS_DELIVERYORDER_CREATE".into(),
+            ..Settings::default()
+        };
         for (name, e) in &self.m.settings {
             if !SETTINGS.contains(&name.name.as_str()) {
                 self.err(
-                    Diag::error(C::UnknownSetting, name.span, format!("unknown setting `{}`", name.name))
-                        .label("not a setting")
-                        .help(suggest(&name.name, SETTINGS.iter().copied()).unwrap_or_else(|| format!("settings are: {}", SETTINGS.join(", ")))),
+                    Diag::error(
+                        C::UnknownSetting,
+                        name.span,
+                        format!("unknown setting `{}`", name.name),
+                    )
+                    .label("not a setting")
+                    .help(
+                        suggest(&name.name, SETTINGS.iter().copied())
+                            .unwrap_or_else(|| format!("settings are: {}", SETTINGS.join(", "))),
+                    ),
                 );
                 continue;
             }
@@ -371,7 +499,10 @@ impl<'m> Cx<'m> {
                     self.next_local += 1;
                     Binding::Local(i)
                 } else {
-                    self.global_meta.push(GlobalMeta { name: format!("let {}", name.name), span: name.span });
+                    self.global_meta.push(GlobalMeta {
+                        name: format!("let {}", name.name),
+                        span: name.span,
+                    });
                     self.globals.push(None);
                     self.deps.push(Vec::new());
                     Binding::Global((self.global_meta.len() - 1) as u32)
@@ -384,7 +515,12 @@ impl<'m> Cx<'m> {
     }
 
     fn binding_of(&self, name: &str) -> Option<Binding> {
-        self.scopes.last().and_then(|s| s.names.iter().find(|(n, ..)| n == name).map(|(_, b, ..)| *b))
+        self.scopes.last().and_then(|s| {
+            s.names
+                .iter()
+                .find(|(n, ..)| n == name)
+                .map(|(_, b, ..)| *b)
+        })
     }
 
     fn set_binding_ty(&mut self, name: &str, ty: Ty) {
@@ -395,7 +531,14 @@ impl<'m> Cx<'m> {
         }
     }
 
-    fn lower_global_block(&mut self, body: &[Stmt], schema: &SchemaNode, prefix: &str, block_span: Option<Span>, plan: &[(String, Plan)]) -> Vec<(Box<str>, OutNode)> {
+    fn lower_global_block(
+        &mut self,
+        body: &[Stmt],
+        schema: &SchemaNode,
+        prefix: &str,
+        block_span: Option<Span>,
+        plan: &[(String, Plan)],
+    ) -> Vec<(Box<str>, OutNode)> {
         self.scopes.push(Scope::default());
         self.declare_lets(body);
         let mut out = Vec::new();
@@ -403,7 +546,9 @@ impl<'m> Cx<'m> {
         for s in body {
             match s {
                 Stmt::Let { name, value, .. } => {
-                    let Some(Binding::Global(g)) = self.binding_of(&name.name) else { continue };
+                    let Some(Binding::Global(g)) = self.binding_of(&name.name) else {
+                        continue;
+                    };
                     let (n, t) = self.with_deps(g, |cx| cx.expr(value));
                     self.set_binding_ty(&name.name, t);
                     if let Some(o) = &n.origin {
@@ -414,17 +559,27 @@ impl<'m> Cx<'m> {
                 Stmt::Require { cond, message, .. } => {
                     let (n, t) = self.expr(cond);
                     self.expect_bool(&t, cond.span);
-                    self.requires.push(Require { cond: n, message: message.as_str().into() });
+                    self.requires.push(Require {
+                        cond: n,
+                        message: message.as_str().into(),
+                    });
                 }
                 Stmt::Field(f) => {
                     let name = f.path[0].name.as_str();
-                    let full = if prefix.is_empty() { name.to_string() } else { format!("{prefix}.{name}") };
-                    let Some(prop) = self.field_prop(schema, &f.path[0], &full) else { continue };
+                    let full = if prefix.is_empty() {
+                        name.to_string()
+                    } else {
+                        format!("{prefix}.{name}")
+                    };
+                    let Some(prop) = self.field_prop(schema, &f.path[0], &full) else {
+                        continue;
+                    };
                     assigned.push(name);
                     let slot = plan.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone());
                     match (&f.value, slot) {
                         (FieldValue::Block(b), Some(Plan::Obj(sub))) => {
-                            let node = self.lower_global_block(b, prop, &full, Some(f.path[0].span), &sub);
+                            let node =
+                                self.lower_global_block(b, prop, &full, Some(f.path[0].span), &sub);
                             out.push((name.into(), OutNode::Obj(node)));
                         }
                         (v, Some(Plan::Slot(g))) => {
@@ -442,7 +597,9 @@ impl<'m> Cx<'m> {
                                     if !self.shape_ok(prop, "a for loop", f) {
                                         continue;
                                     }
-                                    let l = self.with_deps(g, |cx| cx.lower_loop(bindings, body, prop, &full, check, f.span));
+                                    let l = self.with_deps(g, |cx| {
+                                        cx.lower_loop(bindings, body, prop, &full, check, f.span)
+                                    });
                                     Global::Loop(l)
                                 }
                                 FieldValue::Block(_) => {
@@ -498,28 +655,46 @@ impl<'m> Cx<'m> {
         }
     }
 
-    fn field_prop<'s>(&mut self, schema: &'s SchemaNode, name: &ast::Ident, full: &str) -> Option<&'s SchemaNode> {
+    fn field_prop<'s>(
+        &mut self,
+        schema: &'s SchemaNode,
+        name: &ast::Ident,
+        full: &str,
+    ) -> Option<&'s SchemaNode> {
         let target = schema.object();
         match target.property(&name.name) {
             Some(p) => Some(p),
             None => {
                 // A misspelt field is also a missing one: report the misspelling only.
-                if let Some(best) = closest(&name.name, target.properties.iter().map(|(n, _)| n.as_str())) {
+                if let Some(best) = closest(
+                    &name.name,
+                    target.properties.iter().map(|(n, _)| n.as_str()),
+                ) {
                     let full_best = match full.rsplit_once('.') {
                         Some((pre, _)) => format!("{pre}.{best}"),
                         None => best.to_string(),
                     };
                     self.misspelt.push(full_best);
                 }
-                let help = suggest(&name.name, target.properties.iter().map(|(n, _)| n.as_str()))
-                    .unwrap_or_else(|| {
-                        let names: Vec<&str> = target.properties.iter().map(|(n, _)| n.as_str()).collect();
-                        format!("fields here: {}", names.join(", "))
-                    });
+                let help = suggest(
+                    &name.name,
+                    target.properties.iter().map(|(n, _)| n.as_str()),
+                )
+                .unwrap_or_else(|| {
+                    let names: Vec<&str> =
+                        target.properties.iter().map(|(n, _)| n.as_str()).collect();
+                    format!("fields here: {}", names.join(", "))
+                });
                 self.err(
-                    Diag::error(C::UnknownField, name.span, format!("the target has no field `{full}`"))
-                        .label("unknown field")
-                        .help(format!("{help} (add the field to the target schema if the warehouse takes it)")),
+                    Diag::error(
+                        C::UnknownField,
+                        name.span,
+                        format!("the target has no field `{full}`"),
+                    )
+                    .label("unknown field")
+                    .help(format!(
+                        "{help} (add the field to the target schema if the warehouse takes it)"
+                    )),
                 );
                 None
             }
@@ -539,30 +714,67 @@ impl<'m> Cx<'m> {
                 _ => "a single value: write `name = <expression>`",
             };
             self.err(
-                Diag::error(C::ShapeMismatch, f.path[0].span, format!("`{}` is {} but is given {what}", f.path[0].name, prop.ty.as_str()))
-                    .label("wrong shape")
-                    .help(format!("the target wants {want}")),
+                Diag::error(
+                    C::ShapeMismatch,
+                    f.path[0].span,
+                    format!(
+                        "`{}` is {} but is given {what}",
+                        f.path[0].name,
+                        prop.ty.as_str()
+                    ),
+                )
+                .label("wrong shape")
+                .help(format!("the target wants {want}")),
             );
         }
         ok
     }
 
-    fn missing(&mut self, schema: &SchemaNode, assigned: &[&str], prefix: &str, span: Option<Span>) {
+    fn missing(
+        &mut self,
+        schema: &SchemaNode,
+        assigned: &[&str],
+        prefix: &str,
+        span: Option<Span>,
+    ) {
         let target = schema.object();
         for r in &target.required {
-            let full = if prefix.is_empty() { r.clone() } else { format!("{prefix}.{r}") };
+            let full = if prefix.is_empty() {
+                r.clone()
+            } else {
+                format!("{prefix}.{r}")
+            };
             if !assigned.contains(&r.as_str()) && !self.misspelt.contains(&full) {
-                let desc = target.property(r).and_then(|p| p.description.clone()).unwrap_or_default();
+                let desc = target
+                    .property(r)
+                    .and_then(|p| p.description.clone())
+                    .unwrap_or_default();
                 self.err(
-                    Diag::error(C::MissingField, span, format!("required field `{full}` is never assigned"))
-                        .label(format!("`{r}` missing here"))
-                        .help(if desc.is_empty() { format!("add `{r} = …`") } else { format!("add `{r} = …` ({desc})") }),
+                    Diag::error(
+                        C::MissingField,
+                        span,
+                        format!("required field `{full}` is never assigned"),
+                    )
+                    .label(format!("`{r}` missing here"))
+                    .help(if desc.is_empty() {
+                        format!("add `{r} = …`")
+                    } else {
+                        format!("add `{r} = …` ({desc})")
+                    }),
                 );
             }
         }
     }
 
-    fn lower_loop(&mut self, bindings: &[(ast::Ident, Expr)], body: &[Stmt], prop: &SchemaNode, full: &str, check: FieldCheck, span: Span) -> Loop {
+    fn lower_loop(
+        &mut self,
+        bindings: &[(ast::Ident, Expr)],
+        body: &[Stmt],
+        prop: &SchemaNode,
+        full: &str,
+        check: FieldCheck,
+        span: Span,
+    ) -> Loop {
         let outer = (self.in_loop, self.next_local);
         if !self.in_loop {
             self.next_local = 0;
@@ -575,7 +787,8 @@ impl<'m> Cx<'m> {
             let i = self.next_local;
             self.next_local += 1;
             if let Some(s) = self.scopes.last_mut() {
-                s.names.push((name.name.clone(), Binding::Local(i), name.span, Ty::Any));
+                s.names
+                    .push((name.name.clone(), Binding::Local(i), name.span, Ty::Any));
             }
             bs.push((i, n));
         }
@@ -584,17 +797,32 @@ impl<'m> Cx<'m> {
         let item = self.lower_local_block(body, items, &format!("{full}[]"), span, &mut ops);
         self.pop_scope();
         // Lets first, each after the lets it reads; then the rest in written order.
-        let (lets, rest): (Vec<_>, Vec<_>) = ops.into_iter().partition(|(op, _)| matches!(op, BodyOp::Let(..)));
+        let (lets, rest): (Vec<_>, Vec<_>) = ops
+            .into_iter()
+            .partition(|(op, _)| matches!(op, BodyOp::Let(..)));
         let mut ordered = order_lets(lets);
         ordered.extend(rest.into_iter().map(|(op, _)| op));
         if !outer.0 {
             self.in_loop = false;
             self.next_local = outer.1;
         }
-        Loop { bindings: bs, body: ordered, item, check, span }
+        Loop {
+            bindings: bs,
+            body: ordered,
+            item,
+            check,
+            span,
+        }
     }
 
-    fn lower_local_block(&mut self, body: &[Stmt], schema: &SchemaNode, prefix: &str, span: Span, ops: &mut Vec<(BodyOp, Vec<u32>)>) -> Vec<(Box<str>, ItemNode)> {
+    fn lower_local_block(
+        &mut self,
+        body: &[Stmt],
+        schema: &SchemaNode,
+        prefix: &str,
+        span: Span,
+        ops: &mut Vec<(BodyOp, Vec<u32>)>,
+    ) -> Vec<(Box<str>, ItemNode)> {
         self.scopes.push(Scope::default());
         self.declare_lets(body);
         let mut item = Vec::new();
@@ -602,7 +830,9 @@ impl<'m> Cx<'m> {
         for s in body {
             match s {
                 Stmt::Let { name, value, .. } => {
-                    let Some(Binding::Local(i)) = self.binding_of(&name.name) else { continue };
+                    let Some(Binding::Local(i)) = self.binding_of(&name.name) else {
+                        continue;
+                    };
                     self.local_deps.clear();
                     let (n, t) = self.expr(value);
                     self.set_binding_ty(&name.name, t);
@@ -620,7 +850,9 @@ impl<'m> Cx<'m> {
                 Stmt::Field(f) => {
                     let name = f.path[0].name.as_str();
                     let full = format!("{prefix}.{name}");
-                    let Some(prop) = self.field_prop(schema, &f.path[0], &full) else { continue };
+                    let Some(prop) = self.field_prop(schema, &f.path[0], &full) else {
+                        continue;
+                    };
                     assigned.push(name);
                     let check = field_check(prop, &full, schema.object().is_required(name));
                     match &f.value {
@@ -664,7 +896,14 @@ impl<'m> Cx<'m> {
 
     fn expect_bool(&mut self, t: &Ty, span: Span) {
         if !matches!(t, Ty::Bool | Ty::Any) {
-            self.err(Diag::error(C::TypeMismatch, span, format!("a condition must be true or false, this is {}", t.words())).label("not a condition"));
+            self.err(
+                Diag::error(
+                    C::TypeMismatch,
+                    span,
+                    format!("a condition must be true or false, this is {}", t.words()),
+                )
+                .label("not a condition"),
+            );
         }
     }
 
@@ -672,13 +911,23 @@ impl<'m> Cx<'m> {
         if !t.fits(prop.ty) {
             let help = match (t, prop.ty) {
                 (Ty::Num { .. }, FieldType::String) => "convert explicitly: `string(…)`",
-                (Ty::Str, FieldType::Integer | FieldType::Number) => "convert explicitly: `number(…)`",
+                (Ty::Str, FieldType::Integer | FieldType::Number) => {
+                    "convert explicitly: `number(…)`"
+                }
                 _ => "map a value of the field's type",
             };
             self.err(
-                Diag::error(C::TypeMismatch, span, format!("`{full}` is {} but this gives {}", prop.ty.as_str(), t.words()))
-                    .label(format!("{} here", t.words()))
-                    .help(help),
+                Diag::error(
+                    C::TypeMismatch,
+                    span,
+                    format!(
+                        "`{full}` is {} but this gives {}",
+                        prop.ty.as_str(),
+                        t.words()
+                    ),
+                )
+                .label(format!("{} here", t.words()))
+                .help(help),
             );
             return;
         }
@@ -690,9 +939,13 @@ impl<'m> Cx<'m> {
                     format!("`{full}` counts {fu}; {vu} measures something else")
                 };
                 self.err(
-                    Diag::error(C::UnitMismatch, span, format!("`{full}` is counted in {fu} but this amount is in {vu}"))
-                        .label(format!("in {vu}"))
-                        .help(help),
+                    Diag::error(
+                        C::UnitMismatch,
+                        span,
+                        format!("`{full}` is counted in {fu} but this amount is in {vu}"),
+                    )
+                    .label(format!("in {vu}"))
+                    .help(help),
                 );
                 return;
             }
@@ -702,9 +955,13 @@ impl<'m> Cx<'m> {
                 if let Val::Num(a) = v {
                     if !a.value.fract().is_zero() {
                         self.err(
-                            Diag::error(C::TypeMismatch, span, format!("`{full}` is an integer but {} has a fraction", a.value))
-                                .label("not whole")
-                                .help("round it: `round(…, half_up)`"),
+                            Diag::error(
+                                C::TypeMismatch,
+                                span,
+                                format!("`{full}` is an integer but {} has a fraction", a.value),
+                            )
+                            .label("not whole")
+                            .help("round it: `round(…, half_up)`"),
                         );
                     }
                 }
@@ -712,9 +969,13 @@ impl<'m> Cx<'m> {
             if let (Some(c), Some(j)) = (&prop.constant, const_json(v)) {
                 if *c != j {
                     self.err(
-                        Diag::error(C::FixedValue, span, format!("`{full}` is fixed to {c} by the target schema"))
-                            .label(format!("gives {j}"))
-                            .help(format!("write `{c}`")),
+                        Diag::error(
+                            C::FixedValue,
+                            span,
+                            format!("`{full}` is fixed to {c} by the target schema"),
+                        )
+                        .label(format!("gives {j}"))
+                        .help(format!("write `{c}`")),
                     );
                 }
             }
@@ -722,8 +983,12 @@ impl<'m> Cx<'m> {
                 if !allowed.contains(&j) {
                     let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
                     self.err(
-                        Diag::error(C::FixedValue, span, format!("`{full}` takes one of {}", list.join(", ")))
-                            .label(format!("gives {j}")),
+                        Diag::error(
+                            C::FixedValue,
+                            span,
+                            format!("`{full}` takes one of {}", list.join(", ")),
+                        )
+                        .label(format!("gives {j}")),
                     );
                 }
             }
@@ -735,7 +1000,14 @@ impl<'m> Cx<'m> {
     fn expr(&mut self, e: &Expr) -> (Node, Ty) {
         let (code, ty) = self.expr_code(e);
         let origin = self.origin(&code);
-        (Node { code, span: e.span, origin }, ty)
+        (
+            Node {
+                code,
+                span: e.span,
+                origin,
+            },
+            ty,
+        )
     }
 
     /// The first source path a value reads, looking through lets.
@@ -749,7 +1021,11 @@ impl<'m> Cx<'m> {
             Code::Call(_, args) => args.iter().find_map(|a| a.origin.clone()),
             Code::Unary(_, a) => a.origin.clone(),
             Code::Binary(_, l, r) => l.origin.clone().or_else(|| r.origin.clone()),
-            Code::If(c, t, e) => t.origin.clone().or_else(|| e.origin.clone()).or_else(|| c.origin.clone()),
+            Code::If(c, t, e) => t
+                .origin
+                .clone()
+                .or_else(|| e.origin.clone())
+                .or_else(|| c.origin.clone()),
             Code::Const(_) => None,
         }
     }
@@ -775,12 +1051,24 @@ impl<'m> Cx<'m> {
     }
 
     fn unknown_name(&mut self, id: &ast::Ident) -> (Code, Ty) {
-        let mut names: Vec<String> = self.scopes.iter().flat_map(|s| s.names.iter().map(|n| n.0.clone())).collect();
+        let mut names: Vec<String> = self
+            .scopes
+            .iter()
+            .flat_map(|s| s.names.iter().map(|n| n.0.clone()))
+            .collect();
         names.extend(self.params.iter().map(|p| p.name.clone()));
         let help = suggest(&id.name, names.iter().map(String::as_str)).unwrap_or_else(|| {
             "names are loop items (`for x in …`), lets, and params; paths into the order start with `$`".to_string()
         });
-        self.err(Diag::error(C::UnknownName, id.span, format!("unknown name `{}`", id.name)).label("not defined").help(help));
+        self.err(
+            Diag::error(
+                C::UnknownName,
+                id.span,
+                format!("unknown name `{}`", id.name),
+            )
+            .label("not defined")
+            .help(help),
+        );
         (Code::Const(Val::Null), Ty::Any)
     }
 
@@ -789,7 +1077,11 @@ impl<'m> Cx<'m> {
             ExprKind::Lit(l) => {
                 if let Lit::Num(_, Some(u)) = l {
                     if Unit::parse(u).is_none() {
-                        self.err(Diag::error(C::BadArgument, e.span, format!("unknown unit `{u}`")));
+                        self.err(Diag::error(
+                            C::BadArgument,
+                            e.span,
+                            format!("unknown unit `{u}`"),
+                        ));
                     }
                 }
                 (Code::Const(tables::lit_val(l)), lit_ty(l))
@@ -800,7 +1092,10 @@ impl<'m> Cx<'m> {
                     (Code::Src(p, text.as_str().into()), ty)
                 }
                 Err(msg) => {
-                    self.err(Diag::error(C::BadPath, e.span, format!("bad JSONPath `{text}`: {msg}")).label("cannot compile"));
+                    self.err(
+                        Diag::error(C::BadPath, e.span, format!("bad JSONPath `{text}`: {msg}"))
+                            .label("cannot compile"),
+                    );
                     (Code::Const(Val::Null), Ty::Any)
                 }
             },
@@ -832,24 +1127,57 @@ impl<'m> Cx<'m> {
                 let t = match tail_segments(tail) {
                     Some(segs) => {
                         let multi = segs.contains(&crate::run::path::Seg::Wildcard);
-                        let path = if multi { PathCode::Multi(segs.clone()) } else { PathCode::Single(segs.clone()) };
-                        Tail { segs: Some(segs), path, text: format!("{}{}", root.name, tail).into() }
+                        let path = if multi {
+                            PathCode::Multi(segs.clone())
+                        } else {
+                            PathCode::Single(segs.clone())
+                        };
+                        Tail {
+                            segs: Some(segs),
+                            path,
+                            text: format!("{}{}", root.name, tail).into(),
+                        }
                     }
                     None => match PathCode::compile(&format!("${tail}")) {
-                        Ok(p) => Tail { segs: None, path: p, text: format!("{}{}", root.name, tail).into() },
+                        Ok(p) => Tail {
+                            segs: None,
+                            path: p,
+                            text: format!("{}{}", root.name, tail).into(),
+                        },
                         Err(msg) => {
-                            self.err(Diag::error(C::BadPath, e.span, format!("bad path `{}{tail}`: {msg}", root.name)).label("cannot compile"));
+                            self.err(
+                                Diag::error(
+                                    C::BadPath,
+                                    e.span,
+                                    format!("bad path `{}{tail}`: {msg}", root.name),
+                                )
+                                .label("cannot compile"),
+                            );
                             return (Code::Const(Val::Null), Ty::Any);
                         }
                     },
                 };
-                let ty = if t.path.is_single() { Ty::Any } else { Ty::List };
+                let ty = if t.path.is_single() {
+                    Ty::Any
+                } else {
+                    Ty::List
+                };
                 match self.lookup_name(&root.name) {
                     Some((Binding::Local(i), _)) => (Code::LocalPath(i, Box::new(t)), ty),
                     Some((Binding::Global(g), _)) => (Code::GlobalPath(g, Box::new(t)), ty),
                     None => {
                         if self.params.iter().any(|p| p.name == root.name) {
-                            self.err(Diag::error(C::TypeMismatch, e.span, format!("param `{}` is a single value; it has no fields", root.name)).label("not an object"));
+                            self.err(
+                                Diag::error(
+                                    C::TypeMismatch,
+                                    e.span,
+                                    format!(
+                                        "param `{}` is a single value; it has no fields",
+                                        root.name
+                                    ),
+                                )
+                                .label("not an object"),
+                            );
                             return (Code::Const(Val::Null), Ty::Any);
                         }
                         self.unknown_name(root)
@@ -867,7 +1195,14 @@ impl<'m> Cx<'m> {
                     }
                     UnOp::Neg => {
                         if !matches!(t, Ty::Num { .. } | Ty::Any) {
-                            self.err(Diag::error(C::TypeMismatch, expr.span, format!("`-` needs a number, this is {}", t.words())).label("not a number"));
+                            self.err(
+                                Diag::error(
+                                    C::TypeMismatch,
+                                    expr.span,
+                                    format!("`-` needs a number, this is {}", t.words()),
+                                )
+                                .label("not a number"),
+                            );
                         }
                         if let Code::Const(Val::Num(a)) = &n.code {
                             return (Code::Const(Val::Num(Amount::new(-a.value, a.unit))), t);
@@ -876,7 +1211,12 @@ impl<'m> Cx<'m> {
                     }
                 }
             }
-            ExprKind::Binary { op, op_span, lhs, rhs } => {
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
                 let (l, lt) = self.expr(lhs);
                 let (r, rt) = self.expr(rhs);
                 let ty = self.binary_ty(*op, *op_span, &lt, &rt, lhs.span, rhs.span);
@@ -887,7 +1227,10 @@ impl<'m> Cx<'m> {
                 self.expect_bool(&ct, cond.span);
                 let (t, tt) = self.expr(then);
                 let (f, ft) = self.expr(els);
-                (Code::If(Box::new(c), Box::new(t), Box::new(f)), Ty::join(tt, ft))
+                (
+                    Code::If(Box::new(c), Box::new(t), Box::new(f)),
+                    Ty::join(tt, ft),
+                )
             }
         }
     }
@@ -902,9 +1245,24 @@ impl<'m> Cx<'m> {
                 Ty::Bool
             }
             BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
-                let clash = matches!((lt, rt), (Ty::Str, Ty::Num { .. }) | (Ty::Num { .. }, Ty::Str) | (Ty::Bool, Ty::Num { .. }) | (Ty::Num { .. }, Ty::Bool) | (Ty::Str, Ty::Bool) | (Ty::Bool, Ty::Str));
+                let clash = matches!(
+                    (lt, rt),
+                    (Ty::Str, Ty::Num { .. })
+                        | (Ty::Num { .. }, Ty::Str)
+                        | (Ty::Bool, Ty::Num { .. })
+                        | (Ty::Num { .. }, Ty::Bool)
+                        | (Ty::Str, Ty::Bool)
+                        | (Ty::Bool, Ty::Str)
+                );
                 if clash {
-                    self.err(Diag::error(C::TypeMismatch, op_span, format!("cannot compare {} with {}", lt.words(), rt.words())).label("different types"));
+                    self.err(
+                        Diag::error(
+                            C::TypeMismatch,
+                            op_span,
+                            format!("cannot compare {} with {}", lt.words(), rt.words()),
+                        )
+                        .label("different types"),
+                    );
                 }
                 self.unit_clash(op, op_span, lt, rt);
                 Ty::Bool
@@ -913,9 +1271,17 @@ impl<'m> Cx<'m> {
                 for (t, s) in [(lt, ls), (rt, rs)] {
                     if !is_num(t) {
                         self.err(
-                            Diag::error(C::TypeMismatch, s, format!("`{}` needs numbers, this is {}", op.as_str(), t.words()))
-                                .label("not a number")
-                                .help(if *t == Ty::Str { "convert explicitly: `number(…)`; join strings with `concat(…)`" } else { "use a number" }),
+                            Diag::error(
+                                C::TypeMismatch,
+                                s,
+                                format!("`{}` needs numbers, this is {}", op.as_str(), t.words()),
+                            )
+                            .label("not a number")
+                            .help(if *t == Ty::Str {
+                                "convert explicitly: `number(…)`; join strings with `concat(…)`"
+                            } else {
+                                "use a number"
+                            }),
                         );
                     }
                 }
@@ -933,7 +1299,9 @@ impl<'m> Cx<'m> {
     }
 
     fn unit_clash(&mut self, op: BinOp, op_span: Span, lt: &Ty, rt: &Ty) {
-        let (Some(a), Some(b)) = (lt.unit(), rt.unit()) else { return };
+        let (Some(a), Some(b)) = (lt.unit(), rt.unit()) else {
+            return;
+        };
         let bad = match op {
             BinOp::Mul => true,
             BinOp::Div => a != b,
@@ -946,22 +1314,35 @@ impl<'m> Cx<'m> {
                 format!("convert one side first: `convert(…, {a})`")
             };
             self.err(
-                Diag::error(C::UnitMismatch, op_span, format!("`{}` of an amount in {a} and an amount in {b}", op.as_str()))
-                    .label("units differ")
-                    .help(help),
+                Diag::error(
+                    C::UnitMismatch,
+                    op_span,
+                    format!("`{}` of an amount in {a} and an amount in {b}", op.as_str()),
+                )
+                .label("units differ")
+                .help(help),
             );
         }
     }
 
     fn out_ref(&mut self, e: &Expr, tail: &str) -> (Code, Ty) {
         let Some(segs) = tail_segments(tail) else {
-            self.err(Diag::error(C::BadPath, e.span, "a path into `out` may use only names, indexes and `[*]`").label("unsupported path"));
+            self.err(
+                Diag::error(
+                    C::BadPath,
+                    e.span,
+                    "a path into `out` may use only names, indexes and `[*]`",
+                )
+                .label("unsupported path"),
+            );
             return (Code::Const(Val::Null), Ty::Any);
         };
         let mut level: &Vec<(String, Plan)> = &self.out_plan;
         let mut walked = String::from("out");
         for (i, s) in segs.iter().enumerate() {
-            let crate::run::path::Seg::Key(k) = s else { break };
+            let crate::run::path::Seg::Key(k) = s else {
+                break;
+            };
             walked.push('.');
             walked.push_str(k);
             match level.iter().find(|(n, _)| n == &**k) {
@@ -969,29 +1350,73 @@ impl<'m> Cx<'m> {
                     let g = *g;
                     self.note_global(g);
                     let rest = segs[i + 1..].to_vec();
-                    let ty = if rest.contains(&crate::run::path::Seg::Wildcard) { Ty::List } else { Ty::Any };
+                    let ty = if rest.contains(&crate::run::path::Seg::Wildcard) {
+                        Ty::List
+                    } else {
+                        Ty::Any
+                    };
                     return (Code::Out(g, rest, format!("out{tail}").into()), ty);
                 }
                 Some((_, Plan::Obj(sub))) => level = sub,
                 None => {
-                    let help = suggest(k, level.iter().map(|(n, _)| n.as_str())).unwrap_or_else(|| "`out` reads back fields this mapping assigns".into());
-                    self.err(Diag::error(C::UnknownField, e.span, format!("`{walked}` is not assigned by this mapping")).label("no such field").help(help));
+                    let help = suggest(k, level.iter().map(|(n, _)| n.as_str()))
+                        .unwrap_or_else(|| "`out` reads back fields this mapping assigns".into());
+                    self.err(
+                        Diag::error(
+                            C::UnknownField,
+                            e.span,
+                            format!("`{walked}` is not assigned by this mapping"),
+                        )
+                        .label("no such field")
+                        .help(help),
+                    );
                     return (Code::Const(Val::Null), Ty::Any);
                 }
             }
         }
-        self.err(Diag::error(C::BadPath, e.span, format!("`out{tail}` is a block; name one of its fields")).label("a block, not a field"));
+        self.err(
+            Diag::error(
+                C::BadPath,
+                e.span,
+                format!("`out{tail}` is a block; name one of its fields"),
+            )
+            .label("a block, not a field"),
+        );
         (Code::Const(Val::Null), Ty::Any)
     }
 
-    fn lookup(&mut self, table: &ast::Ident, key: &Expr, column: Option<&ast::Ident>) -> (Code, Ty) {
+    fn lookup(
+        &mut self,
+        table: &ast::Ident,
+        key: &Expr,
+        column: Option<&ast::Ident>,
+    ) -> (Code, Ty) {
         let (k, kt) = self.expr(key);
         if !matches!(kt, Ty::Str | Ty::Num { .. } | Ty::Any) {
-            self.err(Diag::error(C::TypeMismatch, key.span, format!("a table key must be a string or a whole number, this is {}", kt.words())).label("bad key"));
+            self.err(
+                Diag::error(
+                    C::TypeMismatch,
+                    key.span,
+                    format!(
+                        "a table key must be a string or a whole number, this is {}",
+                        kt.words()
+                    ),
+                )
+                .label("bad key"),
+            );
         }
         let Some(ti) = self.table_info.iter().position(|t| t.name == table.name) else {
-            let help = suggest(&table.name, self.table_info.iter().map(|t| t.name.as_str())).unwrap_or_else(|| "declare it: `table name { key => value … }`".into());
-            self.err(Diag::error(C::UnknownTable, table.span, format!("unknown table `{}`", table.name)).label("no such table").help(help));
+            let help = suggest(&table.name, self.table_info.iter().map(|t| t.name.as_str()))
+                .unwrap_or_else(|| "declare it: `table name { key => value … }`".into());
+            self.err(
+                Diag::error(
+                    C::UnknownTable,
+                    table.span,
+                    format!("unknown table `{}`", table.name),
+                )
+                .label("no such table")
+                .help(help),
+            );
             return (Code::Const(Val::Null), Ty::Any);
         };
         self.table_info[ti].used = true;
@@ -999,39 +1424,82 @@ impl<'m> Cx<'m> {
         let (col, ty) = match (info.csv, column) {
             (false, None) => (None, info.columns[0].1.clone()),
             (false, Some(c)) => {
-                let d = Diag::error(C::UnknownColumn, c.span, format!("table `{}` has one value per key, no columns", table.name)).label("no columns");
+                let d = Diag::error(
+                    C::UnknownColumn,
+                    c.span,
+                    format!("table `{}` has one value per key, no columns", table.name),
+                )
+                .label("no columns");
                 self.err(d);
                 return (Code::Const(Val::Null), Ty::Any);
             }
             (true, Some(c)) => match info.columns.iter().position(|(n, _)| *n == c.name) {
                 Some(i) => (Some(i as u32), info.columns[i].1.clone()),
                 None => {
-                    let help = suggest(&c.name, info.columns.iter().map(|(n, _)| n.as_str())).unwrap_or_else(|| {
-                        let cols: Vec<&str> = info.columns.iter().map(|(n, _)| n.as_str()).collect();
-                        format!("declared columns: {}", cols.join(", "))
-                    });
-                    self.err(Diag::error(C::UnknownColumn, c.span, format!("table `{}` has no column `{}`", table.name, c.name)).label("no such column").help(help));
+                    let help = suggest(&c.name, info.columns.iter().map(|(n, _)| n.as_str()))
+                        .unwrap_or_else(|| {
+                            let cols: Vec<&str> =
+                                info.columns.iter().map(|(n, _)| n.as_str()).collect();
+                            format!("declared columns: {}", cols.join(", "))
+                        });
+                    self.err(
+                        Diag::error(
+                            C::UnknownColumn,
+                            c.span,
+                            format!("table `{}` has no column `{}`", table.name, c.name),
+                        )
+                        .label("no such column")
+                        .help(help),
+                    );
                     return (Code::Const(Val::Null), Ty::Any);
                 }
             },
             (true, None) => {
                 let cols: Vec<&str> = info.columns.iter().map(|(n, _)| n.as_str()).collect();
-                let d = Diag::error(C::UnknownColumn, table.span, format!("name a column of table `{}`", table.name))
-                    .label("which column?")
-                    .help(format!("write `{}[…].{}`", table.name, cols.first().copied().unwrap_or("column")));
+                let d = Diag::error(
+                    C::UnknownColumn,
+                    table.span,
+                    format!("name a column of table `{}`", table.name),
+                )
+                .label("which column?")
+                .help(format!(
+                    "write `{}[…].{}`",
+                    table.name,
+                    cols.first().copied().unwrap_or("column")
+                ));
                 self.err(d);
                 return (Code::Const(Val::Null), Ty::Any);
             }
         };
-        (Code::Lookup { table: ti as u32, key: Box::new(k), column: col }, ty)
+        (
+            Code::Lookup {
+                table: ti as u32,
+                key: Box::new(k),
+                column: col,
+            },
+            ty,
+        )
     }
 
     fn call(&mut self, func: &ast::Ident, args: &[Expr], span: Span) -> (Code, Ty) {
         let name = func.name.as_str();
         let arity = |cx: &mut Self, lo: usize, hi: usize| -> bool {
             if args.len() < lo || args.len() > hi {
-                let want = if lo == hi { format!("{lo}") } else if hi == usize::MAX { format!("at least {lo}") } else { format!("{lo} to {hi}") };
-                cx.err(Diag::error(C::Arity, span, format!("`{name}` takes {want} argument(s), given {}", args.len())).label("wrong number of arguments"));
+                let want = if lo == hi {
+                    format!("{lo}")
+                } else if hi == usize::MAX {
+                    format!("at least {lo}")
+                } else {
+                    format!("{lo} to {hi}")
+                };
+                cx.err(
+                    Diag::error(
+                        C::Arity,
+                        span,
+                        format!("`{name}` takes {want} argument(s), given {}", args.len()),
+                    )
+                    .label("wrong number of arguments"),
+                );
                 false
             } else {
                 true
@@ -1045,7 +1513,11 @@ impl<'m> Cx<'m> {
             match bare(e).as_deref().and_then(Rounding::parse) {
                 Some(m) => Some(m),
                 None => {
-                    cx.err(Diag::error(C::BadArgument, e.span, "expected a rounding mode").label("not a rounding mode").help(format!("one of: {}", Rounding::NAMES.join(", "))));
+                    cx.err(
+                        Diag::error(C::BadArgument, e.span, "expected a rounding mode")
+                            .label("not a rounding mode")
+                            .help(format!("one of: {}", Rounding::NAMES.join(", "))),
+                    );
                     None
                 }
             }
@@ -1058,9 +1530,20 @@ impl<'m> Cx<'m> {
                 let mode = mode_arg(self, &args[args.len() - 1]).unwrap_or(Rounding::HalfUp);
                 let dp = if args.len() == 3 {
                     match &args[1].kind {
-                        ExprKind::Lit(Lit::Num(d, None)) if d.fract().is_zero() && *d >= 0.into() && *d <= 28.into() => d.mantissa() as u32,
+                        ExprKind::Lit(Lit::Num(d, None))
+                            if d.fract().is_zero() && *d >= 0.into() && *d <= 28.into() =>
+                        {
+                            d.mantissa() as u32
+                        }
                         _ => {
-                            self.err(Diag::error(C::BadArgument, args[1].span, "decimal places must be a whole number from 0 to 28").label("bad places"));
+                            self.err(
+                                Diag::error(
+                                    C::BadArgument,
+                                    args[1].span,
+                                    "decimal places must be a whole number from 0 to 28",
+                                )
+                                .label("bad places"),
+                            );
                             0
                         }
                     }
@@ -1068,7 +1551,11 @@ impl<'m> Cx<'m> {
                     0
                 };
                 let (_, t) = self.peek_ty(&args[0]);
-                (Func::Round(dp, mode), &args[..1], Ty::num(t.unit(), dp == 0))
+                (
+                    Func::Round(dp, mode),
+                    &args[..1],
+                    Ty::num(t.unit(), dp == 0),
+                )
             }
             "convert" => {
                 if !arity(self, 2, 3) {
@@ -1077,18 +1564,37 @@ impl<'m> Cx<'m> {
                 let unit = match bare(&args[1]).as_deref().and_then(Unit::parse) {
                     Some(u) => u,
                     None => {
-                        self.err(Diag::error(C::BadArgument, args[1].span, "expected a unit").label("not a unit").help("one of: yuan, jiao, fen, kg, g"));
+                        self.err(
+                            Diag::error(C::BadArgument, args[1].span, "expected a unit")
+                                .label("not a unit")
+                                .help("one of: yuan, jiao, fen, kg, g"),
+                        );
                         Unit::Fen
                     }
                 };
-                let mode = if args.len() == 3 { mode_arg(self, &args[2]) } else { None };
+                let mode = if args.len() == 3 {
+                    mode_arg(self, &args[2])
+                } else {
+                    None
+                };
                 let (_, t) = self.peek_ty(&args[0]);
                 if let Some(from) = t.unit() {
                     if from.dimension() != unit.dimension() {
-                        self.err(Diag::error(C::UnitMismatch, args[1].span, format!("cannot convert {from} to {unit}")).label("different dimension"));
+                        self.err(
+                            Diag::error(
+                                C::UnitMismatch,
+                                args[1].span,
+                                format!("cannot convert {from} to {unit}"),
+                            )
+                            .label("different dimension"),
+                        );
                     }
                 }
-                (Func::Convert(unit, mode), &args[..1], Ty::num(Some(unit), mode.is_some()))
+                (
+                    Func::Convert(unit, mode),
+                    &args[..1],
+                    Ty::num(Some(unit), mode.is_some()),
+                )
             }
             "yuan" | "jiao" | "fen" | "kg" | "g" => {
                 if !arity(self, 1, 1) {
@@ -1121,10 +1627,19 @@ impl<'m> Cx<'m> {
                         let help = if self.table_info.iter().any(|t| t.name == name) {
                             format!("`{name}` is a table: look up with `{name}[key]`")
                         } else {
-                            suggest(name, FUNCTIONS.iter().copied()).unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")))
+                            suggest(name, FUNCTIONS.iter().copied())
+                                .unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")))
                         };
                         // Its arguments are not looked at: their errors would only follow from this one.
-                        self.err(Diag::error(C::UnknownFunction, func.span, format!("unknown function `{name}`")).label("no such function").help(help));
+                        self.err(
+                            Diag::error(
+                                C::UnknownFunction,
+                                func.span,
+                                format!("unknown function `{name}`"),
+                            )
+                            .label("no such function")
+                            .help(help),
+                        );
                         return (Code::Const(Val::Null), Ty::Any);
                     }
                 };
@@ -1163,26 +1678,61 @@ impl<'m> Cx<'m> {
     }
 
     fn check_call_args(&mut self, f: Func, tys: &[(Ty, Span)], ret: Ty) -> Ty {
-        let want_str = matches!(f, Func::Trim | Func::Upper | Func::Lower | Func::Replace | Func::Substr);
-        let want_num = matches!(f, Func::Round(..) | Func::Convert(..) | Func::Tag(_) | Func::Abs | Func::FormatTime);
+        let want_str = matches!(
+            f,
+            Func::Trim | Func::Upper | Func::Lower | Func::Replace | Func::Substr
+        );
+        let want_num = matches!(
+            f,
+            Func::Round(..) | Func::Convert(..) | Func::Tag(_) | Func::Abs | Func::FormatTime
+        );
         if let Some((t, s)) = tys.first() {
             if want_str && matches!(t, Ty::Num { .. } | Ty::Bool) {
-                self.err(Diag::error(C::TypeMismatch, *s, format!("this function takes a string, this is {}", t.words())).label("not a string").help("convert explicitly: `string(…)`"));
+                self.err(
+                    Diag::error(
+                        C::TypeMismatch,
+                        *s,
+                        format!("this function takes a string, this is {}", t.words()),
+                    )
+                    .label("not a string")
+                    .help("convert explicitly: `string(…)`"),
+                );
             }
             if want_num && matches!(t, Ty::Str | Ty::Bool) {
-                self.err(Diag::error(C::TypeMismatch, *s, format!("this function takes a number, this is {}", t.words())).label("not a number").help("convert explicitly: `number(…)`"));
+                self.err(
+                    Diag::error(
+                        C::TypeMismatch,
+                        *s,
+                        format!("this function takes a number, this is {}", t.words()),
+                    )
+                    .label("not a number")
+                    .help("convert explicitly: `number(…)`"),
+                );
             }
             if let Func::Tag(u) = f {
                 if let Some(had) = t.unit() {
                     if had != u {
-                        self.err(Diag::error(C::UnitMismatch, *s, format!("this amount is already in {had}")).label(format!("in {had}")).help(format!("to change units write `convert(…, {u})`")));
+                        self.err(
+                            Diag::error(
+                                C::UnitMismatch,
+                                *s,
+                                format!("this amount is already in {had}"),
+                            )
+                            .label(format!("in {had}"))
+                            .help(format!("to change units write `convert(…, {u})`")),
+                        );
                     }
                 }
             }
         }
         match f {
-            Func::Sum | Func::Min | Func::Max | Func::Abs => Ty::num(tys.first().and_then(|(t, _)| t.unit()), false),
-            Func::First | Func::Last | Func::Nonblank => tys.first().map(|(t, _)| if *t == Ty::List { Ty::Any } else { t.clone() }).unwrap_or(Ty::Any),
+            Func::Sum | Func::Min | Func::Max | Func::Abs => {
+                Ty::num(tys.first().and_then(|(t, _)| t.unit()), false)
+            }
+            Func::First | Func::Last | Func::Nonblank => tys
+                .first()
+                .map(|(t, _)| if *t == Ty::List { Ty::Any } else { t.clone() })
+                .unwrap_or(Ty::Any),
             _ => ret,
         }
     }
@@ -1212,12 +1762,22 @@ impl<'m> Cx<'m> {
                     }
                     if state[next] == 1 {
                         let pos = stack.iter().position(|(x, _)| *x == next).unwrap_or(0);
-                        let names: Vec<String> = stack[pos..].iter().map(|(x, _)| self.global_meta[*x].name.clone()).chain(std::iter::once(self.global_meta[next].name.clone())).collect();
+                        let names: Vec<String> = stack[pos..]
+                            .iter()
+                            .map(|(x, _)| self.global_meta[*x].name.clone())
+                            .chain(std::iter::once(self.global_meta[next].name.clone()))
+                            .collect();
                         let span = self.global_meta[next].span;
                         self.diags.push(
-                            Diag::error(C::TargetCycle, span, format!("these read each other in a circle: {}", names.join(" → ")))
-                                .label("part of the circle")
-                                .help("one of them must be computed from the order, not from the others"),
+                            Diag::error(
+                                C::TargetCycle,
+                                span,
+                                format!("these read each other in a circle: {}", names.join(" → ")),
+                            )
+                            .label("part of the circle")
+                            .help(
+                                "one of them must be computed from the order, not from the others",
+                            ),
                         );
                         reported = true;
                         break;
@@ -1238,12 +1798,26 @@ impl<'m> Cx<'m> {
         let root = self.m.root;
         for p in &self.params {
             if !p.used && p.span.file == root {
-                self.diags.push(Diag::warning(C::Unused, p.span, format!("param `{}` is never read", p.name)).label("unused"));
+                self.diags.push(
+                    Diag::warning(
+                        C::Unused,
+                        p.span,
+                        format!("param `{}` is never read", p.name),
+                    )
+                    .label("unused"),
+                );
             }
         }
         for t in &self.table_info {
             if !t.used && t.span.file == root {
-                self.diags.push(Diag::warning(C::Unused, t.span, format!("table `{}` is never read", t.name)).label("unused"));
+                self.diags.push(
+                    Diag::warning(
+                        C::Unused,
+                        t.span,
+                        format!("table `{}` is never read", t.name),
+                    )
+                    .label("unused"),
+                );
             }
         }
     }
@@ -1252,7 +1826,10 @@ impl<'m> Cx<'m> {
 /// Orders loop lets so each comes after the lets it reads (a cycle keeps written order;
 /// `check` reports it as an unknown value at run time).
 fn order_lets(lets: Vec<(BodyOp, Vec<u32>)>) -> Vec<BodyOp> {
-    let ids: Vec<u32> = lets.iter().map(|(_, d)| d.first().copied().unwrap_or(u32::MAX)).collect();
+    let ids: Vec<u32> = lets
+        .iter()
+        .map(|(_, d)| d.first().copied().unwrap_or(u32::MAX))
+        .collect();
     let mut done = vec![false; lets.len()];
     let mut order = Vec::with_capacity(lets.len());
     for _ in 0..lets.len() {
@@ -1261,7 +1838,11 @@ fn order_lets(lets: Vec<(BodyOp, Vec<u32>)>) -> Vec<BodyOp> {
             if done[i] {
                 continue;
             }
-            let ready = lets[i].1.iter().skip(1).all(|d| ids.iter().position(|x| x == d).is_none_or(|j| done[j] || j == i));
+            let ready = lets[i].1.iter().skip(1).all(|d| {
+                ids.iter()
+                    .position(|x| x == d)
+                    .is_none_or(|j| done[j] || j == i)
+            });
             if ready {
                 done[i] = true;
                 order.push(i);
@@ -1297,7 +1878,10 @@ fn field_check(prop: &SchemaNode, full: &str, required: bool) -> FieldCheck {
 fn param_fits(t: &Ty, n: TypeName) -> bool {
     matches!(
         (t, n),
-        (Ty::Str, TypeName::String) | (Ty::Num { int: true, .. }, TypeName::Integer) | (Ty::Num { .. }, TypeName::Decimal) | (Ty::Bool, TypeName::Boolean)
+        (Ty::Str, TypeName::String)
+            | (Ty::Num { int: true, .. }, TypeName::Integer)
+            | (Ty::Num { .. }, TypeName::Decimal)
+            | (Ty::Bool, TypeName::Boolean)
     )
 }
 

@@ -162,7 +162,12 @@ pub struct Table {
 impl Program {
     /// Size of the locals frame a loop needs (its own and nested loops' locals).
     pub fn frame_size(l: &Loop) -> usize {
-        let mut n = l.bindings.iter().map(|(i, _)| *i as usize + 1).max().unwrap_or(0);
+        let mut n = l
+            .bindings
+            .iter()
+            .map(|(i, _)| *i as usize + 1)
+            .max()
+            .unwrap_or(0);
         for op in &l.body {
             let m = match op {
                 BodyOp::Let(i, _) | BodyOp::Field(i, _, _) => *i as usize + 1,

@@ -14,7 +14,9 @@ use std::path::{Path, PathBuf};
 pub fn key_text<'v>(v: &'v Val<'_>) -> Option<Cow<'v, str>> {
     match v {
         Val::Str(s) => Some(Cow::Borrowed(s.as_ref())),
-        Val::Num(a) if a.value.fract().is_zero() => Some(Cow::Owned(a.value.normalize().to_string())),
+        Val::Num(a) if a.value.fract().is_zero() => {
+            Some(Cow::Owned(a.value.normalize().to_string()))
+        }
         _ => None,
     }
 }
@@ -22,7 +24,10 @@ pub fn key_text<'v>(v: &'v Val<'_>) -> Option<Cow<'v, str>> {
 pub fn lit_val(l: &Lit) -> Val<'static> {
     match l {
         Lit::Str(s) => Val::Str(Cow::Owned(s.clone())),
-        Lit::Num(d, u) => Val::Num(Amount::new(*d, u.as_deref().and_then(crate::money::Unit::parse))),
+        Lit::Num(d, u) => Val::Num(Amount::new(
+            *d,
+            u.as_deref().and_then(crate::money::Unit::parse),
+        )),
         Lit::Bool(b) => Val::Bool(*b),
         Lit::Null => Val::Null,
     }
@@ -38,15 +43,26 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
                 let key = lit_val(k);
                 let Some(text) = key_text(&key) else {
                     diags.push(
-                        Diag::error(Code::Table, *span, format!("table `{name}`: a key must be a string or a whole number"))
-                            .label("bad key"),
+                        Diag::error(
+                            Code::Table,
+                            *span,
+                            format!("table `{name}`: a key must be a string or a whole number"),
+                        )
+                        .label("bad key"),
                     );
                     continue;
                 };
-                if map.insert(text.into_owned().into_boxed_str(), vec![lit_val(v)]).is_some() {
+                if map
+                    .insert(text.into_owned().into_boxed_str(), vec![lit_val(v)])
+                    .is_some()
+                {
                     diags.push(
-                        Diag::error(Code::Duplicate, *span, format!("table `{name}` has this key twice"))
-                            .label("repeated key"),
+                        Diag::error(
+                            Code::Duplicate,
+                            *span,
+                            format!("table `{name}` has this key twice"),
+                        )
+                        .label("repeated key"),
                     );
                 }
             }
@@ -71,8 +87,12 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
             let shown = path.display().to_string();
             let fail = |diags: &mut Vec<Diag>, msg: String| {
                 diags.push(
-                    Diag::error(Code::Table, *file_span, format!("table `{name}` ({shown}): {msg}"))
-                        .label("this table"),
+                    Diag::error(
+                        Code::Table,
+                        *file_span,
+                        format!("table `{name}` ({shown}): {msg}"),
+                    )
+                    .label("this table"),
                 );
             };
             let mut rdr = match csv::ReaderBuilder::new().flexible(false).from_path(&path) {
@@ -83,7 +103,10 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
                 }
             };
             let header: Vec<String> = match rdr.headers() {
-                Ok(h) => h.iter().map(|s| s.trim_start_matches('\u{feff}').trim().to_string()).collect(),
+                Ok(h) => h
+                    .iter()
+                    .map(|s| s.trim_start_matches('\u{feff}').trim().to_string())
+                    .collect(),
                 Err(e) => {
                     fail(diags, format!("cannot read the header row: {e}"));
                     return None;
@@ -91,7 +114,14 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
             };
             let col_index = |c: &str| header.iter().position(|h| h == c);
             let Some(key_i) = col_index(&key.name) else {
-                fail(diags, format!("the header has no key column `{}` (it has: {})", key.name, header.join(", ")));
+                fail(
+                    diags,
+                    format!(
+                        "the header has no key column `{}` (it has: {})",
+                        key.name,
+                        header.join(", ")
+                    ),
+                );
                 return None;
             };
             let mut idx = Vec::new();
@@ -99,7 +129,14 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
                 match col_index(&c.name) {
                     Some(i) => idx.push((i, *ty, c.name.as_str())),
                     None => {
-                        fail(diags, format!("the header has no column `{}` (it has: {})", c.name, header.join(", ")));
+                        fail(
+                            diags,
+                            format!(
+                                "the header has no column `{}` (it has: {})",
+                                c.name,
+                                header.join(", ")
+                            ),
+                        );
                         return None;
                     }
                 }
@@ -127,7 +164,13 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
                         None => {
                             errors += 1;
                             if errors <= 5 {
-                                fail(diags, format!("line {line}: column `{cname}` is `{cell}`, not a {}", ty.as_str()));
+                                fail(
+                                    diags,
+                                    format!(
+                                        "line {line}: column `{cname}` is `{cell}`, not a {}",
+                                        ty.as_str()
+                                    ),
+                                );
                             }
                         }
                     }
@@ -146,7 +189,10 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
                 name: name.into(),
                 source: shown.clone().into(),
                 rows,
-                columns: columns.iter().map(|(c, _)| c.name.clone().into_boxed_str()).collect(),
+                columns: columns
+                    .iter()
+                    .map(|(c, _)| c.name.clone().into_boxed_str())
+                    .collect(),
                 default: None,
             })
         }

@@ -10,7 +10,10 @@ pub enum Ty {
     Null,
     Bool,
     Str,
-    Num { unit: Option<Unit>, int: bool },
+    Num {
+        unit: Option<Unit>,
+        int: bool,
+    },
     List,
     Obj,
 }
@@ -35,14 +38,14 @@ impl Ty {
     /// Whether a value of this type can go into a field of type `f` (Any can, Null is
     /// judged by required-ness at run time).
     pub fn fits(&self, f: FieldType) -> bool {
-        match (self, f) {
-            (Ty::Any | Ty::Null | Ty::List, _) => true,
-            (Ty::Str, FieldType::String) => true,
-            (Ty::Num { .. }, FieldType::Integer | FieldType::Number) => true,
-            (Ty::Bool, FieldType::Boolean) => true,
-            (Ty::Obj, FieldType::Object) => true,
-            _ => false,
-        }
+        matches!(
+            (self, f),
+            (Ty::Any | Ty::Null | Ty::List, _)
+                | (Ty::Str, FieldType::String)
+                | (Ty::Num { .. }, FieldType::Integer | FieldType::Number)
+                | (Ty::Bool, FieldType::Boolean)
+                | (Ty::Obj, FieldType::Object)
+        )
     }
     pub fn unit(&self) -> Option<Unit> {
         match self {

@@ -30,7 +30,11 @@ pub struct RunError {
 
 impl std::fmt::Display for RunError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "order {}", self.order_id.as_deref().unwrap_or("<unknown id>"))?;
+        write!(
+            f,
+            "order {}",
+            self.order_id.as_deref().unwrap_or("<unknown id>")
+        )?;
         if let Some(field) = &self.field {
             write!(f, ", field `{field}`")?;
         }
@@ -162,9 +166,15 @@ fn items<'a>(v: Val<'a>, n: &Node) -> R<Vec<Val<'a>>> {
         Val::List(l) => Ok(Rc::try_unwrap(l).unwrap_or_else(|rc| (*rc).clone())),
         Val::Json(Value::Array(a)) => a
             .iter()
-            .map(|x| Val::from_json(x).map_err(|b| Fail::at(n, format!("number `{}` is out of range", b.0))))
+            .map(|x| {
+                Val::from_json(x)
+                    .map_err(|b| Fail::at(n, format!("number `{}` is out of range", b.0)))
+            })
             .collect(),
-        other => Err(Fail::at(n, format!("expected a list, found {}", other.kind()))),
+        other => Err(Fail::at(
+            n,
+            format!("expected a list, found {}", other.kind()),
+        )),
     }
 }
 
@@ -203,7 +213,10 @@ impl<'a> Ev<'a> {
         match scalar(self.eval(cond)?, Some(cond))? {
             Val::Bool(true) => Ok(()),
             Val::Bool(false) | Val::Null => Err(Fail::at(cond, format!("rejected: {message}"))),
-            other => Err(Fail::at(cond, format!("a condition must be true or false, found {}", other.kind()))),
+            other => Err(Fail::at(
+                cond,
+                format!("a condition must be true or false, found {}", other.kind()),
+            )),
         }
     }
 
@@ -223,7 +236,12 @@ impl<'a> Ev<'a> {
         let gi = g as usize;
         match &self.slots[gi] {
             Slot::Done(v) => return Ok(v.clone()),
-            Slot::Busy => return Err(Fail::new(Span::default(), "fields read each other in a circle")),
+            Slot::Busy => {
+                return Err(Fail::new(
+                    Span::default(),
+                    "fields read each other in a circle",
+                ))
+            }
             Slot::Todo => {}
         }
         self.slots[gi] = Slot::Busy;
@@ -235,7 +253,8 @@ impl<'a> Ev<'a> {
             Global::Loop(l) => {
                 let saved_base = self.base;
                 self.base = self.locals.len();
-                self.locals.resize(self.base + Program::frame_size(l), Val::Null);
+                self.locals
+                    .resize(self.base + Program::frame_size(l), Val::Null);
                 let r = self.run_loop(l);
                 self.locals.truncate(self.base);
                 self.base = saved_base;
@@ -281,7 +300,10 @@ impl<'a> Ev<'a> {
                 }
                 if let Some(min) = c.minimum {
                     if a.value < min {
-                        return Err(Fail::at(n, format!("{} is below the minimum {min}", a.value)));
+                        return Err(Fail::at(
+                            n,
+                            format!("{} is below the minimum {min}", a.value),
+                        ));
                     }
                 }
                 Val::Num(Amount::new(a.value.normalize(), c.unit.or(a.unit)))
@@ -289,10 +311,19 @@ impl<'a> Ev<'a> {
             (want, v) => {
                 let hint = match (want, &v) {
                     (FieldType::String, Val::Num(_)) => " (write string(…) to convert)",
-                    (FieldType::Integer | FieldType::Number, Val::Str(_)) => " (write number(…) to convert)",
+                    (FieldType::Integer | FieldType::Number, Val::Str(_)) => {
+                        " (write number(…) to convert)"
+                    }
                     _ => "",
                 };
-                return Err(Fail::at(n, format!("the field is {} but the value is {}{hint}", want.as_str(), v.kind())));
+                return Err(Fail::at(
+                    n,
+                    format!(
+                        "the field is {} but the value is {}{hint}",
+                        want.as_str(),
+                        v.kind()
+                    ),
+                ));
             }
         };
         if let Some(want) = &c.constant {
@@ -303,7 +334,10 @@ impl<'a> Ev<'a> {
         if let Some(allowed) = &c.allowed {
             if !const_json(&v).is_some_and(|j| allowed.contains(&j)) {
                 let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
-                return Err(Fail::at(n, format!("the value is not one of {}", list.join(", "))));
+                return Err(Fail::at(
+                    n,
+                    format!("the value is not one of {}", list.join(", ")),
+                ));
             }
         }
         Ok(v)
@@ -378,7 +412,10 @@ impl<'a> Ev<'a> {
             Val::Json(j) => t.path.eval(j).map_err(|m| Fail::at(n, m)),
             v @ (Val::Obj(_) | Val::List(_)) => match &t.segs {
                 Some(segs) => eval_val(&v, segs).map_err(|m| Fail::at(n, m)),
-                None => Err(Fail::at(n, "filters work on the order's data, not on values the mapping built")),
+                None => Err(Fail::at(
+                    n,
+                    "filters work on the order's data, not on values the mapping built",
+                )),
             },
             _ => Ok(Val::Null),
         }
@@ -410,8 +447,14 @@ impl<'a> Ev<'a> {
                     (UnOp::Not, Val::Bool(b)) => Ok(Val::Bool(!b)),
                     (UnOp::Neg, Val::Num(a)) => Ok(Val::Num(Amount::new(-a.value, a.unit))),
                     (_, Val::Null) => Err(Fail::at(e, "the value is absent")),
-                    (UnOp::Not, v) => Err(Fail::at(e, format!("`not` needs true or false, found {}", v.kind()))),
-                    (UnOp::Neg, v) => Err(Fail::at(e, format!("`-` needs a number, found {}", v.kind()))),
+                    (UnOp::Not, v) => Err(Fail::at(
+                        e,
+                        format!("`not` needs true or false, found {}", v.kind()),
+                    )),
+                    (UnOp::Neg, v) => Err(Fail::at(
+                        e,
+                        format!("`-` needs a number, found {}", v.kind()),
+                    )),
                 }
             }
             Code::Binary(op, l, r) => self.binary(*op, l, r),
@@ -419,7 +462,10 @@ impl<'a> Ev<'a> {
                 Val::Bool(true) => self.eval(t),
                 Val::Bool(false) => self.eval(e),
                 Val::Null => Err(Fail::at(c, "the condition has no value")),
-                v => Err(Fail::at(c, format!("a condition must be true or false, found {}", v.kind()))),
+                v => Err(Fail::at(
+                    c,
+                    format!("a condition must be true or false, found {}", v.kind()),
+                )),
             },
         }
     }
@@ -428,16 +474,36 @@ impl<'a> Ev<'a> {
         let t = &self.p.tables[table as usize];
         let k = scalar(self.eval(key)?, Some(key))?;
         if k.is_null() {
-            return Err(Fail::at(key, format!("the key for table `{}` has no value", t.name)));
+            return Err(Fail::at(
+                key,
+                format!("the key for table `{}` has no value", t.name),
+            ));
         }
         let Some(text) = key_text(&k) else {
-            return Err(Fail::at(key, format!("a key for table `{}` must be a string or a whole number, found {}", t.name, k.kind())));
+            return Err(Fail::at(
+                key,
+                format!(
+                    "a key for table `{}` must be a string or a whole number, found {}",
+                    t.name,
+                    k.kind()
+                ),
+            ));
         };
         let row = match t.rows.get(text.as_ref()).or(t.default.as_ref()) {
             Some(r) => r,
             None => {
-                let shown: String = if text.chars().count() > 40 { text.chars().take(40).chain("…".chars()).collect() } else { text.to_string() };
-                return Err(Fail::at(key, format!("no row for key `{shown}` in table `{}` ({})", t.name, t.source)));
+                let shown: String = if text.chars().count() > 40 {
+                    text.chars().take(40).chain("…".chars()).collect()
+                } else {
+                    text.to_string()
+                };
+                return Err(Fail::at(
+                    key,
+                    format!(
+                        "no row for key `{shown}` in table `{}` ({})",
+                        t.name, t.source
+                    ),
+                ));
             }
         };
         let i = column.unwrap_or(0) as usize;
@@ -448,7 +514,10 @@ impl<'a> Ev<'a> {
         match scalar(self.eval(n)?, Some(n))? {
             Val::Num(a) => Ok(a),
             Val::Null => Err(Fail::at(n, "the value is absent")),
-            v => Err(Fail::at(n, format!("expected a number, found {}", v.kind()))),
+            v => Err(Fail::at(
+                n,
+                format!("expected a number, found {}", v.kind()),
+            )),
         }
     }
 
@@ -499,7 +568,8 @@ impl<'a> Ev<'a> {
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
                 let a = self.num(l)?;
                 let b = self.num(r)?;
-                arith(op, a, b).map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
+                arith(op, a, b)
+                    .map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
                     .map(Val::Num)
             }
         }
@@ -509,7 +579,10 @@ impl<'a> Ev<'a> {
         match scalar(self.eval(n)?, Some(n))? {
             Val::Bool(b) => Ok(b),
             Val::Null => Err(Fail::at(n, "the value is absent")),
-            v => Err(Fail::at(n, format!("expected true or false, found {}", v.kind()))),
+            v => Err(Fail::at(
+                n,
+                format!("expected true or false, found {}", v.kind()),
+            )),
         }
     }
 
@@ -518,14 +591,20 @@ impl<'a> Ev<'a> {
             (Val::Num(x), Val::Num(y)) => {
                 if let (Some(u), Some(v)) = (x.unit, y.unit) {
                     if u != v {
-                        return Err(Fail::at(l, format!("comparing an amount in {u} with one in {v}")));
+                        return Err(Fail::at(
+                            l,
+                            format!("comparing an amount in {u} with one in {v}"),
+                        ));
                     }
                 }
                 Ok(x.value.cmp(&y.value))
             }
             (Val::Str(x), Val::Str(y)) => Ok(x.cmp(y)),
             (Val::Bool(x), Val::Bool(y)) => Ok(x.cmp(y)),
-            _ => Err(Fail::at(if describe(l).is_some() { l } else { r }, format!("cannot compare {} with {}", a.kind(), b.kind()))),
+            _ => Err(Fail::at(
+                if describe(l).is_some() { l } else { r },
+                format!("cannot compare {} with {}", a.kind(), b.kind()),
+            )),
         }
     }
 
@@ -533,7 +612,13 @@ impl<'a> Ev<'a> {
         match scalar(self.eval(n)?, Some(n))? {
             Val::Str(s) => Ok(Some(s)),
             Val::Null => Ok(None),
-            v => Err(Fail::at(n, format!("expected a string, found {} (write string(…) to convert)", v.kind()))),
+            v => Err(Fail::at(
+                n,
+                format!(
+                    "expected a string, found {} (write string(…) to convert)",
+                    v.kind()
+                ),
+            )),
         }
     }
 
@@ -546,7 +631,10 @@ impl<'a> Ev<'a> {
     }
 
     fn call(&mut self, f: Func, args: &'a [Node], n: &'a Node) -> R<Val<'a>> {
-        let a0 = || args.first().ok_or_else(|| Fail::new(n.span, "missing argument"));
+        let a0 = || {
+            args.first()
+                .ok_or_else(|| Fail::new(n.span, "missing argument"))
+        };
         Ok(match f {
             Func::First | Func::Last => {
                 let a = a0()?;
@@ -574,14 +662,31 @@ impl<'a> Ev<'a> {
                     let x = match x {
                         Val::Num(x) => x,
                         Val::Null => return Err(Fail::at(a, format!("item {i} has no value"))),
-                        other => return Err(Fail::at(a, format!("item {i} is {}, not a number", other.kind()))),
+                        other => {
+                            return Err(Fail::at(
+                                a,
+                                format!("item {i} is {}, not a number", other.kind()),
+                            ))
+                        }
                     };
                     acc = Some(match acc {
                         None => x,
                         Some(s) => match f {
                             Func::Sum => arith(BinOp::Add, s, x).map_err(|m| Fail::at(a, m))?,
-                            Func::Min => if x.value < s.value { x } else { s },
-                            _ => if x.value > s.value { x } else { s },
+                            Func::Min => {
+                                if x.value < s.value {
+                                    x
+                                } else {
+                                    s
+                                }
+                            }
+                            _ => {
+                                if x.value > s.value {
+                                    x
+                                } else {
+                                    s
+                                }
+                            }
                         },
                     });
                 }
@@ -617,15 +722,35 @@ impl<'a> Ev<'a> {
                 }
             }
             Func::Substr => {
-                let Some(s) = self.str_arg(a0()?)? else { return Ok(Val::Null) };
-                let start = match args.get(1) { Some(x) => self.int_arg(x)?.max(0) as usize, None => 0 };
-                let len = match args.get(2) { Some(x) => self.int_arg(x)?.max(0) as usize, None => usize::MAX };
+                let Some(s) = self.str_arg(a0()?)? else {
+                    return Ok(Val::Null);
+                };
+                let start = match args.get(1) {
+                    Some(x) => self.int_arg(x)?.max(0) as usize,
+                    None => 0,
+                };
+                let len = match args.get(2) {
+                    Some(x) => self.int_arg(x)?.max(0) as usize,
+                    None => usize::MAX,
+                };
                 Val::Str(Cow::Owned(s.chars().skip(start).take(len).collect()))
             }
             Func::Replace => {
-                let Some(s) = self.str_arg(a0()?)? else { return Ok(Val::Null) };
-                let from = args.get(1).map(|x| self.str_arg(x)).transpose()?.flatten().unwrap_or_default();
-                let to = args.get(2).map(|x| self.str_arg(x)).transpose()?.flatten().unwrap_or_default();
+                let Some(s) = self.str_arg(a0()?)? else {
+                    return Ok(Val::Null);
+                };
+                let from = args
+                    .get(1)
+                    .map(|x| self.str_arg(x))
+                    .transpose()?
+                    .flatten()
+                    .unwrap_or_default();
+                let to = args
+                    .get(2)
+                    .map(|x| self.str_arg(x))
+                    .transpose()?
+                    .flatten()
+                    .unwrap_or_default();
                 if from.is_empty() {
                     Val::Str(s)
                 } else {
@@ -641,17 +766,30 @@ impl<'a> Ev<'a> {
                 if a.unit.is_none() {
                     return Err(Fail::at(a0()?, format!("this number has no unit to convert from; say which it is, e.g. `convert(yuan(…), {unit})`")));
                 }
-                Val::Num(a.convert(unit, mode).map_err(|e| Fail::at(a0().unwrap_or(n), e.to_string()))?)
+                Val::Num(
+                    a.convert(unit, mode)
+                        .map_err(|e| Fail::at(a0().unwrap_or(n), e.to_string()))?,
+                )
             }
             Func::Tag(unit) => {
                 let arg = a0()?;
                 match scalar(self.eval(arg)?, Some(arg))? {
                     Val::Null => Val::Null,
                     Val::Num(a) => match a.unit {
-                        Some(u) if u != unit => return Err(Fail::at(arg, format!("the amount is already in {u}; write convert(…, {unit})"))),
+                        Some(u) if u != unit => {
+                            return Err(Fail::at(
+                                arg,
+                                format!("the amount is already in {u}; write convert(…, {unit})"),
+                            ))
+                        }
                         _ => Val::Num(Amount::new(a.value, Some(unit))),
                     },
-                    v => return Err(Fail::at(arg, format!("expected a number, found {}", v.kind()))),
+                    v => {
+                        return Err(Fail::at(
+                            arg,
+                            format!("expected a number, found {}", v.kind()),
+                        ))
+                    }
                 }
             }
             Func::Str => {
@@ -660,7 +798,12 @@ impl<'a> Ev<'a> {
                     Val::Num(a) => Val::Str(Cow::Owned(a.value.normalize().to_string())),
                     Val::Bool(b) => Val::Str(Cow::Borrowed(if b { "true" } else { "false" })),
                     v @ (Val::Str(_) | Val::Null) => v,
-                    v => return Err(Fail::at(arg, format!("cannot make a string of {}", v.kind()))),
+                    v => {
+                        return Err(Fail::at(
+                            arg,
+                            format!("cannot make a string of {}", v.kind()),
+                        ))
+                    }
                 }
             }
             Func::Number => {
@@ -671,7 +814,12 @@ impl<'a> Ev<'a> {
                         None => return Err(Fail::at(arg, "the string is not a number")),
                     },
                     v @ (Val::Num(_) | Val::Null) => v,
-                    v => return Err(Fail::at(arg, format!("cannot make a number of {}", v.kind()))),
+                    v => {
+                        return Err(Fail::at(
+                            arg,
+                            format!("cannot make a number of {}", v.kind()),
+                        ))
+                    }
                 }
             }
             Func::Nonblank => {
@@ -690,11 +838,20 @@ impl<'a> Ev<'a> {
                 let ms = match scalar(self.eval(arg)?, Some(arg))? {
                     Val::Null => return Ok(Val::Null),
                     Val::Num(a) => i64::try_from(a.value.trunc()).map_err(|_| overflow(arg))?,
-                    v => return Err(Fail::at(arg, format!("expected milliseconds since 1970, found {}", v.kind()))),
+                    v => {
+                        return Err(Fail::at(
+                            arg,
+                            format!("expected milliseconds since 1970, found {}", v.kind()),
+                        ))
+                    }
                 };
-                let fmt_node = args.get(1).ok_or_else(|| Fail::new(n.span, "missing format"))?;
+                let fmt_node = args
+                    .get(1)
+                    .ok_or_else(|| Fail::new(n.span, "missing format"))?;
                 let fmt = self.str_arg(fmt_node)?.unwrap_or_default();
-                Val::Str(Cow::Owned(format_time(ms, &fmt).map_err(|m| Fail::at(fmt_node, m))?))
+                Val::Str(Cow::Owned(
+                    format_time(ms, &fmt).map_err(|m| Fail::at(fmt_node, m))?,
+                ))
             }
         })
     }
@@ -703,7 +860,8 @@ impl<'a> Ev<'a> {
 /// Arithmetic on exact decimals with unit rules: amounts add only to amounts of the same
 /// unit, multiply only by plain numbers.
 fn arith(op: BinOp, a: Amount, b: Amount) -> Result<Amount, String> {
-    let unit_err = |u: Unit, v: Unit| format!("`{}` of an amount in {u} and an amount in {v}", op.as_str());
+    let unit_err =
+        |u: Unit, v: Unit| format!("`{}` of an amount in {u} and an amount in {v}", op.as_str());
     let (value, unit) = match op {
         BinOp::Add | BinOp::Sub => {
             if let (Some(u), Some(v)) = (a.unit, b.unit) {
@@ -711,7 +869,11 @@ fn arith(op: BinOp, a: Amount, b: Amount) -> Result<Amount, String> {
                     return Err(unit_err(u, v));
                 }
             }
-            let v = if op == BinOp::Add { a.value.checked_add(b.value) } else { a.value.checked_sub(b.value) };
+            let v = if op == BinOp::Add {
+                a.value.checked_add(b.value)
+            } else {
+                a.value.checked_sub(b.value)
+            };
             (v, a.unit.or(b.unit))
         }
         BinOp::Mul => {
@@ -732,7 +894,9 @@ fn arith(op: BinOp, a: Amount, b: Amount) -> Result<Amount, String> {
             (a.value.checked_div(b.value), unit)
         }
     };
-    value.map(|v| Amount::new(v, unit)).ok_or_else(|| "the number is too large".to_string())
+    value
+        .map(|v| Amount::new(v, unit))
+        .ok_or_else(|| "the number is too large".to_string())
 }
 
 /// Formats a RED time (ms since 1970) in China Standard Time (UTC+8), strftime-style.
@@ -743,9 +907,12 @@ fn format_time(ms: i64, fmt: &str) -> Result<String, String> {
         return Err(format!("bad time format `{fmt}`"));
     }
     let tz = chrono::FixedOffset::east_opt(8 * 3600).ok_or("bad offset")?;
-    let t = chrono::DateTime::from_timestamp_millis(ms).ok_or("time out of range")?.with_timezone(&tz);
+    let t = chrono::DateTime::from_timestamp_millis(ms)
+        .ok_or("time out of range")?
+        .with_timezone(&tz);
     let mut s = String::new();
-    write!(s, "{}", t.format_with_items(items.into_iter())).map_err(|_| format!("bad time format `{fmt}`"))?;
+    write!(s, "{}", t.format_with_items(items.into_iter()))
+        .map_err(|_| format!("bad time format `{fmt}`"))?;
     Ok(s)
 }
 
@@ -835,7 +1002,10 @@ mod tests {
     #[test]
     fn time_is_china_standard_time() {
         // 2026-11-21 02:00:00 UTC is 10:00 in Beijing.
-        assert_eq!(format_time(1_795_226_400_000, "%Y-%m-%d %H:%M:%S").unwrap(), "2026-11-21 10:00:00");
+        assert_eq!(
+            format_time(1_795_226_400_000, "%Y-%m-%d %H:%M:%S").unwrap(),
+            "2026-11-21 10:00:00"
+        );
         assert!(format_time(0, "%Q").is_err());
     }
 }

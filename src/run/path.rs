@@ -27,7 +27,7 @@ impl PathCode {
     /// Compiles a JSONPath whose root is `$` (`$.a.b`, `$[0]`, `$.a[?(@.x == 1)]`).
     pub fn compile(text: &str) -> Result<PathCode, String> {
         if let Some(segs) = simple_segments(text) {
-            return Ok(if segs.iter().any(|s| *s == Seg::Wildcard) {
+            return Ok(if segs.contains(&Seg::Wildcard) {
                 PathCode::Multi(segs)
             } else {
                 PathCode::Single(segs)
@@ -74,8 +74,8 @@ impl PathCode {
                 list(cur)
             }
             PathCode::Query(q) => {
-                let found = jsonpath_rust::query::js_path_process(q, root)
-                    .map_err(|e| e.to_string())?;
+                let found =
+                    jsonpath_rust::query::js_path_process(q, root).map_err(|e| e.to_string())?;
                 list(found.into_iter().map(|r| r.val))
             }
         }
@@ -165,7 +165,11 @@ pub fn tail_segments(mut rest: &str) -> Option<Vec<Seg>> {
             }
             let end = r.find(['.', '[']).unwrap_or(r.len());
             let name = &r[..end];
-            if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+            {
                 return None;
             }
             segs.push(Seg::Key(name.into()));
@@ -224,7 +228,10 @@ mod tests {
         let doc = json!({"a": {"l": [{"t": "x", "v": 1}, {"t": "y", "v": 2}]}});
         let v = PathCode::compile("$.a.l[1].v").unwrap().eval(&doc).unwrap();
         assert!(matches!(v, Val::Num(a) if a.value == 2.into()));
-        let v = PathCode::compile("$.a.l[-1].t").unwrap().eval(&doc).unwrap();
+        let v = PathCode::compile("$.a.l[-1].t")
+            .unwrap()
+            .eval(&doc)
+            .unwrap();
         assert!(matches!(v, Val::Str(s) if s == "y"));
         let v = PathCode::compile("$.a.l[*].v").unwrap().eval(&doc).unwrap();
         assert!(matches!(v, Val::List(l) if l.len() == 2));
@@ -234,7 +241,10 @@ mod tests {
             .unwrap();
         let Val::List(l) = v else { panic!() };
         assert!(matches!(&l[0], Val::Num(a) if a.value == 2.into()));
-        let v = PathCode::compile("$.a.missing.x").unwrap().eval(&doc).unwrap();
+        let v = PathCode::compile("$.a.missing.x")
+            .unwrap()
+            .eval(&doc)
+            .unwrap();
         assert!(v.is_null());
     }
 }

@@ -177,15 +177,24 @@ pub enum ExprKind {
     Source(String),
     /// `good.barcode`, `out.orderAmountInfo.totalTax`: a name, then a JSONPath tail
     /// (starting with `.` or `[`).
-    VarPath { root: Ident, tail: String },
+    VarPath {
+        root: Ident,
+        tail: String,
+    },
     Var(Ident),
     Lookup {
         table: Ident,
         key: Box<Expr>,
         column: Option<Ident>,
     },
-    Call { func: Ident, args: Vec<Expr> },
-    Unary { op: UnOp, expr: Box<Expr> },
+    Call {
+        func: Ident,
+        args: Vec<Expr>,
+    },
+    Unary {
+        op: UnOp,
+        expr: Box<Expr>,
+    },
     Binary {
         op: BinOp,
         op_span: Span,
@@ -204,7 +213,10 @@ impl Expr {
     pub fn walk<'a>(&'a self, f: &mut impl FnMut(&'a Expr)) {
         f(self);
         match &self.kind {
-            ExprKind::Lit(_) | ExprKind::Source(_) | ExprKind::VarPath { .. } | ExprKind::Var(_) => {}
+            ExprKind::Lit(_)
+            | ExprKind::Source(_)
+            | ExprKind::VarPath { .. }
+            | ExprKind::Var(_) => {}
             ExprKind::Lookup { key, .. } => key.walk(f),
             ExprKind::Call { args, .. } => args.iter().for_each(|a| a.walk(f)),
             ExprKind::Unary { expr, .. } => expr.walk(f),

@@ -1,0 +1,127 @@
+//! Broken mappings, one mistake each: `check` must find that mistake, with its code, and
+//! point at it. The rendered report of each is a reviewed snapshot.
+
+use bondmap::compile::{compile, Options};
+use bondmap::diag::{self, Code, Diag};
+use bondmap::load::load;
+use std::path::Path;
+
+fn check(path: &Path) -> (bondmap::load::Mapping, Vec<Diag>) {
+    let (m, mut diags) = load(path);
+    if !diags.iter().any(Diag::is_error) {
+        let (_, more) = compile(
+            &m,
+            &Options {
+                allow_unset_params: true,
+                ..Options::default()
+            },
+        );
+        diags.extend(more);
+    }
+    (m, diags)
+}
+
+/// The code a broken file is named after: `unit_mismatch_sum.map` → `bondmap::unit_mismatch`.
+fn expected_code(path: &Path) -> Code {
+    let stem = path
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default();
+    let mut best: Option<Code> = None;
+    for c in Code::ALL {
+        let name = c.as_str().trim_start_matches("bondmap::");
+        if (stem == name || stem.starts_with(&format!("{name}_")))
+            && best.is_none_or(|b| b.as_str().len() < c.as_str().len())
+        {
+            best = Some(*c);
+        }
+    }
+    best.unwrap_or_else(|| panic!("{stem}: name the file after a diagnostic code"))
+}
+
+#[test]
+fn every_broken_mapping_reports_its_mistake() {
+    insta::glob!("check/errors/*.map", |path| {
+        let want = expected_code(path);
+        let (m, diags) = check(path);
+        assert!(
+            diags.iter().any(|d| d.code == want),
+            "{}: expected {want}, got {:?}",
+            path.display(),
+            diags
+                .iter()
+                .map(|d| (d.code, &d.message))
+                .collect::<Vec<_>>()
+        );
+        // Every diagnostic of the expected code points somewhere in a file.
+        for d in diags.iter().filter(|d| d.code == want) {
+            assert!(
+                d.span.is_some() || want == Code::Io,
+                "{}: {want} without a span",
+                path.display()
+            );
+        }
+        let rendered = diag::render(
+            &diag::reports(&m.sources, &diags, &path.display().to_string()),
+            false,
+        );
+        insta::with_settings!({snapshot_path => "../snapshots/check", prepend_module_to_snapshot => false, omit_expression => true}, {
+            insta::assert_snapshot!(rendered);
+        });
+    });
+}
+
+#[test]
+fn every_code_has_a_broken_example() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/check/errors");
+    let mut covered = std::collections::HashSet::new();
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "map") {
+            covered.insert(expected_code(&p));
+        }
+    }
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .filter(|c| !covered.contains(c))
+        .map(|c| c.as_str())
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without a broken example: {missing:?}"
+    );
+}
+
+#[test]
+fn valid_edge_cases_pass_without_errors() {
+    insta::glob!("check/success/*.map", |path| {
+        let (_, diags) = check(path);
+        let errors: Vec<_> = diags
+            .iter()
+            .filter(|d| d.is_error())
+            .map(|d| &d.message)
+            .collect();
+        assert!(errors.is_empty(), "{}: {errors:?}", path.display());
+    });
+}
+
+#[test]
+fn shipped_mappings_check_clean() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings");
+    let mut n = 0;
+    for dir in ["cainiao", "warehouses"] {
+        for e in std::fs::read_dir(root.join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "map") {
+                n += 1;
+                let (_, diags) = check(&p);
+                let all: Vec<_> = diags.iter().map(|d| (d.code, &d.message)).collect();
+                assert!(all.is_empty(), "{}: {all:?}", p.display());
+            }
+        }
+    }
+    assert!(
+        n >= 3,
+        "expected the base and at least two warehouse mappings"
+    );
+}

@@ -1,0 +1,252 @@
+//! The command line as a user runs it: exit codes, what goes to stdout and stderr.
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn bondmap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+fn bondmap_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(args)
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+const HZ: &str = "mappings/warehouses/hangzhou_xiasha.map";
+
+fn accepted() -> String {
+    examples()
+        .into_iter()
+        .find(|p| !p.to_string_lossy().contains("reject"))
+        .unwrap()
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn rejected() -> Vec<String> {
+    examples()
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("reject"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn map_prints_the_request_in_mapping_order() {
+    let out = bondmap(&["map", "--mapping", HZ, "--input", &accepted()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+    assert_eq!(v["orderType"], "BONDED_WHS");
+    assert_eq!(v["storeCode"], "HZ_XIASHA_01");
+    // Keys come in the order the mapping assigns them.
+    let a = s.find("\"ownerUserId\"").unwrap();
+    let b = s.find("\"receiverInfo\"").unwrap();
+    let c = s.find("\"customsDeclareInfo\"").unwrap();
+    assert!(a < b && b < c);
+}
+
+#[test]
+fn a_rejected_order_prints_nothing_on_stdout() {
+    let rej = rejected();
+    assert!(rej.len() >= 2, "expected at least two rejected examples");
+    for r in rej {
+        let out = bondmap(&["map", "--mapping", HZ, "--input", &r]);
+        assert_eq!(out.status.code(), Some(1), "{r}");
+        assert!(out.stdout.is_empty(), "{r}: printed {}", text(&out.stdout));
+        let err = text(&out.stderr);
+        assert!(err.contains("order P"), "{r}: no order id in {err}");
+        assert!(
+            err.contains("bonded_whs.map:"),
+            "{r}: no mapping line in {err}"
+        );
+    }
+}
+
+#[test]
+fn three_separate_files_make_one_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root().join(accepted())).unwrap()).unwrap();
+    let mut paths = Vec::new();
+    for part in ["detail", "declare", "receiver"] {
+        let p = dir.path().join(format!("{part}.json"));
+        std::fs::write(&p, doc[part].to_string()).unwrap();
+        paths.push(p.to_string_lossy().into_owned());
+    }
+    let split = bondmap(&[
+        "map",
+        "--mapping",
+        HZ,
+        "--detail",
+        &paths[0],
+        "--declare",
+        &paths[1],
+        "--receiver",
+        &paths[2],
+    ]);
+    let whole = bondmap(&["map", "--mapping", HZ, "--input", &accepted()]);
+    assert_eq!(split.status.code(), Some(0), "{}", text(&split.stderr));
+    assert_eq!(split.stdout, whole.stdout);
+}
+
+#[test]
+fn ndjson_goes_on_after_a_rejected_line() {
+    let mut input = String::new();
+    for p in examples() {
+        let v: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+        input.push_str(&v.to_string());
+        input.push('\n');
+    }
+    input.push_str("{\"detail\": oops\n");
+    let out = bondmap_stdin(&["map", "--mapping", HZ, "--ndjson", "-"], &input);
+    assert_eq!(out.status.code(), Some(1));
+    let n_examples = examples().len();
+    let n_rejected = rejected().len();
+    assert_eq!(text(&out.stdout).lines().count(), n_examples - n_rejected);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains(&format!(
+            "line {}: rejected: not valid JSON",
+            n_examples + 1
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{} rejected", n_rejected + 1)),
+        "{err}"
+    );
+}
+
+#[test]
+fn malformed_json_is_a_rejected_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("bad.json");
+    std::fs::write(&p, "{\"detail\": {").unwrap();
+    let out = bondmap(&["map", "--mapping", HZ, "--input", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("not valid JSON"));
+}
+
+#[test]
+fn table_swap_reads_another_goods_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = std::fs::read_to_string(root().join("mappings/warehouses/hangzhou_xiasha_goods.csv"))
+        .unwrap();
+    // Same goods, other Cainiao ids: prefix every item id with 9.
+    let mut lines = src.lines();
+    let header = lines.next().unwrap();
+    let idx = header.split(',').position(|c| c == "item_id").unwrap();
+    let mut swapped = format!("{header}\n");
+    for l in lines {
+        let mut cols: Vec<String> = l.split(',').map(str::to_string).collect();
+        cols[idx] = format!("9{}", cols[idx]);
+        swapped.push_str(&cols.join(","));
+        swapped.push('\n');
+    }
+    let p = dir.path().join("today.csv");
+    std::fs::write(&p, swapped).unwrap();
+    let out = bondmap(&[
+        "map",
+        "--mapping",
+        HZ,
+        "--input",
+        &accepted(),
+        "--table",
+        &format!("goods={}", p.display()),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["orderItemList"][0]["itemId"]
+        .as_str()
+        .unwrap()
+        .starts_with('9'));
+}
+
+#[test]
+fn param_flag_overrides_the_mapping() {
+    let out = bondmap(&[
+        "map",
+        "--mapping",
+        HZ,
+        "--input",
+        &accepted(),
+        "--param",
+        "store_code=HZ_TEST",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["storeCode"], "HZ_TEST");
+}
+
+#[test]
+fn check_passes_on_the_shipped_mappings() {
+    let out = bondmap(&["check", "mappings/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+#[test]
+fn check_points_at_a_misspelled_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = std::fs::read_to_string(root().join("mappings/cainiao/bonded_whs.map")).unwrap();
+    let abs = |rel: &str| {
+        root()
+            .join("mappings/cainiao")
+            .join(rel)
+            .display()
+            .to_string()
+    };
+    let text_ = base
+        .replace("\"../schemas/", &format!("\"{}/", abs("../schemas")))
+        .replace("\"../warehouses/", &format!("\"{}/", abs("../warehouses")))
+        .replace("  province  =", "  provnce   =");
+    let line = text_.lines().position(|l| l.contains("provnce")).unwrap() + 1;
+    let p = dir.path().join("copy.map");
+    std::fs::write(&p, &text_).unwrap();
+    let out = bondmap(&["check", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("bondmap::unknown_field"), "{err}");
+    assert!(err.contains(&format!("copy.map:{line}:")), "{err}");
+    assert!(err.contains("did you mean `province`?"), "{err}");
+    let json = bondmap(&["check", "--format", "json", p.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|d| d["code"] == "bondmap::unknown_field" && d["line"] == line));
+}
+
+#[test]
+fn check_of_a_missing_path_cannot_run() {
+    let out = bondmap(&["check", "no/such/folder"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(Path::new(&root()).exists());
+}

@@ -1,0 +1,211 @@
+//! Every shipped mapping × every example order, as reviewed snapshots, plus the money
+//! rules checked on every accepted request independently of the snapshots.
+
+mod common;
+
+use bondmap::compile::Options;
+use bondmap::engine::load_program;
+use common::*;
+use rust_decimal::prelude::*;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn snap(name: &str, body: &str) {
+    insta::with_settings!({snapshot_path => "../snapshots/mappings", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!(name, body);
+    });
+}
+
+#[test]
+fn every_mapping_on_every_example() {
+    let examples = examples();
+    assert!(examples.len() >= 8, "expected at least 8 example orders");
+    let maps = mappings();
+    assert!(maps.len() >= 3);
+    for m in &maps {
+        let prog = match load_program(m, &Options::default()) {
+            Ok((p, _)) => p,
+            Err(e) => {
+                // A base mapping leaves its params to the files that use it.
+                snap(&format!("{}__compile", stem(m)), &e.render(false));
+                continue;
+            }
+        };
+        for ex in &examples {
+            let doc: Value = serde_json::from_str(&std::fs::read_to_string(ex).unwrap()).unwrap();
+            let body = match bondmap::run::run(&prog, &doc) {
+                Ok(json) => pretty(&json),
+                Err(e) => format!("REJECTED\n{e}"),
+            };
+            snap(&format!("{}__{}", stem(m), stem(ex)), &body);
+        }
+    }
+}
+
+/// Examples documented as rejected: their names say so.
+fn must_reject(ex: &Path) -> bool {
+    stem(ex).contains("reject")
+}
+
+fn int(v: &Value, what: &str) -> i64 {
+    v.as_i64()
+        .unwrap_or_else(|| panic!("{what} is not an integer: {v}"))
+}
+
+fn rates(csv: &Path) -> HashMap<String, Decimal> {
+    let mut r = csv::Reader::from_path(csv).unwrap();
+    let h = r.headers().unwrap().clone();
+    let bi = h.iter().position(|c| c == "barcode").unwrap();
+    let ri = h.iter().position(|c| c == "consumption_tax_rate").unwrap();
+    let ii = h.iter().position(|c| c == "item_id").unwrap();
+    let mut m = HashMap::new();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        m.insert(rec[ii].to_string(), Decimal::from_str(&rec[ri]).unwrap());
+        let _ = bi;
+    }
+    m
+}
+
+#[test]
+fn accepted_requests_keep_the_money_rules() {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("mappings/schemas/cainiao_deliveryorder_create.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    for (map, csv) in [
+        ("hangzhou_xiasha", "hangzhou_xiasha_goods.csv"),
+        ("ningbo_meishan", "ningbo_meishan_goods.csv"),
+    ] {
+        let (prog, _) = load_program(
+            &root().join(format!("mappings/warehouses/{map}.map")),
+            &Options::default(),
+        )
+        .unwrap();
+        let rate_by_item = rates(&root().join("mappings/warehouses").join(csv));
+        for ex in examples() {
+            let doc: Value = serde_json::from_str(&std::fs::read_to_string(&ex).unwrap()).unwrap();
+            let out = bondmap::run::run(&prog, &doc);
+            if must_reject(&ex) {
+                assert!(out.is_err(), "{} must be rejected", ex.display());
+                continue;
+            }
+            let out: Value =
+                serde_json::from_str(&out.unwrap_or_else(|e| panic!("{}: {e}", ex.display())))
+                    .unwrap();
+            let name = format!("{map} × {}", stem(&ex));
+            check_against_schema(&out, &schema, &name);
+            let items = out["orderItemList"].as_array().unwrap();
+            let (mut price, mut actual) = (0i64, 0i64);
+            let mut taxes = [0i64; 4];
+            for it in items {
+                let d = &it["declareInfo"];
+                let (p, a) = (
+                    int(&d["itemTotalPrice"], "price"),
+                    int(&d["itemTotalActualPrice"], "actual"),
+                );
+                let (c, ct, v, t) = (
+                    int(&d["customsTax"], "c"),
+                    int(&d["consumptionTax"], "ct"),
+                    int(&d["vat"], "v"),
+                    int(&d["totalTax"], "t"),
+                );
+                assert!(a <= p, "{name}: actual above price");
+                assert_eq!(c + ct + v, t, "{name}: item taxes do not add up");
+                assert_eq!(c, 0, "{name}: duty within the annual limit is 0");
+                // Independently: consumption tax = tax × r / (r + 0.13), half up.
+                let r = rate_by_item[it["itemId"].as_str().unwrap()];
+                let exact = Decimal::from(t) * r / (r + Decimal::new(13, 2));
+                let want = exact.round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+                assert_eq!(Decimal::from(ct), want, "{name}: consumption tax split");
+                price += p;
+                actual += a;
+                for (k, x) in taxes.iter_mut().zip([c, ct, v, t]) {
+                    *k += x;
+                }
+            }
+            let o = &out["orderAmountInfo"];
+            for (k, f) in taxes
+                .iter()
+                .zip(["customsTax", "consumptionTax", "vat", "totalTax"])
+            {
+                assert_eq!(
+                    int(&o[f], f),
+                    *k,
+                    "{name}: order {f} is not the sum of items"
+                );
+            }
+            let (post, ins, coupon) = (
+                int(&o["postFee"], "post"),
+                int(&o["insurance"], "ins"),
+                int(&o["coupon"], "coupon"),
+            );
+            assert_eq!(coupon, price - actual, "{name}: coupon");
+            assert_eq!(
+                int(&o["actualPayment"], "pay"),
+                price + post + ins + taxes[3] - coupon,
+                "{name}: actual payment identity"
+            );
+            assert_eq!(
+                int(&o["dutiablePrice"], "dut"),
+                actual + post + ins,
+                "{name}: dutiable price identity"
+            );
+            assert_eq!(
+                int(&o["actualPayment"], "pay"),
+                int(&doc["detail"]["totalPayAmount"], "red pay"),
+                "{name}: differs from what RED says was paid"
+            );
+        }
+    }
+}
+
+/// Every required field present with its JSON type and fixed value.
+fn check_against_schema(v: &Value, s: &Value, at: &str) {
+    let ty = s["type"].as_str().unwrap();
+    let ok = match ty {
+        "object" => v.is_object(),
+        "array" => v.is_array(),
+        "string" => v.is_string(),
+        "integer" => v.is_i64(),
+        "number" => v.is_number(),
+        "boolean" => v.is_boolean(),
+        _ => false,
+    };
+    assert!(ok, "{at}: expected {ty}, got {v}");
+    if let Some(c) = s.get("const") {
+        assert_eq!(v, c, "{at}: fixed value");
+    }
+    if let Some(min) = s.get("minimum").and_then(Value::as_i64) {
+        assert!(v.as_i64().unwrap() >= min, "{at}: below minimum");
+    }
+    if ty == "object" {
+        for r in s["required"].as_array().into_iter().flatten() {
+            let r = r.as_str().unwrap();
+            assert!(v.get(r).is_some(), "{at}: missing required {r}");
+        }
+        for (k, x) in v.as_object().unwrap() {
+            let sub = s["properties"]
+                .get(k)
+                .unwrap_or_else(|| panic!("{at}: field {k} not in the schema"));
+            check_against_schema(x, sub, &format!("{at}.{k}"));
+        }
+    }
+    if ty == "array" {
+        assert!(!v.as_array().unwrap().is_empty(), "{at}: empty list");
+        for (i, x) in v.as_array().unwrap().iter().enumerate() {
+            check_against_schema(x, &s["items"], &format!("{at}[{i}]"));
+        }
+    }
+}
