@@ -73,6 +73,9 @@ pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
     if let Some(src) = &i.ndjson {
         return run_ndjson(&prog, src);
     }
+    if let Some(dir) = i.input.as_deref().filter(|p| p.is_dir()) {
+        return run_dir(&prog, dir);
+    }
     let doc = match single_input(i) {
         Ok(d) => d,
         Err(e) => return e.report(),
@@ -87,6 +90,45 @@ pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
             1
         }
     }
+}
+
+/// Every `*.json` input document of a folder, in name order: one request a line on
+/// stdout, each rejected file on stderr.
+fn run_dir(prog: &Program, dir: &Path) -> u8 {
+    let mut files: Vec<_> = match std::fs::read_dir(dir) {
+        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", dir.display());
+            return 2;
+        }
+    };
+    files.sort();
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let (mut ok, mut bad) = (0, 0);
+    for f in &files {
+        let result = read_json(f).map_err(|e| match e {
+            InputError::Io(m) | InputError::Json(m) => m,
+        });
+        let mapped = result.and_then(|doc| crate::run::run(prog, &doc).map_err(|e| e.to_string()));
+        match mapped {
+            Ok(json) => {
+                ok += 1;
+                if writeln!(out, "{json}").is_err() {
+                    return 2;
+                }
+            }
+            Err(e) => {
+                bad += 1;
+                eprintln!("{}: rejected: {e}", f.display());
+            }
+        }
+    }
+    if out.flush().is_err() {
+        return 2;
+    }
+    eprintln!("{ok} mapped, {bad} rejected");
+    u8::from(bad > 0)
 }
 
 fn run_ndjson(prog: &Program, src: &str) -> u8 {

@@ -53,7 +53,8 @@ mod bondmap_options {
 /// Where the orders come from.
 #[derive(clap::Args, Clone, Debug)]
 pub struct InputArgs {
-    /// One order: the document {"detail": …, "declare": …, "receiver": …}.
+    /// One order: the document {"detail": …, "declare": …, "receiver": …}; or a folder
+    /// of such documents, mapped in name order.
     #[arg(long, short = 'i', conflicts_with_all = ["detail", "ndjson"])]
     pub input: Option<PathBuf>,
     /// One order as three files: the data of order.getOrderDetail …
