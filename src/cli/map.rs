@@ -163,24 +163,78 @@ fn run_ndjson(prog: &Program, src: &str) -> u8 {
     }
 }
 
-/// Maps a stream of input documents, one a line, writing one request a line; rejected
-/// orders go to `reject` with their line number. Returns (mapped, rejected).
-pub fn map_stream(
-    prog: &Program,
-    mut reader: impl BufRead,
-    out: &mut impl Write,
-    reject: &mut dyn FnMut(usize, String),
-) -> std::io::Result<(u64, u64)> {
+/// Lines read and mapped at a time: bounds memory whatever the stream's length.
+const BATCH: usize = 4096;
+
+/// Maps a stream of input documents, one a line, writing one request a line in input
+/// order; rejected orders go to `reject` with their line number. Batches are mapped on
+/// all cores. Returns (mapped, rejected).
+pub fn map_stream(prog: &Program, mut reader: impl BufRead, out: &mut impl Write, reject: &mut dyn FnMut(usize, String)) -> std::io::Result<(u64, u64)> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (mut ok, mut bad) = (0u64, 0u64);
-    let mut line = String::new();
-    let mut buf = String::with_capacity(4096);
-    let mut n = 0usize;
+    let mut lines: Vec<String> = Vec::with_capacity(BATCH);
+    let mut first_line = 1usize;
     loop {
-        line.clear();
-        if reader.read_line(&mut line)? == 0 {
+        let mut n = 0;
+        while n < BATCH {
+            if lines.len() <= n {
+                lines.push(String::new());
+            }
+            lines[n].clear();
+            if reader.read_line(&mut lines[n])? == 0 {
+                break;
+            }
+            n += 1;
+        }
+        if n == 0 {
             break;
         }
-        n += 1;
+        let batch = &lines[..n];
+        let per = n.div_ceil(threads).max(256);
+        let parts: Vec<Part> = if n <= per {
+            vec![map_part(prog, batch, first_line)]
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = batch
+                    .chunks(per)
+                    .enumerate()
+                    .map(|(i, part)| s.spawn(move || map_part(prog, part, first_line + i * per)))
+                    .collect();
+                handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Part::failed())).collect()
+            })
+        };
+        for p in parts {
+            out.write_all(p.out.as_bytes())?;
+            ok += p.ok;
+            bad += p.rejected.len() as u64;
+            for (line, msg) in p.rejected {
+                reject(line, msg);
+            }
+        }
+        first_line += n;
+        if n < BATCH {
+            break;
+        }
+    }
+    Ok((ok, bad))
+}
+
+/// What one thread made of its share of a batch.
+struct Part {
+    out: String,
+    ok: u64,
+    rejected: Vec<(usize, String)>,
+}
+
+impl Part {
+    fn failed() -> Part {
+        Part { out: String::new(), ok: 0, rejected: vec![(0, "internal error: a mapping thread failed".into())] }
+    }
+}
+
+fn map_part(prog: &Program, lines: &[String], first_line: usize) -> Part {
+    let mut p = Part { out: String::with_capacity(lines.len() * 2048), ok: 0, rejected: Vec::new() };
+    for (i, line) in lines.iter().enumerate() {
         let text = line.trim();
         if text.is_empty() {
             continue;
@@ -188,23 +242,21 @@ pub fn map_stream(
         let doc: serde_json::Value = match serde_json::from_str(text) {
             Ok(d) => d,
             Err(e) => {
-                bad += 1;
-                reject(n, format!("not valid JSON: {e}"));
+                p.rejected.push((first_line + i, format!("not valid JSON: {e}")));
                 continue;
             }
         };
-        buf.clear();
-        match crate::run::run_into(prog, &doc, &mut buf) {
+        let mark = p.out.len();
+        match crate::run::run_into(prog, &doc, &mut p.out) {
             Ok(()) => {
-                buf.push('\n');
-                out.write_all(buf.as_bytes())?;
-                ok += 1;
+                p.out.push('\n');
+                p.ok += 1;
             }
             Err(e) => {
-                bad += 1;
-                reject(n, e.to_string());
+                p.out.truncate(mark);
+                p.rejected.push((first_line + i, e.to_string()));
             }
         }
     }
-    Ok((ok, bad))
+    p
 }

@@ -179,3 +179,13 @@ impl Program {
         n
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// A compiled program is shared by the threads that map a stream.
+    #[test]
+    fn program_is_shareable_across_threads() {
+        fn is_sync<T: Send + Sync>() {}
+        is_sync::<super::Program>();
+    }
+}

@@ -14,7 +14,7 @@ use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
-use std::rc::Rc;
+use std::sync::Arc;
 
 /// Why an order was rejected: which order, which target field, from which source path,
 /// and which line of which mapping file. Never holds personal data.
@@ -163,7 +163,7 @@ fn scalar<'a>(v: Val<'a>, n: Option<&Node>) -> R<Val<'a>> {
 fn items<'a>(v: Val<'a>, n: &Node) -> R<Vec<Val<'a>>> {
     match v {
         Val::Null => Ok(Vec::new()),
-        Val::List(l) => Ok(Rc::try_unwrap(l).unwrap_or_else(|rc| (*rc).clone())),
+        Val::List(l) => Ok(Arc::try_unwrap(l).unwrap_or_else(|shared| (*shared).clone())),
         Val::Json(Value::Array(a)) => a
             .iter()
             .map(|x| {
@@ -229,7 +229,7 @@ impl<'a> Ev<'a> {
             };
             out.push((&**k, v));
         }
-        Ok(Val::Obj(Rc::new(out)))
+        Ok(Val::Obj(Arc::new(out)))
     }
 
     fn global(&mut self, g: u32) -> R<Val<'a>> {
@@ -346,7 +346,7 @@ impl<'a> Ev<'a> {
     fn run_loop(&mut self, l: &'a Loop) -> R<Val<'a>> {
         let mut out = Vec::new();
         self.loop_level(l, 0, &mut out)?;
-        Ok(Val::List(Rc::new(out)))
+        Ok(Val::List(Arc::new(out)))
     }
 
     fn loop_level(&mut self, l: &'a Loop, b: usize, out: &mut Vec<Val<'a>>) -> R<()> {
@@ -393,7 +393,7 @@ impl<'a> Ev<'a> {
     }
 
     fn item(&self, fields: &'a [(Box<str>, ItemNode)]) -> Val<'a> {
-        Val::Obj(Rc::new(
+        Val::Obj(Arc::new(
             fields
                 .iter()
                 .map(|(k, n)| {

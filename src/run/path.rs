@@ -4,7 +4,7 @@
 use super::value::Val;
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
-use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Seg {
@@ -84,7 +84,7 @@ impl PathCode {
 
 fn list<'a>(vals: impl IntoIterator<Item = &'a Value>) -> Result<Val<'a>, String> {
     let v: Result<Vec<Val<'a>>, _> = vals.into_iter().map(Val::from_json).collect();
-    v.map(|v| Val::List(Rc::new(v)))
+    v.map(|v| Val::List(Arc::new(v)))
         .map_err(|b| format!("number `{}` is out of range", b.0))
 }
 
@@ -134,9 +134,9 @@ pub fn eval_val<'a>(v: &Val<'a>, segs: &[Seg]) -> Result<Val<'a>, String> {
                     other => out.push(other),
                 }
             }
-            Ok(Val::List(Rc::new(out)))
+            Ok(Val::List(Arc::new(out)))
         }
-        (Val::Obj(o), Seg::Wildcard) => Ok(Val::List(Rc::new(
+        (Val::Obj(o), Seg::Wildcard) => Ok(Val::List(Arc::new(
             o.iter().map(|(_, x)| x.clone()).collect(),
         ))),
         _ => Ok(Val::Null),

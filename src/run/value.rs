@@ -3,7 +3,7 @@
 use crate::money::{parse_decimal, Amount};
 use serde_json::Value;
 use std::borrow::Cow;
-use std::rc::Rc;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub enum Val<'a> {
@@ -15,9 +15,9 @@ pub enum Val<'a> {
     /// An object or array of the order, not copied.
     Json(&'a Value),
     /// Several values: the matches of a wildcard or filter path, or a built array.
-    List(Rc<Vec<Val<'a>>>),
+    List(Arc<Vec<Val<'a>>>),
     /// An object built by the mapping (keys in mapping order).
-    Obj(Rc<Vec<(&'a str, Val<'a>)>>),
+    Obj(Arc<Vec<(&'a str, Val<'a>)>>),
 }
 
 /// A JSON number that is not a valid exact decimal (e.g. beyond 28 digits).
