@@ -151,7 +151,7 @@ impl Loader {
             match item {
                 Item::Use { .. } => {}
                 Item::Target { path, span } => m.target = Some((dir.join(path), span)),
-                Item::Settings(list) => {
+                Item::Settings { list, .. } => {
                     for s in list {
                         if seen_settings.contains(&s.name.name) {
                             self.dup(&s.name, "setting");

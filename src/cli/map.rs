@@ -96,7 +96,10 @@ pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
 /// stdout, each rejected file on stderr.
 fn run_dir(prog: &Program, dir: &Path) -> u8 {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
-        Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.extension().is_some_and(|x| x == "json")).collect(),
+        Ok(rd) => rd
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "json"))
+            .collect(),
         Err(e) => {
             eprintln!("error: cannot read {}: {e}", dir.display());
             return 2;
@@ -169,7 +172,12 @@ const BATCH: usize = 4096;
 /// Maps a stream of input documents, one a line, writing one request a line in input
 /// order; rejected orders go to `reject` with their line number. Batches are mapped on
 /// all cores. Returns (mapped, rejected).
-pub fn map_stream(prog: &Program, mut reader: impl BufRead, out: &mut impl Write, reject: &mut dyn FnMut(usize, String)) -> std::io::Result<(u64, u64)> {
+pub fn map_stream(
+    prog: &Program,
+    mut reader: impl BufRead,
+    out: &mut impl Write,
+    reject: &mut dyn FnMut(usize, String),
+) -> std::io::Result<(u64, u64)> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (mut ok, mut bad) = (0u64, 0u64);
     let mut lines: Vec<String> = Vec::with_capacity(BATCH);
@@ -200,7 +208,10 @@ pub fn map_stream(prog: &Program, mut reader: impl BufRead, out: &mut impl Write
                     .enumerate()
                     .map(|(i, part)| s.spawn(move || map_part(prog, part, first_line + i * per)))
                     .collect();
-                handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Part::failed())).collect()
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|_| Part::failed()))
+                    .collect()
             })
         };
         for p in parts {
@@ -228,12 +239,20 @@ struct Part {
 
 impl Part {
     fn failed() -> Part {
-        Part { out: String::new(), ok: 0, rejected: vec![(0, "internal error: a mapping thread failed".into())] }
+        Part {
+            out: String::new(),
+            ok: 0,
+            rejected: vec![(0, "internal error: a mapping thread failed".into())],
+        }
     }
 }
 
 fn map_part(prog: &Program, lines: &[String], first_line: usize) -> Part {
-    let mut p = Part { out: String::with_capacity(lines.len() * 2048), ok: 0, rejected: Vec::new() };
+    let mut p = Part {
+        out: String::with_capacity(lines.len() * 2048),
+        ok: 0,
+        rejected: Vec::new(),
+    };
     for (i, line) in lines.iter().enumerate() {
         let text = line.trim();
         if text.is_empty() {
@@ -242,7 +261,8 @@ fn map_part(prog: &Program, lines: &[String], first_line: usize) -> Part {
         let doc: serde_json::Value = match serde_json::from_str(text) {
             Ok(d) => d,
             Err(e) => {
-                p.rejected.push((first_line + i, format!("not valid JSON: {e}")));
+                p.rejected
+                    .push((first_line + i, format!("not valid JSON: {e}")));
                 continue;
             }
         };

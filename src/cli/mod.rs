@@ -1,6 +1,7 @@
 //! The command line: a thin layer over the library.
 
 mod check;
+mod fmt;
 mod map;
 
 use clap::{Parser, Subcommand};
@@ -87,6 +88,14 @@ enum Cmd {
         #[command(flatten)]
         input: InputArgs,
     },
+    /// Lay out mapping files in the one canonical form (default: mappings/).
+    Fmt {
+        /// Files or folders of `.map` files.
+        paths: Vec<std::path::PathBuf>,
+        /// Change nothing; list the files that are not formatted and exit 1 if any.
+        #[arg(long)]
+        check: bool,
+    },
     /// Check mapping files (default: mappings/) and report every mistake.
     Check {
         /// Files or folders of `.map` files.
@@ -103,6 +112,7 @@ pub fn main() -> ExitCode {
     let code = match cli.cmd {
         Cmd::Map { mapping, input } => map::run(&mapping, &input),
         Cmd::Check { paths, format } => check::run(&paths, &format),
+        Cmd::Fmt { paths, check } => fmt::run(&paths, check),
     };
     ExitCode::from(code)
 }

@@ -19,7 +19,7 @@ pub struct File {
 pub enum Item {
     Use { path: String, span: Span },
     Target { path: String, span: Span },
-    Settings(Vec<Setting>),
+    Settings { list: Vec<Setting>, span: Span },
     Param(Param),
     Table(Table),
     Stmt(Stmt),

@@ -3,6 +3,7 @@
 
 pub mod ast;
 mod parser;
+pub mod print;
 
 pub use parser::{parse, ParseError};
 

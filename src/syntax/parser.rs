@@ -35,7 +35,7 @@ pub fn parse(text: &str, file: FileId) -> Result<File, ParseError> {
         });
     }
     let mut pairs = MapParser::parse(Rule::mapping, text).map_err(|e| pest_error(e, file, text))?;
-    let b = Builder { file };
+    let b = Builder { file, text };
     let mut items = Vec::new();
     if let Some(root) = pairs.next() {
         for p in root.into_inner() {
@@ -203,8 +203,46 @@ fn pratt() -> &'static PrattParser<Rule> {
     })
 }
 
-struct Builder {
+struct Builder<'t> {
     file: FileId,
+    text: &'t str,
+}
+
+/// pest lets a rule end after the white space and comments that follow its last token;
+/// a span should end at the token.
+fn trim_end(text: &str, start: usize, mut end: usize) -> usize {
+    loop {
+        let seg = &text[start..end];
+        let trimmed = seg.trim_end();
+        end = start + trimmed.len();
+        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
+        match comment_start(&trimmed[line_start..]) {
+            Some(c) => end = start + line_start + c,
+            None => return end,
+        }
+    }
+}
+
+/// Where a `#` comment starts in one line, outside strings.
+fn comment_start(line: &str) -> Option<usize> {
+    let mut quote: Option<char> = None;
+    let mut escaped = false;
+    for (i, c) in line.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+        } else if c == '"' || c == '\'' {
+            quote = Some(c);
+        } else if c == '#' {
+            return Some(i);
+        }
+    }
+    None
 }
 
 type R<T> = Result<T, ParseError>;
@@ -229,10 +267,14 @@ fn is_kw(r: Rule) -> bool {
     )
 }
 
-impl Builder {
+impl Builder<'_> {
     fn span(&self, p: &Pair<Rule>) -> Span {
         let s = p.as_span();
-        Span::new(self.file, s.start(), s.end())
+        Span::new(
+            self.file,
+            s.start(),
+            trim_end(self.text, s.start(), s.end()),
+        )
     }
 
     /// The meaningful children of a pair (keywords dropped).
@@ -281,7 +323,7 @@ impl Builder {
                         value: self.expr(value)?,
                     });
                 }
-                Item::Settings(out)
+                Item::Settings { list: out, span }
             }
             Rule::param => {
                 let mut name = None;
