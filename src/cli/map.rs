@@ -280,3 +280,27 @@ fn map_part(prog: &Program, lines: &[String], first_line: usize) -> Part {
     }
     p
 }
+
+pub fn explain(m: &MappingArgs, i: &InputArgs, field: Option<&str>) -> u8 {
+    let Some(prog) = compile_or_report(m) else {
+        return 2;
+    };
+    let doc = match single_input(i) {
+        Ok(d) => d,
+        Err(e) => return e.report(),
+    };
+    match crate::run::explain(&prog, &doc, field) {
+        Ok(text) if text.is_empty() => {
+            eprintln!("no target field matches `{}`", field.unwrap_or(""));
+            1
+        }
+        Ok(text) => {
+            println!("{text}");
+            0
+        }
+        Err(e) => {
+            eprintln!("rejected: {e}");
+            1
+        }
+    }
+}

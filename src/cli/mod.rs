@@ -96,6 +96,17 @@ enum Cmd {
         #[arg(long)]
         check: bool,
     },
+    /// Show how each target field of one order got its value: the mapping line, the
+    /// source paths and values, each conversion.
+    Explain {
+        #[command(flatten)]
+        mapping: MappingArgs,
+        #[command(flatten)]
+        input: InputArgs,
+        /// Only this field (and the fields under it), e.g. `orderAmountInfo.totalTax`.
+        #[arg(long)]
+        field: Option<String>,
+    },
     /// Check mapping files (default: mappings/) and report every mistake.
     Check {
         /// Files or folders of `.map` files.
@@ -113,6 +124,11 @@ pub fn main() -> ExitCode {
         Cmd::Map { mapping, input } => map::run(&mapping, &input),
         Cmd::Check { paths, format } => check::run(&paths, &format),
         Cmd::Fmt { paths, check } => fmt::run(&paths, check),
+        Cmd::Explain {
+            mapping,
+            input,
+            field,
+        } => map::explain(&mapping, &input, field.as_deref()),
     };
     ExitCode::from(code)
 }

@@ -89,7 +89,79 @@ enum Slot<'a> {
 
 /// Maps one order. Appends the request JSON to `out`; on error `out` is left as it was.
 pub fn run_into(p: &Program, doc: &Value, out: &mut String) -> Result<(), RunError> {
+    run_with(p, doc, out, None).map(|_| ())
+}
+
+/// For each target field (or those under `field`), its value, the mapping line that set
+/// it and every step it came from, source values included. Personal data is masked.
+pub fn explain(p: &Program, doc: &Value, field: Option<&str>) -> Result<String, RunError> {
+    let mut out = String::new();
+    let ex = Explain {
+        filter: field.map(str::to_string),
+        out: Vec::new(),
+    };
+    let lines = run_with(p, doc, &mut out, Some(ex))?;
+    Ok(lines.join("\n\n"))
+}
+
+/// Field names (the last part of a source path) that hold personal data in RED's answers.
+const PERSONAL: &[&str] = &[
+    "idName",
+    "idNumber",
+    "linkPhone",
+    "frontUrl",
+    "backUrl",
+    "receiverName",
+    "receiverPhone",
+    "receiverAddress",
+    "buyer",
+    "receiver",
+];
+
+fn is_personal(path: &str) -> bool {
+    let last = path.rsplit(['.', '[']).next().unwrap_or(path);
+    PERSONAL.contains(&last.trim_end_matches(']'))
+}
+
+/// A value for a person to read; personal strings keep only their ends.
+fn show(v: &Val, pii: bool) -> String {
+    match v {
+        Val::Str(s) if pii => {
+            let chars: Vec<char> = s.chars().collect();
+            match chars.len() {
+                0 => "\"\"".into(),
+                1..=3 => format!("\"{}**\"", chars[0]),
+                n => format!("\"{}{}{}\"", chars[0], "*".repeat(n - 2), chars[n - 1]),
+            }
+        }
+        Val::Str(s) => format!("{s:?}"),
+        Val::Num(a) => match a.unit {
+            Some(u) => format!("{} {u}", a.value.normalize()),
+            None => a.value.normalize().to_string(),
+        },
+        Val::Null => "absent".into(),
+        Val::Bool(b) => b.to_string(),
+        Val::List(l) => {
+            let mut parts: Vec<String> = l.iter().take(6).map(|x| show(x, pii)).collect();
+            if l.len() > 6 {
+                parts.push("…".into());
+            }
+            format!("[{}]", parts.join(", "))
+        }
+        Val::Json(Value::Array(a)) => format!("[{} items]", a.len()),
+        Val::Json(_) | Val::Obj(_) => "{…}".into(),
+    }
+}
+
+fn run_with(
+    p: &Program,
+    doc: &Value,
+    out: &mut String,
+    explain: Option<Explain>,
+) -> Result<Vec<String>, RunError> {
     let mut ev = Ev {
+        explain,
+        current_loop: None,
         p,
         doc,
         slots: (0..p.globals.len()).map(|_| Slot::Todo).collect(),
@@ -110,7 +182,7 @@ pub fn run_into(p: &Program, doc: &Value, out: &mut String) -> Result<(), RunErr
     match built {
         Ok(v) => {
             write_json(out, &v);
-            Ok(())
+            Ok(ev.explain.map(|e| e.out).unwrap_or_default())
         }
         Err(f) => Err(RunError {
             order_id,
@@ -129,7 +201,15 @@ pub fn run(p: &Program, doc: &Value) -> Result<String, RunError> {
     Ok(s)
 }
 
+/// What `explain` collects: one block of lines per field.
+struct Explain {
+    filter: Option<String>,
+    out: Vec<String>,
+}
+
 struct Ev<'a> {
+    explain: Option<Explain>,
+    current_loop: Option<&'a Loop>,
     p: &'a Program,
     doc: &'a Value,
     slots: Vec<Slot<'a>>,
@@ -267,14 +347,130 @@ impl<'a> Ev<'a> {
         Ok(v)
     }
 
-    fn field(&mut self, n: &'a Node, c: &FieldCheck) -> R<Val<'a>> {
+    fn field(&mut self, n: &'a Node, c: &'a FieldCheck) -> R<Val<'a>> {
         let r = self.eval(n).and_then(|v| self.fit(v, n, c));
-        r.map_err(|mut f| {
+        let r = r.map_err(|mut f| {
             if f.field.is_none() {
                 f.field = Some(field_name(&c.name, &self.loop_pos));
             }
             f
-        })
+        });
+        if let (Ok(v), Some(_)) = (&r, &self.explain) {
+            self.explain_field(n, c, v);
+        }
+        r
+    }
+
+    /// Appends how a field got its value: the mapping line, then each step with its value.
+    fn explain_field(&mut self, n: &'a Node, c: &'a FieldCheck, v: &Val<'a>) {
+        let name = field_name(&c.name, &self.loop_pos);
+        let Some(ex) = &self.explain else { return };
+        if let Some(want) = &ex.filter {
+            if !(name == *want
+                || name.starts_with(&format!("{want}."))
+                || name.starts_with(&format!("{want}[")))
+            {
+                return;
+            }
+        }
+        let pii = c.pii.is_some() || n.origin.as_deref().is_some_and(is_personal);
+        let mut lines = vec![format!(
+            "{name} = {}    (set at {})",
+            show(v, pii),
+            self.p.sources.locate(n.span)
+        )];
+        self.explain_node(n, 1, pii, &mut lines);
+        if let Some(ex) = &mut self.explain {
+            ex.out.push(lines.join("\n"));
+        }
+    }
+
+    fn explain_node(&mut self, n: &'a Node, depth: usize, pii: bool, lines: &mut Vec<String>) {
+        if depth > 16 {
+            return;
+        }
+        let pad = "  ".repeat(depth);
+        let text = self.snippet(n.span);
+        let pii = pii || n.origin.as_deref().is_some_and(is_personal);
+        let mut line = |ev: &mut Self, label: String, node: &'a Node| {
+            let v = ev
+                .eval(node)
+                .map(|v| show(&v, pii))
+                .unwrap_or_else(|_| "(error)".into());
+            lines.push(format!("{pad}{label} = {v}"));
+        };
+        match &n.code {
+            Code::Const(_) => {}
+            Code::Src(..) | Code::LocalPath(..) | Code::GlobalPath(..) | Code::Out(..) => {
+                line(self, text, n)
+            }
+            Code::Local(i) => {
+                line(self, text, n);
+                if let Some(def) = self.let_node(*i) {
+                    lines.push(format!(
+                        "{pad}  let {} = {}",
+                        self.snippet(n.span),
+                        self.snippet(def.span)
+                    ));
+                    self.explain_node(def, depth + 2, pii, lines);
+                }
+            }
+            Code::Global(g) => {
+                line(self, text, n);
+                if let Some(Global::Let(def)) = self.p.globals.get(*g as usize) {
+                    lines.push(format!(
+                        "{pad}  let {} = {}",
+                        self.snippet(n.span),
+                        self.snippet(def.span)
+                    ));
+                    self.explain_node(def, depth + 2, pii, lines);
+                }
+            }
+            Code::Lookup { key, .. } => {
+                line(self, text, n);
+                self.explain_node(key, depth + 1, pii, lines);
+            }
+            Code::Call(_, args) => {
+                line(self, text, n);
+                for a in args {
+                    self.explain_node(a, depth + 1, pii, lines);
+                }
+            }
+            Code::Unary(_, a) => self.explain_node(a, depth, pii, lines),
+            Code::Binary(_, l, r) => {
+                line(self, text, n);
+                self.explain_node(l, depth + 1, pii, lines);
+                self.explain_node(r, depth + 1, pii, lines);
+            }
+            Code::If(c, t, e) => {
+                line(self, text, n);
+                self.explain_node(c, depth + 1, pii, lines);
+                let taken = matches!(self.eval(c), Ok(Val::Bool(true)));
+                self.explain_node(if taken { t } else { e }, depth + 1, pii, lines);
+            }
+        }
+    }
+
+    /// Mapping text of a span on one line.
+    fn snippet(&self, span: Span) -> String {
+        self.p
+            .sources
+            .snippet(span)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// The `let` of the current loop that fills local `i`.
+    fn let_node(&self, i: u32) -> Option<&'a Node> {
+        fn find(l: &Loop, i: u32) -> Option<&Node> {
+            l.body.iter().find_map(|op| match op {
+                BodyOp::Let(j, n) if *j == i => Some(n),
+                BodyOp::Loop(_, inner) => find(inner, i),
+                _ => None,
+            })
+        }
+        self.current_loop.and_then(|l| find(l, i))
     }
 
     /// Holds a value to its target field's contract.
@@ -372,6 +568,13 @@ impl<'a> Ev<'a> {
     }
 
     fn loop_body(&mut self, l: &'a Loop) -> R<Val<'a>> {
+        let outer = self.current_loop.replace(l);
+        let r = self.loop_ops(l);
+        self.current_loop = outer;
+        r
+    }
+
+    fn loop_ops(&mut self, l: &'a Loop) -> R<Val<'a>> {
         for op in &l.body {
             match op {
                 BodyOp::Let(i, n) => {

@@ -4,4 +4,4 @@ pub mod eval;
 pub mod path;
 pub mod value;
 
-pub use eval::{run, run_into, RunError};
+pub use eval::{explain, run, run_into, RunError};

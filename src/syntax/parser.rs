@@ -101,7 +101,7 @@ fn rule_words(r: &Rule) -> &'static str {
         Rule::block | Rule::assign | Rule::field_path => "a target field",
         Rule::for_expr => "`for`",
         Rule::binding => "a loop binding (`name in path`)",
-        Rule::expr => "an expression",
+        Rule::expr | Rule::paren => "an expression",
         Rule::if_expr => "`if`",
         Rule::lookup => "a table lookup",
         Rule::call => "a function call",
@@ -593,6 +593,16 @@ impl Builder<'_> {
         let span = self.span(&p);
         let kind = match p.as_rule() {
             Rule::expr => return self.expr(p),
+            Rule::paren => {
+                // The parentheses belong to the span: messages quote the whole of it.
+                let inner = p
+                    .into_inner()
+                    .next()
+                    .ok_or_else(|| self.bug_at(span, "parentheses"))?;
+                let mut e = self.expr(inner)?;
+                e.span = span;
+                return Ok(e);
+            }
             Rule::number | Rule::string | Rule::boolean | Rule::null => {
                 ExprKind::Lit(self.literal(p)?)
             }
