@@ -37,6 +37,8 @@ codes! {
     NoTarget => "no_target": "No `target` schema is declared in the file or a file it uses.",
     Schema => "schema": "The target schema file is not a usable JSON Schema.",
     UnknownField => "unknown_field": "The target schema has no field of that name.",
+    UnknownSource => "unknown_source": "A source path the RED order cannot have (by the source contract).",
+    MaybeAbsent => "maybe_absent": "A required target field takes a source value that may be absent, with no default.",
     MissingField => "missing_field": "A field the target schema requires is never assigned.",
     Duplicate => "duplicate": "The same field, let, param or table is defined twice in one file.",
     ShapeMismatch => "shape_mismatch": "An object or array field is assigned a value, or a value field a block.",

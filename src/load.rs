@@ -30,6 +30,8 @@ pub struct Mapping {
     pub sources: Sources,
     pub root: FileId,
     pub target: Option<(PathBuf, Span)>,
+    /// The contract of the input (`source "…"`).
+    pub source: Option<(PathBuf, Span)>,
     pub settings: Vec<(Ident, Expr)>,
     pub params: Vec<ParamDef>,
     pub tables: Vec<TableDef>,
@@ -151,6 +153,7 @@ impl Loader {
             match item {
                 Item::Use { .. } => {}
                 Item::Target { path, span } => m.target = Some((dir.join(path), span)),
+                Item::Source { path, span } => m.source = Some((dir.join(path), span)),
                 Item::Settings { list, .. } => {
                     for s in list {
                         if seen_settings.contains(&s.name.name) {

@@ -9,6 +9,8 @@ use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
+    /// A union of types (`"type": ["number", "string"]`): known only at run time.
+    Any,
     String,
     Integer,
     Number,
@@ -20,6 +22,7 @@ pub enum FieldType {
 impl FieldType {
     pub fn as_str(self) -> &'static str {
         match self {
+            FieldType::Any => "any",
             FieldType::String => "string",
             FieldType::Integer => "integer",
             FieldType::Number => "number",
@@ -51,7 +54,7 @@ impl Pii {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SchemaNode {
     pub ty: FieldType,
     /// Object fields in schema order.
@@ -147,6 +150,7 @@ fn node(v: &Value, at: &str) -> Result<SchemaNode, (String, String)> {
         Some("object") => FieldType::Object,
         Some("array") => FieldType::Array,
         Some(other) => return Err(err(&format!("unsupported type `{other}`"))),
+        None if v.get("type").is_some_and(Value::is_array) => FieldType::Any,
         None => return Err(err("missing `type`")),
     };
     let mut properties = Vec::new();

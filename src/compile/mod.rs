@@ -81,8 +81,10 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         used_lets: HashMap::new(),
         misspelt: Vec::new(),
         let_origin: HashMap::new(),
+        source: None,
     };
     let schema = cx.schema();
+    cx.source = cx.source_schema();
     cx.params();
     cx.tables();
     let settings = cx.settings_consts();
@@ -220,6 +222,8 @@ struct Cx<'m> {
     /// Fields a misspelt name was probably meant to be.
     misspelt: Vec<String>,
     let_origin: HashMap<(u32, u32), Box<str>>,
+    /// The contract of the input, when the mapping names one.
+    source: Option<Schema>,
 }
 
 fn ty_of_name(t: TypeName) -> Ty {
@@ -274,6 +278,123 @@ impl<'m> Cx<'m> {
                 self.err(Diag::error(C::Schema, *span, e.to_string()).label("this schema"));
                 None
             }
+        }
+    }
+
+    fn source_schema(&mut self) -> Option<Schema> {
+        let (path, span) = self.m.source.as_ref()?;
+        match Schema::load(path) {
+            Ok(s) => Some(s),
+            Err(e) => {
+                self.err(Diag::error(C::Schema, *span, e.to_string()).label("this schema"));
+                None
+            }
+        }
+    }
+
+    /// The type of a `$…` path, from the source contract.
+    fn source_ty(&mut self, text: &str, span: Span) -> Ty {
+        let multi = !crate::run::path::simple_segments(text)
+            .is_some_and(|s| !s.contains(&crate::run::path::Seg::Wildcard));
+        let root = match &self.source {
+            Some(s) => Ty::Obj(Some(Box::new(s.root.clone()))),
+            None => return if multi { Ty::List(None) } else { Ty::Any },
+        };
+        self.walk_ty(&root, &text[1..], span.start as usize + 1, span, multi)
+    }
+
+    /// Follows a path tail through what the contract says of `root`; reports names the
+    /// order cannot have.
+    fn walk_ty(&mut self, root: &Ty, tail: &str, offset: usize, span: Span, multi: bool) -> Ty {
+        let fallback = if multi { Ty::List(None) } else { Ty::Any };
+        let Ty::Obj(Some(start)) = root.strip() else {
+            return fallback;
+        };
+        let Some(segs) = check_segments(tail) else {
+            return fallback;
+        };
+        let mut node: &SchemaNode = start;
+        let mut opt = matches!(root, Ty::Opt(_));
+        let mut list = false;
+        for (seg, at) in segs {
+            match seg {
+                CSeg::Key(k) => {
+                    if node.ty == FieldType::Any
+                        || (node.ty == FieldType::Object && node.properties.is_empty())
+                    {
+                        return fallback;
+                    }
+                    if node.ty != FieldType::Object {
+                        let d = Diag::error(
+                            C::UnknownSource,
+                            Span::new(span.file, offset + at, offset + at + k.len()),
+                            format!(
+                                "`{k}`: the value before it is {}, it has no fields",
+                                node.ty.as_str()
+                            ),
+                        )
+                        .label("no fields here")
+                        .help(if node.ty == FieldType::Array {
+                            "take its elements with `[*]` or one with `[0]`"
+                        } else {
+                            "remove this part of the path"
+                        });
+                        self.err(d);
+                        return fallback;
+                    }
+                    match node.property(&k) {
+                        Some(p) => {
+                            if !node.is_required(&k) {
+                                opt = true;
+                            }
+                            node = p;
+                        }
+                        None => {
+                            let help = suggest(&k, node.properties.iter().map(|(n, _)| n.as_str())).unwrap_or_else(|| "see mappings/schemas/red_order.schema.json for the fields RED sends".into());
+                            let d = Diag::error(
+                                C::UnknownSource,
+                                Span::new(span.file, offset + at, offset + at + k.len()),
+                                format!("a RED order has no field `{k}` here"),
+                            )
+                            .label("not in the source contract")
+                            .help(help);
+                            self.err(d);
+                            return fallback;
+                        }
+                    }
+                }
+                CSeg::Index | CSeg::Each => {
+                    if node.ty == FieldType::Any {
+                        return fallback;
+                    }
+                    match (&node.ty, &node.items) {
+                        (FieldType::Array, Some(items)) => {
+                            list |= seg == CSeg::Each;
+                            node = items;
+                        }
+                        _ => {
+                            let d = Diag::error(
+                                C::UnknownSource,
+                                Span::new(span.file, offset + at, offset + at + 1),
+                                format!("indexing {}, which is not a list", node.ty.as_str()),
+                            )
+                            .label("not a list");
+                            self.err(d);
+                            return fallback;
+                        }
+                    }
+                }
+                CSeg::Opaque => return fallback,
+            }
+        }
+        if list {
+            return Ty::List(Some(Box::new(node.clone())));
+        }
+        let t = Ty::of_node(node);
+        if opt {
+            Ty::Opt(Box::new(t))
+        } else {
+            t
         }
     }
 
@@ -590,7 +711,7 @@ impl<'m> Cx<'m> {
                                         continue;
                                     }
                                     let (n, t) = self.with_deps(g, |cx| cx.expr(e));
-                                    self.check_assign(&t, &n, prop, &full, e.span);
+                                    self.check_assign(&t, &n, prop, &full, e.span, check.required);
                                     Global::Field(n, check)
                                 }
                                 FieldValue::For { bindings, body } => {
@@ -783,12 +904,17 @@ impl<'m> Cx<'m> {
         self.scopes.push(Scope::default());
         let mut bs = Vec::new();
         for (name, e) in bindings {
-            let (n, _) = self.expr(e);
+            let (n, t) = self.expr(e);
+            // A loop item is an element of what it loops over.
+            let elem = match t.strip() {
+                Ty::List(Some(node)) => Ty::of_node(node),
+                _ => Ty::Any,
+            };
             let i = self.next_local;
             self.next_local += 1;
             if let Some(s) = self.scopes.last_mut() {
                 s.names
-                    .push((name.name.clone(), Binding::Local(i), name.span, Ty::Any));
+                    .push((name.name.clone(), Binding::Local(i), name.span, elem));
             }
             bs.push((i, n));
         }
@@ -869,7 +995,7 @@ impl<'m> Cx<'m> {
                                 continue;
                             }
                             let (n, t) = self.expr(e);
-                            self.check_assign(&t, &n, prop, &full, e.span);
+                            self.check_assign(&t, &n, prop, &full, e.span, check.required);
                             let i = self.next_local;
                             self.next_local += 1;
                             ops.push((BodyOp::Field(i, n, check), vec![]));
@@ -895,7 +1021,7 @@ impl<'m> Cx<'m> {
     }
 
     fn expect_bool(&mut self, t: &Ty, span: Span) {
-        if !matches!(t, Ty::Bool | Ty::Any) {
+        if !matches!(t.strip(), Ty::Bool | Ty::Any | Ty::Null) {
             self.err(
                 Diag::error(
                     C::TypeMismatch,
@@ -907,7 +1033,22 @@ impl<'m> Cx<'m> {
         }
     }
 
-    fn check_assign(&mut self, t: &Ty, n: &Node, prop: &SchemaNode, full: &str, span: Span) {
+    fn check_assign(
+        &mut self,
+        t: &Ty,
+        n: &Node,
+        prop: &SchemaNode,
+        full: &str,
+        span: Span,
+        required: bool,
+    ) {
+        if let (Ty::Opt(_), true) = (t, required) {
+            self.err(
+                Diag::error(C::MaybeAbsent, span, format!("`{full}` is required but this may be absent in a RED order"))
+                    .label("may be absent")
+                    .help("give a default with `?? …`, or reject such orders first with `require … != null else \"…\"`"),
+            );
+        }
         if !t.fits(prop.ty) {
             let help = match (t, prop.ty) {
                 (Ty::Num { .. }, FieldType::String) => "convert explicitly: `string(…)`",
@@ -1088,7 +1229,7 @@ impl<'m> Cx<'m> {
             }
             ExprKind::Source(text) => match PathCode::compile(text) {
                 Ok(p) => {
-                    let ty = if p.is_single() { Ty::Any } else { Ty::List };
+                    let ty = self.source_ty(text, e.span);
                     (Code::Src(p, text.as_str().into()), ty)
                 }
                 Err(msg) => {
@@ -1157,14 +1298,16 @@ impl<'m> Cx<'m> {
                         }
                     },
                 };
-                let ty = if t.path.is_single() {
-                    Ty::Any
-                } else {
-                    Ty::List
-                };
+                let multi = !t.path.is_single();
                 match self.lookup_name(&root.name) {
-                    Some((Binding::Local(i), _)) => (Code::LocalPath(i, Box::new(t)), ty),
-                    Some((Binding::Global(g), _)) => (Code::GlobalPath(g, Box::new(t)), ty),
+                    Some((b, root_ty)) => {
+                        let start = e.span.start as usize + root.name.len();
+                        let ty = self.walk_ty(&root_ty, tail, start, e.span, multi);
+                        match b {
+                            Binding::Local(i) => (Code::LocalPath(i, Box::new(t)), ty),
+                            Binding::Global(g) => (Code::GlobalPath(g, Box::new(t)), ty),
+                        }
+                    }
                     None => {
                         if self.params.iter().any(|p| p.name == root.name) {
                             self.err(
@@ -1236,7 +1379,10 @@ impl<'m> Cx<'m> {
     }
 
     fn binary_ty(&mut self, op: BinOp, op_span: Span, lt: &Ty, rt: &Ty, ls: Span, rs: Span) -> Ty {
-        let is_num = |t: &Ty| matches!(t, Ty::Num { .. } | Ty::Any | Ty::List);
+        let (lt, rt) = (lt.strip(), rt.strip());
+        // "May be absent" matters only where a value is assigned; here the run rejects it.
+        let (lt, rt) = (lt.strip(), rt.strip());
+        let is_num = |t: &Ty| matches!(t, Ty::Num { .. } | Ty::Any | Ty::List(_));
         match op {
             BinOp::Coalesce => Ty::join(lt.clone(), rt.clone()),
             BinOp::And | BinOp::Or => {
@@ -1351,7 +1497,7 @@ impl<'m> Cx<'m> {
                     self.note_global(g);
                     let rest = segs[i + 1..].to_vec();
                     let ty = if rest.contains(&crate::run::path::Seg::Wildcard) {
-                        Ty::List
+                        Ty::List(None)
                     } else {
                         Ty::Any
                     };
@@ -1392,7 +1538,7 @@ impl<'m> Cx<'m> {
         column: Option<&ast::Ident>,
     ) -> (Code, Ty) {
         let (k, kt) = self.expr(key);
-        if !matches!(kt, Ty::Str | Ty::Num { .. } | Ty::Any) {
+        if !matches!(kt.strip(), Ty::Str | Ty::Num { .. } | Ty::Any) {
             self.err(
                 Diag::error(
                     C::TypeMismatch,
@@ -1687,6 +1833,7 @@ impl<'m> Cx<'m> {
             Func::Round(..) | Func::Convert(..) | Func::Tag(_) | Func::Abs | Func::FormatTime
         );
         if let Some((t, s)) = tys.first() {
+            let t = t.strip();
             if want_str && matches!(t, Ty::Num { .. } | Ty::Bool) {
                 self.err(
                     Diag::error(
@@ -1729,10 +1876,15 @@ impl<'m> Cx<'m> {
             Func::Sum | Func::Min | Func::Max | Func::Abs => {
                 Ty::num(tys.first().and_then(|(t, _)| t.unit()), false)
             }
-            Func::First | Func::Last | Func::Nonblank => tys
-                .first()
-                .map(|(t, _)| if *t == Ty::List { Ty::Any } else { t.clone() })
-                .unwrap_or(Ty::Any),
+            Func::First | Func::Last => match tys.first().map(|(t, _)| t.strip()) {
+                Some(Ty::List(Some(elem))) => Ty::of_node(elem),
+                Some(Ty::List(None)) | None => Ty::Any,
+                Some(t) => t.clone(),
+            },
+            Func::Nonblank => match tys.first() {
+                Some((t, _)) => Ty::Opt(Box::new(t.strip().clone())),
+                None => Ty::Any,
+            },
             _ => ret,
         }
     }
@@ -1821,6 +1973,88 @@ impl<'m> Cx<'m> {
             }
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum CSeg {
+    Key(String),
+    Index,
+    Each,
+    /// Recursive descent and the like: the checker stops following.
+    Opaque,
+}
+
+/// Splits a path tail (`.a[0].b[*]`, `.a[?(@.t == 'x')].b`) into segments with their byte
+/// offsets, for the checker; `None` when it cannot.
+fn check_segments(tail: &str) -> Option<Vec<(CSeg, usize)>> {
+    let b = tail.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'.' if b.get(i + 1) == Some(&b'.') => {
+                out.push((CSeg::Opaque, i));
+                return Some(out);
+            }
+            b'.' => {
+                let start = i + 1;
+                let mut j = start;
+                while j < b.len() && b[j] != b'.' && b[j] != b'[' {
+                    j += 1;
+                }
+                let name = &tail[start..j];
+                out.push((
+                    if name == "*" {
+                        CSeg::Each
+                    } else {
+                        CSeg::Key(name.to_string())
+                    },
+                    start,
+                ));
+                i = j;
+            }
+            b'[' => {
+                // Find the matching `]`, skipping quoted text and nested brackets.
+                let (mut depth, mut j, mut quote) = (0usize, i, None::<u8>);
+                while j < b.len() {
+                    let c = b[j];
+                    match quote {
+                        Some(_) if c == b'\\' => j += 1,
+                        Some(q) if c == q => quote = None,
+                        Some(_) => {}
+                        None if c == b'\'' || c == b'"' => quote = Some(c),
+                        None if c == b'[' => depth += 1,
+                        None if c == b']' => {
+                            depth -= 1;
+                            if depth == 0 {
+                                break;
+                            }
+                        }
+                        None => {}
+                    }
+                    j += 1;
+                }
+                let inner = tail.get(i + 1..j)?.trim();
+                let seg = if inner == "*"
+                    || inner.starts_with('?')
+                    || inner.contains(':')
+                    || inner.contains(',')
+                {
+                    CSeg::Each
+                } else if inner.parse::<i64>().is_ok() {
+                    CSeg::Index
+                } else if inner.len() >= 2 && (inner.starts_with('\'') || inner.starts_with('"')) {
+                    CSeg::Key(inner[1..inner.len() - 1].to_string())
+                } else {
+                    CSeg::Opaque
+                };
+                out.push((seg, i + 1));
+                i = j + 1;
+            }
+            _ => return None,
+        }
+    }
+    Some(out)
 }
 
 /// Orders loop lets so each comes after the lets it reads (a cycle keeps written order;

@@ -1,7 +1,7 @@
 //! Check-time types: what an expression is known to give, as far as the mapping tells.
 
 use crate::money::Unit;
-use crate::schema::FieldType;
+use crate::schema::{FieldType, SchemaNode};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ty {
@@ -14,16 +14,42 @@ pub enum Ty {
         unit: Option<Unit>,
         int: bool,
     },
-    List,
-    Obj,
+    /// A list; of the elements the source contract describes, when it does.
+    List(Option<Box<SchemaNode>>),
+    /// An object; as the source contract describes it, when it does.
+    Obj(Option<Box<SchemaNode>>),
+    /// A source field the contract says may be absent.
+    Opt(Box<Ty>),
 }
 
 impl Ty {
     pub fn num(unit: Option<Unit>, int: bool) -> Ty {
         Ty::Num { unit, int }
     }
+    /// The type without its "may be absent".
+    pub fn strip(&self) -> &Ty {
+        match self {
+            Ty::Opt(t) => t,
+            t => t,
+        }
+    }
+
+    /// The type of a value the source contract describes.
+    pub fn of_node(n: &SchemaNode) -> Ty {
+        match n.ty {
+            FieldType::Any => Ty::Any,
+            FieldType::String => Ty::Str,
+            FieldType::Integer => Ty::num(n.unit, true),
+            FieldType::Number => Ty::num(n.unit, false),
+            FieldType::Boolean => Ty::Bool,
+            FieldType::Object => Ty::Obj(Some(Box::new(n.clone()))),
+            FieldType::Array => Ty::List(n.items.clone()),
+        }
+    }
+
     pub fn words(&self) -> String {
         match self {
+            Ty::Opt(t) => format!("{} or nothing", t.words()),
             Ty::Any => "any value".into(),
             Ty::Null => "null".into(),
             Ty::Bool => "a boolean".into(),
@@ -31,24 +57,25 @@ impl Ty {
             Ty::Num { unit: Some(u), .. } => format!("an amount in {u}"),
             Ty::Num { int: true, .. } => "an integer".into(),
             Ty::Num { .. } => "a number".into(),
-            Ty::List => "a list".into(),
-            Ty::Obj => "an object".into(),
+            Ty::List(_) => "a list".into(),
+            Ty::Obj(_) => "an object".into(),
         }
     }
     /// Whether a value of this type can go into a field of type `f` (Any can, Null is
     /// judged by required-ness at run time).
     pub fn fits(&self, f: FieldType) -> bool {
         matches!(
-            (self, f),
-            (Ty::Any | Ty::Null | Ty::List, _)
+            (self.strip(), f),
+            (Ty::Any | Ty::Null | Ty::List(_), _)
+                | (_, FieldType::Any)
                 | (Ty::Str, FieldType::String)
                 | (Ty::Num { .. }, FieldType::Integer | FieldType::Number)
                 | (Ty::Bool, FieldType::Boolean)
-                | (Ty::Obj, FieldType::Object)
+                | (Ty::Obj(_), FieldType::Object)
         )
     }
     pub fn unit(&self) -> Option<Unit> {
-        match self {
+        match self.strip() {
             Ty::Num { unit, .. } => *unit,
             _ => None,
         }
@@ -56,6 +83,10 @@ impl Ty {
     /// Join of two branches.
     pub fn join(a: Ty, b: Ty) -> Ty {
         match (a, b) {
+            (Ty::Opt(a), b) | (b, Ty::Opt(a)) => match Ty::join(*a, b) {
+                Ty::Opt(t) => Ty::Opt(t),
+                t => Ty::Opt(Box::new(t)),
+            },
             (Ty::Null, x) | (x, Ty::Null) => x,
             (x, y) if x == y => x,
             (Ty::Num { unit: u1, int: i1 }, Ty::Num { unit: u2, int: i2 }) => Ty::Num {

@@ -19,6 +19,7 @@ pub struct File {
 pub enum Item {
     Use { path: String, span: Span },
     Target { path: String, span: Span },
+    Source { path: String, span: Span },
     Settings { list: Vec<Setting>, span: Span },
     Param(Param),
     Table(Table),

@@ -87,6 +87,7 @@ fn rule_words(r: &Rule) -> &'static str {
         Rule::EOI => "end of file",
         Rule::use_decl => "`use`",
         Rule::target_decl => "`target`",
+        Rule::source_decl => "`source`",
         Rule::settings => "`settings`",
         Rule::setting => "a setting (`name = value`)",
         Rule::param => "`param`",
@@ -252,6 +253,7 @@ fn is_kw(r: Rule) -> bool {
         r,
         Rule::kw_use
             | Rule::kw_target
+            | Rule::kw_source
             | Rule::kw_settings
             | Rule::kw_param
             | Rule::kw_table
@@ -303,6 +305,13 @@ impl Builder<'_> {
             Rule::target_decl => {
                 let k = self.kids(p);
                 Item::Target {
+                    path: self.string(&k[0])?,
+                    span,
+                }
+            }
+            Rule::source_decl => {
+                let k = self.kids(p);
+                Item::Source {
                     path: self.string(&k[0])?,
                     span,
                 }

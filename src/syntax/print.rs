@@ -221,6 +221,11 @@ impl Printer<'_> {
                 self.out.push_str(&format!("target {}", quote(path)));
                 self.end(*span);
             }
+            Item::Source { path, span } => {
+                self.start(*span);
+                self.out.push_str(&format!("source {}", quote(path)));
+                self.end(*span);
+            }
             Item::Settings { list, span } => {
                 self.start(*span);
                 self.out.push_str("settings {\n");
