@@ -294,8 +294,8 @@ impl<'m> Cx<'m> {
 
     /// The type of a `$…` path, from the source contract.
     fn source_ty(&mut self, text: &str, span: Span) -> Ty {
-        let multi = !crate::run::path::simple_segments(text)
-            .is_some_and(|s| !s.contains(&crate::run::path::Seg::Wildcard));
+        let multi = crate::run::path::simple_segments(text)
+            .is_none_or(|s| s.contains(&crate::run::path::Seg::Wildcard));
         let root = match &self.source {
             Some(s) => Ty::Obj(Some(Box::new(s.root.clone()))),
             None => return if multi { Ty::List(None) } else { Ty::Any },
