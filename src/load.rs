@@ -71,12 +71,24 @@ struct Loader {
     stack: Vec<PathBuf>,
 }
 
-/// How a file is shown to users: as given, relative to the working folder when possible.
-fn display_name(path: &Path) -> String {
+/// How a file is shown to users: relative to the working folder when it is below it,
+/// with `..` folded, so messages read the same on every machine.
+pub fn display_name(path: &Path) -> String {
+    use std::path::Component;
+    let mut clean = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::ParentDir if clean.file_name().is_some() => {
+                clean.pop();
+            }
+            Component::CurDir => {}
+            other => clean.push(other.as_os_str()),
+        }
+    }
     std::env::current_dir()
         .ok()
-        .and_then(|cwd| path.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .unwrap_or_else(|| path.to_path_buf())
+        .and_then(|cwd| clean.strip_prefix(cwd).ok().map(Path::to_path_buf))
+        .unwrap_or(clean)
         .display()
         .to_string()
 }

@@ -116,7 +116,7 @@ pub enum SchemaError {
 
 impl Schema {
     pub fn load(path: &Path) -> Result<Schema, SchemaError> {
-        let shown = path.display().to_string();
+        let shown = crate::load::display_name(path);
         let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Io {
             path: shown.clone(),
             source,

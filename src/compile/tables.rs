@@ -84,7 +84,7 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
                 Some(p) => p.to_path_buf(),
                 None => def.dir.join(file),
             };
-            let shown = path.display().to_string();
+            let shown = crate::load::display_name(&path);
             let fail = |diags: &mut Vec<Diag>, msg: String| {
                 diags.push(
                     Diag::error(
