@@ -1919,7 +1919,13 @@ impl<'m> Cx<'m> {
                             .map(|(x, _)| self.global_meta[*x].name.clone())
                             .chain(std::iter::once(self.global_meta[next].name.clone()))
                             .collect();
-                        let span = self.global_meta[next].span;
+                        // Point at the member the checked file itself wrote, if any.
+                        let root = self.m.root;
+                        let span = stack[pos..]
+                            .iter()
+                            .map(|(x, _)| self.global_meta[*x].span)
+                            .find(|s| s.file == root)
+                            .unwrap_or(self.global_meta[next].span);
                         self.diags.push(
                             Diag::error(
                                 C::TargetCycle,

@@ -153,6 +153,9 @@ fn pest_error(e: pest::error::Error<Rule>, file: FileId, text: &str) -> ParseErr
             }
             words.sort_unstable();
             words.dedup();
+            if words.len() > 1 {
+                words.retain(|w| *w != "something else");
+            }
             let found = text[start..]
                 .chars()
                 .next()
