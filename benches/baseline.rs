@@ -1,0 +1,243 @@
+//! The same RED → Cainiao bonded mapping as `mappings/cainiao/bonded_whs.map` with a
+//! warehouse file, written by hand in Rust over `serde_json::Value`: the limit the
+//! interpreted mapping is measured against. Its output is asserted byte-equal to the
+//! engine's on every example order (tests/baseline.rs) before any timing.
+#![allow(dead_code)]
+
+use rust_decimal::prelude::*;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+
+pub struct Warehouse {
+    pub store_code: String,
+    pub owner_user_id: String,
+    pub inventory_channel: String,
+    /// barcode → (Cainiao item id, consumption-tax rate)
+    pub goods: HashMap<String, (String, Decimal)>,
+}
+
+impl Warehouse {
+    pub fn load(csv_path: &std::path::Path, store_code: &str, owner: &str, channel: &str) -> Warehouse {
+        let mut goods = HashMap::new();
+        let mut r = csv::Reader::from_path(csv_path).expect("goods table");
+        let h = r.headers().expect("header").clone();
+        let col = |n: &str| h.iter().position(|c| c == n).expect("column");
+        let (b, i, t) = (col("barcode"), col("item_id"), col("consumption_tax_rate"));
+        for rec in r.records() {
+            let rec = rec.expect("row");
+            goods.insert(rec[b].to_string(), (rec[i].to_string(), Decimal::from_str(&rec[t]).expect("rate")));
+        }
+        Warehouse { store_code: store_code.into(), owner_user_id: owner.into(), inventory_channel: channel.into(), goods }
+    }
+}
+
+fn num(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Number(n) => Decimal::from_str(n.as_str()).ok(),
+        _ => None,
+    }
+}
+
+fn s<'a>(v: &'a Value, k: &str) -> Option<&'a str> {
+    v.get(k).and_then(Value::as_str)
+}
+
+fn nonblank(v: Option<&str>) -> Option<&str> {
+    v.filter(|x| !x.trim().is_empty())
+}
+
+fn w_str(out: &mut String, x: &str) {
+    out.push('"');
+    for c in x.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if (c as u32) < 0x20 => {
+                let _ = write!(out, "\\u{:04x}", c as u32);
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+fn kv_s(out: &mut String, k: &str, v: &str) {
+    w_str(out, k);
+    out.push(':');
+    w_str(out, v);
+}
+
+fn kv_n(out: &mut String, k: &str, v: Decimal) {
+    w_str(out, k);
+    let _ = write!(out, ":{}", v.normalize());
+}
+
+struct Item<'a> {
+    item_id: &'a str,
+    qty: Decimal,
+    price: Decimal,
+    paid: Decimal,
+    ctax: Decimal,
+    tax: Decimal,
+}
+
+/// Maps one input document; `Err` names why the order is rejected.
+pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> {
+    let detail = &doc["detail"];
+    let receiver = &doc["receiver"]["receiverInfos"][0];
+    if receiver.get("matched") != Some(&Value::Bool(true)) {
+        return Err("receiver address changed".into());
+    }
+    let infos = doc["declare"]["orderDeclareInfos"].as_array().ok_or("no declare")?;
+    let buyer = infos
+        .iter()
+        .find(|e| s(e, "type") == Some("订购人"))
+        .or_else(|| infos.iter().find(|e| s(e, "type") == Some("收货人")))
+        .ok_or("no declaration entry")?;
+    let mut items = Vec::new();
+    for sku in detail["skuList"].as_array().ok_or("no skuList")? {
+        for good in sku["skuDetailList"].as_array().ok_or("no goods")? {
+            let barcode = s(good, "barcode").ok_or("good without barcode")?;
+            let (item_id, rate) = wh.goods.get(barcode).ok_or("unknown barcode")?;
+            let qty = num(&good["quantity"]).ok_or("quantity")?;
+            let unit = num(&good["pricePerSku"]).ok_or("price")?;
+            let md = good.get("merchantDiscountPerSku").and_then(num).unwrap_or_default();
+            let rd = good.get("redDiscountPerSku").and_then(num).unwrap_or_default();
+            let tax = num(&good["taxPerSku"]).ok_or("tax")? * qty;
+            let price = unit * qty;
+            let paid = (unit - md - rd) * qty;
+            if paid > price || paid < Decimal::ZERO {
+                return Err("discount".into());
+            }
+            let ctax = (tax * rate / (rate + Decimal::new(13, 2))).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+            if !(tax - ctax).fract().is_zero() || !price.fract().is_zero() {
+                return Err("fraction".into());
+            }
+            items.push(Item { item_id, qty, price, paid, ctax, tax });
+        }
+    }
+    if items.is_empty() {
+        return Err("no goods".into());
+    }
+    let post = detail.get("totalShippingFree").and_then(num).unwrap_or_default();
+    let price: Decimal = items.iter().map(|i| i.price).sum();
+    let paid: Decimal = items.iter().map(|i| i.paid).sum();
+    let ctax: Decimal = items.iter().map(|i| i.ctax).sum();
+    let tax: Decimal = items.iter().map(|i| i.tax).sum();
+    let coupon = price - paid;
+    let actual = price + post + tax - coupon;
+    if let Some(total) = detail.get("totalPayAmount").and_then(num) {
+        if total != actual {
+            return Err("actual payment differs".into());
+        }
+    }
+    let pay_code = match detail.pointer("/boundExtendInfo/payChannel") {
+        Some(Value::String(c)) => c.clone(),
+        _ => detail["paymentType"].to_string(),
+    };
+    let pay_channel = match pay_code.as_str() {
+        "AliPay" | "1" | "5" | "7" => "ALIPAY",
+        "TP" | "2" => "WEIXINPAY",
+        _ => return Err("unknown payment".into()),
+    };
+    let pay_order = nonblank(detail.pointer("/boundExtendInfo/payNo").and_then(Value::as_str))
+        .or_else(|| s(detail, "outTradeNo"))
+        .ok_or("no pay order")?;
+    let payer = s(detail, "userId").or_else(|| s(buyer, "linkPhone")).ok_or("payer")?;
+    let phone = s(buyer, "linkPhone").ok_or("phone")?;
+
+    out.push('{');
+    kv_s(out, "ownerUserId", &wh.owner_user_id);
+    out.push(',');
+    kv_s(out, "orderType", "BONDED_WHS");
+    out.push(',');
+    kv_s(out, "storeCode", &wh.store_code);
+    out.push(',');
+    kv_s(out, "externalOrderCode", s(detail, "orderId").ok_or("orderId")?);
+    out.push_str(",\"receiverInfo\":{");
+    kv_s(out, "country", "CN");
+    out.push(',');
+    kv_s(out, "province", s(receiver, "receiverProvinceName").ok_or("province")?);
+    out.push(',');
+    kv_s(out, "city", nonblank(s(receiver, "receiverCityName")).unwrap_or("/"));
+    out.push(',');
+    kv_s(out, "district", nonblank(s(receiver, "receiverDistrictName")).unwrap_or("/"));
+    out.push(',');
+    let address = format!("{}{}", nonblank(s(receiver, "receiverTownName")).unwrap_or(""), s(receiver, "receiverAddress").unwrap_or(""));
+    kv_s(out, "address", &address);
+    out.push(',');
+    kv_s(out, "name", s(receiver, "receiverName").ok_or("name")?);
+    out.push(',');
+    kv_s(out, "contactNo", s(receiver, "receiverPhone").ok_or("phone")?);
+    out.push_str("},\"orderItemList\":[");
+    for (n, i) in items.iter().enumerate() {
+        if n > 0 {
+            out.push(',');
+        }
+        out.push('{');
+        kv_s(out, "itemId", i.item_id);
+        out.push(',');
+        kv_n(out, "itemQuantity", i.qty);
+        out.push(',');
+        kv_s(out, "inventoryChannel", &wh.inventory_channel);
+        out.push_str(",\"declareInfo\":{");
+        kv_n(out, "itemTotalPrice", i.price);
+        out.push(',');
+        kv_n(out, "itemTotalActualPrice", i.paid);
+        out.push(',');
+        kv_n(out, "customsTax", Decimal::ZERO);
+        out.push(',');
+        kv_n(out, "consumptionTax", i.ctax);
+        out.push(',');
+        kv_n(out, "vat", i.tax - i.ctax);
+        out.push(',');
+        kv_n(out, "totalTax", i.tax);
+        out.push_str("}}");
+    }
+    out.push_str("],\"orderAmountInfo\":{");
+    kv_n(out, "dutiablePrice", paid + post);
+    out.push(',');
+    kv_n(out, "customsTax", Decimal::ZERO);
+    out.push(',');
+    kv_n(out, "consumptionTax", ctax);
+    out.push(',');
+    kv_n(out, "vat", tax - ctax);
+    out.push(',');
+    kv_n(out, "totalTax", tax);
+    out.push(',');
+    kv_n(out, "insurance", Decimal::ZERO);
+    out.push(',');
+    kv_n(out, "coupon", coupon);
+    out.push(',');
+    kv_n(out, "actualPayment", actual);
+    out.push(',');
+    kv_n(out, "postFee", post);
+    out.push(',');
+    kv_s(out, "currency", "CNY");
+    out.push_str("},\"customsDeclareInfo\":{");
+    kv_s(out, "buyerName", s(buyer, "idName").ok_or("idName")?);
+    out.push(',');
+    kv_s(out, "buyerPlatformId", phone);
+    out.push(',');
+    kv_s(out, "buyerIDType", "1");
+    out.push(',');
+    kv_s(out, "buyerIDNo", s(buyer, "idNumber").ok_or("idNumber")?);
+    out.push(',');
+    kv_s(out, "payerId", payer);
+    out.push(',');
+    kv_s(out, "payChannel", pay_channel);
+    out.push(',');
+    kv_s(out, "payOrderId", pay_order);
+    out.push(',');
+    kv_s(out, "nationality", "CN");
+    out.push(',');
+    kv_s(out, "contactNo", phone);
+    out.push(',');
+    kv_s(out, "payCardId", "");
+    out.push_str("}}");
+    Ok(())
+}
