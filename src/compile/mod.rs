@@ -295,7 +295,7 @@ impl<'m> Cx<'m> {
     /// The type of a `$…` path, from the source contract.
     fn source_ty(&mut self, text: &str, span: Span) -> Ty {
         let multi = crate::run::path::simple_segments(text)
-            .is_none_or(|s| s.contains(&crate::run::path::Seg::Wildcard));
+            .is_none_or(|s| s.iter().any(crate::run::path::Seg::is_multi));
         let root = match &self.source {
             Some(s) => Ty::Obj(Some(Box::new(s.root.clone()))),
             None => return if multi { Ty::List(None) } else { Ty::Any },
@@ -1267,7 +1267,7 @@ impl<'m> Cx<'m> {
                 }
                 let t = match tail_segments(tail) {
                     Some(segs) => {
-                        let multi = segs.contains(&crate::run::path::Seg::Wildcard);
+                        let multi = segs.iter().any(crate::run::path::Seg::is_multi);
                         let path = if multi {
                             PathCode::Multi(segs.clone())
                         } else {
@@ -1496,7 +1496,7 @@ impl<'m> Cx<'m> {
                     let g = *g;
                     self.note_global(g);
                     let rest = segs[i + 1..].to_vec();
-                    let ty = if rest.contains(&crate::run::path::Seg::Wildcard) {
+                    let ty = if rest.iter().any(crate::run::path::Seg::is_multi) {
                         Ty::List(None)
                     } else {
                         Ty::Any

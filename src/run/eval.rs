@@ -523,12 +523,12 @@ impl<'a> Ev<'a> {
             }
         };
         if let Some(want) = &c.constant {
-            if const_json(&v).as_ref() != Some(want) {
+            if !same_as_json(&v, want) {
                 return Err(Fail::at(n, format!("the field must be {want}")));
             }
         }
         if let Some(allowed) = &c.allowed {
-            if !const_json(&v).is_some_and(|j| allowed.contains(&j)) {
+            if !allowed.iter().any(|j| same_as_json(&v, j)) {
                 let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
                 return Err(Fail::at(
                     n,
@@ -1060,6 +1060,18 @@ impl<'a> Ev<'a> {
     }
 }
 
+/// Whether a value equals a schema constant (no allocation: this runs for every field
+/// with a fixed value of every order).
+fn same_as_json(v: &Val, j: &Value) -> bool {
+    match (v, j) {
+        (Val::Str(a), Value::String(b)) => a == b,
+        (Val::Bool(a), Value::Bool(b)) => a == b,
+        (Val::Num(a), Value::Number(b)) => crate::money::parse_decimal(b.as_str()) == Some(a.value),
+        (Val::Null, Value::Null) => true,
+        _ => false,
+    }
+}
+
 /// Arithmetic on exact decimals with unit rules: amounts add only to amounts of the same
 /// unit, multiply only by plain numbers.
 fn arith(op: BinOp, a: Amount, b: Amount) -> Result<Amount, String> {
@@ -1124,9 +1136,7 @@ pub fn write_json(out: &mut String, v: &Val) {
     match v {
         Val::Null => out.push_str("null"),
         Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Val::Num(a) => {
-            let _ = write!(out, "{}", a.value.normalize());
-        }
+        Val::Num(a) => write_num(out, a.value),
         Val::Str(s) => write_str(out, s),
         Val::Json(j) => out.push_str(&j.to_string()),
         Val::List(l) => {
@@ -1159,8 +1169,23 @@ pub fn write_json(out: &mut String, v: &Val) {
     }
 }
 
+/// A decimal as JSON: whole numbers (most amounts) printed as integers directly.
+fn write_num(out: &mut String, d: Decimal) {
+    if d.scale() == 0 {
+        let _ = write!(out, "{}", d.mantissa());
+    } else {
+        let _ = write!(out, "{}", d.normalize());
+    }
+}
+
 fn write_str(out: &mut String, s: &str) {
     out.push('"');
+    // Most strings need no escape: one scan, one copy.
+    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let esc: &str = match b {

@@ -11,6 +11,16 @@ pub enum Seg {
     Key(Box<str>),
     Index(i64),
     Wildcard,
+    /// `[?(@.key == 'text')]`: the elements whose `key` is that string (the common filter,
+    /// compiled to a direct comparison).
+    KeyIs(Box<str>, Box<str>),
+}
+
+impl Seg {
+    /// Whether this step can give several values.
+    pub fn is_multi(&self) -> bool {
+        matches!(self, Seg::Wildcard | Seg::KeyIs(..))
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -27,7 +37,7 @@ impl PathCode {
     /// Compiles a JSONPath whose root is `$` (`$.a.b`, `$[0]`, `$.a[?(@.x == 1)]`).
     pub fn compile(text: &str) -> Result<PathCode, String> {
         if let Some(segs) = simple_segments(text) {
-            return Ok(if segs.contains(&Seg::Wildcard) {
+            return Ok(if segs.iter().any(Seg::is_multi) {
                 PathCode::Multi(segs)
             } else {
                 PathCode::Single(segs)
@@ -66,6 +76,11 @@ impl PathCode {
                                 Value::Object(o) => next.extend(o.values()),
                                 _ => {}
                             },
+                            Seg::KeyIs(k, want) => {
+                                if let Value::Array(a) = v {
+                                    next.extend(a.iter().filter(|e| e.get(&**k).and_then(Value::as_str) == Some(&**want)));
+                                }
+                            }
                             _ => next.extend(step(v, s)),
                         }
                     }
@@ -106,7 +121,7 @@ pub fn eval_val<'a>(v: &Val<'a>, segs: &[Seg]) -> Result<Val<'a>, String> {
     };
     match (v, first) {
         (Val::Json(j), _) => {
-            let code = if segs.contains(&Seg::Wildcard) {
+            let code = if segs.iter().any(Seg::is_multi) {
                 PathCode::Multi(segs.to_vec())
             } else {
                 PathCode::Single(segs.to_vec())
@@ -128,7 +143,7 @@ pub fn eval_val<'a>(v: &Val<'a>, segs: &[Seg]) -> Result<Val<'a>, String> {
             let mut out = Vec::with_capacity(l.len());
             for x in l.iter() {
                 match eval_val(x, rest)? {
-                    Val::List(inner) if rest.contains(&Seg::Wildcard) => {
+                    Val::List(inner) if rest.iter().any(Seg::is_multi) => {
                         out.extend(inner.iter().cloned())
                     }
                     other => out.push(other),
@@ -175,11 +190,13 @@ pub fn tail_segments(mut rest: &str) -> Option<Vec<Seg>> {
             segs.push(Seg::Key(name.into()));
             rest = &r[end..];
         } else if let Some(r) = rest.strip_prefix('[') {
-            let end = r.find(']')?;
+            let end = bracket_end(r)?;
             let inner = r[..end].trim();
             rest = &r[end + 1..];
             if inner == "*" {
                 segs.push(Seg::Wildcard);
+            } else if let Some(f) = key_is(inner) {
+                segs.push(f);
             } else if let Ok(i) = inner.parse::<i64>() {
                 segs.push(Seg::Index(i));
             } else if inner.len() >= 2
@@ -218,6 +235,10 @@ mod tests {
         ));
         assert!(matches!(
             PathCode::compile("$.a[?(@.type == '订购人')]").unwrap(),
+            PathCode::Multi(_)
+        ));
+        assert!(matches!(
+            PathCode::compile("$.a[?(@.n > 1)]").unwrap(),
             PathCode::Query(_)
         ));
         assert!(PathCode::compile("$.a[?(@.type == ").is_err());
@@ -247,4 +268,42 @@ mod tests {
             .unwrap();
         assert!(v.is_null());
     }
+}
+
+/// The closing `]` of a bracket, skipping quoted text.
+fn bracket_end(r: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in r.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == ']' => return Some(i),
+            None if c == '[' => return None,
+            None => {}
+        }
+    }
+    None
+}
+
+/// `?(@.name == 'text')` or `?@.name == "text"` (a string compared for equality).
+fn key_is(inner: &str) -> Option<Seg> {
+    let body = inner.strip_prefix('?')?.trim();
+    let body = body.strip_prefix('(').and_then(|b| b.strip_suffix(')')).unwrap_or(body).trim();
+    let rest = body.strip_prefix("@.")?;
+    let (name, value) = rest.split_once("==")?;
+    let name = name.trim();
+    let value = value.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') || value.len() < 2 {
+        return None;
+    }
+    let q = value.chars().next()?;
+    if (q != '\'' && q != '"') || !value.ends_with(q) {
+        return None;
+    }
+    let text = &value[1..value.len() - 1];
+    if text.contains(['\\', '\'', '"']) {
+        return None;
+    }
+    Some(Seg::KeyIs(name.into(), text.into()))
 }
