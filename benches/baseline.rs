@@ -18,7 +18,12 @@ pub struct Warehouse {
 }
 
 impl Warehouse {
-    pub fn load(csv_path: &std::path::Path, store_code: &str, owner: &str, channel: &str) -> Warehouse {
+    pub fn load(
+        csv_path: &std::path::Path,
+        store_code: &str,
+        owner: &str,
+        channel: &str,
+    ) -> Warehouse {
         let mut goods = HashMap::new();
         let mut r = csv::Reader::from_path(csv_path).expect("goods table");
         let h = r.headers().expect("header").clone();
@@ -26,9 +31,20 @@ impl Warehouse {
         let (b, i, t) = (col("barcode"), col("item_id"), col("consumption_tax_rate"));
         for rec in r.records() {
             let rec = rec.expect("row");
-            goods.insert(rec[b].to_string(), (rec[i].to_string(), Decimal::from_str(&rec[t]).expect("rate")));
+            goods.insert(
+                rec[b].to_string(),
+                (
+                    rec[i].to_string(),
+                    Decimal::from_str(&rec[t]).expect("rate"),
+                ),
+            );
         }
-        Warehouse { store_code: store_code.into(), owner_user_id: owner.into(), inventory_channel: channel.into(), goods }
+        Warehouse {
+            store_code: store_code.into(),
+            owner_user_id: owner.into(),
+            inventory_channel: channel.into(),
+            goods,
+        }
     }
 }
 
@@ -92,7 +108,9 @@ pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> 
     if receiver.get("matched") != Some(&Value::Bool(true)) {
         return Err("receiver address changed".into());
     }
-    let infos = doc["declare"]["orderDeclareInfos"].as_array().ok_or("no declare")?;
+    let infos = doc["declare"]["orderDeclareInfos"]
+        .as_array()
+        .ok_or("no declare")?;
     let buyer = infos
         .iter()
         .find(|e| s(e, "type") == Some("订购人"))
@@ -105,25 +123,42 @@ pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> 
             let (item_id, rate) = wh.goods.get(barcode).ok_or("unknown barcode")?;
             let qty = num(&good["quantity"]).ok_or("quantity")?;
             let unit = num(&good["pricePerSku"]).ok_or("price")?;
-            let md = good.get("merchantDiscountPerSku").and_then(num).unwrap_or_default();
-            let rd = good.get("redDiscountPerSku").and_then(num).unwrap_or_default();
+            let md = good
+                .get("merchantDiscountPerSku")
+                .and_then(num)
+                .unwrap_or_default();
+            let rd = good
+                .get("redDiscountPerSku")
+                .and_then(num)
+                .unwrap_or_default();
             let tax = num(&good["taxPerSku"]).ok_or("tax")? * qty;
             let price = unit * qty;
             let paid = (unit - md - rd) * qty;
             if paid > price || paid < Decimal::ZERO {
                 return Err("discount".into());
             }
-            let ctax = (tax * rate / (rate + Decimal::new(13, 2))).round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
+            let ctax = (tax * rate / (rate + Decimal::new(13, 2)))
+                .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero);
             if !(tax - ctax).fract().is_zero() || !price.fract().is_zero() {
                 return Err("fraction".into());
             }
-            items.push(Item { item_id, qty, price, paid, ctax, tax });
+            items.push(Item {
+                item_id,
+                qty,
+                price,
+                paid,
+                ctax,
+                tax,
+            });
         }
     }
     if items.is_empty() {
         return Err("no goods".into());
     }
-    let post = detail.get("totalShippingFree").and_then(num).unwrap_or_default();
+    let post = detail
+        .get("totalShippingFree")
+        .and_then(num)
+        .unwrap_or_default();
     let price: Decimal = items.iter().map(|i| i.price).sum();
     let paid: Decimal = items.iter().map(|i| i.paid).sum();
     let ctax: Decimal = items.iter().map(|i| i.ctax).sum();
@@ -144,10 +179,16 @@ pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> 
         "TP" | "2" => "WEIXINPAY",
         _ => return Err("unknown payment".into()),
     };
-    let pay_order = nonblank(detail.pointer("/boundExtendInfo/payNo").and_then(Value::as_str))
-        .or_else(|| s(detail, "outTradeNo"))
-        .ok_or("no pay order")?;
-    let payer = s(detail, "userId").or_else(|| s(buyer, "linkPhone")).ok_or("payer")?;
+    let pay_order = nonblank(
+        detail
+            .pointer("/boundExtendInfo/payNo")
+            .and_then(Value::as_str),
+    )
+    .or_else(|| s(detail, "outTradeNo"))
+    .ok_or("no pay order")?;
+    let payer = s(detail, "userId")
+        .or_else(|| s(buyer, "linkPhone"))
+        .ok_or("payer")?;
     let phone = s(buyer, "linkPhone").ok_or("phone")?;
 
     out.push('{');
@@ -157,22 +198,46 @@ pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> 
     out.push(',');
     kv_s(out, "storeCode", &wh.store_code);
     out.push(',');
-    kv_s(out, "externalOrderCode", s(detail, "orderId").ok_or("orderId")?);
+    kv_s(
+        out,
+        "externalOrderCode",
+        s(detail, "orderId").ok_or("orderId")?,
+    );
     out.push_str(",\"receiverInfo\":{");
     kv_s(out, "country", "CN");
     out.push(',');
-    kv_s(out, "province", s(receiver, "receiverProvinceName").ok_or("province")?);
+    kv_s(
+        out,
+        "province",
+        s(receiver, "receiverProvinceName").ok_or("province")?,
+    );
     out.push(',');
-    kv_s(out, "city", nonblank(s(receiver, "receiverCityName")).unwrap_or("/"));
+    kv_s(
+        out,
+        "city",
+        nonblank(s(receiver, "receiverCityName")).unwrap_or("/"),
+    );
     out.push(',');
-    kv_s(out, "district", nonblank(s(receiver, "receiverDistrictName")).unwrap_or("/"));
+    kv_s(
+        out,
+        "district",
+        nonblank(s(receiver, "receiverDistrictName")).unwrap_or("/"),
+    );
     out.push(',');
-    let address = format!("{}{}", nonblank(s(receiver, "receiverTownName")).unwrap_or(""), s(receiver, "receiverAddress").unwrap_or(""));
+    let address = format!(
+        "{}{}",
+        nonblank(s(receiver, "receiverTownName")).unwrap_or(""),
+        s(receiver, "receiverAddress").unwrap_or("")
+    );
     kv_s(out, "address", &address);
     out.push(',');
     kv_s(out, "name", s(receiver, "receiverName").ok_or("name")?);
     out.push(',');
-    kv_s(out, "contactNo", s(receiver, "receiverPhone").ok_or("phone")?);
+    kv_s(
+        out,
+        "contactNo",
+        s(receiver, "receiverPhone").ok_or("phone")?,
+    );
     out.push_str("},\"orderItemList\":[");
     for (n, i) in items.iter().enumerate() {
         if n > 0 {

@@ -21,19 +21,37 @@ fn inputs() -> Vec<String> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("examples/orders"))
         .unwrap()
         .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|x| x == "json") && !p.to_string_lossy().contains("reject"))
+        .filter(|p| {
+            p.extension().is_some_and(|x| x == "json") && !p.to_string_lossy().contains("reject")
+        })
         .collect();
     v.sort();
     v.iter()
-        .map(|p| serde_json::from_str::<Value>(&std::fs::read_to_string(p).unwrap()).unwrap().to_string())
+        .map(|p| {
+            serde_json::from_str::<Value>(&std::fs::read_to_string(p).unwrap())
+                .unwrap()
+                .to_string()
+        })
         .collect()
 }
 
 fn benches(c: &mut Criterion) {
-    let (prog, _) = load_program(&root().join("mappings/warehouses/hangzhou_xiasha.map"), &Options::default()).unwrap();
-    let wh = baseline::Warehouse::load(&root().join("mappings/warehouses/hangzhou_xiasha_goods.csv"), "HZ_XIASHA_01", "2200000000001", "非淘ToC");
+    let (prog, _) = load_program(
+        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
+        &Options::default(),
+    )
+    .unwrap();
+    let wh = baseline::Warehouse::load(
+        &root().join("mappings/warehouses/hangzhou_xiasha_goods.csv"),
+        "HZ_XIASHA_01",
+        "2200000000001",
+        "非淘ToC",
+    );
     let texts = inputs();
-    let docs: Vec<Value> = texts.iter().map(|t| serde_json::from_str(t).unwrap()).collect();
+    let docs: Vec<Value> = texts
+        .iter()
+        .map(|t| serde_json::from_str(t).unwrap())
+        .collect();
 
     let mut g = c.benchmark_group("map_step");
     g.throughput(Throughput::Elements(docs.len() as u64));
@@ -83,12 +101,19 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("load_check");
-    let maps = ["mappings/cainiao/bonded_whs.map", "mappings/warehouses/hangzhou_xiasha.map", "mappings/warehouses/ningbo_meishan.map"];
+    let maps = [
+        "mappings/cainiao/bonded_whs.map",
+        "mappings/warehouses/hangzhou_xiasha.map",
+        "mappings/warehouses/ningbo_meishan.map",
+    ];
     g.bench_function("all_shipped_mappings", |b| {
         b.iter(|| {
             for m in maps {
                 let (mapping, diags) = bondmap::load::load(&root().join(m));
-                let opts = Options { allow_unset_params: true, ..Options::default() };
+                let opts = Options {
+                    allow_unset_params: true,
+                    ..Options::default()
+                };
                 let (p, more) = bondmap::compile::compile(&mapping, &opts);
                 black_box((p.is_some(), diags.len() + more.len()));
             }

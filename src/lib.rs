@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compile;
 pub mod diag;
 pub mod engine;
+pub mod gateway;
 pub mod load;
 pub mod money;
 pub mod run;

@@ -12,11 +12,21 @@ use common::*;
 
 #[test]
 fn baseline_output_equals_the_engine_output() {
-    let (prog, _) = load_program(&root().join("mappings/warehouses/hangzhou_xiasha.map"), &Options::default()).unwrap();
-    let wh = baseline::Warehouse::load(&root().join("mappings/warehouses/hangzhou_xiasha_goods.csv"), "HZ_XIASHA_01", "2200000000001", "非淘ToC");
+    let (prog, _) = load_program(
+        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
+        &Options::default(),
+    )
+    .unwrap();
+    let wh = baseline::Warehouse::load(
+        &root().join("mappings/warehouses/hangzhou_xiasha_goods.csv"),
+        "HZ_XIASHA_01",
+        "2200000000001",
+        "非淘ToC",
+    );
     let mut compared = 0;
     for ex in examples() {
-        let doc: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&ex).unwrap()).unwrap();
+        let doc: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&ex).unwrap()).unwrap();
         let engine = bondmap::run::run(&prog, &doc);
         let mut hand = String::new();
         let base = baseline::map(&doc, &wh, &mut hand);

@@ -3,6 +3,7 @@
 mod check;
 mod fmt;
 mod map;
+mod send;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -107,6 +108,52 @@ enum Cmd {
         #[arg(long)]
         field: Option<String>,
     },
+    /// Print the gateway form fields of one order (signed), without sending.
+    Request {
+        #[command(flatten)]
+        mapping: MappingArgs,
+        #[command(flatten)]
+        input: InputArgs,
+        /// The urlencoded body instead of JSON.
+        #[arg(long)]
+        form: bool,
+        /// TOML file with a [cainiao] table (app_key, secret_key, gateway_url, timeout_secs, max_attempts); the environment wins.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Map orders and send them to the Cainiao LINK gateway; one result line per order.
+    Send {
+        #[command(flatten)]
+        mapping: MappingArgs,
+        #[command(flatten)]
+        input: InputArgs,
+        /// TOML file with a [cainiao] table; CAINIAO_APP_KEY, CAINIAO_SECRET_KEY, CAINIAO_GATEWAY_URL win.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Orders in flight at once.
+        #[arg(long, default_value_t = 4)]
+        concurrency: usize,
+    },
+    /// A local Cainiao gateway on 127.0.0.1 for trying `send` (digest checked with
+    /// CAINIAO_SECRET_KEY, else `sim-secret`).
+    GatewaySim {
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Answer HTTP 500 to the first N requests.
+        #[arg(long, default_value_t = 0)]
+        fail_first: u32,
+        /// Answer the first N requests after --delay-ms.
+        #[arg(long, default_value_t = 0)]
+        delay_first: u32,
+        #[arg(long, default_value_t = 0)]
+        delay_ms: u64,
+        /// Answer a non-JSON body to the first N requests.
+        #[arg(long, default_value_t = 0)]
+        garbage_first: u32,
+        /// Refuse this externalOrderCode with a business error (repeatable).
+        #[arg(long)]
+        reject: Vec<String>,
+    },
     /// Check mapping files (default: mappings/) and report every mistake.
     Check {
         /// Files or folders of `.map` files.
@@ -123,6 +170,33 @@ pub fn main() -> ExitCode {
     let code = match cli.cmd {
         Cmd::Map { mapping, input } => map::run(&mapping, &input),
         Cmd::Check { paths, format } => check::run(&paths, &format),
+        Cmd::Request {
+            mapping,
+            input,
+            form,
+            config,
+        } => send::request(&mapping, &input, form, config.as_deref()),
+        Cmd::Send {
+            mapping,
+            input,
+            config,
+            concurrency,
+        } => send::send(&mapping, &input, config.as_deref(), concurrency),
+        Cmd::GatewaySim {
+            port,
+            fail_first,
+            delay_first,
+            delay_ms,
+            garbage_first,
+            reject,
+        } => send::sim(
+            port,
+            fail_first,
+            delay_first,
+            delay_ms,
+            garbage_first,
+            reject,
+        ),
         Cmd::Fmt { paths, check } => fmt::run(&paths, check),
         Cmd::Explain {
             mapping,

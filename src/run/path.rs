@@ -78,7 +78,9 @@ impl PathCode {
                             },
                             Seg::KeyIs(k, want) => {
                                 if let Value::Array(a) = v {
-                                    next.extend(a.iter().filter(|e| e.get(&**k).and_then(Value::as_str) == Some(&**want)));
+                                    next.extend(a.iter().filter(|e| {
+                                        e.get(&**k).and_then(Value::as_str) == Some(&**want)
+                                    }));
                                 }
                             }
                             _ => next.extend(step(v, s)),
@@ -218,6 +220,49 @@ pub fn tail_segments(mut rest: &str) -> Option<Vec<Seg>> {
     Some(segs)
 }
 
+/// The closing `]` of a bracket, skipping quoted text.
+fn bracket_end(r: &str) -> Option<usize> {
+    let mut quote = None;
+    for (i, c) in r.char_indices() {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == '\'' || c == '"' => quote = Some(c),
+            None if c == ']' => return Some(i),
+            None if c == '[' => return None,
+            None => {}
+        }
+    }
+    None
+}
+
+/// `?(@.name == 'text')` or `?@.name == "text"` (a string compared for equality).
+fn key_is(inner: &str) -> Option<Seg> {
+    let body = inner.strip_prefix('?')?.trim();
+    let body = body
+        .strip_prefix('(')
+        .and_then(|b| b.strip_suffix(')'))
+        .unwrap_or(body)
+        .trim();
+    let rest = body.strip_prefix("@.")?;
+    let (name, value) = rest.split_once("==")?;
+    let name = name.trim();
+    let value = value.trim();
+    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') || value.len() < 2
+    {
+        return None;
+    }
+    let q = value.chars().next()?;
+    if (q != '\'' && q != '"') || !value.ends_with(q) {
+        return None;
+    }
+    let text = &value[1..value.len() - 1];
+    if text.contains(['\\', '\'', '"']) {
+        return None;
+    }
+    Some(Seg::KeyIs(name.into(), text.into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,42 +313,4 @@ mod tests {
             .unwrap();
         assert!(v.is_null());
     }
-}
-
-/// The closing `]` of a bracket, skipping quoted text.
-fn bracket_end(r: &str) -> Option<usize> {
-    let mut quote = None;
-    for (i, c) in r.char_indices() {
-        match quote {
-            Some(q) if c == q => quote = None,
-            Some(_) => {}
-            None if c == '\'' || c == '"' => quote = Some(c),
-            None if c == ']' => return Some(i),
-            None if c == '[' => return None,
-            None => {}
-        }
-    }
-    None
-}
-
-/// `?(@.name == 'text')` or `?@.name == "text"` (a string compared for equality).
-fn key_is(inner: &str) -> Option<Seg> {
-    let body = inner.strip_prefix('?')?.trim();
-    let body = body.strip_prefix('(').and_then(|b| b.strip_suffix(')')).unwrap_or(body).trim();
-    let rest = body.strip_prefix("@.")?;
-    let (name, value) = rest.split_once("==")?;
-    let name = name.trim();
-    let value = value.trim();
-    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') || value.len() < 2 {
-        return None;
-    }
-    let q = value.chars().next()?;
-    if (q != '\'' && q != '"') || !value.ends_with(q) {
-        return None;
-    }
-    let text = &value[1..value.len() - 1];
-    if text.contains(['\\', '\'', '"']) {
-        return None;
-    }
-    Some(Seg::KeyIs(name.into(), text.into()))
 }

@@ -1,0 +1,319 @@
+//! Sending to the gateway: timeouts, bounded retries with exponential backoff and jitter
+//! on transport errors, HTTP 5xx and unparseable answers; the gateway's own business
+//! errors reported as it gave them, never retried.
+//!
+//! **Repeated `externalOrderCode`.** Cainiao keys a delivery order on its
+//! `externalOrderCode`: sending one that already exists creates nothing new. Depending on
+//! the warehouse the gateway answers success with the existing order code, or a business
+//! error saying the order exists ("重复", "已存在", "DUPLICATE"). bondmap counts both as
+//! accepted (`duplicate: true` for the second), which is what makes a retry after a
+//! timeout safe: the order was either created by the lost attempt or by the retry, once.
+
+use super::config::GatewayConfig;
+use super::request::GatewayRequest;
+use serde::Serialize;
+use std::collections::HashSet;
+use std::time::Duration;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Created (or already there, `duplicate`).
+    Accepted {
+        order_code: Option<String>,
+        duplicate: bool,
+    },
+    /// The gateway refused the order: its code and message, as it gave them.
+    Rejected {
+        error_code: String,
+        error_msg: String,
+    },
+    /// No answer that could be used, after every attempt.
+    Failed { error: String },
+    /// The same `externalOrderCode` earlier in this batch: not sent again.
+    SkippedDuplicate,
+}
+
+#[derive(Debug, Clone)]
+pub struct PreparedOrder {
+    pub order_id: String,
+    pub external_order_code: String,
+    pub request: GatewayRequest,
+}
+
+/// One line of `bondmap send`'s output.
+#[derive(Debug, Clone, Serialize)]
+pub struct OrderResult {
+    pub order_id: String,
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    pub attempts: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct BatchSummary {
+    pub accepted: u64,
+    pub rejected: u64,
+    pub failed: u64,
+    pub skipped_duplicate: u64,
+}
+
+pub struct Client {
+    cfg: GatewayConfig,
+    http: reqwest::blocking::Client,
+}
+
+/// What one attempt gave.
+enum Attempt {
+    Done(Outcome),
+    Retry(String),
+}
+
+impl Client {
+    pub fn new(cfg: GatewayConfig) -> Result<Client, String> {
+        let http = reqwest::blocking::Client::builder()
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.read_timeout)
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        Ok(Client { cfg, http })
+    }
+
+    pub fn config(&self) -> &GatewayConfig {
+        &self.cfg
+    }
+
+    /// Sends one request, retrying what may succeed on a second try. Returns the outcome
+    /// and the number of attempts.
+    pub fn send_one(&self, req: &GatewayRequest) -> (Outcome, u32) {
+        let body = req.form_body(&self.cfg.secret_key);
+        let mut last = String::new();
+        for attempt in 1..=self.cfg.max_attempts {
+            match self.attempt(&body) {
+                Attempt::Done(o) => return (o, attempt),
+                Attempt::Retry(why) => last = why,
+            }
+            if attempt < self.cfg.max_attempts {
+                std::thread::sleep(self.backoff(attempt));
+            }
+        }
+        (Outcome::Failed { error: last }, self.cfg.max_attempts)
+    }
+
+    fn attempt(&self, body: &str) -> Attempt {
+        let resp = self
+            .http
+            .post(&self.cfg.url)
+            .header(
+                "Content-Type",
+                "application/x-www-form-urlencoded; charset=UTF-8",
+            )
+            .body(body.to_string())
+            .send();
+        let resp = match resp {
+            Ok(r) => r,
+            // The URL is ours and the error text names it, never the body or the secret.
+            Err(e) => return Attempt::Retry(transport_error(e)),
+        };
+        let status = resp.status();
+        if status.is_server_error() {
+            return Attempt::Retry(format!("HTTP {status}"));
+        }
+        let text = match resp.text() {
+            Ok(t) => t,
+            Err(e) => return Attempt::Retry(transport_error(e)),
+        };
+        if !status.is_success() {
+            return Attempt::Done(Outcome::Rejected {
+                error_code: format!("HTTP {}", status.as_u16()),
+                error_msg: excerpt(&text),
+            });
+        }
+        match parse_answer(&text) {
+            Some(o) => Attempt::Done(o),
+            None => Attempt::Retry(format!("unparseable answer: {}", excerpt(&text))),
+        }
+    }
+
+    /// Exponential backoff with jitter, capped.
+    fn backoff(&self, attempt: u32) -> Duration {
+        let base = self.cfg.backoff_base.as_millis() as u64;
+        let exp = base.saturating_mul(1u64 << (attempt - 1).min(16));
+        let capped = exp.min(self.cfg.backoff_cap.as_millis() as u64);
+        Duration::from_millis(capped / 2 + jitter(capped / 2 + 1))
+    }
+
+    /// Sends a batch with at most `concurrency` orders in flight; `on_result` sees each
+    /// result as it finishes. An `externalOrderCode` seen before in the batch is not sent.
+    pub fn send_batch(
+        &self,
+        orders: Vec<PreparedOrder>,
+        concurrency: usize,
+        mut on_result: impl FnMut(&OrderResult),
+    ) -> BatchSummary {
+        let mut summary = BatchSummary::default();
+        let mut seen = HashSet::new();
+        let mut todo = Vec::with_capacity(orders.len());
+        for o in orders {
+            if seen.insert(o.external_order_code.clone()) {
+                todo.push(o);
+            } else {
+                let r = OrderResult {
+                    order_id: o.order_id,
+                    outcome: Outcome::SkippedDuplicate,
+                    attempts: 0,
+                };
+                summary.count(&r.outcome);
+                on_result(&r);
+            }
+        }
+        let next = std::sync::atomic::AtomicUsize::new(0);
+        let (tx, rx) = std::sync::mpsc::channel::<OrderResult>();
+        std::thread::scope(|s| {
+            for _ in 0..concurrency.clamp(1, 64).min(todo.len().max(1)) {
+                let tx = tx.clone();
+                let (todo, next) = (&todo, &next);
+                s.spawn(move || loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(o) = todo.get(i) else { break };
+                    let (outcome, attempts) = self.send_one(&o.request);
+                    if tx
+                        .send(OrderResult {
+                            order_id: o.order_id.clone(),
+                            outcome,
+                            attempts,
+                        })
+                        .is_err()
+                    {
+                        break;
+                    }
+                });
+            }
+            drop(tx);
+            for r in rx {
+                summary.count(&r.outcome);
+                on_result(&r);
+            }
+        });
+        summary
+    }
+}
+
+impl BatchSummary {
+    pub fn count(&mut self, o: &Outcome) {
+        match o {
+            Outcome::Accepted { .. } => self.accepted += 1,
+            Outcome::Rejected { .. } => self.rejected += 1,
+            Outcome::Failed { .. } => self.failed += 1,
+            Outcome::SkippedDuplicate => self.skipped_duplicate += 1,
+        }
+    }
+}
+
+fn transport_error(e: reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "transport error"
+    };
+    format!("{kind}: {}", e.without_url())
+}
+
+fn excerpt(s: &str) -> String {
+    let t: String = s.chars().take(200).collect();
+    if s.chars().count() > 200 {
+        format!("{t}…")
+    } else {
+        t
+    }
+}
+
+fn jitter(bound: u64) -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    // A randomly seeded hasher is enough randomness to spread retries apart.
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(bound);
+    h.finish() % bound.max(1)
+}
+
+/// Reads a gateway answer: `success` true/"true" with an order code, or false with
+/// `errorCode`/`errorMsg`. `None` when it is not such an answer.
+pub fn parse_answer(text: &str) -> Option<Outcome> {
+    let v: serde_json::Value = serde_json::from_str(text).ok()?;
+    // Some gateways wrap the answer in `response` or `data`.
+    let v = v.get("response").filter(|r| r.is_object()).unwrap_or(&v);
+    let success = match v.get("success")? {
+        serde_json::Value::Bool(b) => *b,
+        serde_json::Value::String(s) => s.eq_ignore_ascii_case("true"),
+        _ => return None,
+    };
+    let str_of = |k: &str| -> Option<String> {
+        let x = v.get(k).or_else(|| v.get("data").and_then(|d| d.get(k)))?;
+        match x {
+            serde_json::Value::String(s) if !s.is_empty() => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let order_code = str_of("orderCode").or_else(|| str_of("deliveryOrderCode"));
+    if success {
+        return Some(Outcome::Accepted {
+            order_code,
+            duplicate: false,
+        });
+    }
+    let code = str_of("errorCode").unwrap_or_default();
+    let msg = str_of("errorMsg").unwrap_or_default();
+    let text = format!("{code} {msg}").to_uppercase();
+    if text.contains("DUPLICATE") || text.contains("重复") || text.contains("已存在") {
+        return Some(Outcome::Accepted {
+            order_code,
+            duplicate: true,
+        });
+    }
+    Some(Outcome::Rejected {
+        error_code: code,
+        error_msg: msg,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn answers_in_their_shapes() {
+        assert_eq!(
+            parse_answer(r#"{"success":"true","orderCode":"LBX1"}"#),
+            Some(Outcome::Accepted {
+                order_code: Some("LBX1".into()),
+                duplicate: false
+            })
+        );
+        assert_eq!(
+            parse_answer(r#"{"success":true,"data":{"orderCode":"LBX2"}}"#),
+            Some(Outcome::Accepted {
+                order_code: Some("LBX2".into()),
+                duplicate: false
+            })
+        );
+        assert_eq!(
+            parse_answer(r#"{"success":"false","errorCode":"S17","errorMsg":"bad"}"#),
+            Some(Outcome::Rejected {
+                error_code: "S17".into(),
+                error_msg: "bad".into()
+            })
+        );
+        assert!(matches!(
+            parse_answer(r#"{"success":false,"errorCode":"B01","errorMsg":"外部单号重复"}"#),
+            Some(Outcome::Accepted {
+                duplicate: true,
+                ..
+            })
+        ));
+        assert_eq!(parse_answer("<html>"), None);
+        assert_eq!(parse_answer("{}"), None);
+    }
+}

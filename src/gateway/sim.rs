@@ -1,0 +1,236 @@
+//! A local Cainiao LINK gateway for tests and demos, on loopback: checks the form, the
+//! digest and the shape of `logistics_interface`, answers like the real one, remembers
+//! what it accepted (a repeated `externalOrderCode` is answered as a duplicate), and
+//! injects faults on demand.
+
+use super::sign::data_digest;
+use std::collections::{HashMap, HashSet};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Top-level fields every bonded delivery order must have.
+const REQUIRED: &[&str] = &[
+    "ownerUserId",
+    "orderType",
+    "storeCode",
+    "externalOrderCode",
+    "receiverInfo",
+    "orderItemList",
+    "orderAmountInfo",
+    "customsDeclareInfo",
+];
+
+#[derive(Debug, Clone, Default)]
+pub struct SimOptions {
+    /// The secret the digest is checked with.
+    pub secret: String,
+    /// Answer HTTP 500 to the first N requests.
+    pub fail_first: u32,
+    /// Wait `delay` before answering the first N requests.
+    pub delay_first: u32,
+    pub delay: Duration,
+    /// Answer a body that is not JSON to the first N requests.
+    pub garbage_first: u32,
+    /// Refuse these external order codes with a business error.
+    pub reject: HashSet<String>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    requests: u32,
+    /// externalOrderCode → (order code, times accepted as new)
+    accepted: HashMap<String, (String, u32)>,
+}
+
+pub struct SimHandle {
+    addr: std::net::SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl SimHandle {
+    pub fn url(&self) -> String {
+        format!("http://{}/gateway/link.do", self.addr)
+    }
+    /// Requests received so far.
+    pub fn requests(&self) -> u32 {
+        self.state.lock().map_or(0, |s| s.requests)
+    }
+    /// How many times each external order code was created (never more than once).
+    pub fn created(&self) -> HashMap<String, u32> {
+        self.state
+            .lock()
+            .map(|s| {
+                s.accepted
+                    .iter()
+                    .map(|(k, (_, n))| (k.clone(), *n))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+impl Drop for SimHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Starts the simulator on 127.0.0.1:`port` (0: any free port) in the background.
+pub fn spawn(port: u16, opts: SimOptions) -> std::io::Result<SimHandle> {
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
+    let addr = listener.local_addr()?;
+    let state = Arc::new(Mutex::new(State::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (st, sp) = (state.clone(), stop.clone());
+    let opts = Arc::new(opts);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            if sp.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(conn) = conn else { continue };
+            let (st, opts) = (st.clone(), opts.clone());
+            std::thread::spawn(move || {
+                let _ = serve(conn, &st, &opts);
+            });
+        }
+    });
+    Ok(SimHandle { addr, state, stop })
+}
+
+/// Runs the simulator in the foreground (`bondmap gateway-sim`).
+pub fn run_blocking(port: u16, opts: SimOptions) -> std::io::Result<()> {
+    let h = spawn(port, opts)?;
+    eprintln!("Cainiao gateway simulator on {}", h.url());
+    loop {
+        std::thread::sleep(Duration::from_secs(3600));
+    }
+}
+
+fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &SimOptions) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    if line.is_empty() {
+        return Ok(());
+    }
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0u8; len.min(16 << 20)];
+    reader.read_exact(&mut body)?;
+    let n = {
+        let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
+        s.requests += 1;
+        s.requests
+    };
+    if n <= opts.delay_first {
+        std::thread::sleep(opts.delay);
+    }
+    if n <= opts.fail_first {
+        return respond(
+            &mut conn,
+            500,
+            "Internal Server Error",
+            "text/plain",
+            "server error",
+        );
+    }
+    if n <= opts.garbage_first {
+        return respond(&mut conn, 200, "OK", "text/html", "<html>busy</html>");
+    }
+    let answer = answer(&body, state, opts);
+    respond(
+        &mut conn,
+        200,
+        "OK",
+        "application/json;charset=UTF-8",
+        &answer.to_string(),
+    )
+}
+
+fn fail(code: &str, msg: &str) -> serde_json::Value {
+    serde_json::json!({"success": "false", "errorCode": code, "errorMsg": msg})
+}
+
+fn answer(body: &[u8], state: &Mutex<State>, opts: &SimOptions) -> serde_json::Value {
+    let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
+    for k in [
+        "logistic_provider_id",
+        "msg_type",
+        "logistics_interface",
+        "data_digest",
+    ] {
+        if form.get(k).is_none_or(|v| v.is_empty()) {
+            return fail("S01", &format!("missing parameter {k}"));
+        }
+    }
+    let interface = &form["logistics_interface"];
+    if data_digest(interface, &opts.secret) != form["data_digest"] {
+        return fail("S02", "data_digest is wrong (签名错误)");
+    }
+    if form["msg_type"] != "CN_WMS_DELIVERYORDER_CREATE" {
+        return fail("S03", "unknown msg_type");
+    }
+    let Ok(order) = serde_json::from_str::<serde_json::Value>(interface) else {
+        return fail("S04", "logistics_interface is not JSON");
+    };
+    for k in REQUIRED {
+        if order.get(k).is_none() {
+            return fail("S05", &format!("missing field {k}"));
+        }
+    }
+    if order["orderType"] != "BONDED_WHS" {
+        return fail("S05", "orderType must be BONDED_WHS");
+    }
+    let Some(code) = order["externalOrderCode"].as_str() else {
+        return fail("S05", "externalOrderCode must be a string");
+    };
+    if opts.reject.contains(code) {
+        return fail("B0100", "商品备案信息不存在 (item not registered)");
+    }
+    let Ok(mut s) = state.lock() else {
+        return fail("S99", "internal error");
+    };
+    let next = s.accepted.len() + 1;
+    match s.accepted.get(code) {
+        Some((existing, _)) => {
+            serde_json::json!({"success": "false", "errorCode": "B0001", "errorMsg": "外部订单号重复 (duplicate externalOrderCode)", "orderCode": existing})
+        }
+        None => {
+            let oc = format!("LBX{:012}", next);
+            s.accepted.insert(code.to_string(), (oc.clone(), 1));
+            serde_json::json!({"success": "true", "errorCode": "", "errorMsg": "", "orderCode": oc})
+        }
+    }
+}
+
+fn respond(
+    conn: &mut TcpStream,
+    status: u16,
+    reason: &str,
+    ctype: &str,
+    body: &str,
+) -> std::io::Result<()> {
+    write!(conn, "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+    conn.flush()
+}
