@@ -4,6 +4,7 @@ mod check;
 mod fmt;
 mod map;
 mod send;
+mod sync;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -154,6 +155,66 @@ enum Cmd {
         #[arg(long)]
         reject: Vec<String>,
     },
+    /// Pull RED orders to ship, map them, send them to Cainiao; record every step.
+    Sync {
+        #[command(flatten)]
+        mapping: MappingArgs,
+        /// The state database (SQLite).
+        #[arg(long, default_value = "bondmap.db")]
+        state: PathBuf,
+        /// One round, then exit (the default).
+        #[arg(long, conflicts_with = "interval")]
+        once: bool,
+        /// Run a round every SECS seconds until stopped.
+        #[arg(long, value_name = "SECS")]
+        interval: Option<u64>,
+        /// Start the round at this time (RFC 3339) instead of the checkpoint.
+        #[arg(long)]
+        since: Option<String>,
+        /// TOML file with [red] and [cainiao] tables; the environment wins.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Counts by stage, the failed and rejected orders with their errors, the checkpoint.
+    Status {
+        #[arg(long, default_value = "bondmap.db")]
+        state: PathBuf,
+        /// `human` (default) or `json`.
+        #[arg(long, default_value = "human")]
+        format: String,
+    },
+    /// Send failed orders again (fetched anew from RED).
+    Retry {
+        #[command(flatten)]
+        mapping: MappingArgs,
+        /// Order ids to send again.
+        orders: Vec<String>,
+        /// Every failed order.
+        #[arg(long)]
+        failed: bool,
+        #[arg(long, default_value = "bondmap.db")]
+        state: PathBuf,
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// The whole job with no setup: a local RED API and a local Cainiao gateway over the
+    /// bundled example orders, one sync round, its results and the state.
+    Demo {
+        /// Folder of example orders.
+        #[arg(long, default_value = "examples/orders")]
+        orders: PathBuf,
+        /// The mapping to use.
+        #[arg(long, default_value = "mappings/warehouses/hangzhou_xiasha.map")]
+        mapping: PathBuf,
+    },
+    /// A local RED open API on 127.0.0.1 serving a folder of orders (credentials from
+    /// RED_APP_ID / RED_APP_SECRET / RED_ACCESS_TOKEN, else demo values).
+    RedSim {
+        #[arg(long, default_value_t = 8081)]
+        port: u16,
+        #[arg(long, default_value = "examples/orders")]
+        orders: PathBuf,
+    },
     /// Check mapping files (default: mappings/) and report every mistake.
     Check {
         /// Files or folders of `.map` files.
@@ -170,6 +231,30 @@ pub fn main() -> ExitCode {
     let code = match cli.cmd {
         Cmd::Map { mapping, input } => map::run(&mapping, &input),
         Cmd::Check { paths, format } => check::run(&paths, &format),
+        Cmd::Sync {
+            mapping,
+            state,
+            once: _,
+            interval,
+            since,
+            config,
+        } => sync::sync(
+            &mapping,
+            &state,
+            interval,
+            since.as_deref(),
+            config.as_deref(),
+        ),
+        Cmd::Status { state, format } => sync::status(&state, &format),
+        Cmd::Retry {
+            mapping,
+            orders,
+            failed,
+            state,
+            config,
+        } => sync::retry(&mapping, &orders, failed, &state, config.as_deref()),
+        Cmd::Demo { orders, mapping } => sync::demo(&orders, &mapping),
+        Cmd::RedSim { port, orders } => sync::red_sim(port, &orders),
         Cmd::Request {
             mapping,
             input,

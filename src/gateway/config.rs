@@ -48,11 +48,12 @@ pub struct GatewayConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("no Cainiao {what}: set {env} or `{key}` under [cainiao] in the config file")]
+    #[error("no {what}: set {env} or `{key}` under [{section}] in the config file")]
     Missing {
         what: &'static str,
         env: &'static str,
         key: &'static str,
+        section: &'static str,
     },
     #[error("cannot read config file {path}: {message}")]
     File { path: String, message: String },
@@ -106,17 +107,19 @@ impl GatewayConfig {
         let app_key = env("CAINIAO_APP_KEY")
             .or(text("app_key")?)
             .ok_or(ConfigError::Missing {
-                what: "app key",
+                what: "Cainiao app key",
                 env: "CAINIAO_APP_KEY",
                 key: "app_key",
+                section: "cainiao",
             })?;
         let secret =
             env("CAINIAO_SECRET_KEY")
                 .or(text("secret_key")?)
                 .ok_or(ConfigError::Missing {
-                    what: "secret key",
+                    what: "Cainiao secret key",
                     env: "CAINIAO_SECRET_KEY",
                     key: "secret_key",
+                    section: "cainiao",
                 })?;
         let url = env("CAINIAO_GATEWAY_URL")
             .or(text("gateway_url")?)

@@ -43,6 +43,8 @@ struct State {
     requests: u32,
     /// externalOrderCode → (order code, times accepted as new)
     accepted: HashMap<String, (String, u32)>,
+    /// Requests that repeated an order already created.
+    duplicates: u32,
 }
 
 pub struct SimHandle {
@@ -58,6 +60,10 @@ impl SimHandle {
     /// Requests received so far.
     pub fn requests(&self) -> u32 {
         self.state.lock().map_or(0, |s| s.requests)
+    }
+    /// Requests for an order that already existed (each answered as a duplicate).
+    pub fn duplicates(&self) -> u32 {
+        self.state.lock().map_or(0, |s| s.duplicates)
     }
     /// How many times each external order code was created (never more than once).
     pub fn created(&self) -> HashMap<String, u32> {

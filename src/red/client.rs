@@ -1,0 +1,299 @@
+//! A client of RED's one-endpoint open API: a flat JSON body of the system fields, the
+//! sign and the method's fields; answers `{success, error_code, error_msg, data}`.
+//! Transport errors, HTTP 429/5xx, unparseable answers and rate-limit answers are retried
+//! with backoff, a bounded number of times; other API errors are returned as RED gave them.
+
+use super::config::RedConfig;
+use super::sign::sign;
+use serde_json::{json, Map, Value};
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RedError {
+    /// `success` false: RED's code and message as given (RED publishes no code list).
+    #[error("RED {method}: error {code}: {message}")]
+    Api {
+        method: String,
+        code: String,
+        message: String,
+    },
+    #[error("RED {method}: {message}")]
+    Transport { method: String, message: String },
+    #[error("RED {method}: {message}")]
+    Answer { method: String, message: String },
+}
+
+/// One entry of `order.getOrderList`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderListEntry {
+    pub order_id: String,
+    pub order_status: i64,
+    /// ms
+    pub update_time: i64,
+}
+
+pub struct RedClient {
+    cfg: RedConfig,
+    http: reqwest::blocking::Client,
+}
+
+enum Try {
+    Done(Result<Value, RedError>),
+    Again(RedError),
+}
+
+/// Longest window `order.getOrderList` accepts by update time.
+pub const WINDOW_SECS: i64 = 30 * 60;
+pub const PAGE_SIZE: i64 = 100;
+
+impl RedClient {
+    pub fn new(cfg: RedConfig) -> Result<RedClient, String> {
+        let http = reqwest::blocking::Client::builder()
+            .timeout(cfg.timeout)
+            .build()
+            .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
+        Ok(RedClient { cfg, http })
+    }
+
+    pub fn config_mut(&mut self) -> &mut RedConfig {
+        &mut self.cfg
+    }
+
+    /// Calls `method` with `fields`; returns its `data`.
+    pub fn call(&self, method: &str, fields: Value) -> Result<Value, RedError> {
+        let mut last = None;
+        for attempt in 1..=self.cfg.max_attempts {
+            match self.attempt(method, &fields) {
+                Try::Done(r) => return r,
+                Try::Again(e) => last = Some(e),
+            }
+            if attempt < self.cfg.max_attempts {
+                let ms = self.cfg.backoff_base.as_millis() as u64 * (1u64 << (attempt - 1).min(10));
+                std::thread::sleep(Duration::from_millis(ms.min(30_000)));
+            }
+        }
+        Err(last.unwrap_or(RedError::Transport {
+            method: method.into(),
+            message: "no attempt made".into(),
+        }))
+    }
+
+    fn attempt(&self, method: &str, fields: &Value) -> Try {
+        let ts = chrono::Utc::now().timestamp().to_string();
+        let mut body = Map::new();
+        body.insert("appId".into(), json!(self.cfg.app_id));
+        body.insert("timestamp".into(), json!(ts));
+        body.insert("version".into(), json!("2.0"));
+        body.insert("method".into(), json!(method));
+        body.insert("accessToken".into(), json!(self.cfg.access_token.expose()));
+        body.insert(
+            "sign".into(),
+            json!(sign(
+                method,
+                &self.cfg.app_id,
+                &ts,
+                "2.0",
+                self.cfg.app_secret.expose()
+            )),
+        );
+        if let Value::Object(f) = fields {
+            for (k, v) in f {
+                body.insert(k.clone(), v.clone());
+            }
+        }
+        let transport = |m: String| RedError::Transport {
+            method: method.into(),
+            message: m,
+        };
+        let resp = match self
+            .http
+            .post(&self.cfg.url)
+            .header("Content-Type", "application/json;charset=utf-8")
+            .body(Value::Object(body).to_string())
+            .send()
+        {
+            Ok(r) => r,
+            Err(e) => return Try::Again(transport(format!("{}", e.without_url()))),
+        };
+        let status = resp.status();
+        let text = match resp.text() {
+            Ok(t) => t,
+            Err(e) => return Try::Again(transport(format!("{}", e.without_url()))),
+        };
+        if status.is_server_error() || status.as_u16() == 429 {
+            return Try::Again(transport(format!("HTTP {status}")));
+        }
+        let Ok(v) = serde_json::from_str::<Value>(&text) else {
+            return Try::Again(RedError::Answer {
+                method: method.into(),
+                message: format!("unparseable answer (HTTP {status})"),
+            });
+        };
+        let success = match v.get("success") {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::String(s)) => s == "true",
+            _ => false,
+        };
+        if success {
+            return Try::Done(Ok(v.get("data").cloned().unwrap_or(Value::Null)));
+        }
+        let code = v
+            .get("error_code")
+            .or_else(|| v.get("code"))
+            .map(|c| c.to_string().trim_matches('"').to_string())
+            .unwrap_or_default();
+        let message = v
+            .get("error_msg")
+            .or_else(|| v.get("msg"))
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        let err = RedError::Api {
+            method: method.into(),
+            code,
+            message: message.clone(),
+        };
+        // RED publishes no rate-limit code: its messages say 限流 / 频繁 / rate limit.
+        let lower = message.to_lowercase();
+        if message.contains("限流")
+            || message.contains("频繁")
+            || lower.contains("rate limit")
+            || lower.contains("too many")
+        {
+            return Try::Again(err);
+        }
+        Try::Done(Err(err))
+    }
+
+    /// One page of orders to ship (status 4) updated in [start, end] (seconds).
+    pub fn order_list_page(
+        &self,
+        start: i64,
+        end: i64,
+        page: i64,
+    ) -> Result<(Vec<OrderListEntry>, i64), RedError> {
+        let data = self.call("order.getOrderList", json!({"startTime": start, "endTime": end, "timeType": 2, "orderStatus": 4, "pageNo": page, "pageSize": PAGE_SIZE}))?;
+        let max = data
+            .get("maxPageNo")
+            .and_then(Value::as_i64)
+            .unwrap_or(1)
+            .max(1);
+        let list = data
+            .get("orderList")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|o| {
+                        Some(OrderListEntry {
+                            order_id: o.get("orderId")?.as_str()?.to_string(),
+                            order_status: o.get("orderStatus").and_then(Value::as_i64).unwrap_or(0),
+                            update_time: o.get("updateTime").and_then(Value::as_i64).unwrap_or(0),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Ok((list, max))
+    }
+
+    /// Every order to ship updated in [start, end] (seconds): windows of at most 30
+    /// minutes, each walked from its last page back to the first (an order whose update
+    /// moves it while paging is then not skipped), each order once.
+    pub fn list_to_ship(&self, start: i64, end: i64) -> Result<Vec<OrderListEntry>, RedError> {
+        let mut out: Vec<OrderListEntry> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut from = start;
+        while from < end {
+            let to = (from + WINDOW_SECS).min(end);
+            let (first, max) = self.order_list_page(from, to, 1)?;
+            let mut pages = vec![first];
+            for p in (2..=max).rev() {
+                pages.push(self.order_list_page(from, to, p)?.0);
+            }
+            // Page 1 was read first only to learn the page count; read it again last.
+            if max > 1 {
+                pages.push(self.order_list_page(from, to, 1)?.0);
+            }
+            for e in pages.into_iter().flatten() {
+                if e.order_status == 4 && seen.insert(e.order_id.clone()) {
+                    out.push(e);
+                }
+            }
+            from = to;
+        }
+        Ok(out)
+    }
+
+    pub fn order_detail(&self, order_id: &str) -> Result<Value, RedError> {
+        self.call("order.getOrderDetail", json!({"orderId": order_id}))
+    }
+
+    pub fn declare_info(&self, order_id: &str) -> Result<Value, RedError> {
+        self.call("order.getOrderDeclareInfo", json!({"orderId": order_id}))
+    }
+
+    pub fn receiver_info(
+        &self,
+        order_id: &str,
+        open_address_id: &str,
+        is_return: bool,
+    ) -> Result<Value, RedError> {
+        self.call("order.getOrderReceiverInfo", json!({"receiverQueries": [{"orderId": order_id, "openAddressId": open_address_id}], "isReturn": is_return}))
+    }
+
+    /// Decrypts (dataTag, ciphertext) pairs, at most 100 per call. Returns the plain
+    /// values in order; a value RED could not decrypt is an error naming its position only.
+    pub fn batch_decrypt(&self, items: &[(String, String)]) -> Result<Vec<String>, RedError> {
+        let mut out = Vec::with_capacity(items.len());
+        for chunk in items.chunks(100) {
+            let infos: Vec<Value> = chunk
+                .iter()
+                .map(|(t, c)| json!({"dataTag": t, "encryptedData": c}))
+                .collect();
+            let data = self.call(
+                "data.batchDecrypt",
+                json!({"baseInfos": infos, "actionType": "3", "appUserId": "bondmap"}),
+            )?;
+            let list = data
+                .get("dataInfoList")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            for (i, (_, cipher)) in chunk.iter().enumerate() {
+                let found = list.iter().find(|d| {
+                    d.get("encryptedData").and_then(Value::as_str) == Some(cipher.as_str())
+                });
+                match found {
+                    Some(d) if d.get("errorCode").and_then(Value::as_i64).unwrap_or(0) == 0 => out
+                        .push(
+                            d.get("decryptedData")
+                                .and_then(Value::as_str)
+                                .unwrap_or("")
+                                .to_string(),
+                        ),
+                    Some(d) => {
+                        return Err(RedError::Api {
+                            method: "data.batchDecrypt".into(),
+                            code: d
+                                .get("errorCode")
+                                .map(|c| c.to_string())
+                                .unwrap_or_default(),
+                            message: format!(
+                                "value {} of the batch: {}",
+                                out.len() + i,
+                                d.get("errorMsg").and_then(Value::as_str).unwrap_or("")
+                            ),
+                        })
+                    }
+                    None => {
+                        return Err(RedError::Answer {
+                            method: "data.batchDecrypt".into(),
+                            message: "a value is missing from the answer".into(),
+                        })
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,56 @@
+//! RED open API credentials: `RED_APP_ID`, `RED_APP_SECRET`, `RED_ACCESS_TOKEN`,
+//! `RED_API_URL` from the environment, else the `[red]` table of the config file.
+
+use crate::gateway::config::{read_table, ConfigError};
+use crate::gateway::Secret;
+use std::path::Path;
+use std::time::Duration;
+
+pub const DEFAULT_URL: &str = "https://ark.xiaohongshu.com/ark/open_api/v3/common_controller";
+
+#[derive(Debug, Clone)]
+pub struct RedConfig {
+    pub app_id: String,
+    pub app_secret: Secret,
+    pub access_token: Secret,
+    pub url: String,
+    pub timeout: Duration,
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+}
+
+impl RedConfig {
+    pub fn load(file: Option<&Path>) -> Result<RedConfig, ConfigError> {
+        RedConfig::from_sources(|k| std::env::var(k).ok().filter(|v| !v.is_empty()), file)
+    }
+
+    pub fn from_sources(
+        env: impl Fn(&str) -> Option<String>,
+        file: Option<&Path>,
+    ) -> Result<RedConfig, ConfigError> {
+        let table = match file {
+            Some(p) => read_table(p, "red")?,
+            None => toml::Table::new(),
+        };
+        let text = |k: &str| table.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        let get = |envk: &'static str, key: &'static str, what: &'static str| {
+            env(envk).or_else(|| text(key)).ok_or(ConfigError::Missing {
+                what,
+                env: envk,
+                key,
+                section: "red",
+            })
+        };
+        Ok(RedConfig {
+            app_id: get("RED_APP_ID", "app_id", "RED app id")?,
+            app_secret: Secret::new(get("RED_APP_SECRET", "app_secret", "RED app secret")?),
+            access_token: Secret::new(get("RED_ACCESS_TOKEN", "access_token", "RED access token")?),
+            url: env("RED_API_URL")
+                .or_else(|| text("api_url"))
+                .unwrap_or_else(|| DEFAULT_URL.to_string()),
+            timeout: Duration::from_secs(30),
+            max_attempts: 5,
+            backoff_base: Duration::from_millis(500),
+        })
+    }
+}

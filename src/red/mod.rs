@@ -1,0 +1,12 @@
+//! The Xiaohongshu (RED) open API: signing, a client with retries, decryption of personal
+//! fields, and a local simulator for tests and demos.
+
+pub mod client;
+pub mod config;
+pub mod decrypt;
+pub mod mask;
+pub mod sign;
+pub mod sim;
+
+pub use client::{OrderListEntry, RedClient, RedError};
+pub use config::RedConfig;

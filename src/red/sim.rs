@@ -1,0 +1,320 @@
+//! A local RED open API for tests and demos, on loopback: serves orders held in memory,
+//! checks the sign and the access token, pages `order.getOrderList` by update time,
+//! sends personal fields encrypted in RED's `#index#cipher#type##` layout (a reversible
+//! stand-in cipher) so that `data.batchDecrypt` is exercised, and injects faults.
+
+use super::sign::sign;
+use base64::Engine as _;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Default)]
+pub struct RedSimOptions {
+    pub app_id: String,
+    pub app_secret: String,
+    pub access_token: String,
+    /// Answer `success: false` (a plain API error) to the first N calls.
+    pub error_first: u32,
+    /// Answer a rate-limit error to the first N calls.
+    pub rate_limit_first: u32,
+    /// Answer HTTP 500 to the first N calls.
+    pub fail_first: u32,
+    /// Delay every answer by this much.
+    pub delay: Duration,
+}
+
+#[derive(Default)]
+struct State {
+    orders: HashMap<String, Value>,
+    calls: HashMap<String, u32>,
+    total: u32,
+}
+
+pub struct RedSimHandle {
+    addr: std::net::SocketAddr,
+    state: Arc<Mutex<State>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl RedSimHandle {
+    pub fn url(&self) -> String {
+        format!("http://{}/ark/open_api/v3/common_controller", self.addr)
+    }
+    /// Adds (or replaces) an order: an input document with plain personal data.
+    pub fn add_order(&self, doc: Value) {
+        if let (Ok(mut s), Some(id)) = (self.state.lock(), doc["detail"]["orderId"].as_str()) {
+            s.orders.insert(id.to_string(), doc.clone());
+        }
+    }
+    /// Changes an order in place (e.g. its address), as a buyer edit would.
+    pub fn update_order(&self, order_id: &str, f: impl FnOnce(&mut Value)) {
+        if let Ok(mut s) = self.state.lock() {
+            if let Some(o) = s.orders.get_mut(order_id) {
+                f(o);
+            }
+        }
+    }
+    pub fn calls(&self, method: &str) -> u32 {
+        self.state
+            .lock()
+            .map_or(0, |s| s.calls.get(method).copied().unwrap_or(0))
+    }
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+impl Drop for RedSimHandle {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+pub fn spawn(port: u16, opts: RedSimOptions) -> std::io::Result<RedSimHandle> {
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
+    let addr = listener.local_addr()?;
+    let state = Arc::new(Mutex::new(State::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (st, sp, opts) = (state.clone(), stop.clone(), Arc::new(opts));
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            if sp.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(conn) = conn else { continue };
+            let (st, opts) = (st.clone(), opts.clone());
+            std::thread::spawn(move || {
+                let _ = serve(conn, &st, &opts);
+            });
+        }
+    });
+    Ok(RedSimHandle { addr, state, stop })
+}
+
+/// Loads every `*.json` input document of a folder into the simulator.
+pub fn load_folder(h: &RedSimHandle, dir: &std::path::Path) -> std::io::Result<usize> {
+    let mut n = 0;
+    for e in std::fs::read_dir(dir)? {
+        let p = e?.path();
+        if p.extension().is_some_and(|x| x == "json") {
+            let v: Value = serde_json::from_str(&std::fs::read_to_string(&p)?)
+                .map_err(std::io::Error::other)?;
+            h.add_order(v);
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std::io::Result<()> {
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0u8; len.min(16 << 20)];
+    reader.read_exact(&mut body)?;
+    if !opts.delay.is_zero() {
+        std::thread::sleep(opts.delay);
+    }
+    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    let method = req["method"].as_str().unwrap_or("").to_string();
+    let n = {
+        let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
+        s.total += 1;
+        *s.calls.entry(method.clone()).or_default() += 1;
+        s.total
+    };
+    if n <= opts.fail_first {
+        return respond(&mut conn, 500, "server error");
+    }
+    let answer = if n <= opts.fail_first + opts.rate_limit_first {
+        err(429_001, "请求过于频繁，触发限流 (rate limited)")
+    } else if n <= opts.fail_first + opts.rate_limit_first + opts.error_first {
+        err(-1, "系统繁忙 (injected error)")
+    } else {
+        handle(&req, &method, state, opts)
+    };
+    respond(&mut conn, 200, &answer.to_string())
+}
+
+fn err(code: i64, msg: &str) -> Value {
+    json!({"success": false, "error_code": code, "error_msg": msg, "data": null})
+}
+
+fn ok(data: Value) -> Value {
+    json!({"success": true, "error_code": 0, "error_msg": "", "data": data})
+}
+
+/// The stand-in cipher: same value, same index; type 1 address, 2 name, 3 phone, 4 ID.
+fn encrypt(v: &str, ty: u8, salt: &str) -> String {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let index: String = crate::gateway::data_digest(v, "index")
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .take(8)
+        .collect();
+    format!("#{index}#{}#{ty}##", b64.encode(format!("{salt}|{v}")))
+}
+
+fn decrypt(c: &str) -> Option<String> {
+    let parts: Vec<&str> = c.split('#').collect();
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(parts.get(2)?)
+        .ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    text.split_once('|').map(|(_, v)| v.to_string())
+}
+
+fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions) -> Value {
+    let field = |k: &str| req[k].as_str().unwrap_or("");
+    if field("appId") != opts.app_id
+        || field("sign")
+            != sign(
+                method,
+                &opts.app_id,
+                field("timestamp"),
+                field("version"),
+                &opts.app_secret,
+            )
+    {
+        return err(-100, "签名错误 (bad sign)");
+    }
+    if method != "oauth.getAccessToken" && field("accessToken") != opts.access_token {
+        return err(-101, "accessToken 无效 (bad access token)");
+    }
+    let Ok(s) = state.lock() else {
+        return err(-1, "internal");
+    };
+    let order = |id: &str| s.orders.get(id).cloned();
+    match method {
+        "order.getOrderList" => {
+            let (start, end) = (
+                req["startTime"].as_i64().unwrap_or(0) * 1000,
+                req["endTime"].as_i64().unwrap_or(0) * 1000,
+            );
+            let status = req["orderStatus"].as_i64().unwrap_or(0);
+            let size = req["pageSize"].as_i64().unwrap_or(50).clamp(1, 100);
+            let page = req["pageNo"].as_i64().unwrap_or(1).max(1);
+            let mut hits: Vec<&Value> = s
+                .orders
+                .values()
+                .map(|o| &o["detail"])
+                .filter(|d| {
+                    let t = d["updateTime"].as_i64().unwrap_or(0);
+                    t >= start
+                        && t <= end
+                        && (status == 0 || d["orderStatus"].as_i64() == Some(status))
+                })
+                .collect();
+            hits.sort_by_key(|d| {
+                (
+                    d["updateTime"].as_i64(),
+                    d["orderId"].as_str().map(str::to_string),
+                )
+            });
+            let total = hits.len() as i64;
+            let max_page = ((total + size - 1) / size).max(1);
+            let list: Vec<Value> = hits
+                .iter()
+                .skip(((page - 1) * size) as usize)
+                .take(size as usize)
+                .map(|d| json!({"orderId": d["orderId"], "orderType": d["orderType"], "orderStatus": d["orderStatus"], "updateTime": d["updateTime"], "createdTime": d["createdTime"]}))
+                .collect();
+            ok(
+                json!({"total": total, "pageNo": page, "pageSize": size, "maxPageNo": max_page, "orderList": list}),
+            )
+        }
+        "order.getOrderDetail" => match order(field("orderId")) {
+            Some(o) => ok(o["detail"].clone()),
+            None => err(-2, "订单不存在 (no such order)"),
+        },
+        "order.getOrderDeclareInfo" => match order(field("orderId")) {
+            Some(mut o) => {
+                let id = field("orderId").to_string();
+                if let Some(list) = o["declare"]["orderDeclareInfos"].as_array_mut() {
+                    for e in list {
+                        for (f, ty) in [("idName", 2), ("idNumber", 4), ("linkPhone", 3)] {
+                            if let Some(v) = e[f].as_str().map(str::to_string) {
+                                e[f] = json!(encrypt(&v, ty, &id));
+                            }
+                        }
+                    }
+                }
+                ok(o["declare"].clone())
+            }
+            None => err(-2, "订单不存在 (no such order)"),
+        },
+        "order.getOrderReceiverInfo" => {
+            let q = &req["receiverQueries"][0];
+            let id = q["orderId"].as_str().unwrap_or("").to_string();
+            match order(&id) {
+                Some(mut o) => {
+                    if o["detail"]["openAddressId"] != q["openAddressId"] {
+                        return ok(json!({"receiverInfos": [{"orderId": id, "matched": false}]}));
+                    }
+                    if let Some(list) = o["receiver"]["receiverInfos"].as_array_mut() {
+                        for e in list {
+                            for (f, ty) in [
+                                ("receiverName", 2),
+                                ("receiverPhone", 3),
+                                ("receiverAddress", 1),
+                            ] {
+                                if let Some(v) = e[f].as_str().map(str::to_string) {
+                                    e[f] = json!(encrypt(&v, ty, &id));
+                                }
+                            }
+                        }
+                    }
+                    ok(o["receiver"].clone())
+                }
+                None => err(-2, "订单不存在 (no such order)"),
+            }
+        }
+        "data.batchDecrypt" => {
+            let infos = req["baseInfos"].as_array().cloned().unwrap_or_default();
+            if infos.len() > 100 {
+                return err(-3, "at most 100 values per call");
+            }
+            let list: Vec<Value> = infos
+                .iter()
+                .map(|i| {
+                    let c = i["encryptedData"].as_str().unwrap_or("");
+                    match decrypt(c) {
+                        Some(p) => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": p, "errorCode": 0, "errorMsg": ""}),
+                        None => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": "", "errorCode": -2000799, "errorMsg": "cannot decrypt"}),
+                    }
+                })
+                .collect();
+            ok(json!({"dataInfoList": list}))
+        }
+        _ => err(-4, "unknown method"),
+    }
+}
+
+fn respond(conn: &mut TcpStream, status: u16, body: &str) -> std::io::Result<()> {
+    let reason = if status == 200 {
+        "OK"
+    } else {
+        "Internal Server Error"
+    };
+    write!(conn, "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+    conn.flush()
+}

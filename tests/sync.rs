@@ -1,0 +1,370 @@
+//! The order pipeline against a local RED API and a local Cainiao gateway on loopback:
+//! big rounds, new orders, faults on both sides, a mapping error, a process killed with
+//! SIGKILL at several points and started again.
+
+mod common;
+
+use bondmap::compile::Options;
+use bondmap::engine::load_program;
+use bondmap::gateway::sim::{SimHandle, SimOptions};
+use bondmap::gateway::{Client, GatewayConfig};
+use bondmap::red::config::RedConfig;
+use bondmap::red::sim::{RedSimHandle, RedSimOptions};
+use bondmap::red::RedClient;
+use bondmap::store::{Stage, Store};
+use bondmap::sync::Pipeline;
+use common::*;
+use serde_json::Value;
+use std::process::Command;
+use std::time::Duration;
+
+const APP: &str = "test-app";
+const RED_SECRET: &str = "red-SECRET-77";
+const TOKEN: &str = "tok-SECRET-88";
+const GW_SECRET: &str = "gw-SECRET-99";
+
+fn red_sim(opts: RedSimOptions) -> RedSimHandle {
+    bondmap::red::sim::spawn(
+        0,
+        RedSimOptions {
+            app_id: APP.into(),
+            app_secret: RED_SECRET.into(),
+            access_token: TOKEN.into(),
+            ..opts
+        },
+    )
+    .unwrap()
+}
+
+fn gw_sim(opts: SimOptions) -> SimHandle {
+    bondmap::gateway::sim::spawn(
+        0,
+        SimOptions {
+            secret: GW_SECRET.into(),
+            ..opts
+        },
+    )
+    .unwrap()
+}
+
+fn env_for(red: &RedSimHandle, gw: &SimHandle) -> Vec<(&'static str, String)> {
+    vec![
+        ("RED_APP_ID", APP.into()),
+        ("RED_APP_SECRET", RED_SECRET.into()),
+        ("RED_ACCESS_TOKEN", TOKEN.into()),
+        ("RED_API_URL", red.url()),
+        ("CAINIAO_APP_KEY", "CP".into()),
+        ("CAINIAO_SECRET_KEY", GW_SECRET.into()),
+        ("CAINIAO_GATEWAY_URL", gw.url()),
+    ]
+}
+
+fn clients(red: &RedSimHandle, gw: &SimHandle) -> (RedClient, Client) {
+    let env = env_for(red, gw);
+    let look = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let mut rc = RedConfig::from_sources(look, None).unwrap();
+    rc.backoff_base = Duration::from_millis(5);
+    rc.timeout = Duration::from_millis(500);
+    let mut gc = GatewayConfig::from_sources(look, None).unwrap();
+    gc.backoff_base = Duration::from_millis(5);
+    gc.backoff_cap = Duration::from_millis(20);
+    gc.read_timeout = Duration::from_millis(500);
+    (RedClient::new(rc).unwrap(), Client::new(gc).unwrap())
+}
+
+/// `n` valid orders made from the accepted examples, updated `ago` seconds back and on.
+fn orders(n: usize, prefix: &str, now: i64, ago: i64) -> Vec<Value> {
+    let templates: Vec<Value> = examples()
+        .iter()
+        .filter(|p| !p.to_string_lossy().contains("reject"))
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    (0..n)
+        .map(|i| {
+            let mut d = templates[i % templates.len()].clone();
+            let id = format!("{prefix}{i:06}");
+            d["detail"]["orderId"] = id.clone().into();
+            d["detail"]["updateTime"] = ((now - ago + i as i64 % 600) * 1000).into();
+            d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
+            d
+        })
+        .collect()
+}
+
+#[test]
+fn a_round_of_250_orders_sends_each_once() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    let gw = gw_sim(SimOptions::default());
+    for o in orders(250, "P1", now, 1200) {
+        red.add_order(o);
+    }
+    let (rc, gc) = clients(&red, &gw);
+    let (prog, _) = load_program(
+        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
+        &Options::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let mut p = Pipeline {
+        red: &rc,
+        gateway: &gc,
+        program: &prog,
+        store: &mut store,
+    };
+    let r = p.round(None, now, &mut |_| {}).unwrap();
+    assert_eq!(r.count(Stage::Accepted), 250);
+    assert!(r.settled());
+    assert_eq!(gw.created().len(), 250);
+    assert_eq!(gw.requests(), 250);
+    // 3 pages, walked last to first, page 1 read twice.
+    assert!(
+        red.calls("order.getOrderList") >= 4,
+        "{}",
+        red.calls("order.getOrderList")
+    );
+    // Orders appearing after the round are picked up by the next one; the others are not sent again.
+    for o in orders(5, "P2", now + 60, 30) {
+        red.add_order(o);
+    }
+    let r2 = p.round(None, now + 60, &mut |_| {}).unwrap();
+    assert_eq!(
+        r2.orders
+            .iter()
+            .filter(|o| o.order_id.starts_with("P2"))
+            .filter(|o| o.stage == Stage::Accepted)
+            .count(),
+        5
+    );
+    assert_eq!(gw.requests(), 255);
+    assert_eq!(gw.duplicates(), 0);
+}
+
+#[test]
+fn faults_on_both_sides_are_survived_and_a_bad_order_does_not_stop_the_others() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions {
+        fail_first: 2,
+        rate_limit_first: 2,
+        ..RedSimOptions::default()
+    });
+    let gw = gw_sim(SimOptions {
+        fail_first: 3,
+        garbage_first: 4,
+        ..SimOptions::default()
+    });
+    for o in orders(20, "P3", now, 1200) {
+        red.add_order(o);
+    }
+    // The two bundled orders the mapping must reject.
+    for p in examples()
+        .iter()
+        .filter(|p| p.to_string_lossy().contains("reject"))
+    {
+        let mut d: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
+        d["detail"]["updateTime"] = ((now - 100) * 1000).into();
+        red.add_order(d);
+    }
+    let (rc, gc) = clients(&red, &gw);
+    let (prog, _) = load_program(
+        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
+        &Options::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let mut p = Pipeline {
+        red: &rc,
+        gateway: &gc,
+        program: &prog,
+        store: &mut store,
+    };
+    let r = p.round(None, now, &mut |_| {}).unwrap();
+    // The first order met 3 server errors and a garbage answer: 4 attempts, the limit.
+    assert_eq!(r.count(Stage::Failed), 1);
+    assert_eq!(r.count(Stage::Accepted), 19);
+    assert_eq!(r.count(Stage::Rejected), 2);
+    assert!(!r.settled());
+    // `retry` sends it again (fetched anew from RED): accepted.
+    let failed = p.store.with_stage(Stage::Failed).unwrap();
+    let again = p
+        .order(&failed[0].order_id, failed[0].update_time, true)
+        .unwrap();
+    assert_eq!(again.stage, Stage::Accepted);
+    assert_eq!(gw.created().len(), 20);
+    let rejected = store.with_stage(Stage::Rejected).unwrap();
+    assert!(rejected.iter().all(|o| o
+        .error
+        .as_deref()
+        .is_some_and(|e| e.contains("order P78811223300000"))));
+}
+
+#[test]
+fn an_order_changed_after_acceptance_is_flagged_not_resent() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    let gw = gw_sim(SimOptions::default());
+    for o in orders(3, "P4", now, 1200) {
+        red.add_order(o);
+    }
+    let (rc, gc) = clients(&red, &gw);
+    let (prog, _) = load_program(
+        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
+        &Options::default(),
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let mut p = Pipeline {
+        red: &rc,
+        gateway: &gc,
+        program: &prog,
+        store: &mut store,
+    };
+    p.round(None, now, &mut |_| {}).unwrap();
+    red.update_order("P4000001", |o| {
+        o["receiver"]["receiverInfos"][0]["receiverAddress"] = "新地址 1 号".into();
+        o["detail"]["updateTime"] = ((now + 30) * 1000).into();
+    });
+    p.round(None, now + 60, &mut |_| {}).unwrap();
+    assert_eq!(gw.requests(), 3);
+    let changed = store.changed_after_accept().unwrap();
+    assert_eq!(
+        changed
+            .iter()
+            .map(|r| r.order_id.as_str())
+            .collect::<Vec<_>>(),
+        vec!["P4000001"]
+    );
+}
+
+fn sync_child(red: &RedSimHandle, gw: &SimHandle, db: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bondmap"));
+    c.args([
+        "sync",
+        "--once",
+        "--mapping",
+        "mappings/warehouses/hangzhou_xiasha.map",
+        "--state",
+        db.to_str().unwrap(),
+    ])
+    .current_dir(root())
+    .env("RUST_LOG", "warn")
+    .stdout(std::process::Stdio::null())
+    .stderr(std::process::Stdio::piped());
+    for (k, v) in env_for(red, gw) {
+        c.env(k, v);
+    }
+    c
+}
+
+#[test]
+fn killed_at_any_point_and_started_again_every_order_is_accepted_once() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions {
+        delay: Duration::from_millis(1),
+        ..RedSimOptions::default()
+    });
+    // A slow gateway, so that kills land in the middle of sends too.
+    let gw = gw_sim(SimOptions {
+        delay_first: u32::MAX,
+        delay: Duration::from_millis(4),
+        ..SimOptions::default()
+    });
+    let n = 120;
+    for o in orders(n, "P5", now, 1200) {
+        red.add_order(o);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let mut kills = 0;
+    for wait_ms in [30u64, 120, 250, 400, 700] {
+        let mut child = sync_child(&red, &gw, &db).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(wait_ms));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL: no chance to clean up
+            kills += 1;
+        }
+        child.wait().unwrap();
+    }
+    let out = sync_child(&red, &gw, &db).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created = gw.created();
+    assert_eq!(created.len(), n, "every order created at Cainiao");
+    assert!(created.values().all(|c| *c == 1));
+    // Only a send cut short by a kill may be repeated (and is then answered as a duplicate).
+    assert!(
+        gw.duplicates() <= kills,
+        "{} duplicates for {kills} kills",
+        gw.duplicates()
+    );
+    let store = Store::open(&db).unwrap();
+    let counts: std::collections::HashMap<_, _> = store.counts().unwrap().into_iter().collect();
+    assert_eq!(counts[&Stage::Accepted], n as u64);
+    // status shows it, as JSON too.
+    let st = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args([
+            "status",
+            "--format",
+            "json",
+            "--state",
+            db.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(v["counts"]["accepted"], n as u64);
+    assert!(v["checkpoint"].is_string());
+}
+
+#[test]
+fn no_secret_or_personal_data_in_logs_or_the_database() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    let gw = gw_sim(SimOptions::default());
+    for o in orders(5, "P6", now, 1200) {
+        red.add_order(o);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let mut c = sync_child(&red, &gw, &db);
+    c.env("RUST_LOG", "info");
+    let out = c.output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert!(logs.contains("P6000000"), "{logs}");
+    for secret in [RED_SECRET, TOKEN, GW_SECRET] {
+        assert!(!logs.contains(secret));
+    }
+    let raw = std::fs::read(&db).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    for personal in ["张三", "13800138001", "330106199003071234", "古翠路"] {
+        assert!(
+            !logs.contains(personal) && !text.contains(personal),
+            "{personal} leaked"
+        );
+    }
+}
+
+#[test]
+fn a_wrong_red_secret_is_an_api_error_as_red_gave_it() {
+    let red = red_sim(RedSimOptions::default());
+    let gw = gw_sim(SimOptions::default());
+    let (mut rc, _) = clients(&red, &gw);
+    rc.config_mut().app_secret = bondmap::gateway::Secret::new("wrong");
+    match rc.order_detail("P1") {
+        Err(bondmap::red::RedError::Api { code, message, .. }) => {
+            assert_eq!(code, "-100");
+            assert!(message.contains("sign"));
+        }
+        other => panic!("{other:?}"),
+    }
+    // Not retried: one call.
+    assert_eq!(red.calls("order.getOrderDetail"), 1);
+}
