@@ -125,3 +125,24 @@ fn shipped_mappings_check_clean() {
         "expected the base and at least two warehouse mappings"
     );
 }
+
+#[test]
+fn every_code_is_documented_with_a_wrong_and_a_right_example() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for c in Code::ALL {
+        let head = format!("**`{}`**", c.as_str());
+        let at = readme
+            .find(&head)
+            .unwrap_or_else(|| panic!("{} is not in README", c.as_str()));
+        let block = &readme[at..];
+        let end = block[head.len()..]
+            .find("**`bondmap::")
+            .map_or(block.len(), |e| e + head.len());
+        assert!(
+            block[..end].contains("# wrong") && block[..end].contains("# right"),
+            "{}",
+            c.as_str()
+        );
+    }
+}

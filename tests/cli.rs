@@ -250,3 +250,84 @@ fn check_of_a_missing_path_cannot_run() {
     assert_eq!(out.status.code(), Some(2));
     assert!(Path::new(&root()).exists());
 }
+
+#[test]
+fn shipped_mappings_are_formatted() {
+    let out = bondmap(&["fmt", "--check", "mappings/", "tests/check/success/"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "unformatted: {}",
+        text(&out.stdout)
+    );
+    // And fmt --check notices a file that is not.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("ugly.map");
+    std::fs::write(&p, "storeCode=\"A\"\n").unwrap();
+    let out = bondmap(&["fmt", "--check", p.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stdout).contains("ugly.map"));
+}
+
+#[test]
+fn explain_shows_the_lineage_of_every_amount() {
+    let ex = "examples/orders/10_cosmetic_beside_supplement.json";
+    let out = bondmap(&["explain", "--mapping", HZ, "--input", ex]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let s = text(&out.stdout);
+    let amounts = [
+        "itemTotalPrice",
+        "itemTotalActualPrice",
+        "customsTax",
+        "consumptionTax",
+        "vat",
+        "totalTax",
+    ];
+    for a in amounts {
+        for i in 0..2 {
+            assert!(
+                s.contains(&format!("orderItemList[{i}].declareInfo.{a} = ")),
+                "{a} of item {i}"
+            );
+        }
+    }
+    for a in [
+        "dutiablePrice",
+        "customsTax",
+        "consumptionTax",
+        "vat",
+        "totalTax",
+        "insurance",
+        "coupon",
+        "actualPayment",
+        "postFee",
+    ] {
+        assert!(s.contains(&format!("orderAmountInfo.{a} = ")), "{a}");
+    }
+    // The consumption tax of the cosmetic: the line it was set at, the tax and rate it came from.
+    let block = s
+        .split("\n\n")
+        .find(|b| b.starts_with("orderItemList[0].declareInfo.consumptionTax = 9141 fen"))
+        .unwrap();
+    assert!(block.contains("bonded_whs.map:"), "{block}");
+    assert!(block.contains("good.taxPerSku = 17064"), "{block}");
+    assert!(block.contains("consumption_tax_rate = 0.15"), "{block}");
+    // Personal data is masked.
+    let name = text(
+        &bondmap(&[
+            "explain",
+            "--mapping",
+            HZ,
+            "--input",
+            ex,
+            "--field",
+            "customsDeclareInfo.buyerName",
+        ])
+        .stdout,
+    );
+    assert!(
+        name.starts_with("customsDeclareInfo.buyerName = \"吴**\""),
+        "{name}"
+    );
+    assert!(!name.contains("吴霞"));
+}

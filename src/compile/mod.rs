@@ -664,7 +664,12 @@ impl<'m> Cx<'m> {
         self.declare_lets(body);
         let mut out = Vec::new();
         let mut assigned: Vec<&str> = Vec::new();
-        for s in body {
+        // Lets first, so that what reads them knows their types wherever they stand.
+        let lets_first = body
+            .iter()
+            .filter(|s| matches!(s, Stmt::Let { .. }))
+            .chain(body.iter().filter(|s| !matches!(s, Stmt::Let { .. })));
+        for s in lets_first {
             match s {
                 Stmt::Let { name, value, .. } => {
                     let Some(Binding::Global(g)) = self.binding_of(&name.name) else {
@@ -953,7 +958,12 @@ impl<'m> Cx<'m> {
         self.declare_lets(body);
         let mut item = Vec::new();
         let mut assigned: Vec<&str> = Vec::new();
-        for s in body {
+        // Lets first, so that what reads them knows their types wherever they stand.
+        let lets_first = body
+            .iter()
+            .filter(|s| matches!(s, Stmt::Let { .. }))
+            .chain(body.iter().filter(|s| !matches!(s, Stmt::Let { .. })));
+        for s in lets_first {
             match s {
                 Stmt::Let { name, value, .. } => {
                     let Some(Binding::Local(i)) = self.binding_of(&name.name) else {
