@@ -10,6 +10,7 @@ pub mod diag;
 pub mod engine;
 pub mod gateway;
 pub mod load;
+pub mod localhttp;
 pub mod money;
 pub mod red;
 pub mod run;

@@ -29,6 +29,22 @@ fn clients(cfg: Option<&Path>) -> Result<(RedClient, Client), String> {
     Ok((RedClient::new(red)?, Client::new(gw)?))
 }
 
+/// The clients, the compiled mapping and the state a run needs; `None` once the reason
+/// is printed.
+fn setup(
+    m: &MappingArgs,
+    state: &Path,
+    cfg: Option<&Path>,
+) -> Option<(RedClient, Client, crate::compile::Program, Store)> {
+    // Credentials first: nothing is read or sent without them.
+    let (red, gw) = clients(cfg).map_err(|e| eprintln!("error: {e}")).ok()?;
+    let prog = compile_or_report(m)?;
+    let store = Store::open(state)
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()?;
+    Some((red, gw, prog, store))
+}
+
 fn print_line(l: &OrderLine) {
     if let Ok(s) = serde_json::to_string(l) {
         println!("{s}");
@@ -52,22 +68,8 @@ pub fn sync(
             return 2;
         }
     };
-    let (red, gw) = match clients(cfg) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let Some(prog) = compile_or_report(m) else {
+    let Some((red, gw, prog, mut store)) = setup(m, state, cfg) else {
         return 2;
-    };
-    let mut store = match Store::open(state) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
     };
     let mut first = true;
     loop {
@@ -180,22 +182,8 @@ pub fn retry(
     cfg: Option<&Path>,
 ) -> u8 {
     init_logs();
-    let (red, gw) = match clients(cfg) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
-    };
-    let Some(prog) = compile_or_report(m) else {
+    let Some((red, gw, prog, mut store)) = setup(m, state, cfg) else {
         return 2;
-    };
-    let mut store = match Store::open(state) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
     };
     let mut ids: Vec<(String, i64)> = Vec::new();
     for id in orders {

@@ -4,10 +4,10 @@
 //! injects faults on demand.
 
 use super::sign::data_digest;
+use crate::localhttp;
 use std::collections::{HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::TcpStream;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -78,9 +78,7 @@ impl SimHandle {
             .unwrap_or_default()
     }
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop.
-        let _ = TcpStream::connect(self.addr);
+        localhttp::stop(&self.stop, self.addr);
     }
 }
 
@@ -92,24 +90,12 @@ impl Drop for SimHandle {
 
 /// Starts the simulator on 127.0.0.1:`port` (0: any free port) in the background.
 pub fn spawn(port: u16, opts: SimOptions) -> std::io::Result<SimHandle> {
-    let listener = TcpListener::bind(("127.0.0.1", port))?;
-    let addr = listener.local_addr()?;
     let state = Arc::new(Mutex::new(State::default()));
     let stop = Arc::new(AtomicBool::new(false));
-    let (st, sp) = (state.clone(), stop.clone());
-    let opts = Arc::new(opts);
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            if sp.load(Ordering::SeqCst) {
-                break;
-            }
-            let Ok(conn) = conn else { continue };
-            let (st, opts) = (st.clone(), opts.clone());
-            std::thread::spawn(move || {
-                let _ = serve(conn, &st, &opts);
-            });
-        }
-    });
+    let (st, opts) = (state.clone(), Arc::new(opts));
+    let addr = localhttp::serve(port, stop.clone(), move |conn| {
+        let _ = serve(conn, &st, &opts);
+    })?;
     Ok(SimHandle { addr, state, stop })
 }
 
@@ -123,27 +109,7 @@ pub fn run_blocking(port: u16, opts: SimOptions) -> std::io::Result<()> {
 }
 
 fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &SimOptions) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    if line.is_empty() {
-        return Ok(());
-    }
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.trim().eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0u8; len.min(16 << 20)];
-    reader.read_exact(&mut body)?;
+    let body = localhttp::read_body(&conn)?;
     let n = {
         let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
         s.requests += 1;
@@ -153,22 +119,15 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &SimOptions) -> std::i
         std::thread::sleep(opts.delay);
     }
     if n <= opts.fail_first {
-        return respond(
-            &mut conn,
-            500,
-            "Internal Server Error",
-            "text/plain",
-            "server error",
-        );
+        return localhttp::respond(&mut conn, 500, "text/plain", "server error");
     }
     if n <= opts.garbage_first {
-        return respond(&mut conn, 200, "OK", "text/html", "<html>busy</html>");
+        return localhttp::respond(&mut conn, 200, "text/html", "<html>busy</html>");
     }
     let answer = answer(&body, state, opts);
-    respond(
+    localhttp::respond(
         &mut conn,
         200,
-        "OK",
         "application/json;charset=UTF-8",
         &answer.to_string(),
     )
@@ -228,15 +187,4 @@ fn answer(body: &[u8], state: &Mutex<State>, opts: &SimOptions) -> serde_json::V
             serde_json::json!({"success": "true", "errorCode": "", "errorMsg": "", "orderCode": oc})
         }
     }
-}
-
-fn respond(
-    conn: &mut TcpStream,
-    status: u16,
-    reason: &str,
-    ctype: &str,
-    body: &str,
-) -> std::io::Result<()> {
-    write!(conn, "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
-    conn.flush()
 }

@@ -4,12 +4,12 @@
 //! stand-in cipher) so that `data.batchDecrypt` is exercised, and injects faults.
 
 use super::sign::sign;
+use crate::localhttp;
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::net::TcpStream;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -65,8 +65,7 @@ impl RedSimHandle {
             .map_or(0, |s| s.calls.get(method).copied().unwrap_or(0))
     }
     pub fn stop(&self) {
-        self.stop.store(true, Ordering::SeqCst);
-        let _ = TcpStream::connect(self.addr);
+        localhttp::stop(&self.stop, self.addr);
     }
 }
 
@@ -77,23 +76,12 @@ impl Drop for RedSimHandle {
 }
 
 pub fn spawn(port: u16, opts: RedSimOptions) -> std::io::Result<RedSimHandle> {
-    let listener = TcpListener::bind(("127.0.0.1", port))?;
-    let addr = listener.local_addr()?;
     let state = Arc::new(Mutex::new(State::default()));
     let stop = Arc::new(AtomicBool::new(false));
-    let (st, sp, opts) = (state.clone(), stop.clone(), Arc::new(opts));
-    std::thread::spawn(move || {
-        for conn in listener.incoming() {
-            if sp.load(Ordering::SeqCst) {
-                break;
-            }
-            let Ok(conn) = conn else { continue };
-            let (st, opts) = (st.clone(), opts.clone());
-            std::thread::spawn(move || {
-                let _ = serve(conn, &st, &opts);
-            });
-        }
-    });
+    let (st, opts) = (state.clone(), Arc::new(opts));
+    let addr = localhttp::serve(port, stop.clone(), move |conn| {
+        let _ = serve(conn, &st, &opts);
+    })?;
     Ok(RedSimHandle { addr, state, stop })
 }
 
@@ -113,24 +101,7 @@ pub fn load_folder(h: &RedSimHandle, dir: &std::path::Path) -> std::io::Result<u
 }
 
 fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std::io::Result<()> {
-    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
-    let mut reader = BufReader::new(conn.try_clone()?);
-    let mut line = String::new();
-    reader.read_line(&mut line)?;
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
-            break;
-        }
-        if let Some((k, v)) = h.split_once(':') {
-            if k.trim().eq_ignore_ascii_case("content-length") {
-                len = v.trim().parse().unwrap_or(0);
-            }
-        }
-    }
-    let mut body = vec![0u8; len.min(16 << 20)];
-    reader.read_exact(&mut body)?;
+    let body = localhttp::read_body(&conn)?;
     if !opts.delay.is_zero() {
         std::thread::sleep(opts.delay);
     }
@@ -143,7 +114,7 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std
         s.total
     };
     if n <= opts.fail_first {
-        return respond(&mut conn, 500, "server error");
+        return localhttp::respond(&mut conn, 500, "text/plain", "server error");
     }
     let answer = if n <= opts.fail_first + opts.rate_limit_first {
         err(429_001, "请求过于频繁，触发限流 (rate limited)")
@@ -152,7 +123,12 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std
     } else {
         handle(&req, &method, state, opts)
     };
-    respond(&mut conn, 200, &answer.to_string())
+    localhttp::respond(
+        &mut conn,
+        200,
+        "application/json;charset=utf-8",
+        &answer.to_string(),
+    )
 }
 
 fn err(code: i64, msg: &str) -> Value {
@@ -307,14 +283,4 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
         }
         _ => err(-4, "unknown method"),
     }
-}
-
-fn respond(conn: &mut TcpStream, status: u16, body: &str) -> std::io::Result<()> {
-    let reason = if status == 200 {
-        "OK"
-    } else {
-        "Internal Server Error"
-    };
-    write!(conn, "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
-    conn.flush()
 }

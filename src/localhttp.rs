@@ -1,0 +1,70 @@
+//! The little HTTP/1.1 the local simulators (RED API, Cainiao gateway) speak: one request
+//! per connection, on loopback only.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Serves on 127.0.0.1:`port` (0: any free port) in the background, each connection on
+/// its own thread, until `stop` is set (and one more connection wakes the loop).
+pub fn serve(
+    port: u16,
+    stop: Arc<AtomicBool>,
+    handle: impl Fn(TcpStream) + Send + Sync + 'static,
+) -> std::io::Result<SocketAddr> {
+    let listener = TcpListener::bind(("127.0.0.1", port))?;
+    let addr = listener.local_addr()?;
+    let handle = Arc::new(handle);
+    std::thread::spawn(move || {
+        for conn in listener.incoming() {
+            if stop.load(Ordering::SeqCst) {
+                break;
+            }
+            let Ok(conn) = conn else { continue };
+            let h = handle.clone();
+            std::thread::spawn(move || h(conn));
+        }
+    });
+    Ok(addr)
+}
+
+/// Reads one request and returns its body.
+pub fn read_body(conn: &TcpStream) -> std::io::Result<Vec<u8>> {
+    conn.set_read_timeout(Some(Duration::from_secs(10)))?;
+    let mut reader = BufReader::new(conn.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if reader.read_line(&mut h)? == 0 || h == "\r\n" || h == "\n" {
+            break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            if k.trim().eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+        }
+    }
+    let mut body = vec![0u8; len.min(16 << 20)];
+    reader.read_exact(&mut body)?;
+    Ok(body)
+}
+
+pub fn respond(conn: &mut TcpStream, status: u16, ctype: &str, body: &str) -> std::io::Result<()> {
+    let reason = match status {
+        200 => "OK",
+        500 => "Internal Server Error",
+        _ => "Status",
+    };
+    write!(conn, "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+    conn.flush()
+}
+
+/// Stops a server started by [`serve`].
+pub fn stop(flag: &AtomicBool, addr: SocketAddr) {
+    flag.store(true, Ordering::SeqCst);
+    let _ = TcpStream::connect(addr);
+}
