@@ -695,7 +695,10 @@ impl<'a> Ev<'a> {
         let row = match t.rows.get(text.as_ref()).or(t.default.as_ref()) {
             Some(r) => r,
             None => {
-                let shown: String = if text.chars().count() > 40 {
+                // Keys are codes and barcodes; one read from a personal field is masked.
+                let shown: String = if key.origin.as_deref().is_some_and(is_personal) {
+                    show(&k, true)
+                } else if text.chars().count() > 40 {
                     text.chars().take(40).chain("…".chars()).collect()
                 } else {
                     text.to_string()
@@ -908,10 +911,13 @@ impl<'a> Ev<'a> {
                 })),
             },
             Func::Concat => {
+                // An absent part is an error, not an empty string: a half address must
+                // not be shipped to. Write `part ?? ""` where a part may be missing.
                 let mut out = String::new();
                 for a in args {
-                    if let Some(s) = self.str_arg(a)? {
-                        out.push_str(&s);
+                    match self.str_arg(a)? {
+                        Some(s) => out.push_str(&s),
+                        None => return Err(Fail::at(a, "a part of concat(…) has no value (write `… ?? \"\"` if it may be missing)")),
                     }
                 }
                 Val::Str(Cow::Owned(out))

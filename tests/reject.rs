@@ -1,0 +1,110 @@
+//! Bad input is normal input: each kind gets an error naming the order, the target
+//! field, the source path and the mapping line, and nothing is produced for the order.
+
+mod common;
+
+use bondmap::compile::Options;
+use bondmap::engine::load_program;
+use common::*;
+use serde_json::Value;
+
+fn base() -> Value {
+    serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("examples/orders/02_several_skus_discounts_wechat.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap()
+}
+
+fn reject(change: impl FnOnce(&mut Value)) -> bondmap::run::RunError {
+    let (prog, _) = load_program(
+        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
+        &Options::default(),
+    )
+    .unwrap();
+    let mut doc = base();
+    change(&mut doc);
+    let mut out = String::from("kept");
+    let e = bondmap::run::run_into(&prog, &doc, &mut out).unwrap_err();
+    assert_eq!(out, "kept", "a rejected order must produce nothing");
+    assert_eq!(e.order_id.as_deref(), Some("P78811223300000002"));
+    assert!(
+        e.location.starts_with("mappings/cainiao/bonded_whs.map:"),
+        "{e}"
+    );
+    e
+}
+
+fn good(doc: &mut Value, sku: usize) -> &mut Value {
+    &mut doc["detail"]["skuList"][sku]["skuDetailList"][0]
+}
+
+#[test]
+fn a_missing_field() {
+    let e = reject(|d| {
+        good(d, 1).as_object_mut().unwrap().remove("taxPerSku");
+    });
+    assert_eq!(e.field.as_deref(), Some("orderItemList[1]"));
+    assert_eq!(e.source_path.as_deref(), Some("good.taxPerSku"));
+    assert!(e.message.contains("absent"), "{e}");
+}
+
+#[test]
+fn a_wrong_type() {
+    let e = reject(|d| good(d, 0)["pricePerSku"] = "12900".into());
+    assert_eq!(e.source_path.as_deref(), Some("good.pricePerSku"));
+    assert!(
+        e.message.contains("expected a number, found a string"),
+        "{e}"
+    );
+}
+
+#[test]
+fn an_amount_with_three_decimals() {
+    let e = reject(|d| good(d, 2)["taxPerSku"] = serde_json::from_str("1238.125").unwrap());
+    assert_eq!(e.field.as_deref(), Some("orderItemList[2].declareInfo.vat"));
+    assert_eq!(e.source_path.as_deref(), Some("good.taxPerSku"));
+    assert!(e.message.contains("fraction"), "{e}");
+}
+
+#[test]
+fn an_unknown_enum_code() {
+    let e = reject(|d| d["detail"]["boundExtendInfo"]["payChannel"] = "UnionPay".into());
+    assert_eq!(e.field.as_deref(), Some("customsDeclareInfo.payChannel"));
+    assert!(
+        e.message
+            .contains("no row for key `UnionPay` in table `pay_channel`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_payment_that_does_not_add_up() {
+    let e = reject(|d| d["detail"]["totalPayAmount"] = 1.into());
+    assert!(
+        e.message.contains("differs from RED's totalPayAmount"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_missing_address_part_is_not_shipped_half() {
+    let e = reject(|d| {
+        d["receiver"]["receiverInfos"][0]
+            .as_object_mut()
+            .unwrap()
+            .remove("receiverAddress");
+    });
+    assert_eq!(e.field.as_deref(), Some("receiverInfo.address"));
+    assert!(e.message.contains("concat"), "{e}");
+}
+
+#[test]
+fn personal_data_stays_out_of_messages() {
+    let e = reject(|d| d["declare"]["orderDeclareInfos"][0]["idNumber"] = 12345.into());
+    let text = e.to_string();
+    assert!(text.contains("customsDeclareInfo.buyerIDNo"), "{text}");
+    assert!(!text.contains("12345"), "{text}");
+}
