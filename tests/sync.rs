@@ -23,6 +23,16 @@ const RED_SECRET: &str = "red-SECRET-77";
 const TOKEN: &str = "tok-SECRET-88";
 const GW_SECRET: &str = "gw-SECRET-99";
 
+/// The Hangzhou warehouse mapping, compiled.
+fn hz_program() -> bondmap::compile::Program {
+    load_program(
+        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
+        &Options::default(),
+    )
+    .unwrap()
+    .0
+}
+
 fn red_sim(opts: RedSimOptions) -> RedSimHandle {
     bondmap::red::sim::spawn(
         0,
@@ -100,11 +110,7 @@ fn a_round_of_250_orders_sends_each_once() {
         red.add_order(o);
     }
     let (rc, gc) = clients(&red, &gw);
-    let (prog, _) = load_program(
-        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
-        &Options::default(),
-    )
-    .unwrap();
+    let prog = hz_program();
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("s.db")).unwrap();
     let mut p = Pipeline {
@@ -167,11 +173,7 @@ fn faults_on_both_sides_are_survived_and_a_bad_order_does_not_stop_the_others() 
         red.add_order(d);
     }
     let (rc, gc) = clients(&red, &gw);
-    let (prog, _) = load_program(
-        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
-        &Options::default(),
-    )
-    .unwrap();
+    let prog = hz_program();
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("s.db")).unwrap();
     let mut p = Pipeline {
@@ -209,11 +211,7 @@ fn an_order_changed_after_acceptance_is_flagged_not_resent() {
         red.add_order(o);
     }
     let (rc, gc) = clients(&red, &gw);
-    let (prog, _) = load_program(
-        &root().join("mappings/warehouses/hangzhou_xiasha.map"),
-        &Options::default(),
-    )
-    .unwrap();
+    let prog = hz_program();
     let dir = tempfile::tempdir().unwrap();
     let mut store = Store::open(&dir.path().join("s.db")).unwrap();
     let mut p = Pipeline {

@@ -4,6 +4,7 @@
 pub mod ast;
 mod parser;
 pub mod print;
+pub mod scan;
 
 pub use parser::{parse, ParseError};
 

@@ -49,37 +49,21 @@ pub fn parse(text: &str, file: FileId) -> Result<File, ParseError> {
 
 /// Byte offset where bracket nesting passes [`MAX_DEPTH`], outside strings and comments.
 fn too_deep(text: &str) -> Option<usize> {
-    let (mut depth, mut quote, mut comment) = (0usize, None::<char>, false);
-    let mut escaped = false;
-    for (i, c) in text.char_indices() {
-        if comment {
-            comment = c != '\n';
-            continue;
-        }
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q || c == '\n' {
-                quote = None;
+    let (mut depth, mut at) = (0usize, None);
+    super::scan::scan(text, |i, c, region| {
+        if region == super::scan::Region::Code {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => depth = depth.saturating_sub(1),
+                _ => {}
             }
-            continue;
-        }
-        match c {
-            '#' => comment = true,
-            '"' | '\'' => quote = Some(c),
-            '(' | '[' | '{' => {
-                depth += 1;
-                if depth > MAX_DEPTH {
-                    return Some(i);
-                }
+            if depth > MAX_DEPTH {
+                at = Some(i);
             }
-            ')' | ']' | '}' => depth = depth.saturating_sub(1),
-            _ => {}
         }
-    }
-    None
+        at.is_none()
+    });
+    at
 }
 
 fn rule_words(r: &Rule) -> &'static str {
@@ -220,33 +204,11 @@ fn trim_end(text: &str, start: usize, mut end: usize) -> usize {
         let trimmed = seg.trim_end();
         end = start + trimmed.len();
         let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
-        match comment_start(&trimmed[line_start..]) {
+        match super::scan::first_comment(&trimmed[line_start..]) {
             Some(c) => end = start + line_start + c,
             None => return end,
         }
     }
-}
-
-/// Where a `#` comment starts in one line, outside strings.
-fn comment_start(line: &str) -> Option<usize> {
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    for (i, c) in line.char_indices() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q {
-                quote = None;
-            }
-        } else if c == '"' || c == '\'' {
-            quote = Some(c);
-        } else if c == '#' {
-            return Some(i);
-        }
-    }
-    None
 }
 
 type R<T> = Result<T, ParseError>;

@@ -94,32 +94,24 @@ fn align(text: &str) -> String {
 
 /// Every `#` comment outside strings: (byte offset, text).
 fn comments(text: &str) -> Vec<(usize, String)> {
-    let mut out = Vec::new();
-    let mut quote: Option<char> = None;
-    let mut escaped = false;
-    let mut it = text.char_indices().peekable();
-    while let Some((i, c)) = it.next() {
-        if let Some(q) = quote {
-            if escaped {
-                escaped = false;
-            } else if c == '\\' {
-                escaped = true;
-            } else if c == q || c == '\n' {
-                quote = None;
-            }
-            continue;
-        }
-        match c {
-            '"' | '\'' => quote = Some(c),
-            '#' => {
-                let end = text[i..].find('\n').map_or(text.len(), |e| i + e);
-                out.push((i, text[i..end].trim_end().to_string()));
-                while it.peek().is_some_and(|(j, _)| *j < end) {
-                    it.next();
+    let mut out: Vec<(usize, String)> = Vec::new();
+    let mut inside = false;
+    super::scan::scan(text, |i, c, region| {
+        let is_comment = region == super::scan::Region::Comment;
+        match (inside, is_comment) {
+            (false, true) => out.push((i, c.to_string())),
+            (true, true) => {
+                if let Some(last) = out.last_mut() {
+                    last.1.push(c);
                 }
             }
             _ => {}
         }
+        inside = is_comment;
+        true
+    });
+    for c in &mut out {
+        c.1 = c.1.trim_end().to_string();
     }
     out
 }
