@@ -58,23 +58,26 @@ struct Fail {
 }
 
 impl Fail {
-    fn new(span: Span, message: impl Into<String>) -> Fail {
-        Fail {
+    fn new(span: Span, message: impl Into<String>) -> Box<Fail> {
+        Box::new(Fail {
             span,
             message: message.into(),
             source: None,
             field: None,
-        }
+        })
     }
-    fn at(node: &Node, message: impl Into<String>) -> Fail {
-        Fail {
+    fn at(node: &Node, message: impl Into<String>) -> Box<Fail> {
+        Box::new(Fail {
+            span: node.span,
+            message: message.into(),
             source: describe(node).map(Into::into),
-            ..Fail::new(node.span, message)
-        }
+            field: None,
+        })
     }
 }
 
-type R<T> = Result<T, Fail>;
+/// Boxed, so that the result every node returns stays small on the hot path.
+type R<T> = Result<T, Box<Fail>>;
 
 /// The source path an expression reads, when it is one, for messages.
 fn describe(n: &Node) -> Option<&str> {
@@ -276,7 +279,7 @@ fn field_name(name: &str, pos: &[usize]) -> String {
     out
 }
 
-fn overflow(n: &Node) -> Fail {
+fn overflow(n: &Node) -> Box<Fail> {
     Fail::at(n, "the number is too large")
 }
 
@@ -862,11 +865,11 @@ impl<'a> Ev<'a> {
             }
             Func::Sum | Func::Min | Func::Max => {
                 let a = a0()?;
-                let v = self.eval(a)?;
                 let mut acc: Option<Amount> = None;
-                for (i, x) in items(v, a)?.into_iter().enumerate() {
+                let mut i = 0usize;
+                let mut fold = |x: &Val| -> R<()> {
                     let x = match x {
-                        Val::Num(x) => x,
+                        Val::Num(x) => *x,
                         Val::Null => return Err(Fail::at(a, format!("item {i} has no value"))),
                         other => {
                             return Err(Fail::at(
@@ -875,26 +878,27 @@ impl<'a> Ev<'a> {
                             ))
                         }
                     };
+                    i += 1;
                     acc = Some(match acc {
                         None => x,
                         Some(s) => match f {
                             Func::Sum => arith(BinOp::Add, s, x).map_err(|m| Fail::at(a, m))?,
-                            Func::Min => {
-                                if x.value < s.value {
-                                    x
-                                } else {
-                                    s
-                                }
-                            }
-                            _ => {
-                                if x.value > s.value {
-                                    x
-                                } else {
-                                    s
-                                }
-                            }
+                            Func::Min if x.value < s.value => x,
+                            Func::Max if x.value > s.value => x,
+                            _ => s,
                         },
                     });
+                    Ok(())
+                };
+                if let Code::Out(g, segs, _) = &a.code {
+                    // Over what the mapping built: walk it in place, no list in between.
+                    let root = self.global(*g)?;
+                    visit(&root, segs, &mut fold)?;
+                } else {
+                    let v = self.eval(a)?;
+                    for x in items(v, a)? {
+                        fold(&x)?;
+                    }
                 }
                 match (f, acc) {
                     (Func::Sum, None) => Val::Num(Amount::new(Decimal::ZERO, None)),
@@ -1063,6 +1067,38 @@ impl<'a> Ev<'a> {
                 ))
             }
         })
+    }
+}
+
+/// Calls `f` on each value a simple path reaches in a built value (a missing step gives
+/// nothing, which `f` sees as `Null`).
+fn visit<'a>(
+    v: &Val<'a>,
+    segs: &[crate::run::path::Seg],
+    f: &mut dyn FnMut(&Val<'a>) -> R<()>,
+) -> R<()> {
+    use crate::run::path::Seg;
+    let Some((first, rest)) = segs.split_first() else {
+        return f(v);
+    };
+    match (v, first) {
+        (Val::Obj(o), Seg::Key(k)) => match o.iter().find(|(n, _)| *n == &**k) {
+            Some((_, x)) => visit(x, rest, f),
+            None => f(&Val::Null),
+        },
+        (Val::List(l), Seg::Wildcard) => l.iter().try_for_each(|x| visit(x, rest, f)),
+        (Val::List(l), Seg::Index(i)) => {
+            let i = if *i < 0 { l.len() as i64 + i } else { *i };
+            match usize::try_from(i).ok().and_then(|i| l.get(i)) {
+                Some(x) => visit(x, rest, f),
+                None => f(&Val::Null),
+            }
+        }
+        _ => match eval_val(v, segs) {
+            Ok(Val::List(l)) => l.iter().try_for_each(|x| f(x)),
+            Ok(x) => f(&x),
+            Err(m) => Err(Fail::new(Span::default(), m)),
+        },
     }
 }
 
