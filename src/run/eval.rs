@@ -1095,7 +1095,7 @@ fn visit<'a>(
             }
         }
         _ => match eval_val(v, segs) {
-            Ok(Val::List(l)) => l.iter().try_for_each(|x| f(x)),
+            Ok(Val::List(l)) => l.iter().try_for_each(&mut *f),
             Ok(x) => f(&x),
             Err(m) => Err(Fail::new(Span::default(), m)),
         },
