@@ -366,3 +366,22 @@ fn a_wrong_red_secret_is_an_api_error_as_red_gave_it() {
     // Not retried: one call.
     assert_eq!(red.calls("order.getOrderDetail"), 1);
 }
+
+#[test]
+fn a_slow_red_answer_is_retried() {
+    let red = red_sim(RedSimOptions {
+        slow_first: 1,
+        slow: Duration::from_millis(1500),
+        ..RedSimOptions::default()
+    });
+    let gw = gw_sim(SimOptions::default());
+    let now = chrono::Utc::now().timestamp();
+    for o in orders(1, "P7", now, 100) {
+        red.add_order(o);
+    }
+    let (rc, _) = clients(&red, &gw);
+    // The first call outlasts the client's 500 ms timeout; the retry is answered at once.
+    let detail = rc.order_detail("P7000000").unwrap();
+    assert_eq!(detail["orderId"], "P7000000");
+    assert_eq!(red.calls("order.getOrderDetail"), 2);
+}

@@ -26,6 +26,9 @@ pub struct RedSimOptions {
     pub fail_first: u32,
     /// Delay every answer by this much.
     pub delay: Duration,
+    /// Delay only the first N answers by `slow`.
+    pub slow_first: u32,
+    pub slow: Duration,
 }
 
 #[derive(Default)]
@@ -113,6 +116,9 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std
         *s.calls.entry(method.clone()).or_default() += 1;
         s.total
     };
+    if n <= opts.slow_first {
+        std::thread::sleep(opts.slow);
+    }
     if n <= opts.fail_first {
         return localhttp::respond(&mut conn, 500, "text/plain", "server error");
     }
