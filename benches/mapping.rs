@@ -10,7 +10,7 @@ use bondmap::engine::load_program;
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use serde_json::Value;
 use std::hint::black_box;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -120,7 +120,6 @@ fn benches(c: &mut Criterion) {
         })
     });
     g.finish();
-    let _ = Path::new("");
 }
 
 criterion_group!(benches_group, benches);

@@ -1182,13 +1182,12 @@ impl<'m> Cx<'m> {
     }
 
     fn lookup_name(&mut self, name: &str) -> Option<(Binding, Ty)> {
-        for (depth, s) in self.scopes.iter().enumerate().rev() {
+        for s in self.scopes.iter().rev() {
             if let Some((_, b, _, t)) = s.names.iter().find(|(n, ..)| n == name) {
                 let key = match b {
                     Binding::Global(g) => (0, *g),
                     Binding::Local(l) => (1, *l),
                 };
-                let _ = depth;
                 let (b, t) = (*b, t.clone());
                 self.used_lets.insert(key, true);
                 match b {
@@ -1706,12 +1705,8 @@ impl<'m> Cx<'m> {
                 } else {
                     0
                 };
-                let (_, t) = self.peek_ty(&args[0]);
-                (
-                    Func::Round(dp, mode),
-                    &args[..1],
-                    Ty::num(t.unit(), dp == 0),
-                )
+                // The unit is the argument's: check_call_args fills it in.
+                (Func::Round(dp, mode), &args[..1], Ty::num(None, dp == 0))
             }
             "convert" => {
                 if !arity(self, 2, 3) {
@@ -1733,19 +1728,6 @@ impl<'m> Cx<'m> {
                 } else {
                     None
                 };
-                let (_, t) = self.peek_ty(&args[0]);
-                if let Some(from) = t.unit() {
-                    if from.dimension() != unit.dimension() {
-                        self.err(
-                            Diag::error(
-                                C::UnitMismatch,
-                                args[1].span,
-                                format!("cannot convert {from} to {unit}"),
-                            )
-                            .label("different dimension"),
-                        );
-                    }
-                }
                 (
                     Func::Convert(unit, mode),
                     &args[..1],
@@ -1816,23 +1798,6 @@ impl<'m> Cx<'m> {
         (Code::Call(f, nodes), ty)
     }
 
-    /// The type of an expression without recording anything (for argument checks done
-    /// before the argument itself is lowered).
-    fn peek_ty(&mut self, e: &Expr) -> (usize, Ty) {
-        let n = self.diags.len();
-        let saved_deps = self.collecting.last().map(Vec::len);
-        let saved_local = self.local_deps.len();
-        let used = self.used_lets.clone();
-        let (_, t) = self.expr(e);
-        self.diags.truncate(n);
-        if let (Some(d), Some(len)) = (self.collecting.last_mut(), saved_deps) {
-            d.truncate(len);
-        }
-        self.local_deps.truncate(saved_local);
-        self.used_lets = used;
-        (n, t)
-    }
-
     fn check_call_args(&mut self, f: Func, tys: &[(Ty, Span)], ret: Ty) -> Ty {
         let want_str = matches!(
             f,
@@ -1882,7 +1847,22 @@ impl<'m> Cx<'m> {
                 }
             }
         }
+        let first_unit = tys.first().and_then(|(t, _)| t.unit());
+        if let (Func::Convert(to, _), Some(from), Some((_, s))) = (f, first_unit, tys.first()) {
+            if from.dimension() != to.dimension() {
+                self.err(
+                    Diag::error(
+                        C::UnitMismatch,
+                        *s,
+                        format!("cannot convert {from} to {to}"),
+                    )
+                    .label(format!("in {from}"))
+                    .help("money converts between yuan, jiao and fen; weight between kg and g"),
+                );
+            }
+        }
         match f {
+            Func::Round(dp, _) => Ty::num(first_unit, dp == 0),
             Func::Sum | Func::Min | Func::Max | Func::Abs => {
                 Ty::num(tys.first().and_then(|(t, _)| t.unit()), false)
             }
