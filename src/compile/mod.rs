@@ -664,12 +664,7 @@ impl<'m> Cx<'m> {
         self.declare_lets(body);
         let mut out = Vec::new();
         let mut assigned: Vec<&str> = Vec::new();
-        // Lets first, so that what reads them knows their types wherever they stand.
-        let lets_first = body
-            .iter()
-            .filter(|s| matches!(s, Stmt::Let { .. }))
-            .chain(body.iter().filter(|s| !matches!(s, Stmt::Let { .. })));
-        for s in lets_first {
+        for s in lets_first(body) {
             match s {
                 Stmt::Let { name, value, .. } => {
                     let Some(Binding::Global(g)) = self.binding_of(&name.name) else {
@@ -958,12 +953,7 @@ impl<'m> Cx<'m> {
         self.declare_lets(body);
         let mut item = Vec::new();
         let mut assigned: Vec<&str> = Vec::new();
-        // Lets first, so that what reads them knows their types wherever they stand.
-        let lets_first = body
-            .iter()
-            .filter(|s| matches!(s, Stmt::Let { .. }))
-            .chain(body.iter().filter(|s| !matches!(s, Stmt::Let { .. })));
-        for s in lets_first {
+        for s in lets_first(body) {
             match s {
                 Stmt::Let { name, value, .. } => {
                     let Some(Binding::Local(i)) = self.binding_of(&name.name) else {
@@ -2051,6 +2041,15 @@ fn check_segments(tail: &str) -> Option<Vec<(CSeg, usize)>> {
         }
     }
     Some(out)
+}
+
+/// A block's statements, its lets first, so that what reads a let knows its type
+/// wherever the let stands.
+fn lets_first(body: &[Stmt]) -> impl Iterator<Item = &Stmt> {
+    let is_let = |s: &&Stmt| matches!(s, Stmt::Let { .. });
+    body.iter()
+        .filter(is_let)
+        .chain(body.iter().filter(move |s| !is_let(s)))
 }
 
 /// Orders loop lets so each comes after the lets it reads (a cycle keeps written order;
