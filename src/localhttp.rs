@@ -7,9 +7,38 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// Serves on 127.0.0.1:`port` (0: any free port) in the background, each connection on
-/// its own thread, until `stop` is set (and one more connection wakes the loop).
-pub fn serve(
+/// A server in the background; it stops when dropped.
+pub struct Server {
+    pub addr: SocketAddr,
+    stop: Arc<AtomicBool>,
+}
+
+impl Server {
+    /// Serves on 127.0.0.1:`port` (0: any free port), each connection on its own thread.
+    pub fn start(
+        port: u16,
+        handle: impl Fn(TcpStream) + Send + Sync + 'static,
+    ) -> std::io::Result<Server> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let addr = serve(port, stop.clone(), handle)?;
+        Ok(Server { addr, stop })
+    }
+
+    pub fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wake the accept loop so it sees the flag.
+        let _ = TcpStream::connect(self.addr);
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Serves until `stop` is set (and one more connection wakes the loop).
+fn serve(
     port: u16,
     stop: Arc<AtomicBool>,
     handle: impl Fn(TcpStream) + Send + Sync + 'static,
@@ -61,10 +90,4 @@ pub fn respond(conn: &mut TcpStream, status: u16, ctype: &str, body: &str) -> st
     };
     write!(conn, "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
     conn.flush()
-}
-
-/// Stops a server started by [`serve`].
-pub fn stop(flag: &AtomicBool, addr: SocketAddr) {
-    flag.store(true, Ordering::SeqCst);
-    let _ = TcpStream::connect(addr);
 }

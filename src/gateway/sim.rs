@@ -7,7 +7,6 @@ use super::sign::data_digest;
 use crate::localhttp;
 use std::collections::{HashMap, HashSet};
 use std::net::TcpStream;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -48,14 +47,13 @@ struct State {
 }
 
 pub struct SimHandle {
-    addr: std::net::SocketAddr,
+    server: localhttp::Server,
     state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
 }
 
 impl SimHandle {
     pub fn url(&self) -> String {
-        format!("http://{}/gateway/link.do", self.addr)
+        format!("http://{}/gateway/link.do", self.server.addr)
     }
     /// Requests received so far.
     pub fn requests(&self) -> u32 {
@@ -78,25 +76,18 @@ impl SimHandle {
             .unwrap_or_default()
     }
     pub fn stop(&self) {
-        localhttp::stop(&self.stop, self.addr);
-    }
-}
-
-impl Drop for SimHandle {
-    fn drop(&mut self) {
-        self.stop();
+        self.server.stop();
     }
 }
 
 /// Starts the simulator on 127.0.0.1:`port` (0: any free port) in the background.
 pub fn spawn(port: u16, opts: SimOptions) -> std::io::Result<SimHandle> {
     let state = Arc::new(Mutex::new(State::default()));
-    let stop = Arc::new(AtomicBool::new(false));
     let (st, opts) = (state.clone(), Arc::new(opts));
-    let addr = localhttp::serve(port, stop.clone(), move |conn| {
+    let server = localhttp::Server::start(port, move |conn| {
         let _ = serve(conn, &st, &opts);
     })?;
-    Ok(SimHandle { addr, state, stop })
+    Ok(SimHandle { server, state })
 }
 
 /// Runs the simulator in the foreground (`bondmap gateway-sim`).

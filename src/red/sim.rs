@@ -9,7 +9,6 @@ use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::TcpStream;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -39,14 +38,16 @@ struct State {
 }
 
 pub struct RedSimHandle {
-    addr: std::net::SocketAddr,
+    server: localhttp::Server,
     state: Arc<Mutex<State>>,
-    stop: Arc<AtomicBool>,
 }
 
 impl RedSimHandle {
     pub fn url(&self) -> String {
-        format!("http://{}/ark/open_api/v3/common_controller", self.addr)
+        format!(
+            "http://{}/ark/open_api/v3/common_controller",
+            self.server.addr
+        )
     }
     /// Adds (or replaces) an order: an input document with plain personal data.
     pub fn add_order(&self, doc: Value) {
@@ -68,24 +69,17 @@ impl RedSimHandle {
             .map_or(0, |s| s.calls.get(method).copied().unwrap_or(0))
     }
     pub fn stop(&self) {
-        localhttp::stop(&self.stop, self.addr);
-    }
-}
-
-impl Drop for RedSimHandle {
-    fn drop(&mut self) {
-        self.stop();
+        self.server.stop();
     }
 }
 
 pub fn spawn(port: u16, opts: RedSimOptions) -> std::io::Result<RedSimHandle> {
     let state = Arc::new(Mutex::new(State::default()));
-    let stop = Arc::new(AtomicBool::new(false));
     let (st, opts) = (state.clone(), Arc::new(opts));
-    let addr = localhttp::serve(port, stop.clone(), move |conn| {
+    let server = localhttp::Server::start(port, move |conn| {
         let _ = serve(conn, &st, &opts);
     })?;
-    Ok(RedSimHandle { addr, state, stop })
+    Ok(RedSimHandle { server, state })
 }
 
 /// Loads every `*.json` input document of a folder into the simulator.
