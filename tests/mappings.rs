@@ -209,3 +209,26 @@ fn check_against_schema(v: &Value, s: &Value, at: &str) {
         }
     }
 }
+
+/// A unit the source contract gives (RED money in fen) is carried at run time too: what
+/// `check` assumed is what runs.
+#[test]
+fn source_units_hold_at_run_time() {
+    let dir = root().join("mappings/warehouses");
+    let text =
+        "use \"hangzhou_xiasha.map\"\nremark = string(convert($.detail.totalPayAmount, yuan))\n";
+    let (m, diags) = bondmap::load::load_str("units.map", text, &dir);
+    assert!(diags.is_empty(), "{diags:?}");
+    let (prog, diags) = bondmap::compile::compile(&m, &Options::default());
+    assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            root().join("examples/orders/02_several_skus_discounts_wechat.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let out: Value =
+        serde_json::from_str(&bondmap::run::run(&prog.unwrap(), &doc).unwrap()).unwrap();
+    assert_eq!(out["remark"], "867.53");
+}

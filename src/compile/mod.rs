@@ -1141,14 +1141,21 @@ impl<'m> Cx<'m> {
     fn expr(&mut self, e: &Expr) -> (Node, Ty) {
         let (code, ty) = self.expr_code(e);
         let origin = self.origin(&code);
-        (
-            Node {
-                code,
-                span: e.span,
-                origin,
-            },
-            ty,
-        )
+        let node = Node {
+            code,
+            span: e.span,
+            origin,
+        };
+        // A source value the contract gives a unit (fen, g) carries it at run time too, so
+        // that what `check` assumed is what runs.
+        if let (Code::Src(..) | Code::LocalPath(..) | Code::GlobalPath(..), Some(u)) =
+            (&node.code, ty.unit())
+        {
+            let (span, origin) = (node.span, node.origin.clone());
+            let code = Code::Call(Func::Tag(u), vec![node]);
+            return (Node { code, span, origin }, ty);
+        }
+        (node, ty)
     }
 
     /// The first source path a value reads, looking through lets.
