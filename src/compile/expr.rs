@@ -1,0 +1,752 @@
+//! Expressions: names resolved, types and units inferred, functions and tables checked,
+//! lowered to program nodes.
+
+use super::*;
+
+impl<'m> Cx<'m> {
+    pub(super) fn expr(&mut self, e: &Expr) -> (Node, Ty) {
+        let (code, ty) = self.expr_code(e);
+        let origin = self.origin(&code);
+        let node = Node {
+            code,
+            span: e.span,
+            origin,
+        };
+        // A source value the contract gives a unit (fen, g) carries it at run time too, so
+        // that what `check` assumed is what runs.
+        if let (Code::Src(..) | Code::LocalPath(..) | Code::GlobalPath(..), Some(u)) =
+            (&node.code, ty.unit())
+        {
+            let (span, origin) = (node.span, node.origin.clone());
+            let code = Code::Call(Func::Tag(u), vec![node]);
+            return (Node { code, span, origin }, ty);
+        }
+        (node, ty)
+    }
+
+    /// The first source path a value reads, looking through lets.
+    pub(super) fn origin(&self, c: &Code) -> Option<Box<str>> {
+        match c {
+            Code::Src(_, t) | Code::Out(_, _, t) => Some(t.clone()),
+            Code::LocalPath(_, t) | Code::GlobalPath(_, t) => Some(t.text.clone()),
+            Code::Local(i) => self.let_origin.get(&(1, *i)).cloned(),
+            Code::Global(g) => self.let_origin.get(&(0, *g)).cloned(),
+            Code::Lookup { key, .. } => key.origin.clone(),
+            Code::Call(_, args) => args.iter().find_map(|a| a.origin.clone()),
+            Code::Unary(_, a) => a.origin.clone(),
+            Code::Binary(_, l, r) => l.origin.clone().or_else(|| r.origin.clone()),
+            Code::If(c, t, e) => t
+                .origin
+                .clone()
+                .or_else(|| e.origin.clone())
+                .or_else(|| c.origin.clone()),
+            Code::Const(_) => None,
+        }
+    }
+
+    pub(super) fn lookup_name(&mut self, name: &str) -> Option<(Binding, Ty)> {
+        for s in self.scopes.iter().rev() {
+            if let Some((_, b, _, t)) = s.names.iter().find(|(n, ..)| n == name) {
+                let key = match b {
+                    Binding::Global(g) => (0, *g),
+                    Binding::Local(l) => (1, *l),
+                };
+                let (b, t) = (*b, t.clone());
+                self.used_lets.insert(key, true);
+                match b {
+                    Binding::Global(g) => self.note_global(g),
+                    Binding::Local(l) => self.local_deps.push(l),
+                }
+                return Some((b, t));
+            }
+        }
+        None
+    }
+
+    pub(super) fn unknown_name(&mut self, id: &ast::Ident) -> (Code, Ty) {
+        let mut names: Vec<String> = self
+            .scopes
+            .iter()
+            .flat_map(|s| s.names.iter().map(|n| n.0.clone()))
+            .collect();
+        names.extend(self.params.iter().map(|p| p.name.clone()));
+        let help = suggest(&id.name, names.iter().map(String::as_str)).unwrap_or_else(|| {
+            "names are loop items (`for x in …`), lets, and params; paths into the order start with `$`".to_string()
+        });
+        self.err(
+            Diag::error(
+                C::UnknownName,
+                id.span,
+                format!("unknown name `{}`", id.name),
+            )
+            .label("not defined")
+            .help(help),
+        );
+        (Code::Const(Val::Null), Ty::Any)
+    }
+
+    pub(super) fn expr_code(&mut self, e: &Expr) -> (Code, Ty) {
+        match &e.kind {
+            ExprKind::Lit(l) => {
+                if let Lit::Num(_, Some(u)) = l {
+                    if Unit::parse(u).is_none() {
+                        self.err(Diag::error(
+                            C::BadArgument,
+                            e.span,
+                            format!("unknown unit `{u}`"),
+                        ));
+                    }
+                }
+                (Code::Const(tables::lit_val(l)), lit_ty(l))
+            }
+            ExprKind::Source(text) => match PathCode::compile(text) {
+                Ok(p) => {
+                    let ty = self.source_ty(text, e.span);
+                    (Code::Src(p, text.as_str().into()), ty)
+                }
+                Err(msg) => {
+                    self.err(
+                        Diag::error(C::BadPath, e.span, format!("bad JSONPath `{text}`: {msg}"))
+                            .label("cannot compile"),
+                    );
+                    (Code::Const(Val::Null), Ty::Any)
+                }
+            },
+            ExprKind::Var(id) => {
+                if let Some((b, t)) = self.lookup_name(&id.name) {
+                    return (
+                        match b {
+                            Binding::Local(i) => Code::Local(i),
+                            Binding::Global(g) => Code::Global(g),
+                        },
+                        t,
+                    );
+                }
+                if let Some(p) = self.params.iter_mut().find(|p| p.name == id.name) {
+                    p.used = true;
+                    let t = p.ty.clone();
+                    return (Code::Const(p.value.clone().unwrap_or(Val::Null)), t);
+                }
+                if id.name == "out" {
+                    self.err(Diag::error(C::UnknownName, id.span, "`out` alone is the whole request; name a field: `out.orderAmountInfo.totalTax`").label("name a field"));
+                    return (Code::Const(Val::Null), Ty::Any);
+                }
+                self.unknown_name(id)
+            }
+            ExprKind::VarPath { root, tail } => {
+                if root.name == "out" {
+                    return self.out_ref(e, tail);
+                }
+                let t = match tail_segments(tail) {
+                    Some(segs) => {
+                        let multi = segs.iter().any(crate::run::path::Seg::is_multi);
+                        let path = if multi {
+                            PathCode::Multi(segs.clone())
+                        } else {
+                            PathCode::Single(segs.clone())
+                        };
+                        Tail {
+                            segs: Some(segs),
+                            path,
+                            text: format!("{}{}", root.name, tail).into(),
+                        }
+                    }
+                    None => match PathCode::compile(&format!("${tail}")) {
+                        Ok(p) => Tail {
+                            segs: None,
+                            path: p,
+                            text: format!("{}{}", root.name, tail).into(),
+                        },
+                        Err(msg) => {
+                            self.err(
+                                Diag::error(
+                                    C::BadPath,
+                                    e.span,
+                                    format!("bad path `{}{tail}`: {msg}", root.name),
+                                )
+                                .label("cannot compile"),
+                            );
+                            return (Code::Const(Val::Null), Ty::Any);
+                        }
+                    },
+                };
+                let multi = !t.path.is_single();
+                match self.lookup_name(&root.name) {
+                    Some((b, root_ty)) => {
+                        let start = e.span.start as usize + root.name.len();
+                        let ty = self.walk_ty(&root_ty, tail, start, e.span, multi);
+                        match b {
+                            Binding::Local(i) => (Code::LocalPath(i, Box::new(t)), ty),
+                            Binding::Global(g) => (Code::GlobalPath(g, Box::new(t)), ty),
+                        }
+                    }
+                    None => {
+                        if self.params.iter().any(|p| p.name == root.name) {
+                            self.err(
+                                Diag::error(
+                                    C::TypeMismatch,
+                                    e.span,
+                                    format!(
+                                        "param `{}` is a single value; it has no fields",
+                                        root.name
+                                    ),
+                                )
+                                .label("not an object"),
+                            );
+                            return (Code::Const(Val::Null), Ty::Any);
+                        }
+                        self.unknown_name(root)
+                    }
+                }
+            }
+            ExprKind::Lookup { table, key, column } => self.lookup(table, key, column.as_ref()),
+            ExprKind::Call { func, args } => self.call(func, args, e.span),
+            ExprKind::Unary { op, expr } => {
+                let (n, t) = self.expr(expr);
+                match op {
+                    UnOp::Not => {
+                        self.expect_bool(&t, expr.span);
+                        (Code::Unary(*op, Box::new(n)), Ty::Bool)
+                    }
+                    UnOp::Neg => {
+                        if !matches!(t, Ty::Num { .. } | Ty::Any) {
+                            self.err(
+                                Diag::error(
+                                    C::TypeMismatch,
+                                    expr.span,
+                                    format!("`-` needs a number, this is {}", t.words()),
+                                )
+                                .label("not a number"),
+                            );
+                        }
+                        if let Code::Const(Val::Num(a)) = &n.code {
+                            return (Code::Const(Val::Num(Amount::new(-a.value, a.unit))), t);
+                        }
+                        (Code::Unary(*op, Box::new(n)), t)
+                    }
+                }
+            }
+            ExprKind::Binary {
+                op,
+                op_span,
+                lhs,
+                rhs,
+            } => {
+                let (l, lt) = self.expr(lhs);
+                let (r, rt) = self.expr(rhs);
+                let ty = self.binary_ty(*op, *op_span, &lt, &rt, lhs.span, rhs.span);
+                (Code::Binary(*op, Box::new(l), Box::new(r)), ty)
+            }
+            ExprKind::If { cond, then, els } => {
+                let (c, ct) = self.expr(cond);
+                self.expect_bool(&ct, cond.span);
+                let (t, tt) = self.expr(then);
+                let (f, ft) = self.expr(els);
+                (
+                    Code::If(Box::new(c), Box::new(t), Box::new(f)),
+                    Ty::join(tt, ft),
+                )
+            }
+        }
+    }
+
+    pub(super) fn binary_ty(
+        &mut self,
+        op: BinOp,
+        op_span: Span,
+        lt: &Ty,
+        rt: &Ty,
+        ls: Span,
+        rs: Span,
+    ) -> Ty {
+        let (lt, rt) = (lt.strip(), rt.strip());
+        // "May be absent" matters only where a value is assigned; here the run rejects it.
+        let (lt, rt) = (lt.strip(), rt.strip());
+        let is_num = |t: &Ty| matches!(t, Ty::Num { .. } | Ty::Any | Ty::List(_));
+        match op {
+            BinOp::Coalesce => Ty::join(lt.clone(), rt.clone()),
+            BinOp::And | BinOp::Or => {
+                self.expect_bool(lt, ls);
+                self.expect_bool(rt, rs);
+                Ty::Bool
+            }
+            BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => {
+                let clash = matches!(
+                    (lt, rt),
+                    (Ty::Str, Ty::Num { .. })
+                        | (Ty::Num { .. }, Ty::Str)
+                        | (Ty::Bool, Ty::Num { .. })
+                        | (Ty::Num { .. }, Ty::Bool)
+                        | (Ty::Str, Ty::Bool)
+                        | (Ty::Bool, Ty::Str)
+                );
+                if clash {
+                    self.err(
+                        Diag::error(
+                            C::TypeMismatch,
+                            op_span,
+                            format!("cannot compare {} with {}", lt.words(), rt.words()),
+                        )
+                        .label("different types"),
+                    );
+                }
+                self.unit_clash(op, op_span, lt, rt);
+                Ty::Bool
+            }
+            BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
+                for (t, s) in [(lt, ls), (rt, rs)] {
+                    if !is_num(t) {
+                        self.err(
+                            Diag::error(
+                                C::TypeMismatch,
+                                s,
+                                format!("`{}` needs numbers, this is {}", op.as_str(), t.words()),
+                            )
+                            .label("not a number")
+                            .help(if *t == Ty::Str {
+                                "convert explicitly: `number(…)`; join strings with `concat(…)`"
+                            } else {
+                                "use a number"
+                            }),
+                        );
+                    }
+                }
+                self.unit_clash(op, op_span, lt, rt);
+                let (lu, ru) = (lt.unit(), rt.unit());
+                let int_l = matches!(lt, Ty::Num { int: true, .. });
+                let int_r = matches!(rt, Ty::Num { int: true, .. });
+                match op {
+                    BinOp::Add | BinOp::Sub => Ty::num(lu.or(ru), int_l && int_r),
+                    BinOp::Mul => Ty::num(lu.or(ru), int_l && int_r),
+                    _ => Ty::num(if ru.is_some() { None } else { lu }, false),
+                }
+            }
+        }
+    }
+
+    pub(super) fn unit_clash(&mut self, op: BinOp, op_span: Span, lt: &Ty, rt: &Ty) {
+        let (Some(a), Some(b)) = (lt.unit(), rt.unit()) else {
+            return;
+        };
+        let bad = match op {
+            BinOp::Mul => true,
+            BinOp::Div => a != b,
+            _ => a != b,
+        };
+        if bad {
+            let help = if op == BinOp::Mul {
+                "multiply an amount by a plain number (a quantity, a rate)".to_string()
+            } else {
+                format!("convert one side first: `convert(…, {a})`")
+            };
+            self.err(
+                Diag::error(
+                    C::UnitMismatch,
+                    op_span,
+                    format!("`{}` of an amount in {a} and an amount in {b}", op.as_str()),
+                )
+                .label("units differ")
+                .help(help),
+            );
+        }
+    }
+
+    pub(super) fn out_ref(&mut self, e: &Expr, tail: &str) -> (Code, Ty) {
+        let Some(segs) = tail_segments(tail) else {
+            self.err(
+                Diag::error(
+                    C::BadPath,
+                    e.span,
+                    "a path into `out` may use only names, indexes and `[*]`",
+                )
+                .label("unsupported path"),
+            );
+            return (Code::Const(Val::Null), Ty::Any);
+        };
+        let mut level: &Vec<(String, Plan)> = &self.out_plan;
+        let mut walked = String::from("out");
+        for (i, s) in segs.iter().enumerate() {
+            let crate::run::path::Seg::Key(k) = s else {
+                break;
+            };
+            walked.push('.');
+            walked.push_str(k);
+            match level.iter().find(|(n, _)| n == &**k) {
+                Some((_, Plan::Slot(g))) => {
+                    let g = *g;
+                    self.note_global(g);
+                    let rest = segs[i + 1..].to_vec();
+                    let ty = if rest.iter().any(crate::run::path::Seg::is_multi) {
+                        Ty::List(None)
+                    } else {
+                        Ty::Any
+                    };
+                    return (Code::Out(g, rest, format!("out{tail}").into()), ty);
+                }
+                Some((_, Plan::Obj(sub))) => level = sub,
+                None => {
+                    let help = suggest(k, level.iter().map(|(n, _)| n.as_str()))
+                        .unwrap_or_else(|| "`out` reads back fields this mapping assigns".into());
+                    self.err(
+                        Diag::error(
+                            C::UnknownField,
+                            e.span,
+                            format!("`{walked}` is not assigned by this mapping"),
+                        )
+                        .label("no such field")
+                        .help(help),
+                    );
+                    return (Code::Const(Val::Null), Ty::Any);
+                }
+            }
+        }
+        self.err(
+            Diag::error(
+                C::BadPath,
+                e.span,
+                format!("`out{tail}` is a block; name one of its fields"),
+            )
+            .label("a block, not a field"),
+        );
+        (Code::Const(Val::Null), Ty::Any)
+    }
+
+    pub(super) fn lookup(
+        &mut self,
+        table: &ast::Ident,
+        key: &Expr,
+        column: Option<&ast::Ident>,
+    ) -> (Code, Ty) {
+        let (k, kt) = self.expr(key);
+        if !matches!(kt.strip(), Ty::Str | Ty::Num { .. } | Ty::Any) {
+            self.err(
+                Diag::error(
+                    C::TypeMismatch,
+                    key.span,
+                    format!(
+                        "a table key must be a string or a whole number, this is {}",
+                        kt.words()
+                    ),
+                )
+                .label("bad key"),
+            );
+        }
+        let Some(ti) = self.table_info.iter().position(|t| t.name == table.name) else {
+            let help = suggest(&table.name, self.table_info.iter().map(|t| t.name.as_str()))
+                .unwrap_or_else(|| "declare it: `table name { key => value … }`".into());
+            self.err(
+                Diag::error(
+                    C::UnknownTable,
+                    table.span,
+                    format!("unknown table `{}`", table.name),
+                )
+                .label("no such table")
+                .help(help),
+            );
+            return (Code::Const(Val::Null), Ty::Any);
+        };
+        self.table_info[ti].used = true;
+        let info = &self.table_info[ti];
+        let (col, ty) = match (info.csv, column) {
+            (false, None) => (None, info.columns[0].1.clone()),
+            (false, Some(c)) => {
+                let d = Diag::error(
+                    C::UnknownColumn,
+                    c.span,
+                    format!("table `{}` has one value per key, no columns", table.name),
+                )
+                .label("no columns");
+                self.err(d);
+                return (Code::Const(Val::Null), Ty::Any);
+            }
+            (true, Some(c)) => match info.columns.iter().position(|(n, _)| *n == c.name) {
+                Some(i) => (Some(i as u32), info.columns[i].1.clone()),
+                None => {
+                    let help = suggest(&c.name, info.columns.iter().map(|(n, _)| n.as_str()))
+                        .unwrap_or_else(|| {
+                            let cols: Vec<&str> =
+                                info.columns.iter().map(|(n, _)| n.as_str()).collect();
+                            format!("declared columns: {}", cols.join(", "))
+                        });
+                    self.err(
+                        Diag::error(
+                            C::UnknownColumn,
+                            c.span,
+                            format!("table `{}` has no column `{}`", table.name, c.name),
+                        )
+                        .label("no such column")
+                        .help(help),
+                    );
+                    return (Code::Const(Val::Null), Ty::Any);
+                }
+            },
+            (true, None) => {
+                let cols: Vec<&str> = info.columns.iter().map(|(n, _)| n.as_str()).collect();
+                let d = Diag::error(
+                    C::UnknownColumn,
+                    table.span,
+                    format!("name a column of table `{}`", table.name),
+                )
+                .label("which column?")
+                .help(format!(
+                    "write `{}[…].{}`",
+                    table.name,
+                    cols.first().copied().unwrap_or("column")
+                ));
+                self.err(d);
+                return (Code::Const(Val::Null), Ty::Any);
+            }
+        };
+        (
+            Code::Lookup {
+                table: ti as u32,
+                key: Box::new(k),
+                column: col,
+            },
+            ty,
+        )
+    }
+
+    pub(super) fn call(&mut self, func: &ast::Ident, args: &[Expr], span: Span) -> (Code, Ty) {
+        let name = func.name.as_str();
+        let arity = |cx: &mut Self, lo: usize, hi: usize| -> bool {
+            if args.len() < lo || args.len() > hi {
+                let want = if lo == hi {
+                    format!("{lo}")
+                } else if hi == usize::MAX {
+                    format!("at least {lo}")
+                } else {
+                    format!("{lo} to {hi}")
+                };
+                cx.err(
+                    Diag::error(
+                        C::Arity,
+                        span,
+                        format!("`{name}` takes {want} argument(s), given {}", args.len()),
+                    )
+                    .label("wrong number of arguments"),
+                );
+                false
+            } else {
+                true
+            }
+        };
+        let bare = |e: &Expr| match &e.kind {
+            ExprKind::Var(id) => Some(id.name.clone()),
+            _ => None,
+        };
+        let mode_arg = |cx: &mut Self, e: &Expr| -> Option<Rounding> {
+            match bare(e).as_deref().and_then(Rounding::parse) {
+                Some(m) => Some(m),
+                None => {
+                    cx.err(
+                        Diag::error(C::BadArgument, e.span, "expected a rounding mode")
+                            .label("not a rounding mode")
+                            .help(format!("one of: {}", Rounding::NAMES.join(", "))),
+                    );
+                    None
+                }
+            }
+        };
+        let (f, value_args, ty): (Func, &[Expr], Ty) = match name {
+            "round" => {
+                if !arity(self, 2, 3) {
+                    return (Code::Const(Val::Null), Ty::Any);
+                }
+                let mode = mode_arg(self, &args[args.len() - 1]).unwrap_or(Rounding::HalfUp);
+                let dp = if args.len() == 3 {
+                    match &args[1].kind {
+                        ExprKind::Lit(Lit::Num(d, None))
+                            if d.fract().is_zero() && *d >= 0.into() && *d <= 28.into() =>
+                        {
+                            d.mantissa() as u32
+                        }
+                        _ => {
+                            self.err(
+                                Diag::error(
+                                    C::BadArgument,
+                                    args[1].span,
+                                    "decimal places must be a whole number from 0 to 28",
+                                )
+                                .label("bad places"),
+                            );
+                            0
+                        }
+                    }
+                } else {
+                    0
+                };
+                // The unit is the argument's: check_call_args fills it in.
+                (Func::Round(dp, mode), &args[..1], Ty::num(None, dp == 0))
+            }
+            "convert" => {
+                if !arity(self, 2, 3) {
+                    return (Code::Const(Val::Null), Ty::Any);
+                }
+                let unit = match bare(&args[1]).as_deref().and_then(Unit::parse) {
+                    Some(u) => u,
+                    None => {
+                        self.err(
+                            Diag::error(C::BadArgument, args[1].span, "expected a unit")
+                                .label("not a unit")
+                                .help("one of: yuan, jiao, fen, kg, g"),
+                        );
+                        Unit::Fen
+                    }
+                };
+                let mode = if args.len() == 3 {
+                    mode_arg(self, &args[2])
+                } else {
+                    None
+                };
+                (
+                    Func::Convert(unit, mode),
+                    &args[..1],
+                    Ty::num(Some(unit), mode.is_some()),
+                )
+            }
+            "yuan" | "jiao" | "fen" | "kg" | "g" => {
+                if !arity(self, 1, 1) {
+                    return (Code::Const(Val::Null), Ty::Any);
+                }
+                let u = Unit::parse(name).unwrap_or(Unit::Fen);
+                (Func::Tag(u), args, Ty::num(Some(u), false))
+            }
+            _ => {
+                let (f, lo, hi, ty) = match name {
+                    "first" => (Func::First, 1, 1, Ty::Any),
+                    "last" => (Func::Last, 1, 1, Ty::Any),
+                    "sum" => (Func::Sum, 1, 1, Ty::num(None, false)),
+                    "count" => (Func::Count, 1, 1, Ty::num(None, true)),
+                    "min" => (Func::Min, 1, 1, Ty::num(None, false)),
+                    "max" => (Func::Max, 1, 1, Ty::num(None, false)),
+                    "trim" => (Func::Trim, 1, 1, Ty::Str),
+                    "upper" => (Func::Upper, 1, 1, Ty::Str),
+                    "lower" => (Func::Lower, 1, 1, Ty::Str),
+                    "concat" => (Func::Concat, 1, usize::MAX, Ty::Str),
+                    "len" => (Func::Len, 1, 1, Ty::num(None, true)),
+                    "substr" => (Func::Substr, 2, 3, Ty::Str),
+                    "replace" => (Func::Replace, 3, 3, Ty::Str),
+                    "string" => (Func::Str, 1, 1, Ty::Str),
+                    "number" => (Func::Number, 1, 1, Ty::num(None, false)),
+                    "nonblank" => (Func::Nonblank, 1, 1, Ty::Any),
+                    "format_time" => (Func::FormatTime, 2, 2, Ty::Str),
+                    "abs" => (Func::Abs, 1, 1, Ty::num(None, false)),
+                    _ => {
+                        let help = if self.table_info.iter().any(|t| t.name == name) {
+                            format!("`{name}` is a table: look up with `{name}[key]`")
+                        } else {
+                            suggest(name, FUNCTIONS.iter().copied())
+                                .unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")))
+                        };
+                        // Its arguments are not looked at: their errors would only follow from this one.
+                        self.err(
+                            Diag::error(
+                                C::UnknownFunction,
+                                func.span,
+                                format!("unknown function `{name}`"),
+                            )
+                            .label("no such function")
+                            .help(help),
+                        );
+                        return (Code::Const(Val::Null), Ty::Any);
+                    }
+                };
+                if !arity(self, lo, hi) {
+                    return (Code::Const(Val::Null), Ty::Any);
+                }
+                (f, args, ty)
+            }
+        };
+        let mut nodes = Vec::with_capacity(value_args.len());
+        let mut tys = Vec::new();
+        for a in value_args {
+            let (n, t) = self.expr(a);
+            nodes.push(n);
+            tys.push((t, a.span));
+        }
+        let ty = self.check_call_args(f, &tys, ty);
+        (Code::Call(f, nodes), ty)
+    }
+
+    pub(super) fn check_call_args(&mut self, f: Func, tys: &[(Ty, Span)], ret: Ty) -> Ty {
+        let want_str = matches!(
+            f,
+            Func::Trim | Func::Upper | Func::Lower | Func::Replace | Func::Substr
+        );
+        let want_num = matches!(
+            f,
+            Func::Round(..) | Func::Convert(..) | Func::Tag(_) | Func::Abs | Func::FormatTime
+        );
+        if let Some((t, s)) = tys.first() {
+            let t = t.strip();
+            if want_str && matches!(t, Ty::Num { .. } | Ty::Bool) {
+                self.err(
+                    Diag::error(
+                        C::TypeMismatch,
+                        *s,
+                        format!("this function takes a string, this is {}", t.words()),
+                    )
+                    .label("not a string")
+                    .help("convert explicitly: `string(…)`"),
+                );
+            }
+            if want_num && matches!(t, Ty::Str | Ty::Bool) {
+                self.err(
+                    Diag::error(
+                        C::TypeMismatch,
+                        *s,
+                        format!("this function takes a number, this is {}", t.words()),
+                    )
+                    .label("not a number")
+                    .help("convert explicitly: `number(…)`"),
+                );
+            }
+            if let Func::Tag(u) = f {
+                if let Some(had) = t.unit() {
+                    if had != u {
+                        self.err(
+                            Diag::error(
+                                C::UnitMismatch,
+                                *s,
+                                format!("this amount is already in {had}"),
+                            )
+                            .label(format!("in {had}"))
+                            .help(format!("to change units write `convert(…, {u})`")),
+                        );
+                    }
+                }
+            }
+        }
+        let first_unit = tys.first().and_then(|(t, _)| t.unit());
+        if let (Func::Convert(to, _), Some(from), Some((_, s))) = (f, first_unit, tys.first()) {
+            if from.dimension() != to.dimension() {
+                self.err(
+                    Diag::error(
+                        C::UnitMismatch,
+                        *s,
+                        format!("cannot convert {from} to {to}"),
+                    )
+                    .label(format!("in {from}"))
+                    .help("money converts between yuan, jiao and fen; weight between kg and g"),
+                );
+            }
+        }
+        match f {
+            Func::Round(dp, _) => Ty::num(first_unit, dp == 0),
+            Func::Sum | Func::Min | Func::Max | Func::Abs => {
+                Ty::num(tys.first().and_then(|(t, _)| t.unit()), false)
+            }
+            Func::First | Func::Last => match tys.first().map(|(t, _)| t.strip()) {
+                Some(Ty::List(Some(elem))) => Ty::of_node(elem),
+                Some(Ty::List(None)) | None => Ty::Any,
+                Some(t) => t.clone(),
+            },
+            Func::Nonblank => match tys.first() {
+                Some((t, _)) => Ty::Opt(Box::new(t.strip().clone())),
+                None => Ty::Any,
+            },
+            _ => ret,
+        }
+    }
+}
