@@ -173,7 +173,7 @@ impl Pipeline<'_> {
                 .settings
                 .logistic_provider_id
                 .clone()
-                .unwrap_or_else(|| cfg.app_key.clone()),
+                .unwrap_or_else(|| cfg.app_key.expose().to_string()),
             msg_type: self.program.settings.msg_type.clone(),
             logistics_interface: interface,
             to_code: self.program.settings.to_code.clone(),

@@ -287,6 +287,10 @@ fn send_reports_every_order_and_never_shows_the_secret() {
     assert_eq!(accepted, examples().len() - 2);
     assert!(stderr.contains(&format!("{accepted} accepted")), "{stderr}");
     assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET));
+    assert!(
+        !stdout.contains("CP_TEST") && !stderr.contains("CP_TEST"),
+        "the app key is shown"
+    );
     // `request` prints the signed fields, not the secret.
     let req = cli(
         &[

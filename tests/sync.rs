@@ -337,7 +337,7 @@ fn no_secret_or_personal_data_in_logs_or_the_database() {
     assert_eq!(out.status.code(), Some(0));
     let logs = String::from_utf8_lossy(&out.stderr);
     assert!(logs.contains("P6000000"), "{logs}");
-    for secret in [RED_SECRET, TOKEN, GW_SECRET] {
+    for secret in [RED_SECRET, TOKEN, GW_SECRET, APP] {
         assert!(!logs.contains(secret));
     }
     let raw = std::fs::read(&db).unwrap();

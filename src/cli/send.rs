@@ -38,7 +38,7 @@ fn prepare(
                 .settings
                 .logistic_provider_id
                 .clone()
-                .unwrap_or_else(|| cfg.app_key.clone()),
+                .unwrap_or_else(|| cfg.app_key.expose().to_string()),
             msg_type: prog.settings.msg_type.clone(),
             logistics_interface: interface,
             to_code: prog.settings.to_code.clone(),

@@ -34,8 +34,9 @@ impl std::fmt::Display for Secret {
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
-    /// The CP code / app key (`logistic_provider_id` unless the mapping sets one).
-    pub app_key: String,
+    /// The CP code / app key (`logistic_provider_id` unless the mapping sets one). Kept as
+    /// a secret: it is sent, never shown.
+    pub app_key: Secret,
     pub secret_key: Secret,
     pub url: String,
     pub connect_timeout: Duration,
@@ -126,7 +127,7 @@ impl GatewayConfig {
             .unwrap_or_else(|| DEFAULT_URL.to_string());
         let timeout = int("timeout_secs")?.unwrap_or(30);
         Ok(GatewayConfig {
-            app_key,
+            app_key: Secret::new(app_key),
             secret_key: Secret::new(secret),
             url,
             connect_timeout: Duration::from_secs(10.min(timeout.max(1))),
@@ -178,7 +179,7 @@ mod tests {
             Some(&f),
         )
         .unwrap();
-        assert_eq!(c.app_key, "ENVKEY");
+        assert_eq!(c.app_key.expose(), "ENVKEY");
         assert_eq!(c.secret_key.expose(), "file-secret");
         assert_eq!(c.url, DEFAULT_URL);
         let e = GatewayConfig::from_sources(

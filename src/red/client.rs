@@ -81,7 +81,7 @@ impl RedClient {
     fn attempt(&self, method: &str, fields: &Value) -> Try {
         let ts = chrono::Utc::now().timestamp().to_string();
         let mut body = Map::new();
-        body.insert("appId".into(), json!(self.cfg.app_id));
+        body.insert("appId".into(), json!(self.cfg.app_id.expose()));
         body.insert("timestamp".into(), json!(ts));
         body.insert("version".into(), json!("2.0"));
         body.insert("method".into(), json!(method));
@@ -90,7 +90,7 @@ impl RedClient {
             "sign".into(),
             json!(sign(
                 method,
-                &self.cfg.app_id,
+                self.cfg.app_id.expose(),
                 &ts,
                 "2.0",
                 self.cfg.app_secret.expose()

@@ -10,7 +10,8 @@ pub const DEFAULT_URL: &str = "https://ark.xiaohongshu.com/ark/open_api/v3/commo
 
 #[derive(Debug, Clone)]
 pub struct RedConfig {
-    pub app_id: String,
+    /// Sent with every call, never shown.
+    pub app_id: Secret,
     pub app_secret: Secret,
     pub access_token: Secret,
     pub url: String,
@@ -42,7 +43,7 @@ impl RedConfig {
             })
         };
         Ok(RedConfig {
-            app_id: get("RED_APP_ID", "app_id", "RED app id")?,
+            app_id: Secret::new(get("RED_APP_ID", "app_id", "RED app id")?),
             app_secret: Secret::new(get("RED_APP_SECRET", "app_secret", "RED app secret")?),
             access_token: Secret::new(get("RED_ACCESS_TOKEN", "access_token", "RED access token")?),
             url: env("RED_API_URL")
