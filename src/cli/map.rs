@@ -167,7 +167,7 @@ fn run_ndjson(prog: &Program, src: &str) -> u8 {
 }
 
 /// Lines read and mapped at a time: bounds memory whatever the stream's length.
-const BATCH: usize = 4096;
+const BATCH: usize = 1024;
 
 /// Maps a stream of input documents, one a line, writing one request a line in input
 /// order; rejected orders go to `reject` with their line number. Batches are mapped on
