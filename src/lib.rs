@@ -1,8 +1,13 @@
 //! bondmap: a declarative mapping engine from Xiaohongshu (RED) cross-border orders to
 //! Cainiao bonded-warehouse delivery orders.
 //!
-//! Data flows one way: `.map` text → [`syntax`] → [`load`] (uses merged) → [`check`] →
-//! [`compile`] → [`run`] over each order → JSON for the gateway.
+//! Data flows one way:
+//! `.map` text → [`syntax`] (pest → tree with spans) → [`load`] (`use`s merged) →
+//! [`compile`] (checked against the [`schema`]s, every mistake a [`diag`]; a program with
+//! [`path`]s compiled and names resolved) → [`run`] over each order ([`value`]s, exact
+//! [`money`]) → request JSON → [`gateway`]. Around it: [`red`] (the RED open API),
+//! [`store`] and [`sync`] (the order pipeline), [`engine`] (text to program in one call),
+//! [`cli`] (a thin layer), [`localhttp`] (the simulators' server).
 
 pub mod cli;
 pub mod compile;
@@ -12,9 +17,11 @@ pub mod gateway;
 pub mod load;
 pub mod localhttp;
 pub mod money;
+pub mod path;
 pub mod red;
 pub mod run;
 pub mod schema;
 pub mod store;
 pub mod sync;
 pub mod syntax;
+pub mod value;

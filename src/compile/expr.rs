@@ -139,7 +139,7 @@ impl<'m> Cx<'m> {
                 }
                 let t = match tail_segments(tail) {
                     Some(segs) => {
-                        let multi = segs.iter().any(crate::run::path::Seg::is_multi);
+                        let multi = segs.iter().any(crate::path::Seg::is_multi);
                         let path = if multi {
                             PathCode::Multi(segs.clone())
                         } else {
@@ -366,7 +366,7 @@ impl<'m> Cx<'m> {
         let mut level: &Vec<(String, Plan)> = &self.out_plan;
         let mut walked = String::from("out");
         for (i, s) in segs.iter().enumerate() {
-            let crate::run::path::Seg::Key(k) = s else {
+            let crate::path::Seg::Key(k) = s else {
                 break;
             };
             walked.push('.');
@@ -376,7 +376,7 @@ impl<'m> Cx<'m> {
                     let g = *g;
                     self.note_global(g);
                     let rest = segs[i + 1..].to_vec();
-                    let ty = if rest.iter().any(crate::run::path::Seg::is_multi) {
+                    let ty = if rest.iter().any(crate::path::Seg::is_multi) {
                         Ty::List(None)
                     } else {
                         Ty::Any

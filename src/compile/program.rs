@@ -2,11 +2,11 @@
 //! constants folded. Running an order touches only this.
 
 use crate::money::{Rounding, Unit};
-use crate::run::path::{PathCode, Seg};
-use crate::run::value::Val;
+use crate::path::{PathCode, Seg};
 use crate::schema::{FieldType, Pii};
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::{Sources, Span};
+use crate::value::Val;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
 

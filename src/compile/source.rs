@@ -6,8 +6,8 @@ use super::*;
 impl<'m> Cx<'m> {
     /// The type of a `$…` path, from the source contract.
     pub(super) fn source_ty(&mut self, text: &str, span: Span) -> Ty {
-        let multi = crate::run::path::simple_segments(text)
-            .is_none_or(|s| s.iter().any(crate::run::path::Seg::is_multi));
+        let multi = crate::path::simple_segments(text)
+            .is_none_or(|s| s.iter().any(crate::path::Seg::is_multi));
         let root = match &self.source {
             Some(s) => Ty::Obj(Some(Box::new(s.root.clone()))),
             None => return if multi { Ty::List(None) } else { Ty::Any },

@@ -1,14 +1,14 @@
 //! Runs a compiled [`Program`] over one order: lazily evaluated top-level slots (so
 //! `out.…` can read back any field), loops with their own frame of locals.
 
-use super::path::eval_val;
-use super::value::Val;
 use crate::compile::tables::key_text;
 use crate::compile::*;
 use crate::money::{Amount, Unit};
+use crate::path::eval_val;
 use crate::schema::FieldType;
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::Span;
+use crate::value::Val;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::borrow::Cow;
@@ -1074,10 +1074,10 @@ impl<'a> Ev<'a> {
 /// nothing, which `f` sees as `Null`).
 fn visit<'a>(
     v: &Val<'a>,
-    segs: &[crate::run::path::Seg],
+    segs: &[crate::path::Seg],
     f: &mut dyn FnMut(&Val<'a>) -> R<()>,
 ) -> R<()> {
-    use crate::run::path::Seg;
+    use crate::path::Seg;
     let Some((first, rest)) = segs.split_first() else {
         return f(v);
     };

@@ -1,7 +1,7 @@
 //! Paths compiled once: simple ones (names, indexes, `*`) to direct lookups, the rest
 //! (filters, slices, recursive descent) to a parsed jsonpath-rust query.
 
-use super::value::Val;
+use crate::value::Val;
 use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
 use std::sync::Arc;
