@@ -232,3 +232,25 @@ fn source_units_hold_at_run_time() {
         serde_json::from_str(&bondmap::run::run(&prog.unwrap(), &doc).unwrap()).unwrap();
     assert_eq!(out["remark"], "867.53");
 }
+
+/// `len` of a path's matches counts them, also when there is only one; `.*` of an object
+/// gives its values (and `check` accepts it).
+#[test]
+fn len_counts_matches_and_star_takes_an_objects_values() {
+    let dir = root().join("mappings/warehouses");
+    let text = "use \"hangzhou_xiasha.map\"\nremark = concat(string(len($.declare.orderDeclareInfos[?(@.type == '订购人')])), \"/\", string(count($.detail.boundExtendInfo.*)), \"/\", string(len($.detail.orderId)))\n";
+    let (m, diags) = bondmap::load::load_str("len.map", text, &dir);
+    assert!(diags.is_empty(), "{diags:?}");
+    let (prog, diags) = bondmap::compile::compile(&m, &Options::default());
+    assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
+    let doc: Value = serde_json::from_str(
+        &std::fs::read_to_string(root().join("examples/orders/01_single_sku_alipay.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let bound = doc["detail"]["boundExtendInfo"].as_object().unwrap().len();
+    let id_len = doc["detail"]["orderId"].as_str().unwrap().chars().count();
+    let out: Value =
+        serde_json::from_str(&bondmap::run::run(&prog.unwrap(), &doc).unwrap()).unwrap();
+    assert_eq!(out["remark"], format!("1/{bound}/{id_len}"));
+}

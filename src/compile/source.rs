@@ -86,6 +86,10 @@ impl<'m> Cx<'m> {
                     if node.ty == FieldType::Any {
                         return fallback;
                     }
+                    if seg == CSeg::Each && node.ty == FieldType::Object {
+                        // `.*` of an object: its values, which the contract does not type.
+                        return Ty::List(None);
+                    }
                     match (&node.ty, &node.items) {
                         (FieldType::Array, Some(items)) => {
                             list |= seg == CSeg::Each;

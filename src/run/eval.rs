@@ -230,16 +230,22 @@ fn borrow_const<'a>(v: &'a Val<'static>) -> Val<'a> {
 
 /// A single value where one is expected: one match of a list is that match.
 fn scalar<'a>(v: Val<'a>, n: Option<&Node>) -> R<Val<'a>> {
+    // Almost every value is already single: that case must cost nothing.
     match v {
-        Val::List(l) => match l.len() {
-            0 => Ok(Val::Null),
-            1 => Ok(l[0].clone()),
-            k => Err(match n {
-                Some(n) => Fail::at(n, format!("the path gives {k} values where one is expected (use first(…), sum(…) or a filter)")),
-                None => Fail::new(Span::default(), format!("{k} values where one is expected")),
-            }),
-        },
+        Val::List(l) => scalar_of_list(l, n),
         other => Ok(other),
+    }
+}
+
+#[cold]
+fn scalar_of_list<'a>(l: Arc<Vec<Val<'a>>>, n: Option<&Node>) -> R<Val<'a>> {
+    match l.len() {
+        0 => Ok(Val::Null),
+        1 => Ok(l[0].clone()),
+        k => Err(match n {
+            Some(n) => Fail::at(n, format!("the path gives {k} values where one is expected (use first(…), sum(…) or a filter)")),
+            None => Fail::new(Span::default(), format!("{k} values where one is expected")),
+        }),
     }
 }
 
@@ -494,7 +500,8 @@ impl<'a> Ev<'a> {
                         return Err(Fail::at(n, format!("the field counts {want} but the amount is in {have}; write convert(…, {want}, half_up)")));
                     }
                 }
-                if c.ty == FieldType::Integer && !a.value.fract().is_zero() {
+                if c.ty == FieldType::Integer && a.value.scale() != 0 && !a.value.fract().is_zero()
+                {
                     return Err(Fail::at(n, format!("{} has a fraction but the field takes a whole number; round it explicitly", a.value)));
                 }
                 if let Some(min) = c.minimum {
@@ -505,7 +512,8 @@ impl<'a> Ev<'a> {
                         ));
                     }
                 }
-                Val::Num(Amount::new(a.value.normalize(), c.unit.or(a.unit)))
+                // Not normalised here: the writer prints a decimal without trailing zeros.
+                Val::Num(Amount::new(a.value, c.unit.or(a.unit)))
             }
             (want, v) => {
                 let hint = match (want, &v) {
@@ -928,7 +936,9 @@ impl<'a> Ev<'a> {
             }
             Func::Len => {
                 let a = a0()?;
-                match scalar(self.eval(a)?, None).unwrap_or(Val::Null) {
+                // A list (even of one) is counted; a string's characters are.
+                match self.eval(a)? {
+                    Val::List(l) => Val::Num(Amount::new(Decimal::from(l.len()), None)),
                     Val::Str(s) => Val::Num(Amount::new(Decimal::from(s.chars().count()), None)),
                     Val::Null => Val::Null,
                     v => Val::Num(Amount::new(Decimal::from(items(v, a)?.len()), None)),
@@ -1214,7 +1224,15 @@ pub fn write_json(out: &mut String, v: &Val) {
 /// A decimal as JSON: whole numbers (most amounts) printed as integers directly.
 fn write_num(out: &mut String, d: Decimal) {
     if d.scale() == 0 {
-        let _ = write!(out, "{}", d.mantissa());
+        // i64 formats much faster than i128, and every amount fits.
+        match i64::try_from(d.mantissa()) {
+            Ok(m) => {
+                let _ = write!(out, "{m}");
+            }
+            Err(_) => {
+                let _ = write!(out, "{}", d.mantissa());
+            }
+        }
     } else {
         let _ = write!(out, "{}", d.normalize());
     }
