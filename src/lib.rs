@@ -14,6 +14,7 @@ pub mod compile;
 pub mod diag;
 pub mod engine;
 pub mod gateway;
+pub mod input;
 pub mod load;
 pub mod localhttp;
 pub mod money;

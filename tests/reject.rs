@@ -29,6 +29,9 @@ fn reject(change: impl FnOnce(&mut Value)) -> bondmap::run::RunError {
     let mut out = String::from("kept");
     let e = bondmap::run::run_into(&prog, &doc, &mut out).unwrap_err();
     assert_eq!(out, "kept", "a rejected order must produce nothing");
+    // Read from text with only what the mapping reads (as `map --ndjson` does): the same.
+    let shaped = prog.parse_order(&doc.to_string()).unwrap();
+    assert_eq!(bondmap::run::run(&prog, &shaped).unwrap_err(), e);
     assert_eq!(e.order_id.as_deref(), Some("P78811223300000002"));
     assert!(
         e.location.starts_with("mappings/cainiao/bonded_whs.map:"),

@@ -258,7 +258,7 @@ fn map_part(prog: &Program, lines: &[String], first_line: usize) -> Part {
         if text.is_empty() {
             continue;
         }
-        let doc: serde_json::Value = match serde_json::from_str(text) {
+        let doc: serde_json::Value = match prog.parse_order(text) {
             Ok(d) => d,
             Err(e) => {
                 p.rejected

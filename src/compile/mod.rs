@@ -126,7 +126,7 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
     let Some(globals) = globals else {
         return (None, diags);
     };
-    let prog = Program {
+    let mut prog = Program {
         sources: m.sources.clone(),
         settings,
         order_id,
@@ -134,7 +134,9 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         requires,
         root,
         tables: tables.into_iter().flatten().collect(),
+        input: crate::input::Shape::whole(),
     };
+    prog.input = crate::input::Shape::of(&prog);
     (Some(prog), diags)
 }
 

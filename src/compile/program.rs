@@ -19,6 +19,8 @@ pub struct Program {
     pub requires: Vec<Require>,
     pub root: Vec<(Box<str>, OutNode)>,
     pub tables: Vec<Table>,
+    /// What of an order this program can read (see [`crate::input`]).
+    pub input: crate::input::Shape,
 }
 
 /// Mapping settings that are not fields of the payload.
@@ -160,6 +162,11 @@ pub struct Table {
 }
 
 impl Program {
+    /// Parses an order's JSON text, building only what this program can read.
+    pub fn parse_order(&self, text: &str) -> serde_json::Result<serde_json::Value> {
+        self.input.parse(text)
+    }
+
     /// Size of the locals frame a loop needs (its own and nested loops' locals).
     pub fn frame_size(l: &Loop) -> usize {
         let mut n = l
