@@ -48,6 +48,14 @@ impl PathCode {
             .map_err(|e| e.to_string())
     }
 
+    /// The value a names-and-indexes path reaches, if it is a single path and reaches one.
+    pub fn single<'a>(&self, root: &'a Value) -> Option<&'a Value> {
+        match self {
+            PathCode::Single(segs) => segs.iter().try_fold(root, |cur, s| step(cur, s)),
+            _ => None,
+        }
+    }
+
     pub fn is_single(&self) -> bool {
         matches!(self, PathCode::Single(_))
     }
@@ -66,29 +74,10 @@ impl PathCode {
                 Val::from_json(cur).map_err(|b| format!("number `{}` is out of range", b.0))
             }
             PathCode::Multi(segs) => {
-                let mut cur: Vec<&'a Value> = vec![root];
-                for s in segs {
-                    let mut next = Vec::with_capacity(cur.len());
-                    for v in cur {
-                        match s {
-                            Seg::Wildcard => match v {
-                                Value::Array(a) => next.extend(a.iter()),
-                                Value::Object(o) => next.extend(o.values()),
-                                _ => {}
-                            },
-                            Seg::KeyIs(k, want) => {
-                                if let Value::Array(a) = v {
-                                    next.extend(a.iter().filter(|e| {
-                                        e.get(&**k).and_then(Value::as_str) == Some(&**want)
-                                    }));
-                                }
-                            }
-                            _ => next.extend(step(v, s)),
-                        }
-                    }
-                    cur = next;
-                }
-                list(cur)
+                // Depth first into one list: the same order as level by level.
+                let mut out = Vec::new();
+                walk(root, segs, &mut out)?;
+                Ok(Val::List(Arc::new(out)))
             }
             PathCode::Query(q) => {
                 let found =
@@ -99,13 +88,39 @@ impl PathCode {
     }
 }
 
+fn walk<'a>(v: &'a Value, segs: &[Seg], out: &mut Vec<Val<'a>>) -> Result<(), String> {
+    let Some((s, rest)) = segs.split_first() else {
+        out.push(Val::from_json(v).map_err(|b| format!("number `{}` is out of range", b.0))?);
+        return Ok(());
+    };
+    match s {
+        Seg::Wildcard => match v {
+            Value::Array(a) => a.iter().try_for_each(|x| walk(x, rest, out)),
+            Value::Object(o) => o.values().try_for_each(|x| walk(x, rest, out)),
+            _ => Ok(()),
+        },
+        Seg::KeyIs(k, want) => match v {
+            Value::Array(a) => a
+                .iter()
+                .filter(|e| e.get(&**k).and_then(Value::as_str) == Some(&**want))
+                .try_for_each(|x| walk(x, rest, out)),
+            _ => Ok(()),
+        },
+        _ => match step(v, s) {
+            Some(x) => walk(x, rest, out),
+            None => Ok(()),
+        },
+    }
+}
+
 fn list<'a>(vals: impl IntoIterator<Item = &'a Value>) -> Result<Val<'a>, String> {
     let v: Result<Vec<Val<'a>>, _> = vals.into_iter().map(Val::from_json).collect();
     v.map(|v| Val::List(Arc::new(v)))
         .map_err(|b| format!("number `{}` is out of range", b.0))
 }
 
-fn step<'a>(v: &'a Value, s: &Seg) -> Option<&'a Value> {
+/// One step of a simple path: a key of an object or an index of an array.
+pub fn step<'a>(v: &'a Value, s: &Seg) -> Option<&'a Value> {
     match (v, s) {
         (Value::Object(o), Seg::Key(k)) => o.get(&**k),
         (Value::Array(a), Seg::Index(i)) => {

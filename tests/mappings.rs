@@ -244,8 +244,7 @@ fn len_counts_matches_and_star_takes_an_objects_values() {
     let (prog, diags) = bondmap::compile::compile(&m, &Options::default());
     assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
     let doc: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("examples/orders/01_single_sku_alipay.json"))
-            .unwrap(),
+        &std::fs::read_to_string(root().join("examples/orders/01_single_sku_alipay.json")).unwrap(),
     )
     .unwrap();
     let bound = doc["detail"]["boundExtendInfo"].as_object().unwrap().len();

@@ -727,6 +727,53 @@ impl<'a> Ev<'a> {
         Ok(row.get(i).map(borrow_const).unwrap_or(Val::Null))
     }
 
+    /// A number for arithmetic. The common shapes (constants, locals, amounts read from
+    /// the order, arithmetic on those) are taken directly, without a `Val` for each step;
+    /// anything else, and every error, goes the general way, so results and messages are
+    /// the same.
+    fn eval_num(&mut self, n: &'a Node) -> R<Amount> {
+        match &n.code {
+            Code::Const(Val::Num(a)) => Ok(*a),
+            Code::Local(i) => match &self.locals[self.base + *i as usize] {
+                Val::Num(a) => Ok(*a),
+                _ => self.num(n),
+            },
+            Code::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), l, r) => {
+                let a = self.eval_num(l)?;
+                let b = self.eval_num(r)?;
+                arith(*op, a, b).map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
+            }
+            Code::Call(Func::Tag(unit), args) => {
+                match args.first().and_then(|a| self.read_num(a)) {
+                    Some(a) => Ok(Amount::new(a.value, Some(*unit))),
+                    None => self.num(n),
+                }
+            }
+            _ => match self.read_num(n) {
+                Some(a) => Ok(a),
+                None => self.num(n),
+            },
+        }
+    }
+
+    /// A number read straight from the order by a single path, when that is what `n` is.
+    fn read_num(&self, n: &Node) -> Option<Amount> {
+        let found = match &n.code {
+            Code::Src(p, _) => p.single(self.doc)?,
+            Code::LocalPath(i, t) => match &self.locals[self.base + *i as usize] {
+                Val::Json(j) => t.path.single(j)?,
+                _ => return None,
+            },
+            _ => return None,
+        };
+        match found {
+            Value::Number(x) => {
+                crate::money::parse_decimal(x.as_str()).map(|d| Amount::new(d, None))
+            }
+            _ => None,
+        }
+    }
+
     fn num(&mut self, n: &'a Node) -> R<Amount> {
         match scalar(self.eval(n)?, Some(n))? {
             Val::Num(a) => Ok(a),
@@ -783,8 +830,8 @@ impl<'a> Ev<'a> {
                 }))
             }
             BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div => {
-                let a = self.num(l)?;
-                let b = self.num(r)?;
+                let a = self.eval_num(l)?;
+                let b = self.eval_num(r)?;
                 arith(op, a, b)
                     .map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
                     .map(Val::Num)
@@ -981,7 +1028,7 @@ impl<'a> Ev<'a> {
                 }
             }
             Func::Round(dp, mode) => {
-                let a = self.num(a0()?)?;
+                let a = self.eval_num(a0()?)?;
                 Val::Num(Amount::new(crate::money::round(a.value, dp, mode), a.unit))
             }
             Func::Convert(unit, mode) => {
@@ -1238,10 +1285,34 @@ fn write_num(out: &mut String, d: Decimal) {
     }
 }
 
+/// Whether a JSON string needs escapes (a control character, `"` or `\\`), eight bytes
+/// at a time: every request writes some forty strings.
+fn needs_escape(b: &[u8]) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    // A byte of `x` is zero (or, with `n`, below n ≤ 128): the classic bit trick, exact.
+    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(c);
+        let x = u64::from_le_bytes(w);
+        if below(x, 0x20) | below(x ^ (ONES * b'"' as u64), 1) | below(x ^ (ONES * b'\\' as u64), 1)
+            != 0
+        {
+            return true;
+        }
+    }
+    chunks
+        .remainder()
+        .iter()
+        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
+}
+
 fn write_str(out: &mut String, s: &str) {
     out.push('"');
     // Most strings need no escape: one scan, one copy.
-    if !s.bytes().any(|b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(s.as_bytes()) {
         out.push_str(s);
         out.push('"');
         return;
@@ -1279,6 +1350,21 @@ mod tests {
         write_str(&mut s, "a\"b\\c\nd\u{1}中");
         let back: String = serde_json::from_str(&s).unwrap();
         assert_eq!(back, "a\"b\\c\nd\u{1}中");
+    }
+
+    #[test]
+    fn the_escape_scan_finds_every_byte_that_needs_one() {
+        for len in 0..20 {
+            for at in 0..len {
+                for b in 0u8..=255 {
+                    let mut v = vec![b'a'; len];
+                    v[at] = b;
+                    let want = b < 0x20 || b == b'"' || b == b'\\';
+                    assert_eq!(needs_escape(&v), want, "byte {b} at {at} of {len}");
+                }
+            }
+        }
+        assert!(!needs_escape("杭州市西湖区 文三路 1 号".as_bytes()));
     }
 
     #[test]
