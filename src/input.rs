@@ -195,17 +195,7 @@ impl<'p> Analysis<'p> {
 
     fn run_loop(&mut self, l: &Loop) {
         for (slot, n) in &l.bindings {
-            let places = self.places_or_use(n).map(|ps| {
-                // A list of matches gives its matches; one array value gives its elements.
-                let mut out = Vec::with_capacity(ps.len() * 2);
-                for pl in ps {
-                    let mut e = pl.clone();
-                    e.push(Step::Elem);
-                    out.push(pl);
-                    out.push(e);
-                }
-                out
-            });
+            let places = self.places_or_use(n).map(with_elements);
             if let Some(ps) = &places {
                 self.keep_all(ps, false);
             }
@@ -326,14 +316,7 @@ impl<'p> Analysis<'p> {
                 if *f == Func::Nonblank {
                     return Some(ps);
                 }
-                let mut out = Vec::with_capacity(ps.len() * 2);
-                for pl in ps {
-                    let mut e = pl.clone();
-                    e.push(Step::Elem);
-                    out.push(pl);
-                    out.push(e);
-                }
-                Some(out)
+                Some(with_elements(ps))
             }
             Code::Binary(crate::syntax::ast::BinOp::Coalesce, l, r) => {
                 let a = self.places_or_use(l);
@@ -371,17 +354,8 @@ impl<'p> Analysis<'p> {
     /// only its kind and its number of elements matter, never what is inside.
     fn use_shallow(&mut self, n: &Node, counted: bool) {
         if let Some(ps) = self.places_or_use(n) {
+            let ps = if counted { with_elements(ps) } else { ps };
             self.keep_all(&ps, false);
-            if counted {
-                let elems: Vec<Place> = ps
-                    .into_iter()
-                    .map(|mut pl| {
-                        pl.push(Step::Elem);
-                        pl
-                    })
-                    .collect();
-                self.keep_all(&elems, false);
-            }
         }
     }
 
@@ -422,6 +396,19 @@ impl<'p> Analysis<'p> {
             | Code::GlobalPath(..) => {}
         }
     }
+}
+
+/// Each place and the elements there: a value that is a list of matches gives its
+/// matches, one that is an array gives its elements.
+fn with_elements(ps: Vec<Place>) -> Vec<Place> {
+    let mut out = Vec::with_capacity(ps.len() * 2);
+    for pl in ps {
+        let mut e = pl.clone();
+        e.push(Step::Elem);
+        out.push(pl);
+        out.push(e);
+    }
+    out
 }
 
 fn union(a: Option<Vec<Place>>, b: Option<Vec<Place>>) -> Option<Vec<Place>> {

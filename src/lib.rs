@@ -5,7 +5,8 @@
 //! `.map` text → [`syntax`] (pest → tree with spans) → [`load`] (`use`s merged) →
 //! [`compile`] (checked against the [`schema`]s, every mistake a [`diag`]; a program with
 //! [`path`]s compiled and names resolved) → [`run`] over each order ([`value`]s, exact
-//! [`money`]) → request JSON → [`gateway`]. Around it: [`red`] (the RED open API),
+//! [`money`]; [`input`] builds only the parts of an order the program reads) → request
+//! JSON → [`gateway`]. Around it: [`red`] (the RED open API),
 //! [`store`] and [`sync`] (the order pipeline), [`engine`] (text to program in one call),
 //! [`cli`] (a thin layer), [`localhttp`] (the simulators' server).
 
