@@ -48,6 +48,18 @@ impl Warehouse {
     }
 }
 
+impl Warehouse {
+    /// The warehouse of `mappings/warehouses/hangzhou_xiasha.map`: its params and goods.
+    pub fn hangzhou(repo: &std::path::Path) -> Warehouse {
+        Warehouse::load(
+            &repo.join("mappings/warehouses/hangzhou_xiasha_goods.csv"),
+            "HZ_XIASHA_01",
+            "2200000000001",
+            "非淘ToC",
+        )
+    }
+}
+
 fn num(v: &Value) -> Option<Decimal> {
     match v {
         Value::Number(n) => Decimal::from_str(n.as_str()).ok(),

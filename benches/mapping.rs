@@ -41,12 +41,7 @@ fn benches(c: &mut Criterion) {
         &Options::default(),
     )
     .unwrap();
-    let wh = baseline::Warehouse::load(
-        &root().join("mappings/warehouses/hangzhou_xiasha_goods.csv"),
-        "HZ_XIASHA_01",
-        "2200000000001",
-        "非淘ToC",
-    );
+    let wh = baseline::Warehouse::hangzhou(&root());
     let texts = inputs();
     let docs: Vec<Value> = texts
         .iter()

@@ -17,12 +17,7 @@ fn baseline_output_equals_the_engine_output() {
         &Options::default(),
     )
     .unwrap();
-    let wh = baseline::Warehouse::load(
-        &root().join("mappings/warehouses/hangzhou_xiasha_goods.csv"),
-        "HZ_XIASHA_01",
-        "2200000000001",
-        "非淘ToC",
-    );
+    let wh = baseline::Warehouse::hangzhou(&root());
     let mut compared = 0;
     for ex in examples() {
         let doc: serde_json::Value =
