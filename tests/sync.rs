@@ -101,6 +101,38 @@ fn orders(n: usize, prefix: &str, now: i64, ago: i64) -> Vec<Value> {
         .collect()
 }
 
+/// A pipeline's parts: clients of both simulators, the Hangzhou mapping, a fresh store.
+struct Rig {
+    rc: RedClient,
+    gc: Client,
+    prog: bondmap::compile::Program,
+    store: Store,
+    _dir: tempfile::TempDir,
+}
+
+impl Rig {
+    fn new(red: &RedSimHandle, gw: &SimHandle) -> Rig {
+        let (rc, gc) = clients(red, gw);
+        let dir = tempfile::tempdir().unwrap();
+        Rig {
+            rc,
+            gc,
+            prog: hz_program(),
+            store: Store::open(&dir.path().join("s.db")).unwrap(),
+            _dir: dir,
+        }
+    }
+
+    fn pipeline(&mut self) -> Pipeline<'_> {
+        Pipeline {
+            red: &self.rc,
+            gateway: &self.gc,
+            program: &self.prog,
+            store: &mut self.store,
+        }
+    }
+}
+
 #[test]
 fn a_round_of_250_orders_sends_each_once() {
     let now = chrono::Utc::now().timestamp();
@@ -109,16 +141,8 @@ fn a_round_of_250_orders_sends_each_once() {
     for o in orders(250, "P1", now, 1200) {
         red.add_order(o);
     }
-    let (rc, gc) = clients(&red, &gw);
-    let prog = hz_program();
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-    let mut p = Pipeline {
-        red: &rc,
-        gateway: &gc,
-        program: &prog,
-        store: &mut store,
-    };
+    let mut rig = Rig::new(&red, &gw);
+    let mut p = rig.pipeline();
     let r = p.round(None, now, &mut |_| {}).unwrap();
     assert_eq!(r.count(Stage::Accepted), 250);
     assert!(r.settled());
@@ -172,16 +196,8 @@ fn faults_on_both_sides_are_survived_and_a_bad_order_does_not_stop_the_others() 
         d["detail"]["updateTime"] = ((now - 100) * 1000).into();
         red.add_order(d);
     }
-    let (rc, gc) = clients(&red, &gw);
-    let prog = hz_program();
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-    let mut p = Pipeline {
-        red: &rc,
-        gateway: &gc,
-        program: &prog,
-        store: &mut store,
-    };
+    let mut rig = Rig::new(&red, &gw);
+    let mut p = rig.pipeline();
     let r = p.round(None, now, &mut |_| {}).unwrap();
     // The first order met 3 server errors and a garbage answer: 4 attempts, the limit.
     assert_eq!(r.count(Stage::Failed), 1);
@@ -195,7 +211,7 @@ fn faults_on_both_sides_are_survived_and_a_bad_order_does_not_stop_the_others() 
         .unwrap();
     assert_eq!(again.stage, Stage::Accepted);
     assert_eq!(gw.created().len(), 20);
-    let rejected = store.with_stage(Stage::Rejected).unwrap();
+    let rejected = rig.store.with_stage(Stage::Rejected).unwrap();
     assert!(rejected.iter().all(|o| o
         .error
         .as_deref()
@@ -210,16 +226,8 @@ fn an_order_changed_after_acceptance_is_flagged_not_resent() {
     for o in orders(3, "P4", now, 1200) {
         red.add_order(o);
     }
-    let (rc, gc) = clients(&red, &gw);
-    let prog = hz_program();
-    let dir = tempfile::tempdir().unwrap();
-    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
-    let mut p = Pipeline {
-        red: &rc,
-        gateway: &gc,
-        program: &prog,
-        store: &mut store,
-    };
+    let mut rig = Rig::new(&red, &gw);
+    let mut p = rig.pipeline();
     p.round(None, now, &mut |_| {}).unwrap();
     red.update_order("P4000001", |o| {
         o["receiver"]["receiverInfos"][0]["receiverAddress"] = "新地址 1 号".into();
@@ -227,7 +235,7 @@ fn an_order_changed_after_acceptance_is_flagged_not_resent() {
     });
     p.round(None, now + 60, &mut |_| {}).unwrap();
     assert_eq!(gw.requests(), 3);
-    let changed = store.changed_after_accept().unwrap();
+    let changed = rig.store.changed_after_accept().unwrap();
     assert_eq!(
         changed
             .iter()
