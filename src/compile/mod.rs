@@ -135,8 +135,10 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         root,
         tables: tables.into_iter().flatten().collect(),
         input: crate::input::Shape::whole(),
+        writes: Default::default(),
     };
     prog.input = crate::input::Shape::of(&prog);
+    prog.writes = crate::run::write::Writes::of(&prog);
     (Some(prog), diags)
 }
 

@@ -21,6 +21,8 @@ pub struct Program {
     pub tables: Vec<Table>,
     /// What of an order this program can read (see [`crate::input`]).
     pub input: crate::input::Shape,
+    /// The request as a list of writes (see [`crate::run::write`]).
+    pub writes: crate::run::write::Writes,
 }
 
 /// Mapping settings that are not fields of the payload.
@@ -162,6 +164,59 @@ pub struct Table {
 }
 
 impl Program {
+    /// Calls `f` on every expression of the program, sub-expressions included.
+    pub fn each_node(&self, f: &mut dyn FnMut(&Node)) {
+        fn node(n: &Node, f: &mut dyn FnMut(&Node)) {
+            f(n);
+            match &n.code {
+                Code::Lookup { key, .. } => node(key, f),
+                Code::Call(_, args) => args.iter().for_each(|a| node(a, f)),
+                Code::Unary(_, a) => node(a, f),
+                Code::Binary(_, a, b) => {
+                    node(a, f);
+                    node(b, f);
+                }
+                Code::If(c, t, e) => {
+                    node(c, f);
+                    node(t, f);
+                    node(e, f);
+                }
+                Code::Const(_)
+                | Code::Src(..)
+                | Code::Local(_)
+                | Code::Global(_)
+                | Code::LocalPath(..)
+                | Code::GlobalPath(..)
+                | Code::Out(..) => {}
+            }
+        }
+        fn body(l: &Loop, f: &mut dyn FnMut(&Node)) {
+            for (_, n) in &l.bindings {
+                node(n, f);
+            }
+            for op in &l.body {
+                match op {
+                    BodyOp::Let(_, n) | BodyOp::Require(n, _) | BodyOp::Field(_, n, _) => {
+                        node(n, f)
+                    }
+                    BodyOp::Loop(_, inner) => body(inner, f),
+                }
+            }
+        }
+        if let Some(n) = &self.order_id {
+            node(n, f);
+        }
+        for g in &self.globals {
+            match g {
+                Global::Let(n) | Global::Field(n, _) => node(n, f),
+                Global::Loop(l) => body(l, f),
+            }
+        }
+        for r in &self.requires {
+            node(&r.cond, f);
+        }
+    }
+
     /// Parses an order's JSON text, building only what this program can read.
     pub fn parse_order(&self, text: &str) -> serde_json::Result<serde_json::Value> {
         self.input.parse(text)

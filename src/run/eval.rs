@@ -1,6 +1,7 @@
 //! Runs a compiled [`Program`] over one order: lazily evaluated top-level slots (so
 //! `out.…` can read back any field), loops with their own frame of locals.
 
+use super::write::{Comma, Write};
 use crate::compile::tables::key_text;
 use crate::compile::*;
 use crate::money::{Amount, Unit};
@@ -181,20 +182,49 @@ fn run_with(
             Val::Num(a) => Some(a.value.to_string()),
             _ => None,
         });
-    let built = ev.build();
-    match built {
-        Ok(v) => {
-            write_json(out, &v);
-            Ok(ev.explain.map(|e| e.out).unwrap_or_default())
+    let start = out.len();
+    let done = if ev.explain.is_some() {
+        // Explaining visits every field, fixed ones too: the whole tree is built.
+        ev.build().map(|v| write_json(out, &v))
+    } else {
+        ev.write_root(out)
+    };
+    match done {
+        Ok(()) => Ok(ev.explain.map(|e| e.out).unwrap_or_default()),
+        Err(f) => {
+            out.truncate(start);
+            Err(RunError {
+                order_id,
+                field: f.field,
+                source_path: f.source.map(String::from),
+                location: p.sources.locate(f.span),
+                message: f.message,
+            })
         }
-        Err(f) => Err(RunError {
-            order_id,
-            field: f.field,
-            source_path: f.source.map(String::from),
-            location: p.sources.locate(f.span),
-            message: f.message,
-        }),
     }
+}
+
+/// The value of a field that reads nothing of the order, as JSON text (`None` inside when
+/// it is absent); `None` when it fails, so that each order fails the same way at run time.
+pub(super) fn fixed_field(p: &Program, n: &Node, c: &FieldCheck) -> Option<Option<String>> {
+    let doc = Value::Null;
+    let mut ev = Ev {
+        explain: None,
+        current_loop: None,
+        p,
+        doc: &doc,
+        slots: Vec::new(),
+        locals: Vec::new(),
+        base: 0,
+        loop_pos: Vec::new(),
+    };
+    let v = ev.field(n, c).ok()?;
+    if v.is_null() {
+        return Some(None);
+    }
+    let mut s = String::new();
+    write_json(&mut s, &v);
+    Some(Some(s))
 }
 
 /// Maps one order to its `logistics_interface` JSON text.
@@ -309,6 +339,48 @@ impl<'a> Ev<'a> {
         }
     }
 
+    /// Writes the request by the program's plan of writes (see [`super::write`]).
+    fn write_root(&mut self, out: &mut String) -> R<()> {
+        let p = self.p;
+        for r in &p.requires {
+            self.require(&r.cond, &r.message)?;
+        }
+        // Whether the innermost open object holds something yet (for `Comma::IfWrote`).
+        let mut wrote = false;
+        let comma = |out: &mut String, c: Comma, wrote: bool| {
+            if c == Comma::Yes || (c == Comma::IfWrote && wrote) {
+                out.push(',');
+            }
+        };
+        for op in &p.writes.ops {
+            match op {
+                Write::Text {
+                    comma: c,
+                    text,
+                    opens,
+                } => {
+                    comma(out, *c, wrote);
+                    out.push_str(text);
+                    wrote = !opens;
+                }
+                Write::Field {
+                    comma: c,
+                    key,
+                    global,
+                } => {
+                    let v = self.global(*global)?;
+                    if !v.is_null() {
+                        comma(out, *c, wrote);
+                        out.push_str(key);
+                        write_json(out, &v);
+                        wrote = true;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
     fn out_obj(&mut self, fields: &'a [(Box<str>, OutNode)]) -> R<Val<'a>> {
         let mut out = Vec::with_capacity(fields.len());
         for (k, n) in fields {
@@ -323,6 +395,10 @@ impl<'a> Ev<'a> {
 
     fn global(&mut self, g: u32) -> R<Val<'a>> {
         let gi = g as usize;
+        if !self.p.writes.read.get(gi).copied().unwrap_or(true) {
+            // Only the request reads it, once: no slot to keep it in.
+            return self.compute(gi);
+        }
         match &self.slots[gi] {
             Slot::Done(v) => return Ok(v.clone()),
             Slot::Busy => {
@@ -334,6 +410,12 @@ impl<'a> Ev<'a> {
             Slot::Todo => {}
         }
         self.slots[gi] = Slot::Busy;
+        let v = self.compute(gi)?;
+        self.slots[gi] = Slot::Done(v.clone());
+        Ok(v)
+    }
+
+    fn compute(&mut self, gi: usize) -> R<Val<'a>> {
         let saved_pos = std::mem::take(&mut self.loop_pos);
         let p = self.p;
         let r = match &p.globals[gi] {
@@ -351,9 +433,7 @@ impl<'a> Ev<'a> {
             }
         };
         self.loop_pos = saved_pos;
-        let v = r?;
-        self.slots[gi] = Slot::Done(v.clone());
-        Ok(v)
+        r
     }
 
     fn field(&mut self, n: &'a Node, c: &'a FieldCheck) -> R<Val<'a>> {
@@ -1309,7 +1389,7 @@ fn needs_escape(b: &[u8]) -> bool {
         .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
 }
 
-fn write_str(out: &mut String, s: &str) {
+pub(super) fn write_str(out: &mut String, s: &str) {
     out.push('"');
     // Most strings need no escape: one scan, one copy.
     if !needs_escape(s.as_bytes()) {

@@ -1,0 +1,171 @@
+//! The request's top level as a straight list of writes, planned once per program:
+//! literal JSON text (braces, keys, commas, and fields whose value is the same for every
+//! order, rendered once) between the fields computed per order. Writing an order is then
+//! one pass over this list, with no tree of built objects in between.
+
+use crate::compile::{Code, Global, Node, OutNode, Program};
+
+/// Whether a comma goes before a write. It is known when planning unless optional fields
+/// (absent ones are left out) came first in the same object.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Comma {
+    No,
+    Yes,
+    /// Only if something was written since the object opened.
+    IfWrote,
+}
+
+#[derive(Debug)]
+pub enum Write {
+    /// Literal text; `opens` when it ends with an object just opened.
+    Text {
+        comma: Comma,
+        text: Box<str>,
+        opens: bool,
+    },
+    /// `key` (`"name":`) and the value of global `global`; nothing when it is absent.
+    Field {
+        comma: Comma,
+        key: Box<str>,
+        global: u32,
+    },
+}
+
+#[derive(Debug, Default)]
+pub struct Writes {
+    pub ops: Vec<Write>,
+    /// `read[g]`: some expression reads global `g`, so its value is kept once computed.
+    pub read: Vec<bool>,
+}
+
+/// What is known, while planning, about what an open object holds so far.
+#[derive(Clone, Copy, PartialEq)]
+enum State {
+    Empty,
+    Some,
+    Maybe,
+}
+
+impl State {
+    fn comma(self) -> Comma {
+        match self {
+            State::Empty => Comma::No,
+            State::Some => Comma::Yes,
+            State::Maybe => Comma::IfWrote,
+        }
+    }
+}
+
+impl Writes {
+    pub fn of(p: &Program) -> Writes {
+        let mut read = vec![false; p.globals.len()];
+        p.each_node(&mut |n| match &n.code {
+            Code::Global(g) | Code::GlobalPath(g, _) | Code::Out(g, ..) => {
+                if let Some(r) = read.get_mut(*g as usize) {
+                    *r = true;
+                }
+            }
+            _ => {}
+        });
+        let mut w = Writes {
+            ops: Vec::new(),
+            read,
+        };
+        w.text(Comma::No, "{");
+        w.object(p, &p.root);
+        w.text(Comma::No, "}");
+        w
+    }
+
+    fn object(&mut self, p: &Program, fields: &[(Box<str>, OutNode)]) {
+        let mut state = State::Empty;
+        for (name, node) in fields {
+            let mut key = String::new();
+            super::eval::write_str(&mut key, name);
+            key.push(':');
+            match node {
+                OutNode::Obj(sub) => {
+                    key.push('{');
+                    self.text(state.comma(), &key);
+                    self.object(p, sub);
+                    self.text(Comma::No, "}");
+                    state = State::Some;
+                }
+                OutNode::Global(g) => {
+                    let (fixed, always) = match p.globals.get(*g as usize) {
+                        Some(Global::Field(n, c)) if is_fixed(n) => {
+                            (super::eval::fixed_field(p, n, c), c.required)
+                        }
+                        Some(Global::Field(_, c)) => (None, c.required),
+                        _ => (None, true),
+                    };
+                    match fixed {
+                        // Absent for every order: never written.
+                        Some(None) => continue,
+                        Some(Some(value)) => {
+                            key.push_str(&value);
+                            self.text(state.comma(), &key);
+                            state = State::Some;
+                        }
+                        None => {
+                            self.ops.push(Write::Field {
+                                comma: state.comma(),
+                                key: key.into(),
+                                global: *g,
+                            });
+                            state = match (always, state) {
+                                (true, _) | (false, State::Some) => State::Some,
+                                (false, _) => State::Maybe,
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Appends literal text, joined to the text before it where the comma is known.
+    fn text(&mut self, comma: Comma, text: &str) {
+        let opens = text.ends_with('{');
+        if comma != Comma::IfWrote {
+            if let Some(Write::Text {
+                comma: _,
+                text: prev,
+                opens: prev_opens,
+            }) = self.ops.last_mut()
+            {
+                let mut s = String::from(std::mem::take(prev));
+                if comma == Comma::Yes {
+                    s.push(',');
+                }
+                s.push_str(text);
+                *prev = s.into();
+                *prev_opens = opens;
+                return;
+            }
+        }
+        self.ops.push(Write::Text {
+            comma,
+            text: text.into(),
+            opens,
+        });
+    }
+}
+
+/// An expression that reads nothing of the order: its value is the same every time.
+fn is_fixed(n: &Node) -> bool {
+    match &n.code {
+        Code::Const(_) => true,
+        Code::Lookup { key, .. } => is_fixed(key),
+        Code::Call(_, args) => args.iter().all(is_fixed),
+        Code::Unary(_, a) => is_fixed(a),
+        Code::Binary(_, a, b) => is_fixed(a) && is_fixed(b),
+        Code::If(c, t, e) => is_fixed(c) && is_fixed(t) && is_fixed(e),
+        Code::Src(..)
+        | Code::Local(_)
+        | Code::Global(_)
+        | Code::LocalPath(..)
+        | Code::GlobalPath(..)
+        | Code::Out(..) => false,
+    }
+}
