@@ -437,17 +437,27 @@ impl<'a> Ev<'a> {
     }
 
     fn field(&mut self, n: &'a Node, c: &'a FieldCheck) -> R<Val<'a>> {
-        let r = self.eval(n).and_then(|v| self.fit(v, n, c));
-        let r = r.map_err(|mut f| {
-            if f.field.is_none() {
-                f.field = Some(field_name(&c.name, &self.loop_pos));
-            }
-            f
-        });
-        if let (Ok(v), Some(_)) = (&r, &self.explain) {
-            self.explain_field(n, c, v);
+        // The value is checked in place: every field of every order comes through here.
+        let mut v = match self.eval(n) {
+            Ok(v) => v,
+            Err(f) => return Err(self.named(f, c)),
+        };
+        if let Err(f) = fit(&mut v, n, c) {
+            return Err(self.named(f, c));
         }
-        r
+        if self.explain.is_some() {
+            self.explain_field(n, c, &v);
+        }
+        Ok(v)
+    }
+
+    /// Names the field an error happened in, unless a deeper field already did.
+    #[cold]
+    fn named(&self, mut f: Box<Fail>, c: &FieldCheck) -> Box<Fail> {
+        if f.field.is_none() {
+            f.field = Some(field_name(&c.name, &self.loop_pos));
+        }
+        f
     }
 
     /// Appends how a field got its value: the mapping line, then each step with its value.
@@ -560,74 +570,6 @@ impl<'a> Ev<'a> {
             })
         }
         self.current_loop.and_then(|l| find(l, i))
-    }
-
-    /// Holds a value to its target field's contract.
-    fn fit(&self, v: Val<'a>, n: &Node, c: &FieldCheck) -> R<Val<'a>> {
-        let v = scalar(v, Some(n))?;
-        if v.is_null() {
-            if c.required {
-                return Err(Fail::at(n, "required field has no value"));
-            }
-            return Ok(Val::Null);
-        }
-        let v = match (c.ty, v) {
-            (FieldType::String, v @ Val::Str(_)) => v,
-            (FieldType::Boolean, v @ Val::Bool(_)) => v,
-            (FieldType::Integer | FieldType::Number, Val::Num(a)) => {
-                if let (Some(want), Some(have)) = (c.unit, a.unit) {
-                    if want != have {
-                        return Err(Fail::at(n, format!("the field counts {want} but the amount is in {have}; write convert(…, {want}, half_up)")));
-                    }
-                }
-                if c.ty == FieldType::Integer && a.value.scale() != 0 && !a.value.fract().is_zero()
-                {
-                    return Err(Fail::at(n, format!("{} has a fraction but the field takes a whole number; round it explicitly", a.value)));
-                }
-                if let Some(min) = c.minimum {
-                    if a.value < min {
-                        return Err(Fail::at(
-                            n,
-                            format!("{} is below the minimum {min}", a.value),
-                        ));
-                    }
-                }
-                // Not normalised here: the writer prints a decimal without trailing zeros.
-                Val::Num(Amount::new(a.value, c.unit.or(a.unit)))
-            }
-            (want, v) => {
-                let hint = match (want, &v) {
-                    (FieldType::String, Val::Num(_)) => " (write string(…) to convert)",
-                    (FieldType::Integer | FieldType::Number, Val::Str(_)) => {
-                        " (write number(…) to convert)"
-                    }
-                    _ => "",
-                };
-                return Err(Fail::at(
-                    n,
-                    format!(
-                        "the field is {} but the value is {}{hint}",
-                        want.as_str(),
-                        v.kind()
-                    ),
-                ));
-            }
-        };
-        if let Some(want) = &c.constant {
-            if !same_as_json(&v, want) {
-                return Err(Fail::at(n, format!("the field must be {want}")));
-            }
-        }
-        if let Some(allowed) = &c.allowed {
-            if !allowed.iter().any(|j| same_as_json(&v, j)) {
-                let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
-                return Err(Fail::at(
-                    n,
-                    format!("the value is not one of {}", list.join(", ")),
-                ));
-            }
-        }
-        Ok(v)
     }
 
     fn run_loop(&mut self, l: &'a Loop) -> R<Val<'a>> {
@@ -1207,6 +1149,83 @@ impl<'a> Ev<'a> {
     }
 }
 
+/// Holds a value to its target field's contract; an amount takes the field's unit.
+fn fit(v: &mut Val, n: &Node, c: &FieldCheck) -> R<()> {
+    if let Val::List(_) = v {
+        *v = scalar(std::mem::replace(v, Val::Null), Some(n))?;
+    }
+    match (c.ty, &mut *v) {
+        (_, Val::Null) => {
+            if c.required {
+                return Err(Fail::at(n, "required field has no value"));
+            }
+            return Ok(());
+        }
+        (FieldType::String, Val::Str(_)) | (FieldType::Boolean, Val::Bool(_)) => {}
+        (FieldType::Integer | FieldType::Number, Val::Num(a)) => {
+            if let (Some(want), Some(have)) = (c.unit, a.unit) {
+                if want != have {
+                    return Err(Fail::at(n, format!("the field counts {want} but the amount is in {have}; write convert(…, {want}, half_up)")));
+                }
+            }
+            if c.ty == FieldType::Integer && a.value.scale() != 0 && !a.value.fract().is_zero() {
+                return Err(Fail::at(
+                    n,
+                    format!(
+                        "{} has a fraction but the field takes a whole number; round it explicitly",
+                        a.value
+                    ),
+                ));
+            }
+            if let Some(min) = c.minimum {
+                if a.value < min {
+                    return Err(Fail::at(
+                        n,
+                        format!("{} is below the minimum {min}", a.value),
+                    ));
+                }
+            }
+            // Not normalised here: the writer prints a decimal without trailing zeros.
+            if c.unit.is_some() {
+                a.unit = c.unit;
+            }
+        }
+        (want, v) => return Err(mistyped(want, v, n)),
+    }
+    if let Some(want) = &c.constant {
+        if !same_as_json(v, want) {
+            return Err(Fail::at(n, format!("the field must be {want}")));
+        }
+    }
+    if let Some(allowed) = &c.allowed {
+        if !allowed.iter().any(|j| same_as_json(v, j)) {
+            let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
+            return Err(Fail::at(
+                n,
+                format!("the value is not one of {}", list.join(", ")),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cold]
+fn mistyped(want: FieldType, v: &Val, n: &Node) -> Box<Fail> {
+    let hint = match (want, v) {
+        (FieldType::String, Val::Num(_)) => " (write string(…) to convert)",
+        (FieldType::Integer | FieldType::Number, Val::Str(_)) => " (write number(…) to convert)",
+        _ => "",
+    };
+    Fail::at(
+        n,
+        format!(
+            "the field is {} but the value is {}{hint}",
+            want.as_str(),
+            v.kind()
+        ),
+    )
+}
+
 /// Calls `f` on each value a simple path reaches in a built value (a missing step gives
 /// nothing, which `f` sees as `Null`).
 fn visit<'a>(
@@ -1351,15 +1370,7 @@ pub fn write_json(out: &mut String, v: &Val) {
 /// A decimal as JSON: whole numbers (most amounts) printed as integers directly.
 fn write_num(out: &mut String, d: Decimal) {
     if d.scale() == 0 {
-        // i64 formats much faster than i128, and every amount fits.
-        match i64::try_from(d.mantissa()) {
-            Ok(m) => {
-                let _ = write!(out, "{m}");
-            }
-            Err(_) => {
-                let _ = write!(out, "{}", d.mantissa());
-            }
-        }
+        out.push_str(itoa::Buffer::new().format(d.mantissa()));
     } else {
         let _ = write!(out, "{}", d.normalize());
     }
@@ -1445,6 +1456,23 @@ mod tests {
             }
         }
         assert!(!needs_escape("杭州市西湖区 文三路 1 号".as_bytes()));
+    }
+
+    #[test]
+    fn numbers_are_written_as_json_without_trailing_zeros() {
+        let cases = [
+            ("0", "0"),
+            ("-5", "-5"),
+            ("1999", "1999"),
+            ("12.50", "12.5"),
+            ("-0.10", "-0.1"),
+            ("12345678901234567890123", "12345678901234567890123"),
+        ];
+        for (d, want) in cases {
+            let mut s = String::new();
+            write_num(&mut s, d.parse().unwrap());
+            assert_eq!(s, want, "{d}");
+        }
     }
 
     #[test]
