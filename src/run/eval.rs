@@ -677,35 +677,44 @@ impl<'a> Ev<'a> {
             }
             Code::Lookup { table, key, column } => self.lookup(*table, key, *column),
             Code::Call(f, args) => self.call(*f, args, n),
-            Code::Unary(op, e) => {
-                let v = scalar(self.eval(e)?, Some(e))?;
-                match (op, v) {
-                    (UnOp::Not, Val::Bool(b)) => Ok(Val::Bool(!b)),
-                    (UnOp::Neg, Val::Num(a)) => Ok(Val::Num(Amount::new(-a.value, a.unit))),
-                    (_, Val::Null) => Err(Fail::at(e, "the value is absent")),
-                    (UnOp::Not, v) => Err(Fail::at(
-                        e,
-                        format!("`not` needs true or false, found {}", v.kind()),
-                    )),
-                    (UnOp::Neg, v) => Err(Fail::at(
-                        e,
-                        format!("`-` needs a number, found {}", v.kind()),
-                    )),
-                }
-            }
+            Code::Unary(op, e) => self.unary(*op, e),
             Code::Binary(op, l, r) => self.binary(*op, l, r),
-            Code::If(c, t, e) => match scalar(self.eval(c)?, Some(c))? {
-                Val::Bool(true) => self.eval(t),
-                Val::Bool(false) => self.eval(e),
-                Val::Null => Err(Fail::at(c, "the condition has no value")),
-                v => Err(Fail::at(
-                    c,
-                    format!("a condition must be true or false, found {}", v.kind()),
-                )),
-            },
+            Code::If(c, t, e) => self.cond(c, t, e),
         }
     }
 
+    #[inline(never)]
+    fn unary(&mut self, op: UnOp, e: &'a Node) -> R<Val<'a>> {
+        let v = scalar(self.eval(e)?, Some(e))?;
+        match (op, v) {
+            (UnOp::Not, Val::Bool(b)) => Ok(Val::Bool(!b)),
+            (UnOp::Neg, Val::Num(a)) => Ok(Val::Num(Amount::new(-a.value, a.unit))),
+            (_, Val::Null) => Err(Fail::at(e, "the value is absent")),
+            (UnOp::Not, v) => Err(Fail::at(
+                e,
+                format!("`not` needs true or false, found {}", v.kind()),
+            )),
+            (UnOp::Neg, v) => Err(Fail::at(
+                e,
+                format!("`-` needs a number, found {}", v.kind()),
+            )),
+        }
+    }
+
+    #[inline(never)]
+    fn cond(&mut self, c: &'a Node, t: &'a Node, e: &'a Node) -> R<Val<'a>> {
+        match scalar(self.eval(c)?, Some(c))? {
+            Val::Bool(true) => self.eval(t),
+            Val::Bool(false) => self.eval(e),
+            Val::Null => Err(Fail::at(c, "the condition has no value")),
+            v => Err(Fail::at(
+                c,
+                format!("a condition must be true or false, found {}", v.kind()),
+            )),
+        }
+    }
+
+    #[inline(never)]
     fn lookup(&mut self, table: u32, key: &'a Node, column: Option<u32>) -> R<Val<'a>> {
         let t = &self.p.tables[table as usize];
         let k = scalar(self.eval(key)?, Some(key))?;
@@ -807,6 +816,7 @@ impl<'a> Ev<'a> {
         }
     }
 
+    #[inline(never)]
     fn binary(&mut self, op: BinOp, l: &'a Node, r: &'a Node) -> R<Val<'a>> {
         match op {
             BinOp::Coalesce => {
@@ -916,6 +926,7 @@ impl<'a> Ev<'a> {
         i64::try_from(a.value).map_err(|_| overflow(n))
     }
 
+    #[inline(never)]
     fn call(&mut self, f: Func, args: &'a [Node], n: &'a Node) -> R<Val<'a>> {
         let a0 = || {
             args.first()
@@ -1370,7 +1381,12 @@ pub fn write_json(out: &mut String, v: &Val) {
 /// A decimal as JSON: whole numbers (most amounts) printed as integers directly.
 fn write_num(out: &mut String, d: Decimal) {
     if d.scale() == 0 {
-        out.push_str(itoa::Buffer::new().format(d.mantissa()));
+        // i64 formats much faster than i128, and every amount fits.
+        let mut buf = itoa::Buffer::new();
+        out.push_str(match i64::try_from(d.mantissa()) {
+            Ok(m) => buf.format(m),
+            Err(_) => buf.format(d.mantissa()),
+        });
     } else {
         let _ = write!(out, "{}", d.normalize());
     }
