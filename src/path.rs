@@ -56,6 +56,27 @@ impl PathCode {
         }
     }
 
+    /// The elements `…[*]` gives when this is a names-and-indexes path ending in `[*]`
+    /// that reaches an array (none when it reaches nothing or a scalar): a loop walks them
+    /// in place. `None` for any other path, an object, or an array holding numbers (whose
+    /// errors must come when the path is read, as for a list).
+    pub fn elements<'a>(&self, root: &'a Value) -> Option<&'a [Value]> {
+        let PathCode::Multi(segs) = self else {
+            return None;
+        };
+        let (Seg::Wildcard, prefix) = segs.split_last()? else {
+            return None;
+        };
+        if prefix.iter().any(Seg::is_multi) {
+            return None;
+        }
+        match prefix.iter().try_fold(root, |cur, s| step(cur, s)) {
+            Some(Value::Array(a)) if !a.iter().any(Value::is_number) => Some(a),
+            Some(Value::Array(_) | Value::Object(_)) => None,
+            _ => Some(&[]),
+        }
+    }
+
     pub fn is_single(&self) -> bool {
         matches!(self, PathCode::Single(_))
     }
@@ -282,6 +303,25 @@ fn key_is(inner: &str) -> Option<Seg> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn elements_are_given_in_place_only_where_a_list_would_be_the_same() {
+        let doc = json!({"a": {"l": [{"x": 1}, {"x": 2}], "n": [1, 2], "o": {"k": {}}, "s": "t"}});
+        let p = |t: &str| PathCode::compile(t).unwrap();
+        assert_eq!(p("$.a.l[*]").elements(&doc).map(<[_]>::len), Some(2));
+        // Nothing there, or a scalar: no elements, as the list would be empty.
+        assert_eq!(p("$.a.missing[*]").elements(&doc).map(<[_]>::len), Some(0));
+        assert_eq!(p("$.a.s[*]").elements(&doc).map(<[_]>::len), Some(0));
+        assert!(p("$.a.missing[*]")
+            .eval(&doc)
+            .is_ok_and(|v| matches!(v, Val::List(l) if l.is_empty())));
+        // An object's values, numbers (checked when read), other paths: the general way.
+        assert!(p("$.a.o[*]").elements(&doc).is_none());
+        assert!(p("$.a.n[*]").elements(&doc).is_none());
+        assert!(p("$.a.l[*].x").elements(&doc).is_none());
+        assert!(p("$.a.l[0]").elements(&doc).is_none());
+        assert!(p("$.a.l[?(@.x == 'y')]").elements(&doc).is_none());
+    }
 
     #[test]
     fn simple_paths_are_direct_lookups() {

@@ -324,13 +324,16 @@ impl<'m> Cx<'m> {
             self.in_loop = false;
             self.next_local = outer.1;
         }
-        Loop {
+        let mut l = Loop {
             bindings: bs,
             body: ordered,
             item,
             check,
             span,
-        }
+            frame: 0,
+        };
+        l.frame = Program::frame_size(&l);
+        l
     }
 
     pub(super) fn lower_local_block(

@@ -125,6 +125,8 @@ pub struct Loop {
     pub item: Vec<(Box<str>, ItemNode)>,
     pub check: FieldCheck,
     pub span: Span,
+    /// Size of the locals frame it needs ([`Program::frame_size`]), counted once.
+    pub frame: usize,
 }
 
 #[derive(Debug)]

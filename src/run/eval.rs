@@ -424,8 +424,7 @@ impl<'a> Ev<'a> {
             Global::Loop(l) => {
                 let saved_base = self.base;
                 self.base = self.locals.len();
-                self.locals
-                    .resize(self.base + Program::frame_size(l), Val::Null);
+                self.locals.resize(self.base + l.frame, Val::Null);
                 let r = self.run_loop(l);
                 self.locals.truncate(self.base);
                 self.base = saved_base;
@@ -592,6 +591,24 @@ impl<'a> Ev<'a> {
             out.push(r?);
             return Ok(());
         };
+        // `for x in a.b[*]` over an array of the order walks it in place, with no list
+        // built in between.
+        let elements = match &src.code {
+            Code::Src(p, _) => p.elements(self.doc),
+            Code::LocalPath(i, t) => match &self.locals[self.base + *i as usize] {
+                Val::Json(j) => t.path.elements(j),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(elements) = elements {
+            for x in elements {
+                // Never fails: `elements` holds no numbers.
+                self.locals[self.base + *slot as usize] = Val::from_json(x).unwrap_or(Val::Null);
+                self.loop_level(l, b + 1, out)?;
+            }
+            return Ok(());
+        }
         let list = self.eval(src)?;
         for item in items(list, src)? {
             self.locals[self.base + *slot as usize] = item;
