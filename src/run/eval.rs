@@ -163,25 +163,7 @@ fn run_with(
     out: &mut String,
     explain: Option<Explain>,
 ) -> Result<Vec<String>, RunError> {
-    let mut ev = Ev {
-        explain,
-        current_loop: None,
-        p,
-        doc,
-        slots: (0..p.globals.len()).map(|_| Slot::Todo).collect(),
-        locals: Vec::new(),
-        base: 0,
-        loop_pos: Vec::new(),
-    };
-    let order_id = p
-        .order_id
-        .as_ref()
-        .and_then(|n| ev.eval(n).ok())
-        .and_then(|v| match scalar(v, None).ok()? {
-            Val::Str(s) => Some(s.into_owned()),
-            Val::Num(a) => Some(a.value.to_string()),
-            _ => None,
-        });
+    let mut ev = Ev::new(p, doc, explain);
     let start = out.len();
     let done = if ev.explain.is_some() {
         // Explaining visits every field, fixed ones too: the whole tree is built.
@@ -194,7 +176,7 @@ fn run_with(
         Err(f) => {
             out.truncate(start);
             Err(RunError {
-                order_id,
+                order_id: order_id(p, doc),
                 field: f.field,
                 source_path: f.source.map(String::from),
                 location: p.sources.locate(f.span),
@@ -204,20 +186,22 @@ fn run_with(
     }
 }
 
+/// The order's id for a message (read only when an order fails, on a fresh start).
+fn order_id(p: &Program, doc: &Value) -> Option<String> {
+    let n = p.order_id.as_ref()?;
+    let v = Ev::new(p, doc, None).eval(n).ok()?;
+    match scalar(v, None).ok()? {
+        Val::Str(s) => Some(s.into_owned()),
+        Val::Num(a) => Some(a.value.to_string()),
+        _ => None,
+    }
+}
+
 /// The value of a field that reads nothing of the order, as JSON text (`None` inside when
 /// it is absent); `None` when it fails, so that each order fails the same way at run time.
 pub(super) fn fixed_field(p: &Program, n: &Node, c: &FieldCheck) -> Option<Option<String>> {
     let doc = Value::Null;
-    let mut ev = Ev {
-        explain: None,
-        current_loop: None,
-        p,
-        doc: &doc,
-        slots: Vec::new(),
-        locals: Vec::new(),
-        base: 0,
-        loop_pos: Vec::new(),
-    };
+    let mut ev = Ev::new(p, &doc, None);
     let v = ev.field(n, c).ok()?;
     if v.is_null() {
         return Some(None);
@@ -249,6 +233,21 @@ struct Ev<'a> {
     locals: Vec<Val<'a>>,
     base: usize,
     loop_pos: Vec<usize>,
+}
+
+impl<'a> Ev<'a> {
+    fn new(p: &'a Program, doc: &'a Value, explain: Option<Explain>) -> Ev<'a> {
+        Ev {
+            explain,
+            current_loop: None,
+            p,
+            doc,
+            slots: (0..p.writes.slots).map(|_| Slot::Todo).collect(),
+            locals: Vec::new(),
+            base: 0,
+            loop_pos: Vec::new(),
+        }
+    }
 }
 
 fn borrow_const<'a>(v: &'a Val<'static>) -> Val<'a> {
@@ -395,11 +394,12 @@ impl<'a> Ev<'a> {
 
     fn global(&mut self, g: u32) -> R<Val<'a>> {
         let gi = g as usize;
-        if !self.p.writes.read.get(gi).copied().unwrap_or(true) {
+        let Some(&Some(si)) = self.p.writes.slot.get(gi) else {
             // Only the request reads it, once: no slot to keep it in.
             return self.compute(gi);
-        }
-        match &self.slots[gi] {
+        };
+        let si = si as usize;
+        match &self.slots[si] {
             Slot::Done(v) => return Ok(v.clone()),
             Slot::Busy => {
                 return Err(Fail::new(
@@ -409,9 +409,9 @@ impl<'a> Ev<'a> {
             }
             Slot::Todo => {}
         }
-        self.slots[gi] = Slot::Busy;
+        self.slots[si] = Slot::Busy;
         let v = self.compute(gi)?;
-        self.slots[gi] = Slot::Done(v.clone());
+        self.slots[si] = Slot::Done(v.clone());
         Ok(v)
     }
 

@@ -34,8 +34,10 @@ pub enum Write {
 #[derive(Debug, Default)]
 pub struct Writes {
     pub ops: Vec<Write>,
-    /// `read[g]`: some expression reads global `g`, so its value is kept once computed.
-    pub read: Vec<bool>,
+    /// `slot[g]`: where the value of global `g` is kept once computed, for globals some
+    /// expression reads; the others are computed once, when written, and not kept.
+    pub slot: Vec<Option<u32>>,
+    pub slots: usize,
 }
 
 /// What is known, while planning, about what an open object holds so far.
@@ -67,9 +69,20 @@ impl Writes {
             }
             _ => {}
         });
+        let mut slots = 0;
+        let slot = read
+            .iter()
+            .map(|&r| {
+                r.then(|| {
+                    slots += 1;
+                    slots as u32 - 1
+                })
+            })
+            .collect();
         let mut w = Writes {
             ops: Vec::new(),
-            read,
+            slot,
+            slots,
         };
         w.text(Comma::No, "{");
         w.object(p, &p.root);
