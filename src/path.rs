@@ -77,6 +77,39 @@ impl PathCode {
         }
     }
 
+    /// How many values a wildcard path reaches, without a list of them (`None` for other
+    /// paths). Numbers among them are still read, so a bad one fails as in the list.
+    pub fn count(&self, root: &Value) -> Option<Result<usize, String>> {
+        let PathCode::Multi(segs) = self else {
+            return None;
+        };
+        let mut n = 0;
+        Some(
+            each(root, segs, &mut |x| {
+                if let Value::Number(_) = x {
+                    Val::from_json(x).map_err(out_of_range)?;
+                }
+                n += 1;
+                Ok(true)
+            })
+            .map(|_| n),
+        )
+    }
+
+    /// The first value a wildcard path reaches, the walk stopping there (`None` for other
+    /// paths; `Val::Null` when it reaches nothing).
+    pub fn first<'a>(&self, root: &'a Value) -> Option<Result<Val<'a>, String>> {
+        let PathCode::Multi(segs) = self else {
+            return None;
+        };
+        let mut found = Ok(Val::Null);
+        let walked = each(root, segs, &mut |x| {
+            found = Val::from_json(x).map_err(out_of_range);
+            Ok(false)
+        });
+        Some(walked.and(found))
+    }
+
     pub fn is_single(&self) -> bool {
         matches!(self, PathCode::Single(_))
     }
@@ -92,7 +125,7 @@ impl PathCode {
                         None => return Ok(Val::Null),
                     }
                 }
-                Val::from_json(cur).map_err(|b| format!("number `{}` is out of range", b.0))
+                Val::from_json(cur).map_err(out_of_range)
             }
             PathCode::Multi(segs) => {
                 // Depth first into one list: the same order as level by level.
@@ -110,34 +143,63 @@ impl PathCode {
 }
 
 fn walk<'a>(v: &'a Value, segs: &[Seg], out: &mut Vec<Val<'a>>) -> Result<(), String> {
+    each(v, segs, &mut |x| {
+        out.push(Val::from_json(x).map_err(out_of_range)?);
+        Ok(true)
+    })
+    .map(|_| ())
+}
+
+fn out_of_range(b: crate::value::BadNumber) -> String {
+    format!("number `{}` is out of range", b.0)
+}
+
+/// Calls `f` on each value `segs` reaches below `v`, depth first, while it returns true;
+/// false when `f` stopped the walk.
+fn each<'a, F>(v: &'a Value, segs: &[Seg], f: &mut F) -> Result<bool, String>
+where
+    F: FnMut(&'a Value) -> Result<bool, String>,
+{
     let Some((s, rest)) = segs.split_first() else {
-        out.push(Val::from_json(v).map_err(|b| format!("number `{}` is out of range", b.0))?);
-        return Ok(());
+        return f(v);
     };
+    let mut go = |x: &'a Value| each(x, rest, &mut *f);
     match s {
         Seg::Wildcard => match v {
-            Value::Array(a) => a.iter().try_for_each(|x| walk(x, rest, out)),
-            Value::Object(o) => o.values().try_for_each(|x| walk(x, rest, out)),
-            _ => Ok(()),
+            Value::Array(a) => all(a.iter(), &mut go),
+            Value::Object(o) => all(o.values(), &mut go),
+            _ => Ok(true),
         },
         Seg::KeyIs(k, want) => match v {
-            Value::Array(a) => a
-                .iter()
-                .filter(|e| e.get(&**k).and_then(Value::as_str) == Some(&**want))
-                .try_for_each(|x| walk(x, rest, out)),
-            _ => Ok(()),
+            Value::Array(a) => all(
+                a.iter()
+                    .filter(|e| e.get(&**k).and_then(Value::as_str) == Some(&**want)),
+                &mut go,
+            ),
+            _ => Ok(true),
         },
         _ => match step(v, s) {
-            Some(x) => walk(x, rest, out),
-            None => Ok(()),
+            Some(x) => go(x),
+            None => Ok(true),
         },
     }
 }
 
+fn all<'a>(
+    xs: impl Iterator<Item = &'a Value>,
+    go: &mut impl FnMut(&'a Value) -> Result<bool, String>,
+) -> Result<bool, String> {
+    for x in xs {
+        if !go(x)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 fn list<'a>(vals: impl IntoIterator<Item = &'a Value>) -> Result<Val<'a>, String> {
     let v: Result<Vec<Val<'a>>, _> = vals.into_iter().map(Val::from_json).collect();
-    v.map(|v| Val::List(Arc::new(v)))
-        .map_err(|b| format!("number `{}` is out of range", b.0))
+    v.map(|v| Val::List(Arc::new(v))).map_err(out_of_range)
 }
 
 /// One step of a simple path: a key of an object or an index of an array.
@@ -321,6 +383,37 @@ mod tests {
         assert!(p("$.a.l[*].x").elements(&doc).is_none());
         assert!(p("$.a.l[0]").elements(&doc).is_none());
         assert!(p("$.a.l[?(@.x == 'y')]").elements(&doc).is_none());
+    }
+
+    #[test]
+    fn count_and_first_agree_with_the_list() {
+        let doc = json!({"l": [{"t": "a", "v": 1}, {"t": "b", "v": 2}, {"t": "a", "v": 3}],
+                         "o": {"x": 1, "y": 2}, "big": [1, 1e40]});
+        for path in [
+            "$.l[*]",
+            "$.l[*].v",
+            "$.l[?(@.t == 'a')].v",
+            "$.o.*",
+            "$.none[*]",
+            "$.l[*].none",
+        ] {
+            let p = PathCode::compile(path).unwrap();
+            let Ok(Val::List(list)) = p.eval(&doc) else {
+                panic!("{path} is not a list")
+            };
+            assert_eq!(p.count(&doc).unwrap().unwrap(), list.len(), "{path}");
+            let first = p.first(&doc).unwrap().unwrap();
+            assert_eq!(
+                format!("{first:?}"),
+                format!("{:?}", list.first().cloned().unwrap_or(Val::Null)),
+                "{path}"
+            );
+        }
+        // A number beyond an exact decimal fails counting as it fails listing.
+        let p = PathCode::compile("$.big[*]").unwrap();
+        assert!(p.eval(&doc).is_err());
+        assert!(p.count(&doc).unwrap().is_err());
+        assert!(PathCode::compile("$.l[0]").unwrap().count(&doc).is_none());
     }
 
     #[test]

@@ -30,6 +30,7 @@ pub struct BadNumber(pub String);
 
 impl<'a> Val<'a> {
     /// The value of a node of the order: scalars become values, containers stay borrowed.
+    #[inline]
     pub fn from_json(v: &'a Value) -> Result<Val<'a>, BadNumber> {
         Ok(match v {
             Value::Null => Val::Null,

@@ -593,14 +593,7 @@ impl<'a> Ev<'a> {
         };
         // `for x in a.b[*]` over an array of the order walks it in place, with no list
         // built in between.
-        let elements = match &src.code {
-            Code::Src(p, _) => p.elements(self.doc),
-            Code::LocalPath(i, t) => match &self.locals[self.base + *i as usize] {
-                Val::Json(j) => t.path.elements(j),
-                _ => None,
-            },
-            _ => None,
-        };
+        let elements = self.order_path(src).and_then(|(p, root)| p.elements(root));
         if let Some(elements) = elements {
             for x in elements {
                 // Never fails: `elements` holds no numbers.
@@ -615,6 +608,19 @@ impl<'a> Ev<'a> {
             self.loop_level(l, b + 1, out)?;
         }
         Ok(())
+    }
+
+    /// The compiled path and the part of the order it starts from, when `n` is a path
+    /// into the order (from its root, or below a local holding a part of it).
+    fn order_path(&self, n: &'a Node) -> Option<(&'a crate::path::PathCode, &'a Value)> {
+        match &n.code {
+            Code::Src(p, _) => Some((p, self.doc)),
+            Code::LocalPath(i, t) => match &self.locals[self.base + *i as usize] {
+                Val::Json(j) => Some((&t.path, *j)),
+                _ => None,
+            },
+            _ => None,
+        }
     }
 
     fn loop_body(&mut self, l: &'a Loop) -> R<Val<'a>> {
@@ -952,6 +958,12 @@ impl<'a> Ev<'a> {
         Ok(match f {
             Func::First | Func::Last => {
                 let a = a0()?;
+                if f == Func::First {
+                    // A wildcard path of the order stops at its first value.
+                    if let Some(r) = self.order_path(a).and_then(|(p, root)| p.first(root)) {
+                        return r.map_err(|m| Fail::at(a, m));
+                    }
+                }
                 let v = self.eval(a)?;
                 let mut list = match v {
                     Val::List(_) | Val::Json(Value::Array(_)) => items(v, a)?,
@@ -965,6 +977,11 @@ impl<'a> Ev<'a> {
             }
             Func::Count => {
                 let a = a0()?;
+                // A wildcard path of the order is counted, not listed.
+                if let Some(r) = self.order_path(a).and_then(|(p, root)| p.count(root)) {
+                    let k = r.map_err(|m| Fail::at(a, m))?;
+                    return Ok(Val::Num(Amount::new(Decimal::from(k), None)));
+                }
                 let v = self.eval(a)?;
                 Val::Num(Amount::new(Decimal::from(items(v, a)?.len()), None))
             }
