@@ -415,6 +415,8 @@ impl<'a> Ev<'a> {
         Ok(v)
     }
 
+    // Inlined, with `field`, into `global`: one copy of each field's value fewer.
+    #[inline(always)]
     fn compute(&mut self, gi: usize) -> R<Val<'a>> {
         let saved_pos = std::mem::take(&mut self.loop_pos);
         let p = self.p;
@@ -435,6 +437,7 @@ impl<'a> Ev<'a> {
         r
     }
 
+    #[inline(always)]
     fn field(&mut self, n: &'a Node, c: &'a FieldCheck) -> R<Val<'a>> {
         // The value is checked in place: every field of every order comes through here.
         let mut v = match self.eval(n) {
