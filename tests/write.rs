@@ -21,23 +21,23 @@ fn optional_fields_leave_no_stray_commas() {
     let cases = [
         (
             json!({"y": "Y"}),
-            r#"{"a":{"y":"Y","w":"fixed"},"b":{},"c":12,"e":"E"}"#,
+            r#"{"a":{"y":"Y","w":"fixed"},"b":{"r":"R"},"c":12,"e":"E"}"#,
         ),
         (
-            json!({"x": 1, "y": "Y", "z": "Z", "v": 5, "p": "P", "q": "Q"}),
-            r#"{"a":{"x":1,"z":"Z","y":"Y","w":"fixed","v":5},"b":{"p":"P","q":"Q"},"c":12,"e":"E"}"#,
+            json!({"first": "F", "x": 1, "y": "Y", "z": "Z", "v": 5, "p": "P", "q": "Q"}),
+            r#"{"first":"F","a":{"x":1,"z":"Z","y":"Y","w":"fixed","v":5},"b":{"p":"P","q":"Q","r":"R"},"c":12,"e":"E"}"#,
         ),
         (
             json!({"x": 1, "y": "Y"}),
-            r#"{"a":{"x":1,"y":"Y","w":"fixed"},"b":{},"c":12,"e":"E"}"#,
+            r#"{"a":{"x":1,"y":"Y","w":"fixed"},"b":{"r":"R"},"c":12,"e":"E"}"#,
         ),
         (
-            json!({"z": "Z", "y": "Y", "q": "Q"}),
-            r#"{"a":{"z":"Z","y":"Y","w":"fixed"},"b":{"q":"Q"},"c":12,"e":"E"}"#,
+            json!({"first": "F", "z": "Z", "y": "Y", "q": "Q"}),
+            r#"{"first":"F","a":{"z":"Z","y":"Y","w":"fixed"},"b":{"q":"Q","r":"R"},"c":12,"e":"E"}"#,
         ),
         (
             json!({"y": "Y", "q": " ", "v": 7}),
-            r#"{"a":{"y":"Y","w":"fixed","v":7},"b":{},"c":12,"e":"E"}"#,
+            r#"{"a":{"y":"Y","w":"fixed","v":7},"b":{"r":"R"},"c":12,"e":"E"}"#,
         ),
     ];
     for (order, want) in cases {
@@ -58,13 +58,21 @@ fn fixed_fields_are_rendered_once_and_absent_ones_never() {
             Write::Field { key, .. } => computed.push(key.to_string()),
         }
     }
-    for fixed in [r#""w":"fixed""#, r#""c":12"#, r#""e":"E""#] {
+    for fixed in [r#""w":"fixed""#, r#""r":"R""#, r#""c":12"#, r#""e":"E""#] {
         assert!(texts.contains(fixed), "{fixed} not rendered in {texts}");
     }
     assert!(!texts.contains(r#""d""#) && !computed.iter().any(|k| k.contains("\"d\"")));
     assert_eq!(
         computed,
-        [r#""x":"#, r#""z":"#, r#""y":"#, r#""v":"#, r#""p":"#, r#""q":"#]
+        [
+            r#""first":"#,
+            r#""x":"#,
+            r#""z":"#,
+            r#""y":"#,
+            r#""v":"#,
+            r#""p":"#,
+            r#""q":"#
+        ]
     );
 }
 
