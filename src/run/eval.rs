@@ -1,5 +1,6 @@
-//! Runs a compiled [`Program`] over one order: lazily evaluated top-level slots (so
-//! `out.…` can read back any field), loops with their own frame of locals.
+//! Runs a compiled [`Program`] over one order: the request written by the program's
+//! plan of writes ([`super::write`]), lazily evaluated top-level slots for the values
+//! read back (`out.…`, lets), loops with their own frame of locals.
 
 use super::write::{Comma, Write};
 use crate::compile::tables::key_text;
@@ -615,7 +616,7 @@ impl<'a> Ev<'a> {
 
     /// The compiled path and the part of the order it starts from, when `n` is a path
     /// into the order (from its root, or below a local holding a part of it).
-    fn order_path(&self, n: &'a Node) -> Option<(&'a crate::path::PathCode, &'a Value)> {
+    fn order_path<'n>(&self, n: &'n Node) -> Option<(&'n crate::path::PathCode, &'a Value)> {
         match &n.code {
             Code::Src(p, _) => Some((p, self.doc)),
             Code::LocalPath(i, t) => match &self.locals[self.base + *i as usize] {
@@ -815,15 +816,8 @@ impl<'a> Ev<'a> {
 
     /// A number read straight from the order by a single path, when that is what `n` is.
     fn read_num(&self, n: &Node) -> Option<Amount> {
-        let found = match &n.code {
-            Code::Src(p, _) => p.single(self.doc)?,
-            Code::LocalPath(i, t) => match &self.locals[self.base + *i as usize] {
-                Val::Json(j) => t.path.single(j)?,
-                _ => return None,
-            },
-            _ => return None,
-        };
-        match found {
+        let (path, root) = self.order_path(n)?;
+        match path.single(root)? {
             Value::Number(x) => {
                 crate::money::parse_decimal(x.as_str()).map(|d| Amount::new(d, None))
             }
