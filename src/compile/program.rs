@@ -41,6 +41,33 @@ pub struct Node {
     pub origin: Option<Box<str>>,
 }
 
+impl Node {
+    /// Calls `f` on each direct sub-expression.
+    pub fn each_child(&self, f: &mut dyn FnMut(&Node)) {
+        match &self.code {
+            Code::Lookup { key, .. } => f(key),
+            Code::Call(_, args) => args.iter().for_each(f),
+            Code::Unary(_, a) => f(a),
+            Code::Binary(_, a, b) => {
+                f(a);
+                f(b);
+            }
+            Code::If(c, t, e) => {
+                f(c);
+                f(t);
+                f(e);
+            }
+            Code::Const(_)
+            | Code::Src(..)
+            | Code::Local(_)
+            | Code::Global(_)
+            | Code::LocalPath(..)
+            | Code::GlobalPath(..)
+            | Code::Out(..) => {}
+        }
+    }
+}
+
 /// A path below a variable: direct segments for built values, the compiled path for
 /// values of the order.
 #[derive(Debug, Clone)]
@@ -170,27 +197,7 @@ impl Program {
     pub fn each_node(&self, f: &mut dyn FnMut(&Node)) {
         fn node(n: &Node, f: &mut dyn FnMut(&Node)) {
             f(n);
-            match &n.code {
-                Code::Lookup { key, .. } => node(key, f),
-                Code::Call(_, args) => args.iter().for_each(|a| node(a, f)),
-                Code::Unary(_, a) => node(a, f),
-                Code::Binary(_, a, b) => {
-                    node(a, f);
-                    node(b, f);
-                }
-                Code::If(c, t, e) => {
-                    node(c, f);
-                    node(t, f);
-                    node(e, f);
-                }
-                Code::Const(_)
-                | Code::Src(..)
-                | Code::Local(_)
-                | Code::Global(_)
-                | Code::LocalPath(..)
-                | Code::GlobalPath(..)
-                | Code::Out(..) => {}
-            }
+            n.each_child(&mut |c| node(c, f));
         }
         fn body(l: &Loop, f: &mut dyn FnMut(&Node)) {
             for (_, n) in &l.bindings {

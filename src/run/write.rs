@@ -168,17 +168,16 @@ impl Writes {
 /// An expression that reads nothing of the order: its value is the same every time.
 fn is_fixed(n: &Node) -> bool {
     match &n.code {
-        Code::Const(_) => true,
-        Code::Lookup { key, .. } => is_fixed(key),
-        Code::Call(_, args) => args.iter().all(is_fixed),
-        Code::Unary(_, a) => is_fixed(a),
-        Code::Binary(_, a, b) => is_fixed(a) && is_fixed(b),
-        Code::If(c, t, e) => is_fixed(c) && is_fixed(t) && is_fixed(e),
         Code::Src(..)
         | Code::Local(_)
         | Code::Global(_)
         | Code::LocalPath(..)
         | Code::GlobalPath(..)
         | Code::Out(..) => false,
+        _ => {
+            let mut all = true;
+            n.each_child(&mut |c| all &= is_fixed(c));
+            all
+        }
     }
 }
