@@ -28,3 +28,4 @@ pub mod store;
 pub mod sync;
 pub mod syntax;
 pub mod value;
+pub mod warehouse;
