@@ -157,7 +157,7 @@ pub fn check(body: &[u8], cfg: &CallbackConfig) -> Result<Notice, Answer> {
         ));
     }
     let msg_type = get("msg_type")?;
-    if !cfg.msg_types.iter().any(|t| *t == msg_type) {
+    if !cfg.msg_types.contains(&msg_type) {
         return Err(Answer::fail(
             "S04",
             format!(
