@@ -394,3 +394,23 @@ fn a_half_built_request_is_never_sent() {
     assert!(red.client().order_deliver(&json!([1])).is_err());
     assert!(red.seen.lock().unwrap().is_empty());
 }
+
+#[test]
+fn a_misspelt_notice_path_is_reported_against_the_notice_contract() {
+    let text = std::fs::read_to_string(root().join(DELIVER))
+        .unwrap()
+        .replace("= $.mailNo", "= $.mailN")
+        .replace("= $.orderCode ", "= $.qqqq ");
+    let (m, diags) = bondmap::load::load_str("x.map", &text, &root().join("mappings/red"));
+    assert!(diags.is_empty(), "{diags:?}");
+    let (_, diags) = compile(&m, &Options::default());
+    let all: Vec<String> = diags
+        .iter()
+        .map(|d| format!("{} / {:?}", d.message, d.help))
+        .collect();
+    let all = all.join("\n");
+    assert!(all.contains("did you mean `mailNo`"), "{all}");
+    assert!(all.contains("cainiao_consign_notify.schema.json"), "{all}");
+    // The source is a Cainiao notice, not a RED order.
+    assert!(!all.contains("RED order"), "{all}");
+}
