@@ -1,10 +1,12 @@
 //! A client of RED's one-endpoint open API: a flat JSON body of the system fields, the
 //! sign and the method's fields; answers `{success, error_code, error_msg, data}`.
-//! Transport errors, HTTP 429/5xx, unparseable answers and rate-limit answers are retried
-//! with backoff, a bounded number of times; other API errors are returned as RED gave them.
+//! Transport errors, HTTP 429/5xx, redirects (never followed: the body carries the access
+//! token), unparseable or oversized answers and rate-limit answers are retried with
+//! backoff, a bounded number of times; other API errors are returned as RED gave them.
 
 use super::config::RedConfig;
 use super::sign::sign;
+use crate::gateway::body::{read_capped, redirect_error, retry_after};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
@@ -39,8 +41,14 @@ pub struct RedClient {
 
 enum Try {
     Done(Result<Value, RedError>),
-    Again(RedError),
+    /// Worth another try; the wait the server asked for, if it said.
+    Again(RedError, Option<Duration>),
 }
+
+/// The largest answer read: a page of 100 orders or 100 decrypted values is far smaller.
+pub const BODY_CAP: u64 = 16 << 20;
+/// The longest a `Retry-After` from RED is waited for.
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
 
 /// Longest window `order.getOrderList` accepts by update time.
 pub const WINDOW_SECS: i64 = 30 * 60;
@@ -50,6 +58,8 @@ impl RedClient {
     pub fn new(cfg: RedConfig) -> Result<RedClient, String> {
         let http = reqwest::blocking::Client::builder()
             .timeout(cfg.timeout)
+            // Every body holds the access token: it goes to the configured address only.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
         Ok(RedClient { cfg, http })
@@ -63,13 +73,17 @@ impl RedClient {
     pub fn call(&self, method: &str, fields: Value) -> Result<Value, RedError> {
         let mut last = None;
         for attempt in 1..=self.cfg.max_attempts {
-            match self.attempt(method, &fields) {
+            let asked = match self.attempt(method, &fields) {
                 Try::Done(r) => return r,
-                Try::Again(e) => last = Some(e),
-            }
+                Try::Again(e, asked) => {
+                    last = Some(e);
+                    asked
+                }
+            };
             if attempt < self.cfg.max_attempts {
                 let ms = self.cfg.backoff_base.as_millis() as u64 * (1u64 << (attempt - 1).min(10));
-                std::thread::sleep(Duration::from_millis(ms.min(30_000)));
+                let wait = Duration::from_millis(ms.min(30_000));
+                std::thread::sleep(wait.max(asked.unwrap_or_default().min(RETRY_AFTER_CAP)));
             }
         }
         Err(last.unwrap_or(RedError::Transport {
@@ -113,21 +127,28 @@ impl RedClient {
             .send()
         {
             Ok(r) => r,
-            Err(e) => return Try::Again(transport(format!("{}", e.without_url()))),
+            Err(e) => return Try::Again(transport(format!("{}", e.without_url())), None),
         };
         let status = resp.status();
-        let text = match resp.text() {
-            Ok(t) => t,
-            Err(e) => return Try::Again(transport(format!("{}", e.without_url()))),
-        };
-        if status.is_server_error() || status.as_u16() == 429 {
-            return Try::Again(transport(format!("HTTP {status}")));
+        if status.is_redirection() {
+            return Try::Again(transport(redirect_error(&resp)), None);
         }
-        let Ok(v) = serde_json::from_str::<Value>(&text) else {
-            return Try::Again(RedError::Answer {
-                method: method.into(),
-                message: format!("unparseable answer (HTTP {status})"),
-            });
+        if status.is_server_error() || status.as_u16() == 429 {
+            let asked = retry_after(&resp);
+            return Try::Again(transport(format!("HTTP {status}")), asked);
+        }
+        let text = match read_capped(resp, BODY_CAP) {
+            Ok(t) => t,
+            Err(e) => return Try::Again(transport(e), None),
+        };
+        let Ok(v) = serde_json::from_slice::<Value>(&text) else {
+            return Try::Again(
+                RedError::Answer {
+                    method: method.into(),
+                    message: format!("unparseable answer (HTTP {status})"),
+                },
+                None,
+            );
         };
         let success = match v.get("success") {
             Some(Value::Bool(b)) => *b,
@@ -160,7 +181,7 @@ impl RedClient {
             || lower.contains("rate limit")
             || lower.contains("too many")
         {
-            return Try::Again(err);
+            return Try::Again(err, None);
         }
         Try::Done(Err(err))
     }
