@@ -10,7 +10,7 @@ use crate::gateway::body::{read_capped, redirect_error, retry_after};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RedError {
     /// `success` false: RED's code and message as given (RED publishes no code list).
     #[error("RED {method}: error {code}: {message}")]
@@ -23,6 +23,22 @@ pub enum RedError {
     Transport { method: String, message: String },
     #[error("RED {method}: {message}")]
     Answer { method: String, message: String },
+    /// Personal fields of an order that could not be decrypted: the first one's place in
+    /// the input document (`receiver.receiverInfos[0].receiverName`) and why.
+    #[error("RED data.batchDecrypt: cannot decrypt {field}: {why}{}", more_fields(*.more))]
+    Decrypt {
+        field: String,
+        why: String,
+        more: usize,
+    },
+}
+
+fn more_fields(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => " (and 1 more field)".into(),
+        n => format!(" (and {n} more fields)"),
+    }
 }
 
 /// One entry of `order.getOrderList`.
@@ -262,59 +278,102 @@ impl RedClient {
         self.call("order.getOrderReceiverInfo", json!({"receiverQueries": [{"orderId": order_id, "openAddressId": open_address_id}], "isReturn": is_return}))
     }
 
-    /// Decrypts (dataTag, ciphertext) pairs, at most 100 per call. Returns the plain
-    /// values in order; a value RED could not decrypt is an error naming its position only.
-    pub fn batch_decrypt(&self, items: &[(String, String)]) -> Result<Vec<String>, RedError> {
+    /// Decrypts (dataTag, ciphertext) pairs, at most [`DECRYPT_BATCH`] per call. The outer
+    /// error is a call that failed; each inner one is a value RED did not give back in
+    /// clear, saying why (never the value nor its ciphertext).
+    pub fn batch_decrypt(&self, items: &[(String, String)]) -> Result<Vec<Plain>, RedError> {
         let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(100) {
-            let infos: Vec<Value> = chunk
-                .iter()
-                .map(|(t, c)| json!({"dataTag": t, "encryptedData": c}))
-                .collect();
-            let data = self.call(
-                "data.batchDecrypt",
-                json!({"baseInfos": infos, "actionType": "3", "appUserId": "bondmap"}),
-            )?;
-            let list = data
-                .get("dataInfoList")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for (i, (_, cipher)) in chunk.iter().enumerate() {
-                let found = list.iter().find(|d| {
-                    d.get("encryptedData").and_then(Value::as_str) == Some(cipher.as_str())
-                });
-                match found {
-                    Some(d) if d.get("errorCode").and_then(Value::as_i64).unwrap_or(0) == 0 => out
-                        .push(
-                            d.get("decryptedData")
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_string(),
-                        ),
-                    Some(d) => {
-                        return Err(RedError::Api {
-                            method: "data.batchDecrypt".into(),
-                            code: d
-                                .get("errorCode")
-                                .map(|c| c.to_string())
-                                .unwrap_or_default(),
-                            message: format!(
-                                "value {} of the batch: {}",
-                                out.len() + i,
-                                d.get("errorMsg").and_then(Value::as_str).unwrap_or("")
-                            ),
-                        })
-                    }
-                    None => {
-                        return Err(RedError::Answer {
-                            method: "data.batchDecrypt".into(),
-                            message: "a value is missing from the answer".into(),
-                        })
-                    }
-                }
-            }
+        for chunk in items.chunks(DECRYPT_BATCH) {
+            out.extend(self.decrypt_call(chunk)?);
         }
         Ok(out)
+    }
+
+    /// One `data.batchDecrypt` call of at most [`DECRYPT_BATCH`] values.
+    pub fn decrypt_call(&self, chunk: &[(String, String)]) -> Result<Vec<Plain>, RedError> {
+        const METHOD: &str = "data.batchDecrypt";
+        let infos: Vec<Value> = chunk
+            .iter()
+            .map(|(t, c)| json!({"dataTag": t, "encryptedData": c}))
+            .collect();
+        let data = self.call(
+            METHOD,
+            json!({"baseInfos": infos, "actionType": "3", "appUserId": "bondmap"}),
+        )?;
+        let list = match data.get("dataInfoList") {
+            Some(Value::Array(l)) => l,
+            other => {
+                return Err(RedError::Answer {
+                    method: METHOD.into(),
+                    message: format!("dataInfoList is {}, not a list", kind(other)),
+                })
+            }
+        };
+        Ok(chunk
+            .iter()
+            .map(|(tag, cipher)| {
+                let item = list
+                    .iter()
+                    .find(|d| d.get("encryptedData").and_then(Value::as_str) == Some(cipher));
+                match item {
+                    Some(d) => decrypted(d, tag, cipher),
+                    None => Err("no item in dataInfoList for this ciphertext".into()),
+                }
+            })
+            .collect())
+    }
+}
+
+/// A value in clear, or why RED did not give it.
+pub type Plain = Result<String, String>;
+
+/// The most ciphertexts RED takes in one `data.batchDecrypt` call (its documented maximum).
+pub const DECRYPT_BATCH: usize = 100;
+
+/// Checks one `dataInfoList` item: its tag is the one asked, `errorCode` an integer and 0,
+/// `decryptedData` a nonempty string.
+fn decrypted(d: &Value, tag: &str, cipher: &str) -> Plain {
+    if d.get("dataTag").and_then(Value::as_str) != Some(tag) {
+        return Err(format!(
+            "dataTag is not the order asked for ({})",
+            kind(d.get("dataTag"))
+        ));
+    }
+    let plain = d.get("decryptedData").and_then(Value::as_str);
+    match d.get("errorCode") {
+        Some(Value::Number(n)) if n.as_i64() == Some(0) => {}
+        Some(Value::Number(n)) if n.as_i64().is_some() => {
+            let msg = d.get("errorMsg").and_then(Value::as_str).unwrap_or("");
+            // RED's message is kept only when it cannot be echoing the value.
+            let safe = !msg.contains('#')
+                && !msg.contains(cipher)
+                && plain.is_none_or(|p| p.is_empty() || !msg.contains(p));
+            let msg: String = if safe {
+                msg.chars().take(80).collect()
+            } else {
+                String::new()
+            };
+            return Err(format!("errorCode {n} {msg}").trim_end().to_string());
+        }
+        other => return Err(format!("errorCode is {}, not an integer", kind(other))),
+    }
+    match d.get("decryptedData") {
+        Some(Value::String(p)) if !p.is_empty() => Ok(p.clone()),
+        Some(Value::String(_)) => Err("decryptedData is empty".into()),
+        other => Err(format!("decryptedData is {}, not a string", kind(other))),
+    }
+}
+
+/// What a JSON value is, for errors that must not show the value itself.
+pub fn kind(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "missing",
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "a boolean",
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "an integer",
+        Some(Value::Number(_)) => "a fractional number",
+        Some(Value::String(_)) => "a string",
+        Some(Value::Array(_)) => "a list",
+        Some(Value::Object(_)) => "an object",
     }
 }
