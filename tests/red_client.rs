@@ -192,3 +192,146 @@ fn a_decrypt_answer_without_a_list_names_the_list() {
         );
     }
 }
+
+/// `n` orders updated inside the window, statuses 4 and 9 in turn.
+fn listed(n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            json!({"orderId": format!("P{i:05}"), "orderStatus": if i % 2 == 0 { 4 } else { 9 },
+                        "updateTime": 1_000_000 + i as i64})
+        })
+        .collect()
+}
+
+/// An honest order list: pages of `pageSize` of `orders` (filtered by `orderStatus`
+/// unless 0), each page's data passed through `fault`.
+fn list_api(orders: Vec<Value>, fault: impl Fn(&mut Value) + Send + Sync + 'static) -> Server {
+    api(move |req| {
+        let status = req["orderStatus"].as_i64().unwrap();
+        let (page, size) = (
+            req["pageNo"].as_i64().unwrap(),
+            req["pageSize"].as_i64().unwrap(),
+        );
+        let hits: Vec<&Value> = orders
+            .iter()
+            .filter(|o| status == 0 || o["orderStatus"] == status)
+            .collect();
+        let total = hits.len() as i64;
+        let list: Vec<&Value> = hits
+            .into_iter()
+            .skip(((page - 1) * size) as usize)
+            .take(size as usize)
+            .collect();
+        let mut data = json!({"total": total, "pageNo": page, "pageSize": size,
+                              "maxPageNo": ((total + size - 1) / size).max(1), "orderList": list});
+        fault(&mut data);
+        data
+    })
+}
+
+#[test]
+fn an_honest_order_list_is_walked_whole_with_or_without_a_status() {
+    let s = list_api(listed(450), |_| {});
+    let c = client(&format!("http://{}/ark", s.addr));
+    let all = c.list_orders(0, 1800, None).unwrap();
+    assert_eq!(all.len(), 450);
+    assert!(all.iter().any(|e| e.order_status == 9));
+    let to_ship = c.list_to_ship(0, 1800).unwrap();
+    assert_eq!(to_ship.len(), 225);
+    assert!(to_ship.iter().all(|e| e.order_status == 4));
+    assert_eq!(to_ship[0].update_time, 1_000_000);
+}
+
+#[test]
+fn every_bad_order_list_fails_the_round_naming_method_and_field() {
+    type Fault = Box<dyn Fn(&mut Value) + Send + Sync>;
+    let cases: Vec<(&str, Fault, &str)> = vec![
+        (
+            "no maxPageNo",
+            Box::new(|d| {
+                d.as_object_mut().unwrap().remove("maxPageNo");
+            }),
+            "maxPageNo",
+        ),
+        (
+            "maxPageNo a string",
+            Box::new(|d| d["maxPageNo"] = json!("3")),
+            "maxPageNo",
+        ),
+        (
+            "maxPageNo too small",
+            Box::new(|d| d["maxPageNo"] = json!(1)),
+            "maxPageNo",
+        ),
+        (
+            "no total",
+            Box::new(|d| {
+                d.as_object_mut().unwrap().remove("total");
+            }),
+            "total",
+        ),
+        (
+            "no orderList",
+            Box::new(|d| {
+                d.as_object_mut().unwrap().remove("orderList");
+            }),
+            "orderList",
+        ),
+        (
+            "orderList an object",
+            Box::new(|d| d["orderList"] = json!({})),
+            "orderList",
+        ),
+        (
+            "orderId a number",
+            Box::new(|d| d["orderList"][0]["orderId"] = json!(123)),
+            "orderList[0].orderId",
+        ),
+        (
+            "orderStatus a string",
+            Box::new(|d| d["orderList"][1]["orderStatus"] = json!("4")),
+            "orderList[1].orderStatus",
+        ),
+        (
+            "no updateTime",
+            Box::new(|d| {
+                d["orderList"][2]
+                    .as_object_mut()
+                    .unwrap()
+                    .remove("updateTime");
+            }),
+            "orderList[2].updateTime",
+        ),
+        (
+            "an entry not an object",
+            Box::new(|d| d["orderList"][0] = json!("P1")),
+            "orderList[0]",
+        ),
+        ("data null", Box::new(|d| *d = Value::Null), "data"),
+        (
+            "fewer than total",
+            Box::new(|d| {
+                if d["pageNo"] == 2 {
+                    d["orderList"].as_array_mut().unwrap().pop();
+                }
+            }),
+            "total",
+        ),
+    ];
+    for (what, fault, word) in cases {
+        let s = list_api(listed(250), fault);
+        let c = client(&format!("http://{}/ark", s.addr));
+        let e = c.list_to_ship(0, 1800).expect_err(what).to_string();
+        assert!(
+            e.contains("order.getOrderList") && e.contains(word),
+            "{what}: {e}"
+        );
+    }
+}
+
+#[test]
+fn an_empty_window_may_omit_its_list() {
+    let s = api(|_| json!({"total": 0, "pageNo": 1, "pageSize": 100, "maxPageNo": 0}));
+    let c = client(&format!("http://{}/ark", s.addr));
+    assert_eq!(c.list_orders(0, 1800, Some(4)).unwrap(), vec![]);
+}
