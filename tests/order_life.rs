@@ -414,3 +414,246 @@ fn a_misspelt_notice_path_is_reported_against_the_notice_contract() {
     // The source is a Cainiao notice, not a RED order.
     assert!(!all.contains("RED order"), "{all}");
 }
+
+// ---- the simulators: the whole ship-back and the cancel, on loopback ---------------------
+
+use bondmap::callback::{CallbackConfig, Notice, Receiver, Sink};
+use bondmap::gateway::data_digest;
+use bondmap::gateway::sim::{SimHandle, SimOptions};
+use bondmap::red::sim::RedSimOptions;
+
+const GW_SECRET: &str = "sim-secret";
+
+#[derive(Default)]
+struct Notices(Mutex<Vec<Notice>>);
+
+impl Sink for Notices {
+    fn record(&self, n: &Notice) -> Result<(), String> {
+        self.0.lock().unwrap().push(n.clone());
+        Ok(())
+    }
+}
+
+impl Notices {
+    /// Waits (at most 20 s) until a notice for `order` has arrived.
+    fn wait_for(&self, order: &str) -> Notice {
+        for _ in 0..200 {
+            if let Some(n) = self
+                .0
+                .lock()
+                .unwrap()
+                .iter()
+                .find(|n| n.order_code() == Some(order))
+            {
+                return n.clone();
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no notice for {order}");
+    }
+}
+
+/// Posts one signed gateway form to the simulator; returns its answer.
+fn gateway_post(gw: &SimHandle, msg_type: &str, li: &str) -> Value {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("logistic_provider_id", "APP")
+        .append_pair("msg_type", msg_type)
+        .append_pair("logistics_interface", li)
+        .append_pair("data_digest", &data_digest(li, GW_SECRET))
+        .finish();
+    reqwest::blocking::Client::new()
+        .post(gw.url())
+        .body(body)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap()
+}
+
+/// The delivery order of an example through the Hangzhou warehouse mapping.
+fn create(gw: &SimHandle, example: &str) -> Value {
+    let wh = root().join("mappings/warehouses/hangzhou_xiasha.map");
+    let (prog, _) = load_program(&wh, &Options::default()).unwrap();
+    let li =
+        bondmap::run::run(&prog, &read(&root().join("examples/orders").join(example))).unwrap();
+    gateway_post(gw, "CN_WMS_DELIVERYORDER_CREATE", &li)
+}
+
+fn cancel_message(doc: &Value) -> String {
+    let wh = root().join("mappings/warehouses/hangzhou_xiasha.map");
+    let (prog, _) = load_for_warehouse(&root().join(CANCEL), &wh, &Options::default()).unwrap();
+    bondmap::run::run(&prog, doc).unwrap()
+}
+
+fn red_sim() -> bondmap::red::sim::RedSimHandle {
+    bondmap::red::sim::spawn(
+        0,
+        RedSimOptions {
+            app_id: "app".into(),
+            app_secret: "secret".into(),
+            access_token: "token".into(),
+            ..RedSimOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn red_client(red: &bondmap::red::sim::RedSimHandle) -> RedClient {
+    RedClient::new(RedConfig {
+        app_id: Secret::new("app"),
+        app_secret: Secret::new("secret"),
+        access_token: Secret::new("token"),
+        url: red.url(),
+        timeout: Duration::from_secs(5),
+        max_attempts: 2,
+        backoff_base: Duration::from_millis(5),
+    })
+    .unwrap()
+}
+
+#[test]
+fn the_warehouse_ships_the_notice_is_mapped_and_red_is_told_once() {
+    let sink = Arc::new(Notices::default());
+    let rx = Receiver::start(
+        "127.0.0.1:0".parse().unwrap(),
+        CallbackConfig::new(Secret::new(GW_SECRET)),
+        sink.clone(),
+    )
+    .unwrap();
+    let gw = bondmap::gateway::sim::spawn(
+        0,
+        SimOptions {
+            secret: GW_SECRET.into(),
+            callback_url: Some(rx.url()),
+            ship_after: Duration::from_millis(50),
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    let red = red_sim();
+    let doc = read(&root().join("examples/orders/01_single_sku_alipay.json"));
+    red.add_order(doc.clone());
+    let id = doc["detail"]["orderId"].as_str().unwrap();
+
+    assert_eq!(create(&gw, "01_single_sku_alipay.json")["success"], "true");
+    let notice = sink.wait_for(id);
+    assert_eq!(notice.msg_type, "CONSIGN_ORDER_NOTIFY");
+    assert_eq!(notice.content["storeCode"], "HZ_XIASHA_01");
+    assert_eq!(gw.notified().get(id), Some(&1));
+
+    let fields = map(&deliver_program(), &notice.content).unwrap();
+    let client = red_client(&red);
+    assert_eq!(client.order_deliver(&fields).unwrap(), Delivered::Sent);
+    // Told again (a resend after a crash): RED says shipped, which counts as done.
+    let again = client.order_deliver(&fields).unwrap();
+    assert!(
+        matches!(again, Delivered::AlreadyShipped { .. }),
+        "{again:?}"
+    );
+    let delivered = red.delivered();
+    assert_eq!(delivered.len(), 1);
+    assert_eq!(delivered[id]["expressNo"], notice.content["mailNo"]);
+    assert_eq!(delivered[id]["expressCompanyCode"], "zto");
+    assert!(delivered[id].get("accessToken").is_none());
+    let detail = client.order_detail(id).unwrap();
+    assert_eq!(detail["orderStatus"], 6);
+    assert_eq!(detail["expressTrackingNo"], notice.content["mailNo"]);
+}
+
+#[test]
+fn a_cancel_succeeds_before_the_parcel_leaves_and_is_refused_after() {
+    let gw = bondmap::gateway::sim::spawn(
+        0,
+        SimOptions {
+            secret: GW_SECRET.into(),
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    let red = red_sim();
+    for ex in [
+        "01_single_sku_alipay.json",
+        "02_several_skus_discounts_wechat.json",
+    ] {
+        let doc = read(&root().join("examples/orders").join(ex));
+        red.add_order(doc);
+        assert_eq!(create(&gw, ex)["success"], "true");
+    }
+    let client = red_client(&red);
+    let (a, b) = ("P78811223300000001", "P78811223300000002");
+    red.cancel_order(a);
+    red.cancel_order(b);
+    gw.mark_left(b);
+
+    let detail = client.order_detail(a).unwrap();
+    assert_eq!(
+        (
+            detail["orderStatus"].clone(),
+            detail["cancelStatus"].clone()
+        ),
+        (json!(9), json!(1))
+    );
+    let answer = gateway_post(
+        &gw,
+        "CN_WMS_ORDER_CANCEL",
+        &cancel_message(&json!({"detail": detail})),
+    );
+    assert_eq!(answer["success"], "true", "{answer}");
+
+    let detail_b = client.order_detail(b).unwrap();
+    let refused = gateway_post(
+        &gw,
+        "CN_WMS_ORDER_CANCEL",
+        &cancel_message(&json!({"detail": detail_b})),
+    );
+    assert_eq!(refused["success"], "false");
+    assert_eq!(gw.cancelled().into_iter().collect::<Vec<_>>(), [a]);
+
+    // RED will not take a shipment for a cancelled order, and says so.
+    let fields = json!({"orderId": a, "expressNo": "SIM1", "expressCompanyCode": "zto"});
+    match client.order_deliver(&fields).unwrap_err() {
+        RedError::Api { message, .. } => assert!(message.contains("已取消"), "{message}"),
+        e => panic!("{e:?}"),
+    }
+    assert!(red.delivered().is_empty());
+}
+
+#[test]
+fn an_order_cancelled_before_it_ships_is_never_notified() {
+    let sink = Arc::new(Notices::default());
+    let rx = Receiver::start(
+        "127.0.0.1:0".parse().unwrap(),
+        CallbackConfig::new(Secret::new(GW_SECRET)),
+        sink.clone(),
+    )
+    .unwrap();
+    let gw = bondmap::gateway::sim::spawn(
+        0,
+        SimOptions {
+            secret: GW_SECRET.into(),
+            callback_url: Some(rx.url()),
+            ship_after: Duration::from_millis(300),
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(create(&gw, "01_single_sku_alipay.json")["success"], "true");
+    let mut cancelled = read(&root().join("examples/notices/cancelled/01_cancelled.json"));
+    cancelled["detail"]["orderId"] = json!("P78811223300000001");
+    let answer = gateway_post(&gw, "CN_WMS_ORDER_CANCEL", &cancel_message(&cancelled));
+    assert_eq!(answer["success"], "true", "{answer}");
+    // A second order accepted after it ships as usual: once its notice is in, the
+    // cancelled one's time has long passed.
+    assert_eq!(
+        create(&gw, "02_several_skus_discounts_wechat.json")["success"],
+        "true"
+    );
+    sink.wait_for("P78811223300000002");
+    assert!(sink
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|n| n.order_code() != Some("P78811223300000001")));
+    assert!(!gw.notified().contains_key("P78811223300000001"));
+}
