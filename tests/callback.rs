@@ -283,3 +283,30 @@ fn concurrent_posts_are_all_recorded_while_a_slow_client_holds_a_connection() {
     assert_eq!(sink.count(), 16);
     drop(idle);
 }
+
+#[test]
+fn a_client_trickling_its_request_is_cut_off_at_the_deadline() {
+    let sink = Arc::new(MemSink::default());
+    let mut cfg = CallbackConfig::new(Secret::new(SECRET));
+    cfg.request_deadline = Duration::from_secs(1);
+    let r = Receiver::start("127.0.0.1:0".parse().unwrap(), cfg, sink.clone()).unwrap();
+    let mut c = TcpStream::connect(r.addr()).unwrap();
+    let mut w = c.try_clone().unwrap();
+    // A header line every 200 ms: never silent long enough for a read timeout.
+    let writer = std::thread::spawn(move || {
+        let _ = w.write_all(b"POST /cainiao/callback HTTP/1.1\r\n");
+        for i in 0..50 {
+            std::thread::sleep(Duration::from_millis(200));
+            if w.write_all(format!("X-{i}: y\r\n").as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    c.set_read_timeout(Some(Duration::from_secs(8))).unwrap();
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    assert!(out.starts_with("HTTP/1.1 408"), "{out}");
+    drop(c);
+    writer.join().unwrap();
+    assert_eq!(sink.calls(), 0);
+}

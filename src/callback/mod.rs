@@ -61,6 +61,9 @@ pub struct CallbackConfig {
     pub msg_types: Vec<String>,
     /// Connections served at once; more are answered 503 (Cainiao sends again).
     pub max_connections: usize,
+    /// The longest one request may take to arrive whole: a client trickling bytes is cut
+    /// off (408) instead of holding a connection for hours.
+    pub request_deadline: std::time::Duration,
 }
 
 impl CallbackConfig {
@@ -69,6 +72,7 @@ impl CallbackConfig {
             secret_key,
             msg_types: vec![CONSIGN_ORDER_NOTIFY.to_string()],
             max_connections: 64,
+            request_deadline: std::time::Duration::from_secs(30),
         }
     }
 }

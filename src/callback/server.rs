@@ -6,7 +6,8 @@
 //! the declared `Content-Length`, so one hostile header costs that much memory; hyper
 //! would bring an async runtime for one endpoint. Here the head is bounded (16 KiB), a
 //! body over [`MAX_BODY`] is refused before it is read, a body without `Content-Length`
-//! is refused (411), and every read and write has a timeout. The body is never logged.
+//! is refused (411), every read and write has a timeout, and a whole request must arrive
+//! within [`CallbackConfig::request_deadline`]. The body is never logged.
 
 use super::{handle, Answer, CallbackConfig, Sink, MAX_BODY};
 use std::io::{Read, Write};
@@ -14,7 +15,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// The path Cainiao is told to post to.
 pub const PATH: &str = "/cainiao/callback";
@@ -121,7 +122,8 @@ fn serve(mut conn: TcpStream, shared: &Shared) {
     {
         return;
     }
-    let (status, answer) = match read_request(&mut conn) {
+    let deadline = Instant::now() + shared.cfg.request_deadline;
+    let (status, answer) = match read_request(&mut conn, deadline) {
         Ok(body) => (200, handle(&body, &shared.cfg, shared.sink.as_ref())),
         Err(Refused { status, answer }) => {
             tracing::warn!(status, error = %answer.error_msg, "callback request refused");
@@ -145,13 +147,11 @@ fn refuse(status: u16, code: &'static str, msg: impl Into<String>) -> Refused {
 }
 
 /// Reads the head and, for `POST /cainiao/callback` with an acceptable length, the body.
-fn read_request(conn: &mut TcpStream) -> Result<Vec<u8>, Refused> {
+fn read_request(conn: &mut TcpStream, deadline: Instant) -> Result<Vec<u8>, Refused> {
     let mut buf = Vec::with_capacity(4096);
     let mut chunk = [0u8; 4096];
     let (head_len, path_ok, post, length) = loop {
-        let n = conn
-            .read(&mut chunk)
-            .map_err(|_| refuse(408, "S01", "the request was not read in time"))?;
+        let n = read_by(conn, &mut chunk, deadline)?;
         if n == 0 {
             return Err(refuse(400, "S01", "the connection closed mid-request"));
         }
@@ -200,19 +200,32 @@ fn read_request(conn: &mut TcpStream) -> Result<Vec<u8>, Refused> {
         // A second request behind this one: one request per connection.
         return Err(refuse(400, "S01", "more bytes than Content-Length"));
     }
-    let missing = length - body.len();
-    body.reserve_exact(missing);
-    conn.take(missing as u64)
-        .read_to_end(&mut body)
-        .map_err(|_| refuse(408, "S01", "the body was not read in time"))?;
-    if body.len() != length {
-        return Err(refuse(
-            400,
-            "S01",
-            "the body is shorter than Content-Length",
-        ));
+    body.reserve_exact(length - body.len());
+    while body.len() < length {
+        let want = (length - body.len()).min(chunk.len());
+        let n = read_by(conn, &mut chunk[..want], deadline)?;
+        if n == 0 {
+            return Err(refuse(
+                400,
+                "S01",
+                "the body is shorter than Content-Length",
+            ));
+        }
+        body.extend_from_slice(&chunk[..n]);
     }
     Ok(body)
+}
+
+/// One read that gives up at `deadline` (and after [`IO_TIMEOUT`] of silence).
+fn read_by(conn: &mut TcpStream, buf: &mut [u8], deadline: Instant) -> Result<usize, Refused> {
+    let late = || refuse(408, "S01", "the request was not read in time");
+    let left = deadline
+        .checked_duration_since(Instant::now())
+        .filter(|d| !d.is_zero())
+        .ok_or_else(late)?;
+    conn.set_read_timeout(Some(left.min(IO_TIMEOUT)))
+        .map_err(|_| late())?;
+    conn.read(buf).map_err(|_| late())
 }
 
 /// The declared body length: `None` when there is none; chunked bodies and conflicting
