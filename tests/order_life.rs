@@ -657,3 +657,37 @@ fn an_order_cancelled_before_it_ships_is_never_notified() {
         .all(|n| n.order_code() != Some("P78811223300000001")));
     assert!(!gw.notified().contains_key("P78811223300000001"));
 }
+
+#[test]
+fn parse_time_takes_a_string_and_gives_an_integer() {
+    let dir = root().join("mappings/red");
+    let check = |field: &str| {
+        let text = std::fs::read_to_string(root().join(DELIVER))
+            .unwrap()
+            .replace(
+                r#"deliveringTime     = parse_time($.consignTime, "%Y-%m-%d %H:%M:%S")"#,
+                field,
+            );
+        let (m, diags) = bondmap::load::load_str("x.map", &text, &dir);
+        assert!(diags.is_empty(), "{diags:?}");
+        let (_, diags) = compile(&m, &Options::default());
+        diags
+            .iter()
+            .map(|d| d.message.clone())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    // A number where the text is due.
+    let e = check(r#"deliveringTime = parse_time(1795312800000, "%Y-%m-%d")"#);
+    assert!(e.contains("takes a string"), "{e}");
+    // Its result is a whole number: a string field cannot take it.
+    let e = check(r#"expressCompanyName = parse_time($.consignTime, "%Y-%m-%d %H:%M:%S")"#);
+    assert!(
+        !e.is_empty(),
+        "a number assigned to a string field must be refused"
+    );
+    assert_eq!(
+        check(r#"deliveringTime = parse_time($.consignTime, "%Y-%m-%d")"#),
+        ""
+    );
+}
