@@ -75,10 +75,12 @@ impl Receiver {
     /// Stops accepting; requests being answered finish on their own threads.
     pub fn stop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        // Wake the accept loop so it sees the flag.
-        let _ = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1));
+        // Wake the accept loop so it sees the flag; wait for it only if it was woken.
+        let woken = TcpStream::connect_timeout(&self.addr, Duration::from_secs(1)).is_ok();
         if let Some(h) = self.accept.take() {
-            let _ = h.join();
+            if woken {
+                let _ = h.join();
+            }
         }
     }
 }
@@ -94,7 +96,11 @@ fn accept_loop(listener: TcpListener, stop: Arc<AtomicBool>, shared: Arc<Shared>
         if stop.load(Ordering::SeqCst) {
             break;
         }
-        let Ok(mut conn) = conn else { continue };
+        let Ok(mut conn) = conn else {
+            // Out of file descriptors, say: wait a little instead of spinning.
+            std::thread::sleep(Duration::from_millis(20));
+            continue;
+        };
         let max = shared.cfg.max_connections.max(1);
         if shared.active.fetch_add(1, Ordering::SeqCst) >= max {
             shared.active.fetch_sub(1, Ordering::SeqCst);
