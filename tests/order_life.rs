@@ -175,6 +175,12 @@ fn cancel_goes_through_the_params_of_each_warehouse() {
             .unwrap();
         assert!(warnings.is_empty(), "{warnings:?}");
         assert_eq!(prog.settings.msg_type, "CN_WMS_ORDER_CANCEL");
+        // The ship-back goes through the warehouse the same way (it declares no params).
+        let (deliver, _) = load_for_warehouse(&root().join(DELIVER), wh, &Options::default())
+            .map_err(|e| e.render(false))
+            .unwrap();
+        let n = read(&root().join("examples/notices/01_zto_hangzhou.json"));
+        assert_eq!(map(&deliver, &n).unwrap()["expressCompanyCode"], "zto");
         let params = params_of(wh).unwrap();
         let param = |n: &str| params.iter().find(|(k, _)| k == n).unwrap().1.clone();
         for o in &orders {
