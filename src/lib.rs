@@ -24,6 +24,7 @@ pub mod path;
 pub mod red;
 pub mod run;
 pub mod schema;
+pub mod snapshot;
 pub mod store;
 pub mod sync;
 pub mod syntax;

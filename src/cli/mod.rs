@@ -5,6 +5,7 @@ mod fmt;
 mod map;
 mod send;
 mod sync;
+mod test;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -215,6 +216,25 @@ enum Cmd {
         #[arg(long, default_value = "examples/orders")]
         orders: PathBuf,
     },
+    /// Snapshot tests of a mapping repo: every order mapping × every example order,
+    /// compared with the reviewed snapshots (snapshots/mappings/*.snap, insta's format).
+    Test {
+        /// The mapping files (searched recursively).
+        #[arg(long, default_value = "mappings")]
+        mappings: PathBuf,
+        /// The example orders (*.json).
+        #[arg(long, default_value = "examples/orders")]
+        examples: PathBuf,
+        /// The snapshots folder (mapping snapshots go to its mappings/ subfolder).
+        #[arg(long, default_value = "snapshots")]
+        snapshots: PathBuf,
+        /// Store every new and changed snapshot.
+        #[arg(long, conflicts_with = "review")]
+        accept: bool,
+        /// Ask on the terminal, change by change, whether to store it.
+        #[arg(long)]
+        review: bool,
+    },
     /// Check mapping files (default: mappings/) and report every mistake.
     Check {
         /// Files or folders of `.map` files.
@@ -231,6 +251,19 @@ pub fn main() -> ExitCode {
     let code = match cli.cmd {
         Cmd::Map { mapping, input } => map::run(&mapping, &input),
         Cmd::Check { paths, format } => check::run(&paths, &format),
+        Cmd::Test {
+            mappings,
+            examples,
+            snapshots,
+            accept,
+            review,
+        } => test::run(&test::Args {
+            mappings,
+            examples,
+            snapshots,
+            accept,
+            review,
+        }),
         Cmd::Sync {
             mapping,
             state,

@@ -1,0 +1,373 @@
+//! Snapshot tests of a mapping repo (`bondmap test`, and the repo's own tests/mappings.rs):
+//! every mapping that maps RED orders × every example order, its output (the request,
+//! pretty-printed, or `REJECTED` and the message) compared with a reviewed snapshot.
+//!
+//! Which mappings are tested: every `.map` file under the mappings folder whose `source`
+//! schema is the RED order (`$id` [`RED_ORDER_SCHEMA_ID`]) and that checks clean with its
+//! params set (a warehouse file). A base file whose only mistakes are params left unset
+//! is skipped (the files that use it are tested), and so is a mapping of another message
+//! (its source is another schema: the example orders are not its input). Any other mistake
+//! stops the run, reported as `check` reports it.
+//!
+//! Snapshots: `SNAPSHOTS/mappings/<mapping stem>__<example stem>.snap`.
+
+pub mod diff;
+pub mod file;
+mod pretty;
+
+pub use pretty::pretty;
+
+use crate::compile::{compile, Options, Program};
+use crate::diag::{Code, Diag};
+use crate::engine::MappingErrors;
+use crate::load::{display_name, load};
+use crate::schema::Schema;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The `$id` of the RED order schema: a mapping reading it maps orders.
+pub const RED_ORDER_SCHEMA_ID: &str = "bondmap:red.cross_border_order";
+
+/// Where a repo keeps what `bondmap test` reads and writes.
+#[derive(Debug, Clone)]
+pub struct Layout {
+    pub mappings: PathBuf,
+    pub examples: PathBuf,
+    /// The snapshots folder; mapping snapshots go to its `mappings/` subfolder.
+    pub snapshots: PathBuf,
+}
+
+impl Layout {
+    /// `mappings/`, `examples/orders/` and `snapshots/` under `root`.
+    pub fn under(root: &Path) -> Layout {
+        Layout {
+            mappings: root.join("mappings"),
+            examples: root.join("examples/orders"),
+            snapshots: root.join("snapshots"),
+        }
+    }
+}
+
+/// Why a run could not be made (exit 2).
+#[derive(Debug)]
+pub enum Problem {
+    /// A folder or file that cannot be read, or a layout that cannot be tested.
+    Io(String),
+    /// A mapping that does not check.
+    Mapping(Box<MappingErrors>),
+}
+
+impl Problem {
+    pub fn render(&self, color: bool) -> String {
+        match self {
+            Problem::Io(m) => format!("error: {m}\n"),
+            Problem::Mapping(e) => e.render(color),
+        }
+    }
+}
+
+/// A mapping file left out of the run, and why.
+#[derive(Debug, Clone)]
+pub struct Skipped {
+    pub mapping: String,
+    pub reason: String,
+}
+
+/// One mapping × one example: what it gives now and what is stored.
+#[derive(Debug, Clone)]
+pub struct Case {
+    /// The mapping file as shown (relative to the current folder when under it).
+    pub mapping: String,
+    /// The example order file as shown.
+    pub example: String,
+    /// `<mapping stem>__<example stem>`.
+    pub name: String,
+    /// The `.snap` file.
+    pub path: PathBuf,
+    /// The output now (normalized as insta compares it).
+    pub body: String,
+    /// The stored body, if there is a snapshot.
+    pub stored: Option<String>,
+    /// The mapping's target schema, to keep personal fields out of a diff.
+    pub target: Option<Arc<Schema>>,
+}
+
+/// How a case compares with its snapshot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Passed,
+    New,
+    Changed,
+}
+
+impl Case {
+    pub fn outcome(&self) -> Outcome {
+        match &self.stored {
+            None => Outcome::New,
+            Some(s) if *s == self.body => Outcome::Passed,
+            Some(_) => Outcome::Changed,
+        }
+    }
+
+    fn meta(&self) -> file::Meta {
+        file::Meta {
+            source: self.mapping.clone(),
+            input_file: Some(self.example.clone()),
+        }
+    }
+
+    /// Stores the output as the snapshot and drops a pending one.
+    pub fn accept(&self) -> std::io::Result<()> {
+        file::write(&self.path, &self.meta(), &self.body)?;
+        file::remove_pending(&self.path)
+    }
+
+    /// Leaves the output as `NAME.snap.new` for `--review`, `--accept` or `cargo insta review`.
+    pub fn leave_pending(&self) -> std::io::Result<PathBuf> {
+        let p = file::pending_path(&self.path);
+        file::write(&p, &self.meta(), &self.body)?;
+        Ok(p)
+    }
+
+    /// Drops a pending snapshot left by an earlier failed run.
+    pub fn clear_pending(&self) -> std::io::Result<()> {
+        file::remove_pending(&self.path)
+    }
+
+    /// A reviewer's account of a failed case: which mapping, which example, each change
+    /// (or, for a new one, `with_body`: every field it would store). Empty when it passed.
+    pub fn report(&self, with_body: bool) -> String {
+        let target = self.target.as_deref().map(|s| &s.root);
+        let shown = display_name(&self.path);
+        let (head, lines) = match (self.outcome(), &self.stored) {
+            (Outcome::Passed, _) => return String::new(),
+            (Outcome::Changed, Some(old)) => (
+                format!("changed: {} × {} ({shown})", self.mapping, self.example),
+                diff::changes(old, &self.body, target),
+            ),
+            _ => (
+                format!(
+                    "new: {} × {} (no snapshot {shown} yet)",
+                    self.mapping, self.example
+                ),
+                if with_body {
+                    diff::leaves(&self.body, target)
+                } else {
+                    Vec::new()
+                },
+            ),
+        };
+        let mut s = head;
+        s.push('\n');
+        for l in lines {
+            s.push_str("  ");
+            s.push_str(&l);
+            s.push('\n');
+        }
+        s
+    }
+}
+
+/// What a run covers: every case, and the mapping files it left out.
+#[derive(Debug)]
+pub struct Suite {
+    pub cases: Vec<Case>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Suite {
+    pub fn failed(&self) -> impl Iterator<Item = &Case> {
+        self.cases.iter().filter(|c| c.outcome() != Outcome::Passed)
+    }
+}
+
+/// Maps every example through every order mapping of `layout` and reads the stored
+/// snapshots. Every problem that stops the run is returned, not only the first.
+pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
+    let maps = files(&layout.mappings, "map", true).map_err(|e| vec![e])?;
+    if maps.is_empty() {
+        return Err(vec![Problem::Io(format!(
+            "no .map files under {}",
+            display_name(&layout.mappings)
+        ))]);
+    }
+    let examples = files(&layout.examples, "json", false).map_err(|e| vec![e])?;
+    if examples.is_empty() {
+        return Err(vec![Problem::Io(format!(
+            "no example orders (*.json) in {}",
+            display_name(&layout.examples)
+        ))]);
+    }
+    let mut problems = Vec::new();
+    let mut tested: Vec<(PathBuf, Program, Option<Arc<Schema>>)> = Vec::new();
+    let mut skipped = Vec::new();
+    for m in &maps {
+        match classify(m) {
+            Ok(Role::Tested(p, t)) => tested.push((m.clone(), *p, t)),
+            Ok(Role::Skipped(reason)) => skipped.push(Skipped {
+                mapping: display_name(m),
+                reason,
+            }),
+            Err(e) => problems.push(e),
+        }
+    }
+    let mut docs = Vec::new();
+    for ex in &examples {
+        let read = std::fs::read_to_string(ex)
+            .map_err(|e| format!("cannot read {}: {e}", display_name(ex)))
+            .and_then(|t| {
+                serde_json::from_str::<serde_json::Value>(&t)
+                    .map_err(|e| format!("{} is not valid JSON: {e}", display_name(ex)))
+            });
+        match read {
+            Ok(d) => docs.push((ex, d)),
+            Err(e) => problems.push(Problem::Io(e)),
+        }
+    }
+    // Two tested mappings of one stem would write the same snapshot files.
+    for (i, (a, ..)) in tested.iter().enumerate() {
+        if let Some((b, ..)) = tested[..i].iter().find(|(b, ..)| stem(b) == stem(a)) {
+            problems.push(Problem::Io(format!(
+                "{} and {} are both named `{}`: their snapshots would share names; rename one",
+                display_name(b),
+                display_name(a),
+                stem(a)
+            )));
+        }
+    }
+    if tested.is_empty() && problems.is_empty() {
+        problems.push(Problem::Io(format!(
+            "no mapping under {} maps RED orders with its params set (every file was skipped)",
+            display_name(&layout.mappings)
+        )));
+    }
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    let dir = layout.snapshots.join("mappings");
+    let mut cases = Vec::new();
+    for (m, prog, target) in &tested {
+        for (ex, doc) in &docs {
+            let name = format!("{}__{}", stem(m), stem(ex));
+            let path = dir.join(format!("{name}.snap"));
+            let stored = file::read(&path).map_err(|e| {
+                vec![Problem::Io(format!(
+                    "cannot read {}: {e}",
+                    display_name(&path)
+                ))]
+            })?;
+            cases.push(Case {
+                mapping: storage_name(m),
+                example: storage_name(ex),
+                name,
+                path,
+                body: output(prog, doc),
+                stored,
+                target: target.clone(),
+            });
+        }
+    }
+    Ok(Suite { cases, skipped })
+}
+
+/// The snapshot body of one order: the request pretty-printed, or `REJECTED` and why.
+pub fn output(prog: &Program, doc: &serde_json::Value) -> String {
+    file::normalize(&match crate::run::run(prog, doc) {
+        Ok(json) => pretty(&json),
+        Err(e) => format!("{}\n{e}", diff::REJECTED),
+    })
+}
+
+enum Role {
+    Tested(Box<Program>, Option<Arc<Schema>>),
+    Skipped(String),
+}
+
+/// Whether a mapping file is tested, skipped, or stops the run.
+fn classify(path: &Path) -> Result<Role, Problem> {
+    let name = display_name(path);
+    let (mapping, diags) = load(path);
+    let fail = |mapping, diags| {
+        Problem::Mapping(Box::new(MappingErrors {
+            mapping,
+            diags,
+            name: name.clone(),
+        }))
+    };
+    if diags.iter().any(Diag::is_error) {
+        return Err(fail(mapping, diags));
+    }
+    if let Some((src, _)) = &mapping.source {
+        // An unreadable source schema is compile's to report, below.
+        if let Ok(s) = Schema::load(src) {
+            if s.id.as_deref() != Some(RED_ORDER_SCHEMA_ID) {
+                return Ok(Role::Skipped(format!(
+                    "its source is {} ({}), not a RED order",
+                    display_name(src),
+                    s.id.as_deref().unwrap_or("no $id")
+                )));
+            }
+        }
+    }
+    let (prog, errs) = compile(&mapping, &Options::default());
+    if let Some(p) = prog.filter(|_| !errs.iter().any(Diag::is_error)) {
+        let target = mapping
+            .target
+            .as_ref()
+            .and_then(|(t, _)| Schema::load(t).ok())
+            .map(Arc::new);
+        return Ok(Role::Tested(Box::new(p), target));
+    }
+    let unset: Vec<&Diag> = errs.iter().filter(|d| d.is_error()).collect();
+    if unset.iter().all(|d| d.code == Code::UnsetParam) {
+        // A base file: is it clean apart from its unset params?
+        let base = Options {
+            allow_unset_params: true,
+            ..Options::default()
+        };
+        let (_, more) = compile(&mapping, &base);
+        if !more.iter().any(Diag::is_error) {
+            return Ok(Role::Skipped(format!(
+                "a base mapping: {} param(s) unset (the files that use it are tested)",
+                unset.len()
+            )));
+        }
+        return Err(fail(mapping, more));
+    }
+    Err(fail(mapping, errs))
+}
+
+fn stem(p: &Path) -> String {
+    p.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// A path as written into a snapshot header: relative to the current folder, with `/`.
+fn storage_name(p: &Path) -> String {
+    display_name(p).replace('\\', "/")
+}
+
+/// Files ending in `.ext` in `dir` (and its subfolders when `deep`), sorted.
+fn files(dir: &Path, ext: &str, deep: bool) -> Result<Vec<PathBuf>, Problem> {
+    let mut out = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        let rd = std::fs::read_dir(&d)
+            .map_err(|e| Problem::Io(format!("cannot read {}: {e}", display_name(&d))))?;
+        for e in rd {
+            let p = e
+                .map_err(|e| Problem::Io(format!("cannot read {}: {e}", display_name(&d))))?
+                .path();
+            if p.is_dir() {
+                if deep {
+                    todo.push(p);
+                }
+            } else if p.extension().is_some_and(|x| x == ext) {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
