@@ -90,6 +90,9 @@ enum Cmd {
         mapping: MappingArgs,
         #[command(flatten)]
         input: InputArgs,
+        /// Indent the request JSON for people (not with --ndjson: one request a line).
+        #[arg(long, conflicts_with = "ndjson")]
+        pretty: bool,
     },
     /// Lay out mapping files in the one canonical form (default: mappings/).
     Fmt {
@@ -249,7 +252,11 @@ enum Cmd {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
-        Cmd::Map { mapping, input } => map::run(&mapping, &input),
+        Cmd::Map {
+            mapping,
+            input,
+            pretty,
+        } => map::run(&mapping, &input, pretty),
         Cmd::Check { paths, format } => check::run(&paths, &format),
         Cmd::Test {
             mappings,

@@ -28,10 +28,12 @@ pub fn run(a: &Args) -> u8 {
         );
         return 2;
     }
-    let layout = Layout {
-        mappings: a.mappings.clone(),
-        examples: a.examples.clone(),
-        snapshots: a.snapshots.clone(),
+    let layout = match repo_layout(a) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
     };
     let suite = match collect(&layout) {
         Ok(s) => s,
@@ -104,11 +106,33 @@ pub fn run(a: &Args) -> u8 {
     u8::from(failed > 0)
 }
 
+/// The folders made absolute, and the current folder moved to the one holding the
+/// snapshots folder: rejection messages name mapping files relative to the current
+/// folder, so a snapshot reads the same wherever `bondmap test` is started from.
+fn repo_layout(a: &Args) -> Result<Layout, String> {
+    let abs = |p: &PathBuf| {
+        std::path::absolute(p).map_err(|e| format!("cannot resolve {}: {e}", p.display()))
+    };
+    let layout = Layout {
+        mappings: abs(&a.mappings)?,
+        examples: abs(&a.examples)?,
+        snapshots: abs(&a.snapshots)?,
+    };
+    if let Some(root) = layout.snapshots.parent() {
+        std::env::set_current_dir(root)
+            .map_err(|e| format!("cannot enter {}: {e}", root.display()))?;
+    }
+    Ok(layout)
+}
+
 /// Asks on the terminal whether to store this change; end of input counts as quit.
 fn ask(c: &Case) -> Answer {
     let stdin = std::io::stdin();
     loop {
-        eprint!("store the new snapshot of {}? [y]es / [n]o / [q]uit: ", c.name);
+        eprint!(
+            "store the new snapshot of {}? [y]es / [n]o / [q]uit: ",
+            c.name
+        );
         let _ = std::io::stderr().flush();
         let mut line = String::new();
         match stdin.lock().read_line(&mut line) {

@@ -31,7 +31,9 @@ fn parse(body: &str) -> Body {
 pub fn changes(old: &str, new: &str, target: Option<&SchemaNode>) -> Vec<String> {
     let mut out = Vec::new();
     match (parse(old), parse(new)) {
-        (Body::Request(a), Body::Request(b)) => fields(&a, &b, target, &mut String::new(), &mut out),
+        (Body::Request(a), Body::Request(b)) => {
+            fields(&a, &b, target, &mut String::new(), &mut out)
+        }
         (Body::Rejected(a), Body::Rejected(b)) => {
             if a != b {
                 out.push("rejection message changed:".into());
@@ -102,7 +104,7 @@ fn fields(
 ) {
     match (a, b) {
         (Value::Object(x), Value::Object(y)) => {
-            // Keys of the old body in its order, then the new ones.
+            // Keys of the old body (serde_json orders them by name), then the new ones.
             let mut keys: Vec<&String> = x.keys().collect();
             keys.extend(y.keys().filter(|k| !x.contains_key(*k)));
             for k in keys {
@@ -149,7 +151,13 @@ fn fields(
     }
 }
 
-fn one_side(v: &Value, schema: Option<&SchemaNode>, path: &mut String, out: &mut Vec<String>, old: bool) {
+fn one_side(
+    v: &Value,
+    schema: Option<&SchemaNode>,
+    path: &mut String,
+    out: &mut Vec<String>,
+    old: bool,
+) {
     each_leaf(v, schema, path, &mut |p, v, pii| {
         let v = shown(v, pii);
         out.push(if old {
@@ -244,8 +252,8 @@ mod tests {
             got,
             [
                 "a.n: 17064 → 17065",
+                "items[1].id: (absent) → \"y\"",
                 "who: (personal data) changed",
-                "items[1].id: (absent) → \"y\""
             ]
         );
     }
@@ -261,10 +269,17 @@ mod tests {
         let got = changes("REJECTED\nno barcode", "REJECTED\nno good", None);
         assert_eq!(
             got,
-            ["rejection message changed:", "  old: no barcode", "  new: no good"]
+            [
+                "rejection message changed:",
+                "  old: no barcode",
+                "  new: no good"
+            ]
         );
         let got = changes("{\"a\":1}", "REJECTED\nno good", None);
-        assert_eq!(got, ["was mapped to a request, now rejected:", "  new: no good"]);
+        assert_eq!(
+            got,
+            ["was mapped to a request, now rejected:", "  new: no good"]
+        );
     }
 
     #[test]

@@ -1,0 +1,331 @@
+//! `bondmap test` as an integrator runs it, on a temporary copy of mappings/, examples/ and
+//! snapshots/: unchanged, a new example, a changed mapping, accepted, a mapping that does
+//! not check; and `map --pretty`.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// A copy of the repo's mappings, example orders and reviewed snapshots.
+fn repo_copy() -> tempfile::TempDir {
+    let t = tempfile::tempdir().unwrap();
+    for d in ["mappings", "examples/orders", "snapshots/mappings"] {
+        copy_dir(&root().join(d), &t.path().join(d));
+    }
+    t
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+fn bondmap_in(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// The last line of stdout, which CI reads.
+fn summary(o: &Output) -> String {
+    text(&o.stdout).lines().last().unwrap_or("").to_string()
+}
+
+/// Cases of a full run: each warehouse mapping × each example order.
+fn cases(dir: &Path) -> usize {
+    let warehouses = files(&dir.join("mappings/warehouses"), "map").len();
+    warehouses * files(&dir.join("examples/orders"), "json").len()
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let s = std::fs::read_to_string(path).unwrap();
+    assert!(s.contains(from), "{} has no `{from}`", path.display());
+    std::fs::write(path, s.replace(from, to)).unwrap();
+}
+
+fn snap(dir: &Path, name: &str) -> PathBuf {
+    dir.join("snapshots/mappings").join(format!("{name}.snap"))
+}
+
+#[test]
+fn an_unchanged_repo_passes() {
+    let t = repo_copy();
+    let o = bondmap_in(t.path(), &["test"]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    assert_eq!(summary(&o), format!("{} passed, 0 failed", cases(t.path())));
+    let out = text(&o.stdout);
+    // The base files and the message mapping are named as skipped, with why.
+    assert!(
+        out.contains("skipped: mappings/cainiao/bonded_whs.map: a base mapping"),
+        "{out}"
+    );
+    assert!(
+        out.contains("skipped: mappings/red/order_deliver.map: its source is"),
+        "{out}"
+    );
+    // Nothing was written.
+    let pending: Vec<_> = std::fs::read_dir(t.path().join("snapshots/mappings"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".snap.new"))
+        .collect();
+    assert!(pending.is_empty());
+}
+
+#[test]
+fn a_new_example_fails_as_new_until_accepted() {
+    let t = repo_copy();
+    let dir = t.path();
+    std::fs::copy(
+        dir.join("examples/orders/02_several_skus_discounts_wechat.json"),
+        dir.join("examples/orders/99_new_order.json"),
+    )
+    .unwrap();
+    let n = cases(dir);
+    let o = bondmap_in(dir, &["test"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains(
+            "new: mappings/warehouses/hangzhou_xiasha.map × examples/orders/99_new_order.json"
+        ),
+        "{out}"
+    );
+    assert_eq!(summary(&o), format!("{} passed, 2 failed", n - 2));
+    let s = snap(dir, "hangzhou_xiasha__99_new_order");
+    assert!(!s.exists(), "a plain run must not store a snapshot");
+    // Left pending, for --review, --accept or `cargo insta review`.
+    assert!(s.with_extension("snap.new").exists());
+
+    let o = bondmap_in(dir, &["test", "--accept"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    assert_eq!(summary(&o), format!("{n} passed, 0 failed"));
+    let stored = std::fs::read_to_string(&s).unwrap();
+    assert!(
+        stored.starts_with(
+            "---\nsource: mappings/warehouses/hangzhou_xiasha.map\ninput_file: examples/orders/99_new_order.json\n---\n{\n"
+        ),
+        "{stored}"
+    );
+    // The same body as the example it was copied from.
+    let twin = std::fs::read_to_string(snap(
+        dir,
+        "hangzhou_xiasha__02_several_skus_discounts_wechat",
+    ))
+    .unwrap();
+    assert_eq!(
+        bondmap::snapshot::file::body_of(&stored),
+        bondmap::snapshot::file::body_of(&twin)
+    );
+    assert!(!s.with_extension("snap.new").exists());
+
+    let o = bondmap_in(dir, &["test"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    assert_eq!(summary(&o), format!("{n} passed, 0 failed"));
+}
+
+#[test]
+fn a_changed_param_fails_naming_each_field_old_to_new_until_accepted() {
+    let t = repo_copy();
+    let dir = t.path();
+    edit(
+        &dir.join("mappings/warehouses/ningbo_meishan.map"),
+        "param owner_user_id = \"",
+        "param owner_user_id = \"9",
+    );
+    let n = cases(dir);
+    let o = bondmap_in(dir, &["test"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let head = "changed: mappings/warehouses/ningbo_meishan.map × examples/orders/01_single_sku_alipay.json";
+    let at = out.find(head).unwrap_or_else(|| panic!("{out}"));
+    let next = out[at..].lines().nth(1).unwrap();
+    assert!(
+        next.starts_with("  ownerUserId: \"") && next.contains("\" → \"9"),
+        "{next}"
+    );
+    // Rejected orders do not show the owner: their snapshots still pass.
+    let accepted = files(&dir.join("examples/orders"), "json")
+        .iter()
+        .filter(|p| !p.to_string_lossy().contains("reject"))
+        .count();
+    assert_eq!(
+        summary(&o),
+        format!("{} passed, {accepted} failed", n - accepted)
+    );
+    assert!(!out.contains("changed: mappings/warehouses/hangzhou_xiasha.map"));
+
+    let o = bondmap_in(dir, &["test", "--accept"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let o = bondmap_in(dir, &["test"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    assert_eq!(summary(&o), format!("{n} passed, 0 failed"));
+}
+
+#[test]
+fn a_changed_amount_is_named_by_its_path() {
+    let t = repo_copy();
+    let dir = t.path();
+    // The goods table's consumption tax rate of one cosmetic changes: the split of its tax
+    // moves, on the item and in the order's sums.
+    edit(
+        &dir.join("mappings/warehouses/hangzhou_xiasha_goods.csv"),
+        "ANS-GOLD-60,678901234502,0.15,",
+        "ANS-GOLD-60,678901234502,0.10,",
+    );
+    let o = bondmap_in(dir, &["test"]);
+    let out = text(&o.stdout);
+    if o.status.code() == Some(2) {
+        panic!("the edit does not check: {}", text(&o.stderr));
+    }
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let line = |path: &str| {
+        out.lines()
+            .find(|l| l.starts_with(path))
+            .unwrap_or_else(|| panic!("no `{path}` line in {out}"))
+            .to_string()
+    };
+    for path in [
+        "  orderAmountInfo.consumptionTax: ",
+        "  orderAmountInfo.vat: ",
+    ] {
+        let l = line(path);
+        let (old, new) = l[path.len()..].split_once(" → ").unwrap();
+        let (old, new): (i64, i64) = (old.parse().unwrap(), new.parse().unwrap());
+        assert_ne!(old, new, "{l}");
+    }
+    assert!(out.contains("].declareInfo.consumptionTax: "), "{out}");
+    // The total tax does not move: only its split does.
+    assert!(!out.contains("orderAmountInfo.totalTax"), "{out}");
+}
+
+#[test]
+fn a_changed_rejection_shows_the_old_and_new_message() {
+    let t = repo_copy();
+    let dir = t.path();
+    edit(
+        &dir.join("mappings/cainiao/bonded_whs.map"),
+        "receiver address changed (matched=false)",
+        "the receiver's address changed (matched=false)",
+    );
+    let o = bondmap_in(dir, &["test"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("  rejection message changed:"), "{out}");
+    assert!(
+        out.contains("    old: order P78811223300000012: rejected: receiver address changed"),
+        "{out}"
+    );
+    assert!(
+        out.contains("    new: order P78811223300000012: rejected: the receiver's address changed"),
+        "{out}"
+    );
+    // Both warehouses use the base file.
+    assert!(summary(&o).ends_with(" passed, 2 failed"), "{out}");
+}
+
+#[test]
+fn a_mapping_that_does_not_check_stops_the_run_as_check_reports_it() {
+    let t = repo_copy();
+    let dir = t.path();
+    std::fs::write(
+        dir.join("mappings/warehouses/broken.map"),
+        "use \"../cainiao/bonded_whs.map\"\nparam store_code = \"X\"\nparam owner_user_id = \"1\"\nstorCode = \"X\"\n",
+    )
+    .unwrap();
+    let o = bondmap_in(dir, &["test"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("bondmap::unknown_field"), "{err}");
+    assert!(err.contains("broken.map"), "{err}");
+    assert!(!text(&o.stdout).contains(" passed, "));
+}
+
+#[test]
+fn review_needs_a_terminal() {
+    let t = repo_copy();
+    let o = bondmap_in(t.path(), &["test", "--review"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("not one"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn other_folders_are_given_by_flags() {
+    let t = repo_copy();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(["test", "--mappings"])
+        .arg(t.path().join("mappings"))
+        .arg("--examples")
+        .arg(t.path().join("examples/orders"))
+        .arg("--snapshots")
+        .arg(t.path().join("snapshots"))
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    assert_eq!(summary(&o), format!("{} passed, 0 failed", cases(t.path())));
+    let o = bondmap_in(elsewhere.path(), &["test"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("cannot read mappings"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn map_pretty_indents_the_same_request() {
+    let args = [
+        "map",
+        "--mapping",
+        "mappings/warehouses/hangzhou_xiasha.map",
+        "--input",
+        "examples/orders/01_single_sku_alipay.json",
+    ];
+    let plain = bondmap_in(&root(), &args);
+    let mut with = args.to_vec();
+    with.push("--pretty");
+    let pretty = bondmap_in(&root(), &with);
+    assert_eq!(pretty.status.code(), Some(0), "{}", text(&pretty.stderr));
+    let (p, q) = (text(&plain.stdout), text(&pretty.stdout));
+    assert!(q.starts_with("{\n  \"ownerUserId\": "), "{q}");
+    let a: serde_json::Value = serde_json::from_str(&p).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&q).unwrap();
+    assert_eq!(a, b);
+    // What `bondmap test` stores is this output.
+    let stored = std::fs::read_to_string(
+        root().join("snapshots/mappings/hangzhou_xiasha__01_single_sku_alipay.snap"),
+    )
+    .unwrap();
+    assert_eq!(bondmap::snapshot::file::body_of(&stored), q.trim_end());
+}
