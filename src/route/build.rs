@@ -1,0 +1,394 @@
+//! Reading a routes file into a [`Router`]: its statements, the mappings it names (each
+//! loaded, checked and compiled as any mapping), its conditions (checked against the
+//! source contract), every mistake of all of them at once.
+
+use super::{reason, Route, Routed, Router};
+use crate::compile::conditions::compile_conditions;
+use crate::compile::{compile, Options, Program};
+use crate::diag::{Code, Diag};
+use crate::engine::MappingErrors;
+use crate::load::{display_name, load as load_mapping, routes_file_mistakes, Mapping};
+use crate::syntax::ast::{File, Item};
+use crate::syntax::{parse, FileId, Sources, Span};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Whether the file at `path` is a routes file (it has a `route`). A file that cannot be
+/// read or parsed is not: loading it as a mapping reports why.
+pub fn is_routes_file(path: &Path) -> bool {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| parse(&t, FileId(0)).ok())
+        .is_some_and(|f| has_routes(&f))
+}
+
+fn has_routes(f: &File) -> bool {
+    f.items.iter().any(|i| matches!(i, Item::Route(_)))
+}
+
+/// Checks a routes file for `bondmap check`: its own statements and conditions, and every
+/// mapping it names as that mapping will run (its params set). The diagnostics point into
+/// the returned mapping's sources (the routes file first, then each mapping's files).
+pub fn check(path: &Path) -> (Mapping, Vec<Diag>) {
+    let (_, sources, diags) = build(path, &Options::default());
+    (
+        Mapping {
+            sources,
+            ..Mapping::default()
+        },
+        diags,
+    )
+}
+
+pub(super) fn load(path: &Path, opts: &Options) -> Result<Router, Box<MappingErrors>> {
+    let (router, sources, diags) = build(path, opts);
+    match router {
+        Some(r) if !diags.iter().any(Diag::is_error) => Ok(r),
+        _ => Err(Box::new(MappingErrors {
+            mapping: Mapping {
+                sources,
+                ..Mapping::default()
+            },
+            diags,
+            name: path.display().to_string(),
+        })),
+    }
+}
+
+fn build(path: &Path, opts: &Options) -> (Option<Router>, Sources, Vec<Diag>) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            let d = Diag::error(
+                Code::Io,
+                None,
+                format!("cannot read {}: {e}", display_name(path)),
+            );
+            return (None, Sources::default(), vec![d]);
+        }
+    };
+    match parse(&text, FileId(0)) {
+        Ok(file) if has_routes(&file) => routes(path, &text, file, opts),
+        // A plain mapping (or one that does not parse: loading it says why).
+        _ => plain(path, opts),
+    }
+}
+
+/// A plain mapping file: one route that takes every order.
+fn plain(path: &Path, opts: &Options) -> (Option<Router>, Sources, Vec<Diag>) {
+    let (m, mut diags) = load_mapping(path);
+    let mut program = None;
+    if !diags.iter().any(Diag::is_error) {
+        let (p, more) = compile(&m, opts);
+        diags.extend(more);
+        program = p;
+    }
+    let router = program
+        .filter(|_| !diags.iter().any(Diag::is_error))
+        .map(|program| Router {
+            routes: vec![Route {
+                mapping: 0,
+                when: None,
+            }],
+            mappings: vec![Routed {
+                path: path.to_path_buf(),
+                program,
+            }],
+            conds: empty_program(Sources::default(), None),
+            shown: Vec::new(),
+            plain: true,
+            sources: m.sources.clone(),
+            warnings: diags.clone(),
+        });
+    (router, m.sources, diags)
+}
+
+/// A mapping a route names, as found on disk.
+struct Named {
+    /// As the route wrote it, joined to the routes file's folder (for messages).
+    path: PathBuf,
+    canon: PathBuf,
+    /// The first route that names it.
+    span: Span,
+}
+
+fn routes(
+    path: &Path,
+    text: &str,
+    file: File,
+    opts: &Options,
+) -> (Option<Router>, Sources, Vec<Diag>) {
+    let mut sources = Sources::default();
+    let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    let id = sources.add(&canon, display_name(path), Arc::from(text));
+    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+    // The mapping root: a routes file sits at the top of the mapping tree it routes to.
+    let root = canon.parent().map(Path::to_path_buf).unwrap_or_default();
+    let mut diags = routes_file_mistakes(&file);
+
+    let mut source: Option<(PathBuf, Span)> = None;
+    let mut routes = Vec::new();
+    for item in file.items {
+        match item {
+            Item::Source { path: p, span } => {
+                if source.is_some() {
+                    diags.push(
+                        Diag::error(Code::Duplicate, span, "a second `source` in this file")
+                            .label("second source")
+                            .help("a routes file reads one kind of order: keep one `source`"),
+                    );
+                } else if inside(&dir.join(&p), &root, span, "source schema", &mut diags) {
+                    source = Some((dir.join(&p), span));
+                }
+            }
+            Item::Route(r) => routes.push(r),
+            _ => {}
+        }
+    }
+
+    // The mappings named, each once, in the order first named.
+    let mut named: Vec<Named> = Vec::new();
+    let mut route_to: Vec<Option<usize>> = Vec::new();
+    for r in &routes {
+        let p = dir.join(&r.path);
+        if !p.is_file() {
+            let why = if p.exists() {
+                "not a file"
+            } else {
+                "no such file"
+            };
+            diags.push(
+                Diag::error(
+                    Code::Io,
+                    r.path_span,
+                    format!("cannot read mapping {}: {why}", display_name(&p)),
+                )
+                .label("this mapping")
+                .help("a route's path is relative to the routes file's folder"),
+            );
+            route_to.push(None);
+            continue;
+        }
+        if !inside(&p, &root, r.path_span, "mapping", &mut diags) {
+            route_to.push(None);
+            continue;
+        }
+        let c = p.canonicalize().unwrap_or_else(|_| p.clone());
+        let i = match named.iter().position(|n| n.canon == c) {
+            Some(i) => i,
+            None => {
+                named.push(Named {
+                    path: p,
+                    canon: c,
+                    span: r.path_span,
+                });
+                named.len() - 1
+            }
+        };
+        route_to.push(Some(i));
+    }
+
+    // Routes after one that takes every order are never reached.
+    let mut takes_all: Option<Span> = None;
+    for r in &routes {
+        if let Some(s) = takes_all {
+            let line = sources.get(id).line_col(s.start).0;
+            diags.push(
+                Diag::warning(
+                    Code::Unused,
+                    r.span,
+                    format!(
+                        "this route is never reached: the route on line {line} takes every order"
+                    ),
+                )
+                .label("never reached")
+                .help("routes are tried in order; put the route without `when` last"),
+            );
+        } else if r.when.is_none() {
+            takes_all = Some(r.span);
+        }
+    }
+
+    let conds: Vec<_> = routes.iter().filter_map(|r| r.when.as_ref()).collect();
+    let (compiled, more) = compile_conditions(&sources, id, source, &conds);
+    diags.extend(more);
+    let routes_only = sources.clone();
+
+    // Each mapping named, loaded and compiled as it will run.
+    let mut programs: Vec<Option<Program>> = Vec::new();
+    let (mut params, mut tables) = (HashSet::new(), HashSet::new());
+    for n in &named {
+        let (m, mut ds) = load_mapping(&n.path);
+        params.extend(m.params.iter().map(|p| p.name.name.clone()));
+        tables.extend(m.tables.iter().map(|t| t.decl.name.name.clone()));
+        let mut program = None;
+        if !ds.iter().any(Diag::is_error) {
+            let (p, more) = compile(&m, &own_options(&m, opts));
+            ds.extend(more);
+            program = p;
+        }
+        let offset = sources.files.len() as u32;
+        sources.files.extend(m.sources.files.iter().cloned());
+        for d in &mut ds {
+            if let Some(s) = &mut d.span {
+                s.file = FileId(s.file.0 + offset);
+            }
+        }
+        let errors = ds.iter().filter(|d| d.is_error()).count();
+        if errors > 0 {
+            diags.push(
+                Diag::error(
+                    Code::Routes,
+                    n.span,
+                    format!(
+                        "the mapping {} does not check: {errors} error(s), shown in its file",
+                        display_name(&n.path)
+                    ),
+                )
+                .label("this mapping has errors")
+                .help("fix the mapping; orders routed to it cannot be mapped"),
+            );
+        }
+        diags.extend(ds);
+        programs.push(program.filter(|_| errors == 0));
+    }
+    for (name, _) in &opts.params {
+        if !params.contains(name) {
+            diags.push(Diag::error(
+                Code::UnknownParam,
+                None,
+                format!("--param {name}: no routed mapping declares such a param"),
+            ));
+        }
+    }
+    for (name, _) in &opts.tables {
+        if !tables.contains(name) {
+            diags.push(Diag::error(
+                Code::UnknownTable,
+                None,
+                format!("--table {name}: no routed mapping has a table of that name"),
+            ));
+        }
+    }
+
+    if diags.iter().any(Diag::is_error) {
+        return (None, sources, diags);
+    }
+    let Some(mappings) = named
+        .into_iter()
+        .zip(programs)
+        .map(|(n, p)| {
+            p.map(|program| Routed {
+                path: n.path,
+                program,
+            })
+        })
+        .collect::<Option<Vec<_>>>()
+    else {
+        return (None, sources, diags);
+    };
+    let mut nodes = compiled.nodes.into_iter();
+    let mut table = Vec::with_capacity(routes.len());
+    for (r, to) in routes.iter().zip(route_to) {
+        let when = match &r.when {
+            Some(_) => nodes.next(),
+            None => None,
+        };
+        let Some(mapping) = to else {
+            return (None, sources, diags);
+        };
+        table.push(Route { mapping, when });
+    }
+    let shown = reason::shown(
+        table.iter().filter_map(|r| r.when.as_ref()),
+        compiled.source.as_ref(),
+    );
+    let order_id = mappings
+        .first()
+        .and_then(|m| m.program.order_id.clone())
+        .filter(reads_only_the_order);
+    let router = Router {
+        routes: table,
+        mappings,
+        conds: empty_program(routes_only, order_id),
+        shown,
+        plain: false,
+        sources: sources.clone(),
+        warnings: diags.clone(),
+    };
+    (Some(router), sources, diags)
+}
+
+/// Whether `path` (which exists) is inside `root`; if not, says so at `span`.
+fn inside(path: &Path, root: &Path, span: Span, what: &str, diags: &mut Vec<Diag>) -> bool {
+    let ok = path.canonicalize().is_ok_and(|c| c.starts_with(root));
+    if !ok && path.exists() {
+        diags.push(
+            Diag::error(
+                Code::Routes,
+                span,
+                format!(
+                    "this {what} is outside the mapping root {}",
+                    display_name(root)
+                ),
+            )
+            .label("outside the mapping root")
+            .help("a routes file names files in its own folder or below it"),
+        );
+    }
+    // A path that does not exist is reported where it is read.
+    ok || !path.exists()
+}
+
+/// The run's options as they apply to one routed mapping: only the params and tables it
+/// declares (the others are for other warehouses).
+fn own_options(m: &Mapping, opts: &Options) -> Options {
+    Options {
+        params: opts
+            .params
+            .iter()
+            .filter(|(n, _)| m.params.iter().any(|p| p.name.name == *n))
+            .cloned()
+            .collect(),
+        tables: opts
+            .tables
+            .iter()
+            .filter(|(n, _)| m.tables.iter().any(|t| t.decl.name.name == *n))
+            .cloned()
+            .collect(),
+        allow_unset_params: opts.allow_unset_params,
+    }
+}
+
+/// Whether a node reads the order and constants only (no lets, tables or fields of a
+/// program), so that it runs in any program: here, the order id in the routes' program.
+fn reads_only_the_order(n: &crate::compile::Node) -> bool {
+    use crate::compile::Code as K;
+    let mut ok = !matches!(
+        n.code,
+        K::Local(_)
+            | K::Global(_)
+            | K::LocalPath(..)
+            | K::GlobalPath(..)
+            | K::Out(..)
+            | K::Lookup { .. }
+    );
+    n.each_child(&mut |c| ok &= reads_only_the_order(c));
+    ok
+}
+
+/// A program with no fields: the routes' conditions run in it.
+fn empty_program(sources: Sources, order_id: Option<crate::compile::Node>) -> Program {
+    Program {
+        sources,
+        settings: Default::default(),
+        order_id,
+        globals: Vec::new(),
+        requires: Vec::new(),
+        root: Vec::new(),
+        tables: Vec::new(),
+        input: crate::input::Shape::whole(),
+        writes: Default::default(),
+    }
+}
