@@ -221,7 +221,12 @@ fn routes(
     for n in &named {
         let (m, mut ds) = load_mapping(&n.path);
         params.extend(m.params.iter().map(|p| p.name.name.clone()));
-        tables.extend(m.tables.iter().map(|t| t.decl.name.name.clone()));
+        tables.extend(
+            m.tables
+                .iter()
+                .filter(|t| is_csv(t))
+                .map(|t| t.decl.name.name.clone()),
+        );
         let mut program = None;
         if !ds.iter().any(Diag::is_error) {
             let (p, more) = compile(&m, &own_options(&m, opts));
@@ -267,7 +272,7 @@ fn routes(
             diags.push(Diag::error(
                 Code::UnknownTable,
                 None,
-                format!("--table {name}: no routed mapping has a table of that name"),
+                format!("--table {name}: no routed mapping has a CSV table of that name"),
             ));
         }
     }
@@ -341,8 +346,8 @@ fn inside(path: &Path, root: &Path, span: Span, what: &str, diags: &mut Vec<Diag
     ok || !path.exists()
 }
 
-/// The run's options as they apply to one routed mapping: only the params and tables it
-/// declares (the others are for other warehouses).
+/// The run's options as they apply to one routed mapping: only the params and CSV tables
+/// it declares (the others are for other warehouses).
 fn own_options(m: &Mapping, opts: &Options) -> Options {
     Options {
         params: opts
@@ -354,11 +359,16 @@ fn own_options(m: &Mapping, opts: &Options) -> Options {
         tables: opts
             .tables
             .iter()
-            .filter(|(n, _)| m.tables.iter().any(|t| t.decl.name.name == *n))
+            .filter(|(n, _)| m.tables.iter().any(|t| is_csv(t) && t.decl.name.name == *n))
             .cloned()
             .collect(),
         allow_unset_params: opts.allow_unset_params,
     }
+}
+
+/// Only a CSV table can be swapped for a file (`--table NAME=FILE`).
+fn is_csv(t: &crate::load::TableDef) -> bool {
+    matches!(t.decl.body, crate::syntax::ast::TableBody::Csv { .. })
 }
 
 /// Whether a node reads the order and constants only (no lets, tables or fields of a
