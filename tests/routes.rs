@@ -499,3 +499,67 @@ fn a_plain_mapping_works_through_the_router_as_one_route_for_every_order() {
     .unwrap_err();
     assert!(err.diags.iter().any(|d| d.code == Code::UnknownField));
 }
+
+fn bondmap(args: &[&str], dir: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap()
+}
+
+/// A shop whose routes file has a misspelt path, a missing mapping and a broken mapping.
+fn broken_shop() -> tempfile::TempDir {
+    let shop = shop();
+    std::fs::copy(
+        root().join("tests/routes/broken.map"),
+        shop.path().join("routes.map"),
+    )
+    .unwrap();
+    let nb = shop.path().join("warehouses/ningbo_meishan.map");
+    let text = std::fs::read_to_string(&nb).unwrap();
+    std::fs::write(&nb, text.replace("param store_code", "param stor_code")).unwrap();
+    shop
+}
+
+#[test]
+fn check_command_reports_a_broken_routes_file_with_spans() {
+    let shop = broken_shop();
+    let out = bondmap(&["check", "."], shop.path());
+    assert_eq!(out.status.code(), Some(1));
+    let report = String::from_utf8(out.stderr).unwrap();
+    insta::with_settings!({snapshot_path => "../snapshots/routes", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!("check_broken_routes", report);
+    });
+    // As JSON: each mistake once, though ningbo_meishan.map is also checked on its own.
+    let out = bondmap(&["check", "--format", "json", "."], shop.path());
+    let diags: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let count = |code: &str, file: &str| {
+        diags
+            .iter()
+            .filter(|d| d["code"] == code && d["file"].as_str().unwrap().ends_with(file))
+            .count()
+    };
+    assert_eq!(count("bondmap::unknown_param", "ningbo_meishan.map"), 1);
+    assert_eq!(count("bondmap::unknown_source", "routes.map"), 1);
+    assert_eq!(count("bondmap::io", "routes.map"), 1);
+    assert_eq!(count("bondmap::routes", "routes.map"), 1);
+}
+
+#[test]
+fn check_and_fmt_commands_take_the_shipped_routes_file() {
+    let out = bondmap(&["check", "mappings/routes.map"], &root());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = bondmap(&["fmt", "--check", "mappings/routes.map"], &root());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}
