@@ -563,3 +563,24 @@ fn check_and_fmt_commands_take_the_shipped_routes_file() {
         String::from_utf8_lossy(&out.stdout)
     );
 }
+
+#[test]
+fn map_into_writes_the_routed_request_or_nothing_for_a_skipped_order() {
+    let r = shipped();
+    let mut out = String::from("before;");
+    let doc = order("nbms_bonded");
+    assert_eq!(
+        r.map_into(&doc, &mut out).unwrap(),
+        bondmap::route::Mapped::Mapped { index: 1 }
+    );
+    let request = out.strip_prefix("before;").unwrap();
+    let (_, nb) = r.programs().nth(1).unwrap();
+    assert_eq!(request, run(nb, &doc).unwrap());
+
+    let mut out = String::from("before;");
+    let doc = order("directmail_hzxs");
+    let skipped = r.map_into(&doc, &mut out).unwrap();
+    assert!(matches!(skipped, bondmap::route::Mapped::Skipped { .. }));
+    assert_eq!(out, "before;");
+    assert_eq!(r.order_id(&doc).as_deref(), Some("P78811223300000103"));
+}

@@ -17,7 +17,7 @@ use std::sync::Arc;
 /// Whether the file at `path` is a routes file (it has a `route`). A file that cannot be
 /// read or parsed is not: loading it as a mapping reports why.
 pub fn is_routes_file(path: &Path) -> bool {
-    std::fs::read_to_string(path)
+    read_routes(path)
         .ok()
         .and_then(|t| parse(&t, FileId(0)).ok())
         .is_some_and(|f| has_routes(&f))
@@ -56,8 +56,26 @@ pub(super) fn load(path: &Path, opts: &Options) -> Result<Router, Box<MappingErr
     }
 }
 
+/// Largest routes file read: a routes file is a few lines; anything near this is not one.
+const MAX_ROUTES_FILE: u64 = 8 << 20;
+
+/// A routes file's text: a regular file of bounded size.
+fn read_routes(path: &Path) -> std::io::Result<String> {
+    let meta = std::fs::metadata(path)?;
+    if !meta.is_file() {
+        return Err(std::io::Error::other("not a regular file"));
+    }
+    if meta.len() > MAX_ROUTES_FILE {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB",
+            MAX_ROUTES_FILE >> 20
+        )));
+    }
+    std::fs::read_to_string(path)
+}
+
 fn build(path: &Path, opts: &Options) -> (Option<Router>, Sources, Vec<Diag>) {
-    let text = match std::fs::read_to_string(path) {
+    let text = match read_routes(path) {
         Ok(t) => t,
         Err(e) => {
             let d = Diag::error(

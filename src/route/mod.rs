@@ -67,6 +67,15 @@ pub enum Pick<'a> {
     Skipped { reason: String },
 }
 
+/// What became of one order given to [`Router::map_into`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mapped {
+    /// Its request was written, by the mapping at `index` of [`Router::programs`].
+    Mapped { index: usize },
+    /// No route takes it.
+    Skipped { reason: String },
+}
+
 impl Router {
     /// Loads a routes file, or a plain mapping file (one route that takes every order),
     /// with every mapping it names compiled. `opts.tables` and `opts.params` apply to each
@@ -116,6 +125,18 @@ impl Router {
         })
     }
 
+    /// Maps one order by the mapping that takes it, appending the request JSON to `out`
+    /// (left as it was when the order is skipped or rejected). What commands use.
+    pub fn map_into(&self, doc: &serde_json::Value, out: &mut String) -> Result<Mapped, RunError> {
+        match self.pick(doc)? {
+            Pick::Mapping { index, program, .. } => {
+                crate::run::run_into(program, doc, out)?;
+                Ok(Mapped::Mapped { index })
+            }
+            Pick::Skipped { reason } => Ok(Mapped::Skipped { reason }),
+        }
+    }
+
     /// Every routed mapping, once each, in the order the routes first name them.
     pub fn programs(&self) -> impl Iterator<Item = (&Path, &Program)> {
         self.mappings.iter().map(|m| (m.path.as_path(), &m.program))
@@ -146,13 +167,25 @@ impl Router {
         }
     }
 
-    /// The order's id, by the first routed mapping's `order_id` setting, for messages.
-    fn order_id(&self, doc: &serde_json::Value) -> Option<String> {
-        let n = self.conds.order_id.as_ref()?;
-        match eval_node(&self.conds, n, doc).ok()? {
+    /// The order's id, by the first routed mapping's `order_id` setting, for messages
+    /// (a skipped order's, say).
+    pub fn order_id(&self, doc: &serde_json::Value) -> Option<String> {
+        let p = &self.mappings.first()?.program;
+        let n = p.order_id.as_ref()?;
+        match eval_node(p, n, doc).ok()? {
             Val::Str(s) => Some(s.into_owned()),
             Val::Num(a) => Some(a.value.to_string()),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A router is shared by the threads that map a stream, as a program is.
+    #[test]
+    fn router_is_shareable_across_threads() {
+        fn is_sync<T: Send + Sync>() {}
+        is_sync::<super::Router>();
     }
 }
