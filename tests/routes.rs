@@ -584,3 +584,50 @@ fn map_into_writes_the_routed_request_or_nothing_for_a_skipped_order() {
     assert_eq!(out, "before;");
     assert_eq!(r.order_id(&doc).as_deref(), Some("P78811223300000103"));
 }
+
+mod layout {
+    use proptest::prelude::*;
+
+    /// A route line with a random path, condition, spacing and comment.
+    fn route() -> impl Strategy<Value = String> {
+        let path = "[a-z_/]{1,20}(\\\\\")?[a-z]{0,3}\\.map";
+        let cond = prop_oneof![
+            Just(String::new()),
+            "[A-Z]{1,6}".prop_map(|c| format!("when $.detail.whcode == \"{c}\"")),
+            (0u8..5, "[A-Z]{1,6}").prop_map(|(m, c)| format!(
+                "when $.detail.logisticsMode=={m} and ( $.detail.whcode == '{c}' or not true )"
+            )),
+        ];
+        let comment = prop_oneof![Just(String::new()), Just("  # note".to_string())];
+        (path, " {1,3}", cond, comment)
+            .prop_map(|(p, sp, c, note)| format!("route{sp}\"{p}\"{sp}{c}{note}"))
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+        /// `fmt` of a routes file is a fixed point and keeps every route as written.
+        #[test]
+        fn fmt_of_routes_is_idempotent_and_keeps_them(lines in proptest::collection::vec(route(), 1..6)) {
+            let text = format!("source \"s.json\"\n{}\n", lines.join("\n"));
+            let once = bondmap::syntax::print::format(&text).unwrap();
+            prop_assert_eq!(&bondmap::syntax::print::format(&once).unwrap(), &once);
+            let routes = |t: &str| -> Vec<(String, Option<String>)> {
+                bondmap::syntax::parse(t, Default::default())
+                    .unwrap()
+                    .items
+                    .into_iter()
+                    .filter_map(|i| match i {
+                        bondmap::syntax::ast::Item::Route(r) => Some((
+                            r.path,
+                            r.when.map(|w| bondmap::syntax::print::expr(&w, 0)),
+                        )),
+                        _ => None,
+                    })
+                    .collect()
+            };
+            prop_assert_eq!(routes(&text), routes(&once));
+            prop_assert_eq!(routes(&once).len(), lines.len());
+        }
+    }
+}
