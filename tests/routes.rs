@@ -631,3 +631,18 @@ mod layout {
         }
     }
 }
+
+#[test]
+fn a_routed_mapping_is_found_again_by_its_path() {
+    let r = shipped();
+    let nb = root().join("mappings/./warehouses/../warehouses/ningbo_meishan.map");
+    let i = r.find(&nb).unwrap();
+    let (path, program) = r.mapping(i).unwrap();
+    assert!(path.ends_with("ningbo_meishan.map"));
+    assert_eq!(program.settings.to_code.as_deref(), Some("NINGBO_MEISHAN"));
+    assert_eq!(
+        r.find(&root().join("mappings/cainiao/bonded_whs.map")),
+        None
+    );
+    assert!(r.mapping(2).is_none());
+}

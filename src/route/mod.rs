@@ -142,6 +142,22 @@ impl Router {
         self.mappings.iter().map(|m| (m.path.as_path(), &m.program))
     }
 
+    /// The routed mapping at `index` of [`Router::programs`].
+    pub fn mapping(&self, index: usize) -> Option<(&Path, &Program)> {
+        self.mappings
+            .get(index)
+            .map(|m| (m.path.as_path(), &m.program))
+    }
+
+    /// The index of the routed mapping read from `path` (the same file, however
+    /// written), e.g. to find again the mapping an order was sent with.
+    pub fn find(&self, path: &Path) -> Option<usize> {
+        let want = path.canonicalize().ok()?;
+        self.mappings
+            .iter()
+            .position(|m| m.path.canonicalize().is_ok_and(|c| c == want))
+    }
+
     /// Whether this came from a plain mapping file rather than a routes file.
     pub fn is_plain(&self) -> bool {
         self.plain
