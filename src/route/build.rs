@@ -8,7 +8,7 @@ use crate::compile::{compile, Options, Program};
 use crate::diag::{Code, Diag};
 use crate::engine::MappingErrors;
 use crate::load::{display_name, load as load_mapping, routes_file_mistakes, Mapping};
-use crate::syntax::ast::{File, Item};
+use crate::syntax::ast::{self, File, Item};
 use crate::syntax::{parse, FileId, Sources, Span};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -131,6 +131,18 @@ struct Named {
     span: Span,
 }
 
+/// What is known while a routes file is read: its folder and root, every file read so
+/// far (the routes file is file 0) and every mistake found.
+struct Build {
+    sources: Sources,
+    diags: Vec<Diag>,
+    /// The routes file's folder, as given: route paths are relative to it.
+    dir: PathBuf,
+    /// The mapping root: a routes file sits at the top of the mapping tree it routes to.
+    root: PathBuf,
+    id: FileId,
+}
+
 fn routes(
     path: &Path,
     text: &str,
@@ -140,189 +152,49 @@ fn routes(
     let mut sources = Sources::default();
     let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
     let id = sources.add(&canon, display_name(path), Arc::from(text));
-    let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-    // The mapping root: a routes file sits at the top of the mapping tree it routes to.
-    let root = canon.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut diags = routes_file_mistakes(&file);
-
-    let mut source: Option<(PathBuf, Span)> = None;
-    let mut routes = Vec::new();
-    for item in file.items {
-        match item {
-            Item::Source { path: p, span } => {
-                if source.is_some() {
-                    diags.push(
-                        Diag::error(Code::Duplicate, span, "a second `source` in this file")
-                            .label("second source")
-                            .help("a routes file reads one kind of order: keep one `source`"),
-                    );
-                } else if inside(&dir.join(&p), &root, span, "source schema", &mut diags) {
-                    source = Some((dir.join(&p), span));
-                }
-            }
-            Item::Route(r) => routes.push(r),
-            _ => {}
-        }
-    }
-
-    // The mappings named, each once, in the order first named.
-    let mut named: Vec<Named> = Vec::new();
-    let mut route_to: Vec<Option<usize>> = Vec::new();
-    for r in &routes {
-        let p = dir.join(&r.path);
-        if !p.is_file() {
-            let why = if p.exists() {
-                "not a file"
-            } else {
-                "no such file"
-            };
-            diags.push(
-                Diag::error(
-                    Code::Io,
-                    r.path_span,
-                    format!("cannot read mapping {}: {why}", display_name(&p)),
-                )
-                .label("this mapping")
-                .help("a route's path is relative to the routes file's folder"),
-            );
-            route_to.push(None);
-            continue;
-        }
-        if !inside(&p, &root, r.path_span, "mapping", &mut diags) {
-            route_to.push(None);
-            continue;
-        }
-        let c = p.canonicalize().unwrap_or_else(|_| p.clone());
-        let i = match named.iter().position(|n| n.canon == c) {
-            Some(i) => i,
-            None => {
-                named.push(Named {
-                    path: p,
-                    canon: c,
-                    span: r.path_span,
-                });
-                named.len() - 1
-            }
-        };
-        route_to.push(Some(i));
-    }
-
-    // Routes after one that takes every order are never reached.
-    let mut takes_all: Option<Span> = None;
-    for r in &routes {
-        if let Some(s) = takes_all {
-            let line = sources.get(id).line_col(s.start).0;
-            diags.push(
-                Diag::warning(
-                    Code::Unused,
-                    r.span,
-                    format!(
-                        "this route is never reached: the route on line {line} takes every order"
-                    ),
-                )
-                .label("never reached")
-                .help("routes are tried in order; put the route without `when` last"),
-            );
-        } else if r.when.is_none() {
-            takes_all = Some(r.span);
-        }
-    }
-
+    let mut b = Build {
+        sources,
+        diags: routes_file_mistakes(&file),
+        dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
+        root: canon.parent().map(Path::to_path_buf).unwrap_or_default(),
+        id,
+    };
+    let (source, routes) = b.statements(file);
+    let (named, route_to) = b.resolve(&routes);
+    b.unreached(&routes);
     let conds: Vec<_> = routes.iter().filter_map(|r| r.when.as_ref()).collect();
-    let (compiled, more) = compile_conditions(&sources, id, source, &conds);
-    diags.extend(more);
-    let routes_only = sources.clone();
+    let (compiled, more) = compile_conditions(&b.sources, id, source, &conds);
+    b.diags.extend(more);
+    let routes_only = b.sources.clone();
+    let programs = b.mappings(&named, opts);
 
-    // Each mapping named, loaded and compiled as it will run.
-    let mut programs: Vec<Option<Program>> = Vec::new();
-    let (mut params, mut tables) = (HashSet::new(), HashSet::new());
-    for n in &named {
-        let (m, mut ds) = load_mapping(&n.path);
-        params.extend(m.params.iter().map(|p| p.name.name.clone()));
-        tables.extend(
-            m.tables
-                .iter()
-                .filter(|t| is_csv(t))
-                .map(|t| t.decl.name.name.clone()),
-        );
-        let mut program = None;
-        if !ds.iter().any(Diag::is_error) {
-            let (p, more) = compile(&m, &own_options(&m, opts));
-            ds.extend(more);
-            program = p;
-        }
-        let offset = sources.files.len() as u32;
-        sources.files.extend(m.sources.files.iter().cloned());
-        for d in &mut ds {
-            if let Some(s) = &mut d.span {
-                s.file = FileId(s.file.0 + offset);
-            }
-        }
-        let errors = ds.iter().filter(|d| d.is_error()).count();
-        if errors > 0 {
-            diags.push(
-                Diag::error(
-                    Code::Routes,
-                    n.span,
-                    format!(
-                        "the mapping {} does not check: {errors} error(s), shown in its file",
-                        display_name(&n.path)
-                    ),
-                )
-                .label("this mapping has errors")
-                .help("fix the mapping; orders routed to it cannot be mapped"),
-            );
-        }
-        diags.extend(ds);
-        programs.push(program.filter(|_| errors == 0));
-    }
-    for (name, _) in &opts.params {
-        if !params.contains(name) {
-            diags.push(Diag::error(
-                Code::UnknownParam,
-                None,
-                format!("--param {name}: no routed mapping declares such a param"),
-            ));
-        }
-    }
-    for (name, _) in &opts.tables {
-        if !tables.contains(name) {
-            diags.push(Diag::error(
-                Code::UnknownTable,
-                None,
-                format!("--table {name}: no routed mapping has a CSV table of that name"),
-            ));
-        }
-    }
-
+    let Build { sources, diags, .. } = b;
     if diags.iter().any(Diag::is_error) {
         return (None, sources, diags);
     }
-    let Some(mappings) = named
+    // No error: every route names a mapping and every mapping compiled.
+    let mappings: Option<Vec<Routed>> = named
         .into_iter()
         .zip(programs)
         .map(|(n, p)| {
-            p.map(|program| Routed {
+            Some(Routed {
                 path: n.path,
-                program,
+                program: p?,
             })
         })
-        .collect::<Option<Vec<_>>>()
-    else {
+        .collect();
+    let mut nodes = compiled.nodes.into_iter();
+    let table: Option<Vec<Route>> = routes
+        .iter()
+        .zip(route_to)
+        .map(|(r, to)| {
+            let when = r.when.as_ref().and_then(|_| nodes.next());
+            Some(Route { mapping: to?, when })
+        })
+        .collect();
+    let (Some(mappings), Some(table)) = (mappings, table) else {
         return (None, sources, diags);
     };
-    let mut nodes = compiled.nodes.into_iter();
-    let mut table = Vec::with_capacity(routes.len());
-    for (r, to) in routes.iter().zip(route_to) {
-        let when = match &r.when {
-            Some(_) => nodes.next(),
-            None => None,
-        };
-        let Some(mapping) = to else {
-            return (None, sources, diags);
-        };
-        table.push(Route { mapping, when });
-    }
     let shown = reason::shown(
         table.iter().filter_map(|r| r.when.as_ref()),
         compiled.source.as_ref(),
@@ -341,6 +213,166 @@ fn routes(
         warnings: diags.clone(),
     };
     (Some(router), sources, diags)
+}
+
+impl Build {
+    /// The `source` (one, inside the root) and the routes, in order.
+    fn statements(&mut self, file: File) -> (Option<(PathBuf, Span)>, Vec<ast::Route>) {
+        let mut source: Option<(PathBuf, Span)> = None;
+        let mut routes = Vec::new();
+        for item in file.items {
+            match item {
+                Item::Source { path, span } => {
+                    let p = self.dir.join(&path);
+                    if source.is_some() {
+                        self.diags.push(
+                            Diag::error(Code::Duplicate, span, "a second `source` in this file")
+                                .label("second source")
+                                .help("a routes file reads one kind of order: keep one `source`"),
+                        );
+                    } else if inside(&p, &self.root, span, "source schema", &mut self.diags) {
+                        source = Some((p, span));
+                    }
+                }
+                Item::Route(r) => routes.push(r),
+                _ => {}
+            }
+        }
+        (source, routes)
+    }
+
+    /// The mappings named, each once, in the order first named; and for each route the
+    /// index of its mapping (`None` for one that is missing or outside the root).
+    fn resolve(&mut self, routes: &[ast::Route]) -> (Vec<Named>, Vec<Option<usize>>) {
+        let mut named: Vec<Named> = Vec::new();
+        let mut route_to = Vec::with_capacity(routes.len());
+        for r in routes {
+            let p = self.dir.join(&r.path);
+            if !p.is_file() {
+                let why = if p.exists() {
+                    "not a file"
+                } else {
+                    "no such file"
+                };
+                self.diags.push(
+                    Diag::error(
+                        Code::Io,
+                        r.path_span,
+                        format!("cannot read mapping {}: {why}", display_name(&p)),
+                    )
+                    .label("this mapping")
+                    .help("a route's path is relative to the routes file's folder"),
+                );
+                route_to.push(None);
+                continue;
+            }
+            if !inside(&p, &self.root, r.path_span, "mapping", &mut self.diags) {
+                route_to.push(None);
+                continue;
+            }
+            let canon = p.canonicalize().unwrap_or_else(|_| p.clone());
+            let i = named
+                .iter()
+                .position(|n| n.canon == canon)
+                .unwrap_or_else(|| {
+                    named.push(Named {
+                        path: p,
+                        canon,
+                        span: r.path_span,
+                    });
+                    named.len() - 1
+                });
+            route_to.push(Some(i));
+        }
+        (named, route_to)
+    }
+
+    /// Routes after one that takes every order are never reached (a warning).
+    fn unreached(&mut self, routes: &[ast::Route]) {
+        let Some(all) = routes.iter().position(|r| r.when.is_none()) else {
+            return;
+        };
+        let line = self.sources.get(self.id).line_col(routes[all].span.start).0;
+        for r in &routes[all + 1..] {
+            self.diags.push(
+                Diag::warning(
+                    Code::Unused,
+                    r.span,
+                    format!(
+                        "this route is never reached: the route on line {line} takes every order"
+                    ),
+                )
+                .label("never reached")
+                .help("routes are tried in order; put the route without `when` last"),
+            );
+        }
+    }
+
+    /// Each mapping named, loaded and compiled as it will run, with the run's options
+    /// that concern it; its diagnostics join this file's (its files added to the sources).
+    fn mappings(&mut self, named: &[Named], opts: &Options) -> Vec<Option<Program>> {
+        let mut programs = Vec::with_capacity(named.len());
+        let (mut params, mut tables) = (HashSet::new(), HashSet::new());
+        for n in named {
+            let (m, mut ds) = load_mapping(&n.path);
+            params.extend(m.params.iter().map(|p| p.name.name.clone()));
+            tables.extend(
+                m.tables
+                    .iter()
+                    .filter(|t| is_csv(t))
+                    .map(|t| t.decl.name.name.clone()),
+            );
+            let mut program = None;
+            if !ds.iter().any(Diag::is_error) {
+                let (p, more) = compile(&m, &own_options(&m, opts));
+                ds.extend(more);
+                program = p;
+            }
+            let offset = self.sources.files.len() as u32;
+            self.sources.files.extend(m.sources.files.iter().cloned());
+            for d in &mut ds {
+                if let Some(s) = &mut d.span {
+                    s.file = FileId(s.file.0 + offset);
+                }
+            }
+            let errors = ds.iter().filter(|d| d.is_error()).count();
+            if errors > 0 {
+                self.diags.push(
+                    Diag::error(
+                        Code::Routes,
+                        n.span,
+                        format!(
+                            "the mapping {} does not check: {errors} error(s), shown in its file",
+                            display_name(&n.path)
+                        ),
+                    )
+                    .label("this mapping has errors")
+                    .help("fix the mapping; orders routed to it cannot be mapped"),
+                );
+            }
+            self.diags.extend(ds);
+            programs.push(program.filter(|_| errors == 0));
+        }
+        for (name, _) in &opts.params {
+            if !params.contains(name) {
+                self.diags.push(Diag::error(
+                    Code::UnknownParam,
+                    None,
+                    format!("--param {name}: no routed mapping declares such a param"),
+                ));
+            }
+        }
+        for (name, _) in &opts.tables {
+            if !tables.contains(name) {
+                self.diags.push(Diag::error(
+                    Code::UnknownTable,
+                    None,
+                    format!("--table {name}: no routed mapping has a CSV table of that name"),
+                ));
+            }
+        }
+        programs
+    }
 }
 
 /// Whether `path` (which exists) is inside `root`; if not, says so at `span`.
