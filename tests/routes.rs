@@ -267,8 +267,17 @@ fn check_finds_a_missing_mapping_and_one_outside_the_mapping_root() {
         "{codes:?}"
     );
     // The source schema is outside too (the routes file's folder is the root).
-    assert!(codes.contains(&(Code::Routes, "\"../warehouses/ningbo_meishan.map\"")));
-    assert!(codes.contains(&(Code::Routes, "source \"../schemas/red_order.schema.json\"")));
+    assert!(codes.contains(&(Code::Io, "\"../warehouses/ningbo_meishan.map\"")));
+    assert!(codes.contains(&(Code::Io, "source \"../schemas/red_order.schema.json\"")));
+    let outside = found
+        .iter()
+        .find(|(_, _, t, _)| t == "\"../warehouses/ningbo_meishan.map\"")
+        .unwrap();
+    assert!(
+        outside.3.message.contains("outside the mapping root"),
+        "{}",
+        outside.3.message
+    );
 }
 
 #[test]

@@ -381,10 +381,11 @@ fn inside(path: &Path, root: &Path, span: Span, what: &str, diags: &mut Vec<Diag
     if !ok && path.exists() {
         diags.push(
             Diag::error(
-                Code::Routes,
+                Code::Io,
                 span,
                 format!(
-                    "this {what} is outside the mapping root {}",
+                    "cannot read {what} {}: it is outside the mapping root {}",
+                    display_name(path),
                     display_name(root)
                 ),
             )
