@@ -655,3 +655,39 @@ fn a_routed_mapping_is_found_again_by_its_path() {
     );
     assert!(r.mapping(2).is_none());
 }
+
+#[test]
+fn check_refuses_a_route_to_a_mapping_of_another_kind_of_input() {
+    let shop = shop();
+    // A warehouse mapping over another contract (here: the Cainiao request's schema).
+    let other = write(
+        &shop.path().join("warehouses"),
+        "other_input.map",
+        "use \"ningbo_meishan.map\"\nsource \"../schemas/cainiao_deliveryorder_create.schema.json\"\n",
+    );
+    assert!(other.is_file());
+    let routes = write(
+        shop.path(),
+        "routes.map",
+        &format!("{HEAD}route \"warehouses/other_input.map\" when $.detail.whcode == \"NBMS\"\n"),
+    );
+    let found = check(&routes);
+    let d = found
+        .iter()
+        .find(|(c, ..)| *c == Code::Routes)
+        .unwrap_or_else(|| {
+            panic!(
+                "{:?}",
+                found.iter().map(|f| &f.3.message).collect::<Vec<_>>()
+            )
+        });
+    assert_eq!(d.2, "\"warehouses/other_input.map\"");
+    assert!(
+        d.3.message
+            .contains("cainiao_deliveryorder_create.schema.json"),
+        "{}",
+        d.3.message
+    );
+    // The shipped warehouses read what the shipped routes read.
+    assert!(check(&root().join("mappings/routes.map")).is_empty());
+}

@@ -163,10 +163,11 @@ fn routes(
     let (named, route_to) = b.resolve(&routes);
     b.unreached(&routes);
     let conds: Vec<_> = routes.iter().filter_map(|r| r.when.as_ref()).collect();
+    let contract = source.as_ref().map(|(p, _)| p.clone());
     let (compiled, more) = compile_conditions(&b.sources, id, source, &conds);
     b.diags.extend(more);
     let routes_only = b.sources.clone();
-    let programs = b.mappings(&named, opts);
+    let programs = b.mappings(&named, opts, contract.as_deref());
 
     let Build { sources, diags, .. } = b;
     if diags.iter().any(Diag::is_error) {
@@ -310,11 +311,36 @@ impl Build {
 
     /// Each mapping named, loaded and compiled as it will run, with the run's options
     /// that concern it; its diagnostics join this file's (its files added to the sources).
-    fn mappings(&mut self, named: &[Named], opts: &Options) -> Vec<Option<Program>> {
+    /// A mapping whose `source` is another contract than the routes' (`contract`) maps
+    /// another kind of input: routing these orders to it is a mistake.
+    fn mappings(
+        &mut self,
+        named: &[Named],
+        opts: &Options,
+        contract: Option<&Path>,
+    ) -> Vec<Option<Program>> {
         let mut programs = Vec::with_capacity(named.len());
         let (mut params, mut tables) = (HashSet::new(), HashSet::new());
         for n in named {
             let (m, mut ds) = load_mapping(&n.path);
+            if let (Some(want), Some((theirs, _))) = (contract, &m.source) {
+                if !same_file(want, theirs) {
+                    self.diags.push(
+                        Diag::error(
+                            Code::Routes,
+                            n.span,
+                            format!(
+                                "the mapping {} reads {}, not the {} these routes read",
+                                display_name(&n.path),
+                                display_name(theirs),
+                                display_name(want)
+                            ),
+                        )
+                        .label("another kind of input")
+                        .help("a route names a mapping of the orders the routes read (the same `source`)"),
+                    );
+                }
+            }
             params.extend(m.params.iter().map(|p| p.name.name.clone()));
             tables.extend(
                 m.tables
@@ -414,6 +440,14 @@ fn own_options(m: &Mapping, opts: &Options) -> Options {
             .cloned()
             .collect(),
         allow_unset_params: opts.allow_unset_params,
+    }
+}
+
+/// Whether two paths name one file (both canonical when they exist).
+fn same_file(a: &Path, b: &Path) -> bool {
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
     }
 }
 
