@@ -48,10 +48,15 @@ fn summary(o: &Output) -> String {
     text(&o.stdout).lines().last().unwrap_or("").to_string()
 }
 
-/// Cases of a full run: each warehouse mapping × each example order.
+/// The files a run tests: each warehouse mapping and the routes file.
+fn tested(dir: &Path) -> usize {
+    files(&dir.join("mappings/warehouses"), "map").len()
+        + usize::from(dir.join("mappings/routes.map").exists())
+}
+
+/// Cases of a full run: each tested file × each example order.
 fn cases(dir: &Path) -> usize {
-    let warehouses = files(&dir.join("mappings/warehouses"), "map").len();
-    warehouses * files(&dir.join("examples/orders"), "json").len()
+    tested(dir) * files(&dir.join("examples/orders"), "json").len()
 }
 
 fn edit(path: &Path, from: &str, to: &str) {
@@ -114,7 +119,8 @@ fn a_new_example_fails_as_new_until_accepted() {
         ),
         "{out}"
     );
-    assert_eq!(summary(&o), format!("{} passed, 2 failed", n - 2));
+    let m = tested(dir);
+    assert_eq!(summary(&o), format!("{} passed, {m} failed", n - m));
     let s = snap(dir, "hangzhou_xiasha__99_new_order");
     assert!(!s.exists(), "a plain run must not store a snapshot");
     // Left pending, for --review, --accept or `cargo insta review`.
@@ -234,7 +240,7 @@ fn a_changed_rejection_shows_the_old_and_new_message() {
     let o = bondmap_in(dir, &["test"]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
-    assert!(out.contains("  rejection message changed:"), "{out}");
+    assert!(out.contains("  rejected message changed:"), "{out}");
     assert!(
         out.contains("    old: order P78811223300000012: rejected: receiver address changed"),
         "{out}"
@@ -328,4 +334,52 @@ fn map_pretty_indents_the_same_request() {
     )
     .unwrap();
     assert_eq!(bondmap::snapshot::file::body_of(&stored), q.trim_end());
+}
+
+#[test]
+fn the_routes_file_is_tested_order_by_order() {
+    let t = repo_copy();
+    let dir = t.path();
+    let routes = dir.join("mappings/routes.map");
+    assert!(
+        routes.exists(),
+        "mappings/routes.map is gone: this test covers it"
+    );
+    // The shop's Hangzhou stock now goes to the Xiasha warehouse.
+    edit(
+        &routes,
+        "$.detail.whcode == \"HZXS\"",
+        "$.detail.whcode == \"WH-HANGZHOU\"",
+    );
+    let o = bondmap_in(dir, &["test"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let head = "changed: mappings/routes.map × examples/orders/01_single_sku_alipay.json";
+    let at = out.find(head).unwrap_or_else(|| panic!("{out}"));
+    let mut next = out[at..].lines().skip(1);
+    assert_eq!(
+        next.next(),
+        Some("  was skipped, now mapped to a request; the old message:")
+    );
+    assert!(next
+        .next()
+        .unwrap()
+        .starts_with("    old: no route takes it: "));
+    accept_then_pass(dir);
+    // What the route gives is what the warehouse mapping gives.
+    let via = std::fs::read_to_string(snap(dir, "routes__01_single_sku_alipay")).unwrap();
+    let direct =
+        std::fs::read_to_string(snap(dir, "hangzhou_xiasha__01_single_sku_alipay")).unwrap();
+    assert_eq!(
+        bondmap::snapshot::file::body_of(&via),
+        bondmap::snapshot::file::body_of(&direct)
+    );
+}
+
+fn accept_then_pass(dir: &Path) {
+    let o = bondmap_in(dir, &["test", "--accept"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let o = bondmap_in(dir, &["test"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    assert_eq!(summary(&o), format!("{} passed, 0 failed", cases(dir)));
 }

@@ -1,6 +1,7 @@
 //! `bondmap test`: the repo's order mappings × its example orders against reviewed
 //! snapshots; `--accept` stores the new output, `--review` asks per change.
 
+use crate::load::display_name;
 use crate::snapshot::{collect, Case, Layout, Outcome};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -78,11 +79,11 @@ pub fn run(a: &Args) -> u8 {
         };
         let done = if take {
             c.accept().map(|()| {
-                let _ = writeln!(out, "  accepted: {}", c.path.display());
+                let _ = writeln!(out, "  accepted: {}", display_name(&c.path));
             })
         } else {
             c.leave_pending().map(|p| {
-                let _ = writeln!(out, "  pending: {}", p.display());
+                let _ = writeln!(out, "  pending: {}", display_name(&p));
             })
         };
         if let Err(e) = done {

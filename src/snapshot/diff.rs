@@ -7,18 +7,25 @@ use serde_json::Value;
 
 /// The first line of the body of a rejected order; the message follows it.
 pub const REJECTED: &str = "REJECTED";
+/// The first line of the body of an order no route takes; the reason follows it.
+pub const SKIPPED: &str = "SKIPPED";
 
 /// What a body holds.
 enum Body {
     Request(Value),
-    Rejected(String),
+    /// Rejected or skipped (the first line), and the message.
+    Message(&'static str, String),
     /// Neither (a hand-edited snapshot): compared as text.
     Text(String),
 }
 
 fn parse(body: &str) -> Body {
-    if let Some(msg) = body.strip_prefix(REJECTED) {
-        return Body::Rejected(msg.trim_start_matches('\n').to_string());
+    for kind in [REJECTED, SKIPPED] {
+        if let Some(msg) = body.strip_prefix(kind) {
+            if msg.is_empty() || msg.starts_with('\n') {
+                return Body::Message(kind, msg.trim_start_matches('\n').to_string());
+            }
+        }
     }
     match serde_json::from_str(body) {
         Ok(v) => Body::Request(v),
@@ -34,19 +41,26 @@ pub fn changes(old: &str, new: &str, target: Option<&SchemaNode>) -> Vec<String>
         (Body::Request(a), Body::Request(b)) => {
             fields(&a, &b, target, &mut String::new(), &mut out)
         }
-        (Body::Rejected(a), Body::Rejected(b)) => {
-            if a != b {
-                out.push("rejection message changed:".into());
+        (Body::Message(k, a), Body::Message(l, b)) => {
+            if k == l && a != b {
+                out.push(format!("{} message changed:", word(k)));
+            } else if k != l {
+                out.push(format!("was {}, now {}:", word(k), word(l)));
+            }
+            if k != l || a != b {
                 lines(&a, "  old: ", &mut out);
                 lines(&b, "  new: ", &mut out);
             }
         }
-        (Body::Rejected(a), Body::Request(_)) => {
-            out.push("was rejected, now mapped to a request; the old message:".into());
+        (Body::Message(k, a), Body::Request(_)) => {
+            out.push(format!(
+                "was {}, now mapped to a request; the old message:",
+                word(k)
+            ));
             lines(&a, "  old: ", &mut out);
         }
-        (Body::Request(_), Body::Rejected(b)) => {
-            out.push("was mapped to a request, now rejected:".into());
+        (Body::Request(_), Body::Message(k, b)) => {
+            out.push(format!("was mapped to a request, now {}:", word(k)));
             lines(&b, "  new: ", &mut out);
         }
         (a, b) => {
@@ -60,10 +74,18 @@ pub fn changes(old: &str, new: &str, target: Option<&SchemaNode>) -> Vec<String>
     out
 }
 
+fn word(kind: &str) -> &'static str {
+    if kind == SKIPPED {
+        "skipped"
+    } else {
+        "rejected"
+    }
+}
+
 fn text(b: Body) -> String {
     match b {
         Body::Request(v) => v.to_string(),
-        Body::Rejected(m) => format!("{REJECTED}\n{m}"),
+        Body::Message(k, m) => format!("{k}\n{m}"),
         Body::Text(t) => t,
     }
 }
@@ -84,8 +106,8 @@ pub fn leaves(body: &str, target: Option<&SchemaNode>) -> Vec<String> {
                 out.push(format!("{p}: {}", shown(v, pii)));
             });
         }
-        Body::Rejected(m) => {
-            out.push("rejected:".into());
+        Body::Message(k, m) => {
+            out.push(format!("{}:", word(k)));
             lines(&m, "  ", &mut out);
         }
         Body::Text(t) => lines(&t, "", &mut out),
@@ -270,7 +292,7 @@ mod tests {
         assert_eq!(
             got,
             [
-                "rejection message changed:",
+                "rejected message changed:",
                 "  old: no barcode",
                 "  new: no good"
             ]
@@ -279,6 +301,15 @@ mod tests {
         assert_eq!(
             got,
             ["was mapped to a request, now rejected:", "  new: no good"]
+        );
+        let got = changes("SKIPPED\nno route", "REJECTED\nno good", None);
+        assert_eq!(
+            got,
+            [
+                "was skipped, now rejected:",
+                "  old: no route",
+                "  new: no good"
+            ]
         );
     }
 

@@ -6,8 +6,9 @@
 //! schema is the RED order (`$id` [`RED_ORDER_SCHEMA_ID`]) and that checks clean with its
 //! params set (a warehouse file). A base file whose only mistakes are params left unset
 //! is skipped (the files that use it are tested), and so is a mapping of another message
-//! (its source is another schema: the example orders are not its input). Any other mistake
-//! stops the run, reported as `check` reports it.
+//! (its source is another schema: the example orders are not its input). A routes file
+//! (`route "…" when …`) is tested too: each order through the mapping that takes it, or
+//! `SKIPPED` and the reason. Any other mistake stops the run, reported as `check` reports it.
 //!
 //! Snapshots: `SNAPSHOTS/mappings/<mapping stem>__<example stem>.snap`.
 
@@ -21,6 +22,7 @@ use crate::compile::{compile, Options, Program};
 use crate::diag::{Code, Diag};
 use crate::engine::MappingErrors;
 use crate::load::{display_name, load};
+use crate::route::{is_routes_file, Pick, Router};
 use crate::schema::Schema;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -199,11 +201,11 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
         ))]);
     }
     let mut problems = Vec::new();
-    let mut tested: Vec<(PathBuf, Program, Option<Arc<Schema>>)> = Vec::new();
+    let mut tested: Vec<(PathBuf, Runner, Option<Arc<Schema>>)> = Vec::new();
     let mut skipped = Vec::new();
     for m in &maps {
         match classify(m) {
-            Ok(Role::Tested(p, t)) => tested.push((m.clone(), *p, t)),
+            Ok(Role::Tested(p, t)) => tested.push((m.clone(), p, t)),
             Ok(Role::Skipped(reason)) => skipped.push(Skipped {
                 mapping: display_name(m),
                 reason,
@@ -261,7 +263,7 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
                 example: storage_name(ex),
                 name,
                 path,
-                body: output(prog, doc),
+                body: prog.output(doc),
                 stored,
                 target: target.clone(),
             });
@@ -278,13 +280,54 @@ pub fn output(prog: &Program, doc: &serde_json::Value) -> String {
     })
 }
 
+/// The snapshot body of one order through a routes file: the request of the mapping that
+/// takes it, `SKIPPED` and the reason when no route does, or `REJECTED` and why.
+pub fn routed_output(router: &Router, doc: &serde_json::Value) -> String {
+    match router.pick(doc) {
+        Ok(Pick::Mapping { program, .. }) => output(program, doc),
+        Ok(Pick::Skipped { reason }) => file::normalize(&format!("{}\n{reason}", diff::SKIPPED)),
+        Err(e) => file::normalize(&format!("{}\n{e}", diff::REJECTED)),
+    }
+}
+
+/// What maps a tested file's orders.
+enum Runner {
+    Mapping(Box<Program>),
+    Routes(Box<Router>),
+}
+
+impl Runner {
+    fn output(&self, doc: &serde_json::Value) -> String {
+        match self {
+            Runner::Mapping(p) => output(p, doc),
+            Runner::Routes(r) => routed_output(r, doc),
+        }
+    }
+}
+
 enum Role {
-    Tested(Box<Program>, Option<Arc<Schema>>),
+    Tested(Runner, Option<Arc<Schema>>),
     Skipped(String),
+}
+
+/// A routes file is tested as a whole: each order through the mapping that takes it. Its
+/// mappings' target (for keeping personal fields out of a diff) is the first one's.
+fn classify_routes(path: &Path) -> Result<Role, Problem> {
+    let router = Router::load(path, &Options::default()).map_err(Problem::Mapping)?;
+    let target = router
+        .programs()
+        .next()
+        .and_then(|(p, _)| load(p).0.target)
+        .and_then(|(t, _)| Schema::load(&t).ok())
+        .map(Arc::new);
+    Ok(Role::Tested(Runner::Routes(Box::new(router)), target))
 }
 
 /// Whether a mapping file is tested, skipped, or stops the run.
 fn classify(path: &Path) -> Result<Role, Problem> {
+    if is_routes_file(path) {
+        return classify_routes(path);
+    }
     let name = display_name(path);
     let (mapping, diags) = load(path);
     let fail = |mapping, diags| {
@@ -316,7 +359,7 @@ fn classify(path: &Path) -> Result<Role, Problem> {
             .as_ref()
             .and_then(|(t, _)| Schema::load(t).ok())
             .map(Arc::new);
-        return Ok(Role::Tested(Box::new(p), target));
+        return Ok(Role::Tested(Runner::Mapping(Box::new(p)), target));
     }
     let unset: Vec<&Diag> = errs.iter().filter(|d| d.is_error()).collect();
     if unset.iter().all(|d| d.code == Code::UnsetParam) {
