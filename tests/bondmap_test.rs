@@ -383,3 +383,67 @@ fn accept_then_pass(dir: &Path) {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
     assert_eq!(summary(&o), format!("{} passed, 0 failed", cases(dir)));
 }
+
+/// `--review` on a real terminal (a pseudo-terminal made by util-linux `script`): yes to
+/// the first change, no to the second, quit at the third; the rest are not asked about.
+#[cfg(target_os = "linux")]
+#[test]
+fn review_asks_per_change_on_a_terminal() {
+    use std::io::Write;
+    let t = repo_copy();
+    let dir = t.path();
+    std::fs::copy(
+        dir.join("examples/orders/01_single_sku_alipay.json"),
+        dir.join("examples/orders/98_review.json"),
+    )
+    .unwrap();
+    // Three more changes after the quit: never asked about.
+    std::fs::copy(
+        dir.join("examples/orders/02_several_skus_discounts_wechat.json"),
+        dir.join("examples/orders/99_after_quit.json"),
+    )
+    .unwrap();
+    let cmd = format!("{} test --review", env!("CARGO_BIN_EXE_bondmap"));
+    let mut child = Command::new("script")
+        .args(["-qec", &cmd, "/dev/null"])
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` makes the terminal for this test");
+    child.stdin.take().unwrap().write_all(b"y\nn\nq\n").unwrap();
+    let o = child.wait_with_output().unwrap();
+    let out = text(&o.stdout).replace('\r', "");
+    // Files are tested in path order (routes.map, then the warehouses), each over the
+    // examples in name order.
+    let (first, second, third) = (
+        snap(dir, "routes__98_review"),
+        snap(dir, "routes__99_after_quit"),
+        snap(dir, "hangzhou_xiasha__98_review"),
+    );
+    assert!(first.exists(), "{out}");
+    assert!(
+        !second.exists() && second.with_extension("snap.new").exists(),
+        "{out}"
+    );
+    assert!(
+        !third.exists() && third.with_extension("snap.new").exists(),
+        "{out}"
+    );
+    // A new snapshot is shown field by field before the question; personal data is not.
+    assert!(
+        out.contains("  externalOrderCode: \"P78811223300000001\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("  receiverInfo.name: (personal data)"),
+        "{out}"
+    );
+    assert_eq!(out.matches("[y]es / [n]o / [q]uit").count(), 3, "{out}");
+    let last = out.lines().rev().find(|l| !l.trim().is_empty()).unwrap();
+    assert!(snap(dir, "ningbo_meishan__99_after_quit")
+        .with_extension("snap.new")
+        .exists());
+    assert_eq!(last, format!("{} passed, 5 failed", cases(dir) - 5));
+}
