@@ -447,3 +447,26 @@ fn review_asks_per_change_on_a_terminal() {
         .exists());
     assert_eq!(last, format!("{} passed, 5 failed", cases(dir) - 5));
 }
+
+#[test]
+fn a_removed_example_leaves_its_snapshots_unused_until_accepted() {
+    let t = repo_copy();
+    let dir = t.path();
+    std::fs::remove_file(dir.join("examples/orders/05_landline_phone.json")).unwrap();
+    let o = bondmap_in(dir, &["test"]);
+    let out = text(&o.stdout);
+    // Nothing the mappings give changed: it passes, and says what is left over.
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("unused: snapshots/mappings/hangzhou_xiasha__05_landline_phone.snap"),
+        "{out}"
+    );
+    // A snapshot of a file that is not tested (a base mapping's) is not ours to judge.
+    assert!(!out.contains("bonded_whs__compile"), "{out}");
+    let o = bondmap_in(dir, &["test", "--accept"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(!snap(dir, "hangzhou_xiasha__05_landline_phone").exists());
+    assert!(snap(dir, "bonded_whs__compile").exists());
+    let o = bondmap_in(dir, &["test"]);
+    assert!(!text(&o.stdout).contains("unused:"), "{}", text(&o.stdout));
+}

@@ -96,6 +96,21 @@ pub fn run(a: &Args) -> u8 {
             failed += 1;
         }
     }
+    for u in &suite.unused {
+        let shown = display_name(u);
+        if a.accept {
+            if let Err(e) = std::fs::remove_file(u) {
+                eprintln!("error: cannot remove {shown}: {e}");
+                return 2;
+            }
+            let _ = writeln!(out, "removed: {shown} (its example is gone)");
+        } else {
+            let _ = writeln!(
+                out,
+                "unused: {shown} (its example is gone; --accept removes it)"
+            );
+        }
+    }
     if failed > 0 && !a.accept {
         let _ = writeln!(
             out,

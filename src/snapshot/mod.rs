@@ -175,6 +175,8 @@ impl Case {
 pub struct Suite {
     pub cases: Vec<Case>,
     pub skipped: Vec<Skipped>,
+    /// Snapshots of a tested mapping for an example that is gone (`--accept` removes them).
+    pub unused: Vec<PathBuf>,
 }
 
 impl Suite {
@@ -269,7 +271,36 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
             });
         }
     }
-    Ok(Suite { cases, skipped })
+    let unused = unused(&dir, &tested, &cases).map_err(|e| vec![e])?;
+    Ok(Suite {
+        cases,
+        skipped,
+        unused,
+    })
+}
+
+/// `.snap` files named after a tested mapping that no case produces: their example was
+/// removed or renamed. Snapshots of other names (another tool's) are left alone.
+fn unused(
+    dir: &Path,
+    tested: &[(PathBuf, Runner, Option<Arc<Schema>>)],
+    cases: &[Case],
+) -> Result<Vec<PathBuf>, Problem> {
+    if !dir.is_dir() {
+        return Ok(Vec::new());
+    }
+    let stems: Vec<String> = tested.iter().map(|(m, ..)| stem(m)).collect();
+    let mut out = Vec::new();
+    for p in files(dir, "snap", false)? {
+        let name = stem(&p);
+        let ours = name
+            .split_once("__")
+            .is_some_and(|(m, _)| stems.iter().any(|s| s == m));
+        if ours && !cases.iter().any(|c| c.name == name) {
+            out.push(p);
+        }
+    }
+    Ok(out)
 }
 
 /// The snapshot body of one order: the request pretty-printed, or `REJECTED` and why.
