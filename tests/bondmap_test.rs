@@ -470,3 +470,55 @@ fn a_removed_example_leaves_its_snapshots_unused_until_accepted() {
     let o = bondmap_in(dir, &["test"]);
     assert!(!text(&o.stdout).contains("unused:"), "{}", text(&o.stdout));
 }
+
+#[test]
+fn a_mapping_of_another_message_is_tested_over_the_examples_declared_for_it() {
+    let t = repo_copy();
+    let dir = t.path();
+    copy_dir(
+        &root().join("examples/notices"),
+        &dir.join("examples/notices"),
+    );
+    let flag = "mappings/red/order_deliver.map=examples/notices";
+    let notices = files(&dir.join("examples/notices"), "json").len();
+    let o = bondmap_in(dir, &["test", "--examples-for", flag]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        !out.contains("skipped: mappings/red/order_deliver.map"),
+        "{out}"
+    );
+    assert!(
+        out.contains("new: mappings/red/order_deliver.map × examples/notices/01_zto_hangzhou.json"),
+        "{out}"
+    );
+    assert_eq!(
+        summary(&o),
+        format!("{} passed, {notices} failed", cases(dir))
+    );
+    let o = bondmap_in(dir, &["test", "--examples-for", flag, "--accept"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    // The unknown carrier is stored as the rejection it is.
+    let body = std::fs::read_to_string(snap(dir, "order_deliver__03_unknown_carrier")).unwrap();
+    assert!(
+        bondmap::snapshot::file::body_of(&body).starts_with("REJECTED\n"),
+        "{body}"
+    );
+    let o = bondmap_in(dir, &["test", "--examples-for", flag]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    // A declaration that names no mapping is a mistake, not a silent no-op.
+    let o = bondmap_in(
+        dir,
+        &[
+            "test",
+            "--examples-for",
+            "mappings/red/order_delivr.map=examples/notices",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("order_delivr.map, which is not a .map file under mappings"),
+        "{}",
+        text(&o.stderr)
+    );
+}

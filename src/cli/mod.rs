@@ -231,6 +231,10 @@ enum Cmd {
         /// The snapshots folder (mapping snapshots go to its mappings/ subfolder).
         #[arg(long, default_value = "snapshots")]
         snapshots: PathBuf,
+        /// Test this mapping over its own examples (e.g. a mapping of Cainiao notices):
+        /// `--examples-for mappings/red/order_deliver.map=examples/notices` (repeatable).
+        #[arg(long = "examples-for", value_name = "MAPPING=DIR", value_parser = parse_kv)]
+        examples_for: Vec<(String, String)>,
         /// Store every new and changed snapshot.
         #[arg(long, conflicts_with = "review")]
         accept: bool,
@@ -262,12 +266,14 @@ pub fn main() -> ExitCode {
             mappings,
             examples,
             snapshots,
+            examples_for,
             accept,
             review,
         } => test::run(&test::Args {
             mappings,
             examples,
             snapshots,
+            examples_for,
             accept,
             review,
         }),

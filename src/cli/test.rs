@@ -10,6 +10,7 @@ pub struct Args {
     pub mappings: PathBuf,
     pub examples: PathBuf,
     pub snapshots: PathBuf,
+    pub examples_for: Vec<(String, String)>,
     pub accept: bool,
     pub review: bool,
 }
@@ -133,6 +134,11 @@ fn repo_layout(a: &Args) -> Result<Layout, String> {
         mappings: abs(&a.mappings)?,
         examples: abs(&a.examples)?,
         snapshots: abs(&a.snapshots)?,
+        examples_for: a
+            .examples_for
+            .iter()
+            .map(|(m, d)| Ok((abs(&PathBuf::from(m))?, abs(&PathBuf::from(d))?)))
+            .collect::<Result<_, String>>()?,
     };
     if let Some(root) = layout.snapshots.parent() {
         std::env::set_current_dir(root)

@@ -37,6 +37,9 @@ pub struct Layout {
     pub examples: PathBuf,
     /// The snapshots folder; mapping snapshots go to its `mappings/` subfolder.
     pub snapshots: PathBuf,
+    /// Mappings tested over a folder of their own (`--examples-for MAPPING=DIR`): a
+    /// mapping of another message (its source is not a RED order) is tested this way.
+    pub examples_for: Vec<(PathBuf, PathBuf)>,
 }
 
 impl Layout {
@@ -46,6 +49,7 @@ impl Layout {
             mappings: root.join("mappings"),
             examples: root.join("examples/orders"),
             snapshots: root.join("snapshots"),
+            examples_for: Vec::new(),
         }
     }
 }
@@ -195,19 +199,17 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
             display_name(&layout.mappings)
         ))]);
     }
-    let examples = files(&layout.examples, "json", false).map_err(|e| vec![e])?;
-    if examples.is_empty() {
-        return Err(vec![Problem::Io(format!(
-            "no example orders (*.json) in {}",
-            display_name(&layout.examples)
-        ))]);
-    }
     let mut problems = Vec::new();
+    let declared = declared_dirs(layout, &maps, &mut problems);
     let mut tested: Vec<(PathBuf, Runner, Option<Arc<Schema>>)> = Vec::new();
+    let mut dirs: Vec<PathBuf> = Vec::new();
     let mut skipped = Vec::new();
-    for m in &maps {
-        match classify(m) {
-            Ok(Role::Tested(p, t)) => tested.push((m.clone(), p, t)),
+    for (m, own) in maps.iter().zip(&declared) {
+        match classify(m, own.is_some()) {
+            Ok(Role::Tested(p, t)) => {
+                tested.push((m.clone(), p, t));
+                dirs.push(own.clone().unwrap_or_else(|| layout.examples.clone()));
+            }
             Ok(Role::Skipped(reason)) => skipped.push(Skipped {
                 mapping: display_name(m),
                 reason,
@@ -215,17 +217,11 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
             Err(e) => problems.push(e),
         }
     }
-    let mut docs = Vec::new();
-    for ex in &examples {
-        let read = std::fs::read_to_string(ex)
-            .map_err(|e| format!("cannot read {}: {e}", display_name(ex)))
-            .and_then(|t| {
-                serde_json::from_str::<serde_json::Value>(&t)
-                    .map_err(|e| format!("{} is not valid JSON: {e}", display_name(ex)))
-            });
-        match read {
-            Ok(d) => docs.push((ex, d)),
-            Err(e) => problems.push(Problem::Io(e)),
+    // Each examples folder read once, whatever number of mappings it serves.
+    let mut docs: Vec<(PathBuf, Vec<(PathBuf, serde_json::Value)>)> = Vec::new();
+    for d in &dirs {
+        if !docs.iter().any(|(x, _)| x == d) {
+            docs.push((d.clone(), read_examples(d, &mut problems)));
         }
     }
     // Two tested mappings of one stem would write the same snapshot files.
@@ -250,8 +246,13 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
     }
     let dir = layout.snapshots.join("mappings");
     let mut cases = Vec::new();
-    for (m, prog, target) in &tested {
-        for (ex, doc) in &docs {
+    for ((m, prog, target), d) in tested.iter().zip(&dirs) {
+        let examples = docs
+            .iter()
+            .find(|(x, _)| x == d)
+            .map(|(_, e)| e.as_slice())
+            .unwrap_or_default();
+        for (ex, doc) in examples {
             let name = format!("{}__{}", stem(m), stem(ex));
             let path = dir.join(format!("{name}.snap"));
             let stored = file::read(&path).map_err(|e| {
@@ -354,8 +355,65 @@ fn classify_routes(path: &Path) -> Result<Role, Problem> {
     Ok(Role::Tested(Runner::Routes(Box::new(router)), target))
 }
 
-/// Whether a mapping file is tested, skipped, or stops the run.
-fn classify(path: &Path) -> Result<Role, Problem> {
+/// For each mapping file, the examples folder declared for it, if any. A declaration
+/// naming no file under the mappings folder is a problem: a typo must not test nothing.
+fn declared_dirs(
+    layout: &Layout,
+    maps: &[PathBuf],
+    problems: &mut Vec<Problem>,
+) -> Vec<Option<PathBuf>> {
+    let canon = |p: &Path| std::fs::canonicalize(p).ok();
+    let keys: Vec<Option<PathBuf>> = maps.iter().map(|m| canon(m)).collect();
+    let mut out = vec![None; maps.len()];
+    for (m, d) in &layout.examples_for {
+        let at = canon(m).and_then(|c| keys.iter().position(|k| k.as_ref() == Some(&c)));
+        match at {
+            Some(i) => out[i] = Some(d.clone()),
+            None => problems.push(Problem::Io(format!(
+                "--examples-for names {}, which is not a .map file under {}",
+                display_name(m),
+                display_name(&layout.mappings)
+            ))),
+        }
+    }
+    out
+}
+
+/// The `*.json` documents of an examples folder, in name order; an unreadable or invalid
+/// one is a problem (an example that cannot be read tests nothing).
+fn read_examples(dir: &Path, problems: &mut Vec<Problem>) -> Vec<(PathBuf, serde_json::Value)> {
+    let examples = match files(dir, "json", false) {
+        Ok(e) => e,
+        Err(e) => {
+            problems.push(e);
+            return Vec::new();
+        }
+    };
+    if examples.is_empty() {
+        problems.push(Problem::Io(format!(
+            "no examples (*.json) in {}",
+            display_name(dir)
+        )));
+    }
+    let mut docs = Vec::new();
+    for ex in examples {
+        let read = std::fs::read_to_string(&ex)
+            .map_err(|e| format!("cannot read {}: {e}", display_name(&ex)))
+            .and_then(|t| {
+                serde_json::from_str::<serde_json::Value>(&t)
+                    .map_err(|e| format!("{} is not valid JSON: {e}", display_name(&ex)))
+            });
+        match read {
+            Ok(d) => docs.push((ex, d)),
+            Err(e) => problems.push(Problem::Io(e)),
+        }
+    }
+    docs
+}
+
+/// Whether a mapping file is tested, skipped, or stops the run. A mapping with its own
+/// examples folder (`declared`) is tested whatever its source.
+fn classify(path: &Path, declared: bool) -> Result<Role, Problem> {
     if is_routes_file(path) {
         return classify_routes(path);
     }
@@ -371,12 +429,12 @@ fn classify(path: &Path) -> Result<Role, Problem> {
     if diags.iter().any(Diag::is_error) {
         return Err(fail(mapping, diags));
     }
-    if let Some((src, _)) = &mapping.source {
+    if let Some((src, _)) = mapping.source.as_ref().filter(|_| !declared) {
         // An unreadable source schema is compile's to report, below.
         if let Ok(s) = Schema::load(src) {
             if s.id.as_deref() != Some(RED_ORDER_SCHEMA_ID) {
                 return Ok(Role::Skipped(format!(
-                    "its source is {} ({}), not a RED order",
+                    "its source is {} ({}), not a RED order (--examples-for gives it examples)",
                     display_name(src),
                     s.id.as_deref().unwrap_or("no $id")
                 )));
