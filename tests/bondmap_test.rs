@@ -522,3 +522,33 @@ fn a_mapping_of_another_message_is_tested_over_the_examples_declared_for_it() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn a_warehouse_file_that_forgets_a_param_stops_the_run_as_check_does() {
+    let t = repo_copy();
+    let dir = t.path();
+    std::fs::write(
+        dir.join("mappings/warehouses/shenzhen.map"),
+        "use \"../cainiao/bonded_whs.map\"\nparam store_code = \"SZ01\"\n",
+    )
+    .unwrap();
+    let o = bondmap_in(dir, &["test"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stdout));
+    assert!(err.contains("bondmap::unset_param"), "{err}");
+    assert!(err.contains("param `owner_user_id` has no value"), "{err}");
+    // The base file itself stays a base, named with the files that use it.
+    std::fs::write(
+        dir.join("mappings/warehouses/shenzhen.map"),
+        "use \"../cainiao/bonded_whs.map\"\nparam store_code = \"SZ01\"\nparam owner_user_id = \"1\"\n",
+    )
+    .unwrap();
+    let o = bondmap_in(dir, &["test", "--accept"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("tested through hangzhou_xiasha.map, ningbo_meishan.map, shenzhen.map"),
+        "{out}"
+    );
+    assert!(snap(dir, "shenzhen__01_single_sku_alipay").exists());
+}

@@ -204,8 +204,9 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
     let mut tested: Vec<(PathBuf, Runner, Option<Arc<Schema>>)> = Vec::new();
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut skipped = Vec::new();
-    for (m, own) in maps.iter().zip(&declared) {
-        match classify(m, own.is_some()) {
+    let users = users(&maps);
+    for ((m, own), used_by) in maps.iter().zip(&declared).zip(&users) {
+        match classify(m, own.is_some(), used_by) {
             Ok(Role::Tested(p, t)) => {
                 tested.push((m.clone(), p, t));
                 dirs.push(own.clone().unwrap_or_else(|| layout.examples.clone()));
@@ -413,7 +414,7 @@ fn read_examples(dir: &Path, problems: &mut Vec<Problem>) -> Vec<(PathBuf, serde
 
 /// Whether a mapping file is tested, skipped, or stops the run. A mapping with its own
 /// examples folder (`declared`) is tested whatever its source.
-fn classify(path: &Path, declared: bool) -> Result<Role, Problem> {
+fn classify(path: &Path, declared: bool, used_by: &[String]) -> Result<Role, Problem> {
     if is_routes_file(path) {
         return classify_routes(path);
     }
@@ -459,14 +460,58 @@ fn classify(path: &Path, declared: bool) -> Result<Role, Problem> {
         };
         let (_, more) = compile(&mapping, &base);
         if !more.iter().any(Diag::is_error) {
-            return Ok(Role::Skipped(format!(
-                "a base mapping: {} param(s) unset (the files that use it are tested)",
-                unset.len()
-            )));
+            let names: Vec<String> = unset
+                .iter()
+                .filter_map(|d| d.span)
+                .map(|s| format!("`{}`", mapping.sources.snippet(s)))
+                .collect();
+            let names = names.join(", ");
+            return Ok(Role::Skipped(if used_by.is_empty() {
+                // Its own params unset, nobody here sets them: it runs with params given
+                // at run time (--param, or a warehouse's, as cancel.map does).
+                format!("params {names} unset and no mapping here uses it: it runs with params given at run time")
+            } else {
+                format!(
+                    "a base mapping (params {names} unset), tested through {}",
+                    used_by.join(", ")
+                )
+            }));
         }
         return Err(fail(mapping, more));
     }
     Err(fail(mapping, errs))
+}
+
+/// For each mapping file, the files under the mappings folder that `use` it (directly or
+/// not), by file name.
+fn users(maps: &[PathBuf]) -> Vec<Vec<String>> {
+    let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let reads: Vec<Vec<PathBuf>> = maps
+        .iter()
+        .map(|m| {
+            if is_routes_file(m) {
+                return Vec::new();
+            }
+            let (mapping, _) = load(m);
+            let mut files = mapping.sources.files.iter().map(|f| canon(&f.path));
+            files.next(); // the file itself
+            files.collect()
+        })
+        .collect();
+    maps.iter()
+        .map(|m| {
+            let me = canon(m);
+            maps.iter()
+                .zip(&reads)
+                .filter(|(_, r)| r.contains(&me))
+                .map(|(u, _)| {
+                    u.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
+                })
+                .collect()
+        })
+        .collect()
 }
 
 fn stem(p: &Path) -> String {
