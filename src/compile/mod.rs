@@ -64,6 +64,14 @@ const FUNCTIONS: &[&str] = &[
 const SETTINGS: &[&str] = &["msg_type", "logistic_provider_id", "to_code", "order_id"];
 
 pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
+    // Checking, lowering and the analyses after it recurse once per expression level.
+    crate::syntax::depth::with_levels(
+        crate::syntax::depth::MAX_EXPR_DEPTH + 2 * crate::syntax::depth::MAX_BRACKETS,
+        || compile_deep(m, opts),
+    )
+}
+
+fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
     let mut cx = Cx {
         m,
         opts,
@@ -85,6 +93,8 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         misspelt: Vec::new(),
         let_origin: HashMap::new(),
         source: None,
+        depth: 0,
+        max_depth: 0,
     };
     let schema = cx.schema();
     cx.source = cx.source_schema();
@@ -117,6 +127,7 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         globals,
         requires,
         tables,
+        max_depth,
         ..
     } = cx;
     if diags.iter().any(Diag::is_error) || schema.is_none() {
@@ -136,6 +147,8 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         tables: tables.into_iter().flatten().collect(),
         input: crate::input::Shape::whole(),
         writes: Default::default(),
+        // Blocks and loops nest too, each at most one bracket deep.
+        depth: max_depth + 2 * crate::syntax::depth::MAX_BRACKETS,
     };
     prog.input = crate::input::Shape::of(&prog);
     prog.writes = crate::run::write::Writes::of(&prog);
@@ -231,6 +244,9 @@ struct Cx<'m> {
     let_origin: HashMap<(u32, u32), Box<str>>,
     /// The contract of the input, when the mapping names one.
     source: Option<Schema>,
+    /// Expression levels open now, and the most seen: how deep the evaluator recurses.
+    depth: usize,
+    max_depth: usize,
 }
 
 fn ty_of_name(t: TypeName) -> Ty {

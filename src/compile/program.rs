@@ -23,6 +23,8 @@ pub struct Program {
     pub input: crate::input::Shape,
     /// The request as a list of writes (see [`crate::run::write`]).
     pub writes: crate::run::write::Writes,
+    /// Levels of recursion running it may take (its deepest expression, blocks, loops).
+    pub depth: usize,
 }
 
 /// Mapping settings that are not fields of the payload.

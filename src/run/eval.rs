@@ -164,6 +164,17 @@ fn run_with(
     out: &mut String,
     explain: Option<Explain>,
 ) -> Result<Vec<String>, RunError> {
+    // The evaluator recurses once per expression level: a deep mapping gets the stack
+    // it needs (an ordinary one runs on the thread's own, after one comparison).
+    crate::syntax::depth::with_levels(p.depth, || run_deep(p, doc, out, explain))
+}
+
+fn run_deep(
+    p: &Program,
+    doc: &Value,
+    out: &mut String,
+    explain: Option<Explain>,
+) -> Result<Vec<String>, RunError> {
     let mut ev = Ev::new(p, doc, explain);
     let start = out.len();
     let done = if ev.explain.is_some() {

@@ -7,6 +7,14 @@ use super::{FileId, Span};
 /// Formats mapping text. Formatting the result again changes nothing.
 pub fn format(text: &str) -> Result<String, super::ParseError> {
     let file = super::parse(text, FileId(0))?;
+    // The printer recurses once per expression level.
+    super::depth::with_levels(
+        super::depth::MAX_EXPR_DEPTH + super::depth::MAX_BRACKETS,
+        || print_file(text, &file),
+    )
+}
+
+fn print_file(text: &str, file: &File) -> Result<String, super::ParseError> {
     let mut p = Printer {
         text,
         out: String::with_capacity(text.len() + 64),
