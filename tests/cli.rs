@@ -331,3 +331,113 @@ fn explain_shows_the_lineage_of_every_amount() {
     );
     assert!(!name.contains("吴霞"));
 }
+
+/// The accepted examples as NDJSON lines, repeated to `n` lines, each with its own order
+/// id (`P…-k`), so that every line is a distinct order.
+fn stream_of(n: usize) -> Vec<Vec<u8>> {
+    let docs: Vec<serde_json::Value> = examples()
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("reject"))
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    (0..n)
+        .map(|k| {
+            let mut d = docs[k % docs.len()].clone();
+            d["detail"]["orderId"] = format!("PSTREAM{k:06}").into();
+            let mut line = d.to_string().into_bytes();
+            line.push(b'\n');
+            line
+        })
+        .collect()
+}
+
+/// Puts a byte that is never UTF-8 inside the first string of a line.
+fn break_utf8(line: &mut Vec<u8>) {
+    let at = line.iter().position(|&b| b == b'"').unwrap() + 1;
+    line.insert(at, 0xff);
+}
+
+#[test]
+fn ndjson_with_an_invalid_utf8_line_maps_every_other_line() {
+    let mut lines = stream_of(2000);
+    break_utf8(&mut lines[1499]);
+    // A byte order mark opening a line is not part of the JSON.
+    lines[10].splice(0..0, "\u{feff}".bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("orders.ndjson");
+    std::fs::write(&f, lines.concat()).unwrap();
+    let out = bondmap(&["map", "--mapping", HZ, "--ndjson", f.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(text(&out.stdout).lines().count(), 1999, "{err}");
+    assert!(
+        err.contains("line 1500: rejected: not valid UTF-8"),
+        "{err}"
+    );
+    assert!(err.contains("1999 mapped, 1 rejected"), "{err}");
+}
+
+#[test]
+fn send_ndjson_streams_in_batches_and_skips_only_the_bad_line() {
+    use bondmap::gateway::sim::{spawn, SimOptions};
+    use std::io::Write;
+    let sim = spawn(
+        0,
+        SimOptions {
+            secret: "stream-secret".into(),
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    let mut lines = stream_of(700);
+    break_utf8(&mut lines[299]);
+    // The same order again in a later batch: sent once.
+    lines[500] = lines[3].clone();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(["send", "--mapping", HZ, "--ndjson", "-"])
+        .current_dir(root())
+        .env("CAINIAO_APP_KEY", "CP_STREAM")
+        .env("CAINIAO_SECRET_KEY", "stream-secret")
+        .env("CAINIAO_GATEWAY_URL", sim.url())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&lines[..400].concat()).unwrap();
+    stdin.flush().unwrap();
+    // Sending starts while the stream is still open: before, nothing was sent until the
+    // whole input had been read and mapped.
+    let t = std::time::Instant::now();
+    while sim.requests() == 0 {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(60),
+            "nothing sent while the stream is open"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    stdin.write_all(&lines[400..].concat()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let results: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 700);
+    let count = |o: &str| results.iter().filter(|r| r["outcome"] == o).count();
+    assert_eq!(count("accepted"), 698, "{stderr}");
+    assert_eq!(count("skipped_duplicate"), 1);
+    let bad: Vec<_> = results
+        .iter()
+        .filter(|r| r["outcome"] == "rejected_by_mapping")
+        .collect();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0]["input"], "line 300");
+    assert!(bad[0]["error"].as_str().unwrap().contains("UTF-8"), "{bad:?}");
+    assert_eq!(sim.requests(), 698);
+    assert!(stderr.contains("698 accepted"), "{stderr}");
+}
