@@ -229,13 +229,21 @@ fn check_points_at_a_misspelled_field() {
     let line = text_.lines().position(|l| l.contains("provnce")).unwrap() + 1;
     let p = dir.path().join("copy.map");
     std::fs::write(&p, &text_).unwrap();
-    let out = bondmap(&["check", p.to_str().unwrap()]);
+    // The copy names the shipped schemas by absolute path: a root that holds both.
+    let out = bondmap(&["check", "--root", "/", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("bondmap::unknown_field"), "{err}");
     assert!(err.contains(&format!("copy.map:{line}:")), "{err}");
     assert!(err.contains("did you mean `province`?"), "{err}");
-    let json = bondmap(&["check", "--format", "json", p.to_str().unwrap()]);
+    let json = bondmap(&[
+        "check",
+        "--root",
+        "/",
+        "--format",
+        "json",
+        p.to_str().unwrap(),
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert!(v
         .as_array()
@@ -437,7 +445,10 @@ fn send_ndjson_streams_in_batches_and_skips_only_the_bad_line() {
         .collect();
     assert_eq!(bad.len(), 1);
     assert_eq!(bad[0]["input"], "line 300");
-    assert!(bad[0]["error"].as_str().unwrap().contains("UTF-8"), "{bad:?}");
+    assert!(
+        bad[0]["error"].as_str().unwrap().contains("UTF-8"),
+        "{bad:?}"
+    );
     assert_eq!(sim.requests(), 698);
     assert!(stderr.contains("698 accepted"), "{stderr}");
 }

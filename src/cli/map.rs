@@ -262,12 +262,8 @@ pub fn read_lines(
 /// One line's text: UTF-8 checked, a byte order mark and surrounding white space
 /// dropped. `Err` says why it cannot be read.
 pub fn line_text(bytes: &[u8]) -> Result<&str, String> {
-    let text = std::str::from_utf8(bytes).map_err(|e| {
-        format!(
-            "not valid UTF-8 (byte {} of the line)",
-            e.valid_up_to() + 1
-        )
-    })?;
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to() + 1))?;
     Ok(text.trim_start_matches('\u{feff}').trim())
 }
 

@@ -31,6 +31,8 @@ pub struct Options {
     pub tables: Vec<(String, PathBuf)>,
     /// Checking a mapping others build on: params may stay unset.
     pub allow_unset_params: bool,
+    /// The mapping root (`--root`); `None`: the parent of the mapping's folder.
+    pub root: Option<PathBuf>,
 }
 
 /// Names functions are known by, for "did you mean".
@@ -295,10 +297,21 @@ impl<'m> Cx<'m> {
             self.err(d);
             return None;
         };
-        match Schema::load(path) {
+        self.read_schema(path, *span)
+    }
+
+    /// A schema the mapping names, read within the mapping root.
+    fn read_schema(&mut self, path: &std::path::Path, span: Span) -> Option<Schema> {
+        let read = crate::load::read_text_inside(&self.m.within, path, crate::load::MAX_TEXT_BYTES)
+            .map_err(|e| {
+                let shown = crate::load::display_name(path);
+                format!("cannot read schema {shown}: {e}")
+            })
+            .and_then(|text| Schema::from_text(path, &text).map_err(|e| e.to_string()));
+        match read {
             Ok(s) => Some(s),
             Err(e) => {
-                self.err(Diag::error(C::Schema, *span, e.to_string()).label("this schema"));
+                self.err(Diag::error(C::Schema, span, e).label("this schema"));
                 None
             }
         }
@@ -306,13 +319,7 @@ impl<'m> Cx<'m> {
 
     fn source_schema(&mut self) -> Option<Schema> {
         let (path, span) = self.m.source.as_ref()?;
-        match Schema::load(path) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                self.err(Diag::error(C::Schema, *span, e.to_string()).label("this schema"));
-                None
-            }
-        }
+        self.read_schema(path, *span)
     }
 
     fn params(&mut self) {
@@ -464,7 +471,8 @@ impl<'m> Cx<'m> {
                         .collect(),
                 ),
             };
-            self.tables.push(tables::build(def, swap, &mut self.diags));
+            self.tables
+                .push(tables::build(def, swap, &self.m.within, &mut self.diags));
             self.table_info.push(TableInfo {
                 name: name.clone(),
                 csv,
