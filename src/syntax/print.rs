@@ -468,6 +468,16 @@ mod tests {
         assert!(!once.contains("\n\n\n"), "{once}");
     }
 
+    /// Each run appended another `#pe == 1)])`: the `#` was taken for a comment.
+    #[test]
+    fn a_hash_inside_a_path_filter_is_kept_once() {
+        let src = "a = $.l[?(@.ty#pe == 1)].v  # real\nb = x.l[?(@.n == '#')]\n";
+        let once = format(src).unwrap();
+        assert_eq!(format(&once).unwrap(), once);
+        assert_eq!(once.matches("#pe == 1)]").count(), 1, "{once}");
+        assert!(once.contains("# real"), "{once}");
+    }
+
     #[test]
     fn parentheses_only_where_needed() {
         let once =
