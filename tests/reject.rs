@@ -19,6 +19,13 @@ fn base() -> Value {
 }
 
 fn reject(change: impl FnOnce(&mut Value)) -> bondmap::run::RunError {
+    let e = reject_any(change);
+    assert_eq!(e.order_id.as_deref(), Some("P78811223300000002"));
+    e
+}
+
+/// [`reject`] for an order whose id may be gone with what was changed.
+fn reject_any(change: impl FnOnce(&mut Value)) -> bondmap::run::RunError {
     let (prog, _) = load_program(
         &root().join("mappings/warehouses/hangzhou_xiasha.map"),
         &Options::default(),
@@ -32,7 +39,6 @@ fn reject(change: impl FnOnce(&mut Value)) -> bondmap::run::RunError {
     // Read from text with only what the mapping reads (as `map --ndjson` does): the same.
     let shaped = prog.parse_order(&doc.to_string()).unwrap();
     assert_eq!(bondmap::run::run(&prog, &shaped).unwrap_err(), e);
-    assert_eq!(e.order_id.as_deref(), Some("P78811223300000002"));
     assert!(
         e.location.starts_with("mappings/cainiao/bonded_whs.map:"),
         "{e}"
@@ -100,8 +106,71 @@ fn a_missing_address_part_is_not_shipped_half() {
             .unwrap()
             .remove("receiverAddress");
     });
-    assert_eq!(e.field.as_deref(), Some("receiverInfo.address"));
-    assert!(e.message.contains("concat"), "{e}");
+    assert!(
+        e.message
+            .contains("the receiver's address (receiverAddress) is blank"),
+        "{e}"
+    );
+}
+
+/// Customs refuses blank personal data: the mapping refuses it first, naming the field.
+/// Before, an order with a blank buyer name or ID number was sent as it was.
+#[test]
+fn blank_personal_data_is_refused_naming_the_field() {
+    let cases: [(&str, fn(&mut Value) -> &mut Value); 6] = [
+        ("idName", |d| &mut d["declare"]["orderDeclareInfos"][0]),
+        ("idNumber", |d| &mut d["declare"]["orderDeclareInfos"][0]),
+        ("linkPhone", |d| &mut d["declare"]["orderDeclareInfos"][0]),
+        ("receiverName", |d| &mut d["receiver"]["receiverInfos"][0]),
+        ("receiverPhone", |d| &mut d["receiver"]["receiverInfos"][0]),
+        ("receiverAddress", |d| &mut d["receiver"]["receiverInfos"][0]),
+    ];
+    let mut report = String::new();
+    for (field, at) in cases {
+        for blank in ["", "  "] {
+            let e = reject(|d| at(d)[field] = blank.into());
+            assert!(e.message.contains(&format!("({field}) is blank")), "{e}");
+            if blank.is_empty() {
+                report.push_str(&format!("{field}: {e}\n"));
+            }
+        }
+    }
+    insta::with_settings!({snapshot_path => "../snapshots/mappings", prepend_module_to_snapshot => false, omit_expression => true}, {
+        insta::assert_snapshot!("reject_blank_personal_data", report);
+    });
+}
+
+#[test]
+fn a_missing_part_of_the_order_is_named() {
+    for (part, says) in [
+        ("receiver", "the order has no receiver part"),
+        ("detail", "the order has no detail part"),
+        ("declare", "the order has no declare part"),
+    ] {
+        let e = reject_any(|d| {
+            d.as_object_mut().unwrap().remove(part);
+        });
+        assert!(e.message.contains(says), "{part}: {e}");
+    }
+    let e = reject(|d| {
+        d["receiver"]["receiverInfos"] = serde_json::json!([]);
+    });
+    assert!(e.message.contains("no receiverInfos entry"), "{e}");
+    let e = reject(|d| {
+        d["detail"].as_object_mut().unwrap().remove("skuList");
+    });
+    assert!(e.message.contains("has no skuList"), "{e}");
+}
+
+#[test]
+fn a_negative_quantity_is_named() {
+    for q in [-1, 0] {
+        let e = reject(|d| good(d, 0)["quantity"] = q.into());
+        assert!(
+            e.message.contains("a good's quantity is zero or negative"),
+            "{q}: {e}"
+        );
+    }
 }
 
 #[test]
