@@ -452,3 +452,44 @@ fn send_ndjson_streams_in_batches_and_skips_only_the_bad_line() {
     assert_eq!(sim.requests(), 698);
     assert!(stderr.contains("698 accepted"), "{stderr}");
 }
+
+/// Editors on Windows open a file with a byte order mark: a mapping, a JSON order and a
+/// CSV table that start with one are read as without it.
+#[test]
+fn a_byte_order_mark_opening_a_mapping_an_order_or_a_table_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("mappings/warehouses");
+    std::fs::create_dir_all(&w).unwrap();
+    let bom = |text: &str| format!("\u{feff}{text}");
+    let m = w.join("bom.map");
+    std::fs::write(
+        &m,
+        bom(&format!(
+            "use \"{}\"\n",
+            root().join(HZ).display()
+        )),
+    )
+    .unwrap();
+    let order = dir.path().join("order.json");
+    std::fs::write(&order, bom(&std::fs::read_to_string(accepted()).unwrap())).unwrap();
+    let csv = dir.path().join("goods.csv");
+    let goods =
+        std::fs::read_to_string(root().join("mappings/warehouses/hangzhou_xiasha_goods.csv"))
+            .unwrap();
+    std::fs::write(&csv, bom(goods.trim_start_matches('\u{feff}'))).unwrap();
+    let table = format!("goods={}", csv.display());
+    let out = bondmap(&[
+        "map",
+        "--root",
+        "/",
+        "--mapping",
+        m.to_str().unwrap(),
+        "--input",
+        order.to_str().unwrap(),
+        "--table",
+        &table,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plain = bondmap(&["map", "--mapping", HZ, "--input", &accepted()]);
+    assert_eq!(out.stdout, plain.stdout);
+}
