@@ -462,14 +462,7 @@ fn a_byte_order_mark_opening_a_mapping_an_order_or_a_table_is_accepted() {
     std::fs::create_dir_all(&w).unwrap();
     let bom = |text: &str| format!("\u{feff}{text}");
     let m = w.join("bom.map");
-    std::fs::write(
-        &m,
-        bom(&format!(
-            "use \"{}\"\n",
-            root().join(HZ).display()
-        )),
-    )
-    .unwrap();
+    std::fs::write(&m, bom(&format!("use \"{}\"\n", root().join(HZ).display()))).unwrap();
     let order = dir.path().join("order.json");
     std::fs::write(&order, bom(&std::fs::read_to_string(accepted()).unwrap())).unwrap();
     let csv = dir.path().join("goods.csv");

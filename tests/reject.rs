@@ -123,7 +123,9 @@ fn blank_personal_data_is_refused_naming_the_field() {
         ("linkPhone", |d| &mut d["declare"]["orderDeclareInfos"][0]),
         ("receiverName", |d| &mut d["receiver"]["receiverInfos"][0]),
         ("receiverPhone", |d| &mut d["receiver"]["receiverInfos"][0]),
-        ("receiverAddress", |d| &mut d["receiver"]["receiverInfos"][0]),
+        ("receiverAddress", |d| {
+            &mut d["receiver"]["receiverInfos"][0]
+        }),
     ];
     let mut report = String::new();
     for (field, at) in cases {
@@ -179,4 +181,38 @@ fn personal_data_stays_out_of_messages() {
     let text = e.to_string();
     assert!(text.contains("customsDeclareInfo.buyerIDNo"), "{text}");
     assert!(!text.contains("12345"), "{text}");
+}
+
+/// A lookup keyed by a personal target field read back through `out.` is masked in the
+/// error and in `explain`, as a key read from the order is (before: shown in clear).
+#[test]
+fn personal_values_read_back_through_out_are_masked() {
+    let text = "use \"hangzhou_xiasha.map\"\n\
+        table by_name { \"nobody\" => \"x\" }\n\
+        customsDeclareInfo {\n  payCardId = by_name[out.customsDeclareInfo.buyerName]\n\
+          payerId = out.receiverInfo.contactNo\n}\n";
+    let (m, diags) = bondmap::load::load_str("pii.map", text, &root().join("mappings/warehouses"));
+    assert!(diags.is_empty(), "{diags:?}");
+    let (prog, diags) = bondmap::compile::compile(&m, &Options::default());
+    assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
+    let prog = prog.unwrap();
+    let doc = base();
+    let name = doc["declare"]["orderDeclareInfos"][0]["idName"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let phone = doc["receiver"]["receiverInfos"][0]["receiverPhone"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = bondmap::run::run(&prog, &doc).unwrap_err().to_string();
+    assert!(e.contains("no row for key"), "{e}");
+    assert!(!e.contains(&name), "the buyer's name is shown: {e}");
+    // The order fails as a whole; explain the field that reads the phone back on an
+    // order the lookup accepts.
+    let mut ok = doc.clone();
+    ok["declare"]["orderDeclareInfos"][0]["idName"] = "nobody".into();
+    let ex = bondmap::run::explain(&prog, &ok, Some("customsDeclareInfo.payerId")).unwrap();
+    assert!(ex.contains("out.receiverInfo.contactNo"), "{ex}");
+    assert!(!ex.contains(&phone), "the phone is shown: {ex}");
 }

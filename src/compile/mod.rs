@@ -151,10 +151,46 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         writes: Default::default(),
         // Blocks and loops nest too, each at most one bracket deep.
         depth: max_depth + 2 * crate::syntax::depth::MAX_BRACKETS,
+        personal_out: Vec::new(),
     };
+    prog.personal_out = personal_out_reads(&prog);
     prog.input = crate::input::Shape::of(&prog);
     prog.writes = crate::run::write::Writes::of(&prog);
     (Some(prog), diags)
+}
+
+/// The texts of `out.…` reads whose target field is personal (`x-pii`).
+fn personal_out_reads(p: &Program) -> Vec<Box<str>> {
+    let mut out: Vec<Box<str>> = Vec::new();
+    p.each_node(&mut |n| {
+        if let Code::Out(g, rest, text) = &n.code {
+            if out_is_personal(p, *g, rest) && !out.contains(text) {
+                out.push(text.clone());
+            }
+        }
+    });
+    out
+}
+
+fn out_is_personal(p: &Program, g: u32, rest: &[crate::path::Seg]) -> bool {
+    let last = rest.iter().rev().find_map(|s| match s {
+        crate::path::Seg::Key(k) => Some(&**k),
+        _ => None,
+    });
+    match p.globals.get(g as usize) {
+        Some(Global::Field(_, c)) => c.pii.is_some(),
+        Some(Global::Loop(l)) => last.is_some_and(|k| loop_field_personal(l, k)),
+        _ => false,
+    }
+}
+
+/// Whether a field named `key` of a loop's items (or of a loop inside it) is personal.
+fn loop_field_personal(l: &Loop, key: &str) -> bool {
+    l.body.iter().any(|op| match op {
+        BodyOp::Field(_, _, c) => c.pii.is_some() && c.name.rsplit(['.', ']']).next() == Some(key),
+        BodyOp::Loop(_, inner) => loop_field_personal(inner, key),
+        _ => false,
+    })
 }
 
 /// Where each top-level (not looped) field lives, decided before any expression is

@@ -25,6 +25,9 @@ pub struct Program {
     pub writes: crate::run::write::Writes,
     /// Levels of recursion running it may take (its deepest expression, blocks, loops).
     pub depth: usize,
+    /// The text of each `out.…` read whose target field is personal (`x-pii`): what it
+    /// reads is masked in messages and `explain` like a personal source read.
+    pub personal_out: Vec<Box<str>>,
 }
 
 /// Mapping settings that are not fields of the payload.

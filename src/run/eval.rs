@@ -475,6 +475,14 @@ impl<'a> Ev<'a> {
     }
 
     /// Appends how a field got its value: the mapping line, then each step with its value.
+    /// Whether `n`'s value comes from personal data: a personal field of the order, or a
+    /// personal target field read back through `out.`.
+    fn personal(&self, n: &Node) -> bool {
+        n.origin
+            .as_deref()
+            .is_some_and(|o| is_personal(o) || self.p.personal_out.iter().any(|t| **t == *o))
+    }
+
     fn explain_field(&mut self, n: &'a Node, c: &'a FieldCheck, v: &Val<'a>) {
         let name = field_name(&c.name, &self.loop_pos);
         let Some(ex) = &self.explain else { return };
@@ -486,7 +494,7 @@ impl<'a> Ev<'a> {
                 return;
             }
         }
-        let pii = c.pii.is_some() || n.origin.as_deref().is_some_and(is_personal);
+        let pii = c.pii.is_some() || self.personal(n);
         let mut lines = vec![format!(
             "{name} = {}    (set at {})",
             show(v, pii),
@@ -504,7 +512,7 @@ impl<'a> Ev<'a> {
         }
         let pad = "  ".repeat(depth);
         let text = self.snippet(n.span);
-        let pii = pii || n.origin.as_deref().is_some_and(is_personal);
+        let pii = pii || self.personal(n);
         let mut line = |ev: &mut Self, label: String, node: &'a Node| {
             let v = ev
                 .eval(node)
@@ -776,7 +784,7 @@ impl<'a> Ev<'a> {
             Some(r) => r,
             None => {
                 // Keys are codes and barcodes; one read from a personal field is masked.
-                let shown: String = if key.origin.as_deref().is_some_and(is_personal) {
+                let shown: String = if self.personal(key) {
                     show(&k, true)
                 } else if text.chars().count() > 40 {
                     text.chars().take(40).chain("…".chars()).collect()
