@@ -117,7 +117,8 @@ fn a_missing_address_part_is_not_shipped_half() {
 /// Before, an order with a blank buyer name or ID number was sent as it was.
 #[test]
 fn blank_personal_data_is_refused_naming_the_field() {
-    let cases: [(&str, fn(&mut Value) -> &mut Value); 6] = [
+    type Entry = fn(&mut Value) -> &mut Value;
+    let cases: [(&str, Entry); 6] = [
         ("idName", |d| &mut d["declare"]["orderDeclareInfos"][0]),
         ("idNumber", |d| &mut d["declare"]["orderDeclareInfos"][0]),
         ("linkPhone", |d| &mut d["declare"]["orderDeclareInfos"][0]),
