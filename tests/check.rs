@@ -328,3 +328,18 @@ fn a_csv_with_many_repeated_keys_reports_the_first_few_and_how_many_more() {
     );
     assert!(r.contains("and 199994 more problems"), "{r}");
 }
+
+/// miette's column widths are 16-bit: a mistake past column 65,535 panicked the report.
+/// Such a report names the place instead of drawing the line.
+#[test]
+fn a_mistake_on_a_very_long_line_is_reported_not_a_panic() {
+    let text = format!("a = \"{}\" ) 1\n", "x".repeat(70_000));
+    let (m, diags) = bondmap::load::load_str(
+        "long.map",
+        &text,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/warehouses"),
+    );
+    assert!(diags.iter().any(|d| d.code == Code::Parse));
+    let r = diag::render(&diag::reports(&m.sources, &diags, "long.map"), false);
+    assert!(r.contains("long.map:1:70008"), "{}", &r[..r.len().min(500)]);
+}
