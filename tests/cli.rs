@@ -486,3 +486,17 @@ fn a_byte_order_mark_opening_a_mapping_an_order_or_a_table_is_accepted() {
     let plain = bondmap(&["map", "--mapping", HZ, "--input", &accepted()]);
     assert_eq!(out.stdout, plain.stdout);
 }
+
+/// The root of a folder given to `check` is that folder, or the files' own default when
+/// that is wider; `--root` names another.
+#[test]
+fn check_roots_follow_the_folder_given_or_root() {
+    let out = bondmap(&["check", "mappings/warehouses/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The test mappings reach ../../../mappings: outside tests/check, inside the repository.
+    let narrow = bondmap(&["check", "tests/check/success"]);
+    assert_eq!(narrow.status.code(), Some(1));
+    assert!(text(&narrow.stderr).contains("outside the mapping"));
+    let wide = bondmap(&["check", "--root", ".", "tests/check/success"]);
+    assert_eq!(wide.status.code(), Some(0), "{}", text(&wide.stderr));
+}

@@ -43,20 +43,25 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The mapping root of each file: `--root`, else the folder given to `check` that holds
-/// it, else (a file given alone) the parent of the file's folder.
+/// The mapping root of each file: `--root`; else the folder given to `check` that holds
+/// it, when that is wider than the file's own default (the parent of its folder), so
+/// that `check mappings/warehouses/` still lets a warehouse `use` `../cainiao/…`.
 fn root_of(file: &Path, paths: &[PathBuf], root: Option<&Path>) -> Option<PathBuf> {
     if let Some(r) = root {
         return Some(r.to_path_buf());
     }
-    if paths.is_empty() {
-        return Some(PathBuf::from("mappings"));
-    }
-    paths
-        .iter()
-        .filter(|p| p.is_dir() && file.starts_with(p))
-        .max_by_key(|p| p.components().count())
-        .cloned()
+    let given = if paths.is_empty() {
+        PathBuf::from("mappings")
+    } else {
+        paths
+            .iter()
+            .filter(|p| p.is_dir() && file.starts_with(p))
+            .min_by_key(|p| p.components().count())?
+            .clone()
+    };
+    let canon = |p: &Path| p.canonicalize().ok();
+    let own = canon(file)?.parent()?.parent()?.to_path_buf();
+    canon(&given).filter(|g| own.starts_with(g)).map(|_| given)
 }
 
 /// Checks one file (with what it uses) within the mapping root. Params may stay unset:
