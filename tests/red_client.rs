@@ -335,3 +335,73 @@ fn an_empty_window_may_omit_its_list() {
     let c = client(&format!("http://{}/ark", s.addr));
     assert_eq!(c.list_orders(0, 1800, Some(4)).unwrap(), vec![]);
 }
+
+/// The most instants of `times` in any one-second window [t, t + 1 s).
+fn most_in_a_second(times: &mut [std::time::Instant]) -> usize {
+    times.sort();
+    (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|b| **b < times[i] + Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn many_threads_on_one_client_never_exceed_its_rate_in_any_second() {
+    fn is_sync<T: Sync + Send>(_: &T) {}
+    let times = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let t2 = times.clone();
+    let s = api(move |_| {
+        t2.lock().unwrap().push(std::time::Instant::now());
+        json!({})
+    });
+    let url = format!("http://{}/ark", s.addr);
+    let mut c = client(&url);
+    c.config_mut().max_requests_per_second = 10;
+    // The rate is read when the client is made.
+    let c = RedClient::new(c.config_mut().clone()).unwrap();
+    is_sync(&c);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|sc| {
+        for _ in 0..8 {
+            sc.spawn(|| {
+                while next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 35 {
+                    c.call("order.getOrderDetail", json!({"orderId": "P1"}))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let mut t = times.lock().unwrap();
+    assert_eq!(t.len(), 35);
+    let most = most_in_a_second(&mut t);
+    assert!(most <= 10, "{most} calls in one second");
+}
+
+#[test]
+fn rate_limit_answers_slow_the_client_down() {
+    let n = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let n2 = n.clone();
+    let s = Server::start(0, move |mut c| {
+        let _ = localhttp::read_body(&c);
+        let k = n2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body = if k == 0 {
+            json!({"success": false, "error_code": 42, "error_msg": "请求过于频繁，触发限流"})
+        } else {
+            json!({"success": true, "error_code": 0, "error_msg": "", "data": {}})
+        };
+        let _ = localhttp::respond(&mut c, 200, "application/json", &body.to_string());
+    })
+    .unwrap();
+    let c = client(&format!("http://{}/ark", s.addr));
+    let now = std::time::Instant::now();
+    assert_eq!(c.limiter().rate_at(now), 80.0);
+    c.call("order.getOrderDetail", json!({})).unwrap();
+    assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let r = c.limiter().rate_at(std::time::Instant::now());
+    assert!(r < 45.0, "the pace after a rate-limit answer: {r}");
+}
