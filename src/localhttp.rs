@@ -111,3 +111,19 @@ pub fn respond_with(
     )?;
     conn.flush()
 }
+
+/// The most of `times` (in any order) that fall in one window [t, t + 1 s): what a rate
+/// limit of "N calls a second" counts.
+pub fn most_in_any_second(times: &[std::time::Instant]) -> usize {
+    let mut t = times.to_vec();
+    t.sort();
+    let mut best = 0;
+    let mut start = 0;
+    for end in 0..t.len() {
+        while t[end] - t[start] >= Duration::from_secs(1) {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}

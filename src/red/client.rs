@@ -344,6 +344,23 @@ impl RedClient {
         self.call("order.getOrderReceiverInfo", json!({"receiverQueries": [{"orderId": order_id, "openAddressId": open_address_id}], "isReturn": is_return}))
     }
 
+    /// The receivers of many orders in one call: (orderId, openAddressId) pairs, all of
+    /// the same `isReturn`.
+    pub fn receiver_infos(
+        &self,
+        queries: &[(String, String)],
+        is_return: bool,
+    ) -> Result<Value, RedError> {
+        let q: Vec<Value> = queries
+            .iter()
+            .map(|(o, a)| json!({"orderId": o, "openAddressId": a}))
+            .collect();
+        self.call(
+            "order.getOrderReceiverInfo",
+            json!({"receiverQueries": q, "isReturn": is_return}),
+        )
+    }
+
     /// Decrypts (dataTag, ciphertext) pairs, at most [`DECRYPT_BATCH`] per call. The outer
     /// error is a call that failed; each inner one is a value RED did not give back in
     /// clear, saying why (never the value nor its ciphertext).

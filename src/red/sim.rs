@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default)]
 pub struct RedSimOptions {
@@ -23,8 +23,12 @@ pub struct RedSimOptions {
     pub rate_limit_first: u32,
     /// Answer HTTP 500 to the first N calls.
     pub fail_first: u32,
-    /// Delay every answer by this much.
+    /// Delay every answer by this much (kept for older tests; `latency` is the same).
     pub delay: Duration,
+    /// Orders whose values `data.batchDecrypt` refuses (errorCode -2000701, quota hit).
+    pub undecryptable: std::collections::HashSet<String>,
+    /// The round trip of a real API, added to every answer (benchmarks, `--latency-ms`).
+    pub latency: Duration,
     /// Delay only the first N answers by `slow`.
     pub slow_first: u32,
     pub slow: Duration,
@@ -35,6 +39,10 @@ struct State {
     orders: HashMap<String, Value>,
     calls: HashMap<String, u32>,
     total: u32,
+    /// When each call arrived.
+    times: Vec<Instant>,
+    /// The most values one call of a method carried (receiverQueries, baseInfos).
+    largest: HashMap<String, usize>,
 }
 
 pub struct RedSimHandle {
@@ -68,6 +76,22 @@ impl RedSimHandle {
             .lock()
             .map_or(0, |s| s.calls.get(method).copied().unwrap_or(0))
     }
+    /// Calls received so far, of every method.
+    pub fn total_calls(&self) -> u32 {
+        self.state.lock().map_or(0, |s| s.total)
+    }
+    /// The most calls that arrived in any one-second window.
+    pub fn max_calls_in_any_second(&self) -> usize {
+        self.state
+            .lock()
+            .map_or(0, |s| crate::localhttp::most_in_any_second(&s.times))
+    }
+    /// The most values (receiverQueries, baseInfos) one call of `method` carried.
+    pub fn largest_batch(&self, method: &str) -> usize {
+        self.state
+            .lock()
+            .map_or(0, |s| s.largest.get(method).copied().unwrap_or(0))
+    }
     pub fn stop(&self) {
         self.server.stop();
     }
@@ -99,17 +123,26 @@ pub fn load_folder(h: &RedSimHandle, dir: &std::path::Path) -> std::io::Result<u
 
 fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std::io::Result<()> {
     let body = localhttp::read_body(&conn)?;
-    if !opts.delay.is_zero() {
-        std::thread::sleep(opts.delay);
-    }
+    let arrived = Instant::now();
     let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let method = req["method"].as_str().unwrap_or("").to_string();
     let n = {
         let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
         s.total += 1;
+        s.times.push(arrived);
         *s.calls.entry(method.clone()).or_default() += 1;
+        let size = ["receiverQueries", "baseInfos"]
+            .iter()
+            .find_map(|k| req[*k].as_array().map(Vec::len))
+            .unwrap_or(0);
+        let l = s.largest.entry(method.clone()).or_default();
+        *l = (*l).max(size);
         s.total
     };
+    let wait = opts.delay + opts.latency;
+    if !wait.is_zero() {
+        std::thread::sleep(wait);
+    }
     if n <= opts.slow_first {
         std::thread::sleep(opts.slow);
     }
@@ -239,30 +272,41 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
             None => err(-2, "订单不存在 (no such order)"),
         },
         "order.getOrderReceiverInfo" => {
-            let q = &req["receiverQueries"][0];
-            let id = q["orderId"].as_str().unwrap_or("").to_string();
-            match order(&id) {
-                Some(mut o) => {
-                    if o["detail"]["openAddressId"] != q["openAddressId"] {
-                        return ok(json!({"receiverInfos": [{"orderId": id, "matched": false}]}));
-                    }
-                    if let Some(list) = o["receiver"]["receiverInfos"].as_array_mut() {
-                        for e in list {
-                            for (f, ty) in [
-                                ("receiverName", 2),
-                                ("receiverPhone", 3),
-                                ("receiverAddress", 1),
-                            ] {
-                                if let Some(v) = e[f].as_str().map(str::to_string) {
-                                    e[f] = json!(encrypt(&v, ty, &id));
-                                }
+            let queries = req["receiverQueries"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if queries.len() > 100 {
+                return err(-3, "at most 100 receiverQueries per call");
+            }
+            let mut infos = Vec::new();
+            for q in &queries {
+                let id = q["orderId"].as_str().unwrap_or("").to_string();
+                // An unknown order is left out of the answer, as a batch would.
+                let Some(mut o) = order(&id) else { continue };
+                if o["detail"]["openAddressId"] != q["openAddressId"] {
+                    infos.push(json!({"orderId": id, "matched": false}));
+                    continue;
+                }
+                if let Some(list) = o["receiver"]["receiverInfos"].as_array_mut() {
+                    for e in list {
+                        for (f, ty) in [
+                            ("receiverName", 2),
+                            ("receiverPhone", 3),
+                            ("receiverAddress", 1),
+                        ] {
+                            if let Some(v) = e[f].as_str().map(str::to_string) {
+                                e[f] = json!(encrypt(&v, ty, &id));
                             }
                         }
+                        infos.push(e.clone());
                     }
-                    ok(o["receiver"].clone())
                 }
-                None => err(-2, "订单不存在 (no such order)"),
             }
+            if infos.is_empty() && !queries.is_empty() {
+                return err(-2, "订单不存在 (no such order)");
+            }
+            ok(json!({"receiverInfos": infos}))
         }
         "data.batchDecrypt" => {
             let infos = req["baseInfos"].as_array().cloned().unwrap_or_default();
@@ -273,9 +317,10 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
                 .iter()
                 .map(|i| {
                     let c = i["encryptedData"].as_str().unwrap_or("");
-                    match decrypt(c) {
+                    let refused = i["dataTag"].as_str().is_some_and(|t| opts.undecryptable.contains(t));
+                    match decrypt(c).filter(|_| !refused) {
                         Some(p) => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": p, "errorCode": 0, "errorMsg": ""}),
-                        None => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": "", "errorCode": -2000799, "errorMsg": "cannot decrypt"}),
+                        None => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": "", "errorCode": if refused { -2000701 } else { -2000799 }, "errorMsg": "cannot decrypt"}),
                     }
                 })
                 .collect();

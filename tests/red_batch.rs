@@ -1,0 +1,213 @@
+//! Many orders fetched at once from the local RED simulator: receivers and decryption
+//! batched across orders (never over 100 a call), each order's result on its own.
+
+mod common;
+
+use bondmap::red::config::RedConfig;
+use bondmap::red::decrypt::{fetch_documents, fetch_order_document};
+use bondmap::red::sim::{spawn, RedSimHandle, RedSimOptions};
+use bondmap::red::RedClient;
+use common::*;
+use serde_json::Value;
+use std::time::Duration;
+
+fn sim() -> RedSimHandle {
+    spawn(
+        0,
+        RedSimOptions {
+            app_id: "app".into(),
+            app_secret: "secret".into(),
+            access_token: "token".into(),
+            ..RedSimOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn client(sim: &RedSimHandle) -> RedClient {
+    let url = sim.url();
+    let mut c = RedConfig::from_sources(
+        |k| match k {
+            "RED_APP_ID" => Some("app".into()),
+            "RED_APP_SECRET" => Some("secret".into()),
+            "RED_ACCESS_TOKEN" => Some("token".into()),
+            "RED_API_URL" => Some(url.clone()),
+            "RED_MAX_REQUESTS_PER_SECOND" => Some("10000".into()),
+            _ => None,
+        },
+        None,
+    )
+    .unwrap();
+    c.backoff_base = Duration::from_millis(5);
+    c.max_attempts = 2;
+    RedClient::new(c).unwrap()
+}
+
+/// `n` orders made from the examples (ids `B000000`…), the templates they came from.
+fn load(sim: &RedSimHandle, n: usize) -> Vec<(String, Value)> {
+    let templates: Vec<Value> = examples()
+        .iter()
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    (0..n)
+        .map(|i| {
+            let mut d = templates[i % templates.len()].clone();
+            let id = format!("B{i:06}");
+            d["detail"]["orderId"] = id.clone().into();
+            for r in d["receiver"]["receiverInfos"].as_array_mut().unwrap() {
+                r["orderId"] = id.clone().into();
+            }
+            sim.add_order(d.clone());
+            (id, d)
+        })
+        .collect()
+}
+
+#[test]
+fn many_orders_take_few_calls_and_come_back_decrypted_in_order() {
+    let s = sim();
+    let orders = load(&s, 250);
+    let c = client(&s);
+    let mut ids: Vec<String> = orders.iter().map(|(id, _)| id.clone()).collect();
+    ids.insert(7, "NO_SUCH_ORDER".into());
+    let got = fetch_documents(&c, &ids, 8);
+    assert_eq!(
+        got.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>(),
+        ids
+    );
+    let mut ok = 0;
+    for (id, r) in &got {
+        if id == "NO_SUCH_ORDER" {
+            assert!(r.is_err());
+            continue;
+        }
+        let want = &orders.iter().find(|(i, _)| i == id).unwrap().1;
+        let doc = r.as_ref().unwrap_or_else(|e| panic!("{id}: {e}"));
+        // Plain again, field for field, matched=false kept as RED said it.
+        assert_eq!(doc["receiver"], want["receiver"], "{id}");
+        assert_eq!(doc["declare"], want["declare"], "{id}");
+        assert_eq!(doc["detail"], want["detail"], "{id}");
+        ok += 1;
+    }
+    assert_eq!(ok, 250);
+    // Detail and declare per order; receivers and decryption batched.
+    assert_eq!(s.calls("order.getOrderDetail"), 251);
+    // Both are asked at once, so the unknown order costs its declare call too.
+    assert_eq!(s.calls("order.getOrderDeclareInfo"), 251);
+    assert_eq!(s.calls("order.getOrderReceiverInfo"), 3);
+    assert_eq!(s.largest_batch("order.getOrderReceiverInfo"), 100);
+    assert!(s.largest_batch("data.batchDecrypt") <= 100);
+    // Every distinct ciphertext once (the simulator's cipher repeats for the same value
+    // and type in one order), in calls of 100.
+    let values: usize = orders
+        .iter()
+        .map(|(_, d)| {
+            let mut seen = std::collections::HashSet::new();
+            for (list, fields) in [
+                (
+                    &d["receiver"]["receiverInfos"],
+                    [
+                        ("receiverName", 2),
+                        ("receiverPhone", 3),
+                        ("receiverAddress", 1),
+                    ],
+                ),
+                (
+                    &d["declare"]["orderDeclareInfos"],
+                    [("idName", 2), ("linkPhone", 3), ("idNumber", 4)],
+                ),
+            ] {
+                for e in list.as_array().unwrap() {
+                    for (f, ty) in fields {
+                        if let Some(v) = e[f].as_str() {
+                            seen.insert((ty, v.to_string()));
+                        }
+                    }
+                }
+            }
+            seen.len()
+        })
+        .sum();
+    assert_eq!(
+        s.calls("data.batchDecrypt") as usize,
+        values.div_ceil(100),
+        "{values} values"
+    );
+    assert!(s.total_calls() < 4 * 250 / 2 + 60, "{}", s.total_calls());
+}
+
+#[test]
+fn one_order_is_fetched_as_before() {
+    let s = sim();
+    let orders = load(&s, 13);
+    let c = client(&s);
+    for (id, want) in &orders {
+        let doc = fetch_order_document(&c, id).unwrap();
+        assert_eq!(doc["receiver"], want["receiver"]);
+        assert_eq!(
+            doc["declare"]["orderDeclareInfos"],
+            want["declare"]["orderDeclareInfos"]
+        );
+    }
+    assert!(fetch_order_document(&c, "NO_SUCH_ORDER").is_err());
+}
+
+#[test]
+fn an_order_whose_address_changed_keeps_matched_false_and_fails_no_other() {
+    let s = sim();
+    let orders = load(&s, 30);
+    // RED says the address of one more order changed (matched=false, nothing else).
+    let victim = orders[3].0.clone();
+    s.update_order(&victim, |o| {
+        o["receiver"]["receiverInfos"][0] = serde_json::json!({"orderId": victim, "matched": false})
+    });
+    let c = client(&s);
+    let ids: Vec<String> = orders.iter().map(|(id, _)| id.clone()).collect();
+    let got = fetch_documents(&c, &ids, 4);
+    for ((id, r), (_, template)) in got.into_iter().zip(&orders) {
+        let doc = r.unwrap();
+        let matched = &doc["receiver"]["receiverInfos"][0]["matched"];
+        let want = if id == victim {
+            &Value::Bool(false)
+        } else {
+            &template["receiver"]["receiverInfos"][0]["matched"]
+        };
+        assert_eq!(matched, want, "{id}");
+    }
+}
+
+#[test]
+fn values_refused_for_one_order_fail_that_order_only() {
+    let orders = {
+        let probe = sim();
+        load(&probe, 150)
+    };
+    let (bad1, bad2) = (orders[5].0.clone(), orders[140].0.clone());
+    let s = spawn(
+        0,
+        RedSimOptions {
+            app_id: "app".into(),
+            app_secret: "secret".into(),
+            access_token: "token".into(),
+            undecryptable: [bad1.clone(), bad2.clone()].into(),
+            ..RedSimOptions::default()
+        },
+    )
+    .unwrap();
+    for (_, d) in &orders {
+        s.add_order(d.clone());
+    }
+    let ids: Vec<String> = orders.iter().map(|(id, _)| id.clone()).collect();
+    let got = fetch_documents(&client(&s), &ids, 8);
+    for (id, r) in got {
+        if id == bad1 || id == bad2 {
+            let e = r.unwrap_err().to_string();
+            assert!(
+                e.contains("receiver.receiverInfos[0].receiverName") && e.contains("-2000701"),
+                "{e}"
+            );
+        } else {
+            assert!(r.is_ok(), "{id}: {r:?}");
+        }
+    }
+}
