@@ -35,6 +35,10 @@ pub struct SimOptions {
     pub garbage_first: u32,
     /// Refuse these external order codes with a business error.
     pub reject: HashSet<String>,
+    /// The round trip of a real gateway, added to every answer (benchmarks, `--latency-ms`).
+    pub latency: Duration,
+    /// Answer HTTP 429 (with `Retry-After: 1`) to the first N requests.
+    pub throttle_first: u32,
 }
 
 #[derive(Debug, Default)]
@@ -44,6 +48,8 @@ struct State {
     accepted: HashMap<String, (String, u32)>,
     /// Requests that repeated an order already created.
     duplicates: u32,
+    /// When each request arrived.
+    times: Vec<std::time::Instant>,
 }
 
 pub struct SimHandle {
@@ -58,6 +64,12 @@ impl SimHandle {
     /// Requests received so far.
     pub fn requests(&self) -> u32 {
         self.state.lock().map_or(0, |s| s.requests)
+    }
+    /// The most requests that arrived in any one-second window.
+    pub fn max_calls_in_any_second(&self) -> usize {
+        self.state
+            .lock()
+            .map_or(0, |s| localhttp::most_in_any_second(&s.times))
     }
     /// Requests for an order that already existed (each answered as a duplicate).
     pub fn duplicates(&self) -> u32 {
@@ -104,8 +116,21 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &SimOptions) -> std::i
     let n = {
         let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
         s.requests += 1;
+        s.times.push(std::time::Instant::now());
         s.requests
     };
+    if !opts.latency.is_zero() {
+        std::thread::sleep(opts.latency);
+    }
+    if n <= opts.throttle_first {
+        return localhttp::respond_with(
+            &mut conn,
+            429,
+            &[("Retry-After", "1")],
+            "text/plain",
+            "too many requests",
+        );
+    }
     if n <= opts.delay_first {
         std::thread::sleep(opts.delay);
     }
@@ -168,8 +193,9 @@ fn answer(body: &[u8], state: &Mutex<State>, opts: &SimOptions) -> serde_json::V
         return fail("S99", "internal error");
     };
     let next = s.accepted.len() + 1;
-    match s.accepted.get(code) {
-        Some((existing, _)) => {
+    match s.accepted.get(code).map(|(oc, _)| oc.clone()) {
+        Some(existing) => {
+            s.duplicates += 1;
             serde_json::json!({"success": "false", "errorCode": "B0001", "errorMsg": "外部订单号重复 (duplicate externalOrderCode)", "orderCode": existing})
         }
         None => {
