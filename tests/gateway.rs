@@ -342,3 +342,21 @@ fn a_repeated_order_is_counted_as_a_duplicate_by_the_simulator() {
     assert_eq!(s.duplicates(), 1);
     assert_eq!(s.created().values().sum::<u32>(), 1);
 }
+
+#[test]
+fn the_simulator_answers_a_batch_at_once_with_its_latency() {
+    let s = sim(SimOptions {
+        latency: Duration::from_millis(100),
+        ..SimOptions::default()
+    });
+    let client = Client::new(config(&s)).unwrap();
+    let orders = orders();
+    let n = orders.len();
+    let mut accepted = 0;
+    client.send_batch(orders, 8, |r| {
+        accepted += u32::from(matches!(r.outcome, Outcome::Accepted { .. }))
+    });
+    assert_eq!(accepted as usize, n);
+    let most = s.most_in_flight();
+    assert!((4..=8).contains(&most), "{most} in flight");
+}

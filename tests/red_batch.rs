@@ -211,3 +211,25 @@ fn values_refused_for_one_order_fail_that_order_only() {
         }
     }
 }
+
+#[test]
+fn the_simulators_answer_many_calls_at_once() {
+    let s = spawn(
+        0,
+        RedSimOptions {
+            app_id: "app".into(),
+            app_secret: "secret".into(),
+            access_token: "token".into(),
+            latency: Duration::from_millis(100),
+            ..RedSimOptions::default()
+        },
+    )
+    .unwrap();
+    let orders = load(&s, 40);
+    let ids: Vec<String> = orders.iter().map(|(id, _)| id.clone()).collect();
+    let got = fetch_documents(&client(&s), &ids, 16);
+    assert!(got.iter().all(|(_, r)| r.is_ok()));
+    // Sixteen calls in flight at once: every one was being answered beside others.
+    assert!(s.most_in_flight() >= 8, "{}", s.most_in_flight());
+    assert!(s.most_in_flight() <= 16, "{}", s.most_in_flight());
+}

@@ -50,6 +50,9 @@ struct State {
     duplicates: u32,
     /// When each request arrived.
     times: Vec<std::time::Instant>,
+    /// Requests being answered now, and the most at any one time.
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 pub struct SimHandle {
@@ -64,6 +67,10 @@ impl SimHandle {
     /// Requests received so far.
     pub fn requests(&self) -> u32 {
         self.state.lock().map_or(0, |s| s.requests)
+    }
+    /// The most requests that were being answered at one time.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.most_in_flight)
     }
     /// The most requests that arrived in any one-second window.
     pub fn max_calls_in_any_second(&self) -> usize {
@@ -97,9 +104,22 @@ pub fn spawn(port: u16, opts: SimOptions) -> std::io::Result<SimHandle> {
     let state = Arc::new(Mutex::new(State::default()));
     let (st, opts) = (state.clone(), Arc::new(opts));
     let server = localhttp::Server::start(port, move |conn| {
+        flight(&st, true);
         let _ = serve(conn, &st, &opts);
+        flight(&st, false);
     })?;
     Ok(SimHandle { server, state })
+}
+
+fn flight(state: &Mutex<State>, start: bool) {
+    if let Ok(mut s) = state.lock() {
+        if start {
+            s.in_flight += 1;
+            s.most_in_flight = s.most_in_flight.max(s.in_flight);
+        } else {
+            s.in_flight = s.in_flight.saturating_sub(1);
+        }
+    }
 }
 
 /// Runs the simulator in the foreground (`bondmap gateway-sim`).

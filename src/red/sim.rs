@@ -43,6 +43,9 @@ struct State {
     times: Vec<Instant>,
     /// The most values one call of a method carried (receiverQueries, baseInfos).
     largest: HashMap<String, usize>,
+    /// Calls being answered now, and the most at any one time.
+    in_flight: usize,
+    most_in_flight: usize,
 }
 
 pub struct RedSimHandle {
@@ -86,6 +89,10 @@ impl RedSimHandle {
             .lock()
             .map_or(0, |s| crate::localhttp::most_in_any_second(&s.times))
     }
+    /// The most calls that were being answered at one time.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.most_in_flight)
+    }
     /// The most values (receiverQueries, baseInfos) one call of `method` carried.
     pub fn largest_batch(&self, method: &str) -> usize {
         self.state
@@ -101,9 +108,22 @@ pub fn spawn(port: u16, opts: RedSimOptions) -> std::io::Result<RedSimHandle> {
     let state = Arc::new(Mutex::new(State::default()));
     let (st, opts) = (state.clone(), Arc::new(opts));
     let server = localhttp::Server::start(port, move |conn| {
+        flight(&st, true);
         let _ = serve(conn, &st, &opts);
+        flight(&st, false);
     })?;
     Ok(RedSimHandle { server, state })
+}
+
+fn flight(state: &Mutex<State>, start: bool) {
+    if let Ok(mut s) = state.lock() {
+        if start {
+            s.in_flight += 1;
+            s.most_in_flight = s.most_in_flight.max(s.in_flight);
+        } else {
+            s.in_flight = s.in_flight.saturating_sub(1);
+        }
+    }
 }
 
 /// Loads every `*.json` input document of a folder into the simulator.
