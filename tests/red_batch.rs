@@ -233,3 +233,60 @@ fn the_simulators_answer_many_calls_at_once() {
     assert!(s.most_in_flight() >= 8, "{}", s.most_in_flight());
     assert!(s.most_in_flight() <= 16, "{}", s.most_in_flight());
 }
+
+/// A measurement, not a test of speed: 1,000 orders fetched at 50 ms and 200 ms of
+/// simulated latency under the default limit (80/s). Prints orders a second, RED calls an
+/// order and the busiest second; asserts only that every order came back and no second
+/// went over the limit.
+/// `cargo test --test red_batch -- --ignored --nocapture measure_fetch_documents`
+#[test]
+#[ignore]
+fn measure_fetch_documents() {
+    for ms in [50u64, 200] {
+        let s = spawn(
+            0,
+            RedSimOptions {
+                app_id: "app".into(),
+                app_secret: "secret".into(),
+                access_token: "token".into(),
+                latency: Duration::from_millis(ms),
+                ..RedSimOptions::default()
+            },
+        )
+        .unwrap();
+        let ids: Vec<String> = load(&s, 1000).into_iter().map(|(id, _)| id).collect();
+        let url = s.url();
+        let cfg = RedConfig::from_sources(
+            |k| match k {
+                "RED_API_URL" => Some(url.clone()),
+                "RED_MAX_REQUESTS_PER_SECOND" => None,
+                _ => Some(
+                    if k == "RED_APP_ID" {
+                        "app"
+                    } else if k == "RED_APP_SECRET" {
+                        "secret"
+                    } else {
+                        "token"
+                    }
+                    .into(),
+                ),
+            },
+            None,
+        )
+        .unwrap();
+        let c = RedClient::new(cfg).unwrap();
+        let t = std::time::Instant::now();
+        let got = fetch_documents(&c, &ids, 16);
+        let secs = t.elapsed().as_secs_f64();
+        assert!(got.iter().all(|(_, r)| r.is_ok()));
+        assert!(s.max_calls_in_any_second() <= 80);
+        eprintln!(
+            "latency {ms} ms: 1000 documents in {secs:.1} s = {:.1} orders/s; {} RED calls ({:.2} an order), at most {} in any second, {} in flight at most",
+            1000.0 / secs,
+            s.total_calls(),
+            f64::from(s.total_calls()) / 1000.0,
+            s.max_calls_in_any_second(),
+            s.most_in_flight()
+        );
+    }
+}
