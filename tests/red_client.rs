@@ -212,9 +212,14 @@ fn list_api(orders: Vec<Value>, fault: impl Fn(&mut Value) + Send + Sync + 'stat
             req["pageNo"].as_i64().unwrap(),
             req["pageSize"].as_i64().unwrap(),
         );
+        let (from, to) = (
+            req["startTime"].as_i64().unwrap() * 1000,
+            req["endTime"].as_i64().unwrap() * 1000,
+        );
         let hits: Vec<&Value> = orders
             .iter()
             .filter(|o| status == 0 || o["orderStatus"] == status)
+            .filter(|o| (from..=to).contains(&o["updateTime"].as_i64().unwrap_or(-1)))
             .collect();
         let total = hits.len() as i64;
         let list: Vec<&Value> = hits
@@ -404,4 +409,16 @@ fn rate_limit_answers_slow_the_client_down() {
     assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 2);
     let r = c.limiter().rate_at(std::time::Instant::now());
     assert!(r < 45.0, "the pace after a rate-limit answer: {r}");
+}
+
+#[test]
+fn a_window_of_more_than_100_pages_is_split_and_walked_whole() {
+    // 10,050 orders in ten seconds: RED pages through 10,000 of a window at most.
+    let s = list_api(listed(10_050), |_| {});
+    let c = client(&format!("http://{}/ark", s.addr));
+    let all = c.list_orders(0, 1800, None).unwrap();
+    assert_eq!(all.len(), 10_050);
+    let distinct: std::collections::HashSet<&str> =
+        all.iter().map(|e| e.order_id.as_str()).collect();
+    assert_eq!(distinct.len(), 10_050);
 }

@@ -47,7 +47,7 @@ pub struct GatewayConfig {
     pub backoff_cap: Duration,
     /// The longest a gateway's `Retry-After` is waited for.
     pub retry_after_cap: Duration,
-    /// Orders sent at once (`[cainiao] concurrency`, default 8).
+    /// Orders sent at once (`[cainiao] concurrency`, default 8, at most 64 as `send_batch`).
     pub concurrency: usize,
 }
 
@@ -153,12 +153,12 @@ impl GatewayConfig {
             retry_after_cap: Duration::from_secs(60),
             concurrency: match int("concurrency")? {
                 None => DEFAULT_CONCURRENCY,
-                Some(n @ 1..=256) => n as usize,
+                Some(n @ 1..=64) => n as usize,
                 Some(_) => {
                     return Err(ConfigError::Bad {
                         path: shown.clone(),
                         key: "concurrency",
-                        what: "a whole number from 1 to 256",
+                        what: "a whole number from 1 to 64",
                     })
                 }
             },
@@ -257,7 +257,7 @@ mod tests {
                 .concurrency,
             32
         );
-        for bad in ["0", "-1", "\"8\"", "100000"] {
+        for bad in ["0", "-1", "\"8\"", "65"] {
             std::fs::write(&f, format!("[cainiao]\nconcurrency = {bad}\n")).unwrap();
             let e = GatewayConfig::from_sources(env, Some(&f)).unwrap_err();
             assert!(e.to_string().contains("concurrency"), "{bad}: {e}");
