@@ -1,7 +1,7 @@
 //! The pace of RED calls: one limiter over every call of a `RedClient` (retries included),
 //! shared by all its threads, so that no one-second window ever holds more calls than
-//! the configured rate; a rate-limit answer from RED halves the pace, which then recovers
-//! linearly to the configured rate over ten seconds.
+//! the configured rate; a rate-limit answer from RED halves the pace (at most once a
+//! second), which then recovers linearly to the configured rate over ten seconds.
 //!
 //! RED counts calls when they arrive. A call that waits a little longer on its way (a
 //! late thread, a slow connect) can arrive next to one booked a second after it, so the
@@ -97,6 +97,13 @@ impl Limiter {
 
     pub fn slow_down_at(&self, now: Instant) {
         let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // The calls in flight when RED started refusing all come back refused together:
+        // that is one signal, so the pace halves at most once a second.
+        if s.slowed
+            .is_some_and(|(_, at)| now.saturating_duration_since(at) < Duration::from_secs(1))
+        {
+            return;
+        }
         let rate = (s.rate(self.max, now) / 2.0).max(1.0);
         s.slowed = Some((rate, now));
         // Calls already booked at the old pace keep their slots; the next one waits.
@@ -162,24 +169,34 @@ mod tests {
         assert_eq!(l.rate_at(t0), 80.0);
         l.slow_down_at(t0);
         assert_eq!(l.rate_at(t0), 40.0);
-        l.slow_down_at(t0);
-        assert_eq!(l.rate_at(t0), 20.0);
-        let half = l.rate_at(t0 + RECOVERY / 2);
-        assert!(half > 20.0 && half < 80.0, "{half}");
-        assert_eq!(l.rate_at(t0 + RECOVERY), 80.0);
+        // Sixteen refusals of calls that were in flight together: one halving.
+        for _ in 0..16 {
+            l.slow_down_at(t0 + Duration::from_millis(300));
+        }
+        assert_eq!(l.rate_at(t0), 40.0);
+        // A refusal a second later halves again, from the pace recovered by then.
+        let t1 = t0 + Duration::from_secs(1);
+        let before = l.rate_at(t1);
+        assert!(before > 40.0 && before < 80.0, "{before}");
+        l.slow_down_at(t1);
+        assert_eq!(l.rate_at(t1), before / 2.0);
+        let half = l.rate_at(t1 + RECOVERY / 2);
+        assert!(half > before / 2.0 && half < 80.0, "{half}");
+        assert_eq!(l.rate_at(t1 + RECOVERY), 80.0);
         // Slots booked right after the slow-down are spaced at the slower pace.
-        let a = l.reserve(t0);
-        let b = l.reserve(t0);
-        assert!(b - a >= Duration::from_millis(54), "{:?}", b - a);
+        let a = l.reserve(t1);
+        let b = l.reserve(t1);
+        let spacing = WINDOW.div_f64(before / 2.0);
+        assert!(b - a >= spacing - Duration::from_millis(1), "{:?}", b - a);
     }
 
     #[test]
     fn the_pace_never_drops_below_one_call_a_second() {
         let l = Limiter::new(2);
         let t0 = Instant::now();
-        for _ in 0..10 {
-            l.slow_down_at(t0);
+        for i in 0..10 {
+            l.slow_down_at(t0 + Duration::from_secs(i));
         }
-        assert_eq!(l.rate_at(t0), 1.0);
+        assert_eq!(l.rate_at(t0 + Duration::from_secs(9)), 1.0);
     }
 }
