@@ -54,7 +54,26 @@ pub fn fetch_documents(
     }
     let parallel = parallel.max(1);
 
-    // 1. Detail and declare, one call each per order.
+    let parts = details_and_declares(client, &unique, parallel);
+    let docs = with_receivers(client, &unique, parts, parallel);
+    let results = decrypt_all(client, &unique, docs, parallel);
+    ids.iter()
+        .map(|id| {
+            let r = index.get(id.as_str()).and_then(|&i| results.get(i));
+            let r = r
+                .cloned()
+                .unwrap_or_else(|| Err(no_answer("order.getOrderDetail")));
+            (id.clone(), r)
+        })
+        .collect()
+}
+
+/// Step 1: detail and declare, one call each per order, `parallel` at a time.
+fn details_and_declares(
+    client: &RedClient,
+    unique: &[&str],
+    parallel: usize,
+) -> Vec<Result<(Value, Value), RedError>> {
     let jobs: Vec<(usize, bool)> = (0..unique.len())
         .flat_map(|i| [(i, true), (i, false)])
         .collect();
@@ -65,16 +84,24 @@ pub fn fetch_documents(
             client.declare_info(unique[i])
         }
     });
-    let mut parts: Vec<Result<(Value, Value), RedError>> = answers
+    answers
         .chunks(2)
         .map(|pair| match pair {
             [Ok(detail), Ok(declare)] => Ok((detail.clone(), declare.clone())),
             [Err(e), _] | [_, Err(e)] => Err(e.clone()),
             _ => Err(no_answer("order.getOrderDetail")),
         })
-        .collect();
+        .collect()
+}
 
-    // 2. Receivers: one call per up to RECEIVER_BATCH orders of the same isReturn.
+/// Step 2: the receivers, in calls of up to [`RECEIVER_BATCH`] orders of the same
+/// `isReturn`; the input documents without their values decrypted.
+fn with_receivers(
+    client: &RedClient,
+    unique: &[&str],
+    mut parts: Vec<Result<(Value, Value), RedError>>,
+    parallel: usize,
+) -> Vec<Result<Value, RedError>> {
     let mut queries: Vec<(usize, String, bool)> = Vec::new();
     for (i, p) in parts.iter_mut().enumerate() {
         if let Ok((detail, _)) = p {
@@ -133,8 +160,17 @@ pub fn fetch_documents(
             Ok(json!({"detail": detail, "declare": declare, "receiver": {"receiverInfos": infos}}))
         }));
     }
+    docs
+}
 
-    // 3. Every ciphertext of every order, each once, in calls of at most DECRYPT_BATCH.
+/// Step 3: every ciphertext of every order, each once, in calls of at most
+/// [`DECRYPT_BATCH`]; each order gets its values or the reason one is missing.
+fn decrypt_all(
+    client: &RedClient,
+    unique: &[&str],
+    docs: Vec<Result<Value, RedError>>,
+    parallel: usize,
+) -> Vec<Result<Value, RedError>> {
     let mut ciphers: Vec<(String, String)> = Vec::new();
     let mut cipher_index: HashMap<(String, String), usize> = HashMap::new();
     let mut slots_of: Vec<Vec<(Slot, usize)>> = Vec::with_capacity(docs.len());
@@ -164,8 +200,7 @@ pub fn fetch_documents(
             None => Err(no_answer("data.batchDecrypt")),
         }
     };
-    let results: Vec<Result<Value, RedError>> = docs
-        .into_iter()
+    docs.into_iter()
         .zip(slots_of)
         .map(|(d, slots)| {
             let mut doc = d?;
@@ -177,9 +212,6 @@ pub fn fetch_documents(
             fill(&mut doc, slots, plain)?;
             Ok(doc)
         })
-        .collect();
-    ids.iter()
-        .map(|id| (id.clone(), results[index[id.as_str()]].clone()))
         .collect()
 }
 
