@@ -230,6 +230,7 @@ pub fn sim(a: SimArgs) -> u8 {
         reject: a.reject.into_iter().collect(),
         throttle_first: a.throttle_first,
         latency: std::time::Duration::from_millis(a.latency_ms),
+        ..SimOptions::default()
     };
     match run_blocking(port, opts) {
         Ok(()) => 0,
