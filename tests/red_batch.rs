@@ -290,3 +290,81 @@ fn measure_fetch_documents() {
         );
     }
 }
+
+/// Issue 13 item 1 end to end: `bondmap sync` against both simulators, one order's
+/// values answered `errorCode: 0, decryptedData: null`. That order is never sent (it
+/// was, with a blank name, phone and ID number); every other is.
+#[test]
+fn sync_never_sends_an_order_whose_values_could_not_be_decrypted() {
+    use bondmap::gateway::sim::SimOptions;
+    let now = chrono::Utc::now().timestamp();
+    let orders = {
+        let probe = sim();
+        load(&probe, 13)
+    };
+    let victim = orders[0].0.clone();
+    let red = spawn(
+        0,
+        RedSimOptions {
+            app_id: "app".into(),
+            app_secret: "secret".into(),
+            access_token: "token".into(),
+            null_decrypt: [victim.clone()].into(),
+            ..RedSimOptions::default()
+        },
+    )
+    .unwrap();
+    for (_, d) in &orders {
+        let mut d = d.clone();
+        d["detail"]["updateTime"] = ((now - 120) * 1000).into();
+        red.add_order(d);
+    }
+    let gw = bondmap::gateway::sim::spawn(
+        0,
+        SimOptions {
+            secret: "gw-secret".into(),
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args([
+            "sync",
+            "--once",
+            "--mapping",
+            "mappings/warehouses/hangzhou_xiasha.map",
+            "--state",
+            dir.path().join("s.db").to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .env("RED_APP_ID", "app")
+        .env("RED_APP_SECRET", "secret")
+        .env("RED_ACCESS_TOKEN", "token")
+        .env("RED_API_URL", red.url())
+        .env("RED_MAX_REQUESTS_PER_SECOND", "1000")
+        .env("CAINIAO_APP_KEY", "CP")
+        .env("CAINIAO_SECRET_KEY", "gw-secret")
+        .env("CAINIAO_GATEWAY_URL", gw.url())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created = gw.created();
+    assert!(!created.contains_key(&victim), "sent: {text}");
+    // The two examples rejected on purpose are not sent either; the other ten are.
+    assert_eq!(created.len(), 10, "{text}");
+    assert!(created.values().all(|n| *n == 1));
+    // Nothing personal in what sync printed about it.
+    assert!(
+        text.contains("receiver.receiverInfos[0].receiverName"),
+        "{text}"
+    );
+    let name = orders[0].1["receiver"]["receiverInfos"][0]["receiverName"]
+        .as_str()
+        .unwrap();
+    assert!(!text.contains(name), "{text}");
+}

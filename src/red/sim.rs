@@ -29,6 +29,9 @@ pub struct RedSimOptions {
     pub delay: Duration,
     /// Orders whose values `data.batchDecrypt` refuses (errorCode -2000701, quota hit).
     pub undecryptable: std::collections::HashSet<String>,
+    /// Orders whose values come back broken: errorCode 0 and `decryptedData: null` (what
+    /// made bondmap send blank names before it checked each item).
+    pub null_decrypt: std::collections::HashSet<String>,
     /// The round trip of a real API, added to every answer (benchmarks, `--latency-ms`).
     pub latency: Duration,
     /// Delay only the first N answers by `slow`.
@@ -419,6 +422,9 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
                 .map(|i| {
                     let c = i["encryptedData"].as_str().unwrap_or("");
                     let refused = i["dataTag"].as_str().is_some_and(|t| opts.undecryptable.contains(t));
+                    if i["dataTag"].as_str().is_some_and(|t| opts.null_decrypt.contains(t)) {
+                        return json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": null, "errorCode": 0, "errorMsg": ""});
+                    }
                     match decrypt(c).filter(|_| !refused) {
                         Some(p) => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": p, "errorCode": 0, "errorMsg": ""}),
                         None => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": "", "errorCode": if refused { -2000701 } else { -2000799 }, "errorMsg": "cannot decrypt"}),
