@@ -328,26 +328,7 @@ fn sync_never_sends_an_order_whose_values_could_not_be_decrypted() {
     )
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .args([
-            "sync",
-            "--once",
-            "--mapping",
-            "mappings/warehouses/hangzhou_xiasha.map",
-            "--state",
-            dir.path().join("s.db").to_str().unwrap(),
-        ])
-        .current_dir(root())
-        .env("RED_APP_ID", "app")
-        .env("RED_APP_SECRET", "secret")
-        .env("RED_ACCESS_TOKEN", "token")
-        .env("RED_API_URL", red.url())
-        .env("RED_MAX_REQUESTS_PER_SECOND", "1000")
-        .env("CAINIAO_APP_KEY", "CP")
-        .env("CAINIAO_SECRET_KEY", "gw-secret")
-        .env("CAINIAO_GATEWAY_URL", gw.url())
-        .output()
-        .unwrap();
+    let out = sync_once(&red, &gw, &dir);
     let text = format!(
         "{}{}",
         String::from_utf8_lossy(&out.stdout),
@@ -367,4 +348,72 @@ fn sync_never_sends_an_order_whose_values_could_not_be_decrypted() {
         .as_str()
         .unwrap();
     assert!(!text.contains(name), "{text}");
+}
+
+/// `bondmap sync --once` against the two simulators, with a fresh state in `dir`.
+fn sync_once(
+    red: &RedSimHandle,
+    gw: &bondmap::gateway::sim::SimHandle,
+    dir: &tempfile::TempDir,
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args([
+            "sync",
+            "--once",
+            "--mapping",
+            "mappings/warehouses/hangzhou_xiasha.map",
+            "--state",
+            dir.path().join("s.db").to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .env("RED_APP_ID", "app")
+        .env("RED_APP_SECRET", "secret")
+        .env("RED_ACCESS_TOKEN", "token")
+        .env("RED_API_URL", red.url())
+        .env("RED_MAX_REQUESTS_PER_SECOND", "1000")
+        .env("CAINIAO_APP_KEY", "CP")
+        .env("CAINIAO_SECRET_KEY", "gw-secret")
+        .env("CAINIAO_GATEWAY_URL", gw.url())
+        .output()
+        .unwrap()
+}
+
+/// Issue 13 item 2 end to end: a list without `maxPageNo` fails the round (exit nonzero,
+/// the method and field named), and nothing is sent from a listing known to be partial.
+#[test]
+fn sync_fails_the_round_on_a_list_without_max_page_no() {
+    let now = chrono::Utc::now().timestamp();
+    let red = spawn(
+        0,
+        RedSimOptions {
+            app_id: "app".into(),
+            app_secret: "secret".into(),
+            access_token: "token".into(),
+            list_without_max_page: true,
+            ..RedSimOptions::default()
+        },
+    )
+    .unwrap();
+    let probe = sim();
+    for (_, mut d) in load(&probe, 150) {
+        d["detail"]["updateTime"] = ((now - 120) * 1000).into();
+        red.add_order(d);
+    }
+    let gw = bondmap::gateway::sim::spawn(
+        0,
+        bondmap::gateway::sim::SimOptions {
+            secret: "gw-secret".into(),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = sync_once(&red, &gw, &dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains("order.getOrderList") && err.contains("maxPageNo"),
+        "{err}"
+    );
+    assert_eq!(gw.requests(), 0);
 }

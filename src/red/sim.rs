@@ -29,6 +29,9 @@ pub struct RedSimOptions {
     pub delay: Duration,
     /// Orders whose values `data.batchDecrypt` refuses (errorCode -2000701, quota hit).
     pub undecryptable: std::collections::HashSet<String>,
+    /// Leave `maxPageNo` out of every order list page (a broken answer that once made
+    /// bondmap read only the first page).
+    pub list_without_max_page: bool,
     /// Orders whose values come back broken: errorCode 0 and `decryptedData: null` (what
     /// made bondmap send blank names before it checked each item).
     pub null_decrypt: std::collections::HashSet<String>,
@@ -351,9 +354,13 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
                 .take(size as usize)
                 .map(|d| json!({"orderId": d["orderId"], "orderType": d["orderType"], "orderStatus": d["orderStatus"], "cancelStatus": d["cancelStatus"], "updateTime": d["updateTime"], "createdTime": d["createdTime"]}))
                 .collect();
-            ok(
-                json!({"total": total, "pageNo": page, "pageSize": size, "maxPageNo": max_page, "orderList": list}),
-            )
+            let mut data = json!({"total": total, "pageNo": page, "pageSize": size, "maxPageNo": max_page, "orderList": list});
+            if opts.list_without_max_page {
+                if let Some(d) = data.as_object_mut() {
+                    d.remove("maxPageNo");
+                }
+            }
+            ok(data)
         }
         "order.getOrderDetail" => match order(field("orderId")) {
             Some(o) => ok(o["detail"].clone()),
