@@ -500,3 +500,36 @@ fn check_roots_follow_the_folder_given_or_root() {
     let wide = bondmap(&["check", "--root", ".", "tests/check/success"]);
     assert_eq!(wide.status.code(), Some(0), "{}", text(&wide.stderr));
 }
+
+/// A mapping at the depth limit's scale runs on every thread `map --ndjson` uses (each
+/// gets the stack it needs), and one past the limit is a clear error, not an abort.
+#[test]
+fn deep_mappings_map_on_worker_threads_and_deeper_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("mappings/warehouses");
+    std::fs::create_dir_all(&w).unwrap();
+    let ifs: String = (0..500)
+        .map(|i| format!("if $.detail.paymentType == {} then \"S{i}\" else ", i + 100))
+        .collect();
+    let m = w.join("deep.map");
+    std::fs::write(
+        &m,
+        format!(
+            "use \"{}\"\nstoreCode = {ifs}\"DEEP\"\n",
+            root().join(HZ).display()
+        ),
+    )
+    .unwrap();
+    let f = dir.path().join("orders.ndjson");
+    std::fs::write(&f, stream_of(1500).concat()).unwrap();
+    let args = ["map", "--root", "/", "--mapping", m.to_str().unwrap()];
+    let out = bondmap(&[&args[..], &["--ndjson", f.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1500);
+    assert!(stdout.lines().all(|l| l.contains("\"storeCode\":\"DEEP\"")));
+    std::fs::write(&m, format!("storeCode = {}true\n", "not ".repeat(10_000))).unwrap();
+    let out = bondmap(&["check", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("nesting deeper than 1024 levels"));
+}
