@@ -91,9 +91,31 @@ pub fn request(m: &MappingArgs, i: &InputArgs, form: bool, cfg_path: Option<&Pat
 /// An input document with a label for messages (file name or line), or why it is unreadable.
 type Labelled = (String, Result<serde_json::Value, String>);
 
-/// The input documents of a folder or of one order (`--ndjson` is streamed, see [`send`]).
-fn documents(i: &InputArgs) -> Result<Vec<Labelled>, String> {
-    let mut out = Vec::new();
+/// Where the orders to send come from.
+enum Input {
+    /// `--ndjson`: streamed line by line.
+    Stream(String),
+    /// A folder's `*.json` files, in name order: read a batch at a time.
+    Files(Vec<std::path::PathBuf>),
+    /// One order.
+    One(Labelled),
+}
+
+impl Input {
+    /// How many orders, when known ahead (for the progress bar).
+    fn len(&self) -> Option<usize> {
+        match self {
+            Input::Stream(_) => None,
+            Input::Files(f) => Some(f.len()),
+            Input::One(_) => Some(1),
+        }
+    }
+}
+
+fn documents(i: &InputArgs) -> Result<Input, String> {
+    if let Some(src) = &i.ndjson {
+        return Ok(Input::Stream(src.clone()));
+    }
     if let Some(dir) = i.input.as_deref().filter(|p| p.is_dir()) {
         let mut files: Vec<_> = std::fs::read_dir(dir)
             .map_err(|e| e.to_string())?
@@ -101,28 +123,21 @@ fn documents(i: &InputArgs) -> Result<Vec<Labelled>, String> {
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
         files.sort();
-        for f in files {
-            let doc = read_json(&f).map_err(|e| match e {
-                InputError::Io(m) | InputError::Json(m) => m,
-            });
-            out.push((f.display().to_string(), doc));
-        }
-    } else {
-        let label = i
-            .input
-            .as_ref()
-            .map_or("input".to_string(), |p| p.display().to_string());
-        match single_input(i) {
-            Ok(d) => out.push((label, Ok(d))),
-            Err(InputError::Json(m)) => out.push((label, Err(m))),
-            Err(InputError::Io(m)) => return Err(m),
-        }
+        return Ok(Input::Files(files));
     }
-    Ok(out)
+    let label = i
+        .input
+        .as_ref()
+        .map_or("input".to_string(), |p| p.display().to_string());
+    match single_input(i) {
+        Ok(d) => Ok(Input::One((label, Ok(d)))),
+        Err(InputError::Json(m)) => Ok(Input::One((label, Err(m)))),
+        Err(InputError::Io(m)) => Err(m),
+    }
 }
 
-/// Orders of an NDJSON stream mapped and sent at a time: memory stays flat whatever the
-/// stream's length (20,000 orders at once took 349 MB).
+/// Orders of a stream or a folder mapped and sent at a time: memory stays flat whatever
+/// their number (20,000 orders at once took 349 MB).
 const SEND_BATCH: usize = 256;
 
 /// Maps and sends batches of orders, one result line each, counting as it goes.
@@ -247,22 +262,19 @@ pub fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency
             return 2;
         }
     };
-    let docs = match &i.ndjson {
-        Some(_) => Vec::new(),
-        None => match documents(i) {
-            Ok(d) => d,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        },
+    let input = match documents(i) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
     };
-    let bar = if super::stderr_is_tty() && (i.ndjson.is_some() || docs.len() > 1) {
+    let bar = if super::stderr_is_tty() && input.len().is_none_or(|n| n > 1) {
         // A stream's length is not known ahead: its bar counts without an end.
-        let (b, template) = match &i.ndjson {
-            Some(_) => (indicatif::ProgressBar::no_length(), "{pos} sent {msg}"),
-            None => (
-                indicatif::ProgressBar::new(docs.len() as u64),
+        let (b, template) = match input.len() {
+            None => (indicatif::ProgressBar::no_length(), "{pos} sent {msg}"),
+            Some(n) => (
+                indicatif::ProgressBar::new(n as u64),
                 "{bar:40} {pos}/{len} sent {msg}",
             ),
         };
@@ -285,10 +297,21 @@ pub fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency
         not_mapped: 0,
         bar,
     };
-    let streamed = match &i.ndjson {
-        Some(src) => send_stream(&mut sender, src),
-        None => {
-            sender.batch(docs);
+    let streamed = match input {
+        Input::Stream(src) => send_stream(&mut sender, &src),
+        Input::Files(files) => {
+            for chunk in files.chunks(SEND_BATCH) {
+                sender.batch(chunk.iter().map(|f| {
+                    let doc = read_json(f).map_err(|e| match e {
+                        InputError::Io(m) | InputError::Json(m) => m,
+                    });
+                    (f.display().to_string(), doc)
+                }));
+            }
+            Ok(())
+        }
+        Input::One(doc) => {
+            sender.batch([doc]);
             Ok(())
         }
     };
