@@ -173,14 +173,19 @@ fn a_changed_param_fails_naming_each_field_old_to_new_until_accepted() {
         next.starts_with("  ownerUserId: \"") && next.contains("\" → \"9"),
         "{next}"
     );
-    // Rejected orders do not show the owner: their snapshots still pass.
+    // Rejected orders do not show the owner: their snapshots still pass. Every accepted
+    // order fails through ningbo_meishan.map, and again through the routes file when it
+    // routes the order there.
     let accepted = files(&dir.join("examples/orders"), "json")
         .iter()
         .filter(|p| !p.to_string_lossy().contains("reject"))
         .count();
+    let through = |m: &str| out.matches(&format!("changed: mappings/{m} ×")).count();
+    assert_eq!(through("warehouses/ningbo_meishan.map"), accepted, "{out}");
+    let failed = accepted + through("routes.map");
     assert_eq!(
         summary(&o),
-        format!("{} passed, {accepted} failed", n - accepted)
+        format!("{} passed, {failed} failed", n - failed)
     );
     assert!(!out.contains("changed: mappings/warehouses/hangzhou_xiasha.map"));
 
@@ -249,8 +254,17 @@ fn a_changed_rejection_shows_the_old_and_new_message() {
         out.contains("    new: order P78811223300000012: rejected: the receiver's address changed"),
         "{out}"
     );
-    // Both warehouses use the base file.
-    assert!(summary(&o).ends_with(" passed, 2 failed"), "{out}");
+    // Both warehouses use the base file, and the routes file reaches it through one.
+    for m in [
+        "warehouses/hangzhou_xiasha.map",
+        "warehouses/ningbo_meishan.map",
+        "routes.map",
+    ] {
+        let head =
+            format!("changed: mappings/{m} × examples/orders/12_reject_address_changed.json");
+        assert!(out.contains(&head), "{out}");
+    }
+    assert!(summary(&o).ends_with(" passed, 3 failed"), "{out}");
 }
 
 #[test]
@@ -345,34 +359,65 @@ fn the_routes_file_is_tested_order_by_order() {
         routes.exists(),
         "mappings/routes.map is gone: this test covers it"
     );
-    // The shop's Hangzhou stock now goes to the Xiasha warehouse.
+    // The shop's HZXS stock moves to the Meishan warehouse.
     edit(
         &routes,
-        "$.detail.whcode == \"HZXS\"",
-        "$.detail.whcode == \"WH-HANGZHOU\"",
+        "route \"warehouses/hangzhou_xiasha.map\" when",
+        "route \"warehouses/ningbo_meishan.map\" when",
     );
     let o = bondmap_in(dir, &["test"]);
     let out = text(&o.stdout);
     assert_eq!(o.status.code(), Some(1), "{out}");
     let head = "changed: mappings/routes.map × examples/orders/01_single_sku_alipay.json";
     let at = out.find(head).unwrap_or_else(|| panic!("{out}"));
-    let mut next = out[at..].lines().skip(1);
-    assert_eq!(
-        next.next(),
-        Some("  was skipped, now mapped to a request; the old message:")
+    let block: Vec<&str> = out[at..]
+        .lines()
+        .skip(1)
+        .take_while(|l| l.starts_with("  "))
+        .collect();
+    assert!(
+        block.contains(&"  storeCode: \"HZ_XIASHA_01\" → \"NB_MEISHAN_02\""),
+        "{block:?}"
     );
-    assert!(next
-        .next()
-        .unwrap()
-        .starts_with("    old: no route takes it: "));
+    // The warehouse mappings themselves did not change.
+    assert!(!out.contains("changed: mappings/warehouses/"), "{out}");
     accept_then_pass(dir);
     // What the route gives is what the warehouse mapping gives.
     let via = std::fs::read_to_string(snap(dir, "routes__01_single_sku_alipay")).unwrap();
     let direct =
-        std::fs::read_to_string(snap(dir, "hangzhou_xiasha__01_single_sku_alipay")).unwrap();
+        std::fs::read_to_string(snap(dir, "ningbo_meishan__01_single_sku_alipay")).unwrap();
     assert_eq!(
         bondmap::snapshot::file::body_of(&via),
         bondmap::snapshot::file::body_of(&direct)
+    );
+}
+
+/// An order no route takes is stored as `SKIPPED` and its reason.
+#[test]
+fn an_order_no_route_takes_is_stored_as_skipped() {
+    let t = repo_copy();
+    let dir = t.path();
+    edit(
+        &dir.join("examples/orders/05_landline_phone.json"),
+        "\"whcode\": \"HZXS\"",
+        "\"whcode\": \"SZ99\"",
+    );
+    let o = bondmap_in(dir, &["test"]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(
+        out.contains("changed: mappings/routes.map × examples/orders/05_landline_phone.json"),
+        "{out}"
+    );
+    assert!(
+        out.contains("  was mapped to a request, now skipped:\n    new: no route takes it: "),
+        "{out}"
+    );
+    assert!(out.contains("SZ99"), "{out}");
+    // A warehouse mapping does not read whcode: its snapshot passes.
+    assert!(
+        !out.contains("changed: mappings/warehouses/hangzhou_xiasha.map × examples/orders/05"),
+        "{out}"
     );
 }
 
