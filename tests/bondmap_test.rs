@@ -285,6 +285,27 @@ fn a_mapping_that_does_not_check_stops_the_run_as_check_reports_it() {
 }
 
 #[test]
+fn a_mistake_in_the_base_file_shows_once_not_per_file_that_uses_it() {
+    let t = repo_copy();
+    let dir = t.path();
+    edit(
+        &dir.join("mappings/cainiao/bonded_whs.map"),
+        "\norderType ",
+        "\nordrType ",
+    );
+    let o = bondmap_in(dir, &["test"]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.matches("the target has no field `ordrType`").count(),
+        1,
+        "{err}"
+    );
+    // Reported as a mistake, without the base file's unset params around it.
+    assert!(!err.contains("bondmap::unset_param"), "{err}");
+}
+
+#[test]
 fn review_needs_a_terminal() {
     let t = repo_copy();
     let o = bondmap_in(t.path(), &["test", "--review"]);

@@ -243,7 +243,7 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
         )));
     }
     if !problems.is_empty() {
-        return Err(problems);
+        return Err(once_each(problems));
     }
     let dir = layout.snapshots.join("mappings");
     let mut cases = Vec::new();
@@ -356,6 +356,39 @@ fn classify_routes(path: &Path) -> Result<Role, Problem> {
     Ok(Role::Tested(Runner::Routes(Box::new(router)), target))
 }
 
+/// A mistake in a used file shows once, not once per file that uses it (as `check` does).
+fn once_each(problems: Vec<Problem>) -> Vec<Problem> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for p in problems {
+        match p {
+            Problem::Mapping(mut e) => {
+                let sources = &e.mapping.sources;
+                let fresh: Vec<Diag> = e
+                    .diags
+                    .iter()
+                    .filter(|d| {
+                        let file = d.span.map(|s| sources.get(s.file).path.clone());
+                        seen.insert((
+                            file,
+                            d.span.map(|s| (s.start, s.end)),
+                            d.code,
+                            d.message.clone(),
+                        ))
+                    })
+                    .cloned()
+                    .collect();
+                if fresh.iter().any(Diag::is_error) {
+                    e.diags = fresh;
+                    out.push(Problem::Mapping(e));
+                }
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
 /// For each mapping file, the examples folder declared for it, if any. A declaration
 /// naming no file under the mappings folder is a problem: a typo must not test nothing.
 fn declared_dirs(
@@ -451,35 +484,38 @@ fn classify(path: &Path, declared: bool, used_by: &[String]) -> Result<Role, Pro
             .map(Arc::new);
         return Ok(Role::Tested(Runner::Mapping(Box::new(p)), target));
     }
-    let unset: Vec<&Diag> = errs.iter().filter(|d| d.is_error()).collect();
-    if unset.iter().all(|d| d.code == Code::UnsetParam) {
-        // A base file: is it clean apart from its unset params?
-        let base = Options {
-            allow_unset_params: true,
-            ..Options::default()
-        };
-        let (_, more) = compile(&mapping, &base);
-        if !more.iter().any(Diag::is_error) {
-            let names: Vec<String> = unset
-                .iter()
-                .filter_map(|d| d.span)
-                .map(|s| format!("`{}`", mapping.sources.snippet(s)))
-                .collect();
-            let names = names.join(", ");
-            return Ok(Role::Skipped(if used_by.is_empty() {
-                // Its own params unset, nobody here sets them: it runs with params given
-                // at run time (--param, or a warehouse's, as cancel.map does).
-                format!("params {names} unset and no mapping here uses it: it runs with params given at run time")
-            } else {
-                format!(
-                    "a base mapping (params {names} unset), tested through {}",
-                    used_by.join(", ")
-                )
-            }));
-        }
+    // Its own params left unset aside (a base file's), does it check? A param it inherits
+    // and leaves unset is still a mistake here, as in `check`.
+    let base = Options {
+        allow_unset_params: true,
+        ..Options::default()
+    };
+    let (_, more) = compile(&mapping, &base);
+    if more.iter().any(Diag::is_error) {
         return Err(fail(mapping, more));
     }
-    Err(fail(mapping, errs))
+    let names: Vec<String> = errs
+        .iter()
+        .filter(|d| d.is_error() && d.code == Code::UnsetParam)
+        .filter_map(|d| d.span)
+        .map(|s| format!("`{}`", mapping.sources.snippet(s)))
+        .collect();
+    if names.is_empty() {
+        return Err(fail(mapping, errs));
+    }
+    let names = names.join(", ");
+    Ok(Role::Skipped(if used_by.is_empty() {
+        // Its own params unset, nobody here sets them: it runs with params given at run
+        // time (--param, or a warehouse's, as cancel.map does).
+        format!(
+            "params {names} unset and no mapping here uses it: it runs with params given at run time"
+        )
+    } else {
+        format!(
+            "a base mapping (params {names} unset), tested through {}",
+            used_by.join(", ")
+        )
+    }))
 }
 
 /// For each mapping file, the files under the mappings folder that `use` it (directly or
