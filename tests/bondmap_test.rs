@@ -123,8 +123,16 @@ fn a_new_example_fails_as_new_until_accepted() {
     assert_eq!(summary(&o), format!("{} passed, {m} failed", n - m));
     let s = snap(dir, "hangzhou_xiasha__99_new_order");
     assert!(!s.exists(), "a plain run must not store a snapshot");
-    // Left pending, for --review, --accept or `cargo insta review`.
-    assert!(s.with_extension("snap.new").exists());
+    // Left pending, for --review, --accept or `cargo insta review`: insta reads it.
+    let pending = insta::Snapshot::from_file(&s.with_extension("snap.new")).unwrap();
+    assert_eq!(
+        pending.metadata().source(),
+        Some("mappings/warehouses/hangzhou_xiasha.map")
+    );
+    assert_eq!(
+        pending.metadata().input_file(),
+        Some("examples/orders/99_new_order.json")
+    );
 
     let o = bondmap_in(dir, &["test", "--accept"]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
@@ -135,6 +143,12 @@ fn a_new_example_fails_as_new_until_accepted() {
             "---\nsource: mappings/warehouses/hangzhou_xiasha.map\ninput_file: examples/orders/99_new_order.json\n---\n{\n"
         ),
         "{stored}"
+    );
+    // insta reads the same body.
+    let read = insta::Snapshot::from_file(&s).unwrap();
+    assert_eq!(
+        read.as_text().unwrap().to_string(),
+        bondmap::snapshot::file::body_of(&stored)
     );
     // The same body as the example it was copied from.
     let twin = std::fs::read_to_string(snap(

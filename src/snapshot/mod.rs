@@ -147,10 +147,17 @@ impl Case {
         let shown = display_name(&self.path);
         let (head, lines) = match (self.outcome(), &self.stored) {
             (Outcome::Passed, _) => return String::new(),
-            (Outcome::Changed, Some(old)) => (
-                format!("changed: {} × {} ({shown})", self.mapping, self.example),
-                diff::changes(old, &self.body, target),
-            ),
+            (Outcome::Changed, Some(old)) => {
+                let mut lines = diff::changes(old, &self.body, target);
+                if lines.is_empty() {
+                    // Equal JSON written another way (a hand-edited snapshot).
+                    lines.push("the same fields and values, laid out differently".into());
+                }
+                (
+                    format!("changed: {} × {} ({shown})", self.mapping, self.example),
+                    lines,
+                )
+            }
             _ => (
                 format!(
                     "new: {} × {} (no snapshot {shown} yet)",
