@@ -393,3 +393,106 @@ fn a_slow_red_answer_is_retried() {
     assert_eq!(detail["orderId"], "P7000000");
     assert_eq!(red.calls("order.getOrderDetail"), 2);
 }
+
+/// Waits (bounded) until `child` holds the lock of `db`, i.e. its pid is in the lock file.
+fn wait_for_lock(db: &std::path::Path, child: &std::process::Child) {
+    let lock = bondmap::store::lock::lock_path(db);
+    for _ in 0..200 {
+        if std::fs::read_to_string(&lock).is_ok_and(|s| s.trim() == child.id().to_string()) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(25));
+    }
+    panic!("the first sync never took the lock");
+}
+
+#[test]
+fn a_second_sync_or_retry_on_a_state_in_use_exits_2_naming_the_holder_and_status_still_works() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    // Slow enough that the first sync is still sending when the others start.
+    let gw = gw_sim(SimOptions {
+        delay_first: u32::MAX,
+        delay: Duration::from_millis(60),
+        ..SimOptions::default()
+    });
+    let n = 30;
+    for o in orders(n, "P9", now, 1200) {
+        red.add_order(o);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let mut first = sync_child(&red, &gw, &db).spawn().unwrap();
+    wait_for_lock(&db, &first);
+    let pid = first.id().to_string();
+    let second = sync_child(&red, &gw, &db).output().unwrap();
+    let err = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{err}");
+    assert!(err.contains(&pid) && err.contains("in use"), "{err}");
+    let retry = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args([
+            "retry",
+            "--mapping",
+            "mappings/warehouses/hangzhou_xiasha.map",
+            "--state",
+            db.to_str().unwrap(),
+            "P9000001",
+        ])
+        .current_dir(root())
+        .envs(env_for(&red, &gw))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&retry.stderr);
+    assert_eq!(retry.status.code(), Some(2), "{err}");
+    assert!(err.contains(&pid), "{err}");
+    // status reads while the sync writes.
+    let st = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(["status", "--state", db.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(
+        st.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    assert!(
+        first.try_wait().unwrap().is_none(),
+        "the first sync ended too early for this test"
+    );
+    let out = first.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let created = gw.created();
+    assert_eq!(created.len(), n);
+    assert!(created.values().all(|c| *c == 1));
+    assert_eq!(gw.duplicates(), 0);
+    assert_eq!(gw.requests(), n as u32);
+}
+
+#[test]
+fn the_lock_of_a_killed_sync_is_released() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    let gw = gw_sim(SimOptions {
+        delay_first: u32::MAX,
+        delay: Duration::from_millis(60),
+        ..SimOptions::default()
+    });
+    for o in orders(10, "PA", now, 1200) {
+        red.add_order(o);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let mut first = sync_child(&red, &gw, &db).spawn().unwrap();
+    wait_for_lock(&db, &first);
+    first.kill().unwrap(); // SIGKILL
+    first.wait().unwrap();
+    let out = sync_child(&red, &gw, &db).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(gw.created().len(), 10);
+}

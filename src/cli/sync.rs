@@ -39,7 +39,8 @@ fn setup(
     // Credentials first: nothing is read or sent without them.
     let (red, gw) = clients(cfg).map_err(|e| eprintln!("error: {e}")).ok()?;
     let prog = compile_or_report(m)?;
-    let store = Store::open(state)
+    // The one writer of this state: a second sync or retry stops here, at once.
+    let store = Store::open_exclusive(state)
         .map_err(|e| eprintln!("error: {e}"))
         .ok()?;
     Some((red, gw, prog, store))
@@ -117,7 +118,8 @@ pub fn status(state: &Path, format: &str) -> u8 {
         );
         return 2;
     }
-    let store = match Store::open(state) {
+    // Read-only and without the writer's lock: works while a sync runs.
+    let store = match Store::open_read_only(state) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
