@@ -20,6 +20,7 @@ pub mod load;
 pub mod localhttp;
 pub mod money;
 pub mod path;
+pub mod pii;
 pub mod red;
 pub mod run;
 pub mod schema;

@@ -12,6 +12,7 @@
 
 use crate::compile::Program;
 use crate::gateway::{Client, GatewayRequest, Outcome};
+use crate::pii::{Redactor, RequestPii};
 use crate::red::decrypt::fetch_order_document;
 use crate::red::RedClient;
 use crate::store::{Stage, Store, StoreError};
@@ -158,14 +159,18 @@ impl Pipeline<'_> {
         self.store
             .mark_fetched(id, &hash(&doc), update_time.max(row.update_time))?;
         tracing::info!(order_id = id, stage = "fetched");
+        // Every message kept or printed for this order goes through its redactor.
+        let redactor = Redactor::from_document(&doc);
         let interface = match crate::run::run(self.program, &doc) {
             Ok(s) => s,
             Err(e) => {
                 tracing::info!(order_id = id, stage = "rejected", "the mapping rejected it");
-                self.store.mark_rejected(id, &e.to_string())?;
+                self.store
+                    .mark_rejected(id, &redactor.redact(&e.to_string()))?;
                 return self.line(id);
             }
         };
+        let redactor = redactor.with_request(&RequestPii::of(self.program), &interface);
         let cfg = self.gateway.config();
         let req = GatewayRequest {
             logistic_provider_id: self
@@ -193,6 +198,8 @@ impl Pipeline<'_> {
                 error_code,
                 error_msg,
             } => {
+                let error_code = redactor.redact(&error_code);
+                let error_msg = redactor.redact(&error_msg);
                 self.store
                     .mark_failed(id, &format!("gateway refused it: {error_code} {error_msg}"))?;
                 tracing::warn!(order_id = id, stage = "failed", %error_code, "gateway refused it");
@@ -200,7 +207,9 @@ impl Pipeline<'_> {
             Outcome::Failed { error } => {
                 self.store.mark_failed(
                     id,
-                    &format!("gateway unreachable after {attempts} attempts: {error}"),
+                    &redactor.redact(&format!(
+                        "gateway unreachable after {attempts} attempts: {error}"
+                    )),
                 )?;
                 tracing::warn!(
                     order_id = id,

@@ -496,3 +496,117 @@ fn the_lock_of_a_killed_sync_is_released() {
     );
     assert_eq!(gw.created().len(), 10);
 }
+
+/// Every personal value of the documents, for grepping outputs.
+fn personal_values(docs: &[Value]) -> Vec<String> {
+    let mut out = Vec::new();
+    for d in docs {
+        for r in d["receiver"]["receiverInfos"].as_array().unwrap() {
+            for f in ["receiverName", "receiverPhone", "receiverAddress"] {
+                out.push(r[f].as_str().unwrap().to_string());
+            }
+        }
+        for r in d["declare"]["orderDeclareInfos"].as_array().unwrap() {
+            for f in ["idName", "idNumber", "linkPhone"] {
+                out.push(r[f].as_str().unwrap().to_string());
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+#[test]
+fn a_gateway_error_echoing_personal_values_reaches_neither_the_database_nor_any_output() {
+    use bondmap::localhttp::{read_body, respond, Server};
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    let docs = orders(8, "PB", now, 1200);
+    for o in &docs {
+        red.add_order(o.clone());
+    }
+    // A gateway refusing every order with a message that quotes the receiver and buyer.
+    let gw = Server::start(0, |mut conn| {
+        let Ok(body) = read_body(&conn) else { return };
+        let form: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(&body).into_owned().collect();
+        let req: Value = serde_json::from_str(&form["logistics_interface"]).unwrap();
+        let r = &req["receiverInfo"];
+        let d = &req["customsDeclareInfo"];
+        let msg = format!(
+            "收件人 {} 电话 {} 地址 {} 与订购人 {} {} {} 不符",
+            r["name"].as_str().unwrap_or(""),
+            r["contactNo"].as_str().unwrap_or(""),
+            r["address"].as_str().unwrap_or(""),
+            d["buyerName"].as_str().unwrap_or(""),
+            d["buyerIDNo"].as_str().unwrap_or(""),
+            d["contactNo"].as_str().unwrap_or(""),
+        );
+        let answer = serde_json::json!({"success": "false", "errorCode": "B99", "errorMsg": msg});
+        let _ = respond(&mut conn, 200, "application/json", &answer.to_string());
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let gw_url = format!("http://{}/gateway", gw.addr);
+    let run = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bondmap"));
+        c.args(args).current_dir(root()).env("RUST_LOG", "info");
+        for (k, v) in env_for_url(&red, &gw_url) {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let dbs = db.to_str().unwrap();
+    let map = "mappings/warehouses/hangzhou_xiasha.map";
+    let sync = run(&["sync", "--once", "--mapping", map, "--state", dbs]);
+    assert_eq!(
+        sync.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&sync.stderr)
+    );
+    let retry = run(&["retry", "--failed", "--mapping", map, "--state", dbs]);
+    assert_eq!(retry.status.code(), Some(1));
+    let status = run(&["status", "--state", dbs]);
+    let status_json = run(&["status", "--format", "json", "--state", dbs]);
+    let stdout = String::from_utf8_lossy(&sync.stdout);
+    // The refusal itself is kept, masked.
+    assert!(
+        stdout.contains("B99") && stdout.contains("收件人"),
+        "{stdout}"
+    );
+    let mut texts = vec![
+        ("sync stdout", sync.stdout.clone()),
+        ("sync stderr", sync.stderr.clone()),
+        ("retry stdout", retry.stdout.clone()),
+        ("retry stderr", retry.stderr.clone()),
+        ("status", status.stdout.clone()),
+        ("status json", status_json.stdout.clone()),
+    ];
+    for f in std::fs::read_dir(dir.path()).unwrap() {
+        let p = f.unwrap().path();
+        texts.push(("database file", std::fs::read(&p).unwrap()));
+    }
+    let values = personal_values(&docs);
+    assert!(values.len() >= 6);
+    for (what, bytes) in &texts {
+        let text = String::from_utf8_lossy(bytes);
+        for v in &values {
+            assert!(!text.contains(v.as_str()), "{v} in {what}: {text}");
+        }
+    }
+}
+
+fn env_for_url(red: &RedSimHandle, gw_url: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("RED_APP_ID", APP.into()),
+        ("RED_APP_SECRET", RED_SECRET.into()),
+        ("RED_ACCESS_TOKEN", TOKEN.into()),
+        ("RED_API_URL", red.url()),
+        ("CAINIAO_APP_KEY", "CP".into()),
+        ("CAINIAO_SECRET_KEY", GW_SECRET.into()),
+        ("CAINIAO_GATEWAY_URL", gw_url.to_string()),
+    ]
+}
