@@ -610,3 +610,132 @@ fn env_for_url(red: &RedSimHandle, gw_url: &str) -> Vec<(&'static str, String)> 
         ("CAINIAO_GATEWAY_URL", gw_url.to_string()),
     ]
 }
+
+fn bondmap(args: &[&str], red: &RedSimHandle, gw: &SimHandle) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(args)
+        .current_dir(root())
+        .env("RUST_LOG", "warn")
+        .envs(env_for(red, gw))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn retry_with_an_unknown_id_among_others_retries_the_others_and_exits_1() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    for o in orders(4, "PC", now, 1200) {
+        red.add_order(o);
+    }
+    // The first gateway refuses two orders; the second takes everything.
+    let refusing = gw_sim(SimOptions {
+        reject: ["PC000001".to_string(), "PC000002".to_string()].into(),
+        ..SimOptions::default()
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let dbs = db.to_str().unwrap();
+    let map = "mappings/warehouses/hangzhou_xiasha.map";
+    let out = bondmap(
+        &["sync", "--once", "-m", map, "--state", dbs],
+        &red,
+        &refusing,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let gw = gw_sim(SimOptions::default());
+    let out = bondmap(
+        &[
+            "retry",
+            "-m",
+            map,
+            "--state",
+            dbs,
+            "PC000001",
+            "NOSUCHORDER",
+            "PC000002",
+        ],
+        &red,
+        &gw,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("NOSUCHORDER") && err.contains("not in"),
+        "{err}"
+    );
+    let created = gw.created();
+    assert_eq!(created.len(), 2);
+    assert!(created.contains_key("PC000001") && created.contains_key("PC000002"));
+    let lines: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines.iter().all(|l| l["stage"] == "accepted"));
+}
+
+#[test]
+fn a_state_made_with_another_mapping_is_refused_unless_forced() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    let gw = gw_sim(SimOptions::default());
+    for o in orders(3, "PD", now, 1200) {
+        red.add_order(o);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    let dbs = db.to_str().unwrap();
+    let hz = "mappings/warehouses/hangzhou_xiasha.map";
+    let nb = "mappings/warehouses/ningbo_meishan.map";
+    let out = bondmap(&["sync", "--once", "-m", hz, "--state", dbs], &red, &gw);
+    assert_eq!(out.status.code(), Some(0));
+    // The same mapping again: fine.
+    let out = bondmap(&["sync", "--once", "-m", hz, "--state", dbs], &red, &gw);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for args in [
+        vec!["sync", "--once", "-m", nb, "--state", dbs],
+        vec!["retry", "-m", nb, "--state", dbs, "PD000001"],
+        // A param set on the command line changes what the mapping writes too.
+        vec![
+            "sync",
+            "--once",
+            "-m",
+            hz,
+            "--param",
+            "store_code=OTHER",
+            "--state",
+            dbs,
+        ],
+    ] {
+        let out = bondmap(&args, &red, &gw);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("another mapping") && err.contains("--force"),
+            "{err}"
+        );
+    }
+    assert_eq!(gw.requests(), 3);
+    let out = bondmap(
+        &["sync", "--once", "--force", "-m", nb, "--state", dbs],
+        &red,
+        &gw,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Recorded: the new mapping runs without --force, the old one is now refused.
+    let out = bondmap(&["sync", "--once", "-m", nb, "--state", dbs], &red, &gw);
+    assert_eq!(out.status.code(), Some(0));
+    let out = bondmap(&["sync", "--once", "-m", hz, "--state", dbs], &red, &gw);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -8,7 +8,7 @@ use crate::red::config::RedConfig;
 use crate::red::sim::{load_folder, RedSimOptions};
 use crate::red::RedClient;
 use crate::store::{Stage, Store};
-use crate::sync::{OrderLine, Pipeline};
+use crate::sync::{mapping_identity, OrderLine, Pipeline};
 use std::path::Path;
 use std::time::Duration;
 
@@ -35,15 +35,59 @@ fn setup(
     m: &MappingArgs,
     state: &Path,
     cfg: Option<&Path>,
+    force: bool,
 ) -> Option<(RedClient, Client, crate::compile::Program, Store)> {
     // Credentials first: nothing is read or sent without them.
     let (red, gw) = clients(cfg).map_err(|e| eprintln!("error: {e}")).ok()?;
     let prog = compile_or_report(m)?;
     // The one writer of this state: a second sync or retry stops here, at once.
-    let store = Store::open_exclusive(state)
+    let mut store = Store::open_exclusive(state)
         .map_err(|e| eprintln!("error: {e}"))
         .ok()?;
+    check_identity(&mut store, state, &prog, m, force)?;
     Some((red, gw, prog, store))
+}
+
+/// The state remembers the mapping it was made with; another one is refused unless
+/// `--force`, which records the new one.
+fn check_identity(
+    store: &mut Store,
+    state: &Path,
+    prog: &crate::compile::Program,
+    m: &MappingArgs,
+    force: bool,
+) -> Option<()> {
+    let id = mapping_identity(prog, &m.params);
+    let known = store
+        .mapping_identity()
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()?;
+    match known {
+        Some(k) if k == id => return Some(()),
+        Some(k) if !force => {
+            eprintln!(
+                "warning: {} was made with another mapping (identity {}), not {} ({}): its orders would be sent as this mapping writes them",
+                state.display(),
+                &k[..k.len().min(12)],
+                m.mapping.display(),
+                &id[..12]
+            );
+            eprintln!("error: refusing to run with a different mapping; pass --force to use this one (it is then recorded in the state)");
+            return None;
+        }
+        Some(k) => eprintln!(
+            "warning: {} was made with another mapping (identity {}); --force: using {} ({}) from now on",
+            state.display(),
+            &k[..k.len().min(12)],
+            m.mapping.display(),
+            &id[..12]
+        ),
+        None => {}
+    }
+    store
+        .set_mapping_identity(&id)
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()
 }
 
 fn print_line(l: &OrderLine) {
@@ -58,6 +102,7 @@ pub fn sync(
     interval: Option<u64>,
     since: Option<&str>,
     cfg: Option<&Path>,
+    force: bool,
 ) -> u8 {
     init_logs();
     let since = match since.map(chrono::DateTime::parse_from_rfc3339).transpose() {
@@ -69,7 +114,7 @@ pub fn sync(
             return 2;
         }
     };
-    let Some((red, gw, prog, mut store)) = setup(m, state, cfg) else {
+    let Some((red, gw, prog, mut store)) = setup(m, state, cfg, force) else {
         return 2;
     };
     let mut first = true;
@@ -182,17 +227,27 @@ pub fn retry(
     failed: bool,
     state: &Path,
     cfg: Option<&Path>,
+    force: bool,
 ) -> u8 {
     init_logs();
-    let Some((red, gw, prog, mut store)) = setup(m, state, cfg) else {
+    let Some((red, gw, prog, mut store)) = setup(m, state, cfg, force) else {
         return 2;
     };
     let mut ids: Vec<(String, i64)> = Vec::new();
+    // An id the state does not know is reported; the others are still retried.
+    let mut unknown = 0;
     for id in orders {
         match store.get(id) {
             Ok(Some(r)) => ids.push((r.order_id, r.update_time)),
-            _ => {
-                eprintln!("error: order {id} is not in {}", state.display());
+            Ok(None) => {
+                eprintln!(
+                    "error: order {id} is not in {}; not retried",
+                    state.display()
+                );
+                unknown += 1;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
                 return 2;
             }
         }
@@ -225,7 +280,7 @@ pub fn retry(
             }
         }
     }
-    u8::from(bad > 0)
+    u8::from(bad + unknown > 0)
 }
 
 const DEMO_APP_ID: &str = "demo-app";

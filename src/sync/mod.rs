@@ -19,6 +19,9 @@ use crate::store::{Stage, Store, StoreError};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
+pub mod identity;
+pub use identity::mapping_identity;
+
 /// Seconds each round reaches back before the checkpoint.
 pub const OVERLAP_SECS: i64 = 300;
 /// How far back the very first round looks.
