@@ -162,7 +162,7 @@ impl Redactor {
     }
 
     fn sort(&mut self) {
-        self.values.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        self.values.sort_by_key(|v| std::cmp::Reverse(v.0.len()));
     }
 
     /// `msg` with every occurrence of every personal value of the order masked.

@@ -124,12 +124,7 @@ impl Rig {
     }
 
     fn pipeline(&mut self) -> Pipeline<'_> {
-        Pipeline {
-            red: &self.rc,
-            gateway: &self.gc,
-            program: &self.prog,
-            store: &mut self.store,
-        }
+        Pipeline::new(&self.rc, &self.gc, &self.prog, &mut self.store)
     }
 }
 
@@ -198,6 +193,9 @@ fn faults_on_both_sides_are_survived_and_a_bad_order_does_not_stop_the_others() 
     }
     let mut rig = Rig::new(&red, &gw);
     let mut p = rig.pipeline();
+    // One at a time, so that the gateway's first faults all land on one order.
+    p.options.concurrency = 1;
+    p.options.fetch_parallel = 1;
     let r = p.round(None, now, &mut |_| {}).unwrap();
     // The first order met 3 server errors and a garbage answer: 4 attempts, the limit.
     assert_eq!(r.count(Stage::Failed), 1);

@@ -120,12 +120,8 @@ pub fn sync(
     let mut first = true;
     loop {
         let now = chrono::Utc::now().timestamp();
-        let mut p = Pipeline {
-            red: &red,
-            gateway: &gw,
-            program: &prog,
-            store: &mut store,
-        };
+        let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
+        p.options.progress = true;
         let result = p.round(if first { since } else { None }, now, &mut print_line);
         first = false;
         let code = match result {
@@ -261,24 +257,16 @@ pub fn retry(
             }
         }
     }
-    let mut p = Pipeline {
-        red: &red,
-        gateway: &gw,
-        program: &prog,
-        store: &mut store,
-    };
+    let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
+    p.options.progress = true;
     let mut bad = 0;
-    for (id, t) in ids {
-        match p.order(&id, t, true) {
-            Ok(l) => {
-                bad += usize::from(l.stage != Stage::Accepted);
-                print_line(&l);
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
+    let result = p.orders(ids, true, &mut |l| {
+        bad += usize::from(l.stage != Stage::Accepted);
+        print_line(l);
+    });
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        return 2;
     }
     u8::from(bad + unknown > 0)
 }
@@ -383,22 +371,21 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
         let mut store = Store::open(&db).map_err(|e| e.to_string())?;
         println!("bondmap demo: {} RED orders on a local RED API ({}), a local Cainiao gateway ({}), mapping {}", files.len(), red_sim.url(), gw_sim.url(), mapping.display());
         println!("state: {}\n", db.display());
-        let mut p = Pipeline {
-            red: &red,
-            gateway: &gw,
-            program: &prog,
-            store: &mut store,
-        };
+        let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
         let report = p
-            .round(Some(now - 3600), now, &mut |l| {
-                let what = match (&l.cainiao_order_code, &l.error) {
-                    (Some(c), _) => format!("Cainiao order {c}"),
-                    (_, Some(e)) => e.clone(),
-                    _ => String::new(),
-                };
-                println!("{:<20} {:<9} {what}", l.order_id, l.stage.as_str());
-            })
+            .round(Some(now - 3600), now, &mut |_| {})
             .map_err(|e| e.to_string())?;
+        // Orders settle in any order with many in flight; shown in id order.
+        let mut lines: Vec<&OrderLine> = report.orders.iter().collect();
+        lines.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        for l in lines {
+            let what = match (&l.cainiao_order_code, &l.error) {
+                (Some(c), _) => format!("Cainiao order {c}"),
+                (_, Some(e)) => e.clone(),
+                _ => String::new(),
+            };
+            println!("{:<20} {:<9} {what}", l.order_id, l.stage.as_str());
+        }
         println!(
             "\n{} orders: {} accepted by Cainiao, {} rejected by the mapping, {} failed",
             report.orders.len(),
