@@ -83,11 +83,31 @@ pub fn read_body(conn: &TcpStream) -> std::io::Result<Vec<u8>> {
 }
 
 pub fn respond(conn: &mut TcpStream, status: u16, ctype: &str, body: &str) -> std::io::Result<()> {
+    respond_with(conn, status, &[], ctype, body)
+}
+
+/// An answer with extra headers (`Location`, `Retry-After`…), for simulators and tests.
+pub fn respond_with(
+    conn: &mut TcpStream,
+    status: u16,
+    headers: &[(&str, &str)],
+    ctype: &str,
+    body: &str,
+) -> std::io::Result<()> {
     let reason = match status {
         200 => "OK",
+        429 => "Too Many Requests",
         500 => "Internal Server Error",
         _ => "Status",
     };
-    write!(conn, "HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len())?;
+    let mut head = format!("HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    write!(
+        conn,
+        "{head}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )?;
     conn.flush()
 }

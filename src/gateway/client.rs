@@ -1,6 +1,7 @@
 //! Sending to the gateway: timeouts, bounded retries with exponential backoff and jitter
-//! on transport errors, HTTP 5xx and unparseable answers; the gateway's own business
-//! errors reported as it gave them, never retried.
+//! on transport errors, HTTP 5xx, HTTP 429 (throttling: `Retry-After` honoured, capped),
+//! redirects (never followed) and unparseable or oversized answers; the gateway's own
+//! business errors reported as it gave them, never retried.
 //!
 //! **Repeated `externalOrderCode`.** Cainiao keys a delivery order on its
 //! `externalOrderCode`: sending one that already exists creates nothing new. Depending on
@@ -9,6 +10,7 @@
 //! accepted (`duplicate: true` for the second), which is what makes a retry after a
 //! timeout safe: the order was either created by the lost attempt or by the retry, once.
 
+use super::body::{read_capped, redirect_error, retry_after};
 use super::config::GatewayConfig;
 use super::request::GatewayRequest;
 use serde::Serialize;
@@ -66,14 +68,20 @@ pub struct Client {
 /// What one attempt gave.
 enum Attempt {
     Done(Outcome),
-    Retry(String),
+    /// Worth another try: why, and how long the server asked us to wait.
+    Retry(String, Option<Duration>),
 }
+
+/// A gateway answer is a short JSON object; anything longer is not one.
+pub const BODY_CAP: u64 = 1 << 20;
 
 impl Client {
     pub fn new(cfg: GatewayConfig) -> Result<Client, String> {
         let http = reqwest::blocking::Client::builder()
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.read_timeout)
+            // A redirect would re-post the signed form (personal data) elsewhere.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
         Ok(Client { cfg, http })
@@ -89,12 +97,17 @@ impl Client {
         let body = req.form_body(&self.cfg.secret_key);
         let mut last = String::new();
         for attempt in 1..=self.cfg.max_attempts {
-            match self.attempt(&body) {
+            let asked = match self.attempt(&body) {
                 Attempt::Done(o) => return (o, attempt),
-                Attempt::Retry(why) => last = why,
-            }
+                Attempt::Retry(why, asked) => {
+                    last = why;
+                    asked
+                }
+            };
             if attempt < self.cfg.max_attempts {
-                std::thread::sleep(self.backoff(attempt));
+                let wait = self.backoff(attempt);
+                let asked = asked.map_or(Duration::ZERO, |a| a.min(self.cfg.retry_after_cap));
+                std::thread::sleep(wait.max(asked));
             }
         }
         (Outcome::Failed { error: last }, self.cfg.max_attempts)
@@ -113,15 +126,19 @@ impl Client {
         let resp = match resp {
             Ok(r) => r,
             // The URL is ours and the error text names it, never the body or the secret.
-            Err(e) => return Attempt::Retry(transport_error(e)),
+            Err(e) => return Attempt::Retry(transport_error(e), None),
         };
         let status = resp.status();
-        if status.is_server_error() {
-            return Attempt::Retry(format!("HTTP {status}"));
+        if status.is_redirection() {
+            return Attempt::Retry(redirect_error(&resp), None);
         }
-        let text = match resp.text() {
-            Ok(t) => t,
-            Err(e) => return Attempt::Retry(transport_error(e)),
+        if status.is_server_error() || status.as_u16() == 429 {
+            let asked = retry_after(&resp);
+            return Attempt::Retry(format!("HTTP {status}"), asked);
+        }
+        let text = match read_capped(resp, BODY_CAP) {
+            Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+            Err(e) => return Attempt::Retry(e, None),
         };
         if !status.is_success() {
             return Attempt::Done(Outcome::Rejected {
@@ -131,7 +148,7 @@ impl Client {
         }
         match parse_answer(&text) {
             Some(o) => Attempt::Done(o),
-            None => Attempt::Retry(format!("unparseable answer: {}", excerpt(&text))),
+            None => Attempt::Retry(format!("unparseable answer: {}", excerpt(&text)), None),
         }
     }
 

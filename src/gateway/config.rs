@@ -45,6 +45,8 @@ pub struct GatewayConfig {
     pub max_attempts: u32,
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// The longest a gateway's `Retry-After` is waited for.
+    pub retry_after_cap: Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -58,6 +60,14 @@ pub enum ConfigError {
     },
     #[error("cannot read config file {path}: {message}")]
     File { path: String, message: String },
+    /// The address is not an http(s) URL (the value is not repeated: it may hold a token).
+    #[error("`{key}` (set by {env} or `{key}` under [{section}]) is not an http(s) URL: {why}")]
+    BadUrl {
+        key: &'static str,
+        env: &'static str,
+        section: &'static str,
+        why: String,
+    },
     #[error("config file {path}: `{key}` must be {what}")]
     Bad {
         path: String,
@@ -125,6 +135,7 @@ impl GatewayConfig {
         let url = env("CAINIAO_GATEWAY_URL")
             .or(text("gateway_url")?)
             .unwrap_or_else(|| DEFAULT_URL.to_string());
+        check_url(&url, "gateway_url", "CAINIAO_GATEWAY_URL", "cainiao")?;
         let timeout = int("timeout_secs")?.unwrap_or(30);
         Ok(GatewayConfig {
             app_key: Secret::new(app_key),
@@ -135,8 +146,33 @@ impl GatewayConfig {
             max_attempts: int("max_attempts")?.map_or(4, |n| n.clamp(1, 20) as u32),
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
+            retry_after_cap: Duration::from_secs(60),
         })
     }
+}
+
+/// Refuses an address that is not an absolute http(s) URL with a host, at load time
+/// rather than once per order.
+pub fn check_url(
+    url: &str,
+    key: &'static str,
+    env: &'static str,
+    section: &'static str,
+) -> Result<(), ConfigError> {
+    let bad = |why: String| ConfigError::BadUrl {
+        key,
+        env,
+        section,
+        why,
+    };
+    let u = reqwest::Url::parse(url).map_err(|e| bad(e.to_string()))?;
+    if !matches!(u.scheme(), "http" | "https") {
+        return Err(bad(format!("scheme `{}`, not http or https", u.scheme())));
+    }
+    if u.host_str().is_none_or(str::is_empty) {
+        return Err(bad("no host".into()));
+    }
+    Ok(())
 }
 
 /// One `[name]` table of a TOML file (empty when the file has none).

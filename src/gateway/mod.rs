@@ -1,6 +1,7 @@
 //! The Cainiao LINK gateway: signing, the form request, a client with retries, and a
 //! local simulator for tests and demos.
 
+pub mod body;
 pub mod client;
 pub mod config;
 pub mod request;

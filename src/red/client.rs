@@ -1,14 +1,16 @@
 //! A client of RED's one-endpoint open API: a flat JSON body of the system fields, the
 //! sign and the method's fields; answers `{success, error_code, error_msg, data}`.
-//! Transport errors, HTTP 429/5xx, unparseable answers and rate-limit answers are retried
-//! with backoff, a bounded number of times; other API errors are returned as RED gave them.
+//! Transport errors, HTTP 429/5xx, redirects (never followed: the body carries the access
+//! token), unparseable or oversized answers and rate-limit answers are retried with
+//! backoff, a bounded number of times; other API errors are returned as RED gave them.
 
 use super::config::RedConfig;
 use super::sign::sign;
+use crate::gateway::body::{read_capped, redirect_error, retry_after};
 use serde_json::{json, Map, Value};
 use std::time::Duration;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum RedError {
     /// `success` false: RED's code and message as given (RED publishes no code list).
     #[error("RED {method}: error {code}: {message}")]
@@ -21,6 +23,22 @@ pub enum RedError {
     Transport { method: String, message: String },
     #[error("RED {method}: {message}")]
     Answer { method: String, message: String },
+    /// Personal fields of an order that could not be decrypted: the first one's place in
+    /// the input document (`receiver.receiverInfos[0].receiverName`) and why.
+    #[error("RED data.batchDecrypt: cannot decrypt {field}: {why}{}", more_fields(*.more))]
+    Decrypt {
+        field: String,
+        why: String,
+        more: usize,
+    },
+}
+
+fn more_fields(n: usize) -> String {
+    match n {
+        0 => String::new(),
+        1 => " (and 1 more field)".into(),
+        n => format!(" (and {n} more fields)"),
+    }
 }
 
 /// One entry of `order.getOrderList`.
@@ -30,7 +48,21 @@ pub struct OrderListEntry {
     pub order_status: i64,
     /// ms
     pub update_time: i64,
+    /// 1 while a cancel is in progress; absent when RED does not say.
+    pub cancel_status: Option<i64>,
 }
+
+/// One page of `order.getOrderList`, checked.
+#[derive(Debug, Clone)]
+pub struct ListPage {
+    pub entries: Vec<OrderListEntry>,
+    pub total: i64,
+    pub max_page: i64,
+}
+
+const LIST: &str = "order.getOrderList";
+/// RED pages through at most 100 pages of a window.
+const MAX_PAGE_NO: i64 = 100;
 
 pub struct RedClient {
     cfg: RedConfig,
@@ -39,8 +71,14 @@ pub struct RedClient {
 
 enum Try {
     Done(Result<Value, RedError>),
-    Again(RedError),
+    /// Worth another try; the wait the server asked for, if it said.
+    Again(RedError, Option<Duration>),
 }
+
+/// The largest answer read: a page of 100 orders or 100 decrypted values is far smaller.
+pub const BODY_CAP: u64 = 16 << 20;
+/// The longest a `Retry-After` from RED is waited for.
+const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
 
 /// Longest window `order.getOrderList` accepts by update time.
 pub const WINDOW_SECS: i64 = 30 * 60;
@@ -50,6 +88,8 @@ impl RedClient {
     pub fn new(cfg: RedConfig) -> Result<RedClient, String> {
         let http = reqwest::blocking::Client::builder()
             .timeout(cfg.timeout)
+            // Every body holds the access token: it goes to the configured address only.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
         Ok(RedClient { cfg, http })
@@ -63,13 +103,17 @@ impl RedClient {
     pub fn call(&self, method: &str, fields: Value) -> Result<Value, RedError> {
         let mut last = None;
         for attempt in 1..=self.cfg.max_attempts {
-            match self.attempt(method, &fields) {
+            let asked = match self.attempt(method, &fields) {
                 Try::Done(r) => return r,
-                Try::Again(e) => last = Some(e),
-            }
+                Try::Again(e, asked) => {
+                    last = Some(e);
+                    asked
+                }
+            };
             if attempt < self.cfg.max_attempts {
                 let ms = self.cfg.backoff_base.as_millis() as u64 * (1u64 << (attempt - 1).min(10));
-                std::thread::sleep(Duration::from_millis(ms.min(30_000)));
+                let wait = Duration::from_millis(ms.min(30_000));
+                std::thread::sleep(wait.max(asked.unwrap_or_default().min(RETRY_AFTER_CAP)));
             }
         }
         Err(last.unwrap_or(RedError::Transport {
@@ -113,21 +157,28 @@ impl RedClient {
             .send()
         {
             Ok(r) => r,
-            Err(e) => return Try::Again(transport(format!("{}", e.without_url()))),
+            Err(e) => return Try::Again(transport(format!("{}", e.without_url())), None),
         };
         let status = resp.status();
-        let text = match resp.text() {
-            Ok(t) => t,
-            Err(e) => return Try::Again(transport(format!("{}", e.without_url()))),
-        };
-        if status.is_server_error() || status.as_u16() == 429 {
-            return Try::Again(transport(format!("HTTP {status}")));
+        if status.is_redirection() {
+            return Try::Again(transport(redirect_error(&resp)), None);
         }
-        let Ok(v) = serde_json::from_str::<Value>(&text) else {
-            return Try::Again(RedError::Answer {
-                method: method.into(),
-                message: format!("unparseable answer (HTTP {status})"),
-            });
+        if status.is_server_error() || status.as_u16() == 429 {
+            let asked = retry_after(&resp);
+            return Try::Again(transport(format!("HTTP {status}")), asked);
+        }
+        let text = match read_capped(resp, BODY_CAP) {
+            Ok(t) => t,
+            Err(e) => return Try::Again(transport(e), None),
+        };
+        let Ok(v) = serde_json::from_slice::<Value>(&text) else {
+            return Try::Again(
+                RedError::Answer {
+                    method: method.into(),
+                    message: format!("unparseable answer (HTTP {status})"),
+                },
+                None,
+            );
         };
         let success = match v.get("success") {
             Some(Value::Bool(b)) => *b,
@@ -160,68 +211,103 @@ impl RedClient {
             || lower.contains("rate limit")
             || lower.contains("too many")
         {
-            return Try::Again(err);
+            return Try::Again(err, None);
         }
         Try::Done(Err(err))
     }
 
-    /// One page of orders to ship (status 4) updated in [start, end] (seconds).
+    /// One page of the orders updated in [start, end] (seconds), of `status` (0: all).
     pub fn order_list_page(
         &self,
         start: i64,
         end: i64,
+        status: i64,
         page: i64,
-    ) -> Result<(Vec<OrderListEntry>, i64), RedError> {
-        let data = self.call("order.getOrderList", json!({"startTime": start, "endTime": end, "timeType": 2, "orderStatus": 4, "pageNo": page, "pageSize": PAGE_SIZE}))?;
-        let max = data
-            .get("maxPageNo")
-            .and_then(Value::as_i64)
-            .unwrap_or(1)
-            .max(1);
-        let list = data
-            .get("orderList")
-            .and_then(Value::as_array)
-            .map(|l| {
-                l.iter()
-                    .filter_map(|o| {
-                        Some(OrderListEntry {
-                            order_id: o.get("orderId")?.as_str()?.to_string(),
-                            order_status: o.get("orderStatus").and_then(Value::as_i64).unwrap_or(0),
-                            update_time: o.get("updateTime").and_then(Value::as_i64).unwrap_or(0),
-                        })
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        Ok((list, max))
+    ) -> Result<ListPage, RedError> {
+        let data = self.call(
+            LIST,
+            json!({"startTime": start, "endTime": end, "timeType": 2, "orderStatus": status, "pageNo": page, "pageSize": PAGE_SIZE}),
+        )?;
+        read_page(&data).map_err(|m| list_error(start, end, page, m))
     }
 
-    /// Every order to ship updated in [start, end] (seconds): windows of at most 30
-    /// minutes, each walked from its last page back to the first (an order whose update
-    /// moves it while paging is then not skipped), each order once.
-    pub fn list_to_ship(&self, start: i64, end: i64) -> Result<Vec<OrderListEntry>, RedError> {
+    /// Every order updated in [start, end] (seconds), of `status` when given (else all
+    /// statuses): windows of at most 30 minutes, each walked from its last page back to
+    /// the first (an order whose update moves it while paging is then not skipped), each
+    /// order once. Any page that cannot be read whole, or a window where fewer orders came
+    /// back than its `total`, fails the whole listing: nothing is dropped silently.
+    pub fn list_orders(
+        &self,
+        start: i64,
+        end: i64,
+        status: Option<i64>,
+    ) -> Result<Vec<OrderListEntry>, RedError> {
         let mut out: Vec<OrderListEntry> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         let mut from = start;
         while from < end {
             let to = (from + WINDOW_SECS).min(end);
-            let (first, max) = self.order_list_page(from, to, 1)?;
-            let mut pages = vec![first];
-            for p in (2..=max).rev() {
-                pages.push(self.order_list_page(from, to, p)?.0);
-            }
-            // Page 1 was read first only to learn the page count; read it again last.
-            if max > 1 {
-                pages.push(self.order_list_page(from, to, 1)?.0);
-            }
-            for e in pages.into_iter().flatten() {
-                if e.order_status == 4 && seen.insert(e.order_id.clone()) {
+            for e in self.list_window(from, to, status.unwrap_or(0))? {
+                if status.is_none_or(|s| s == e.order_status) && seen.insert(e.order_id.clone()) {
                     out.push(e);
                 }
             }
             from = to;
         }
         Ok(out)
+    }
+
+    /// Every order to ship (status 4) updated in [start, end] (seconds).
+    pub fn list_to_ship(&self, start: i64, end: i64) -> Result<Vec<OrderListEntry>, RedError> {
+        self.list_orders(start, end, Some(4))
+    }
+
+    /// One window, all its pages; a window with more orders than RED pages through
+    /// (100 pages) is split in two.
+    fn list_window(
+        &self,
+        from: i64,
+        to: i64,
+        status: i64,
+    ) -> Result<Vec<OrderListEntry>, RedError> {
+        let first = self.order_list_page(from, to, status, 1)?;
+        if first.max_page > MAX_PAGE_NO {
+            if to - from < 2 {
+                return Err(list_error(
+                    from,
+                    to,
+                    1,
+                    format!(
+                        "total {} is more than RED pages through in one second",
+                        first.total
+                    ),
+                ));
+            }
+            let mid = from + (to - from) / 2;
+            let mut all = self.list_window(from, mid, status)?;
+            all.extend(self.list_window(mid, to, status)?);
+            return Ok(all);
+        }
+        let (total, max) = (first.total, first.max_page);
+        let mut entries = first.entries;
+        for p in (2..=max).rev() {
+            entries.extend(self.order_list_page(from, to, status, p)?.entries);
+        }
+        // Page 1 was read first only to learn the page count; read it again last.
+        if max > 1 {
+            entries.extend(self.order_list_page(from, to, status, 1)?.entries);
+        }
+        let distinct: std::collections::HashSet<&str> =
+            entries.iter().map(|e| e.order_id.as_str()).collect();
+        if (distinct.len() as i64) < total {
+            return Err(list_error(
+                from,
+                to,
+                1,
+                format!("total says {total} orders, {} came back", distinct.len()),
+            ));
+        }
+        Ok(entries)
     }
 
     pub fn order_detail(&self, order_id: &str) -> Result<Value, RedError> {
@@ -241,59 +327,178 @@ impl RedClient {
         self.call("order.getOrderReceiverInfo", json!({"receiverQueries": [{"orderId": order_id, "openAddressId": open_address_id}], "isReturn": is_return}))
     }
 
-    /// Decrypts (dataTag, ciphertext) pairs, at most 100 per call. Returns the plain
-    /// values in order; a value RED could not decrypt is an error naming its position only.
-    pub fn batch_decrypt(&self, items: &[(String, String)]) -> Result<Vec<String>, RedError> {
+    /// Decrypts (dataTag, ciphertext) pairs, at most [`DECRYPT_BATCH`] per call. The outer
+    /// error is a call that failed; each inner one is a value RED did not give back in
+    /// clear, saying why (never the value nor its ciphertext).
+    pub fn batch_decrypt(&self, items: &[(String, String)]) -> Result<Vec<Plain>, RedError> {
         let mut out = Vec::with_capacity(items.len());
-        for chunk in items.chunks(100) {
-            let infos: Vec<Value> = chunk
-                .iter()
-                .map(|(t, c)| json!({"dataTag": t, "encryptedData": c}))
-                .collect();
-            let data = self.call(
-                "data.batchDecrypt",
-                json!({"baseInfos": infos, "actionType": "3", "appUserId": "bondmap"}),
-            )?;
-            let list = data
-                .get("dataInfoList")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            for (i, (_, cipher)) in chunk.iter().enumerate() {
-                let found = list.iter().find(|d| {
-                    d.get("encryptedData").and_then(Value::as_str) == Some(cipher.as_str())
-                });
-                match found {
-                    Some(d) if d.get("errorCode").and_then(Value::as_i64).unwrap_or(0) == 0 => out
-                        .push(
-                            d.get("decryptedData")
-                                .and_then(Value::as_str)
-                                .unwrap_or("")
-                                .to_string(),
-                        ),
-                    Some(d) => {
-                        return Err(RedError::Api {
-                            method: "data.batchDecrypt".into(),
-                            code: d
-                                .get("errorCode")
-                                .map(|c| c.to_string())
-                                .unwrap_or_default(),
-                            message: format!(
-                                "value {} of the batch: {}",
-                                out.len() + i,
-                                d.get("errorMsg").and_then(Value::as_str).unwrap_or("")
-                            ),
-                        })
-                    }
-                    None => {
-                        return Err(RedError::Answer {
-                            method: "data.batchDecrypt".into(),
-                            message: "a value is missing from the answer".into(),
-                        })
-                    }
-                }
-            }
+        for chunk in items.chunks(DECRYPT_BATCH) {
+            out.extend(self.decrypt_call(chunk)?);
         }
         Ok(out)
+    }
+
+    /// One `data.batchDecrypt` call of at most [`DECRYPT_BATCH`] values.
+    pub fn decrypt_call(&self, chunk: &[(String, String)]) -> Result<Vec<Plain>, RedError> {
+        const METHOD: &str = "data.batchDecrypt";
+        let infos: Vec<Value> = chunk
+            .iter()
+            .map(|(t, c)| json!({"dataTag": t, "encryptedData": c}))
+            .collect();
+        let data = self.call(
+            METHOD,
+            json!({"baseInfos": infos, "actionType": "3", "appUserId": "bondmap"}),
+        )?;
+        let list = match data.get("dataInfoList") {
+            Some(Value::Array(l)) => l,
+            other => {
+                return Err(RedError::Answer {
+                    method: METHOD.into(),
+                    message: format!("dataInfoList is {}, not a list", kind(other)),
+                })
+            }
+        };
+        Ok(chunk
+            .iter()
+            .map(|(tag, cipher)| {
+                let item = list
+                    .iter()
+                    .find(|d| d.get("encryptedData").and_then(Value::as_str) == Some(cipher));
+                match item {
+                    Some(d) => decrypted(d, tag, cipher),
+                    None => Err("no item in dataInfoList for this ciphertext".into()),
+                }
+            })
+            .collect())
+    }
+}
+
+fn list_error(from: i64, to: i64, page: i64, message: String) -> RedError {
+    let t =
+        |s: i64| chrono::DateTime::from_timestamp(s, 0).map_or(s.to_string(), |d| d.to_rfc3339());
+    RedError::Answer {
+        method: LIST.into(),
+        message: format!("window {} to {}, page {page}: {message}", t(from), t(to)),
+    }
+}
+
+/// Reads one page: `total` and `maxPageNo` integers that agree with each other and the
+/// page size, `orderList` a list (absent only when the window is empty), each entry with
+/// a string `orderId`, integer `orderStatus` and `updateTime`.
+fn read_page(data: &Value) -> Result<ListPage, String> {
+    let Value::Object(d) = data else {
+        return Err(format!("data is {}, not an object", kind(Some(data))));
+    };
+    let int = |v: Option<&Value>, name: &str| {
+        v.and_then(Value::as_i64)
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| format!("{name} is {}, not a whole number", kind(v)))
+    };
+    let total = int(d.get("total"), "total")?;
+    let max_page = int(d.get("maxPageNo"), "maxPageNo")?;
+    let size = match d.get("pageSize") {
+        None => PAGE_SIZE,
+        v => int(v, "pageSize")?.max(1),
+    };
+    let expected = (total + size - 1) / size;
+    // An empty window may say page 0 or page 1.
+    if max_page != expected && !(total == 0 && max_page <= 1) {
+        return Err(format!(
+            "maxPageNo {max_page} does not fit total {total} at pageSize {size} ({expected} pages)"
+        ));
+    }
+    let list = match d.get("orderList") {
+        Some(Value::Array(l)) => l.as_slice(),
+        None | Some(Value::Null) if total == 0 => &[],
+        other => return Err(format!("orderList is {}, not a list", kind(other))),
+    };
+    let entries = list
+        .iter()
+        .enumerate()
+        .map(|(i, o)| read_entry(o).map_err(|m| format!("orderList[{i}]{m}")))
+        .collect::<Result<_, _>>()?;
+    Ok(ListPage {
+        entries,
+        total,
+        max_page,
+    })
+}
+
+fn read_entry(o: &Value) -> Result<OrderListEntry, String> {
+    let Value::Object(e) = o else {
+        return Err(format!(" is {}, not an object", kind(Some(o))));
+    };
+    let int = |k: &str| {
+        e.get(k)
+            .and_then(Value::as_i64)
+            .ok_or_else(|| format!(".{k} is {}, not an integer", kind(e.get(k))))
+    };
+    let order_id = match e.get("orderId") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
+        Some(Value::String(_)) => return Err(".orderId is blank".into()),
+        other => return Err(format!(".orderId is {}, not a string", kind(other))),
+    };
+    Ok(OrderListEntry {
+        order_id,
+        order_status: int("orderStatus")?,
+        update_time: int("updateTime")?,
+        cancel_status: match e.get("cancelStatus") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(int("cancelStatus")?),
+        },
+    })
+}
+
+/// A value in clear, or why RED did not give it.
+pub type Plain = Result<String, String>;
+
+/// The most ciphertexts RED takes in one `data.batchDecrypt` call (its documented maximum).
+pub const DECRYPT_BATCH: usize = 100;
+
+/// Checks one `dataInfoList` item: its tag is the one asked, `errorCode` an integer and 0,
+/// `decryptedData` a nonempty string.
+fn decrypted(d: &Value, tag: &str, cipher: &str) -> Plain {
+    if d.get("dataTag").and_then(Value::as_str) != Some(tag) {
+        return Err(format!(
+            "dataTag is not the order asked for ({})",
+            kind(d.get("dataTag"))
+        ));
+    }
+    let plain = d.get("decryptedData").and_then(Value::as_str);
+    match d.get("errorCode") {
+        Some(Value::Number(n)) if n.as_i64() == Some(0) => {}
+        Some(Value::Number(n)) if n.as_i64().is_some() => {
+            let msg = d.get("errorMsg").and_then(Value::as_str).unwrap_or("");
+            // RED's message is kept only when it cannot be echoing the value.
+            let safe = !msg.contains('#')
+                && !msg.contains(cipher)
+                && plain.is_none_or(|p| p.is_empty() || !msg.contains(p));
+            let msg: String = if safe {
+                msg.chars().take(80).collect()
+            } else {
+                String::new()
+            };
+            return Err(format!("errorCode {n} {msg}").trim_end().to_string());
+        }
+        other => return Err(format!("errorCode is {}, not an integer", kind(other))),
+    }
+    match d.get("decryptedData") {
+        Some(Value::String(p)) if !p.is_empty() => Ok(p.clone()),
+        Some(Value::String(_)) => Err("decryptedData is empty".into()),
+        other => Err(format!("decryptedData is {}, not a string", kind(other))),
+    }
+}
+
+/// What a JSON value is, for errors that must not show the value itself.
+pub fn kind(v: Option<&Value>) -> &'static str {
+    match v {
+        None => "missing",
+        Some(Value::Null) => "null",
+        Some(Value::Bool(_)) => "a boolean",
+        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "an integer",
+        Some(Value::Number(_)) => "a fractional number",
+        Some(Value::String(_)) => "a string",
+        Some(Value::Array(_)) => "a list",
+        Some(Value::Object(_)) => "an object",
     }
 }

@@ -1,7 +1,7 @@
 //! RED open API credentials: `RED_APP_ID`, `RED_APP_SECRET`, `RED_ACCESS_TOKEN`,
 //! `RED_API_URL` from the environment, else the `[red]` table of the config file.
 
-use crate::gateway::config::{read_table, ConfigError};
+use crate::gateway::config::{check_url, read_table, ConfigError};
 use crate::gateway::Secret;
 use std::path::Path;
 use std::time::Duration;
@@ -42,13 +42,15 @@ impl RedConfig {
                 section: "red",
             })
         };
+        let url = env("RED_API_URL")
+            .or_else(|| text("api_url"))
+            .unwrap_or_else(|| DEFAULT_URL.to_string());
+        check_url(&url, "api_url", "RED_API_URL", "red")?;
         Ok(RedConfig {
             app_id: Secret::new(get("RED_APP_ID", "app_id", "RED app id")?),
             app_secret: Secret::new(get("RED_APP_SECRET", "app_secret", "RED app secret")?),
             access_token: Secret::new(get("RED_ACCESS_TOKEN", "access_token", "RED access token")?),
-            url: env("RED_API_URL")
-                .or_else(|| text("api_url"))
-                .unwrap_or_else(|| DEFAULT_URL.to_string()),
+            url,
             timeout: Duration::from_secs(30),
             max_attempts: 5,
             backoff_base: Duration::from_millis(500),

@@ -1,7 +1,7 @@
 //! Fetching one order's three parts and decrypting its personal fields in place, to make
 //! the input document `{"detail", "declare", "receiver"}` a mapping reads.
 
-use super::client::{RedClient, RedError};
+use super::client::{Plain, RedClient, RedError};
 use serde_json::{json, Value};
 
 /// Personal fields RED sends encrypted.
@@ -29,14 +29,12 @@ pub fn fetch_order_document(client: &RedClient, order_id: &str) -> Result<Value,
     Ok(doc)
 }
 
-/// Replaces every encrypted personal value of `doc` by its plain text (one batch call).
-pub fn decrypt_document(
-    client: &RedClient,
-    order_id: &str,
-    doc: &mut Value,
-) -> Result<(), RedError> {
-    let mut slots: Vec<(&str, usize, &str)> = Vec::new();
-    let mut ciphers = Vec::new();
+/// Where an encrypted value sits in the input document: part, list, entry, field.
+type Slot = (&'static str, &'static str, usize, &'static str);
+
+/// Every encrypted personal value of `doc`, with its place.
+fn encrypted_slots(doc: &Value) -> Vec<(Slot, String)> {
+    let mut out = Vec::new();
     for (part, list, fields) in [
         ("receiver", "receiverInfos", RECEIVER_FIELDS),
         ("declare", "orderDeclareInfos", DECLARE_FIELDS),
@@ -49,24 +47,55 @@ pub fn decrypt_document(
                         .and_then(Value::as_str)
                         .filter(|s| is_encrypted(s))
                     {
-                        slots.push((part, i, f));
-                        ciphers.push((order_id.to_string(), s.to_string()));
+                        out.push(((part, list, i, *f), s.to_string()));
                     }
                 }
             }
         }
     }
+    out
+}
+
+/// Puts the plain values in their places; an order with any value not decrypted is an
+/// error naming the first such field (and how many more), the document left unchanged.
+fn fill(doc: &mut Value, slots: Vec<Slot>, plain: Vec<Plain>) -> Result<(), RedError> {
+    let mut bad = slots
+        .iter()
+        .zip(&plain)
+        .filter_map(|((part, list, i, f), p)| {
+            p.as_ref()
+                .err()
+                .map(|why| (format!("{part}.{list}[{i}].{f}"), why.clone()))
+        });
+    if let Some((field, why)) = bad.next() {
+        return Err(RedError::Decrypt {
+            field,
+            why,
+            more: bad.count(),
+        });
+    }
+    for ((part, list, i, f), p) in slots.into_iter().zip(plain) {
+        if let Ok(p) = p {
+            doc[part][list][i][f] = Value::String(p);
+        }
+    }
+    Ok(())
+}
+
+/// Replaces every encrypted personal value of `doc` by its plain text (one batch call
+/// per 100 values). Any value RED does not give back in clear fails the whole order.
+pub fn decrypt_document(
+    client: &RedClient,
+    order_id: &str,
+    doc: &mut Value,
+) -> Result<(), RedError> {
+    let (slots, ciphers): (Vec<Slot>, Vec<(String, String)>) = encrypted_slots(doc)
+        .into_iter()
+        .map(|(slot, c)| (slot, (order_id.to_string(), c)))
+        .unzip();
     if ciphers.is_empty() {
         return Ok(());
     }
     let plain = client.batch_decrypt(&ciphers)?;
-    for ((part, i, f), p) in slots.into_iter().zip(plain) {
-        let list = if part == "receiver" {
-            "receiverInfos"
-        } else {
-            "orderDeclareInfos"
-        };
-        doc[part][list][i][f] = Value::String(p);
-    }
-    Ok(())
+    fill(doc, slots, plain)
 }
