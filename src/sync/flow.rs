@@ -61,6 +61,8 @@ enum Event {
         outcome: Outcome,
         attempts: u32,
         redactor: Redactor,
+        /// Told once the answer is recorded; the worker takes no new order before.
+        recorded: SyncSender<()>,
     },
 }
 
@@ -173,22 +175,30 @@ impl Flow<'_, '_> {
             for _ in 0..opts.concurrency.clamp(1, 64) {
                 let tx = ev_tx.clone();
                 let job_rx = &job_rx;
-                s.spawn(move || loop {
-                    let job = match job_rx.lock() {
-                        Ok(rx) => rx.recv(),
-                        Err(_) => return,
-                    };
-                    let Ok(job) = job else { return };
-                    let (outcome, attempts) = gateway.send_one(&job.request);
-                    let sent = Event::Sent {
-                        chunk: job.chunk,
-                        id: job.id,
-                        outcome,
-                        attempts,
-                        redactor: job.redactor,
-                    };
-                    if tx.send(sent).is_err() {
-                        return;
+                s.spawn(move || {
+                    loop {
+                        let job = match job_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        let Ok(job) = job else { return };
+                        let (outcome, attempts) = gateway.send_one(&job.request);
+                        // A pair per answer: if the writer drops the event unrecorded
+                        // (it stopped), the wait below ends too.
+                        let (recorded, was_recorded) = sync_channel::<()>(1);
+                        let sent = Event::Sent {
+                            chunk: job.chunk,
+                            id: job.id,
+                            outcome,
+                            attempts,
+                            redactor: job.redactor,
+                            recorded,
+                        };
+                        // Waiting for the record keeps the sends a kill can leave unrecorded
+                        // to one per worker.
+                        if tx.send(sent).is_err() || was_recorded.recv().is_err() {
+                            return;
+                        }
                     }
                 });
             }
@@ -251,7 +261,11 @@ impl Flow<'_, '_> {
                     }
                     let lines = self.answered(&answers)?;
                     for a in &answers {
-                        if let Event::Sent { chunk, .. } = a {
+                        if let Event::Sent {
+                            chunk, recorded, ..
+                        } = a
+                        {
+                            let _ = recorded.try_send(());
                             if let Some(left) = open.get_mut(chunk) {
                                 *left -= 1;
                                 if *left == 0 {
