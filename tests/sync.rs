@@ -284,17 +284,37 @@ fn killed_at_any_point_and_started_again_every_order_is_accepted_once() {
     let db = dir.path().join("state.db");
     let mut kills = 0;
     let mut most_sending = 0;
-    for wait_ms in [80u64, 250, 450, 700, 1000, 1400] {
+    let sending = || {
+        Store::open_read_only(&db)
+            .ok()
+            .and_then(|s| s.with_stage(Stage::Sending).ok())
+            .map_or(0, |r| r.len())
+    };
+    // One kill early (starting up, listing), the others at set times after the first
+    // orders were recorded `sending`: in the middle of many sends.
+    for (early, wait_ms) in [
+        (true, 30u64),
+        (false, 0),
+        (false, 40),
+        (false, 120),
+        (false, 250),
+    ] {
         let mut child = sync_child(&red, &gw, &db).spawn().unwrap();
+        if !early {
+            for _ in 0..400 {
+                if sending() > 0 || child.try_wait().unwrap().is_some() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
         std::thread::sleep(Duration::from_millis(wait_ms));
         if child.try_wait().unwrap().is_none() {
+            most_sending = most_sending.max(sending());
             child.kill().unwrap(); // SIGKILL: no chance to clean up
             kills += 1;
         }
         child.wait().unwrap();
-        if let Ok(s) = Store::open_read_only(&db) {
-            most_sending = most_sending.max(s.with_stage(Stage::Sending).unwrap().len());
-        }
     }
     // Some kill landed while many orders were in flight (recorded `sending`).
     assert!(

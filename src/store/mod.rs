@@ -99,14 +99,16 @@ impl Store {
         Ok(s)
     }
 
-    /// Opens an existing state to read it (`status`): no lock taken, nothing written, so
-    /// it works while a `sync` runs.
+    /// Opens an existing state to read it (`status`): no lock taken, no statement may
+    /// write (`query_only`), so it works while a `sync` runs. (Opened read-write at the
+    /// file level all the same: after a killed run SQLite must replay the WAL first.)
     pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
         let db = Connection::open_with_flags(
             path,
-            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
+        db.pragma_update(None, "query_only", true)?;
         let s = Store { db, _lock: None };
         s.check_stages()?;
         Ok(s)
@@ -515,6 +517,7 @@ mod tests {
         ));
         let r = Store::open_read_only(&p).unwrap();
         assert_eq!(r.get("P1").unwrap().unwrap().stage, Stage::Seen);
+        assert!(r.db.execute("DELETE FROM orders", []).is_err(), "status wrote");
         drop(w);
         Store::open_exclusive(&p).unwrap();
     }
