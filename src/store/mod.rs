@@ -517,7 +517,10 @@ mod tests {
         ));
         let r = Store::open_read_only(&p).unwrap();
         assert_eq!(r.get("P1").unwrap().unwrap().stage, Stage::Seen);
-        assert!(r.db.execute("DELETE FROM orders", []).is_err(), "status wrote");
+        assert!(
+            r.db.execute("DELETE FROM orders", []).is_err(),
+            "status wrote"
+        );
         drop(w);
         Store::open_exclusive(&p).unwrap();
     }

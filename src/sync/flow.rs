@@ -45,6 +45,23 @@ struct Planned {
     want: Want,
 }
 
+/// What the fetcher made of one fetched order (its document already dropped there, on the
+/// thread that built it).
+enum Mapped {
+    /// Fetched to compare: its hash, or `None` when RED could not give it.
+    Checked(Option<String>),
+    FetchFailed(String),
+    Rejected {
+        hash: String,
+        error: String,
+    },
+    Ready {
+        hash: String,
+        request: GatewayRequest,
+        redactor: Redactor,
+    },
+}
+
 struct Job {
     chunk: usize,
     id: String,
@@ -53,7 +70,7 @@ struct Job {
 }
 
 enum Event {
-    Fetched(usize, Vec<(Planned, Result<Value, RedError>)>),
+    Fetched(usize, Vec<(Planned, Mapped)>),
     FetchDone,
     Sent {
         chunk: usize,
@@ -150,6 +167,14 @@ impl Flow<'_, '_> {
         for _ in 0..AHEAD {
             let _ = credit_tx.try_send(());
         }
+        let program = self.p.program;
+        // The fetcher's own copy: this thread keeps `self` to write the store.
+        let pii = &self.pii.clone();
+        let provider = program
+            .settings
+            .logistic_provider_id
+            .clone()
+            .unwrap_or_else(|| gateway.config().app_key.expose().to_string());
         std::thread::scope(|s| {
             let fetch_tx = ev_tx.clone();
             s.spawn(move || {
@@ -164,7 +189,11 @@ impl Flow<'_, '_> {
                     let docs = fetch_documents(red, &ids, opts.fetch_parallel);
                     let batch = part
                         .into_iter()
-                        .zip(docs.into_iter().map(|(_, d)| d))
+                        .zip(docs)
+                        .map(|(o, (_, doc))| {
+                            let m = map_one(&o, doc, program, pii, &provider);
+                            (o, m)
+                        })
                         .collect();
                     if fetch_tx.send(Event::Fetched(n, batch)).is_err() {
                         return;
@@ -288,41 +317,56 @@ impl Flow<'_, '_> {
     /// flagged, or `sending`; the orders to send come back as jobs, the others as lines.
     fn fetched(
         &mut self,
-        batch: Vec<(Planned, Result<Value, RedError>)>,
+        batch: Vec<(Planned, Mapped)>,
     ) -> Result<(Vec<Job>, Vec<OrderLine>), SyncError> {
-        let program = self.p.program;
-        let pii = &self.pii;
-        let cfg = self.p.gateway.config();
-        let provider = program
-            .settings
-            .logistic_provider_id
-            .clone()
-            .unwrap_or_else(|| cfg.app_key.expose().to_string());
         let r = self.p.store.transaction(|t| {
             let mut jobs = Vec::new();
             let mut lines = Vec::new();
-            for (o, doc) in batch {
+            for (o, m) in batch {
                 let id = o.id.as_str();
-                match (o.want, doc) {
-                    (Want::Check, Ok(doc)) => {
-                        if Some(hash(&doc)) != o.known_hash {
-                            t.mark_changed_after_accept(id, o.update_time)?;
-                            tracing::warn!(
-                                order_id = id,
-                                "changed at RED after Cainiao accepted it; not re-sent"
-                            );
-                        }
+                let known = o.update_time.max(o.known_update_time);
+                match m {
+                    Mapped::Checked(Some(h)) if Some(&h) != o.known_hash.as_ref() => {
+                        t.mark_changed_after_accept(id, o.update_time)?;
+                        tracing::warn!(
+                            order_id = id,
+                            "changed at RED after Cainiao accepted it; not re-sent"
+                        );
                     }
-                    // Accepted already: a failed look at RED changes nothing.
-                    (Want::Check, Err(_)) => {}
-                    (Want::Send, Err(e)) => {
+                    // Unchanged, or a failed look at RED: accepted stays as it is.
+                    Mapped::Checked(_) => {}
+                    Mapped::FetchFailed(e) => {
                         tracing::warn!(order_id = id, stage = "failed", "fetching from RED failed");
-                        t.mark_failed(id, &format!("fetching from RED: {e}"))?;
+                        t.mark_failed(id, &e)?;
                     }
-                    (Want::Send, Ok(doc)) => {
-                        if let Some(job) = prepare(t, &o, &doc, program, pii, &provider)? {
-                            jobs.push(job);
-                            continue;
+                    Mapped::Rejected { hash, error } => {
+                        t.mark_fetched(id, &hash, known)?;
+                        tracing::info!(
+                            order_id = id,
+                            stage = "rejected",
+                            "the mapping rejected it"
+                        );
+                        t.mark_rejected(id, &error)?;
+                    }
+                    Mapped::Ready {
+                        hash,
+                        request,
+                        redactor,
+                    } => {
+                        t.mark_fetched(id, &hash, known)?;
+                        // The test (not accepted) and the set, before any send.
+                        match t.mark_sending(id) {
+                            Ok(()) => {
+                                jobs.push(Job {
+                                    chunk: 0,
+                                    id: o.id.clone(),
+                                    request,
+                                    redactor,
+                                });
+                                continue;
+                            }
+                            Err(StoreError::AlreadyAccepted(_)) => {}
+                            Err(e) => return Err(e),
                         }
                     }
                 }
@@ -356,45 +400,38 @@ impl Flow<'_, '_> {
     }
 }
 
-/// Maps one fetched order inside the chunk's transaction: `fetched`, then `rejected` or
-/// `sending` (the job to send).
-fn prepare(
-    t: &Txn,
+/// Maps one fetched order on the fetcher's thread: nothing is recorded here.
+fn map_one(
     o: &Planned,
-    doc: &Value,
+    doc: Result<Value, RedError>,
     program: &crate::compile::Program,
     pii: &RequestPii,
     provider: &str,
-) -> Result<Option<Job>, StoreError> {
-    let id = o.id.as_str();
-    t.mark_fetched(id, &hash(doc), o.update_time.max(o.known_update_time))?;
-    // Every message kept or printed for this order goes through its redactor.
-    let redactor = Redactor::from_document(doc);
-    let interface = match crate::run::run(program, doc) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::info!(order_id = id, stage = "rejected", "the mapping rejected it");
-            t.mark_rejected(id, &redactor.redact(&e.to_string()))?;
-            return Ok(None);
-        }
+) -> Mapped {
+    let doc = match (o.want, doc) {
+        (Want::Check, doc) => return Mapped::Checked(doc.ok().map(|d| hash(&d))),
+        (Want::Send, Err(e)) => return Mapped::FetchFailed(format!("fetching from RED: {e}")),
+        (Want::Send, Ok(doc)) => doc,
     };
-    let redactor = redactor.with_request(pii, &interface);
-    match t.mark_sending(id) {
-        Ok(()) => {}
-        Err(StoreError::AlreadyAccepted(_)) => return Ok(None),
-        Err(e) => return Err(e),
-    }
-    Ok(Some(Job {
-        chunk: 0,
-        id: o.id.clone(),
-        request: GatewayRequest {
-            logistic_provider_id: provider.to_string(),
-            msg_type: program.settings.msg_type.clone(),
-            logistics_interface: interface,
-            to_code: program.settings.to_code.clone(),
+    let hash = hash(&doc);
+    // Every message kept or printed for this order goes through its redactor.
+    let redactor = Redactor::from_document(&doc);
+    match crate::run::run(program, &doc) {
+        Ok(interface) => Mapped::Ready {
+            hash,
+            redactor: redactor.with_request(pii, &interface),
+            request: GatewayRequest {
+                logistic_provider_id: provider.to_string(),
+                msg_type: program.settings.msg_type.clone(),
+                logistics_interface: interface,
+                to_code: program.settings.to_code.clone(),
+            },
         },
-        redactor,
-    }))
+        Err(e) => Mapped::Rejected {
+            hash,
+            error: redactor.redact(&e.to_string()),
+        },
+    }
 }
 
 fn record_answer(

@@ -166,6 +166,7 @@ impl<'a> Pipeline<'a> {
                 todo.push((p.order_id, p.update_time));
             }
         }
+        drop(seen);
         let orders = self.orders(todo, false, on_order)?;
         self.store.set_checkpoint(now)?;
         Ok(RoundReport {
