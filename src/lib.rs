@@ -10,6 +10,7 @@
 //! [`store`] and [`sync`] (the order pipeline), [`engine`] (text to program in one call),
 //! [`cli`] (a thin layer), [`localhttp`] (the simulators' server).
 
+pub mod callback;
 pub mod cli;
 pub mod compile;
 pub mod diag;
@@ -28,3 +29,4 @@ pub mod store;
 pub mod sync;
 pub mod syntax;
 pub mod value;
+pub mod warehouse;

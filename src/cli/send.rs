@@ -222,6 +222,7 @@ pub fn sim(
         delay: std::time::Duration::from_millis(delay_ms),
         garbage_first,
         reject: reject.into_iter().collect(),
+        ..SimOptions::default()
     };
     match run_blocking(port, opts) {
         Ok(()) => 0,

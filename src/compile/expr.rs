@@ -631,6 +631,7 @@ impl<'m> Cx<'m> {
                     "number" => (Func::Number, 1, 1, Ty::num(None, false)),
                     "nonblank" => (Func::Nonblank, 1, 1, Ty::Any),
                     "format_time" => (Func::FormatTime, 2, 2, Ty::Str),
+                    "parse_time" => (Func::ParseTime, 2, 2, Ty::num(None, true)),
                     "abs" => (Func::Abs, 1, 1, Ty::num(None, false)),
                     _ => {
                         let help = if self.table_info.iter().any(|t| t.name == name) {
@@ -672,7 +673,7 @@ impl<'m> Cx<'m> {
     pub(super) fn check_call_args(&mut self, f: Func, tys: &[(Ty, Span)], ret: Ty) -> Ty {
         let want_str = matches!(
             f,
-            Func::Trim | Func::Upper | Func::Lower | Func::Replace | Func::Substr
+            Func::Trim | Func::Upper | Func::Lower | Func::Replace | Func::Substr | Func::ParseTime
         );
         let want_num = matches!(
             f,

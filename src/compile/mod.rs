@@ -59,6 +59,7 @@ const FUNCTIONS: &[&str] = &[
     "number",
     "nonblank",
     "format_time",
+    "parse_time",
     "abs",
 ];
 const SETTINGS: &[&str] = &["msg_type", "logistic_provider_id", "to_code", "order_id"];

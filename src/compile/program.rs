@@ -121,6 +121,8 @@ pub enum Func {
     Number,
     Nonblank,
     FormatTime,
+    /// `parse_time(text, fmt)`: a China Standard Time text to ms, the inverse of `format_time`.
+    ParseTime,
     Abs,
 }
 

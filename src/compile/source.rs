@@ -69,11 +69,19 @@ impl<'m> Cx<'m> {
                             node = p;
                         }
                         None => {
-                            let help = suggest(&k, node.properties.iter().map(|(n, _)| n.as_str())).unwrap_or_else(|| "see mappings/schemas/red_order.schema.json for the fields RED sends".into());
+                            // Worded after the mapping's own source: a RED order, a Cainiao notice…
+                            let contract =
+                                self.m.source.as_ref().map_or_else(String::new, |(p, _)| {
+                                    crate::load::display_name(p)
+                                });
+                            let help = suggest(&k, node.properties.iter().map(|(n, _)| n.as_str()))
+                                .unwrap_or_else(|| {
+                                    format!("see {contract} for the fields the input has")
+                                });
                             let d = Diag::error(
                                 C::UnknownSource,
                                 Span::new(span.file, offset + at, offset + at + k.len()),
-                                format!("a RED order has no field `{k}` here"),
+                                format!("the input has no field `{k}` here"),
                             )
                             .label("not in the source contract")
                             .help(help);

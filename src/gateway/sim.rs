@@ -1,7 +1,10 @@
 //! A local Cainiao LINK gateway for tests and demos, on loopback: checks the form, the
 //! digest and the shape of `logistics_interface`, answers like the real one, remembers
 //! what it accepted (a repeated `externalOrderCode` is answered as a duplicate), and
-//! injects faults on demand.
+//! injects faults on demand. It also answers `CN_WMS_ORDER_CANCEL` (success, or a refusal
+//! for an order that has left the warehouse) and, when given a callback URL (loopback
+//! only), ships each accepted order some time later: it posts a signed
+//! `CONSIGN_ORDER_NOTIFY` to that URL, again until answered success, as Cainiao does.
 
 use super::sign::data_digest;
 use crate::localhttp;
@@ -35,7 +38,19 @@ pub struct SimOptions {
     pub garbage_first: u32,
     /// Refuse these external order codes with a business error.
     pub reject: HashSet<String>,
+    /// Where shipment notices are posted (`http://127.0.0.1:P/cainiao/callback`); none: no
+    /// order is shipped.
+    pub callback_url: Option<String>,
+    /// How long after accepting an order it ships (the notice is posted).
+    pub ship_after: Duration,
+    /// The carrier code the notices name (default `ZTO`).
+    pub carrier: Option<String>,
+    /// Orders that have already left the warehouse: a cancel of these is refused.
+    pub left: HashSet<String>,
 }
+
+/// Posts of one notice before the simulator gives up on a callback that never says success.
+const NOTICE_ATTEMPTS: u32 = 20;
 
 #[derive(Debug, Default)]
 struct State {
@@ -44,6 +59,12 @@ struct State {
     accepted: HashMap<String, (String, u32)>,
     /// Requests that repeated an order already created.
     duplicates: u32,
+    /// Orders that have left the warehouse (shipped, or marked so).
+    left: HashSet<String>,
+    /// Orders cancelled at the warehouse.
+    cancelled: HashSet<String>,
+    /// Shipment notices answered success by the callback, by order.
+    notified: HashMap<String, u32>,
 }
 
 pub struct SimHandle {
@@ -75,6 +96,26 @@ impl SimHandle {
             })
             .unwrap_or_default()
     }
+    /// Marks an order as having left the warehouse: a cancel of it is refused from now on.
+    pub fn mark_left(&self, external_order_code: &str) {
+        if let Ok(mut s) = self.state.lock() {
+            s.left.insert(external_order_code.to_string());
+        }
+    }
+    /// Orders cancelled at the warehouse.
+    pub fn cancelled(&self) -> HashSet<String> {
+        self.state
+            .lock()
+            .map(|s| s.cancelled.clone())
+            .unwrap_or_default()
+    }
+    /// Shipment notices the callback answered success, by order.
+    pub fn notified(&self) -> HashMap<String, u32> {
+        self.state
+            .lock()
+            .map(|s| s.notified.clone())
+            .unwrap_or_default()
+    }
     pub fn stop(&self) {
         self.server.stop();
     }
@@ -82,7 +123,10 @@ impl SimHandle {
 
 /// Starts the simulator on 127.0.0.1:`port` (0: any free port) in the background.
 pub fn spawn(port: u16, opts: SimOptions) -> std::io::Result<SimHandle> {
-    let state = Arc::new(Mutex::new(State::default()));
+    let state = Arc::new(Mutex::new(State {
+        left: opts.left.clone(),
+        ..State::default()
+    }));
     let (st, opts) = (state.clone(), Arc::new(opts));
     let server = localhttp::Server::start(port, move |conn| {
         let _ = serve(conn, &st, &opts);
@@ -99,7 +143,11 @@ pub fn run_blocking(port: u16, opts: SimOptions) -> std::io::Result<()> {
     }
 }
 
-fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &SimOptions) -> std::io::Result<()> {
+fn serve(
+    mut conn: TcpStream,
+    state: &Arc<Mutex<State>>,
+    opts: &Arc<SimOptions>,
+) -> std::io::Result<()> {
     let body = localhttp::read_body(&conn)?;
     let n = {
         let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
@@ -128,7 +176,7 @@ fn fail(code: &str, msg: &str) -> serde_json::Value {
     serde_json::json!({"success": "false", "errorCode": code, "errorMsg": msg})
 }
 
-fn answer(body: &[u8], state: &Mutex<State>, opts: &SimOptions) -> serde_json::Value {
+fn answer(body: &[u8], state: &Arc<Mutex<State>>, opts: &Arc<SimOptions>) -> serde_json::Value {
     let form: HashMap<String, String> = form_urlencoded::parse(body).into_owned().collect();
     for k in [
         "logistic_provider_id",
@@ -143,6 +191,9 @@ fn answer(body: &[u8], state: &Mutex<State>, opts: &SimOptions) -> serde_json::V
     let interface = &form["logistics_interface"];
     if data_digest(interface, &opts.secret) != form["data_digest"] {
         return fail("S02", "data_digest is wrong (签名错误)");
+    }
+    if form["msg_type"] == "CN_WMS_ORDER_CANCEL" {
+        return cancel(interface, state);
     }
     if form["msg_type"] != "CN_WMS_DELIVERYORDER_CREATE" {
         return fail("S03", "unknown msg_type");
@@ -175,7 +226,128 @@ fn answer(body: &[u8], state: &Mutex<State>, opts: &SimOptions) -> serde_json::V
         None => {
             let oc = format!("LBX{:012}", next);
             s.accepted.insert(code.to_string(), (oc.clone(), 1));
+            if let Some(url) = &opts.callback_url {
+                let store = order["storeCode"].as_str().unwrap_or("").to_string();
+                ship_later(
+                    url.clone(),
+                    code.to_string(),
+                    oc.clone(),
+                    store,
+                    state.clone(),
+                    opts.clone(),
+                );
+            }
             serde_json::json!({"success": "true", "errorCode": "", "errorMsg": "", "orderCode": oc})
         }
     }
+}
+
+fn cancel(interface: &str, state: &Mutex<State>) -> serde_json::Value {
+    let Ok(msg) = serde_json::from_str::<serde_json::Value>(interface) else {
+        return fail("S04", "logistics_interface is not JSON");
+    };
+    for k in ["ownerUserId", "storeCode", "externalOrderCode", "orderType"] {
+        if !msg.get(k).is_some_and(serde_json::Value::is_string) {
+            return fail("S05", &format!("missing field {k}"));
+        }
+    }
+    let code = msg["externalOrderCode"].as_str().unwrap_or("");
+    let Ok(mut s) = state.lock() else {
+        return fail("S99", "internal error");
+    };
+    if !s.accepted.contains_key(code) {
+        return fail("B0404", "订单不存在 (no such delivery order)");
+    }
+    if s.left.contains(code) {
+        return fail(
+            "B0203",
+            "订单已出库，无法取消 (the parcel has left the warehouse)",
+        );
+    }
+    // A second cancel of a cancelled order is answered as the first.
+    s.cancelled.insert(code.to_string());
+    serde_json::json!({"success": "true", "errorCode": "", "errorMsg": ""})
+}
+
+/// Only loopback callbacks are posted to: the simulator never reaches another machine.
+fn loopback(url: &str) -> bool {
+    reqwest::Url::parse(url).is_ok_and(|u| {
+        u.scheme() == "http" && matches!(u.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"))
+    })
+}
+
+/// After `ship_after`, ships the order (unless it was cancelled) and posts its notice
+/// until the callback answers success, or gives up after [`NOTICE_ATTEMPTS`].
+fn ship_later(
+    url: String,
+    code: String,
+    lg_code: String,
+    store: String,
+    state: Arc<Mutex<State>>,
+    opts: Arc<SimOptions>,
+) {
+    if !loopback(&url) {
+        eprintln!("gateway simulator: not posting notices to {url}: loopback only");
+        return;
+    }
+    std::thread::spawn(move || {
+        std::thread::sleep(opts.ship_after);
+        let n = {
+            let Ok(mut s) = state.lock() else { return };
+            if s.cancelled.contains(&code) {
+                return;
+            }
+            s.left.insert(code.clone());
+            s.accepted.len()
+        };
+        let tz = chrono::FixedOffset::east_opt(8 * 3600);
+        let consign = tz.map_or_else(String::new, |tz| {
+            chrono::Utc::now()
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        });
+        let notice = serde_json::json!({
+            "orderCode": code,
+            "lgOrderCode": lg_code,
+            "storeCode": store,
+            "mailNo": format!("SIM{n:011}"),
+            "logisticsCode": opts.carrier.as_deref().unwrap_or("ZTO"),
+            "consignTime": consign,
+        })
+        .to_string();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("logistic_provider_id", "CAINIAO_SIM")
+            .append_pair("msg_type", "CONSIGN_ORDER_NOTIFY")
+            .append_pair("logistics_interface", &notice)
+            .append_pair("data_digest", &data_digest(&notice, &opts.secret))
+            .finish();
+        let Ok(http) = reqwest::blocking::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+        else {
+            return;
+        };
+        for attempt in 0..NOTICE_ATTEMPTS {
+            let ok = http
+                .post(&url)
+                .header(
+                    "Content-Type",
+                    "application/x-www-form-urlencoded;charset=UTF-8",
+                )
+                .body(body.clone())
+                .send()
+                .ok()
+                .and_then(|r| r.json::<serde_json::Value>().ok())
+                .is_some_and(|v| v["success"] == "true");
+            if ok {
+                if let Ok(mut s) = state.lock() {
+                    *s.notified.entry(code.clone()).or_default() += 1;
+                }
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100 * u64::from(attempt + 1)));
+        }
+    });
 }

@@ -4,6 +4,7 @@
 pub mod client;
 pub mod config;
 pub mod decrypt;
+pub mod deliver;
 pub mod mask;
 pub mod sign;
 pub mod sim;

@@ -1,7 +1,9 @@
 //! A local RED open API for tests and demos, on loopback: serves orders held in memory,
 //! checks the sign and the access token, pages `order.getOrderList` by update time,
 //! sends personal fields encrypted in RED's `#index#cipher#type##` layout (a reversible
-//! stand-in cipher) so that `data.batchDecrypt` is exercised, and injects faults.
+//! stand-in cipher) so that `data.batchDecrypt` is exercised, and injects faults. It
+//! serves `order.orderDeliver` (recorded; a second one for a shipped order is answered
+//! "already shipped", one for a cancelled order refused) and can cancel an order.
 
 use super::sign::sign;
 use crate::localhttp;
@@ -35,6 +37,8 @@ struct State {
     orders: HashMap<String, Value>,
     calls: HashMap<String, u32>,
     total: u32,
+    /// The accepted `order.orderDeliver` request of each order.
+    delivered: HashMap<String, Value>,
 }
 
 pub struct RedSimHandle {
@@ -62,6 +66,26 @@ impl RedSimHandle {
                 f(o);
             }
         }
+    }
+    /// Turns an order into one the buyer cancelled (`orderStatus` 9, `cancelStatus` 1),
+    /// its `updateTime` moved on, as RED shows it after a cancel.
+    pub fn cancel_order(&self, order_id: &str) {
+        self.update_order(order_id, |o| {
+            let d = &mut o["detail"];
+            let now = chrono::Utc::now().timestamp_millis();
+            let t = now.max(d["updateTime"].as_i64().unwrap_or(0) + 1000);
+            d["orderStatus"] = json!(9);
+            d["cancelStatus"] = json!(1);
+            d["cancelTime"] = json!(t);
+            d["updateTime"] = json!(t);
+        });
+    }
+    /// The accepted `order.orderDeliver` request of each order told shipped.
+    pub fn delivered(&self) -> HashMap<String, Value> {
+        self.state
+            .lock()
+            .map(|s| s.delivered.clone())
+            .unwrap_or_default()
     }
     pub fn calls(&self, method: &str) -> u32 {
         self.state
@@ -131,6 +155,60 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std
     )
 }
 
+/// `order.orderDeliver`: a to-ship order becomes shipped (status 6) with the tracking number.
+fn deliver(req: &Value, state: &Mutex<State>) -> Value {
+    let text = |k: &str| req[k].as_str().filter(|v| !v.trim().is_empty());
+    let (Some(id), Some(no), Some(company)) = (
+        text("orderId"),
+        text("expressNo"),
+        text("expressCompanyCode"),
+    ) else {
+        return err(
+            -5,
+            "参数错误：orderId、expressNo、expressCompanyCode 必填 (missing field)",
+        );
+    };
+    let Ok(mut s) = state.lock() else {
+        return err(-1, "internal");
+    };
+    let Some(o) = s.orders.get_mut(id) else {
+        return err(-2, "订单不存在 (no such order)");
+    };
+    let d = &mut o["detail"];
+    let status = d["orderStatus"].as_i64().unwrap_or(0);
+    if status == 9 || d["cancelStatus"].as_i64() == Some(1) {
+        return err(-7, "订单已取消，不能发货 (the order is cancelled)");
+    }
+    if matches!(status, 5..=7) {
+        return err(-6, "订单已发货，请勿重复发货 (already shipped)");
+    }
+    if status != 4 {
+        return err(-8, "订单状态不允许发货 (not to ship)");
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    d["orderStatus"] = json!(6);
+    d["expressTrackingNo"] = json!(no);
+    d["expressCompanyCode"] = json!(company);
+    d["deliveryTime"] = json!(req["deliveringTime"].as_i64().unwrap_or(now));
+    d["updateTime"] = json!(now.max(d["updateTime"].as_i64().unwrap_or(0) + 1000));
+    // The method's fields only: the system fields (sign, access token) are not kept.
+    let mut fields = req.clone();
+    if let Some(m) = fields.as_object_mut() {
+        for k in [
+            "appId",
+            "timestamp",
+            "version",
+            "method",
+            "sign",
+            "accessToken",
+        ] {
+            m.remove(k);
+        }
+    }
+    s.delivered.insert(id.to_string(), fields);
+    ok(json!({}))
+}
+
 fn err(code: i64, msg: &str) -> Value {
     json!({"success": false, "error_code": code, "error_msg": msg, "data": null})
 }
@@ -176,6 +254,9 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
     if method != "oauth.getAccessToken" && field("accessToken") != opts.access_token {
         return err(-101, "accessToken 无效 (bad access token)");
     }
+    if method == "order.orderDeliver" {
+        return deliver(req, state);
+    }
     let Ok(s) = state.lock() else {
         return err(-1, "internal");
     };
@@ -212,7 +293,7 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
                 .iter()
                 .skip(((page - 1) * size) as usize)
                 .take(size as usize)
-                .map(|d| json!({"orderId": d["orderId"], "orderType": d["orderType"], "orderStatus": d["orderStatus"], "updateTime": d["updateTime"], "createdTime": d["createdTime"]}))
+                .map(|d| json!({"orderId": d["orderId"], "orderType": d["orderType"], "orderStatus": d["orderStatus"], "cancelStatus": d["cancelStatus"], "updateTime": d["updateTime"], "createdTime": d["createdTime"]}))
                 .collect();
             ok(
                 json!({"total": total, "pageNo": page, "pageSize": size, "maxPageNo": max_page, "orderList": list}),

@@ -1187,6 +1187,18 @@ impl<'a> Ev<'a> {
                     format_time(ms, &fmt).map_err(|m| Fail::at(fmt_node, m))?,
                 ))
             }
+            Func::ParseTime => {
+                let arg = a0()?;
+                let Some(text) = self.str_arg(arg)? else {
+                    return Ok(Val::Null);
+                };
+                let fmt_node = args
+                    .get(1)
+                    .ok_or_else(|| Fail::new(n.span, "missing format"))?;
+                let fmt = self.str_arg(fmt_node)?.unwrap_or_default();
+                let ms = parse_time(&text, &fmt).map_err(|m| Fail::at(arg, m))?;
+                Val::Num(Amount::new(Decimal::from(ms), None))
+            }
         })
     }
 }
@@ -1371,6 +1383,24 @@ fn format_time(ms: i64, fmt: &str) -> Result<String, String> {
     Ok(s)
 }
 
+/// Reads a China Standard Time (UTC+8) text of the strftime-style `fmt` as ms since 1970:
+/// the inverse of [`format_time`]. A date without a time of day is its midnight.
+fn parse_time(text: &str, fmt: &str) -> Result<i64, String> {
+    use chrono::{NaiveDate, NaiveDateTime, TimeZone};
+    let tz = chrono::FixedOffset::east_opt(8 * 3600).ok_or("bad offset")?;
+    let local = NaiveDateTime::parse_from_str(text, fmt)
+        .or_else(|e| {
+            NaiveDate::parse_from_str(text, fmt)
+                .map(|d| d.and_time(chrono::NaiveTime::MIN))
+                .map_err(|_| e)
+        })
+        .map_err(|e| format!("`{text}` is not a time of the form `{fmt}`: {e}"))?;
+    tz.from_local_datetime(&local)
+        .single()
+        .map(|t| t.timestamp_millis())
+        .ok_or_else(|| format!("`{text}` is not a time in China Standard Time"))
+}
+
 /// Writes a built value as JSON; absent fields of objects are left out.
 pub fn write_json(out: &mut String, v: &Val) {
     match v {
@@ -1536,5 +1566,25 @@ mod tests {
             "2026-11-21 10:00:00"
         );
         assert!(format_time(0, "%Q").is_err());
+    }
+
+    #[test]
+    fn parse_time_is_the_inverse_of_format_time() {
+        let f = "%Y-%m-%d %H:%M:%S";
+        assert_eq!(
+            parse_time("2026-11-21 10:00:00", f).unwrap(),
+            1_795_226_400_000
+        );
+        for ms in [0, 1_795_226_400_000, 1_612_341_639_000] {
+            assert_eq!(parse_time(&format_time(ms, f).unwrap(), f).unwrap(), ms);
+        }
+        assert_eq!(
+            parse_time("2026-11-21", "%Y-%m-%d").unwrap(),
+            1_795_190_400_000
+        );
+        let e = parse_time("2026-13-01 10:00:00", f).unwrap_err();
+        assert!(e.contains("2026-13-01 10:00:00"), "{e}");
+        assert!(parse_time("22/11/2026", f).is_err());
+        assert!(parse_time("", f).is_err());
     }
 }
