@@ -768,3 +768,59 @@ fn a_state_made_with_another_mapping_is_refused_unless_forced() {
     let out = bondmap(&["sync", "--once", "-m", hz, "--state", dbs], &red, &gw);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn every_order_is_recorded_sending_before_the_gateway_sees_it_with_many_in_flight() {
+    use bondmap::localhttp::{read_body, respond, Server};
+    use std::sync::{Arc, Mutex};
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    for o in orders(200, "PE", now, 1200) {
+        red.add_order(o);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    // A gateway that looks in the state before it answers: the order must be `sending`.
+    let seen: Arc<Mutex<Vec<(String, Option<Stage>)>>> = Arc::default();
+    let (seen2, db2) = (seen.clone(), db.clone());
+    let gw = Server::start(0, move |mut conn| {
+        let Ok(body) = read_body(&conn) else { return };
+        let form: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(&body).into_owned().collect();
+        let req: Value = serde_json::from_str(&form["logistics_interface"]).unwrap();
+        let code = req["externalOrderCode"].as_str().unwrap().to_string();
+        let stage = Store::open_read_only(&db2)
+            .ok()
+            .and_then(|s| s.get(&code).ok().flatten())
+            .map(|r| r.stage);
+        seen2.lock().unwrap().push((code.clone(), stage));
+        std::thread::sleep(Duration::from_millis(5));
+        let answer = serde_json::json!({"success": "true", "orderCode": format!("LBX-{code}")});
+        let _ = respond(&mut conn, 200, "application/json", &answer.to_string());
+    })
+    .unwrap();
+    let env = env_for_url(&red, &format!("http://{}/gateway", gw.addr));
+    let look = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let rc = RedClient::new(RedConfig::from_sources(look, None).unwrap()).unwrap();
+    let gc = Client::new(GatewayConfig::from_sources(look, None).unwrap()).unwrap();
+    let prog = hz_program();
+    let mut store = Store::open(&db).unwrap();
+    let mut p = Pipeline::new(&rc, &gc, &prog, &mut store);
+    p.options.chunk = 32;
+    let r = p.round(None, now, &mut |_| {}).unwrap();
+    assert_eq!(r.count(Stage::Accepted), 200);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 200);
+    let wrong: Vec<_> = seen
+        .iter()
+        .filter(|(_, s)| *s != Some(Stage::Sending))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "sent before recorded `sending`: {wrong:?}"
+    );
+    let mut codes: Vec<&String> = seen.iter().map(|(c, _)| c).collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), 200, "each order sent once");
+}
