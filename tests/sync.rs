@@ -781,7 +781,8 @@ fn every_order_is_recorded_sending_before_the_gateway_sees_it_with_many_in_fligh
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     // A gateway that looks in the state before it answers: the order must be `sending`.
-    let seen: Arc<Mutex<Vec<(String, Option<Stage>)>>> = Arc::default();
+    type Seen = Vec<(String, Option<Stage>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
     let (seen2, db2) = (seen.clone(), db.clone());
     let gw = Server::start(0, move |mut conn| {
         let Ok(body) = read_body(&conn) else { return };
