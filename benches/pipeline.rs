@@ -106,6 +106,14 @@ fn run(n: usize, latency: Duration, state: &Path) -> Figures {
             "--state",
         ])
         .arg(state)
+        // The window a running sync reads (checkpoint less the overlap), not the first
+        // round's day of look-back: the orders were updated in the last 20 minutes.
+        .arg("--since")
+        .arg(
+            chrono::DateTime::from_timestamp(now - 1500, 0)
+                .expect("time")
+                .to_rfc3339(),
+        )
         .current_dir(root())
         .env("RUST_LOG", "warn")
         .env("RED_APP_ID", APP)

@@ -829,3 +829,51 @@ fn every_order_is_recorded_sending_before_the_gateway_sees_it_with_many_in_fligh
     codes.dedup();
     assert_eq!(codes.len(), 200, "each order sent once");
 }
+
+#[test]
+fn a_round_batches_receivers_and_decrypts_across_orders_and_holds_the_red_rate() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    let gw = gw_sim(SimOptions::default());
+    let n = 120;
+    for o in orders(n, "PF", now, 1200) {
+        red.add_order(o);
+    }
+    let env = {
+        let mut e = env_for(&red, &gw);
+        e.retain(|(k, _)| *k != "RED_MAX_REQUESTS_PER_SECOND");
+        e.push(("RED_MAX_REQUESTS_PER_SECOND", "40".into()));
+        e
+    };
+    let look = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let rc = RedClient::new(RedConfig::from_sources(look, None).unwrap()).unwrap();
+    let gc = Client::new(GatewayConfig::from_sources(look, None).unwrap()).unwrap();
+    let prog = hz_program();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let mut p = Pipeline::new(&rc, &gc, &prog, &mut store);
+    let r = p.round(None, now, &mut |_| {}).unwrap();
+    // The simulator refuses a decrypt call of more than 100 values or a receiver call of
+    // more than 100 queries: every order accepted means every batch was within bounds.
+    assert_eq!(r.count(Stage::Accepted), n);
+    assert_eq!(gw.created().len(), n);
+    assert_eq!(red.calls("order.getOrderDetail"), n as u32);
+    assert_eq!(red.calls("order.getOrderDeclareInfo"), n as u32);
+    // Chunks of 16, 32, 64 and 8 orders: one receiver call each, decrypts in a few calls,
+    // not one per order.
+    assert!(
+        red.calls("order.getOrderReceiverInfo") <= 4,
+        "{}",
+        red.calls("order.getOrderReceiverInfo")
+    );
+    assert!(
+        red.calls("data.batchDecrypt") < (n as u32) / 10,
+        "{}",
+        red.calls("data.batchDecrypt")
+    );
+    assert!(
+        red.max_calls_in_any_second() <= 40,
+        "{}",
+        red.max_calls_in_any_second()
+    );
+}
