@@ -22,6 +22,7 @@ pub mod load;
 pub mod localhttp;
 pub mod money;
 pub mod path;
+pub mod pii;
 pub mod red;
 pub mod route;
 pub mod run;

@@ -189,6 +189,9 @@ enum Cmd {
         /// TOML file with [red] and [cainiao] tables; the environment wins.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Run even though the state was made with another mapping (records this one).
+        #[arg(long)]
+        force: bool,
     },
     /// Counts by stage, the failed and rejected orders with their errors, the checkpoint.
     Status {
@@ -211,6 +214,9 @@ enum Cmd {
         state: PathBuf,
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Run even though the state was made with another mapping (records this one).
+        #[arg(long)]
+        force: bool,
     },
     /// The whole job with no setup: a local RED API and a local Cainiao gateway over the
     /// bundled example orders, one sync round, its results and the state.
@@ -306,12 +312,14 @@ pub fn main() -> ExitCode {
             interval,
             since,
             config,
+            force,
         } => sync::sync(
             &mapping,
             &state,
             interval,
             since.as_deref(),
             config.as_deref(),
+            force,
         ),
         Cmd::Status { state, format } => sync::status(&state, &format),
         Cmd::Retry {
@@ -320,7 +328,8 @@ pub fn main() -> ExitCode {
             failed,
             state,
             config,
-        } => sync::retry(&mapping, &orders, failed, &state, config.as_deref()),
+            force,
+        } => sync::retry(&mapping, &orders, failed, &state, config.as_deref(), force),
         Cmd::Demo { orders, mapping } => sync::demo(&orders, &mapping),
         Cmd::RedSim {
             port,

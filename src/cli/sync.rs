@@ -8,7 +8,7 @@ use crate::red::config::RedConfig;
 use crate::red::sim::{load_folder, RedSimOptions};
 use crate::red::RedClient;
 use crate::store::{Stage, Store};
-use crate::sync::{OrderLine, Pipeline};
+use crate::sync::{mapping_identity, OrderLine, Pipeline};
 use std::path::Path;
 use std::time::Duration;
 
@@ -35,14 +35,59 @@ fn setup(
     m: &MappingArgs,
     state: &Path,
     cfg: Option<&Path>,
+    force: bool,
 ) -> Option<(RedClient, Client, crate::compile::Program, Store)> {
     // Credentials first: nothing is read or sent without them.
     let (red, gw) = clients(cfg).map_err(|e| eprintln!("error: {e}")).ok()?;
     let prog = compile_or_report(m)?;
-    let store = Store::open(state)
+    // The one writer of this state: a second sync or retry stops here, at once.
+    let mut store = Store::open_exclusive(state)
         .map_err(|e| eprintln!("error: {e}"))
         .ok()?;
+    check_identity(&mut store, state, &prog, m, force)?;
     Some((red, gw, prog, store))
+}
+
+/// The state remembers the mapping it was made with; another one is refused unless
+/// `--force`, which records the new one.
+fn check_identity(
+    store: &mut Store,
+    state: &Path,
+    prog: &crate::compile::Program,
+    m: &MappingArgs,
+    force: bool,
+) -> Option<()> {
+    let id = mapping_identity(prog, &m.params);
+    let known = store
+        .mapping_identity()
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()?;
+    match known {
+        Some(k) if k == id => return Some(()),
+        Some(k) if !force => {
+            eprintln!(
+                "warning: {} was made with another mapping (identity {}), not {} ({}): its orders would be sent as this mapping writes them",
+                state.display(),
+                &k[..k.len().min(12)],
+                m.mapping.display(),
+                &id[..12]
+            );
+            eprintln!("error: refusing to run with a different mapping; pass --force to use this one (it is then recorded in the state)");
+            return None;
+        }
+        Some(k) => eprintln!(
+            "warning: {} was made with another mapping (identity {}); --force: using {} ({}) from now on",
+            state.display(),
+            &k[..k.len().min(12)],
+            m.mapping.display(),
+            &id[..12]
+        ),
+        None => {}
+    }
+    store
+        .set_mapping_identity(&id)
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()
 }
 
 fn print_line(l: &OrderLine) {
@@ -57,6 +102,7 @@ pub fn sync(
     interval: Option<u64>,
     since: Option<&str>,
     cfg: Option<&Path>,
+    force: bool,
 ) -> u8 {
     init_logs();
     let since = match since.map(chrono::DateTime::parse_from_rfc3339).transpose() {
@@ -68,18 +114,14 @@ pub fn sync(
             return 2;
         }
     };
-    let Some((red, gw, prog, mut store)) = setup(m, state, cfg) else {
+    let Some((red, gw, prog, mut store)) = setup(m, state, cfg, force) else {
         return 2;
     };
     let mut first = true;
     loop {
         let now = chrono::Utc::now().timestamp();
-        let mut p = Pipeline {
-            red: &red,
-            gateway: &gw,
-            program: &prog,
-            store: &mut store,
-        };
+        let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
+        p.options.progress = true;
         let result = p.round(if first { since } else { None }, now, &mut print_line);
         first = false;
         let code = match result {
@@ -117,7 +159,8 @@ pub fn status(state: &Path, format: &str) -> u8 {
         );
         return 2;
     }
-    let store = match Store::open(state) {
+    // Read-only and without the writer's lock: works while a sync runs.
+    let store = match Store::open_read_only(state) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: {e}");
@@ -180,17 +223,27 @@ pub fn retry(
     failed: bool,
     state: &Path,
     cfg: Option<&Path>,
+    force: bool,
 ) -> u8 {
     init_logs();
-    let Some((red, gw, prog, mut store)) = setup(m, state, cfg) else {
+    let Some((red, gw, prog, mut store)) = setup(m, state, cfg, force) else {
         return 2;
     };
     let mut ids: Vec<(String, i64)> = Vec::new();
+    // An id the state does not know is reported; the others are still retried.
+    let mut unknown = 0;
     for id in orders {
         match store.get(id) {
             Ok(Some(r)) => ids.push((r.order_id, r.update_time)),
-            _ => {
-                eprintln!("error: order {id} is not in {}", state.display());
+            Ok(None) => {
+                eprintln!(
+                    "error: order {id} is not in {}; not retried",
+                    state.display()
+                );
+                unknown += 1;
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
                 return 2;
             }
         }
@@ -204,26 +257,18 @@ pub fn retry(
             }
         }
     }
-    let mut p = Pipeline {
-        red: &red,
-        gateway: &gw,
-        program: &prog,
-        store: &mut store,
-    };
+    let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
+    p.options.progress = true;
     let mut bad = 0;
-    for (id, t) in ids {
-        match p.order(&id, t, true) {
-            Ok(l) => {
-                bad += usize::from(l.stage != Stage::Accepted);
-                print_line(&l);
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                return 2;
-            }
-        }
+    let result = p.orders(ids, true, &mut |l| {
+        bad += usize::from(l.stage != Stage::Accepted);
+        print_line(l);
+    });
+    if let Err(e) = result {
+        eprintln!("error: {e}");
+        return 2;
     }
-    u8::from(bad > 0)
+    u8::from(bad + unknown > 0)
 }
 
 const DEMO_APP_ID: &str = "demo-app";
@@ -330,22 +375,21 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
         let mut store = Store::open(&db).map_err(|e| e.to_string())?;
         println!("bondmap demo: {} RED orders on a local RED API ({}), a local Cainiao gateway ({}), mapping {}", files.len(), red_sim.url(), gw_sim.url(), mapping.display());
         println!("state: {}\n", db.display());
-        let mut p = Pipeline {
-            red: &red,
-            gateway: &gw,
-            program: &prog,
-            store: &mut store,
-        };
+        let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
         let report = p
-            .round(Some(now - 3600), now, &mut |l| {
-                let what = match (&l.cainiao_order_code, &l.error) {
-                    (Some(c), _) => format!("Cainiao order {c}"),
-                    (_, Some(e)) => e.clone(),
-                    _ => String::new(),
-                };
-                println!("{:<20} {:<9} {what}", l.order_id, l.stage.as_str());
-            })
+            .round(Some(now - 3600), now, &mut |_| {})
             .map_err(|e| e.to_string())?;
+        // Orders settle in any order with many in flight; shown in id order.
+        let mut lines: Vec<&OrderLine> = report.orders.iter().collect();
+        lines.sort_by(|a, b| a.order_id.cmp(&b.order_id));
+        for l in lines {
+            let what = match (&l.cainiao_order_code, &l.error) {
+                (Some(c), _) => format!("Cainiao order {c}"),
+                (_, Some(e)) => e.clone(),
+                _ => String::new(),
+            };
+            println!("{:<20} {:<9} {what}", l.order_id, l.stage.as_str());
+        }
         println!(
             "\n{} orders: {} accepted by Cainiao, {} rejected by the mapping, {} failed",
             report.orders.len(),

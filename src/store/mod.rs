@@ -1,55 +1,27 @@
 //! The state of the order pipeline, in SQLite (WAL mode, every change in a transaction).
 //!
-//! One row per RED order: its stage (`seen`, `fetched`, `rejected`, `sending`,
-//! `accepted`, `failed`), attempts, the hash of its input document, the Cainiao order
-//! code or the error, RED's update time, and when bondmap first and last touched it; one
-//! checkpoint (the update time, in seconds, the next round starts from).
+//! One row per RED order: its stage (see [`stage`]), attempts, the hash of its input
+//! document, the Cainiao order code or the error, RED's update time, and when bondmap first
+//! and last touched it; one checkpoint (the update time, in seconds, the next round starts
+//! from); a few facts about the state itself (`meta`: the identity of the mapping it was
+//! made with).
 //!
 //! **No personal data is kept.** A resend fetches the order from RED again, so names,
-//! phones, ID numbers and addresses never reach the database; errors are bondmap's own
-//! messages, which name fields and paths, not values. The input hash (MD5 of the document)
+//! phones, ID numbers and addresses never reach the database; every message stored has
+//! been through the order's [`crate::pii::Redactor`]. The input hash (MD5 of the document)
 //! only tells whether an order changed.
+//!
+//! A writer (`sync`, `retry`) opens with [`Store::open_exclusive`], which holds
+//! [`lock::StateLock`]; `status` opens read-only and never waits for it.
 
-use rusqlite::{params, Connection, OptionalExtension};
+pub mod lock;
+pub mod stage;
+
+pub use lock::{LockError, StateLock};
+pub use stage::Stage;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use std::path::Path;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Stage {
-    Seen,
-    Fetched,
-    Rejected,
-    Sending,
-    Accepted,
-    Failed,
-}
-
-impl Stage {
-    pub const ALL: [Stage; 6] = [
-        Stage::Seen,
-        Stage::Fetched,
-        Stage::Rejected,
-        Stage::Sending,
-        Stage::Accepted,
-        Stage::Failed,
-    ];
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Seen => "seen",
-            Stage::Fetched => "fetched",
-            Stage::Rejected => "rejected",
-            Stage::Sending => "sending",
-            Stage::Accepted => "accepted",
-            Stage::Failed => "failed",
-        }
-    }
-    fn parse(s: &str) -> Stage {
-        Stage::ALL
-            .into_iter()
-            .find(|x| x.as_str() == s)
-            .unwrap_or(Stage::Seen)
-    }
-}
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OrderRow {
@@ -71,46 +43,113 @@ pub enum StoreError {
     Sql(#[from] rusqlite::Error),
     #[error("order {0} was accepted by Cainiao; it is not sent again")]
     AlreadyAccepted(String),
+    #[error("order {0} is not in the state")]
+    Unknown(String),
+    #[error("state store: order {order_id} has stage `{stage}`, which this version of bondmap does not know (a hand-edited row, or a state written by a newer version); refusing to start")]
+    UnknownStage { order_id: String, stage: String },
+    #[error(transparent)]
+    Lock(#[from] LockError),
 }
 
 pub struct Store {
     db: Connection,
+    _lock: Option<StateLock>,
 }
 
 fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS orders (
+        order_id TEXT PRIMARY KEY,
+        stage TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        update_time INTEGER NOT NULL DEFAULT 0,
+        input_hash TEXT,
+        cainiao_order_code TEXT,
+        error TEXT,
+        changed_after_accept INTEGER NOT NULL DEFAULT 0,
+        first_seen TEXT NOT NULL,
+        updated_at TEXT NOT NULL);
+     CREATE INDEX IF NOT EXISTS orders_stage ON orders(stage);
+     CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), watermark INTEGER NOT NULL);
+     CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);";
+
+const MAPPING_KEY: &str = "mapping_identity";
+
 impl Store {
+    /// Opens (or creates) the state for writing, without the writer's lock (tests, tools).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let db = Connection::open(path)?;
         db.pragma_update(None, "journal_mode", "WAL")?;
         db.pragma_update(None, "synchronous", "FULL")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
-        db.execute_batch(
-            "CREATE TABLE IF NOT EXISTS orders (
-                order_id TEXT PRIMARY KEY,
-                stage TEXT NOT NULL,
-                attempts INTEGER NOT NULL DEFAULT 0,
-                update_time INTEGER NOT NULL DEFAULT 0,
-                input_hash TEXT,
-                cainiao_order_code TEXT,
-                error TEXT,
-                changed_after_accept INTEGER NOT NULL DEFAULT 0,
-                first_seen TEXT NOT NULL,
-                updated_at TEXT NOT NULL);
-             CREATE INDEX IF NOT EXISTS orders_stage ON orders(stage);
-             CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), watermark INTEGER NOT NULL);",
-        )?;
-        Ok(Store { db })
+        db.execute_batch(SCHEMA)?;
+        let s = Store { db, _lock: None };
+        s.check_stages()?;
+        Ok(s)
     }
 
-    fn tx<T>(
+    /// Opens the state as its one writer: fails at once, naming the holder's pid, when
+    /// another process has it.
+    pub fn open_exclusive(path: &Path) -> Result<Store, StoreError> {
+        let lock = StateLock::acquire(path)?;
+        let mut s = Store::open(path)?;
+        s._lock = Some(lock);
+        Ok(s)
+    }
+
+    /// Opens an existing state to read it (`status`): no lock taken, no statement may
+    /// write (`query_only`), so it works while a `sync` runs. (Opened read-write at the
+    /// file level all the same: after a killed run SQLite must replay the WAL first.)
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let db = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        db.busy_timeout(std::time::Duration::from_secs(10))?;
+        db.pragma_update(None, "query_only", true)?;
+        let s = Store { db, _lock: None };
+        s.check_stages()?;
+        Ok(s)
+    }
+
+    /// A row whose stage this version does not know stops everything: reading it as some
+    /// other stage could send an accepted order again.
+    fn check_stages(&self) -> Result<(), StoreError> {
+        let known = Stage::sql_list(|_| true);
+        let bad: Option<(String, String)> = self
+            .db
+            .query_row(
+                &format!(
+                    "SELECT order_id, stage FROM orders WHERE stage NOT IN {known} ORDER BY order_id LIMIT 1"
+                ),
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match bad {
+            Some((order_id, stage)) => Err(StoreError::UnknownStage {
+                order_id,
+                stage: stage.chars().take(40).collect(),
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `f` in one transaction, taking the write lock at its start (IMMEDIATE), so a
+    /// read-then-write inside it is one step for every other connection.
+    pub fn transaction<T>(
         &mut self,
-        f: impl FnOnce(&rusqlite::Transaction) -> Result<T, StoreError>,
+        f: impl FnOnce(&Txn) -> Result<T, StoreError>,
     ) -> Result<T, StoreError> {
-        let tx = self.db.transaction()?;
-        let r = f(&tx)?;
+        let tx = self
+            .db
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let r = f(&Txn {
+            tx: &tx,
+            now: now(),
+        })?;
         tx.commit()?;
         Ok(r)
     }
@@ -121,42 +160,11 @@ impl Store {
         order_id: &str,
         update_time: i64,
     ) -> Result<OrderRow, StoreError> {
-        let t = now();
-        self.tx(|tx| {
-            tx.execute(
-                "INSERT INTO orders (order_id, stage, update_time, first_seen, updated_at) VALUES (?1, 'seen', ?2, ?3, ?3) ON CONFLICT(order_id) DO NOTHING",
-                params![order_id, update_time, t],
-            )?;
-            Ok(())
-        })?;
-        self.get(order_id)?
-            .ok_or_else(|| StoreError::Sql(rusqlite::Error::QueryReturnedNoRows))
+        self.transaction(|t| t.record_seen(order_id, update_time))
     }
 
     pub fn get(&self, order_id: &str) -> Result<Option<OrderRow>, StoreError> {
-        Ok(self
-            .db
-            .query_row(
-                "SELECT order_id, stage, attempts, update_time, input_hash, cainiao_order_code, error, changed_after_accept, first_seen, updated_at FROM orders WHERE order_id = ?1",
-                params![order_id],
-                row,
-            )
-            .optional()?)
-    }
-
-    fn set(
-        &mut self,
-        order_id: &str,
-        sql: &str,
-        extra: &[&dyn rusqlite::ToSql],
-    ) -> Result<(), StoreError> {
-        let t = now();
-        self.tx(|tx| {
-            let mut p: Vec<&dyn rusqlite::ToSql> = vec![&order_id, &t];
-            p.extend_from_slice(extra);
-            tx.execute(sql, p.as_slice())?;
-            Ok(())
-        })
+        get(&self.db, order_id)
     }
 
     pub fn mark_fetched(
@@ -165,23 +173,16 @@ impl Store {
         input_hash: &str,
         update_time: i64,
     ) -> Result<(), StoreError> {
-        self.refuse_if_accepted(order_id)?;
-        self.set(order_id, "UPDATE orders SET stage = 'fetched', input_hash = ?3, update_time = ?4, error = NULL, updated_at = ?2 WHERE order_id = ?1", &[&input_hash, &update_time])
+        self.transaction(|t| t.mark_fetched(order_id, input_hash, update_time))
     }
 
     pub fn mark_rejected(&mut self, order_id: &str, error: &str) -> Result<(), StoreError> {
-        self.refuse_if_accepted(order_id)?;
-        self.set(
-            order_id,
-            "UPDATE orders SET stage = 'rejected', error = ?3, updated_at = ?2 WHERE order_id = ?1",
-            &[&error],
-        )
+        self.transaction(|t| t.mark_rejected(order_id, error))
     }
 
     /// Before a send: counts the attempt. An accepted order is never sent again.
     pub fn mark_sending(&mut self, order_id: &str) -> Result<(), StoreError> {
-        self.refuse_if_accepted(order_id)?;
-        self.set(order_id, "UPDATE orders SET stage = 'sending', attempts = attempts + 1, updated_at = ?2 WHERE order_id = ?1", &[])
+        self.transaction(|t| t.mark_sending(order_id))
     }
 
     pub fn mark_accepted(
@@ -189,16 +190,11 @@ impl Store {
         order_id: &str,
         order_code: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.set(order_id, "UPDATE orders SET stage = 'accepted', cainiao_order_code = COALESCE(?3, cainiao_order_code), error = NULL, updated_at = ?2 WHERE order_id = ?1", &[&order_code])
+        self.transaction(|t| t.mark_accepted(order_id, order_code))
     }
 
     pub fn mark_failed(&mut self, order_id: &str, error: &str) -> Result<(), StoreError> {
-        self.refuse_if_accepted(order_id)?;
-        self.set(
-            order_id,
-            "UPDATE orders SET stage = 'failed', error = ?3, updated_at = ?2 WHERE order_id = ?1",
-            &[&error],
-        )
+        self.transaction(|t| t.mark_failed(order_id, error))
     }
 
     /// An accepted order whose RED content changed afterwards (an edited address): kept
@@ -208,16 +204,7 @@ impl Store {
         order_id: &str,
         update_time: i64,
     ) -> Result<(), StoreError> {
-        self.set(order_id, "UPDATE orders SET changed_after_accept = 1, update_time = ?3, updated_at = ?2 WHERE order_id = ?1", &[&update_time])
-    }
-
-    fn refuse_if_accepted(&self, order_id: &str) -> Result<(), StoreError> {
-        match self.get(order_id)? {
-            Some(r) if r.stage == Stage::Accepted => {
-                Err(StoreError::AlreadyAccepted(order_id.to_string()))
-            }
-            _ => Ok(()),
-        }
+        self.transaction(|t| t.mark_changed_after_accept(order_id, update_time))
     }
 
     fn select(&self, sql: &str) -> Result<Vec<OrderRow>, StoreError> {
@@ -229,7 +216,8 @@ impl Store {
     /// Orders a crash or an earlier round left half-way (seen, fetched, sending).
     pub fn pending(&self) -> Result<Vec<OrderRow>, StoreError> {
         self.select(&format!(
-            "{SELECT} WHERE stage IN ('seen', 'fetched', 'sending') ORDER BY order_id"
+            "{SELECT} WHERE stage IN {} ORDER BY order_id",
+            Stage::sql_list(Stage::is_pending)
         ))
     }
 
@@ -269,19 +257,164 @@ impl Store {
     }
 
     pub fn set_checkpoint(&mut self, secs: i64) -> Result<(), StoreError> {
-        self.tx(|tx| {
-            tx.execute("INSERT INTO checkpoint (id, watermark) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET watermark = excluded.watermark", params![secs])?;
+        self.transaction(|t| {
+            t.tx.execute("INSERT INTO checkpoint (id, watermark) VALUES (1, ?1) ON CONFLICT(id) DO UPDATE SET watermark = excluded.watermark", params![secs])?;
+            Ok(())
+        })
+    }
+
+    /// The identity of the mapping this state was made with (`None` before the first run
+    /// that recorded one).
+    pub fn mapping_identity(&self) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .db
+            .query_row(
+                "SELECT value FROM meta WHERE key = ?1",
+                params![MAPPING_KEY],
+                |r| r.get(0),
+            )
+            .optional()?)
+    }
+
+    pub fn set_mapping_identity(&mut self, identity: &str) -> Result<(), StoreError> {
+        self.transaction(|t| {
+            t.tx.execute(
+                "INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                params![MAPPING_KEY, identity],
+            )?;
             Ok(())
         })
     }
 }
 
+/// The changes of one transaction ([`Store::transaction`]): each one refuses what would
+/// move an accepted order back, in the same step as the change.
+pub struct Txn<'a> {
+    tx: &'a rusqlite::Transaction<'a>,
+    now: String,
+}
+
+impl Txn<'_> {
+    pub fn get(&self, order_id: &str) -> Result<Option<OrderRow>, StoreError> {
+        get(self.tx, order_id)
+    }
+
+    pub fn record_seen(&self, order_id: &str, update_time: i64) -> Result<OrderRow, StoreError> {
+        self.tx.execute(
+            "INSERT INTO orders (order_id, stage, update_time, first_seen, updated_at) VALUES (?1, 'seen', ?2, ?3, ?3) ON CONFLICT(order_id) DO NOTHING",
+            params![order_id, update_time, self.now],
+        )?;
+        self.get(order_id)?
+            .ok_or_else(|| StoreError::Unknown(order_id.to_string()))
+    }
+
+    /// Runs an UPDATE of one order that must not touch an accepted one (its SQL says
+    /// `AND stage != 'accepted'`): no row changed means accepted, or not there.
+    fn change(
+        &self,
+        order_id: &str,
+        sql: &str,
+        extra: &[&dyn rusqlite::ToSql],
+    ) -> Result<(), StoreError> {
+        let mut p: Vec<&dyn rusqlite::ToSql> = vec![&order_id, &self.now];
+        p.extend_from_slice(extra);
+        if self.tx.execute(sql, p.as_slice())? == 1 {
+            return Ok(());
+        }
+        match self.get(order_id)? {
+            Some(_) => Err(StoreError::AlreadyAccepted(order_id.to_string())),
+            None => Err(StoreError::Unknown(order_id.to_string())),
+        }
+    }
+
+    pub fn mark_fetched(
+        &self,
+        order_id: &str,
+        input_hash: &str,
+        update_time: i64,
+    ) -> Result<(), StoreError> {
+        self.change(order_id, "UPDATE orders SET stage = 'fetched', input_hash = ?3, update_time = ?4, error = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage != 'accepted'", &[&input_hash, &update_time])
+    }
+
+    pub fn mark_rejected(&self, order_id: &str, error: &str) -> Result<(), StoreError> {
+        self.change(order_id, "UPDATE orders SET stage = 'rejected', error = ?3, updated_at = ?2 WHERE order_id = ?1 AND stage != 'accepted'", &[&error])
+    }
+
+    /// Before a send: the test (not accepted) and the set (`sending`, one more attempt)
+    /// are one statement of one transaction.
+    pub fn mark_sending(&self, order_id: &str) -> Result<(), StoreError> {
+        self.change(order_id, "UPDATE orders SET stage = 'sending', attempts = attempts + 1, updated_at = ?2 WHERE order_id = ?1 AND stage != 'accepted'", &[])
+    }
+
+    pub fn mark_accepted(
+        &self,
+        order_id: &str,
+        order_code: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let n = self.tx.execute("UPDATE orders SET stage = 'accepted', cainiao_order_code = COALESCE(?3, cainiao_order_code), error = NULL, updated_at = ?2 WHERE order_id = ?1", params![order_id, self.now, order_code])?;
+        if n == 1 {
+            Ok(())
+        } else {
+            Err(StoreError::Unknown(order_id.to_string()))
+        }
+    }
+
+    pub fn mark_failed(&self, order_id: &str, error: &str) -> Result<(), StoreError> {
+        self.change(order_id, "UPDATE orders SET stage = 'failed', error = ?3, updated_at = ?2 WHERE order_id = ?1 AND stage != 'accepted'", &[&error])
+    }
+
+    pub fn mark_changed_after_accept(
+        &self,
+        order_id: &str,
+        update_time: i64,
+    ) -> Result<(), StoreError> {
+        self.tx.execute("UPDATE orders SET changed_after_accept = 1, update_time = ?3, updated_at = ?2 WHERE order_id = ?1", params![order_id, self.now, update_time])?;
+        Ok(())
+    }
+}
+
+fn get(db: &Connection, order_id: &str) -> Result<Option<OrderRow>, StoreError> {
+    let r = db
+        .query_row(
+            &format!("{SELECT} WHERE order_id = ?1"),
+            params![order_id],
+            row,
+        )
+        .optional();
+    match r {
+        Ok(r) => Ok(r),
+        Err(rusqlite::Error::FromSqlConversionFailure(_, _, e)) => Err(StoreError::UnknownStage {
+            order_id: order_id.to_string(),
+            stage: e.to_string(),
+        }),
+        Err(e) => Err(e.into()),
+    }
+}
+
 const SELECT: &str = "SELECT order_id, stage, attempts, update_time, input_hash, cainiao_order_code, error, changed_after_accept, first_seen, updated_at FROM orders";
 
+/// The stage a row names, or a conversion error carrying that name.
+#[derive(Debug)]
+struct BadStage(String);
+impl std::fmt::Display for BadStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+impl std::error::Error for BadStage {}
+
 fn row(r: &rusqlite::Row) -> rusqlite::Result<OrderRow> {
+    let stage: String = r.get(1)?;
+    let stage = Stage::parse(&stage).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            1,
+            rusqlite::types::Type::Text,
+            Box::new(BadStage(stage.chars().take(40).collect())),
+        )
+    })?;
     Ok(OrderRow {
         order_id: r.get(0)?,
-        stage: Stage::parse(&r.get::<_, String>(1)?),
+        stage,
         attempts: r.get(2)?,
         update_time: r.get(3)?,
         input_hash: r.get(4)?,
@@ -311,10 +444,19 @@ mod tests {
                 s.mark_sending("P1"),
                 Err(StoreError::AlreadyAccepted(_))
             ));
+            assert!(matches!(
+                s.mark_failed("P1", "x"),
+                Err(StoreError::AlreadyAccepted(_))
+            ));
+            assert!(matches!(
+                s.mark_sending("NOPE"),
+                Err(StoreError::Unknown(_))
+            ));
             s.record_seen("P2", 11).unwrap();
             s.mark_rejected("P2", "no barcode").unwrap();
             s.set_checkpoint(1234).unwrap();
             s.mark_changed_after_accept("P1", 20).unwrap();
+            s.set_mapping_identity("abc").unwrap();
         }
         let s = Store::open(&p).unwrap();
         let r = s.get("P1").unwrap().unwrap();
@@ -325,9 +467,61 @@ mod tests {
         assert!(r.changed_after_accept);
         assert_eq!(s.get("P2").unwrap().unwrap().stage, Stage::Rejected);
         assert_eq!(s.checkpoint().unwrap(), Some(1234));
+        assert_eq!(s.mapping_identity().unwrap().as_deref(), Some("abc"));
         assert!(s.pending().unwrap().is_empty());
         let counts: std::collections::HashMap<_, _> = s.counts().unwrap().into_iter().collect();
         assert_eq!(counts[&Stage::Accepted], 1);
         assert_eq!(counts[&Stage::Rejected], 1);
+    }
+
+    #[test]
+    fn a_stage_the_store_does_not_know_refuses_to_open_naming_the_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.db");
+        {
+            let mut s = Store::open(&p).unwrap();
+            s.record_seen("P1", 10).unwrap();
+            s.mark_sending("P1").unwrap();
+            s.mark_accepted("P1", Some("LBX1")).unwrap();
+            s.record_seen("P2", 10).unwrap();
+        }
+        // A future version's stage, or a hand edit.
+        let db = Connection::open(&p).unwrap();
+        db.execute(
+            "UPDATE orders SET stage = 'shipped' WHERE order_id = 'P1'",
+            [],
+        )
+        .unwrap();
+        drop(db);
+        for open in [Store::open, Store::open_read_only, Store::open_exclusive] {
+            match open(&p) {
+                Err(e @ StoreError::UnknownStage { .. }) => {
+                    let m = e.to_string();
+                    assert!(m.contains("P1") && m.contains("`shipped`"), "{m}");
+                }
+                Err(e) => panic!("{e}"),
+                Ok(_) => panic!("opened a state with an unknown stage"),
+            }
+        }
+    }
+
+    #[test]
+    fn read_only_open_works_while_a_writer_holds_the_lock() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.db");
+        let mut w = Store::open_exclusive(&p).unwrap();
+        w.record_seen("P1", 10).unwrap();
+        assert!(matches!(
+            Store::open_exclusive(&p),
+            Err(StoreError::Lock(LockError::Busy { .. }))
+        ));
+        let r = Store::open_read_only(&p).unwrap();
+        assert_eq!(r.get("P1").unwrap().unwrap().stage, Stage::Seen);
+        assert!(
+            r.db.execute("DELETE FROM orders", []).is_err(),
+            "status wrote"
+        );
+        drop(w);
+        Store::open_exclusive(&p).unwrap();
     }
 }

@@ -1,0 +1,254 @@
+//! Personal data kept out of every message bondmap stores or prints: one masking rule
+//! (as RED's own desensitising), and a [`Redactor`] made from one order that masks each of
+//! its personal values wherever it occurs in a message (a gateway answer echoing the
+//! receiver's address, a mapping error quoting a phone).
+
+use crate::compile::program::{BodyOp, FieldCheck, Global, Loop, Program};
+use crate::schema::Pii;
+use serde_json::Value;
+
+/// A name keeps its first character.
+pub fn mask_name(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(first) => format!("{first}{}", "*".repeat(c.count().max(1))),
+        None => String::new(),
+    }
+}
+
+fn keep(s: &str, head: usize, tail: usize) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    if chars.len() <= head + tail {
+        return "*".repeat(chars.len());
+    }
+    let mut out: String = chars[..head].iter().collect();
+    out.push_str(&"*".repeat(chars.len() - head - tail));
+    out.extend(&chars[chars.len() - tail..]);
+    out
+}
+
+/// A phone keeps its first 3 and last 4 digits.
+pub fn mask_phone(s: &str) -> String {
+    keep(s, 3, 4)
+}
+
+/// An ID number keeps its first 4 and last 3 characters.
+pub fn mask_id(s: &str) -> String {
+    keep(s, 4, 3)
+}
+
+/// Characters of an address kept (about the province); the rest is one run of stars, so
+/// not even its length is told.
+const ADDRESS_HEAD: usize = 3;
+
+pub fn mask_address(s: &str) -> String {
+    let n = s.chars().count();
+    if n <= ADDRESS_HEAD {
+        return "*".repeat(n);
+    }
+    let head: String = s.chars().take(ADDRESS_HEAD).collect();
+    format!("{head}***")
+}
+
+/// The one rule: each kind of personal value masked its own way.
+pub fn mask(kind: Pii, s: &str) -> String {
+    match kind {
+        Pii::Name => mask_name(s),
+        Pii::Phone => mask_phone(s),
+        Pii::IdNumber => mask_id(s),
+        Pii::Address => mask_address(s),
+    }
+}
+
+/// The personal fields of an input document: (part, list, field, kind).
+const DOCUMENT_FIELDS: &[(&str, &str, &str, Pii)] = &[
+    ("receiver", "receiverInfos", "receiverName", Pii::Name),
+    ("receiver", "receiverInfos", "receiverPhone", Pii::Phone),
+    ("receiver", "receiverInfos", "receiverAddress", Pii::Address),
+    ("declare", "orderDeclareInfos", "idName", Pii::Name),
+    ("declare", "orderDeclareInfos", "idNumber", Pii::IdNumber),
+    ("declare", "orderDeclareInfos", "linkPhone", Pii::Phone),
+];
+
+/// The request fields the target schema marks `x-pii`, found once per program.
+#[derive(Debug, Clone, Default)]
+pub struct RequestPii {
+    /// Display paths (`a.b`, `list[].c`) with their kind.
+    fields: Vec<(Vec<String>, Pii)>,
+}
+
+impl RequestPii {
+    pub fn of(program: &Program) -> RequestPii {
+        fn check(c: &FieldCheck, out: &mut Vec<(Vec<String>, Pii)>) {
+            if let Some(k) = c.pii {
+                out.push((c.name.split('.').map(str::to_string).collect(), k));
+            }
+        }
+        fn walk_loop(l: &Loop, out: &mut Vec<(Vec<String>, Pii)>) {
+            check(&l.check, out);
+            for op in &l.body {
+                match op {
+                    BodyOp::Field(_, _, c) => check(c, out),
+                    BodyOp::Loop(_, l) => walk_loop(l, out),
+                    BodyOp::Let(..) | BodyOp::Require(..) => {}
+                }
+            }
+        }
+        let mut fields = Vec::new();
+        for g in &program.globals {
+            match g {
+                Global::Field(_, c) => check(c, &mut fields),
+                Global::Loop(l) => walk_loop(l, &mut fields),
+                Global::Let(_) => {}
+            }
+        }
+        RequestPii { fields }
+    }
+}
+
+/// The personal values of one order, each with its mask.
+#[derive(Debug, Clone, Default)]
+pub struct Redactor {
+    /// (clear, masked), longest first so that a value inside another is not masked first.
+    values: Vec<(String, String)>,
+}
+
+impl Redactor {
+    /// Every personal value of the input document.
+    pub fn from_document(doc: &Value) -> Redactor {
+        let mut r = Redactor::default();
+        for (part, list, field, kind) in DOCUMENT_FIELDS {
+            if let Some(entries) = doc
+                .get(part)
+                .and_then(|p| p.get(list))
+                .and_then(Value::as_array)
+            {
+                for e in entries {
+                    if let Some(s) = e.get(field).and_then(Value::as_str) {
+                        r.add(*kind, s);
+                    }
+                }
+            }
+        }
+        r.sort();
+        r
+    }
+
+    /// Adds the values of the request's `x-pii` fields (`request` is the JSON text).
+    pub fn with_request(mut self, pii: &RequestPii, request: &str) -> Redactor {
+        if pii.fields.is_empty() {
+            return self;
+        }
+        let Ok(v) = serde_json::from_str::<Value>(request) else {
+            return self;
+        };
+        for (path, kind) in &pii.fields {
+            let mut found = Vec::new();
+            collect(&v, path, &mut found);
+            for s in found {
+                self.add(*kind, s);
+            }
+        }
+        self.sort();
+        self
+    }
+
+    fn add(&mut self, kind: Pii, s: &str) {
+        let s = s.trim();
+        if s.is_empty() || self.values.iter().any(|(c, _)| c == s) {
+            return;
+        }
+        self.values.push((s.to_string(), mask(kind, s)));
+    }
+
+    fn sort(&mut self) {
+        self.values.sort_by_key(|v| std::cmp::Reverse(v.0.len()));
+    }
+
+    /// `msg` with every occurrence of every personal value of the order masked.
+    pub fn redact(&self, msg: &str) -> String {
+        let mut out = msg.to_string();
+        for (clear, masked) in &self.values {
+            if out.contains(clear.as_str()) {
+                out = out.replace(clear.as_str(), masked);
+            }
+        }
+        out
+    }
+}
+
+/// The strings at a display path (`list[]` walks every element).
+fn collect<'v>(v: &'v Value, path: &[String], out: &mut Vec<&'v str>) {
+    let Some((first, rest)) = path.split_first() else {
+        if let Some(s) = v.as_str() {
+            out.push(s);
+        }
+        return;
+    };
+    match first.strip_suffix("[]") {
+        Some(name) => {
+            if let Some(items) = v.get(name).and_then(Value::as_array) {
+                for it in items {
+                    collect(it, rest, out);
+                }
+            }
+        }
+        None => {
+            if let Some(x) = v.get(first.as_str()) {
+                collect(x, rest, out);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn masks() {
+        assert_eq!(mask_name("张三丰"), "张**");
+        assert_eq!(mask_phone("13800138000"), "138****8000");
+        assert_eq!(mask_id("330106199003071234"), "3301***********234");
+        assert_eq!(mask_phone("123"), "***");
+        assert_eq!(mask_address("浙江省杭州市西湖区古翠路 1 号"), "浙江省***");
+    }
+
+    #[test]
+    fn every_occurrence_of_every_personal_value_is_masked() {
+        let doc = json!({
+            "receiver": {"receiverInfos": [{"receiverName": "张三", "receiverPhone": "13800138001",
+                "receiverAddress": "浙江省杭州市西湖区古翠路 1 号"}]},
+            "declare": {"orderDeclareInfos": [{"idName": "李四", "idNumber": "330106199003071234",
+                "linkPhone": "13900139002"}]}
+        });
+        let r = Redactor::from_document(&doc);
+        let msg = "收件人张三 13800138001 地址浙江省杭州市西湖区古翠路 1 号 不符; 订购人李四 330106199003071234 / 13900139002; 张三";
+        let out = r.redact(msg);
+        for v in [
+            "张三",
+            "13800138001",
+            "古翠路",
+            "李四",
+            "330106199003071234",
+            "13900139002",
+        ] {
+            assert!(!out.contains(v), "{v} in {out}");
+        }
+        assert!(out.contains("张*") && out.contains("138****8001"), "{out}");
+    }
+
+    #[test]
+    fn request_values_at_pii_paths_are_collected() {
+        let req = json!({"receiverInfo": {"name": "王五"}, "items": [{"p": "X1"}, {"p": "X2"}]});
+        let pii = RequestPii {
+            fields: vec![
+                (vec!["receiverInfo".into(), "name".into()], Pii::Name),
+                (vec!["items[]".into(), "p".into()], Pii::Phone),
+            ],
+        };
+        let r = Redactor::default().with_request(&pii, &req.to_string());
+        assert_eq!(r.redact("王五 X1 X2"), "王* ** **");
+    }
+}
