@@ -615,6 +615,21 @@ mod layout {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 
+        /// `fmt` stays a fixed point on the shipped routes file cut and spliced at random.
+        #[test]
+        fn fmt_of_a_mutated_routes_file_is_idempotent(cut in 0usize..900, len in 0usize..40, insert in "[\"#$.=() a-z\n]{0,10}") {
+            let text = std::fs::read_to_string(super::root().join("mappings/routes.map")).unwrap();
+            let mut at = cut.min(text.len());
+            while !text.is_char_boundary(at) { at -= 1; }
+            let mut end = (at + len).min(text.len());
+            while !text.is_char_boundary(end) { end -= 1; }
+            let mutated = format!("{}{}{}", &text[..at], insert, &text[end.max(at)..]);
+            if let Ok(once) = bondmap::syntax::print::format(&mutated) {
+                let twice = bondmap::syntax::print::format(&once).ok();
+                prop_assert_eq!(twice.as_deref(), Some(once.as_str()), "on {:?}", mutated);
+            }
+        }
+
         /// `fmt` of a routes file is a fixed point and keeps every route as written.
         #[test]
         fn fmt_of_routes_is_idempotent_and_keeps_them(lines in proptest::collection::vec(route(), 1..6)) {
