@@ -33,6 +33,10 @@ pub struct MappingArgs {
     /// Read a CSV table from another file for this run: `--table goods=today.csv` (repeatable).
     #[arg(long = "table", value_name = "NAME=FILE", value_parser = parse_kv)]
     pub tables: Vec<(String, String)>,
+    /// The folder every file the mapping names (`use`, `target`, `source`, tables) must be
+    /// in; default: the parent of the mapping's folder (`mappings/`).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 impl MappingArgs {
@@ -45,6 +49,7 @@ impl MappingArgs {
                 .map(|(n, f)| (n.clone(), PathBuf::from(f)))
                 .collect(),
             allow_unset_params: false,
+            root: self.root.clone(),
         }
     }
 }
@@ -154,6 +159,12 @@ enum Cmd {
         /// Refuse this externalOrderCode with a business error (repeatable).
         #[arg(long)]
         reject: Vec<String>,
+        /// Answer HTTP 429 (Retry-After: 1) to the first N requests.
+        #[arg(long, default_value_t = 0)]
+        throttle_first: u32,
+        /// Add this round trip to every answer, as a real gateway's (benchmarks).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Pull RED orders to ship, map them, send them to Cainiao; record every step.
     Sync {
@@ -214,6 +225,9 @@ enum Cmd {
         port: u16,
         #[arg(long, default_value = "examples/orders")]
         orders: PathBuf,
+        /// Add this round trip to every answer, as the real API's (benchmarks).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Check mapping files (default: mappings/) and report every mistake.
     Check {
@@ -222,6 +236,10 @@ enum Cmd {
         /// `human` (default) or `json`.
         #[arg(long, default_value = "human")]
         format: String,
+        /// The folder every file a mapping names must be in; default: the folder given
+        /// (for a file given alone, the parent of its folder).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
 }
 
@@ -230,7 +248,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Map { mapping, input } => map::run(&mapping, &input),
-        Cmd::Check { paths, format } => check::run(&paths, &format),
+        Cmd::Check {
+            paths,
+            format,
+            root,
+        } => check::run(&paths, &format, root.as_deref()),
         Cmd::Sync {
             mapping,
             state,
@@ -254,7 +276,11 @@ pub fn main() -> ExitCode {
             config,
         } => sync::retry(&mapping, &orders, failed, &state, config.as_deref()),
         Cmd::Demo { orders, mapping } => sync::demo(&orders, &mapping),
-        Cmd::RedSim { port, orders } => sync::red_sim(port, &orders),
+        Cmd::RedSim {
+            port,
+            orders,
+            latency_ms,
+        } => sync::red_sim(port, &orders, latency_ms),
         Cmd::Request {
             mapping,
             input,
@@ -274,14 +300,18 @@ pub fn main() -> ExitCode {
             delay_ms,
             garbage_first,
             reject,
-        } => send::sim(
+            throttle_first,
+            latency_ms,
+        } => send::sim(send::SimArgs {
             port,
             fail_first,
             delay_first,
             delay_ms,
             garbage_first,
             reject,
-        ),
+            throttle_first,
+            latency_ms,
+        }),
         Cmd::Fmt { paths, check } => fmt::run(&paths, check),
         Cmd::Explain {
             mapping,
