@@ -63,7 +63,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// the name of the file and the text it points at.
 fn check(path: &Path) -> Vec<(Code, String, String, Diag)> {
     let (m, diags) = if bondmap::route::is_routes_file(path) {
-        bondmap::route::check(path)
+        bondmap::route::check(path, None)
     } else {
         let (m, mut diags) = bondmap::load::load(path);
         if !diags.iter().any(Diag::is_error) {
