@@ -710,3 +710,56 @@ fn check_refuses_a_route_to_a_mapping_of_another_kind_of_input() {
     // The shipped warehouses read what the shipped routes read.
     assert!(check(&root().join("mappings/routes.map")).is_empty());
 }
+
+#[test]
+fn map_command_routes_each_order_and_reports_the_skipped_ones() {
+    let dir = root().join("tests/routes/orders");
+    let out = bondmap(
+        &[
+            "map",
+            "--mapping",
+            "mappings/routes.map",
+            "--input",
+            dir.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    // A skipped order is not a failure: nothing was wrong with it, it is not ours.
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stores: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["storeCode"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(stores, ["HZ_XIASHA_01", "NB_MEISHAN_02"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(
+        "directmail_hzxs.json: skipped: order P78811223300000103: no route takes it: logisticsMode 3, whcode \"HZXS\""
+    ), "{stderr}");
+    assert!(
+        stderr.contains("2 mapped, 0 rejected, 3 skipped"),
+        "{stderr}"
+    );
+
+    let one = dir.join("unknown_whcode.json");
+    let out = bondmap(
+        &[
+            "map",
+            "--mapping",
+            "mappings/routes.map",
+            "--input",
+            one.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .starts_with("skipped: order P78811223300000104"));
+}
