@@ -763,3 +763,63 @@ fn map_command_routes_each_order_and_reports_the_skipped_ones() {
         .unwrap()
         .starts_with("skipped: order P78811223300000104"));
 }
+
+#[test]
+fn send_command_sends_each_routed_order_and_skips_the_rest() {
+    use bondmap::gateway::sim::{spawn, SimOptions};
+    let s = spawn(
+        0,
+        SimOptions {
+            secret: "routes-secret".into(),
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    let dir = root().join("tests/routes/orders");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args([
+            "send",
+            "--mapping",
+            "mappings/routes.map",
+            "--input",
+            dir.to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .env("CAINIAO_APP_KEY", "CP_ROUTES")
+        .env("CAINIAO_SECRET_KEY", "routes-secret")
+        .env("CAINIAO_GATEWAY_URL", s.url())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Skipped orders are not failures: every order sent was accepted.
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcome = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l["order_id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {lines:?}"))["outcome"]
+            .clone()
+    };
+    assert_eq!(outcome("P78811223300000101"), "accepted");
+    assert_eq!(outcome("P78811223300000102"), "accepted");
+    assert_eq!(outcome("P78811223300000103"), "skipped");
+    let skipped = lines
+        .iter()
+        .find(|l| l["order_id"] == "P78811223300000104")
+        .unwrap();
+    assert_eq!(
+        skipped["reason"],
+        "no route takes it: logisticsMode 2, whcode \"SHPD\""
+    );
+    assert!(
+        stderr.contains("3 skipped (no route takes them)"),
+        "{stderr}"
+    );
+    // Only the two routed orders reached the gateway.
+    assert_eq!(s.requests(), 2);
+}
