@@ -97,7 +97,7 @@ pub fn single_input(i: &InputArgs) -> Result<serde_json::Value, InputError> {
     }
 }
 
-pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
+pub fn run(m: &MappingArgs, i: &InputArgs, pretty: bool) -> u8 {
     let Some(prog) = route_or_report(m) else {
         return 2;
     };
@@ -105,7 +105,7 @@ pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
         return run_ndjson(&prog, src);
     }
     if let Some(dir) = i.input.as_deref().filter(|p| p.is_dir()) {
-        return run_dir(&prog, dir);
+        return run_dir(&prog, dir, pretty);
     }
     let doc = match single_input(i) {
         Ok(d) => d,
@@ -113,6 +113,10 @@ pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
     };
     let mut json = String::new();
     match prog.map_into(&doc, &mut json) {
+        Ok(Mapped::Mapped { .. }) if pretty => {
+            println!("{}", crate::snapshot::pretty(&json));
+            0
+        }
         Ok(Mapped::Mapped { .. }) => {
             println!("{json}");
             0
@@ -131,7 +135,7 @@ pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
 
 /// Every `*.json` input document of a folder, in name order: one request a line on
 /// stdout, each rejected file on stderr.
-fn run_dir(prog: &Router, dir: &Path) -> u8 {
+fn run_dir(prog: &Router, dir: &Path, pretty: bool) -> u8 {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -163,6 +167,11 @@ fn run_dir(prog: &Router, dir: &Path) -> u8 {
             }
             Ok(None) => {
                 ok += 1;
+                let json = if pretty {
+                    crate::snapshot::pretty(&json)
+                } else {
+                    json
+                };
                 if writeln!(out, "{json}").is_err() {
                     return 2;
                 }
