@@ -44,30 +44,7 @@ fn conditions_deep(
         ..Mapping::default()
     };
     let opts = Options::default();
-    let mut cx = Cx {
-        m: &m,
-        opts: &opts,
-        diags: Vec::new(),
-        params: Vec::new(),
-        tables: Vec::new(),
-        table_info: Vec::new(),
-        globals: Vec::new(),
-        global_meta: Vec::new(),
-        scopes: Vec::new(),
-        requires: Vec::new(),
-        out_plan: Vec::new(),
-        deps: Vec::new(),
-        collecting: Vec::new(),
-        local_deps: Vec::new(),
-        next_local: 0,
-        in_loop: false,
-        used_lets: HashMap::new(),
-        misspelt: Vec::new(),
-        let_origin: HashMap::new(),
-        source: None,
-        depth: 0,
-        max_depth: 0,
-    };
+    let mut cx = Cx::new(&m, &opts);
     cx.source = cx.source_schema();
     let mut nodes = Vec::with_capacity(conds.len());
     for e in conds {

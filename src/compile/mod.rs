@@ -75,31 +75,39 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
     )
 }
 
+impl<'a> Cx<'a> {
+    /// A compiler over `m` with nothing collected yet (a mapping, or a routes file's
+    /// conditions).
+    pub(crate) fn new(m: &'a Mapping, opts: &'a Options) -> Cx<'a> {
+        Cx {
+            m,
+            opts,
+            diags: Vec::new(),
+            params: Vec::new(),
+            tables: Vec::new(),
+            table_info: Vec::new(),
+            globals: Vec::new(),
+            global_meta: Vec::new(),
+            scopes: Vec::new(),
+            requires: Vec::new(),
+            out_plan: Vec::new(),
+            deps: Vec::new(),
+            collecting: Vec::new(),
+            local_deps: Vec::new(),
+            next_local: 0,
+            in_loop: false,
+            used_lets: HashMap::new(),
+            misspelt: Vec::new(),
+            let_origin: HashMap::new(),
+            source: None,
+            depth: 0,
+            max_depth: 0,
+        }
+    }
+}
+
 fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
-    let mut cx = Cx {
-        m,
-        opts,
-        diags: Vec::new(),
-        params: Vec::new(),
-        tables: Vec::new(),
-        table_info: Vec::new(),
-        globals: Vec::new(),
-        global_meta: Vec::new(),
-        scopes: Vec::new(),
-        requires: Vec::new(),
-        out_plan: Vec::new(),
-        deps: Vec::new(),
-        collecting: Vec::new(),
-        local_deps: Vec::new(),
-        next_local: 0,
-        in_loop: false,
-        used_lets: HashMap::new(),
-        misspelt: Vec::new(),
-        let_origin: HashMap::new(),
-        source: None,
-        depth: 0,
-        max_depth: 0,
-    };
+    let mut cx = Cx::new(m, opts);
     let schema = cx.schema();
     cx.source = cx.source_schema();
     cx.params();

@@ -31,56 +31,6 @@ pub fn examples() -> Vec<PathBuf> {
     files(&root().join("examples/orders"), "json")
 }
 
-/// Indents compact JSON text without reordering keys (serde_json's Value would sort them).
-pub fn pretty(json: &str) -> String {
-    let mut out = String::with_capacity(json.len() * 2);
-    let mut depth = 0usize;
-    let mut in_str = false;
-    let mut esc = false;
-    let nl = |out: &mut String, d: usize| {
-        out.push('\n');
-        out.push_str(&"  ".repeat(d));
-    };
-    let chars: Vec<char> = json.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        if in_str {
-            out.push(c);
-            if esc {
-                esc = false;
-            } else if c == '\\' {
-                esc = true;
-            } else if c == '"' {
-                in_str = false;
-            }
-            continue;
-        }
-        match c {
-            '"' => {
-                in_str = true;
-                out.push(c);
-            }
-            '{' | '[' => {
-                out.push(c);
-                let empty = matches!(chars.get(i + 1), Some('}') | Some(']'));
-                depth += 1;
-                if !empty {
-                    nl(&mut out, depth);
-                }
-            }
-            '}' | ']' => {
-                depth = depth.saturating_sub(1);
-                if !matches!(chars.get(i.wrapping_sub(1)), Some('{') | Some('[')) {
-                    nl(&mut out, depth);
-                }
-                out.push(c);
-            }
-            ',' => {
-                out.push(c);
-                nl(&mut out, depth);
-            }
-            ':' => out.push_str(": "),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+/// The library's indenter (the one `bondmap test` and `map --pretty` use).
+#[allow(unused_imports)] // not every test file that shares this module indents JSON
+pub use bondmap::snapshot::pretty;
