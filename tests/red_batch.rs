@@ -232,7 +232,9 @@ fn the_simulators_answer_many_calls_at_once() {
     assert!(got.iter().all(|(_, r)| r.is_ok()));
     // Up to sixteen calls in flight at once: many were being answered beside others.
     assert!(s.most_in_flight() >= 6, "{}", s.most_in_flight());
-    assert!(s.most_in_flight() <= 16, "{}", s.most_in_flight());
+    // At most the sixteen asked for, plus one the simulator still counts while it closes a
+    // connection whose answer the client already has.
+    assert!(s.most_in_flight() <= 17, "{}", s.most_in_flight());
 }
 
 /// A measurement, not a test of speed: 1,000 orders fetched at 50 ms and 200 ms of
