@@ -58,6 +58,7 @@ codes! {
     UnsetParam => "unset_param": "A param has no value (set it in a mapping that uses this one, or with --param).",
     UnknownSetting => "unknown_setting": "A setting bondmap does not know.",
     Unused => "unused": "A let, param or table that nothing reads.",
+    Routes => "routes": "A routes file holds a statement other than `source` and `route`, a route names a mapping that does not check or reads another `source`, or a routes file is used as a mapping.",
 }
 
 impl fmt::Display for Code {

@@ -7,7 +7,8 @@
 //! [`path`]s compiled and names resolved) → [`run`] over each order ([`value`]s, exact
 //! [`money`]; [`input`] builds only the parts of an order the program reads) → request
 //! JSON → [`gateway`]. Around it: [`red`] (the RED open API),
-//! [`store`] and [`sync`] (the order pipeline), [`engine`] (text to program in one call),
+//! [`route`] (which warehouse mapping takes each order), [`store`] and [`sync`] (the
+//! order pipeline), [`engine`] (text to program in one call),
 //! [`cli`] (a thin layer), [`localhttp`] (the simulators' server).
 
 pub mod callback;
@@ -23,6 +24,7 @@ pub mod money;
 pub mod path;
 pub mod pii;
 pub mod red;
+pub mod route;
 pub mod run;
 pub mod schema;
 pub mod store;

@@ -150,6 +150,9 @@ impl Loader {
                 return;
             }
         };
+        if file.items.iter().any(|i| matches!(i, Item::Route(_))) {
+            self.diags.extend(routes_file_mistakes(&file));
+        }
         // `use` first, wherever it stands, so this file's statements lay over the used one.
         for item in &file.items {
             if let Item::Use { path, span } = item {
@@ -161,6 +164,7 @@ impl Loader {
         let mut seen_params: Vec<String> = Vec::new();
         let mut seen_tables: Vec<String> = Vec::new();
         let mut seen_settings: Vec<String> = Vec::new();
+        let mut routes_used = false;
         for item in file.items {
             match item {
                 Item::Use { .. } => {}
@@ -235,6 +239,22 @@ impl Loader {
                     }
                 }
                 Item::Stmt(s) => merge_stmt(&mut own_body, s, true, &mut self.diags),
+                // A routes file loaded as the mapping itself is the router's to read
+                // (`crate::route`); one reached through `use` is a mistake, said once.
+                Item::Route(r) => {
+                    if self.stack.len() > 1 && !routes_used {
+                        routes_used = true;
+                        self.diags.push(
+                            Diag::error(
+                                Code::Routes,
+                                r.span,
+                                "this routes file is used as a mapping: a routes file picks a mapping for each order, it cannot be one",
+                            )
+                            .label("a route")
+                            .help("`use` the warehouse mapping the route names instead"),
+                        );
+                    }
+                }
             }
         }
         for s in own_body {
@@ -253,6 +273,35 @@ impl Loader {
             .help("remove one of them"),
         );
     }
+}
+
+/// In a routes file (one with a `route`), every statement that is neither `source` nor
+/// `route`: a routes file only picks mappings, it builds nothing itself.
+pub fn routes_file_mistakes(file: &ast::File) -> Vec<Diag> {
+    let mut out = Vec::new();
+    for item in &file.items {
+        let (what, span) = match item {
+            Item::Route(_) | Item::Source { .. } => continue,
+            Item::Use { span, .. } => ("`use`", *span),
+            Item::Target { span, .. } => ("`target`", *span),
+            Item::Settings { span, .. } => ("`settings`", *span),
+            Item::Param(p) => ("`param`", p.span),
+            Item::Table(t) => ("`table`", t.span),
+            Item::Stmt(Stmt::Let { span, .. }) => ("`let`", *span),
+            Item::Stmt(Stmt::Require { span, .. }) => ("`require`", *span),
+            Item::Stmt(Stmt::Field(f)) => ("a target field", f.span),
+        };
+        out.push(
+            Diag::error(
+                Code::Routes,
+                span,
+                format!("{what} in a routes file: a routes file holds only `source` and `route` statements"),
+            )
+            .label("not a routes statement")
+            .help("put it in the mapping a route names; a file with a `route` is a routes file"),
+        );
+    }
+    out
 }
 
 /// Lays `s` over `body`. `same_file` makes a second assignment of one field an error

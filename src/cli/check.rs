@@ -45,8 +45,11 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
 }
 
 /// Checks one file (with what it uses). Params may stay unset: a base mapping leaves
-/// them to the files that use it.
+/// them to the files that use it. A routes file is checked with every mapping it names.
 pub fn check_file(path: &Path) -> (crate::load::Mapping, Vec<Diag>) {
+    if crate::route::is_routes_file(path) {
+        return crate::route::check(path);
+    }
     let (m, mut diags) = load(path);
     if !diags.iter().any(Diag::is_error) {
         let opts = Options {

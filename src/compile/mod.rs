@@ -2,6 +2,7 @@
 //! mistake found on the way becomes a [`Diag`] (all of them, not only the first).
 
 mod block;
+pub mod conditions;
 mod expr;
 pub mod program;
 mod source;

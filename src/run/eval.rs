@@ -219,6 +219,20 @@ pub fn run(p: &Program, doc: &Value) -> Result<String, RunError> {
     Ok(s)
 }
 
+/// The value of one expression of `p` over an order, as a single value: a route's
+/// condition and the order's values a skipped order's reason shows (`crate::route`).
+pub fn eval_node<'a>(p: &'a Program, n: &'a Node, doc: &'a Value) -> Result<Val<'a>, RunError> {
+    let mut ev = Ev::new(p, doc, None);
+    let v = ev.eval(n).and_then(|v| scalar(v, Some(n)));
+    v.map_err(|f| RunError {
+        order_id: order_id(p, doc),
+        field: f.field,
+        source_path: f.source.map(String::from),
+        location: p.sources.locate(f.span),
+        message: f.message,
+    })
+}
+
 /// What `explain` collects: one block of lines per field.
 struct Explain {
     filter: Option<String>,

@@ -17,13 +17,37 @@ pub struct File {
 
 #[derive(Debug, Clone)]
 pub enum Item {
-    Use { path: String, span: Span },
-    Target { path: String, span: Span },
-    Source { path: String, span: Span },
-    Settings { list: Vec<Setting>, span: Span },
+    Use {
+        path: String,
+        span: Span,
+    },
+    Target {
+        path: String,
+        span: Span,
+    },
+    Source {
+        path: String,
+        span: Span,
+    },
+    Settings {
+        list: Vec<Setting>,
+        span: Span,
+    },
     Param(Param),
     Table(Table),
     Stmt(Stmt),
+    /// `route "warehouses/x.map" when cond`: only in a routes file (see [`crate::route`]).
+    Route(Route),
+}
+
+/// One route of a routes file: the mapping that takes the orders its condition holds for
+/// (every order when there is no condition).
+#[derive(Debug, Clone)]
+pub struct Route {
+    pub path: String,
+    pub path_span: Span,
+    pub when: Option<Expr>,
+    pub span: Span,
 }
 
 #[derive(Debug, Clone)]

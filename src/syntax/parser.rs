@@ -118,6 +118,8 @@ fn rule_words(r: &Rule) -> &'static str {
         Rule::kw_then => "`then`",
         Rule::kw_key => "`key`",
         Rule::kw_from => "`from`",
+        Rule::route_decl => "`route`",
+        Rule::kw_when => "`when`",
         _ => "something else",
     }
 }
@@ -231,6 +233,8 @@ fn is_kw(r: Rule) -> bool {
             | Rule::kw_in
             | Rule::kw_if
             | Rule::kw_then
+            | Rule::kw_route
+            | Rule::kw_when
     )
 }
 
@@ -323,8 +327,26 @@ impl Builder<'_> {
                 })
             }
             Rule::table => self.table(p)?,
+            Rule::route_decl => self.route(p, span)?,
             _ => Item::Stmt(self.stmt(p)?),
         })
+    }
+
+    fn route(&self, p: Pair<Rule>, span: Span) -> R<Item> {
+        let mut k = self.kids(p).into_iter();
+        let Some(path) = k.next() else {
+            return Err(self.bug_at(span, "route without a path"));
+        };
+        let when = match k.next() {
+            Some(e) => Some(self.expr(e)?),
+            None => None,
+        };
+        Ok(Item::Route(Route {
+            path: self.string(&path)?,
+            path_span: self.span(&path),
+            when,
+            span,
+        }))
     }
 
     fn table(&self, p: Pair<Rule>) -> R<Item> {

@@ -25,7 +25,61 @@ pub fn format(text: &str) -> Result<String, super::ParseError> {
     if !p.out.ends_with('\n') {
         p.out.push('\n');
     }
-    Ok(align(&p.out))
+    Ok(align_routes(&align(&p.out)))
+}
+
+/// Lines up the `when` of neighbouring routes, so a routes file reads as a table.
+fn align_routes(text: &str) -> String {
+    // (the `route "…"` part, the rest from `when` on) of a route line.
+    let split = |l: &str| -> Option<(String, Option<String>)> {
+        let rest = l.strip_prefix("route \"")?;
+        let mut escaped = false;
+        let close = rest.char_indices().find_map(|(i, c)| {
+            let end = c == '"' && !escaped;
+            escaped = c == '\\' && !escaped;
+            end.then_some(i)
+        })?;
+        let head = format!("route \"{}", &rest[..=close]);
+        let tail = rest[close + 1..].trim_start();
+        match tail {
+            "" => Some((head, None)),
+            t if t.starts_with('#') => Some((format!("{head}  {t}"), None)),
+            t if t.starts_with("when ") => Some((head, Some(t.to_string()))),
+            _ => None,
+        }
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let parsed: Vec<_> = lines.iter().map(|l| split(l)).collect();
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut i = 0;
+    while i < lines.len() {
+        if parsed[i].is_none() {
+            out.push_str(lines[i]);
+            out.push('\n');
+            i += 1;
+            continue;
+        }
+        let j = (i..lines.len())
+            .find(|&j| parsed[j].is_none())
+            .unwrap_or(lines.len());
+        let width = parsed[i..j]
+            .iter()
+            .flatten()
+            .filter(|(_, t)| t.is_some())
+            .map(|(h, _)| h.chars().count())
+            .max()
+            .unwrap_or(0);
+        for (head, tail) in parsed[i..j].iter().flatten() {
+            out.push_str(head);
+            if let Some(t) = tail {
+                out.push_str(&" ".repeat(width - head.chars().count() + 1));
+                out.push_str(t);
+            }
+            out.push('\n');
+        }
+        i = j;
+    }
+    out
 }
 
 /// Lines up the `=` (or `=>`) of neighbouring one-line assignments at the same indent.
@@ -249,6 +303,15 @@ impl Printer<'_> {
             }
             Item::Table(t) => self.table(t),
             Item::Stmt(s) => self.stmt(s),
+            Item::Route(r) => {
+                self.start(r.span);
+                self.out.push_str(&format!("route {}", quote(&r.path)));
+                if let Some(c) = &r.when {
+                    self.out.push_str(" when ");
+                    self.out.push_str(&expr(c, 0));
+                }
+                self.end(r.span);
+            }
         }
     }
 

@@ -1,0 +1,65 @@
+//! Conditions that read only the order (a routes file's `when`): checked like any
+//! mapping's expressions (source paths against the source contract, names, types, units)
+//! and lowered to program nodes.
+
+use super::*;
+use crate::syntax::{FileId, Sources};
+
+/// The conditions of one file, lowered, with the source contract they were checked by.
+#[derive(Debug)]
+pub struct Conditions {
+    /// One node per condition, in the order given.
+    pub nodes: Vec<Node>,
+    pub source: Option<Schema>,
+}
+
+/// Compiles each of `conds` (written in file `root` of `sources`) as a condition that must
+/// be true or false. `source` is the contract of the order (`source "…"`), when the file
+/// names one. A condition has no params, lets or tables: it reads the order and literals.
+pub fn compile_conditions(
+    sources: &Sources,
+    root: FileId,
+    source: Option<(PathBuf, Span)>,
+    conds: &[&Expr],
+) -> (Conditions, Vec<Diag>) {
+    let m = Mapping {
+        sources: sources.clone(),
+        root,
+        source,
+        ..Mapping::default()
+    };
+    let opts = Options::default();
+    let mut cx = Cx {
+        m: &m,
+        opts: &opts,
+        diags: Vec::new(),
+        params: Vec::new(),
+        tables: Vec::new(),
+        table_info: Vec::new(),
+        globals: Vec::new(),
+        global_meta: Vec::new(),
+        scopes: Vec::new(),
+        requires: Vec::new(),
+        out_plan: Vec::new(),
+        deps: Vec::new(),
+        collecting: Vec::new(),
+        local_deps: Vec::new(),
+        next_local: 0,
+        in_loop: false,
+        used_lets: HashMap::new(),
+        misspelt: Vec::new(),
+        let_origin: HashMap::new(),
+        source: None,
+    };
+    cx.source = cx.source_schema();
+    let mut nodes = Vec::with_capacity(conds.len());
+    for e in conds {
+        cx.scopes.push(Scope::default());
+        let (n, t) = cx.expr(e);
+        cx.scopes.pop();
+        cx.expect_bool(&t, e.span);
+        nodes.push(n);
+    }
+    let source = cx.source.take();
+    (Conditions { nodes, source }, cx.diags)
+}
