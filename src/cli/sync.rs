@@ -1,16 +1,23 @@
 //! `bondmap sync`, `status`, `retry`, `demo`, `red-sim`.
 
-use super::map::compile_or_report;
-use super::MappingArgs;
+use super::{LifeArgs, MappingArgs};
+use crate::callback::{CallbackConfig, Receiver};
 use crate::gateway::sim::SimOptions;
-use crate::gateway::{Client, GatewayConfig};
+use crate::gateway::{Client, GatewayConfig, Secret};
 use crate::red::config::RedConfig;
 use crate::red::sim::{load_folder, RedSimOptions};
 use crate::red::RedClient;
-use crate::store::{Stage, Store};
-use crate::sync::{mapping_identity, OrderLine, Pipeline};
+use crate::route::Router;
+use crate::store::{OrderRow, Stage, Store};
+use crate::sync::route::routed_identity;
+use crate::sync::{life, Life, OrderLine, Pipeline, Routing, StoreSink};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn init_logs() {
     // Logs go to stderr; the order lines to stdout. RUST_LOG overrides the level.
@@ -29,23 +36,43 @@ fn clients(cfg: Option<&Path>) -> Result<(RedClient, Client), String> {
     Ok((RedClient::new(red)?, Client::new(gw)?))
 }
 
-/// The clients, the compiled mapping and the state a run needs; `None` once the reason
-/// is printed.
+/// Loads `--mapping` as a router (a routes file, or a plain mapping as one route),
+/// printing warnings; `None` once the errors are printed.
+fn load_router(m: &MappingArgs) -> Option<Router> {
+    match Router::load(&m.mapping, &m.options()) {
+        Ok(r) => {
+            if !r.warnings().is_empty() {
+                let rep =
+                    crate::diag::reports(r.sources(), r.warnings(), &m.mapping.display().to_string());
+                eprint!("{}", crate::diag::render(&rep, super::stderr_is_tty()));
+            }
+            Some(r)
+        }
+        Err(e) => {
+            eprint!("{}", e.render(super::stderr_is_tty()));
+            None
+        }
+    }
+}
+
+/// The clients, the loaded mapping (or routes) and the state a run needs; `None` once
+/// the reason is printed.
 fn setup(
     m: &MappingArgs,
     state: &Path,
     cfg: Option<&Path>,
     force: bool,
-) -> Option<(RedClient, Client, crate::compile::Program, Store)> {
+) -> Option<(RedClient, Client, Router, Store)> {
     // Credentials first: nothing is read or sent without them.
     let (red, gw) = clients(cfg).map_err(|e| eprintln!("error: {e}")).ok()?;
-    let prog = compile_or_report(m)?;
+    let router = load_router(m)?;
     // The one writer of this state: a second sync or retry stops here, at once.
     let mut store = Store::open_exclusive(state)
         .map_err(|e| eprintln!("error: {e}"))
         .ok()?;
-    check_identity(&mut store, state, &prog, m, force)?;
-    Some((red, gw, prog, store))
+    let id = routed_identity(&router, &m.mapping, &m.params);
+    check_identity(&mut store, state, &id, m, force)?;
+    Some((red, gw, router, store))
 }
 
 /// The state remembers the mapping it was made with; another one is refused unless
@@ -53,11 +80,10 @@ fn setup(
 fn check_identity(
     store: &mut Store,
     state: &Path,
-    prog: &crate::compile::Program,
+    id: &str,
     m: &MappingArgs,
     force: bool,
 ) -> Option<()> {
-    let id = mapping_identity(prog, &m.params);
     let known = store
         .mapping_identity()
         .map_err(|e| eprintln!("error: {e}"))
@@ -70,7 +96,7 @@ fn check_identity(
                 state.display(),
                 &k[..k.len().min(12)],
                 m.mapping.display(),
-                &id[..12]
+                &id[..id.len().min(12)]
             );
             eprintln!("error: refusing to run with a different mapping; pass --force to use this one (it is then recorded in the state)");
             return None;
@@ -80,12 +106,12 @@ fn check_identity(
             state.display(),
             &k[..k.len().min(12)],
             m.mapping.display(),
-            &id[..12]
+            &id[..id.len().min(12)]
         ),
         None => {}
     }
     store
-        .set_mapping_identity(&id)
+        .set_mapping_identity(id)
         .map_err(|e| eprintln!("error: {e}"))
         .ok()
 }
@@ -96,16 +122,44 @@ fn print_line(l: &OrderLine) {
     }
 }
 
-pub fn sync(
-    m: &MappingArgs,
-    state: &Path,
-    interval: Option<u64>,
-    since: Option<&str>,
-    cfg: Option<&Path>,
-    force: bool,
-) -> u8 {
+/// The cancel and ship-back mappings of a run.
+fn life_of(args: &LifeArgs, router: &Router, mapping: &Path) -> Life {
+    let mut life = Life::new(args.cancel_mapping.clone(), args.deliver_mapping.clone());
+    if router.is_plain() {
+        life.fallback_warehouse = Some(mapping.to_path_buf());
+    }
+    life
+}
+
+/// What `sync` was asked to do besides the mapping and the state.
+pub struct SyncRun<'a> {
+    pub interval: Option<u64>,
+    pub since: Option<&'a str>,
+    pub cfg: Option<&'a Path>,
+    pub force: bool,
+    pub life: &'a LifeArgs,
+    pub listen: Option<SocketAddr>,
+}
+
+/// Set by SIGTERM or SIGINT; read between rounds. A second signal ends the process at
+/// once (exit 1): the state is consistent at every commit, so that too is resumable.
+fn stop_flag() -> Result<Arc<AtomicBool>, String> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [SIGTERM, SIGINT] {
+        signal_hook::flag::register_conditional_shutdown(sig, 1, flag.clone())
+            .and_then(|_| signal_hook::flag::register(sig, flag.clone()))
+            .map_err(|e| format!("cannot handle signal {sig}: {e}"))?;
+    }
+    Ok(flag)
+}
+
+pub fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     init_logs();
-    let since = match since.map(chrono::DateTime::parse_from_rfc3339).transpose() {
+    let since = match run
+        .since
+        .map(chrono::DateTime::parse_from_rfc3339)
+        .transpose()
+    {
         Ok(s) => s.map(|t| t.timestamp()),
         Err(e) => {
             eprintln!(
@@ -114,28 +168,65 @@ pub fn sync(
             return 2;
         }
     };
-    let Some((red, gw, prog, mut store)) = setup(m, state, cfg, force) else {
+    let stop = match stop_flag() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let Some((red, gw, router, mut store)) = setup(m, state, run.cfg, run.force) else {
         return 2;
     };
+    let (wake_tx, wake_rx) = channel::<()>();
+    // Kept alive for the whole run: dropping it stops the receiver.
+    let _receiver = match run.listen {
+        None => None,
+        Some(addr) => {
+            let sink = match StoreSink::open(state, Some(wake_tx)) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            };
+            let cfg = CallbackConfig::new(gw.config().secret_key.clone());
+            match Receiver::start(addr, cfg, Arc::new(sink)) {
+                Ok(r) => {
+                    eprintln!("receiving Cainiao's shipment notices at {}", r.url());
+                    Some(r)
+                }
+                Err(e) => {
+                    eprintln!("error: --listen {addr}: {e}");
+                    return 2;
+                }
+            }
+        }
+    };
+    let routing = Routing::new(&router, &m.mapping);
+    let Some(mut p) = Pipeline::routed(&red, &gw, routing, &mut store) else {
+        eprintln!("error: {} names no mapping", m.mapping.display());
+        return 2;
+    };
+    p.life = Some(life_of(run.life, &router, &m.mapping));
+    p.options.progress = true;
     let mut first = true;
     loop {
         let now = chrono::Utc::now().timestamp();
-        let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
-        p.options.progress = true;
         let result = p.round(if first { since } else { None }, now, &mut print_line);
         first = false;
         let code = match result {
             Ok(r) => {
                 eprintln!(
-                    "round: {} orders: {} accepted, {} rejected, {} failed, {} pending",
+                    "round: {} orders: {} accepted, {} rejected, {} failed, {} skipped, {} cancelled, {} shipped, {} delivered",
                     r.orders.len(),
                     r.count(Stage::Accepted),
                     r.count(Stage::Rejected),
                     r.count(Stage::Failed),
-                    r.orders.len()
-                        - r.count(Stage::Accepted)
-                        - r.count(Stage::Rejected)
-                        - r.count(Stage::Failed)
+                    r.count(Stage::Skipped),
+                    r.count(Stage::Cancelled),
+                    r.count(Stage::Shipped),
+                    r.count(Stage::Delivered),
                 );
                 u8::from(!r.settled())
             }
@@ -144,14 +235,71 @@ pub fn sync(
                 2
             }
         };
-        match interval {
-            Some(secs) => std::thread::sleep(Duration::from_secs(secs.max(1))),
-            None => return code,
+        let Some(secs) = run.interval else {
+            return code;
+        };
+        // Between rounds: shipments told to RED as their notices come; a signal ends the
+        // wait (the round before it finished whole).
+        let until = Instant::now() + Duration::from_secs(secs.max(1));
+        while !stop.load(Ordering::SeqCst) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match wake_rx.recv_timeout(left.min(Duration::from_millis(200))) {
+                Ok(()) => {
+                    while wake_rx.try_recv().is_ok() {}
+                    if let Err(e) = life::deliver_due(&mut p, &mut |l| print_line(&l)) {
+                        eprintln!("error: {e}");
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                // No receiver: nothing wakes us but the clock.
+                Err(RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(left.min(Duration::from_millis(200)))
+                }
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            eprintln!("stopped by a signal: the last round finished, the state is saved; run sync again to go on");
+            return 0;
         }
     }
 }
 
-pub fn status(state: &Path, format: &str) -> u8 {
+/// Why a person must act on an order, if one must.
+fn person_reason(r: &OrderRow) -> Option<String> {
+    if let Some(n) = &r.needs_person {
+        return Some(n.clone());
+    }
+    match r.stage {
+        Stage::Failed | Stage::Rejected => Some(format!(
+            "{}: {}",
+            r.stage.as_str(),
+            r.error.as_deref().unwrap_or("no error recorded")
+        )),
+        _ if r.changed_after_accept => Some(
+            "RED content changed after Cainiao accepted it (not re-sent)".to_string(),
+        ),
+        _ => None,
+    }
+}
+
+fn order_json(r: &OrderRow) -> serde_json::Value {
+    let mut v = serde_json::json!({"order_id": r.order_id, "stage": r.stage});
+    let mut put = |k: &str, x: Option<String>| {
+        if let Some(x) = x {
+            v[k] = x.into();
+        }
+    };
+    put("needs_person", person_reason(r));
+    put("warehouse", r.warehouse.clone());
+    put("cainiao_order_code", r.cainiao_order_code.clone());
+    put("error", r.error.clone());
+    v
+}
+
+pub fn status(state: &Path, format: &str, all: bool) -> u8 {
     if !state.exists() {
         eprintln!(
             "error: no state at {} (run `bondmap sync` first)",
@@ -175,9 +323,12 @@ pub fn status(state: &Path, format: &str) -> u8 {
             problems,
             store.changed_after_accept()?,
             store.checkpoint()?,
+            store.needing_person()?,
+            store.notice_problems()?,
+            if all { store.all()? } else { Vec::new() },
         ))
     };
-    let (counts, problems, changed, checkpoint) = match gather() {
+    let (counts, problems, changed, checkpoint, person, notices, every) = match gather() {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -187,12 +338,21 @@ pub fn status(state: &Path, format: &str) -> u8 {
     let when = checkpoint
         .and_then(|c| chrono::DateTime::from_timestamp(c, 0))
         .map(|t| t.to_rfc3339());
+    // A notice no order can take: its order id (a RED id, not personal) and the reason.
+    let notice_json: Vec<serde_json::Value> = notices
+        .iter()
+        .map(|n| serde_json::json!({"order_id": n.order_id, "msg_type": n.msg_type, "needs_person": n.problem, "received_at": n.received_at}))
+        .collect();
     if format == "json" {
         let counts: serde_json::Map<String, serde_json::Value> = counts
             .iter()
             .map(|(s, n)| (s.as_str().to_string(), (*n).into()))
             .collect();
-        let v = serde_json::json!({"counts": counts, "checkpoint": when, "failed_and_rejected": problems, "changed_after_accept": changed});
+        let person: Vec<serde_json::Value> = person.iter().map(order_json).collect();
+        let mut v = serde_json::json!({"counts": counts, "checkpoint": when, "needs_person": person, "notices_needing_person": notice_json, "failed_and_rejected": problems, "changed_after_accept": changed});
+        if all {
+            v["orders"] = every.iter().map(order_json).collect();
+        }
         println!("{v}");
         return 0;
     }
@@ -200,18 +360,37 @@ pub fn status(state: &Path, format: &str) -> u8 {
         println!("{:>9}: {n}", s.as_str());
     }
     println!("checkpoint: {}", when.as_deref().unwrap_or("none"));
-    for r in &problems {
+    if all {
+        for r in &every {
+            println!(
+                "{:<20} {:<9} {:<34} {}",
+                r.order_id,
+                r.stage.as_str(),
+                r.warehouse.as_deref().unwrap_or("-"),
+                person_reason(r)
+                    .map(|p| format!("NEEDS A PERSON: {p}"))
+                    .or_else(|| r.error.clone())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if !person.is_empty() || !notices.is_empty() {
+        println!("needs a person:");
+    }
+    for r in &person {
         println!(
-            "{} {}: {}",
-            r.stage.as_str(),
+            "  {} ({}): {}",
             r.order_id,
-            r.error.as_deref().unwrap_or("")
+            r.stage.as_str(),
+            person_reason(r).unwrap_or_default()
         );
     }
-    for r in &changed {
+    for n in &notices {
         println!(
-            "changed after accept {}: RED content changed after Cainiao accepted it (not re-sent)",
-            r.order_id
+            "  notice for {} ({}): {}",
+            n.order_id.as_deref().unwrap_or("no orderCode"),
+            n.msg_type,
+            n.problem.as_deref().unwrap_or("")
         );
     }
     0
@@ -226,7 +405,7 @@ pub fn retry(
     force: bool,
 ) -> u8 {
     init_logs();
-    let Some((red, gw, prog, mut store)) = setup(m, state, cfg, force) else {
+    let Some((red, gw, router, mut store)) = setup(m, state, cfg, force) else {
         return 2;
     };
     let mut ids: Vec<(String, i64)> = Vec::new();
@@ -257,11 +436,18 @@ pub fn retry(
             }
         }
     }
-    let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
+    let Some(mut p) = Pipeline::routed(&red, &gw, Routing::new(&router, &m.mapping), &mut store)
+    else {
+        eprintln!("error: {} names no mapping", m.mapping.display());
+        return 2;
+    };
     p.options.progress = true;
     let mut bad = 0;
     let result = p.orders(ids, true, &mut |l| {
-        bad += usize::from(l.stage != Stage::Accepted);
+        bad += usize::from(!matches!(
+            l.stage,
+            Stage::Accepted | Stage::Shipped | Stage::Delivered | Stage::Cancelled
+        ));
         print_line(l);
     });
     if let Err(e) = result {
