@@ -497,14 +497,46 @@ pub fn red_sim(port: u16, orders: &Path) -> u8 {
     }
 }
 
+/// The warehouse code (and logistics mode) the demo gives each bundled order, so the
+/// routes file has something to route: the files in examples/ stay as they are (their
+/// mapping snapshots must not change).
+fn demo_routing(i: usize, doc: &mut serde_json::Value) {
+    let d = &mut doc["detail"];
+    match i {
+        // Two orders of the Guangdong buyers from the Ningbo warehouse.
+        2 | 3 => d["whcode"] = "NBMS".into(),
+        // A direct-mail order: no route takes it.
+        10 => d["logisticsMode"] = 3.into(),
+        _ => d["whcode"] = "HZXS".into(),
+    }
+}
+
+/// The demo's story: which orders the buyer cancels (by place in the sorted folder).
+const DEMO_CANCEL_BEFORE_SHIPPING: usize = 1;
+const DEMO_CANCEL_AFTER_SHIPPING: usize = 4;
+
 pub fn demo(orders: &Path, mapping: &Path) -> u8 {
     let run = || -> Result<u8, String> {
         let red_sim =
             crate::red::sim::spawn(0, red_sim_options_demo()).map_err(|e| e.to_string())?;
+        let dir = tempfile_dir()?;
+        let db = dir.join("bondmap-demo.db");
+        let mut store = Store::open(&db).map_err(|e| e.to_string())?;
+        // The demo's callback receiver: where the warehouse posts its shipment notices.
+        let (wake_tx, _wake_rx) = channel::<()>();
+        let sink = StoreSink::open(&db, Some(wake_tx)).map_err(|e| e.to_string())?;
+        let receiver = Receiver::start(
+            "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
+            CallbackConfig::new(Secret::new(DEMO_CAINIAO_SECRET)),
+            Arc::new(sink),
+        )
+        .map_err(|e| e.to_string())?;
         let gw_sim = crate::gateway::sim::spawn(
             0,
             SimOptions {
                 secret: DEMO_CAINIAO_SECRET.into(),
+                callback_url: Some(receiver.url()),
+                ship_after: Duration::from_millis(1500),
                 ..SimOptions::default()
             },
         )
@@ -517,11 +549,14 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
         files.sort();
+        let mut ids = Vec::new();
         for (i, f) in files.iter().enumerate() {
             let mut v: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(f).map_err(|e| e.to_string())?)
                     .map_err(|e| format!("{}: {e}", f.display()))?;
             v["detail"]["updateTime"] = ((now - 600 + i as i64) * 1000).into();
+            demo_routing(i, &mut v);
+            ids.push(v["detail"]["orderId"].as_str().unwrap_or("").to_string());
             red_sim.add_order(v);
         }
         let red_url = red_sim.url();
@@ -548,53 +583,85 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
         )
         .map_err(|e| e.to_string())?;
         let (red, gw) = (RedClient::new(red)?, Client::new(gw)?);
-        let prog = match crate::engine::load_program(mapping, &crate::compile::Options::default()) {
-            Ok((p, _)) => p,
-            Err(e) => return Err(e.render(false)),
-        };
-        let dir = tempfile_dir()?;
-        let db = dir.join("bondmap-demo.db");
-        let mut store = Store::open(&db).map_err(|e| e.to_string())?;
+        let router = Router::load(mapping, &crate::compile::Options::default())
+            .map_err(|e| e.render(false))?;
         println!("bondmap demo: {} RED orders on a local RED API ({}), a local Cainiao gateway ({}), mapping {}", files.len(), red_sim.url(), gw_sim.url(), mapping.display());
+        println!("Cainiao's shipment notices come to {}", receiver.url());
         println!("state: {}\n", db.display());
-        let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
+        let mut p = Pipeline::routed(&red, &gw, Routing::new(&router, mapping), &mut store)
+            .ok_or("the mapping names no warehouse mapping")?;
+        p.life = Some(Life::new(
+            "mappings/cainiao/cancel.map".into(),
+            "mappings/red/order_deliver.map".into(),
+        ));
+        if router.is_plain() {
+            if let Some(l) = p.life.as_mut() {
+                l.fallback_warehouse = Some(mapping.to_path_buf());
+            }
+        }
+        println!("1. a sync round: each order routed to its warehouse and sent");
         let report = p
             .round(Some(now - 3600), now, &mut |_| {})
             .map_err(|e| e.to_string())?;
-        // Orders settle in any order with many in flight; shown in id order.
-        let mut lines: Vec<&OrderLine> = report.orders.iter().collect();
-        lines.sort_by(|a, b| a.order_id.cmp(&b.order_id));
-        for l in lines {
-            let what = match (&l.cainiao_order_code, &l.error) {
-                (Some(c), _) => format!("Cainiao order {c}"),
-                (_, Some(e)) => e.clone(),
-                _ => String::new(),
-            };
-            println!("{:<20} {:<9} {what}", l.order_id, l.stage.as_str());
-        }
+        let sent = report.count(Stage::Accepted);
         println!(
-            "\n{} orders: {} accepted by Cainiao, {} rejected by the mapping, {} failed",
+            "   {} orders: {sent} accepted by Cainiao, {} rejected by the mapping, {} skipped, {} failed",
             report.orders.len(),
-            report.count(Stage::Accepted),
             report.count(Stage::Rejected),
+            report.count(Stage::Skipped),
             report.count(Stage::Failed)
         );
-        println!("RED API calls: {} list, {} detail, {} declare, {} receiver, {} decrypt; gateway requests: {}", red_sim.calls("order.getOrderList"), red_sim.calls("order.getOrderDetail"), red_sim.calls("order.getOrderDeclareInfo"), red_sim.calls("order.getOrderReceiverInfo"), red_sim.calls("data.batchDecrypt"), gw_sim.requests());
-        // A second round finds nothing new to send.
-        let again = p
-            .round(None, now + 1, &mut |_| {})
+        let id_at = |i: usize| ids.get(i).cloned().unwrap_or_default();
+        let before = id_at(DEMO_CANCEL_BEFORE_SHIPPING);
+        red_sim.cancel_order(&before);
+        println!("2. the buyer of {before} cancels before the parcel leaves; the next round tells the warehouse");
+        // The round's end a few seconds ahead: RED's update of the cancel is this very
+        // second, and a listing's end is whole seconds.
+        p.round(None, chrono::Utc::now().timestamp() + 5, &mut |_| {})
             .map_err(|e| e.to_string())?;
+        println!("3. the warehouse ships the others and posts its notices; RED is told of each");
+        let want = sent.saturating_sub(usize::from(gw_sim.cancelled().contains(&before)));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while gw_sim.notified().len() < want && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        life::deliver_due(&mut p, &mut |_| {}).map_err(|e| e.to_string())?;
+        let after = id_at(DEMO_CANCEL_AFTER_SHIPPING);
+        red_sim.cancel_order(&after);
+        println!("4. the buyer of {after} cancels after it shipped: that is a return, for a person");
+        p.round(None, chrono::Utc::now().timestamp() + 10, &mut |_| {})
+            .map_err(|e| e.to_string())?;
+        drop(p);
+        println!();
+        let rows = store.all().map_err(|e| e.to_string())?;
+        for r in &rows {
+            let what = match (person_reason(r), &r.error, &r.cainiao_order_code) {
+                (Some(why), _, _) => format!("NEEDS A PERSON: {why}"),
+                (None, Some(e), _) => e.clone(),
+                (None, None, Some(c)) => format!("Cainiao order {c}"),
+                _ => String::new(),
+            };
+            let wh = r.warehouse.as_deref().unwrap_or("-");
+            println!("{:<20} {:<9} {wh:<34} {what}", r.order_id, r.stage.as_str());
+        }
+        let counts: std::collections::HashMap<Stage, u64> =
+            store.counts().map_err(|e| e.to_string())?.into_iter().collect();
+        let n = |s: Stage| counts.get(&s).copied().unwrap_or(0);
         println!(
-            "a second round: {} orders seen again, gateway requests still {}",
-            again.orders.len(),
-            gw_sim.requests()
+            "\n{} orders: {} delivered (RED told), {} cancelled, {} skipped, {} rejected, {} shipped, {} accepted, {} failed",
+            rows.len(),
+            n(Stage::Delivered),
+            n(Stage::Cancelled),
+            n(Stage::Skipped),
+            n(Stage::Rejected),
+            n(Stage::Shipped),
+            n(Stage::Accepted),
+            n(Stage::Failed)
         );
+        println!("RED API calls: {} list, {} detail, {} declare, {} receiver, {} decrypt, {} orderDeliver; gateway requests: {}, cancels accepted: {}", red_sim.calls("order.getOrderList"), red_sim.calls("order.getOrderDetail"), red_sim.calls("order.getOrderDeclareInfo"), red_sim.calls("order.getOrderReceiverInfo"), red_sim.calls("data.batchDecrypt"), red_sim.calls("order.orderDeliver"), gw_sim.requests(), gw_sim.cancelled().len());
+        drop(receiver);
         let _ = std::fs::remove_dir_all(&dir);
-        Ok(if report.count(Stage::Failed) == 0 {
-            0
-        } else {
-            1
-        })
+        Ok(u8::from(n(Stage::Failed) > 0))
     };
     match run() {
         Ok(c) => c,
