@@ -736,6 +736,58 @@ mod tests {
     }
 
     #[test]
+    fn a_state_of_the_first_version_gains_the_new_columns_and_keeps_its_orders() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("old.db");
+        {
+            let db = Connection::open(&p).unwrap();
+            db.execute_batch("CREATE TABLE orders (order_id TEXT PRIMARY KEY, stage TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, update_time INTEGER NOT NULL DEFAULT 0, input_hash TEXT, cainiao_order_code TEXT, error TEXT, changed_after_accept INTEGER NOT NULL DEFAULT 0, first_seen TEXT NOT NULL, updated_at TEXT NOT NULL);
+                 INSERT INTO orders (order_id, stage, attempts, first_seen, updated_at) VALUES ('P1', 'accepted', 1, 'x', 'x');").unwrap();
+        }
+        // status first (read-only), then a writer.
+        let r = Store::open_read_only(&p).unwrap();
+        let row = r.get("P1").unwrap().unwrap();
+        assert_eq!((row.stage, row.warehouse, row.needs_person), (Stage::Accepted, None, None));
+        drop(r);
+        let mut s = Store::open(&p).unwrap();
+        s.transaction(|t| t.mark_shipped("P1")).unwrap();
+        assert_eq!(s.get("P1").unwrap().unwrap().stage, Stage::Shipped);
+    }
+
+    #[test]
+    fn an_order_further_on_in_its_life_is_never_moved_back_to_a_send() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        for id in ["A", "B", "C"] {
+            s.record_seen(id, 1).unwrap();
+            s.mark_sending(id).unwrap();
+            s.mark_accepted(id, Some("LBX")).unwrap();
+        }
+        s.transaction(|t| {
+            t.mark_shipped("A")?;
+            t.mark_delivering("A")?;
+            t.mark_delivered("A")?;
+            t.mark_shipped("B")?;
+            t.mark_cancelled("C")?;
+            // Cancelled only before shipment.
+            t.mark_cancelled("B")
+        })
+        .unwrap();
+        for (id, stage) in [("A", Stage::Delivered), ("B", Stage::Shipped), ("C", Stage::Cancelled)] {
+            assert!(matches!(s.mark_sending(id), Err(StoreError::AlreadyAccepted(_))), "{id}");
+            assert!(matches!(s.mark_failed(id, "x"), Err(StoreError::AlreadyAccepted(_))), "{id}");
+            // A late "accepted" answer leaves it where it is.
+            s.mark_accepted(id, None).unwrap();
+            assert_eq!(s.get(id).unwrap().unwrap().stage, stage, "{id}");
+        }
+        assert_eq!(s.get("A").unwrap().unwrap().deliver_attempts, 1);
+        // The same notice twice is recorded once.
+        let once = s.transaction(|t| t.record_notice("k", "CONSIGN_ORDER_NOTIFY", Some("A"), "{}", None)).unwrap();
+        let twice = s.transaction(|t| t.record_notice("k", "CONSIGN_ORDER_NOTIFY", Some("A"), "{}", None)).unwrap();
+        assert!(once && !twice);
+    }
+
+    #[test]
     fn read_only_open_works_while_a_writer_holds_the_lock() {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("s.db");
