@@ -245,11 +245,20 @@ fn a_routed_shop_sends_each_warehouse_only_its_orders_and_skips_the_unrouted() {
     for (id, wh, mode) in plan {
         let r = s.row(id);
         match (wh, mode) {
-            ("HZXS", 2) => assert_eq!(r.warehouse.as_deref(), Some("warehouses/hangzhou_xiasha.map")),
-            ("NBMS", 2) => assert_eq!(r.warehouse.as_deref(), Some("warehouses/ningbo_meishan.map")),
+            ("HZXS", 2) => assert_eq!(
+                r.warehouse.as_deref(),
+                Some("warehouses/hangzhou_xiasha.map")
+            ),
+            ("NBMS", 2) => assert_eq!(
+                r.warehouse.as_deref(),
+                Some("warehouses/ningbo_meishan.map")
+            ),
             _ => {
                 assert_eq!(r.stage, Stage::Skipped, "{id}");
-                assert!(r.error.as_deref().unwrap_or("").contains("no route"), "{r:?}");
+                assert!(
+                    r.error.as_deref().unwrap_or("").contains("no route"),
+                    "{r:?}"
+                );
                 assert!(!created.contains_key(id), "{id} was sent");
                 assert!(r.needs_person.is_none());
                 continue;
@@ -310,8 +319,14 @@ fn a_shipment_is_told_to_red_once_and_duplicate_or_badly_signed_notices_change_n
     let a = post(&s.receiver.url(), notice_form(&content, GW_SECRET));
     assert_eq!(a["success"], "true", "{a}");
     // A bad digest: refused, nothing recorded.
-    let a = post(&s.receiver.url(), notice_form(&notice("S02", "SF"), "wrong"));
-    assert_eq!((a["success"].as_str(), a["errorCode"].as_str()), (Some("false"), Some("S02")));
+    let a = post(
+        &s.receiver.url(),
+        notice_form(&notice("S02", "SF"), "wrong"),
+    );
+    assert_eq!(
+        (a["success"].as_str(), a["errorCode"].as_str()),
+        (Some("false"), Some("S02"))
+    );
     assert_eq!(notices_of(&s.db).len(), 2);
     s.round();
     s.deliver();
@@ -325,14 +340,18 @@ fn an_unknown_carrier_waits_for_a_person_and_nothing_is_sent_to_red() {
         carrier: Some("DBKD".into()),
         ..SimOptions::default()
     });
-    s.red.add_order(order(0, "C01", "NBMS", 2, chrono::Utc::now().timestamp()));
+    s.red
+        .add_order(order(0, "C01", "NBMS", 2, chrono::Utc::now().timestamp()));
     s.round();
     s.wait_notified(1);
     s.round();
     let r = s.row("C01");
     assert_eq!(r.stage, Stage::Shipped);
     let why = r.needs_person.unwrap();
-    assert!(why.contains("DBKD") && why.contains("expressCompanyCode"), "{why}");
+    assert!(
+        why.contains("DBKD") && why.contains("expressCompanyCode"),
+        "{why}"
+    );
     assert_eq!(s.red.calls("order.orderDeliver"), 0);
     assert_eq!(r.deliver_attempts, 0);
 }
@@ -355,7 +374,10 @@ fn a_notice_for_an_unknown_or_a_cancelled_order_is_recorded_and_red_is_not_told(
     assert_eq!(s.gw.requests(), 0);
     // Notices for it, and for an order bondmap never saw.
     for id in ["K01", "NOBODY"] {
-        let a = post(&s.receiver.url(), notice_form(&notice(id, "ZTO"), GW_SECRET));
+        let a = post(
+            &s.receiver.url(),
+            notice_form(&notice(id, "ZTO"), GW_SECRET),
+        );
         assert_eq!(a["success"], "true", "{a}");
     }
     s.round();
@@ -382,7 +404,8 @@ fn cancels_before_sending_at_the_warehouse_and_after_the_parcel_left() {
     });
     let now = chrono::Utc::now().timestamp();
     for (i, id) in ["X01", "X02", "X03"].iter().enumerate() {
-        s.red.add_order(order(i, id, if i == 1 { "NBMS" } else { "HZXS" }, 2, now));
+        s.red
+            .add_order(order(i, id, if i == 1 { "NBMS" } else { "HZXS" }, 2, now));
     }
     // Cancelled on RED before bondmap ever saw it: never sent, not even recorded.
     let mut early = order(3, "X04", "HZXS", 2, now);
@@ -409,7 +432,10 @@ fn cancels_before_sending_at_the_warehouse_and_after_the_parcel_left() {
     let r = s.row("X03");
     assert_eq!(r.stage, Stage::Accepted);
     assert!(
-        r.needs_person.as_deref().unwrap_or("").starts_with(life::CANCEL_REFUSED),
+        r.needs_person
+            .as_deref()
+            .unwrap_or("")
+            .starts_with(life::CANCEL_REFUSED),
         "{r:?}"
     );
     assert!(!cancelled.contains("X03"));
@@ -422,7 +448,8 @@ fn cancels_before_sending_at_the_warehouse_and_after_the_parcel_left() {
 #[test]
 fn cancelled_after_shipment_waits_for_a_person() {
     let mut s = Shop::new(SimOptions::default());
-    s.red.add_order(order(0, "A01", "HZXS", 2, chrono::Utc::now().timestamp()));
+    s.red
+        .add_order(order(0, "A01", "HZXS", 2, chrono::Utc::now().timestamp()));
     s.round();
     s.wait_notified(1);
     s.deliver();
@@ -431,7 +458,10 @@ fn cancelled_after_shipment_waits_for_a_person() {
     s.round();
     let r = s.row("A01");
     assert_eq!(r.stage, Stage::Delivered);
-    assert_eq!(r.needs_person.as_deref(), Some(life::CANCELLED_AFTER_SHIPMENT));
+    assert_eq!(
+        r.needs_person.as_deref(),
+        Some(life::CANCELLED_AFTER_SHIPMENT)
+    );
     assert!(s.gw.cancelled().is_empty());
 }
 
@@ -526,7 +556,13 @@ fn a_sigkilled_listening_sync_then_started_again_tells_red_of_each_shipment_once
     let now = chrono::Utc::now().timestamp();
     let n = 8;
     for i in 0..n {
-        red.add_order(order(i, &format!("K{i:03}"), if i % 2 == 0 { "HZXS" } else { "NBMS" }, 2, now));
+        red.add_order(order(
+            i,
+            &format!("K{i:03}"),
+            if i % 2 == 0 { "HZXS" } else { "NBMS" },
+            2,
+            now,
+        ));
     }
     let listen = format!("127.0.0.1:{port}");
     let mut child = sync_child(&red, &gw, &db, &["--listen", &listen, "--interval", "3600"])
@@ -535,7 +571,10 @@ fn a_sigkilled_listening_sync_then_started_again_tells_red_of_each_shipment_once
     // Killed as soon as the first shipment is recorded: RED told of some, or none.
     let t = Instant::now();
     loop {
-        assert!(t.elapsed() < Duration::from_secs(30), "no shipment recorded");
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no shipment recorded"
+        );
         if db.exists()
             && Store::open_read_only(&db).is_ok_and(|s| {
                 s.all().is_ok_and(|rows| {
@@ -555,7 +594,12 @@ fn a_sigkilled_listening_sync_then_started_again_tells_red_of_each_shipment_once
         .spawn()
         .unwrap();
     let t = Instant::now();
-    while !(stages(&db).values().filter(|s| **s == Stage::Delivered).count() == n) {
+    while !(stages(&db)
+        .values()
+        .filter(|s| **s == Stage::Delivered)
+        .count()
+        == n)
+    {
         assert!(
             t.elapsed() < Duration::from_secs(40),
             "not all delivered: {:?}",
@@ -600,7 +644,10 @@ fn sync_interval_stops_cleanly_on_sigterm_and_status_all_lists_every_order() {
         if let Some(s) = child.try_wait().unwrap() {
             break s;
         }
-        assert!(t.elapsed() < Duration::from_secs(10), "still running after SIGTERM");
+        assert!(
+            t.elapsed() < Duration::from_secs(10),
+            "still running after SIGTERM"
+        );
         std::thread::sleep(Duration::from_millis(20));
     };
     let mut err = String::new();
@@ -609,7 +656,14 @@ fn sync_interval_stops_cleanly_on_sigterm_and_status_all_lists_every_order() {
     assert!(err.contains("stopped by a signal"), "{err}");
     // status --format json --all: every order, its stage, and why a person must act.
     let out = Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .args(["status", "--format", "json", "--all", "--state", db.to_str().unwrap()])
+        .args([
+            "status",
+            "--format",
+            "json",
+            "--all",
+            "--state",
+            db.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(0));
@@ -623,7 +677,13 @@ fn sync_interval_stops_cleanly_on_sigterm_and_status_all_lists_every_order() {
     assert_eq!(v["counts"]["skipped"], 1);
     // Without --all: counts and the orders needing a person only.
     let out = Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .args(["status", "--format", "json", "--state", db.to_str().unwrap()])
+        .args([
+            "status",
+            "--format",
+            "json",
+            "--state",
+            db.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -633,6 +693,42 @@ fn sync_interval_stops_cleanly_on_sigterm_and_status_all_lists_every_order() {
     let bytes = std::fs::read(&db).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     let doc = order(0, "T01", "HZXS", 2, now);
-    let name = doc["receiver"]["receiverInfos"][0]["receiverName"].as_str().unwrap();
+    let name = doc["receiver"]["receiverInfos"][0]["receiverName"]
+        .as_str()
+        .unwrap();
     assert!(!text.contains(name));
+}
+
+#[test]
+fn an_order_cut_off_in_sending_whose_cancel_is_due_is_not_sent_again() {
+    let mut s = Shop::new(SimOptions::default());
+    let now = chrono::Utc::now().timestamp();
+    s.red.add_order(order(0, "H01", "HZXS", 2, now));
+    s.red.cancel_order("H01");
+    // Updated on RED long before this round's window: only the state knows of it.
+    s.red.update_order("H01", |o| {
+        o["detail"]["updateTime"] = ((now - 3 * 86400) * 1000).into()
+    });
+    // A run died after recording `sending`, before the gateway heard of it; an earlier
+    // round saw the cancel, and the gateway could not be reached for it.
+    s.store
+        .transaction(|t| {
+            t.record_seen("H01", 0)?;
+            t.mark_sending("H01")?;
+            t.set_warehouse("H01", "warehouses/hangzhou_xiasha.map")?;
+            t.want_cancel("H01")
+        })
+        .unwrap();
+    s.round();
+    assert!(!s.gw.created().contains_key("H01"), "sent after the cancel");
+    let r = s.row("H01");
+    // The warehouse never had it: its refusal of the cancel is left to a person.
+    assert_eq!(r.stage, Stage::Sending);
+    assert!(
+        r.needs_person
+            .as_deref()
+            .unwrap_or("")
+            .starts_with(life::CANCEL_REFUSED),
+        "{r:?}"
+    );
 }

@@ -279,11 +279,7 @@ pub fn main() -> ExitCode {
                 listen,
             },
         ),
-        Cmd::Status {
-            state,
-            format,
-            all,
-        } => sync::status(&state, &format, all),
+        Cmd::Status { state, format, all } => sync::status(&state, &format, all),
         Cmd::Retry {
             mapping,
             orders,

@@ -42,8 +42,11 @@ fn load_router(m: &MappingArgs) -> Option<Router> {
     match Router::load(&m.mapping, &m.options()) {
         Ok(r) => {
             if !r.warnings().is_empty() {
-                let rep =
-                    crate::diag::reports(r.sources(), r.warnings(), &m.mapping.display().to_string());
+                let rep = crate::diag::reports(
+                    r.sources(),
+                    r.warnings(),
+                    &m.mapping.display().to_string(),
+                );
                 eprint!("{}", crate::diag::render(&rep, super::stderr_is_tty()));
             }
             Some(r)
@@ -278,9 +281,9 @@ fn person_reason(r: &OrderRow) -> Option<String> {
             r.stage.as_str(),
             r.error.as_deref().unwrap_or("no error recorded")
         )),
-        _ if r.changed_after_accept => Some(
-            "RED content changed after Cainiao accepted it (not re-sent)".to_string(),
-        ),
+        _ if r.changed_after_accept => {
+            Some("RED content changed after Cainiao accepted it (not re-sent)".to_string())
+        }
         _ => None,
     }
 }
@@ -628,7 +631,9 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
         life::deliver_due(&mut p, &mut |_| {}).map_err(|e| e.to_string())?;
         let after = id_at(DEMO_CANCEL_AFTER_SHIPPING);
         red_sim.cancel_order(&after);
-        println!("4. the buyer of {after} cancels after it shipped: that is a return, for a person");
+        println!(
+            "4. the buyer of {after} cancels after it shipped: that is a return, for a person"
+        );
         p.round(None, chrono::Utc::now().timestamp() + 10, &mut |_| {})
             .map_err(|e| e.to_string())?;
         drop(p);
@@ -644,8 +649,11 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
             let wh = r.warehouse.as_deref().unwrap_or("-");
             println!("{:<20} {:<9} {wh:<34} {what}", r.order_id, r.stage.as_str());
         }
-        let counts: std::collections::HashMap<Stage, u64> =
-            store.counts().map_err(|e| e.to_string())?.into_iter().collect();
+        let counts: std::collections::HashMap<Stage, u64> = store
+            .counts()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .collect();
         let n = |s: Stage| counts.get(&s).copied().unwrap_or(0);
         println!(
             "\n{} orders: {} delivered (RED told), {} cancelled, {} skipped, {} rejected, {} shipped, {} accepted, {} failed",

@@ -199,7 +199,9 @@ impl Store {
         let mut st = self.db.prepare(&format!(
             "{NOTICE_SELECT} WHERE problem IS NOT NULL ORDER BY received_at, key"
         ))?;
-        let rows = st.query_map([], notice_row)?.collect::<Result<Vec<_>, _>>()?;
+        let rows = st
+            .query_map([], notice_row)?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
     }
 
@@ -747,7 +749,10 @@ mod tests {
         // status first (read-only), then a writer.
         let r = Store::open_read_only(&p).unwrap();
         let row = r.get("P1").unwrap().unwrap();
-        assert_eq!((row.stage, row.warehouse, row.needs_person), (Stage::Accepted, None, None));
+        assert_eq!(
+            (row.stage, row.warehouse, row.needs_person),
+            (Stage::Accepted, None, None)
+        );
         drop(r);
         let mut s = Store::open(&p).unwrap();
         s.transaction(|t| t.mark_shipped("P1")).unwrap();
@@ -773,17 +778,31 @@ mod tests {
             t.mark_cancelled("B")
         })
         .unwrap();
-        for (id, stage) in [("A", Stage::Delivered), ("B", Stage::Shipped), ("C", Stage::Cancelled)] {
-            assert!(matches!(s.mark_sending(id), Err(StoreError::AlreadyAccepted(_))), "{id}");
-            assert!(matches!(s.mark_failed(id, "x"), Err(StoreError::AlreadyAccepted(_))), "{id}");
+        for (id, stage) in [
+            ("A", Stage::Delivered),
+            ("B", Stage::Shipped),
+            ("C", Stage::Cancelled),
+        ] {
+            assert!(
+                matches!(s.mark_sending(id), Err(StoreError::AlreadyAccepted(_))),
+                "{id}"
+            );
+            assert!(
+                matches!(s.mark_failed(id, "x"), Err(StoreError::AlreadyAccepted(_))),
+                "{id}"
+            );
             // A late "accepted" answer leaves it where it is.
             s.mark_accepted(id, None).unwrap();
             assert_eq!(s.get(id).unwrap().unwrap().stage, stage, "{id}");
         }
         assert_eq!(s.get("A").unwrap().unwrap().deliver_attempts, 1);
         // The same notice twice is recorded once.
-        let once = s.transaction(|t| t.record_notice("k", "CONSIGN_ORDER_NOTIFY", Some("A"), "{}", None)).unwrap();
-        let twice = s.transaction(|t| t.record_notice("k", "CONSIGN_ORDER_NOTIFY", Some("A"), "{}", None)).unwrap();
+        let once = s
+            .transaction(|t| t.record_notice("k", "CONSIGN_ORDER_NOTIFY", Some("A"), "{}", None))
+            .unwrap();
+        let twice = s
+            .transaction(|t| t.record_notice("k", "CONSIGN_ORDER_NOTIFY", Some("A"), "{}", None))
+            .unwrap();
         assert!(once && !twice);
     }
 

@@ -274,9 +274,9 @@ fn cancel_one(p: &mut Pipeline, row: &OrderRow) -> CancelResult {
         } => CancelResult::Person(redactor.redact(&format!(
             "{CANCEL_REFUSED} (the warehouse answered {error_code} {error_msg})"
         ))),
-        Outcome::Failed { error } => CancelResult::Later(redactor.redact(&format!(
-            "the cancel did not reach the gateway: {error}"
-        ))),
+        Outcome::Failed { error } => CancelResult::Later(
+            redactor.redact(&format!("the cancel did not reach the gateway: {error}")),
+        ),
         Outcome::SkippedDuplicate => CancelResult::Later("the cancel was not sent".into()),
     }
 }
@@ -318,7 +318,9 @@ pub fn deliver_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(
             ),
         })?;
         match &answer {
-            Ok(d) => tracing::info!(order_id = %id, stage = "delivered", answer = ?d, "RED told of the shipment"),
+            Ok(d) => {
+                tracing::info!(order_id = %id, stage = "delivered", answer = ?d, "RED told of the shipment")
+            }
             Err(_) => tracing::warn!(order_id = %id, "telling RED of the shipment failed"),
         }
         if let Some(l) = line(p, &id)? {

@@ -230,6 +230,10 @@ impl<'a> Pipeline<'a> {
         // Before the pending orders are gathered: a cancelled one is then no longer pending.
         life::note_cancels(self, &cancelled, &mut out)?;
         for p in self.store.pending()? {
+            // Cancelled on RED while half-way: the cancel goes, the order does not.
+            if p.cancel_wanted {
+                continue;
+            }
             if seen.insert(p.order_id.clone()) {
                 todo.push((p.order_id, p.update_time));
             }
