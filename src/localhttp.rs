@@ -111,3 +111,45 @@ pub fn respond_with(
     )?;
     conn.flush()
 }
+
+/// The most of `times` (in any order) that fall in one window [t, t + 1 s): what a rate
+/// limit of "N calls a second" counts.
+pub fn most_in_any_second(times: &[std::time::Instant]) -> usize {
+    let mut t = times.to_vec();
+    t.sort();
+    let mut best = 0;
+    let mut start = 0;
+    for end in 0..t.len() {
+        while t[end] - t[start] >= Duration::from_secs(1) {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Instant;
+
+    #[test]
+    fn the_busiest_second_is_counted_over_sliding_windows() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        // 3 in [0, 1 s), but 4 in [900 ms, 1.9 s).
+        let times = [
+            at(1850),
+            at(0),
+            at(500),
+            at(900),
+            at(1000),
+            at(1200),
+            at(2900),
+        ];
+        assert_eq!(most_in_any_second(&times), 4);
+        assert_eq!(most_in_any_second(&[]), 0);
+        // A window is half-open: two calls exactly a second apart are in different ones.
+        assert_eq!(most_in_any_second(&[at(0), at(1000)]), 1);
+    }
+}

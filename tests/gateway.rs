@@ -312,3 +312,51 @@ fn send_reports_every_order_and_never_shows_the_secret() {
     );
     assert!(!text.contains(SECRET));
 }
+
+#[test]
+fn the_client_is_shared_by_threads_and_a_throttled_order_is_sent_after_retry_after() {
+    fn is_sync<T: Sync + Send>(_: &T) {}
+    let s = sim(SimOptions {
+        throttle_first: 1,
+        ..SimOptions::default()
+    });
+    let client = Client::new(config(&s)).unwrap();
+    is_sync(&client);
+    assert_eq!(client.config().concurrency, 8);
+    let got = run_batch(&client, orders().into_iter().take(1).collect());
+    let (o, attempts) = got.values().next().unwrap();
+    assert!(matches!(o, Outcome::Accepted { .. }), "{o:?}");
+    assert_eq!(*attempts, 2);
+    assert_eq!(s.requests(), 2);
+    // The retry came a second or more after the first request.
+    assert_eq!(s.max_calls_in_any_second(), 1);
+}
+
+#[test]
+fn a_repeated_order_is_counted_as_a_duplicate_by_the_simulator() {
+    let s = sim(SimOptions::default());
+    let client = Client::new(config(&s)).unwrap();
+    let first: Vec<_> = orders().into_iter().take(1).collect();
+    run_batch(&client, first.clone());
+    run_batch(&client, first);
+    assert_eq!(s.duplicates(), 1);
+    assert_eq!(s.created().values().sum::<u32>(), 1);
+}
+
+#[test]
+fn the_simulator_answers_a_batch_at_once_with_its_latency() {
+    let s = sim(SimOptions {
+        latency: Duration::from_millis(100),
+        ..SimOptions::default()
+    });
+    let client = Client::new(config(&s)).unwrap();
+    let orders = orders();
+    let n = orders.len();
+    let mut accepted = 0;
+    client.send_batch(orders, 8, |r| {
+        accepted += u32::from(matches!(r.outcome, Outcome::Accepted { .. }))
+    });
+    assert_eq!(accepted as usize, n);
+    let most = s.most_in_flight();
+    assert!((4..=8).contains(&most), "{most} in flight");
+}

@@ -330,3 +330,67 @@ fn an_address_that_is_not_an_http_url_is_refused_when_the_config_loads() {
         assert!(c.is_ok(), "{good}");
     }
 }
+
+#[test]
+fn send_and_sync_refuse_a_bad_address_at_start_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let run = |args: &[&str], env: &[(&str, &str)]| {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"));
+        c.args(args).current_dir(root);
+        for k in [
+            "CAINIAO_APP_KEY",
+            "CAINIAO_SECRET_KEY",
+            "CAINIAO_GATEWAY_URL",
+            "RED_API_URL",
+        ] {
+            c.env_remove(k);
+        }
+        c.envs(env.iter().copied());
+        c.output().unwrap()
+    };
+    let gw = [
+        ("CAINIAO_APP_KEY", "CP"),
+        ("CAINIAO_SECRET_KEY", "S"),
+        ("CAINIAO_GATEWAY_URL", "link.cainiao.com/gateway"),
+    ];
+    let out = run(
+        &[
+            "send",
+            "--mapping",
+            "mappings/warehouses/hangzhou_xiasha.map",
+            "--input",
+            "examples/orders/01_single_sku_alipay.json",
+        ],
+        &gw,
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("gateway_url"), "{err}");
+    assert!(out.stdout.is_empty());
+    let state = dir.path().join("s.db");
+    let out = run(
+        &[
+            "sync",
+            "--mapping",
+            "mappings/warehouses/hangzhou_xiasha.map",
+            "--state",
+            state.to_str().unwrap(),
+        ],
+        &[
+            ("CAINIAO_APP_KEY", "CP"),
+            ("CAINIAO_SECRET_KEY", "S"),
+            ("CAINIAO_GATEWAY_URL", "http://127.0.0.1:9/g"),
+            ("RED_APP_ID", "a"),
+            ("RED_APP_SECRET", "b"),
+            ("RED_ACCESS_TOKEN", "c"),
+            ("RED_API_URL", "ark.xiaohongshu.com"),
+        ],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("api_url") && err.contains("RED_API_URL"),
+        "{err}"
+    );
+}

@@ -286,6 +286,7 @@ impl FakeRed {
             timeout: Duration::from_secs(5),
             max_attempts: 3,
             backoff_base: Duration::from_millis(5),
+            max_requests_per_second: 10_000,
         })
         .unwrap()
     }
@@ -513,6 +514,7 @@ fn red_client(red: &bondmap::red::sim::RedSimHandle) -> RedClient {
         timeout: Duration::from_secs(5),
         max_attempts: 2,
         backoff_base: Duration::from_millis(5),
+        max_requests_per_second: 10_000,
     })
     .unwrap()
 }

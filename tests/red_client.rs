@@ -212,9 +212,14 @@ fn list_api(orders: Vec<Value>, fault: impl Fn(&mut Value) + Send + Sync + 'stat
             req["pageNo"].as_i64().unwrap(),
             req["pageSize"].as_i64().unwrap(),
         );
+        let (from, to) = (
+            req["startTime"].as_i64().unwrap() * 1000,
+            req["endTime"].as_i64().unwrap() * 1000,
+        );
         let hits: Vec<&Value> = orders
             .iter()
             .filter(|o| status == 0 || o["orderStatus"] == status)
+            .filter(|o| (from..=to).contains(&o["updateTime"].as_i64().unwrap_or(-1)))
             .collect();
         let total = hits.len() as i64;
         let list: Vec<&Value> = hits
@@ -334,4 +339,86 @@ fn an_empty_window_may_omit_its_list() {
     let s = api(|_| json!({"total": 0, "pageNo": 1, "pageSize": 100, "maxPageNo": 0}));
     let c = client(&format!("http://{}/ark", s.addr));
     assert_eq!(c.list_orders(0, 1800, Some(4)).unwrap(), vec![]);
+}
+
+/// The most instants of `times` in any one-second window [t, t + 1 s).
+fn most_in_a_second(times: &mut [std::time::Instant]) -> usize {
+    times.sort();
+    (0..times.len())
+        .map(|i| {
+            times[i..]
+                .iter()
+                .take_while(|b| **b < times[i] + Duration::from_secs(1))
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn many_threads_on_one_client_never_exceed_its_rate_in_any_second() {
+    fn is_sync<T: Sync + Send>(_: &T) {}
+    let times = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let t2 = times.clone();
+    let s = api(move |_| {
+        t2.lock().unwrap().push(std::time::Instant::now());
+        json!({})
+    });
+    let url = format!("http://{}/ark", s.addr);
+    let mut c = client(&url);
+    c.config_mut().max_requests_per_second = 10;
+    // The rate is read when the client is made.
+    let c = RedClient::new(c.config_mut().clone()).unwrap();
+    is_sync(&c);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|sc| {
+        for _ in 0..8 {
+            sc.spawn(|| {
+                while next.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 35 {
+                    c.call("order.getOrderDetail", json!({"orderId": "P1"}))
+                        .unwrap();
+                }
+            });
+        }
+    });
+    let mut t = times.lock().unwrap();
+    assert_eq!(t.len(), 35);
+    let most = most_in_a_second(&mut t);
+    assert!(most <= 10, "{most} calls in one second");
+}
+
+#[test]
+fn rate_limit_answers_slow_the_client_down() {
+    let n = Arc::new(std::sync::atomic::AtomicU32::new(0));
+    let n2 = n.clone();
+    let s = Server::start(0, move |mut c| {
+        let _ = localhttp::read_body(&c);
+        let k = n2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let body = if k == 0 {
+            json!({"success": false, "error_code": 42, "error_msg": "请求过于频繁，触发限流"})
+        } else {
+            json!({"success": true, "error_code": 0, "error_msg": "", "data": {}})
+        };
+        let _ = localhttp::respond(&mut c, 200, "application/json", &body.to_string());
+    })
+    .unwrap();
+    let c = client(&format!("http://{}/ark", s.addr));
+    let now = std::time::Instant::now();
+    assert_eq!(c.limiter().rate_at(now), 80.0);
+    c.call("order.getOrderDetail", json!({})).unwrap();
+    assert_eq!(n.load(std::sync::atomic::Ordering::SeqCst), 2);
+    let r = c.limiter().rate_at(std::time::Instant::now());
+    assert!(r < 45.0, "the pace after a rate-limit answer: {r}");
+}
+
+#[test]
+fn a_window_of_more_than_100_pages_is_split_and_walked_whole() {
+    // 10,050 orders in ten seconds: RED pages through 10,000 of a window at most.
+    let s = list_api(listed(10_050), |_| {});
+    let c = client(&format!("http://{}/ark", s.addr));
+    let all = c.list_orders(0, 1800, None).unwrap();
+    assert_eq!(all.len(), 10_050);
+    let distinct: std::collections::HashSet<&str> =
+        all.iter().map(|e| e.order_id.as_str()).collect();
+    assert_eq!(distinct.len(), 10_050);
 }

@@ -63,6 +63,8 @@ fn env_for(red: &RedSimHandle, gw: &SimHandle) -> Vec<(&'static str, String)> {
         ("RED_APP_SECRET", RED_SECRET.into()),
         ("RED_ACCESS_TOKEN", TOKEN.into()),
         ("RED_API_URL", red.url()),
+        // The RED rate limiter out of the way of these tests (one test sets its own).
+        ("RED_MAX_REQUESTS_PER_SECOND", "10000".into()),
         ("CAINIAO_APP_KEY", "CP".into()),
         ("CAINIAO_SECRET_KEY", GW_SECRET.into()),
         ("CAINIAO_GATEWAY_URL", gw.url()),
@@ -634,6 +636,8 @@ fn env_for_url(red: &RedSimHandle, gw_url: &str) -> Vec<(&'static str, String)> 
         ("RED_APP_SECRET", RED_SECRET.into()),
         ("RED_ACCESS_TOKEN", TOKEN.into()),
         ("RED_API_URL", red.url()),
+        // The RED rate limiter out of the way of these tests (one test sets its own).
+        ("RED_MAX_REQUESTS_PER_SECOND", "10000".into()),
         ("CAINIAO_APP_KEY", "CP".into()),
         ("CAINIAO_SECRET_KEY", GW_SECRET.into()),
         ("CAINIAO_GATEWAY_URL", gw_url.to_string()),
@@ -767,4 +771,109 @@ fn a_state_made_with_another_mapping_is_refused_unless_forced() {
     assert_eq!(out.status.code(), Some(0));
     let out = bondmap(&["sync", "--once", "-m", hz, "--state", dbs], &red, &gw);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn every_order_is_recorded_sending_before_the_gateway_sees_it_with_many_in_flight() {
+    use bondmap::localhttp::{read_body, respond, Server};
+    use std::sync::{Arc, Mutex};
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    for o in orders(200, "PE", now, 1200) {
+        red.add_order(o);
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    // A gateway that looks in the state before it answers: the order must be `sending`.
+    type Seen = Vec<(String, Option<Stage>)>;
+    let seen: Arc<Mutex<Seen>> = Arc::default();
+    let (seen2, db2) = (seen.clone(), db.clone());
+    let gw = Server::start(0, move |mut conn| {
+        let Ok(body) = read_body(&conn) else { return };
+        let form: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(&body).into_owned().collect();
+        let req: Value = serde_json::from_str(&form["logistics_interface"]).unwrap();
+        let code = req["externalOrderCode"].as_str().unwrap().to_string();
+        let stage = Store::open_read_only(&db2)
+            .ok()
+            .and_then(|s| s.get(&code).ok().flatten())
+            .map(|r| r.stage);
+        seen2.lock().unwrap().push((code.clone(), stage));
+        std::thread::sleep(Duration::from_millis(5));
+        let answer = serde_json::json!({"success": "true", "orderCode": format!("LBX-{code}")});
+        let _ = respond(&mut conn, 200, "application/json", &answer.to_string());
+    })
+    .unwrap();
+    let env = env_for_url(&red, &format!("http://{}/gateway", gw.addr));
+    let look = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let rc = RedClient::new(RedConfig::from_sources(look, None).unwrap()).unwrap();
+    let gc = Client::new(GatewayConfig::from_sources(look, None).unwrap()).unwrap();
+    let prog = hz_program();
+    let mut store = Store::open(&db).unwrap();
+    let mut p = Pipeline::new(&rc, &gc, &prog, &mut store);
+    p.options.chunk = 32;
+    let r = p.round(None, now, &mut |_| {}).unwrap();
+    assert_eq!(r.count(Stage::Accepted), 200);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 200);
+    let wrong: Vec<_> = seen
+        .iter()
+        .filter(|(_, s)| *s != Some(Stage::Sending))
+        .collect();
+    assert!(
+        wrong.is_empty(),
+        "sent before recorded `sending`: {wrong:?}"
+    );
+    let mut codes: Vec<&String> = seen.iter().map(|(c, _)| c).collect();
+    codes.sort();
+    codes.dedup();
+    assert_eq!(codes.len(), 200, "each order sent once");
+}
+
+#[test]
+fn a_round_batches_receivers_and_decrypts_across_orders_and_holds_the_red_rate() {
+    let now = chrono::Utc::now().timestamp();
+    let red = red_sim(RedSimOptions::default());
+    let gw = gw_sim(SimOptions::default());
+    let n = 120;
+    for o in orders(n, "PF", now, 1200) {
+        red.add_order(o);
+    }
+    let env = {
+        let mut e = env_for(&red, &gw);
+        e.retain(|(k, _)| *k != "RED_MAX_REQUESTS_PER_SECOND");
+        e.push(("RED_MAX_REQUESTS_PER_SECOND", "40".into()));
+        e
+    };
+    let look = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+    let rc = RedClient::new(RedConfig::from_sources(look, None).unwrap()).unwrap();
+    let gc = Client::new(GatewayConfig::from_sources(look, None).unwrap()).unwrap();
+    let prog = hz_program();
+    let dir = tempfile::tempdir().unwrap();
+    let mut store = Store::open(&dir.path().join("s.db")).unwrap();
+    let mut p = Pipeline::new(&rc, &gc, &prog, &mut store);
+    let r = p.round(None, now, &mut |_| {}).unwrap();
+    // The simulator refuses a decrypt call of more than 100 values or a receiver call of
+    // more than 100 queries: every order accepted means every batch was within bounds.
+    assert_eq!(r.count(Stage::Accepted), n);
+    assert_eq!(gw.created().len(), n);
+    assert_eq!(red.calls("order.getOrderDetail"), n as u32);
+    assert_eq!(red.calls("order.getOrderDeclareInfo"), n as u32);
+    // Chunks of 16, 32, 64 and 8 orders: one receiver call each, decrypts in a few calls,
+    // not one per order.
+    assert!(
+        red.calls("order.getOrderReceiverInfo") <= 4,
+        "{}",
+        red.calls("order.getOrderReceiverInfo")
+    );
+    assert!(
+        red.calls("data.batchDecrypt") < (n as u32) / 10,
+        "{}",
+        red.calls("data.batchDecrypt")
+    );
+    assert!(
+        red.max_calls_in_any_second() <= 40,
+        "{}",
+        red.max_calls_in_any_second()
+    );
 }

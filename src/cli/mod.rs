@@ -165,6 +165,12 @@ enum Cmd {
         /// Refuse this externalOrderCode with a business error (repeatable).
         #[arg(long)]
         reject: Vec<String>,
+        /// Answer HTTP 429 (Retry-After: 1) to the first N requests.
+        #[arg(long, default_value_t = 0)]
+        throttle_first: u32,
+        /// Add this round trip to every answer, as a real gateway's (benchmarks).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Pull RED orders to ship, map them, send them to Cainiao; record every step.
     Sync {
@@ -240,6 +246,9 @@ enum Cmd {
         port: u16,
         #[arg(long, default_value = "examples/orders")]
         orders: PathBuf,
+        /// Add this round trip to every answer, as the real API's (benchmarks).
+        #[arg(long, default_value_t = 0)]
+        latency_ms: u64,
     },
     /// Check mapping files (default: mappings/) and report every mistake.
     Check {
@@ -289,7 +298,11 @@ pub fn main() -> ExitCode {
             force,
         } => sync::retry(&mapping, &orders, failed, &state, config.as_deref(), force),
         Cmd::Demo { orders, mapping } => sync::demo(&orders, &mapping),
-        Cmd::RedSim { port, orders } => sync::red_sim(port, &orders),
+        Cmd::RedSim {
+            port,
+            orders,
+            latency_ms,
+        } => sync::red_sim(port, &orders, latency_ms),
         Cmd::Request {
             mapping,
             input,
@@ -309,14 +322,18 @@ pub fn main() -> ExitCode {
             delay_ms,
             garbage_first,
             reject,
-        } => send::sim(
+            throttle_first,
+            latency_ms,
+        } => send::sim(send::SimArgs {
             port,
             fail_first,
             delay_first,
             delay_ms,
             garbage_first,
             reject,
-        ),
+            throttle_first,
+            latency_ms,
+        }),
         Cmd::Fmt { paths, check } => fmt::run(&paths, check),
         Cmd::Explain {
             mapping,

@@ -203,25 +203,33 @@ pub fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency
     u8::from(summary.rejected + summary.failed + not_mapped > 0)
 }
 
-pub fn sim(
-    port: u16,
-    fail_first: u32,
-    delay_first: u32,
-    delay_ms: u64,
-    garbage_first: u32,
-    reject: Vec<String>,
-) -> u8 {
+/// The arguments of `bondmap gateway-sim`.
+pub struct SimArgs {
+    pub port: u16,
+    pub fail_first: u32,
+    pub delay_first: u32,
+    pub delay_ms: u64,
+    pub garbage_first: u32,
+    pub reject: Vec<String>,
+    pub throttle_first: u32,
+    pub latency_ms: u64,
+}
+
+pub fn sim(a: SimArgs) -> u8 {
     let secret = std::env::var("CAINIAO_SECRET_KEY")
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "sim-secret".to_string());
+    let port = a.port;
     let opts = SimOptions {
         secret,
-        fail_first,
-        delay_first,
-        delay: std::time::Duration::from_millis(delay_ms),
-        garbage_first,
-        reject: reject.into_iter().collect(),
+        fail_first: a.fail_first,
+        delay_first: a.delay_first,
+        delay: std::time::Duration::from_millis(a.delay_ms),
+        garbage_first: a.garbage_first,
+        reject: a.reject.into_iter().collect(),
+        throttle_first: a.throttle_first,
+        latency: std::time::Duration::from_millis(a.latency_ms),
         ..SimOptions::default()
     };
     match run_blocking(port, opts) {

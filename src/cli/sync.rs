@@ -480,8 +480,12 @@ fn red_sim_options() -> RedSimOptions {
     }
 }
 
-pub fn red_sim(port: u16, orders: &Path) -> u8 {
-    let h = match crate::red::sim::spawn(port, red_sim_options()) {
+pub fn red_sim(port: u16, orders: &Path, latency_ms: u64) -> u8 {
+    let opts = RedSimOptions {
+        latency: std::time::Duration::from_millis(latency_ms),
+        ..red_sim_options()
+    };
+    let h = match crate::red::sim::spawn(port, opts) {
         Ok(h) => h,
         Err(e) => {
             eprintln!("error: cannot serve on 127.0.0.1:{port}: {e}");

@@ -47,7 +47,11 @@ pub struct GatewayConfig {
     pub backoff_cap: Duration,
     /// The longest a gateway's `Retry-After` is waited for.
     pub retry_after_cap: Duration,
+    /// Orders sent at once (`[cainiao] concurrency`, default 8, at most 64 as `send_batch`).
+    pub concurrency: usize,
 }
+
+pub const DEFAULT_CONCURRENCY: usize = 8;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -147,6 +151,17 @@ impl GatewayConfig {
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
             retry_after_cap: Duration::from_secs(60),
+            concurrency: match int("concurrency")? {
+                None => DEFAULT_CONCURRENCY,
+                Some(n @ 1..=64) => n as usize,
+                Some(_) => {
+                    return Err(ConfigError::Bad {
+                        path: shown.clone(),
+                        key: "concurrency",
+                        what: "a whole number from 1 to 64",
+                    })
+                }
+            },
         })
     }
 }
@@ -224,6 +239,29 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.to_string().contains("CAINIAO_SECRET_KEY"), "{e}");
+    }
+
+    #[test]
+    fn concurrency_defaults_to_8_and_is_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        let env = |k: &str| (k != "CAINIAO_GATEWAY_URL").then(|| "x".to_string());
+        assert_eq!(
+            GatewayConfig::from_sources(env, None).unwrap().concurrency,
+            8
+        );
+        std::fs::write(&f, "[cainiao]\nconcurrency = 32\n").unwrap();
+        assert_eq!(
+            GatewayConfig::from_sources(env, Some(&f))
+                .unwrap()
+                .concurrency,
+            32
+        );
+        for bad in ["0", "-1", "\"8\"", "65"] {
+            std::fs::write(&f, format!("[cainiao]\nconcurrency = {bad}\n")).unwrap();
+            let e = GatewayConfig::from_sources(env, Some(&f)).unwrap_err();
+            assert!(e.to_string().contains("concurrency"), "{bad}: {e}");
+        }
     }
 
     #[test]

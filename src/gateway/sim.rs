@@ -38,6 +38,10 @@ pub struct SimOptions {
     pub garbage_first: u32,
     /// Refuse these external order codes with a business error.
     pub reject: HashSet<String>,
+    /// The round trip of a real gateway, added to every answer (benchmarks, `--latency-ms`).
+    pub latency: Duration,
+    /// Answer HTTP 429 (with `Retry-After: 1`) to the first N requests.
+    pub throttle_first: u32,
     /// Where shipment notices are posted (`http://127.0.0.1:P/cainiao/callback`); none: no
     /// order is shipped.
     pub callback_url: Option<String>,
@@ -59,6 +63,11 @@ struct State {
     accepted: HashMap<String, (String, u32)>,
     /// Requests that repeated an order already created.
     duplicates: u32,
+    /// When each request arrived.
+    times: Vec<std::time::Instant>,
+    /// Requests being answered now, and the most at any one time.
+    in_flight: usize,
+    most_in_flight: usize,
     /// Orders that have left the warehouse (shipped, or marked so).
     left: HashSet<String>,
     /// Orders cancelled at the warehouse.
@@ -79,6 +88,16 @@ impl SimHandle {
     /// Requests received so far.
     pub fn requests(&self) -> u32 {
         self.state.lock().map_or(0, |s| s.requests)
+    }
+    /// The most requests that were being answered at one time.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.most_in_flight)
+    }
+    /// The most requests that arrived in any one-second window.
+    pub fn max_calls_in_any_second(&self) -> usize {
+        self.state
+            .lock()
+            .map_or(0, |s| localhttp::most_in_any_second(&s.times))
     }
     /// Requests for an order that already existed (each answered as a duplicate).
     pub fn duplicates(&self) -> u32 {
@@ -129,9 +148,22 @@ pub fn spawn(port: u16, opts: SimOptions) -> std::io::Result<SimHandle> {
     }));
     let (st, opts) = (state.clone(), Arc::new(opts));
     let server = localhttp::Server::start(port, move |conn| {
+        flight(&st, true);
         let _ = serve(conn, &st, &opts);
+        flight(&st, false);
     })?;
     Ok(SimHandle { server, state })
+}
+
+fn flight(state: &Mutex<State>, start: bool) {
+    if let Ok(mut s) = state.lock() {
+        if start {
+            s.in_flight += 1;
+            s.most_in_flight = s.most_in_flight.max(s.in_flight);
+        } else {
+            s.in_flight = s.in_flight.saturating_sub(1);
+        }
+    }
 }
 
 /// Runs the simulator in the foreground (`bondmap gateway-sim`).
@@ -152,8 +184,21 @@ fn serve(
     let n = {
         let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
         s.requests += 1;
+        s.times.push(std::time::Instant::now());
         s.requests
     };
+    if !opts.latency.is_zero() {
+        std::thread::sleep(opts.latency);
+    }
+    if n <= opts.throttle_first {
+        return localhttp::respond_with(
+            &mut conn,
+            429,
+            &[("Retry-After", "1")],
+            "text/plain",
+            "too many requests",
+        );
+    }
     if n <= opts.delay_first {
         std::thread::sleep(opts.delay);
     }
@@ -219,8 +264,9 @@ fn answer(body: &[u8], state: &Arc<Mutex<State>>, opts: &Arc<SimOptions>) -> ser
         return fail("S99", "internal error");
     };
     let next = s.accepted.len() + 1;
-    match s.accepted.get(code) {
-        Some((existing, _)) => {
+    match s.accepted.get(code).map(|(oc, _)| oc.clone()) {
+        Some(existing) => {
+            s.duplicates += 1;
             serde_json::json!({"success": "false", "errorCode": "B0001", "errorMsg": "外部订单号重复 (duplicate externalOrderCode)", "orderCode": existing})
         }
         None => {

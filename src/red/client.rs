@@ -5,6 +5,7 @@
 //! backoff, a bounded number of times; other API errors are returned as RED gave them.
 
 use super::config::RedConfig;
+use super::limit::Limiter;
 use super::sign::sign;
 use crate::gateway::body::{read_capped, redirect_error, retry_after};
 use serde_json::{json, Map, Value};
@@ -64,9 +65,12 @@ const LIST: &str = "order.getOrderList";
 /// RED pages through at most 100 pages of a window.
 const MAX_PAGE_NO: i64 = 100;
 
+/// Usable from many threads at once (`&self` everywhere, `Sync`): they share one HTTP
+/// connection pool and one [`Limiter`].
 pub struct RedClient {
     cfg: RedConfig,
     http: reqwest::blocking::Client,
+    limiter: Limiter,
 }
 
 enum Try {
@@ -92,11 +96,18 @@ impl RedClient {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
-        Ok(RedClient { cfg, http })
+        let limiter = Limiter::new(cfg.max_requests_per_second);
+        Ok(RedClient { cfg, http, limiter })
     }
 
+    /// The settings; a changed `max_requests_per_second` takes effect in a new client.
     pub fn config_mut(&mut self) -> &mut RedConfig {
         &mut self.cfg
+    }
+
+    /// The limiter every call of this client waits on.
+    pub fn limiter(&self) -> &Limiter {
+        &self.limiter
     }
 
     /// Calls `method` with `fields`; returns its `data`.
@@ -149,6 +160,8 @@ impl RedClient {
             method: method.into(),
             message: m,
         };
+        // Every HTTP request, retries included, takes its slot.
+        self.limiter.acquire();
         let resp = match self
             .http
             .post(&self.cfg.url)
@@ -164,6 +177,9 @@ impl RedClient {
             return Try::Again(transport(redirect_error(&resp)), None);
         }
         if status.is_server_error() || status.as_u16() == 429 {
+            if status.as_u16() == 429 {
+                self.limiter.slow_down();
+            }
             let asked = retry_after(&resp);
             return Try::Again(transport(format!("HTTP {status}")), asked);
         }
@@ -211,6 +227,7 @@ impl RedClient {
             || lower.contains("rate limit")
             || lower.contains("too many")
         {
+            self.limiter.slow_down();
             return Try::Again(err, None);
         }
         Try::Done(Err(err))
@@ -325,6 +342,23 @@ impl RedClient {
         is_return: bool,
     ) -> Result<Value, RedError> {
         self.call("order.getOrderReceiverInfo", json!({"receiverQueries": [{"orderId": order_id, "openAddressId": open_address_id}], "isReturn": is_return}))
+    }
+
+    /// The receivers of many orders in one call: (orderId, openAddressId) pairs, all of
+    /// the same `isReturn`.
+    pub fn receiver_infos(
+        &self,
+        queries: &[(String, String)],
+        is_return: bool,
+    ) -> Result<Value, RedError> {
+        let q: Vec<Value> = queries
+            .iter()
+            .map(|(o, a)| json!({"orderId": o, "openAddressId": a}))
+            .collect();
+        self.call(
+            "order.getOrderReceiverInfo",
+            json!({"receiverQueries": q, "isReturn": is_return}),
+        )
     }
 
     /// Decrypts (dataTag, ciphertext) pairs, at most [`DECRYPT_BATCH`] per call. The outer

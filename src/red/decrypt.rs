@@ -1,8 +1,12 @@
-//! Fetching one order's three parts and decrypting its personal fields in place, to make
-//! the input document `{"detail", "declare", "receiver"}` a mapping reads.
+//! Fetching orders' three parts and decrypting their personal fields in place, to make
+//! the input document `{"detail", "declare", "receiver"}` a mapping reads: one order, or
+//! many at once with receivers and decryption batched across them.
 
-use super::client::{Plain, RedClient, RedError};
+use super::client::{kind, Plain, RedClient, RedError, DECRYPT_BATCH};
 use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 /// Personal fields RED sends encrypted.
 const RECEIVER_FIELDS: &[&str] = &["receiverName", "receiverPhone", "receiverAddress"];
@@ -16,17 +20,256 @@ pub fn is_encrypted(s: &str) -> bool {
 /// Pulls the detail, the declaration info and the receiver of `order_id`, decrypts them,
 /// and returns the input document.
 pub fn fetch_order_document(client: &RedClient, order_id: &str) -> Result<Value, RedError> {
-    let detail = client.order_detail(order_id)?;
-    let declare = client.declare_info(order_id)?;
-    let open_address_id = detail
-        .get("openAddressId")
-        .and_then(Value::as_str)
-        .unwrap_or("");
-    let is_return = detail.get("orderType").and_then(Value::as_i64) == Some(5);
-    let receiver = client.receiver_info(order_id, open_address_id, is_return)?;
-    let mut doc = json!({"detail": detail, "declare": declare, "receiver": receiver});
-    decrypt_document(client, order_id, &mut doc)?;
-    Ok(doc)
+    let mut all = fetch_documents(client, &[order_id.to_string()], 2);
+    match all.pop() {
+        Some((_, r)) => r,
+        None => Err(RedError::Answer {
+            method: "order.getOrderDetail".into(),
+            message: "no result for the order".into(),
+        }),
+    }
+}
+
+/// The input documents of many orders with few RED calls: detail and declare per order
+/// (up to `parallel` calls in flight), receivers in batched `order.getOrderReceiverInfo`
+/// calls (receiverQueries of many orders), personal fields decrypted in batches of at most
+/// 100 across orders. Each order's result on its own: one order's failure never fails another.
+///
+/// Results come in the order of `ids`. An order RED answers `matched=false` for keeps that
+/// entry in its document (the mapping rejects it); one missing from a batched answer is an
+/// error of that order.
+pub fn fetch_documents(
+    client: &RedClient,
+    ids: &[String],
+    parallel: usize,
+) -> Vec<(String, Result<Value, RedError>)> {
+    // Each order once, however often it is asked for.
+    let mut unique: Vec<&str> = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for id in ids {
+        index.entry(id.as_str()).or_insert_with(|| {
+            unique.push(id.as_str());
+            unique.len() - 1
+        });
+    }
+    let parallel = parallel.max(1);
+
+    let parts = details_and_declares(client, &unique, parallel);
+    let docs = with_receivers(client, &unique, parts, parallel);
+    let results = decrypt_all(client, &unique, docs, parallel);
+    ids.iter()
+        .map(|id| {
+            let r = index.get(id.as_str()).and_then(|&i| results.get(i));
+            let r = r
+                .cloned()
+                .unwrap_or_else(|| Err(no_answer("order.getOrderDetail")));
+            (id.clone(), r)
+        })
+        .collect()
+}
+
+/// Step 1: detail and declare, one call each per order, `parallel` at a time.
+fn details_and_declares(
+    client: &RedClient,
+    unique: &[&str],
+    parallel: usize,
+) -> Vec<Result<(Value, Value), RedError>> {
+    let jobs: Vec<(usize, bool)> = (0..unique.len())
+        .flat_map(|i| [(i, true), (i, false)])
+        .collect();
+    let answers = par_map(&jobs, parallel, |&(i, is_detail)| {
+        if is_detail {
+            client.order_detail(unique[i])
+        } else {
+            client.declare_info(unique[i])
+        }
+    });
+    answers
+        .chunks(2)
+        .map(|pair| match pair {
+            [Ok(detail), Ok(declare)] => Ok((detail.clone(), declare.clone())),
+            [Err(e), _] | [_, Err(e)] => Err(e.clone()),
+            _ => Err(no_answer("order.getOrderDetail")),
+        })
+        .collect()
+}
+
+/// Step 2: the receivers, in calls of up to [`RECEIVER_BATCH`] orders of the same
+/// `isReturn`; the input documents without their values decrypted.
+fn with_receivers(
+    client: &RedClient,
+    unique: &[&str],
+    mut parts: Vec<Result<(Value, Value), RedError>>,
+    parallel: usize,
+) -> Vec<Result<Value, RedError>> {
+    let mut queries: Vec<(usize, String, bool)> = Vec::new();
+    for (i, p) in parts.iter_mut().enumerate() {
+        if let Ok((detail, _)) = p {
+            match detail.get("openAddressId") {
+                Some(Value::String(a)) if !a.is_empty() => {
+                    let is_return = detail.get("orderType").and_then(Value::as_i64) == Some(5);
+                    queries.push((i, a.clone(), is_return));
+                }
+                other => {
+                    *p = Err(RedError::Answer {
+                        method: "order.getOrderDetail".into(),
+                        message: format!("openAddressId is {}, not a string", kind(other)),
+                    })
+                }
+            }
+        }
+    }
+    let mut batches: Vec<Vec<(usize, String)>> = Vec::new();
+    for is_return in [false, true] {
+        let these: Vec<(usize, String)> = queries
+            .iter()
+            .filter(|q| q.2 == is_return)
+            .map(|(i, a, _)| (*i, a.clone()))
+            .collect();
+        batches.extend(these.chunks(RECEIVER_BATCH).map(<[_]>::to_vec));
+    }
+    let is_return_of = |b: &Vec<(usize, String)>| queries.iter().any(|q| q.0 == b[0].0 && q.2);
+    let receivers = par_map(&batches, parallel, |b| {
+        let q: Vec<(String, String)> = b
+            .iter()
+            .map(|(i, a)| (unique[*i].to_string(), a.clone()))
+            .collect();
+        client
+            .receiver_infos(&q, is_return_of(b))
+            .and_then(|data| receivers_by_order(&data))
+    });
+    let mut docs: Vec<Result<Value, RedError>> = Vec::with_capacity(unique.len());
+    let mut receiver_of: HashMap<usize, Result<Vec<Value>, RedError>> = HashMap::new();
+    for (b, r) in batches.iter().zip(receivers) {
+        for (i, _) in b {
+            let mine = match &r {
+                Ok(by) => by.get(unique[*i]).cloned().ok_or_else(|| RedError::Answer {
+                    method: RECEIVER.into(),
+                    message: "no receiverInfos entry for this order in the answer".into(),
+                }),
+                Err(e) => Err(e.clone()),
+            };
+            receiver_of.insert(*i, mine);
+        }
+    }
+    for (i, p) in parts.into_iter().enumerate() {
+        docs.push(p.and_then(|(detail, declare)| {
+            let infos = receiver_of
+                .remove(&i)
+                .unwrap_or_else(|| Err(no_answer(RECEIVER)))?;
+            Ok(json!({"detail": detail, "declare": declare, "receiver": {"receiverInfos": infos}}))
+        }));
+    }
+    docs
+}
+
+/// Step 3: every ciphertext of every order, each once, in calls of at most
+/// [`DECRYPT_BATCH`]; each order gets its values or the reason one is missing.
+fn decrypt_all(
+    client: &RedClient,
+    unique: &[&str],
+    docs: Vec<Result<Value, RedError>>,
+    parallel: usize,
+) -> Vec<Result<Value, RedError>> {
+    let mut ciphers: Vec<(String, String)> = Vec::new();
+    let mut cipher_index: HashMap<(String, String), usize> = HashMap::new();
+    let mut slots_of: Vec<Vec<(Slot, usize)>> = Vec::with_capacity(docs.len());
+    for (i, d) in docs.iter().enumerate() {
+        let mut mine = Vec::new();
+        if let Ok(doc) = d {
+            for (slot, c) in encrypted_slots(doc) {
+                let key = (unique[i].to_string(), c);
+                let k = *cipher_index.entry(key.clone()).or_insert_with(|| {
+                    ciphers.push(key);
+                    ciphers.len() - 1
+                });
+                mine.push((slot, k));
+            }
+        }
+        slots_of.push(mine);
+    }
+    let chunks: Vec<&[(String, String)]> = ciphers.chunks(DECRYPT_BATCH).collect();
+    let plains = par_map(&chunks, parallel, |c| client.decrypt_call(c));
+    let plain_of = |k: usize| -> Result<Plain, RedError> {
+        match plains.get(k / DECRYPT_BATCH) {
+            Some(Ok(list)) => Ok(list
+                .get(k % DECRYPT_BATCH)
+                .cloned()
+                .unwrap_or_else(|| Err("no item in dataInfoList for this ciphertext".into()))),
+            Some(Err(e)) => Err(e.clone()),
+            None => Err(no_answer("data.batchDecrypt")),
+        }
+    };
+    docs.into_iter()
+        .zip(slots_of)
+        .map(|(d, slots)| {
+            let mut doc = d?;
+            let (slots, keys): (Vec<Slot>, Vec<usize>) = slots.into_iter().unzip();
+            let plain = keys
+                .into_iter()
+                .map(plain_of)
+                .collect::<Result<Vec<_>, _>>()?;
+            fill(&mut doc, slots, plain)?;
+            Ok(doc)
+        })
+        .collect()
+}
+
+const RECEIVER: &str = "order.getOrderReceiverInfo";
+/// Orders per `order.getOrderReceiverInfo` call. RED's documentation states no maximum
+/// for `receiverQueries`; 100 matches its other batch limits (batchDecrypt, page size).
+pub const RECEIVER_BATCH: usize = 100;
+
+fn no_answer(method: &str) -> RedError {
+    RedError::Answer {
+        method: method.into(),
+        message: "no answer for this order".into(),
+    }
+}
+
+/// A batched receiver answer split by order: `receiverInfos` a list of objects, each with
+/// a string `orderId` (nothing else could say which order an entry belongs to).
+fn receivers_by_order(data: &Value) -> Result<HashMap<String, Vec<Value>>, RedError> {
+    let bad = |message: String| RedError::Answer {
+        method: RECEIVER.into(),
+        message,
+    };
+    let list = match data.get("receiverInfos") {
+        Some(Value::Array(l)) => l,
+        other => return Err(bad(format!("receiverInfos is {}, not a list", kind(other)))),
+    };
+    let mut by: HashMap<String, Vec<Value>> = HashMap::new();
+    for (i, e) in list.iter().enumerate() {
+        match e.get("orderId") {
+            Some(Value::String(id)) => by.entry(id.clone()).or_default().push(e.clone()),
+            other => {
+                return Err(bad(format!(
+                    "receiverInfos[{i}].orderId is {}, not a string",
+                    kind(other)
+                )))
+            }
+        }
+    }
+    Ok(by)
+}
+
+/// `f` over `items` with at most `parallel` running at once; results in input order.
+fn par_map<T: Sync, R: Send>(items: &[T], parallel: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let next = AtomicUsize::new(0);
+    let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
+    std::thread::scope(|s| {
+        for _ in 0..parallel.min(items.len()) {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
+            });
+        }
+    });
+    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
 }
 
 /// Where an encrypted value sits in the input document: part, list, entry, field.

@@ -5,6 +5,7 @@ pub mod client;
 pub mod config;
 pub mod decrypt;
 pub mod deliver;
+pub mod limit;
 pub mod mask;
 pub mod sign;
 pub mod sim;

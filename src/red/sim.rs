@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[derive(Debug, Clone, Default)]
 pub struct RedSimOptions {
@@ -25,8 +25,18 @@ pub struct RedSimOptions {
     pub rate_limit_first: u32,
     /// Answer HTTP 500 to the first N calls.
     pub fail_first: u32,
-    /// Delay every answer by this much.
+    /// Delay every answer by this much (kept for older tests; `latency` is the same).
     pub delay: Duration,
+    /// Orders whose values `data.batchDecrypt` refuses (errorCode -2000701, quota hit).
+    pub undecryptable: std::collections::HashSet<String>,
+    /// Leave `maxPageNo` out of every order list page (a broken answer that once made
+    /// bondmap read only the first page).
+    pub list_without_max_page: bool,
+    /// Orders whose values come back broken: errorCode 0 and `decryptedData: null` (what
+    /// made bondmap send blank names before it checked each item).
+    pub null_decrypt: std::collections::HashSet<String>,
+    /// The round trip of a real API, added to every answer (benchmarks, `--latency-ms`).
+    pub latency: Duration,
     /// Delay only the first N answers by `slow`.
     pub slow_first: u32,
     pub slow: Duration,
@@ -37,6 +47,13 @@ struct State {
     orders: HashMap<String, Value>,
     calls: HashMap<String, u32>,
     total: u32,
+    /// When each call arrived.
+    times: Vec<Instant>,
+    /// The most values one call of a method carried (receiverQueries, baseInfos).
+    largest: HashMap<String, usize>,
+    /// Calls being answered now, and the most at any one time.
+    in_flight: usize,
+    most_in_flight: usize,
     /// The accepted `order.orderDeliver` request of each order.
     delivered: HashMap<String, Value>,
 }
@@ -92,6 +109,26 @@ impl RedSimHandle {
             .lock()
             .map_or(0, |s| s.calls.get(method).copied().unwrap_or(0))
     }
+    /// Calls received so far, of every method.
+    pub fn total_calls(&self) -> u32 {
+        self.state.lock().map_or(0, |s| s.total)
+    }
+    /// The most calls that arrived in any one-second window.
+    pub fn max_calls_in_any_second(&self) -> usize {
+        self.state
+            .lock()
+            .map_or(0, |s| crate::localhttp::most_in_any_second(&s.times))
+    }
+    /// The most calls that were being answered at one time.
+    pub fn most_in_flight(&self) -> usize {
+        self.state.lock().map_or(0, |s| s.most_in_flight)
+    }
+    /// The most values (receiverQueries, baseInfos) one call of `method` carried.
+    pub fn largest_batch(&self, method: &str) -> usize {
+        self.state
+            .lock()
+            .map_or(0, |s| s.largest.get(method).copied().unwrap_or(0))
+    }
     pub fn stop(&self) {
         self.server.stop();
     }
@@ -101,9 +138,22 @@ pub fn spawn(port: u16, opts: RedSimOptions) -> std::io::Result<RedSimHandle> {
     let state = Arc::new(Mutex::new(State::default()));
     let (st, opts) = (state.clone(), Arc::new(opts));
     let server = localhttp::Server::start(port, move |conn| {
+        flight(&st, true);
         let _ = serve(conn, &st, &opts);
+        flight(&st, false);
     })?;
     Ok(RedSimHandle { server, state })
+}
+
+fn flight(state: &Mutex<State>, start: bool) {
+    if let Ok(mut s) = state.lock() {
+        if start {
+            s.in_flight += 1;
+            s.most_in_flight = s.most_in_flight.max(s.in_flight);
+        } else {
+            s.in_flight = s.in_flight.saturating_sub(1);
+        }
+    }
 }
 
 /// Loads every `*.json` input document of a folder into the simulator.
@@ -123,17 +173,26 @@ pub fn load_folder(h: &RedSimHandle, dir: &std::path::Path) -> std::io::Result<u
 
 fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std::io::Result<()> {
     let body = localhttp::read_body(&conn)?;
-    if !opts.delay.is_zero() {
-        std::thread::sleep(opts.delay);
-    }
+    let arrived = Instant::now();
     let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
     let method = req["method"].as_str().unwrap_or("").to_string();
     let n = {
         let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
         s.total += 1;
+        s.times.push(arrived);
         *s.calls.entry(method.clone()).or_default() += 1;
+        let size = ["receiverQueries", "baseInfos"]
+            .iter()
+            .find_map(|k| req[*k].as_array().map(Vec::len))
+            .unwrap_or(0);
+        let l = s.largest.entry(method.clone()).or_default();
+        *l = (*l).max(size);
         s.total
     };
+    let wait = opts.delay + opts.latency;
+    if !wait.is_zero() {
+        std::thread::sleep(wait);
+    }
     if n <= opts.slow_first {
         std::thread::sleep(opts.slow);
     }
@@ -295,9 +354,13 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
                 .take(size as usize)
                 .map(|d| json!({"orderId": d["orderId"], "orderType": d["orderType"], "orderStatus": d["orderStatus"], "cancelStatus": d["cancelStatus"], "updateTime": d["updateTime"], "createdTime": d["createdTime"]}))
                 .collect();
-            ok(
-                json!({"total": total, "pageNo": page, "pageSize": size, "maxPageNo": max_page, "orderList": list}),
-            )
+            let mut data = json!({"total": total, "pageNo": page, "pageSize": size, "maxPageNo": max_page, "orderList": list});
+            if opts.list_without_max_page {
+                if let Some(d) = data.as_object_mut() {
+                    d.remove("maxPageNo");
+                }
+            }
+            ok(data)
         }
         "order.getOrderDetail" => match order(field("orderId")) {
             Some(o) => ok(o["detail"].clone()),
@@ -320,30 +383,41 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
             None => err(-2, "订单不存在 (no such order)"),
         },
         "order.getOrderReceiverInfo" => {
-            let q = &req["receiverQueries"][0];
-            let id = q["orderId"].as_str().unwrap_or("").to_string();
-            match order(&id) {
-                Some(mut o) => {
-                    if o["detail"]["openAddressId"] != q["openAddressId"] {
-                        return ok(json!({"receiverInfos": [{"orderId": id, "matched": false}]}));
-                    }
-                    if let Some(list) = o["receiver"]["receiverInfos"].as_array_mut() {
-                        for e in list {
-                            for (f, ty) in [
-                                ("receiverName", 2),
-                                ("receiverPhone", 3),
-                                ("receiverAddress", 1),
-                            ] {
-                                if let Some(v) = e[f].as_str().map(str::to_string) {
-                                    e[f] = json!(encrypt(&v, ty, &id));
-                                }
+            let queries = req["receiverQueries"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if queries.len() > 100 {
+                return err(-3, "at most 100 receiverQueries per call");
+            }
+            let mut infos = Vec::new();
+            for q in &queries {
+                let id = q["orderId"].as_str().unwrap_or("").to_string();
+                // An unknown order is left out of the answer, as a batch would.
+                let Some(mut o) = order(&id) else { continue };
+                if o["detail"]["openAddressId"] != q["openAddressId"] {
+                    infos.push(json!({"orderId": id, "matched": false}));
+                    continue;
+                }
+                if let Some(list) = o["receiver"]["receiverInfos"].as_array_mut() {
+                    for e in list {
+                        for (f, ty) in [
+                            ("receiverName", 2),
+                            ("receiverPhone", 3),
+                            ("receiverAddress", 1),
+                        ] {
+                            if let Some(v) = e[f].as_str().map(str::to_string) {
+                                e[f] = json!(encrypt(&v, ty, &id));
                             }
                         }
+                        infos.push(e.clone());
                     }
-                    ok(o["receiver"].clone())
                 }
-                None => err(-2, "订单不存在 (no such order)"),
             }
+            if infos.is_empty() && !queries.is_empty() {
+                return err(-2, "订单不存在 (no such order)");
+            }
+            ok(json!({"receiverInfos": infos}))
         }
         "data.batchDecrypt" => {
             let infos = req["baseInfos"].as_array().cloned().unwrap_or_default();
@@ -354,9 +428,13 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
                 .iter()
                 .map(|i| {
                     let c = i["encryptedData"].as_str().unwrap_or("");
-                    match decrypt(c) {
+                    let refused = i["dataTag"].as_str().is_some_and(|t| opts.undecryptable.contains(t));
+                    if i["dataTag"].as_str().is_some_and(|t| opts.null_decrypt.contains(t)) {
+                        return json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": null, "errorCode": 0, "errorMsg": ""});
+                    }
+                    match decrypt(c).filter(|_| !refused) {
                         Some(p) => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": p, "errorCode": 0, "errorMsg": ""}),
-                        None => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": "", "errorCode": -2000799, "errorMsg": "cannot decrypt"}),
+                        None => json!({"dataTag": i["dataTag"], "encryptedData": c, "decryptedData": "", "errorCode": if refused { -2000701 } else { -2000799 }, "errorMsg": "cannot decrypt"}),
                     }
                 })
                 .collect();

@@ -24,6 +24,24 @@ use std::sync::Mutex;
 
 /// Chunks the fetcher may be ahead of the chunks whose sends are done.
 const AHEAD: usize = 2;
+/// The first chunk's size; each next one doubles up to the configured size, so the first
+/// sends start after a short fetch instead of a whole chunk's.
+const FIRST_CHUNK: usize = 16;
+
+/// How `n` orders are cut into chunks of at most `chunk`, the first ones smaller.
+fn chunk_sizes(n: usize, chunk: usize) -> Vec<usize> {
+    let chunk = chunk.max(1);
+    let mut sizes = Vec::new();
+    let (mut left, mut next) = (n, FIRST_CHUNK.min(chunk));
+    while left > 0 {
+        let size = next.min(left);
+        sizes.push(size);
+        left -= size;
+        next = (next * 2).min(chunk);
+    }
+    sizes
+}
+
 /// Orders recorded `seen` per transaction while planning.
 const PLAN_BATCH: usize = 500;
 
@@ -166,8 +184,7 @@ impl Flow<'_, '_> {
     ) -> Result<(), SyncError> {
         let (red, gateway) = (self.p.red, self.p.gateway);
         let opts = self.p.options.clone();
-        let chunk = opts.chunk.max(1);
-        let chunks = planned.len().div_ceil(chunk);
+        let sizes = chunk_sizes(planned.len(), opts.chunk);
         let (ev_tx, ev_rx) = channel::<Event>();
         let (credit_tx, credit_rx) = sync_channel::<()>(AHEAD);
         let (job_tx, job_rx) = channel::<Job>();
@@ -182,12 +199,12 @@ impl Flow<'_, '_> {
             let fetch_tx = ev_tx.clone();
             s.spawn(move || {
                 let mut planned = planned.into_iter();
-                for n in 0..chunks {
+                for (n, size) in sizes.into_iter().enumerate() {
                     // Waits until few enough documents are in flight; gone: stop.
                     if credit_rx.recv().is_err() {
                         return;
                     }
-                    let part: Vec<Planned> = planned.by_ref().take(chunk).collect();
+                    let part: Vec<Planned> = planned.by_ref().take(size).collect();
                     let ids: Vec<String> = part.iter().map(|o| o.id.clone()).collect();
                     let docs = fetch_documents(red, &ids, opts.fetch_parallel);
                     let batch = part
@@ -511,4 +528,18 @@ fn line(t: &Txn, id: &str) -> Result<OrderLine, StoreError> {
     t.get(id)?
         .map(OrderLine::from)
         .ok_or_else(|| StoreError::Unknown(id.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::chunk_sizes;
+
+    #[test]
+    fn chunks_grow_to_the_configured_size_and_cover_every_order() {
+        assert_eq!(chunk_sizes(0, 128), Vec::<usize>::new());
+        assert_eq!(chunk_sizes(10, 128), vec![10]);
+        assert_eq!(chunk_sizes(300, 128), vec![16, 32, 64, 128, 60]);
+        assert_eq!(chunk_sizes(5, 2), vec![2, 2, 1]);
+        assert_eq!(chunk_sizes(3, 0), vec![1, 1, 1]);
+    }
 }

@@ -165,7 +165,11 @@ impl<'a> Pipeline<'a> {
             gateway,
             program,
             store,
-            options: FlowOptions::default(),
+            options: FlowOptions {
+                // `[cainiao] concurrency`.
+                concurrency: gateway.config().concurrency,
+                ..FlowOptions::default()
+            },
             routing: None,
             life: None,
         }

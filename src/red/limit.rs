@@ -1,0 +1,202 @@
+//! The pace of RED calls: one limiter over every call of a `RedClient` (retries included),
+//! shared by all its threads, so that no one-second window ever holds more calls than
+//! the configured rate; a rate-limit answer from RED halves the pace (at most once a
+//! second), which then recovers linearly to the configured rate over ten seconds.
+//!
+//! RED counts calls when they arrive. A call that waits a little longer on its way (a
+//! late thread, a slow connect) can arrive next to one booked a second after it, so the
+//! limiter books at most `rate` calls in any window of 1 s plus [`MARGIN`], spaced
+//! evenly: a spread of up to 100 ms in delivery never puts `rate + 1` calls in a second
+//! at RED. The cost is pace: 80 a second configured is 72.7 a second booked.
+//!
+//! Written here rather than taken from `governor`: governor's rate is fixed when it is
+//! built (slowing down on RED's answer would mean swapping limiters under the threads),
+//! its waiting is async, and what RED counts is calls per second, which a spacing of
+//! 1/rate between calls plus a log of the last second's calls guarantees directly.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// Room for calls that take different times to reach RED.
+pub const MARGIN: Duration = Duration::from_millis(100);
+/// The window the rate is kept in.
+const WINDOW: Duration = Duration::from_millis(1000 + MARGIN.as_millis() as u64);
+
+/// Time from halving the pace back to the full rate.
+const RECOVERY: Duration = Duration::from_secs(10);
+
+pub struct Limiter {
+    max: u32,
+    state: Mutex<State>,
+}
+
+struct State {
+    /// The earliest instant the next call may go.
+    next: Instant,
+    /// Start instants of the calls of the last second (at most `max`).
+    recent: VecDeque<Instant>,
+    /// The pace right after the last slow-down, and when it happened.
+    slowed: Option<(f64, Instant)>,
+}
+
+impl Limiter {
+    /// At most `per_second` calls in any one-second window (at least 1).
+    pub fn new(per_second: u32) -> Limiter {
+        let now = Instant::now();
+        Limiter {
+            max: per_second.max(1),
+            state: Mutex::new(State {
+                next: now,
+                recent: VecDeque::new(),
+                slowed: None,
+            }),
+        }
+    }
+
+    /// The configured rate.
+    pub fn max_per_second(&self) -> u32 {
+        self.max
+    }
+
+    /// Blocks until this call may go.
+    pub fn acquire(&self) {
+        let at = self.reserve(Instant::now());
+        let now = Instant::now();
+        if at > now {
+            std::thread::sleep(at - now);
+        }
+    }
+
+    /// Books the next slot at or after `now` and returns it: [`WINDOW`]/rate after the
+    /// previous one, and never more than `max` slots in any [`WINDOW`].
+    pub fn reserve(&self, now: Instant) -> Instant {
+        // A poisoned lock only means another thread panicked mid-update: the state is
+        // still a valid schedule.
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        let rate = s.rate(self.max, now);
+        let mut at = s.next.max(now);
+        while s.recent.front().is_some_and(|t| *t + WINDOW <= at) {
+            s.recent.pop_front();
+        }
+        if s.recent.len() >= self.max as usize {
+            if let Some(oldest) = s.recent.pop_front() {
+                at = at.max(oldest + WINDOW);
+            }
+        }
+        s.recent.push_back(at);
+        s.next = at + WINDOW.div_f64(rate);
+        at
+    }
+
+    /// RED said the app is over its limit: halve the current pace (at least one call a
+    /// second).
+    pub fn slow_down(&self) {
+        self.slow_down_at(Instant::now());
+    }
+
+    pub fn slow_down_at(&self, now: Instant) {
+        let mut s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        // The calls in flight when RED started refusing all come back refused together:
+        // that is one signal, so the pace halves at most once a second.
+        if s.slowed
+            .is_some_and(|(_, at)| now.saturating_duration_since(at) < Duration::from_secs(1))
+        {
+            return;
+        }
+        let rate = (s.rate(self.max, now) / 2.0).max(1.0);
+        s.slowed = Some((rate, now));
+        // Calls already booked at the old pace keep their slots; the next one waits.
+        s.next = s.next.max(now) + WINDOW.div_f64(rate);
+    }
+
+    /// The pace now, in calls a second.
+    pub fn rate_at(&self, now: Instant) -> f64 {
+        let s = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        s.rate(self.max, now)
+    }
+}
+
+impl State {
+    fn rate(&self, max: u32, now: Instant) -> f64 {
+        let max = f64::from(max);
+        match self.slowed {
+            None => max,
+            Some((low, at)) => {
+                let gone = now.saturating_duration_since(at).as_secs_f64() / RECOVERY.as_secs_f64();
+                (low + (max - low) * gone).min(max)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The most slots of `slots` in any window [t, t + 1 s).
+    fn most_in_a_second(slots: &[Instant]) -> usize {
+        let mut best = 0;
+        for (i, a) in slots.iter().enumerate() {
+            let n = slots[i..]
+                .iter()
+                .take_while(|b| **b < *a + Duration::from_secs(1))
+                .count();
+            best = best.max(n);
+        }
+        best
+    }
+
+    #[test]
+    fn slots_are_spaced_and_no_second_holds_more_than_the_rate() {
+        let l = Limiter::new(10);
+        let t0 = Instant::now();
+        // Forty callers at the same instant.
+        let slots: Vec<Instant> = (0..40).map(|_| l.reserve(t0)).collect();
+        assert_eq!(slots[0], t0);
+        assert!(slots
+            .windows(2)
+            .all(|w| w[1] - w[0] >= Duration::from_millis(99)));
+        assert_eq!(most_in_a_second(&slots), 10);
+        // The last of forty goes at 3.9 s, not before.
+        assert!(slots[39] - t0 >= Duration::from_millis(3890));
+    }
+
+    #[test]
+    fn a_rate_limit_answer_halves_the_pace_which_then_recovers() {
+        let l = Limiter::new(80);
+        let t0 = Instant::now();
+        assert_eq!(l.rate_at(t0), 80.0);
+        l.slow_down_at(t0);
+        assert_eq!(l.rate_at(t0), 40.0);
+        // Sixteen refusals of calls that were in flight together: one halving.
+        for _ in 0..16 {
+            l.slow_down_at(t0 + Duration::from_millis(300));
+        }
+        assert_eq!(l.rate_at(t0), 40.0);
+        // A refusal a second later halves again, from the pace recovered by then.
+        let t1 = t0 + Duration::from_secs(1);
+        let before = l.rate_at(t1);
+        assert!(before > 40.0 && before < 80.0, "{before}");
+        l.slow_down_at(t1);
+        assert_eq!(l.rate_at(t1), before / 2.0);
+        let half = l.rate_at(t1 + RECOVERY / 2);
+        assert!(half > before / 2.0 && half < 80.0, "{half}");
+        assert_eq!(l.rate_at(t1 + RECOVERY), 80.0);
+        // Slots booked right after the slow-down are spaced at the slower pace.
+        let a = l.reserve(t1);
+        let b = l.reserve(t1);
+        let spacing = WINDOW.div_f64(before / 2.0);
+        assert!(b - a >= spacing - Duration::from_millis(1), "{:?}", b - a);
+    }
+
+    #[test]
+    fn the_pace_never_drops_below_one_call_a_second() {
+        let l = Limiter::new(2);
+        let t0 = Instant::now();
+        for i in 0..10 {
+            l.slow_down_at(t0 + Duration::from_secs(i));
+        }
+        assert_eq!(l.rate_at(t0 + Duration::from_secs(9)), 1.0);
+    }
+}
