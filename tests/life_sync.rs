@@ -732,3 +732,40 @@ fn an_order_cut_off_in_sending_whose_cancel_is_due_is_not_sent_again() {
         "{r:?}"
     );
 }
+
+#[test]
+fn demo_shows_the_whole_life() {
+    let out = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .arg("demo")
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let line = |id: &str| {
+        text.lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line("P78811223300000001").contains("delivered"), "{text}");
+    assert!(
+        line("P78811223300000003").contains("ningbo_meishan.map"),
+        "{text}"
+    );
+    assert!(line("P78811223300000002").contains("cancelled"), "{text}");
+    assert!(
+        line("P78811223300000005").contains(life::CANCELLED_AFTER_SHIPMENT),
+        "{text}"
+    );
+    assert!(line("P78811223300000011").contains("skipped"), "{text}");
+    assert!(
+        text.contains("9 delivered (RED told), 1 cancelled, 1 skipped"),
+        "{text}"
+    );
+}
