@@ -769,3 +769,29 @@ fn demo_shows_the_whole_life() {
         "{text}"
     );
 }
+
+#[test]
+fn red_refusing_a_shipment_of_an_order_cancelled_there_waits_for_a_person() {
+    let mut s = Shop::new(SimOptions::default());
+    s.red
+        .add_order(order(0, "F01", "HZXS", 2, chrono::Utc::now().timestamp()));
+    s.round();
+    s.wait_notified(1);
+    // Cancelled on RED after the parcel left, before any round saw the cancel.
+    s.red.cancel_order("F01");
+    s.deliver();
+    let r = s.row("F01");
+    assert_eq!(r.stage, Stage::Shipped);
+    assert!(
+        r.needs_person
+            .as_deref()
+            .unwrap_or("")
+            .contains("RED refused"),
+        "{r:?}"
+    );
+    assert!(s.red.delivered().is_empty());
+    // Not asked again every round.
+    let calls = s.red.calls("order.orderDeliver");
+    s.deliver();
+    assert_eq!(s.red.calls("order.orderDeliver"), calls);
+}

@@ -538,7 +538,8 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
             SimOptions {
                 secret: DEMO_CAINIAO_SECRET.into(),
                 callback_url: Some(receiver.url()),
-                ship_after: Duration::from_millis(1500),
+                // Long enough for the cancel of step 2 to come first.
+                ship_after: Duration::from_millis(2500),
                 ..SimOptions::default()
             },
         )

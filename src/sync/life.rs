@@ -305,8 +305,9 @@ pub fn deliver_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(
         let redactor = Redactor::from_document(&fields);
         p.store.transaction(|t| match &answer {
             Ok(_) => t.mark_delivered(&id),
-            // A refusal RED explained (e.g. shipped with another tracking number).
-            Err(e @ RedError::Answer { .. }) => t.flag_person(
+            // A refusal (the order cancelled on RED, shipped with another tracking
+            // number…): sending it again would be refused again.
+            Err(e @ (RedError::Answer { .. } | RedError::Api { .. })) => t.flag_person(
                 &id,
                 &redactor.redact(&format!("RED refused the shipment: {e}")),
             ),
