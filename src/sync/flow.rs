@@ -1,7 +1,7 @@
 //! Many orders in flight, every store guarantee kept.
 //!
-//! Three kinds of thread: one fetcher takes the orders in chunks and fetches each chunk's
-//! documents from RED (at most [`AHEAD`] chunks ahead of the sends, so only a few chunks of
+//! Three kinds of thread: [`FETCHERS`] fetchers take the orders in chunks and fetch each
+//! chunk's documents from RED (at most [`AHEAD`] chunks ahead of the sends, so only a few chunks of
 //! documents ever exist); a pool of gateway workers sends; and this thread, the only one
 //! that writes the store, maps each fetched chunk, records it (`fetched`, `rejected`,
 //! `failed`, then `sending` for every order about to go) in one transaction *before* any of
@@ -22,8 +22,11 @@ use std::collections::HashMap;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TryRecvError};
 use std::sync::Mutex;
 
-/// Chunks the fetcher may be ahead of the chunks whose sends are done.
+/// Chunks the fetchers may be ahead of the chunks whose sends are done.
 const AHEAD: usize = 2;
+/// Fetcher threads: two, so that one chunk's receiver and decrypt steps (few calls, each a
+/// round trip) overlap the next chunk's detail and declare calls.
+const FETCHERS: usize = 2;
 /// The first chunk's size; each next one doubles up to the configured size, so the first
 /// sends start after a short fetch instead of a whole chunk's.
 const FIRST_CHUNK: usize = 16;
@@ -193,34 +196,52 @@ impl Flow<'_, '_> {
             let _ = credit_tx.try_send(());
         }
         let router = self.p.routing.as_ref().map(|r| r.router);
-        // The fetcher's own: this thread keeps `self` to write the store.
+        // The fetchers' own: this thread keeps `self` to write the store.
         let targets = &std::mem::take(&mut self.targets);
+        // The chunks still to fetch, taken in turn by the fetchers.
+        let work = Mutex::new((planned.into_iter(), sizes.into_iter().enumerate()));
+        let credit_rx = Mutex::new(credit_rx);
         std::thread::scope(|s| {
-            let fetch_tx = ev_tx.clone();
-            s.spawn(move || {
-                let mut planned = planned.into_iter();
-                for (n, size) in sizes.into_iter().enumerate() {
-                    // Waits until few enough documents are in flight; gone: stop.
-                    if credit_rx.recv().is_err() {
-                        return;
+            let (work, credit_rx) = (&work, &credit_rx);
+            for _ in 0..FETCHERS {
+                let fetch_tx = ev_tx.clone();
+                s.spawn(move || {
+                    loop {
+                        // Waits until few enough documents are in flight; gone: stop.
+                        let credit = match credit_rx.lock() {
+                            Ok(rx) => rx.recv(),
+                            Err(_) => return,
+                        };
+                        if credit.is_err() {
+                            return;
+                        }
+                        let next = match work.lock() {
+                            Ok(mut w) => {
+                                let (planned, sizes) = &mut *w;
+                                sizes.next().map(|(n, size)| {
+                                    (n, planned.by_ref().take(size).collect::<Vec<Planned>>())
+                                })
+                            }
+                            Err(_) => return,
+                        };
+                        let Some((n, part)) = next else { break };
+                        let ids: Vec<String> = part.iter().map(|o| o.id.clone()).collect();
+                        let docs = fetch_documents(red, &ids, opts.fetch_parallel);
+                        let batch = part
+                            .into_iter()
+                            .zip(docs)
+                            .map(|(o, (_, doc))| {
+                                let m = map_one(&o, doc, router, targets);
+                                (o, m)
+                            })
+                            .collect();
+                        if fetch_tx.send(Event::Fetched(n, batch)).is_err() {
+                            return;
+                        }
                     }
-                    let part: Vec<Planned> = planned.by_ref().take(size).collect();
-                    let ids: Vec<String> = part.iter().map(|o| o.id.clone()).collect();
-                    let docs = fetch_documents(red, &ids, opts.fetch_parallel);
-                    let batch = part
-                        .into_iter()
-                        .zip(docs)
-                        .map(|(o, (_, doc))| {
-                            let m = map_one(&o, doc, router, targets);
-                            (o, m)
-                        })
-                        .collect();
-                    if fetch_tx.send(Event::Fetched(n, batch)).is_err() {
-                        return;
-                    }
-                }
-                let _ = fetch_tx.send(Event::FetchDone);
-            });
+                    let _ = fetch_tx.send(Event::FetchDone);
+                });
+            }
             for _ in 0..opts.concurrency.clamp(1, 64) {
                 let tx = ev_tx.clone();
                 let job_rx = &job_rx;
@@ -266,11 +287,11 @@ impl Flow<'_, '_> {
         credits: SyncSender<()>,
         emit: &mut dyn FnMut(OrderLine),
     ) -> Result<(), SyncError> {
-        let mut fetch_done = false;
+        let mut fetchers_done = 0;
         // Sends not yet answered, per chunk.
         let mut open: HashMap<usize, usize> = HashMap::new();
         let mut held: Option<Event> = None;
-        while !(fetch_done && open.is_empty()) {
+        while !(fetchers_done == FETCHERS && open.is_empty()) {
             let ev = match held.take() {
                 Some(e) => e,
                 None => events
@@ -278,7 +299,7 @@ impl Flow<'_, '_> {
                     .map_err(|_| SyncError::Stopped("a worker of the pipeline ended".into()))?,
             };
             match ev {
-                Event::FetchDone => fetch_done = true,
+                Event::FetchDone => fetchers_done += 1,
                 Event::Fetched(n, batch) => {
                     let (ready, settled) = self.fetched(batch)?;
                     for l in settled {
