@@ -130,9 +130,15 @@ impl Shop {
         )
         .unwrap();
         let red = red_sim();
+        // Ships 200 ms after accepting unless the test says otherwise.
+        let ship_after = if opts.ship_after.is_zero() {
+            Duration::from_millis(200)
+        } else {
+            opts.ship_after
+        };
         let gw = gw_sim(SimOptions {
             callback_url: Some(receiver.url()),
-            ship_after: Duration::from_millis(200),
+            ship_after,
             ..opts
         });
         let (rc, gc) = clients(&red, &gw);
