@@ -801,3 +801,62 @@ fn red_refusing_a_shipment_of_an_order_cancelled_there_waits_for_a_person() {
     s.deliver();
     assert_eq!(s.red.calls("order.orderDeliver"), calls);
 }
+
+#[test]
+fn sync_and_retry_take_the_routes_file_and_a_skipped_order_is_routed_when_retried() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let red = red_sim();
+    let gw = gw_sim(SimOptions::default());
+    let now = chrono::Utc::now().timestamp();
+    red.add_order(order(0, "W01", "NBMS", 2, now));
+    red.add_order(order(1, "W02", "XXXX", 2, now));
+    let out = sync_child(&red, &gw, &db, &["--once"]).output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let s = Store::open_read_only(&db).unwrap();
+    assert_eq!(s.get("W02").unwrap().unwrap().stage, Stage::Skipped);
+    assert_eq!(
+        s.get("W01").unwrap().unwrap().warehouse.as_deref(),
+        Some("warehouses/ningbo_meishan.map")
+    );
+    drop(s);
+    // The shop fixes the order's warehouse code; a retry routes it.
+    red.update_order("W02", |o| o["detail"]["whcode"] = "HZXS".into());
+    let mut c = Command::new(env!("CARGO_BIN_EXE_bondmap"));
+    c.args([
+        "retry",
+        "W02",
+        "--mapping",
+        ROUTES,
+        "--state",
+        db.to_str().unwrap(),
+    ])
+    .current_dir(root())
+    .env("RUST_LOG", "warn");
+    for (k, v) in env_for(&red, &gw) {
+        c.env(k, v);
+    }
+    let out = c.output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = Store::open_read_only(&db)
+        .unwrap()
+        .get("W02")
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.stage, Stage::Accepted);
+    assert_eq!(
+        r.warehouse.as_deref(),
+        Some("warehouses/hangzhou_xiasha.map")
+    );
+    assert_eq!(gw.created().len(), 2);
+}
