@@ -437,6 +437,25 @@ fn cancels_before_sending_at_the_warehouse_and_after_the_parcel_left() {
     assert!(cancelled.contains("X01") && cancelled.contains("X02"));
     let r = s.row("X03");
     assert_eq!(r.stage, Stage::Accepted);
+    // `status` (human) lists it with the reason; `--all` lists every order.
+    let status = |all: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bondmap"));
+        c.args(["status", "--state", s.db.to_str().unwrap()]);
+        if all {
+            c.arg("--all");
+        }
+        String::from_utf8(c.output().unwrap().stdout).unwrap()
+    };
+    let text = status(false);
+    assert!(
+        text.contains("needs a person:") && text.contains("X03 (accepted): cancel refused"),
+        "{text}"
+    );
+    assert!(!text.contains("X01"), "{text}");
+    let text = status(true);
+    for id in ["X01", "X02", "X03"] {
+        assert!(text.lines().any(|l| l.starts_with(id)), "{text}");
+    }
     assert!(
         r.needs_person
             .as_deref()
