@@ -206,7 +206,18 @@ pub fn reports(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<Fil
     let mut sorted: Vec<&Diag> = diags.iter().collect();
     sorted.sort_by_key(|d| (d.span.map(|s| (s.file, s.start)), d.severity));
     for d in sorted {
+        let mut d = d.clone();
         let (name, src, span) = match d.span {
+            // miette cannot draw a line this long (its column widths are 16-bit): the
+            // report names the place instead of showing it.
+            Some(s) if (s.file.0 as usize) < sources.files.len() && too_long_line(sources, s) => {
+                d.message = format!("{} (at {})", d.message, sources.locate(s));
+                (
+                    sources.get(s.file).name.clone(),
+                    NamedSource::new(sources.get(s.file).name.clone(), String::new()),
+                    None,
+                )
+            }
             Some(s) if (s.file.0 as usize) < sources.files.len() => {
                 let f = sources.get(s.file);
                 (
@@ -221,11 +232,7 @@ pub fn reports(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<Fil
                 None,
             ),
         };
-        let problem = Problem {
-            diag: d.clone(),
-            src,
-            span,
-        };
+        let problem = Problem { diag: d, src, span };
         match by_file.iter_mut().find(|(n, _)| *n == name) {
             Some((_, v)) => v.push(problem),
             None => by_file.push((name, vec![problem])),
@@ -240,6 +247,16 @@ pub fn reports(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<Fil
             problems,
         })
         .collect()
+}
+
+/// Whether the line a span starts on is longer than miette can draw.
+fn too_long_line(sources: &Sources, s: crate::syntax::Span) -> bool {
+    const MAX_LINE: usize = 60_000;
+    let text = &sources.get(s.file).text;
+    let at = (s.start as usize).min(text.len());
+    let start = text[..at].rfind('\n').map_or(0, |i| i + 1);
+    let end = text[at..].find('\n').map_or(text.len(), |i| at + i);
+    end - start > MAX_LINE
 }
 
 /// Renders reports as text (`color` for a terminal).

@@ -2,7 +2,7 @@
 
 use crate::compile::{compile, Options, Program};
 use crate::diag::{self, Diag};
-use crate::load::{load, Mapping};
+use crate::load::{load_within, Mapping};
 use std::path::Path;
 
 /// A mapping that could not be compiled, with every problem found.
@@ -35,7 +35,7 @@ pub fn load_program(
     path: &Path,
     opts: &Options,
 ) -> Result<(Program, Vec<Diag>), Box<MappingErrors>> {
-    let (mapping, mut diags) = load(path);
+    let (mapping, mut diags) = load_within(path, opts.root.as_deref());
     let name = path.display().to_string();
     if diags.iter().any(Diag::is_error) {
         return Err(Box::new(MappingErrors {

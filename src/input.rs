@@ -212,8 +212,10 @@ impl<'p> Analysis<'p> {
                 }
                 BodyOp::Require(n, _) => self.use_whole(n),
                 BodyOp::Field(i, n, _) => {
-                    self.use_whole(n);
-                    let places = self.places(n);
+                    let places = self.places_or_use(n);
+                    if let Some(ps) = &places {
+                        self.keep_all(ps, true);
+                    }
                     self.set_local(*i, places);
                 }
                 BodyOp::Loop(i, inner) => {
@@ -283,8 +285,9 @@ impl<'p> Analysis<'p> {
     }
 
     /// Where `n`'s value may come from in the order, when it is a value of the order
-    /// passed along; `None` when it is computed.
-    fn places(&mut self, n: &Node) -> Option<Vec<Place>> {
+    /// passed along (`None` when it is computed; then what computing it reads is kept).
+    /// Each node is visited once: a chain of `if`/`??` of any length costs its length.
+    fn places_or_use(&mut self, n: &Node) -> Option<Vec<Place>> {
         match &n.code {
             Code::Src(path, text) => match path {
                 crate::path::PathCode::Single(segs) | crate::path::PathCode::Multi(segs) => {
@@ -329,24 +332,17 @@ impl<'p> Analysis<'p> {
                 let b = self.places_or_use(e);
                 union(a, b)
             }
-            _ => None,
+            _ => {
+                self.use_children(n);
+                None
+            }
         }
-    }
-
-    /// The places of `n`, or, when it is computed, what computing it reads.
-    fn places_or_use(&mut self, n: &Node) -> Option<Vec<Place>> {
-        let p = self.places(n);
-        if p.is_none() {
-            self.use_children(n);
-        }
-        p
     }
 
     /// `n`'s value is used as a whole: printed, compared, counted, converted.
     fn use_whole(&mut self, n: &Node) {
-        match self.places(n) {
-            Some(ps) => self.keep_all(&ps, true),
-            None => self.use_children(n),
+        if let Some(ps) = self.places_or_use(n) {
+            self.keep_all(&ps, true);
         }
     }
 
@@ -400,21 +396,32 @@ impl<'p> Analysis<'p> {
 
 /// Each place and the elements there: a value that is a list of matches gives its
 /// matches, one that is an array gives its elements.
+/// A place met twice is kept once: `first(first(x))` gives x, x[*], x[*][*], not 2^n.
 fn with_elements(ps: Vec<Place>) -> Vec<Place> {
     let mut out = Vec::with_capacity(ps.len() * 2);
     for pl in ps {
         let mut e = pl.clone();
         e.push(Step::Elem);
-        out.push(pl);
-        out.push(e);
+        push_new(&mut out, pl);
+        push_new(&mut out, e);
     }
     out
 }
 
+fn push_new(out: &mut Vec<Place>, pl: Place) {
+    if !out.contains(&pl) {
+        out.push(pl);
+    }
+}
+
 fn union(a: Option<Vec<Place>>, b: Option<Vec<Place>>) -> Option<Vec<Place>> {
     match (a, b) {
-        (Some(mut a), Some(b)) => {
-            a.extend(b);
+        (Some(a), Some(b)) => {
+            // The shorter goes into the longer: a chain of n costs n², not n³.
+            let (mut a, b) = if a.len() >= b.len() { (a, b) } else { (b, a) };
+            for pl in b {
+                push_new(&mut a, pl);
+            }
             Some(a)
         }
         (a, b) => a.or(b),

@@ -29,6 +29,8 @@ pub struct TableDef {
 pub struct Mapping {
     pub sources: Sources,
     pub root: FileId,
+    /// The folder every file the mapping names must be in (see [`read_inside`]).
+    pub within: PathBuf,
     pub target: Option<(PathBuf, Span)>,
     /// The contract of the input (`source "…"`).
     pub source: Option<(PathBuf, Span)>,
@@ -38,21 +40,112 @@ pub struct Mapping {
     pub body: Vec<Stmt>,
 }
 
+/// Largest CSV table a mapping may read.
+pub const MAX_CSV_BYTES: u64 = 64 << 20;
+/// Largest mapping or schema file.
+pub const MAX_TEXT_BYTES: u64 = 8 << 20;
+
 /// Loads `path` and everything it uses. Returns the merged mapping (as far as it could be
-/// built) and every problem found on the way, of every file.
+/// built) and every problem found on the way, of every file. Files it names must be in
+/// the parent of its folder (`mappings/` for `mappings/warehouses/x.map`).
 pub fn load(path: &Path) -> (Mapping, Vec<Diag>) {
-    let mut cx = Loader::default();
-    let mut m = Mapping::default();
+    load_within(path, None)
+}
+
+/// [`load`] with the mapping root given (`--root`, or the folder given to `check`).
+pub fn load_within(path: &Path, root: Option<&Path>) -> (Mapping, Vec<Diag>) {
+    let within = match root {
+        Some(r) => canonical(r),
+        None => default_root(path),
+    };
+    let mut cx = Loader {
+        within: within.clone(),
+        ..Loader::default()
+    };
+    let mut m = Mapping {
+        within,
+        ..Mapping::default()
+    };
     let root = cx.load_into(path, &mut m, None);
     m.root = root.unwrap_or_default();
     m.sources = cx.sources;
     (m, cx.diags)
 }
 
-/// Loads mapping text that is not on disk (tests, tools); `use` paths are relative to `dir`.
+fn canonical(p: &Path) -> PathBuf {
+    p.canonicalize().unwrap_or_else(|_| {
+        std::env::current_dir()
+            .map(|d| d.join(p))
+            .unwrap_or_else(|_| p.to_path_buf())
+    })
+}
+
+/// The parent of the mapping file's folder: the default mapping root.
+pub fn default_root(path: &Path) -> PathBuf {
+    let file = canonical(path);
+    let dir = file.parent().unwrap_or(&file);
+    dir.parent().unwrap_or(dir).to_path_buf()
+}
+
+/// Reads a file a mapping names: a regular file (symlinks followed) inside `root`, of at
+/// most `cap` bytes. The error says why (the caller names the file) and never quotes
+/// what is in it.
+pub fn read_inside(root: &Path, path: &Path, cap: u64) -> Result<Vec<u8>, String> {
+    let canon = path.canonicalize().map_err(|e| e.to_string())?;
+    if !canon.starts_with(root) {
+        return Err(format!(
+            "it is outside the mapping root {} (a mapping reads only files below it; `--root` names another)",
+            display_name(root)
+        ));
+    }
+    read_regular(&canon, cap)
+}
+
+/// Reads a regular file of at most `cap` bytes (`--table NAME=FILE`: any file the user
+/// names, but never a device, a folder or a giant).
+pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
+    use std::io::Read;
+    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
+    if !meta.is_file() {
+        return Err("it is not a regular file".into());
+    }
+    let too_big = || format!("it is larger than {} MiB", cap >> 20);
+    if meta.len() > cap {
+        return Err(too_big());
+    }
+    let mut buf = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| f.take(cap + 1).read_to_end(&mut buf))
+        .map_err(|e| e.to_string())?;
+    // The file may have grown since it was measured.
+    if buf.len() as u64 > cap {
+        return Err(too_big());
+    }
+    Ok(buf)
+}
+
+/// [`read_inside`] for a text file: UTF-8, a byte order mark dropped.
+pub fn read_text_inside(root: &Path, path: &Path, cap: u64) -> Result<String, String> {
+    let bytes = read_inside(root, path, cap)?;
+    let text = String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?;
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
+    })
+}
+
+/// Loads mapping text that is not on disk (tests, tools); `use` paths are relative to `dir`,
+/// and the mapping root is `dir`'s parent, as for a file in `dir`.
 pub fn load_str(name: &str, text: &str, dir: &Path) -> (Mapping, Vec<Diag>) {
-    let mut cx = Loader::default();
-    let mut m = Mapping::default();
+    let within = default_root(&dir.join(name));
+    let mut cx = Loader {
+        within: within.clone(),
+        ..Loader::default()
+    };
+    let mut m = Mapping {
+        within,
+        ..Mapping::default()
+    };
     let id = cx
         .sources
         .add(&dir.join(name), name.to_string(), Arc::from(text));
@@ -69,6 +162,8 @@ struct Loader {
     diags: Vec<Diag>,
     /// Files being opened, for finding `use` cycles.
     stack: Vec<PathBuf>,
+    /// The mapping root: no file outside it is read.
+    within: PathBuf,
 }
 
 /// How a file is shown to users: relative to the working folder when it is below it,
@@ -113,7 +208,13 @@ impl Loader {
             );
             return None;
         }
-        let text = match std::fs::read_to_string(path) {
+        // Only a mapping is parsed: the report of a parse error shows its text.
+        let read = if used_at.is_some() && path.extension().is_none_or(|x| x != "map") {
+            Err("it is not a mapping: `use` takes a `.map` file".to_string())
+        } else {
+            read_text_inside(&self.within, path, MAX_TEXT_BYTES)
+        };
+        let text = match read {
             Ok(t) => t,
             Err(e) => {
                 self.diags.push(

@@ -121,7 +121,13 @@ impl Schema {
             path: shown.clone(),
             source,
         })?;
-        let v: Value = serde_json::from_str(&text).map_err(|source| SchemaError::Json {
+        Schema::from_text(path, &text)
+    }
+
+    /// A schema from its text (read by the caller, e.g. within the mapping root).
+    pub fn from_text(path: &Path, text: &str) -> Result<Schema, SchemaError> {
+        let shown = crate::load::display_name(path);
+        let v: Value = serde_json::from_str(text).map_err(|source| SchemaError::Json {
             path: shown.clone(),
             source,
         })?;

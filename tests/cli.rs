@@ -229,13 +229,21 @@ fn check_points_at_a_misspelled_field() {
     let line = text_.lines().position(|l| l.contains("provnce")).unwrap() + 1;
     let p = dir.path().join("copy.map");
     std::fs::write(&p, &text_).unwrap();
-    let out = bondmap(&["check", p.to_str().unwrap()]);
+    // The copy names the shipped schemas by absolute path: a root that holds both.
+    let out = bondmap(&["check", "--root", "/", p.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("bondmap::unknown_field"), "{err}");
     assert!(err.contains(&format!("copy.map:{line}:")), "{err}");
     assert!(err.contains("did you mean `province`?"), "{err}");
-    let json = bondmap(&["check", "--format", "json", p.to_str().unwrap()]);
+    let json = bondmap(&[
+        "check",
+        "--root",
+        "/",
+        "--format",
+        "json",
+        p.to_str().unwrap(),
+    ]);
     let v: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert!(v
         .as_array()
@@ -330,4 +338,198 @@ fn explain_shows_the_lineage_of_every_amount() {
         "{name}"
     );
     assert!(!name.contains("吴霞"));
+}
+
+/// The accepted examples as NDJSON lines, repeated to `n` lines, each with its own order
+/// id (`P…-k`), so that every line is a distinct order.
+fn stream_of(n: usize) -> Vec<Vec<u8>> {
+    let docs: Vec<serde_json::Value> = examples()
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("reject"))
+        .map(|p| serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap())
+        .collect();
+    (0..n)
+        .map(|k| {
+            let mut d = docs[k % docs.len()].clone();
+            d["detail"]["orderId"] = format!("PSTREAM{k:06}").into();
+            let mut line = d.to_string().into_bytes();
+            line.push(b'\n');
+            line
+        })
+        .collect()
+}
+
+/// Puts a byte that is never UTF-8 inside the first string of a line.
+fn break_utf8(line: &mut Vec<u8>) {
+    let at = line.iter().position(|&b| b == b'"').unwrap() + 1;
+    line.insert(at, 0xff);
+}
+
+#[test]
+fn ndjson_with_an_invalid_utf8_line_maps_every_other_line() {
+    let mut lines = stream_of(2000);
+    break_utf8(&mut lines[1499]);
+    // A byte order mark opening a line is not part of the JSON.
+    lines[10].splice(0..0, "\u{feff}".bytes());
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("orders.ndjson");
+    std::fs::write(&f, lines.concat()).unwrap();
+    let out = bondmap(&["map", "--mapping", HZ, "--ndjson", f.to_str().unwrap()]);
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert_eq!(text(&out.stdout).lines().count(), 1999, "{err}");
+    assert!(
+        err.contains("line 1500: rejected: not valid UTF-8"),
+        "{err}"
+    );
+    assert!(err.contains("1999 mapped, 1 rejected"), "{err}");
+}
+
+#[test]
+fn send_ndjson_streams_in_batches_and_skips_only_the_bad_line() {
+    use bondmap::gateway::sim::{spawn, SimOptions};
+    use std::io::Write;
+    let sim = spawn(
+        0,
+        SimOptions {
+            secret: "stream-secret".into(),
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    let mut lines = stream_of(700);
+    break_utf8(&mut lines[299]);
+    // The same order again in a later batch: sent once.
+    lines[500] = lines[3].clone();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(["send", "--mapping", HZ, "--ndjson", "-"])
+        .current_dir(root())
+        .env("CAINIAO_APP_KEY", "CP_STREAM")
+        .env("CAINIAO_SECRET_KEY", "stream-secret")
+        .env("CAINIAO_GATEWAY_URL", sim.url())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(&lines[..400].concat()).unwrap();
+    stdin.flush().unwrap();
+    // Sending starts while the stream is still open: before, nothing was sent until the
+    // whole input had been read and mapped.
+    let t = std::time::Instant::now();
+    while sim.requests() == 0 {
+        assert!(
+            t.elapsed() < std::time::Duration::from_secs(60),
+            "nothing sent while the stream is open"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    stdin.write_all(&lines[400..].concat()).unwrap();
+    drop(stdin);
+    let out = child.wait_with_output().unwrap();
+    let stdout = text(&out.stdout);
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let results: Vec<serde_json::Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(results.len(), 700);
+    let count = |o: &str| results.iter().filter(|r| r["outcome"] == o).count();
+    assert_eq!(count("accepted"), 698, "{stderr}");
+    assert_eq!(count("skipped_duplicate"), 1);
+    let bad: Vec<_> = results
+        .iter()
+        .filter(|r| r["outcome"] == "rejected_by_mapping")
+        .collect();
+    assert_eq!(bad.len(), 1);
+    assert_eq!(bad[0]["input"], "line 300");
+    assert!(
+        bad[0]["error"].as_str().unwrap().contains("UTF-8"),
+        "{bad:?}"
+    );
+    assert_eq!(sim.requests(), 698);
+    assert!(stderr.contains("698 accepted"), "{stderr}");
+}
+
+/// Editors on Windows open a file with a byte order mark: a mapping, a JSON order and a
+/// CSV table that start with one are read as without it.
+#[test]
+fn a_byte_order_mark_opening_a_mapping_an_order_or_a_table_is_accepted() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("mappings/warehouses");
+    std::fs::create_dir_all(&w).unwrap();
+    let bom = |text: &str| format!("\u{feff}{text}");
+    let m = w.join("bom.map");
+    std::fs::write(&m, bom(&format!("use \"{}\"\n", root().join(HZ).display()))).unwrap();
+    let order = dir.path().join("order.json");
+    std::fs::write(&order, bom(&std::fs::read_to_string(accepted()).unwrap())).unwrap();
+    let csv = dir.path().join("goods.csv");
+    let goods =
+        std::fs::read_to_string(root().join("mappings/warehouses/hangzhou_xiasha_goods.csv"))
+            .unwrap();
+    std::fs::write(&csv, bom(goods.trim_start_matches('\u{feff}'))).unwrap();
+    let table = format!("goods={}", csv.display());
+    let out = bondmap(&[
+        "map",
+        "--root",
+        "/",
+        "--mapping",
+        m.to_str().unwrap(),
+        "--input",
+        order.to_str().unwrap(),
+        "--table",
+        &table,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let plain = bondmap(&["map", "--mapping", HZ, "--input", &accepted()]);
+    assert_eq!(out.stdout, plain.stdout);
+}
+
+/// The root of a folder given to `check` is that folder, or the files' own default when
+/// that is wider; `--root` names another.
+#[test]
+fn check_roots_follow_the_folder_given_or_root() {
+    let out = bondmap(&["check", "mappings/warehouses/"]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // The test mappings reach ../../../mappings: outside tests/check, inside the repository.
+    let narrow = bondmap(&["check", "tests/check/success"]);
+    assert_eq!(narrow.status.code(), Some(1));
+    assert!(text(&narrow.stderr).contains("outside the mapping"));
+    let wide = bondmap(&["check", "--root", ".", "tests/check/success"]);
+    assert_eq!(wide.status.code(), Some(0), "{}", text(&wide.stderr));
+}
+
+/// A mapping at the depth limit's scale runs on every thread `map --ndjson` uses (each
+/// gets the stack it needs), and one past the limit is a clear error, not an abort.
+#[test]
+fn deep_mappings_map_on_worker_threads_and_deeper_ones_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let w = dir.path().join("mappings/warehouses");
+    std::fs::create_dir_all(&w).unwrap();
+    let ifs: String = (0..500)
+        .map(|i| format!("if $.detail.paymentType == {} then \"S{i}\" else ", i + 100))
+        .collect();
+    let m = w.join("deep.map");
+    std::fs::write(
+        &m,
+        format!(
+            "use \"{}\"\nstoreCode = {ifs}\"DEEP\"\n",
+            root().join(HZ).display()
+        ),
+    )
+    .unwrap();
+    let f = dir.path().join("orders.ndjson");
+    std::fs::write(&f, stream_of(1500).concat()).unwrap();
+    let args = ["map", "--root", "/", "--mapping", m.to_str().unwrap()];
+    let out = bondmap(&[&args[..], &["--ndjson", f.to_str().unwrap()]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert_eq!(stdout.lines().count(), 1500);
+    assert!(stdout.lines().all(|l| l.contains("\"storeCode\":\"DEEP\"")));
+    std::fs::write(&m, format!("storeCode = {}true\n", "not ".repeat(10_000))).unwrap();
+    let out = bondmap(&["check", m.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("nesting deeper than 1024 levels"));
 }

@@ -34,8 +34,10 @@ fn same_both_ways(prog: &bondmap::compile::Program, text: &str, what: &str) {
 }
 
 fn load(m: &std::path::Path) -> bondmap::compile::Program {
+    // The test mappings reach the shipped ones: their root is the repository.
     let opts = Options {
         allow_unset_params: true,
+        root: Some(root()),
         ..Options::default()
     };
     load_program(m, &opts)

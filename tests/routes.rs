@@ -501,9 +501,13 @@ fn a_plain_mapping_works_through_the_router_as_one_route_for_every_order() {
         assert_eq!(run(program, &doc), run(&direct, &whole), "{}", ex.display());
     }
     // Its errors are the mapping's own, as before.
+    // The test mappings reach the shipped ones: their root is the repository.
     let err = Router::load(
         &root().join("tests/check/errors/unknown_field.map"),
-        &Options::default(),
+        &Options {
+            root: Some(root()),
+            ..Options::default()
+        },
     )
     .unwrap_err();
     assert!(err.diags.iter().any(|d| d.code == Code::UnknownField));

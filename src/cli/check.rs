@@ -2,7 +2,6 @@
 
 use crate::compile::{compile, Options};
 use crate::diag::{self, Diag};
-use crate::load::load;
 use std::path::{Path, PathBuf};
 
 /// The `.map` files under the given paths (default `mappings/`), sorted.
@@ -44,13 +43,35 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Checks one file (with what it uses). Params may stay unset: a base mapping leaves
-/// them to the files that use it. A routes file is checked with every mapping it names.
-pub fn check_file(path: &Path) -> (crate::load::Mapping, Vec<Diag>) {
+/// The mapping root of each file: `--root`; else the folder given to `check` that holds
+/// it, when that is wider than the file's own default (the parent of its folder), so
+/// that `check mappings/warehouses/` still lets a warehouse `use` `../cainiao/…`.
+fn root_of(file: &Path, paths: &[PathBuf], root: Option<&Path>) -> Option<PathBuf> {
+    if let Some(r) = root {
+        return Some(r.to_path_buf());
+    }
+    let given = if paths.is_empty() {
+        PathBuf::from("mappings")
+    } else {
+        paths
+            .iter()
+            .filter(|p| p.is_dir() && file.starts_with(p))
+            .min_by_key(|p| p.components().count())?
+            .clone()
+    };
+    let canon = |p: &Path| p.canonicalize().ok();
+    let own = canon(file)?.parent()?.parent()?.to_path_buf();
+    canon(&given).filter(|g| own.starts_with(g)).map(|_| given)
+}
+
+/// Checks one file (with what it uses) within the mapping root. Params may stay unset:
+/// a base mapping leaves them to the files that use it. A routes file is checked with
+/// every mapping it names (each within its own default root).
+pub fn check_file_within(path: &Path, root: Option<&Path>) -> (crate::load::Mapping, Vec<Diag>) {
     if crate::route::is_routes_file(path) {
         return crate::route::check(path);
     }
-    let (m, mut diags) = load(path);
+    let (m, mut diags) = crate::load::load_within(path, root);
     if !diags.iter().any(Diag::is_error) {
         let opts = Options {
             allow_unset_params: true,
@@ -62,7 +83,7 @@ pub fn check_file(path: &Path) -> (crate::load::Mapping, Vec<Diag>) {
     (m, diags)
 }
 
-pub fn run(paths: &[PathBuf], format: &str) -> u8 {
+pub fn run(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
     let files = match map_files(paths) {
         Ok(f) => f,
         Err(e) => {
@@ -80,7 +101,7 @@ pub fn run(paths: &[PathBuf], format: &str) -> u8 {
     // A problem in a used file shows once, not once per file that uses it.
     let mut seen = std::collections::HashSet::new();
     for f in &files {
-        let (m, diags) = check_file(f);
+        let (m, diags) = check_file_within(f, root_of(f, paths, root).as_deref());
         let fresh: Vec<Diag> = diags
             .into_iter()
             .filter(|d| {

@@ -47,7 +47,8 @@ impl InputError {
 pub fn read_json(path: &Path) -> Result<serde_json::Value, InputError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| InputError::Io(format!("cannot read {}: {e}", path.display())))?;
-    serde_json::from_str(&text)
+    // Editors on Windows start a file with a byte order mark; it is not part of the JSON.
+    serde_json::from_str(text.trim_start_matches('\u{feff}'))
         .map_err(|e| InputError::Json(format!("{} is not valid JSON: {e}", path.display())))
 }
 
@@ -180,20 +181,10 @@ pub fn map_stream(
 ) -> std::io::Result<(u64, u64)> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let (mut ok, mut bad) = (0u64, 0u64);
-    let mut lines: Vec<String> = Vec::with_capacity(BATCH);
+    let mut lines: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
     let mut first_line = 1usize;
     loop {
-        let mut n = 0;
-        while n < BATCH {
-            if lines.len() <= n {
-                lines.push(String::new());
-            }
-            lines[n].clear();
-            if reader.read_line(&mut lines[n])? == 0 {
-                break;
-            }
-            n += 1;
-        }
+        let n = read_lines(&mut reader, &mut lines, BATCH)?;
         if n == 0 {
             break;
         }
@@ -247,14 +238,49 @@ impl Part {
     }
 }
 
-fn map_part(prog: &Program, lines: &[String], first_line: usize) -> Part {
+/// Reads up to `max` lines into `lines` (reusing its buffers), as bytes: a line that is
+/// not UTF-8 is that line's problem, not the stream's. Returns how many were read.
+pub fn read_lines(
+    reader: &mut impl BufRead,
+    lines: &mut Vec<Vec<u8>>,
+    max: usize,
+) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < max {
+        if lines.len() <= n {
+            lines.push(Vec::new());
+        }
+        lines[n].clear();
+        if reader.read_until(b'\n', &mut lines[n])? == 0 {
+            break;
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// One line's text: UTF-8 checked, a byte order mark and surrounding white space
+/// dropped. `Err` says why it cannot be read.
+pub fn line_text(bytes: &[u8]) -> Result<&str, String> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to() + 1))?;
+    Ok(text.trim_start_matches('\u{feff}').trim())
+}
+
+fn map_part(prog: &Program, lines: &[Vec<u8>], first_line: usize) -> Part {
     let mut p = Part {
         out: String::with_capacity(lines.len() * 2048),
         ok: 0,
         rejected: Vec::new(),
     };
     for (i, line) in lines.iter().enumerate() {
-        let text = line.trim();
+        let text = match line_text(line) {
+            Ok(t) => t,
+            Err(e) => {
+                p.rejected.push((first_line + i, e));
+                continue;
+            }
+        };
         if text.is_empty() {
             continue;
         }

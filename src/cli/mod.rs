@@ -33,6 +33,10 @@ pub struct MappingArgs {
     /// Read a CSV table from another file for this run: `--table goods=today.csv` (repeatable).
     #[arg(long = "table", value_name = "NAME=FILE", value_parser = parse_kv)]
     pub tables: Vec<(String, String)>,
+    /// The folder every file the mapping names (`use`, `target`, `source`, tables) must be
+    /// in; default: the parent of the mapping's folder (`mappings/`).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 impl MappingArgs {
@@ -45,6 +49,7 @@ impl MappingArgs {
                 .map(|(n, f)| (n.clone(), PathBuf::from(f)))
                 .collect(),
             allow_unset_params: false,
+            root: self.root.clone(),
         }
     }
 }
@@ -257,6 +262,10 @@ enum Cmd {
         /// `human` (default) or `json`.
         #[arg(long, default_value = "human")]
         format: String,
+        /// The folder every file a mapping names must be in; default: the folder given
+        /// (for a file given alone, the parent of its folder).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
     },
 }
 
@@ -265,7 +274,11 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
         Cmd::Map { mapping, input } => map::run(&mapping, &input),
-        Cmd::Check { paths, format } => check::run(&paths, &format),
+        Cmd::Check {
+            paths,
+            format,
+            root,
+        } => check::run(&paths, &format, root.as_deref()),
         Cmd::Sync {
             mapping,
             state,

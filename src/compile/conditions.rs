@@ -22,10 +22,25 @@ pub fn compile_conditions(
     source: Option<(PathBuf, Span)>,
     conds: &[&Expr],
 ) -> (Conditions, Vec<Diag>) {
+    // Checking and lowering recurse once per expression level, as in `compile`.
+    crate::syntax::depth::with_levels(
+        crate::syntax::depth::MAX_EXPR_DEPTH + 2 * crate::syntax::depth::MAX_BRACKETS,
+        || conditions_deep(sources, root, source, conds),
+    )
+}
+
+fn conditions_deep(
+    sources: &Sources,
+    root: FileId,
+    source: Option<(PathBuf, Span)>,
+    conds: &[&Expr],
+) -> (Conditions, Vec<Diag>) {
     let m = Mapping {
         sources: sources.clone(),
         root,
         source,
+        // The routes file's root, as for a mapping in its place.
+        within: crate::load::default_root(&sources.get(root).path),
         ..Mapping::default()
     };
     let opts = Options::default();
@@ -50,6 +65,8 @@ pub fn compile_conditions(
         misspelt: Vec::new(),
         let_origin: HashMap::new(),
         source: None,
+        depth: 0,
+        max_depth: 0,
     };
     cx.source = cx.source_schema();
     let mut nodes = Vec::with_capacity(conds.len());

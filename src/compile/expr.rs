@@ -5,7 +5,10 @@ use super::*;
 
 impl<'m> Cx<'m> {
     pub(super) fn expr(&mut self, e: &Expr) -> (Node, Ty) {
+        self.depth += 1;
+        self.max_depth = self.max_depth.max(self.depth);
         let (code, ty) = self.expr_code(e);
+        self.depth -= 1;
         let origin = self.origin(&code);
         let node = Node {
             code,

@@ -32,6 +32,8 @@ pub struct Options {
     pub tables: Vec<(String, PathBuf)>,
     /// Checking a mapping others build on: params may stay unset.
     pub allow_unset_params: bool,
+    /// The mapping root (`--root`); `None`: the parent of the mapping's folder.
+    pub root: Option<PathBuf>,
 }
 
 /// Names functions are known by, for "did you mean".
@@ -66,6 +68,14 @@ const FUNCTIONS: &[&str] = &[
 const SETTINGS: &[&str] = &["msg_type", "logistic_provider_id", "to_code", "order_id"];
 
 pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
+    // Checking, lowering and the analyses after it recurse once per expression level.
+    crate::syntax::depth::with_levels(
+        crate::syntax::depth::MAX_EXPR_DEPTH + 2 * crate::syntax::depth::MAX_BRACKETS,
+        || compile_deep(m, opts),
+    )
+}
+
+fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
     let mut cx = Cx {
         m,
         opts,
@@ -87,6 +97,8 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         misspelt: Vec::new(),
         let_origin: HashMap::new(),
         source: None,
+        depth: 0,
+        max_depth: 0,
     };
     let schema = cx.schema();
     cx.source = cx.source_schema();
@@ -119,6 +131,7 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         globals,
         requires,
         tables,
+        max_depth,
         ..
     } = cx;
     if diags.iter().any(Diag::is_error) || schema.is_none() {
@@ -138,10 +151,48 @@ pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         tables: tables.into_iter().flatten().collect(),
         input: crate::input::Shape::whole(),
         writes: Default::default(),
+        // Blocks and loops nest too, each at most one bracket deep.
+        depth: max_depth + 2 * crate::syntax::depth::MAX_BRACKETS,
+        personal_out: Vec::new(),
     };
+    prog.personal_out = personal_out_reads(&prog);
     prog.input = crate::input::Shape::of(&prog);
     prog.writes = crate::run::write::Writes::of(&prog);
     (Some(prog), diags)
+}
+
+/// The texts of `out.…` reads whose target field is personal (`x-pii`).
+fn personal_out_reads(p: &Program) -> Vec<Box<str>> {
+    let mut out: Vec<Box<str>> = Vec::new();
+    p.each_node(&mut |n| {
+        if let Code::Out(g, rest, text) = &n.code {
+            if out_is_personal(p, *g, rest) && !out.contains(text) {
+                out.push(text.clone());
+            }
+        }
+    });
+    out
+}
+
+fn out_is_personal(p: &Program, g: u32, rest: &[crate::path::Seg]) -> bool {
+    let last = rest.iter().rev().find_map(|s| match s {
+        crate::path::Seg::Key(k) => Some(&**k),
+        _ => None,
+    });
+    match p.globals.get(g as usize) {
+        Some(Global::Field(_, c)) => c.pii.is_some(),
+        Some(Global::Loop(l)) => last.is_some_and(|k| loop_field_personal(l, k)),
+        _ => false,
+    }
+}
+
+/// Whether a field named `key` of a loop's items (or of a loop inside it) is personal.
+fn loop_field_personal(l: &Loop, key: &str) -> bool {
+    l.body.iter().any(|op| match op {
+        BodyOp::Field(_, _, c) => c.pii.is_some() && c.name.rsplit(['.', ']']).next() == Some(key),
+        BodyOp::Loop(_, inner) => loop_field_personal(inner, key),
+        _ => false,
+    })
 }
 
 /// Where each top-level (not looped) field lives, decided before any expression is
@@ -233,6 +284,9 @@ struct Cx<'m> {
     let_origin: HashMap<(u32, u32), Box<str>>,
     /// The contract of the input, when the mapping names one.
     source: Option<Schema>,
+    /// Expression levels open now, and the most seen: how deep the evaluator recurses.
+    depth: usize,
+    max_depth: usize,
 }
 
 fn ty_of_name(t: TypeName) -> Ty {
@@ -281,10 +335,21 @@ impl<'m> Cx<'m> {
             self.err(d);
             return None;
         };
-        match Schema::load(path) {
+        self.read_schema(path, *span)
+    }
+
+    /// A schema the mapping names, read within the mapping root.
+    fn read_schema(&mut self, path: &std::path::Path, span: Span) -> Option<Schema> {
+        let read = crate::load::read_text_inside(&self.m.within, path, crate::load::MAX_TEXT_BYTES)
+            .map_err(|e| {
+                let shown = crate::load::display_name(path);
+                format!("cannot read schema {shown}: {e}")
+            })
+            .and_then(|text| Schema::from_text(path, &text).map_err(|e| e.to_string()));
+        match read {
             Ok(s) => Some(s),
             Err(e) => {
-                self.err(Diag::error(C::Schema, *span, e.to_string()).label("this schema"));
+                self.err(Diag::error(C::Schema, span, e).label("this schema"));
                 None
             }
         }
@@ -292,13 +357,7 @@ impl<'m> Cx<'m> {
 
     fn source_schema(&mut self) -> Option<Schema> {
         let (path, span) = self.m.source.as_ref()?;
-        match Schema::load(path) {
-            Ok(s) => Some(s),
-            Err(e) => {
-                self.err(Diag::error(C::Schema, *span, e.to_string()).label("this schema"));
-                None
-            }
-        }
+        self.read_schema(path, *span)
     }
 
     fn params(&mut self) {
@@ -450,7 +509,8 @@ impl<'m> Cx<'m> {
                         .collect(),
                 ),
             };
-            self.tables.push(tables::build(def, swap, &mut self.diags));
+            self.tables
+                .push(tables::build(def, swap, &self.m.within, &mut self.diags));
             self.table_info.push(TableInfo {
                 name: name.clone(),
                 csv,

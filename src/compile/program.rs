@@ -23,6 +23,11 @@ pub struct Program {
     pub input: crate::input::Shape,
     /// The request as a list of writes (see [`crate::run::write`]).
     pub writes: crate::run::write::Writes,
+    /// Levels of recursion running it may take (its deepest expression, blocks, loops).
+    pub depth: usize,
+    /// The text of each `out.…` read whose target field is personal (`x-pii`): what it
+    /// reads is masked in messages and `explain` like a personal source read.
+    pub personal_out: Vec<Box<str>>,
 }
 
 /// Mapping settings that are not fields of the payload.

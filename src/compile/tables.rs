@@ -33,8 +33,14 @@ pub fn lit_val(l: &Lit) -> Val<'static> {
     }
 }
 
-/// Builds a table; `swap` is the file given by `--table NAME=FILE` for this run.
-pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Option<Table> {
+/// Builds a table; `swap` is the file given by `--table NAME=FILE` for this run (any
+/// regular file: the user's own choice); the mapping's own file must be inside `root`.
+pub fn build(
+    def: &TableDef,
+    swap: Option<&Path>,
+    root: &Path,
+    diags: &mut Vec<Diag>,
+) -> Option<Table> {
     let name = def.decl.name.name.as_str();
     match &def.decl.body {
         TableBody::Inline { rows, default } => {
@@ -95,13 +101,20 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
                     .label("this table"),
                 );
             };
-            let mut rdr = match csv::ReaderBuilder::new().flexible(false).from_path(&path) {
-                Ok(r) => r,
+            let read = match swap {
+                Some(_) => crate::load::read_regular(&path, crate::load::MAX_CSV_BYTES),
+                None => crate::load::read_inside(root, &path, crate::load::MAX_CSV_BYTES),
+            };
+            let bytes = match read {
+                Ok(b) => b,
                 Err(e) => {
                     fail(diags, format!("cannot read the file: {e}"));
                     return None;
                 }
             };
+            let mut rdr = csv::ReaderBuilder::new()
+                .flexible(false)
+                .from_reader(bytes.as_slice());
             let header: Vec<String> = match rdr.headers() {
                 Ok(h) => h
                     .iter()
@@ -181,6 +194,9 @@ pub fn build(def: &TableDef, swap: Option<&Path>, diags: &mut Vec<Diag>) -> Opti
                         fail(diags, format!("line {line}: key `{k}` appears twice"));
                     }
                 }
+            }
+            if errors > 5 {
+                fail(diags, format!("and {} more problems", errors - 5));
             }
             if errors > 0 {
                 return None;

@@ -7,7 +7,7 @@ use crate::compile::conditions::compile_conditions;
 use crate::compile::{compile, Options, Program};
 use crate::diag::{Code, Diag};
 use crate::engine::MappingErrors;
-use crate::load::{display_name, load as load_mapping, routes_file_mistakes, Mapping};
+use crate::load::{display_name, load_within, routes_file_mistakes, Mapping};
 use crate::syntax::ast::{self, File, Item};
 use crate::syntax::{parse, FileId, Sources, Span};
 use std::collections::HashSet;
@@ -95,7 +95,7 @@ fn build(path: &Path, opts: &Options) -> (Option<Router>, Sources, Vec<Diag>) {
 
 /// A plain mapping file: one route that takes every order.
 fn plain(path: &Path, opts: &Options) -> (Option<Router>, Sources, Vec<Diag>) {
-    let (m, mut diags) = load_mapping(path);
+    let (m, mut diags) = load_within(path, opts.root.as_deref());
     let mut program = None;
     if !diags.iter().any(Diag::is_error) {
         let (p, more) = compile(&m, opts);
@@ -322,7 +322,7 @@ impl Build {
         let mut programs = Vec::with_capacity(named.len());
         let (mut params, mut tables) = (HashSet::new(), HashSet::new());
         for n in named {
-            let (m, mut ds) = load_mapping(&n.path);
+            let (m, mut ds) = load_within(&n.path, opts.root.as_deref());
             if let (Some(want), Some((theirs, _))) = (contract, &m.source) {
                 if !same_file(want, theirs) {
                     self.diags.push(
@@ -440,6 +440,7 @@ fn own_options(m: &Mapping, opts: &Options) -> Options {
             .cloned()
             .collect(),
         allow_unset_params: opts.allow_unset_params,
+        root: opts.root.clone(),
     }
 }
 
@@ -485,5 +486,8 @@ fn empty_program(sources: Sources, order_id: Option<crate::compile::Node>) -> Pr
         tables: Vec::new(),
         input: crate::input::Shape::whole(),
         writes: Default::default(),
+        // The conditions may nest as deep as any expression.
+        depth: crate::syntax::depth::MAX_EXPR_DEPTH + 2 * crate::syntax::depth::MAX_BRACKETS,
+        personal_out: Vec::new(),
     }
 }

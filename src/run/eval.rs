@@ -164,6 +164,17 @@ fn run_with(
     out: &mut String,
     explain: Option<Explain>,
 ) -> Result<Vec<String>, RunError> {
+    // The evaluator recurses once per expression level: a deep mapping gets the stack
+    // it needs (an ordinary one runs on the thread's own, after one comparison).
+    crate::syntax::depth::with_levels(p.depth, || run_deep(p, doc, out, explain))
+}
+
+fn run_deep(
+    p: &Program,
+    doc: &Value,
+    out: &mut String,
+    explain: Option<Explain>,
+) -> Result<Vec<String>, RunError> {
     let mut ev = Ev::new(p, doc, explain);
     let start = out.len();
     let done = if ev.explain.is_some() {
@@ -222,8 +233,10 @@ pub fn run(p: &Program, doc: &Value) -> Result<String, RunError> {
 /// The value of one expression of `p` over an order, as a single value: a route's
 /// condition and the order's values a skipped order's reason shows (`crate::route`).
 pub fn eval_node<'a>(p: &'a Program, n: &'a Node, doc: &'a Value) -> Result<Val<'a>, RunError> {
-    let mut ev = Ev::new(p, doc, None);
-    let v = ev.eval(n).and_then(|v| scalar(v, Some(n)));
+    let v = crate::syntax::depth::with_levels(p.depth, || {
+        let mut ev = Ev::new(p, doc, None);
+        ev.eval(n).and_then(|v| scalar(v, Some(n)))
+    });
     v.map_err(|f| RunError {
         order_id: order_id(p, doc),
         field: f.field,
@@ -478,6 +491,14 @@ impl<'a> Ev<'a> {
     }
 
     /// Appends how a field got its value: the mapping line, then each step with its value.
+    /// Whether `n`'s value comes from personal data: a personal field of the order, or a
+    /// personal target field read back through `out.`.
+    fn personal(&self, n: &Node) -> bool {
+        n.origin
+            .as_deref()
+            .is_some_and(|o| is_personal(o) || self.p.personal_out.iter().any(|t| **t == *o))
+    }
+
     fn explain_field(&mut self, n: &'a Node, c: &'a FieldCheck, v: &Val<'a>) {
         let name = field_name(&c.name, &self.loop_pos);
         let Some(ex) = &self.explain else { return };
@@ -489,7 +510,7 @@ impl<'a> Ev<'a> {
                 return;
             }
         }
-        let pii = c.pii.is_some() || n.origin.as_deref().is_some_and(is_personal);
+        let pii = c.pii.is_some() || self.personal(n);
         let mut lines = vec![format!(
             "{name} = {}    (set at {})",
             show(v, pii),
@@ -507,7 +528,7 @@ impl<'a> Ev<'a> {
         }
         let pad = "  ".repeat(depth);
         let text = self.snippet(n.span);
-        let pii = pii || n.origin.as_deref().is_some_and(is_personal);
+        let pii = pii || self.personal(n);
         let mut line = |ev: &mut Self, label: String, node: &'a Node| {
             let v = ev
                 .eval(node)
@@ -779,7 +800,7 @@ impl<'a> Ev<'a> {
             Some(r) => r,
             None => {
                 // Keys are codes and barcodes; one read from a personal field is masked.
-                let shown: String = if key.origin.as_deref().is_some_and(is_personal) {
+                let shown: String = if self.personal(key) {
                     show(&k, true)
                 } else if text.chars().count() > 40 {
                     text.chars().take(40).chain("…".chars()).collect()

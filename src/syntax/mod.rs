@@ -2,6 +2,7 @@
 //! [`ast`] nodes, each carrying the [`Span`] of the text it came from.
 
 pub mod ast;
+pub mod depth;
 mod parser;
 pub mod print;
 pub mod scan;

@@ -1,11 +1,13 @@
 //! pest pairs to [`ast`](super::ast) nodes, right after parsing.
 
 use super::ast::*;
+use super::depth::{with_levels, MAX_BRACKETS, MAX_EXPR_DEPTH, MAX_IFS};
 use super::{FileId, Span};
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
 use pest::Parser as _;
 use rust_decimal::Decimal;
+use std::cell::Cell;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
@@ -21,21 +23,44 @@ pub struct ParseError {
     pub label: String,
 }
 
-/// Deepest nesting of blocks and parentheses accepted; deeper input is refused with an
-/// error instead of risking the stack in the recursive tree builder.
-const MAX_DEPTH: usize = 64;
-
-/// Parses one file's text.
+/// Parses one file's text. Nesting past [`MAX_BRACKETS`] brackets or
+/// [`MAX_EXPR_DEPTH`] expression levels is refused with an error, never a stack overflow.
 pub fn parse(text: &str, file: FileId) -> Result<File, ParseError> {
-    if let Some(off) = too_deep(text) {
+    let deep = too_deep(text);
+    if let Some(off) = deep.at {
+        return Err(nesting_error(file, off, MAX_BRACKETS));
+    }
+    if deep.ifs > MAX_IFS {
+        let off = deep.last_if;
         return Err(ParseError {
-            span: Span::new(file, off, off + 1),
-            message: format!("nesting deeper than {MAX_DEPTH} levels"),
-            label: "too deeply nested".into(),
+            span: Span::new(file, off, off + 2),
+            message: format!("more than {MAX_IFS} `if`s in one file"),
+            label: "too many `if`s".into(),
         });
     }
+    // pest nests each `if` in the one before and each bracket; the builder nests each
+    // expression level.
+    with_levels(MAX_BRACKETS + deep.ifs + MAX_EXPR_DEPTH, || {
+        parse_text(text, file)
+    })
+}
+
+fn nesting_error(file: FileId, off: usize, limit: usize) -> ParseError {
+    ParseError {
+        span: Span::new(file, off, off + 1),
+        message: format!("nesting deeper than {limit} levels"),
+        label: "too deeply nested".into(),
+    }
+}
+
+fn parse_text(text: &str, file: FileId) -> Result<File, ParseError> {
     let mut pairs = MapParser::parse(Rule::mapping, text).map_err(|e| pest_error(e, file, text))?;
-    let b = Builder { file, text };
+    let b = Builder {
+        file,
+        text,
+        comments: comment_starts(text),
+        depth: Cell::new(0),
+    };
     let mut items = Vec::new();
     if let Some(root) = pairs.next() {
         for p in root.into_inner() {
@@ -47,9 +72,24 @@ pub fn parse(text: &str, file: FileId) -> Result<File, ParseError> {
     Ok(File { items })
 }
 
-/// Byte offset where bracket nesting passes [`MAX_DEPTH`], outside strings and comments.
-fn too_deep(text: &str) -> Option<usize> {
-    let (mut depth, mut at) = (0usize, None);
+/// What the text says of its nesting before it is parsed.
+struct Depth {
+    /// Byte offset where bracket nesting passes [`MAX_BRACKETS`], outside strings and
+    /// comments.
+    at: Option<usize>,
+    /// `if` keywords, and where the last one starts.
+    ifs: usize,
+    last_if: usize,
+}
+
+fn too_deep(text: &str) -> Depth {
+    let mut d = Depth {
+        at: None,
+        ifs: 0,
+        last_if: 0,
+    };
+    let (mut depth, mut prev, mut before) = (0usize, ' ', ' ');
+    let word = |c: char| c.is_ascii_alphanumeric() || c == '_';
     super::scan::scan(text, |i, c, region| {
         if region == super::scan::Region::Code {
             match c {
@@ -57,13 +97,48 @@ fn too_deep(text: &str) -> Option<usize> {
                 ')' | ']' | '}' => depth = depth.saturating_sub(1),
                 _ => {}
             }
-            if depth > MAX_DEPTH {
-                at = Some(i);
+            if depth > MAX_BRACKETS {
+                d.at = Some(i);
+            }
+            // `if` as a word: counted where its end is seen (an `iff` name counts too,
+            // which only makes the bound safer).
+            if prev == 'i' && c == 'f' && !word(before) {
+                d.ifs += 1;
+                d.last_if = i - 1;
             }
         }
-        at.is_none()
+        (before, prev) = (
+            prev,
+            if region == super::scan::Region::Code {
+                c
+            } else {
+                ' '
+            },
+        );
+        d.at.is_none()
     });
-    at
+    d
+}
+
+fn is_operator(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::op_coalesce
+            | Rule::op_or
+            | Rule::op_and
+            | Rule::op_eq
+            | Rule::op_ne
+            | Rule::op_le
+            | Rule::op_ge
+            | Rule::op_lt
+            | Rule::op_gt
+            | Rule::op_add
+            | Rule::op_sub
+            | Rule::op_mul
+            | Rule::op_div
+            | Rule::op_not
+            | Rule::op_neg
+    )
 }
 
 fn rule_words(r: &Rule) -> &'static str {
@@ -196,19 +271,40 @@ fn pratt() -> &'static PrattParser<Rule> {
 struct Builder<'t> {
     file: FileId,
     text: &'t str,
+    /// Where each comment starts, in order: found once, so that trimming a span costs
+    /// a lookup, not a scan of its line (a long line of many nodes was quadratic).
+    comments: Vec<usize>,
+    /// Expression levels open around the expression being built.
+    depth: Cell<usize>,
+}
+
+/// Where every comment of `text` starts.
+fn comment_starts(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut prev = super::scan::Region::Code;
+    super::scan::scan(text, |i, _, r| {
+        if r == super::scan::Region::Comment && prev != super::scan::Region::Comment {
+            out.push(i);
+        }
+        prev = r;
+        true
+    });
+    out
 }
 
 /// pest lets a rule end after the white space and comments that follow its last token;
 /// a span should end at the token.
-fn trim_end(text: &str, start: usize, mut end: usize) -> usize {
+fn trim_end(text: &str, comments: &[usize], start: usize, mut end: usize) -> usize {
     loop {
         let seg = &text[start..end];
         let trimmed = seg.trim_end();
         end = start + trimmed.len();
-        let line_start = trimmed.rfind('\n').map_or(0, |i| i + 1);
-        match super::scan::first_comment(&trimmed[line_start..]) {
-            Some(c) => end = start + line_start + c,
-            None => return end,
+        let line_start = start + trimmed.rfind('\n').map_or(0, |i| i + 1);
+        // The first comment on the span's last line, if any.
+        let i = comments.partition_point(|&c| c < line_start);
+        match comments.get(i) {
+            Some(&c) if c < end => end = c,
+            _ => return end,
         }
     }
 }
@@ -244,7 +340,7 @@ impl Builder<'_> {
         Span::new(
             self.file,
             s.start(),
-            trim_end(self.text, s.start(), s.end()),
+            trim_end(self.text, &self.comments, s.start(), s.end()),
         )
     }
 
@@ -536,6 +632,31 @@ impl Builder<'_> {
 
     fn expr(&self, p: Pair<Rule>) -> R<Expr> {
         let file = self.file;
+        // The operators of one expression come flat from pest; each may be a level of
+        // the tree (and of the Pratt parser's recursion): refuse before building.
+        let parts: Vec<Pair<Rule>> = p.into_inner().collect();
+        let outer = self.depth.get();
+        let mut depth = outer + 1;
+        for k in &parts {
+            if is_operator(k.as_rule()) {
+                depth += 1;
+                if depth > MAX_EXPR_DEPTH {
+                    return Err(nesting_error(file, k.as_span().start(), MAX_EXPR_DEPTH));
+                }
+            }
+        }
+        if depth > MAX_EXPR_DEPTH {
+            let at = parts.first().map_or(0, |k| k.as_span().start());
+            return Err(nesting_error(file, at, MAX_EXPR_DEPTH));
+        }
+        self.depth.set(depth);
+        let built = self.pratt_expr(parts);
+        self.depth.set(outer);
+        built
+    }
+
+    fn pratt_expr(&self, parts: Vec<Pair<Rule>>) -> R<Expr> {
+        let file = self.file;
         let parsed = pratt()
             .map_primary(|prim| self.primary(prim))
             .map_prefix(|op, rhs| {
@@ -581,7 +702,7 @@ impl Builder<'_> {
                     },
                 })
             })
-            .parse(p.into_inner());
+            .parse(parts.into_iter());
         parsed
     }
 
@@ -753,6 +874,50 @@ mod tests {
         let src = format!("a = {}1{}", "(".repeat(500), ")".repeat(500));
         let e = parse(&src, FileId(0)).unwrap_err();
         assert!(e.message.contains("nesting"), "{}", e.message);
+    }
+
+    /// Each kind of chain, 10,000 long: refused as too deep, like deep parentheses, where
+    /// before the parser, checker or evaluator overflowed the stack (abort).
+    #[test]
+    fn every_operator_chain_is_held_to_the_nesting_limit() {
+        let n = 10_000;
+        let join = |op: &str, item: &str| vec![item; n].join(op);
+        let cases = [
+            ("not", format!("a = {}true", "not ".repeat(n))),
+            ("unary minus", format!("a = {}1", "- ".repeat(n))),
+            ("??", format!("a = {}", join(" ?? ", "null"))),
+            ("+", format!("a = {}", join(" + ", "1"))),
+            ("-", format!("a = {}", join(" - ", "1"))),
+            ("*", format!("a = {}", join(" * ", "1"))),
+            ("and", format!("a = {}", join(" and ", "true"))),
+            ("or", format!("a = {}", join(" or ", "true"))),
+            ("==", format!("a = {}", join(" == ", "1"))),
+            ("<", format!("a = {}", join(" < ", "1"))),
+            (
+                "else if",
+                format!("a = {}0", "if $.x == 1 then 1 else ".repeat(n)),
+            ),
+            (
+                "if in a condition",
+                format!("a = {}true{}", "if ".repeat(n), " then 1 else 2".repeat(n)),
+            ),
+        ];
+        for (what, src) in cases {
+            let e = std::thread::spawn(move || parse(&src, FileId(0)).map(|_| ()))
+                .join()
+                .unwrap_or_else(|_| panic!("{what}: the parser panicked"));
+            let e = e.expect_err(what);
+            assert_eq!(e.message, "nesting deeper than 1024 levels", "{what}");
+            assert_eq!(e.label, "too deeply nested", "{what}");
+        }
+    }
+
+    #[test]
+    fn chains_within_the_limit_parse() {
+        let src = format!("a = {}0", "if $.x == 1 then 1 else ".repeat(1000));
+        std::thread::spawn(move || ok(&src)).join().unwrap();
+        let src = format!("a = {}", vec!["null"; 1000].join(" ?? "));
+        std::thread::spawn(move || ok(&src)).join().unwrap();
     }
 
     #[test]

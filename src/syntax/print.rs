@@ -7,6 +7,14 @@ use super::{FileId, Span};
 /// Formats mapping text. Formatting the result again changes nothing.
 pub fn format(text: &str) -> Result<String, super::ParseError> {
     let file = super::parse(text, FileId(0))?;
+    // The printer recurses once per expression level.
+    super::depth::with_levels(
+        super::depth::MAX_EXPR_DEPTH + super::depth::MAX_BRACKETS,
+        || print_file(text, &file),
+    )
+}
+
+fn print_file(text: &str, file: &File) -> Result<String, super::ParseError> {
     let mut p = Printer {
         text,
         out: String::with_capacity(text.len() + 64),
@@ -521,6 +529,16 @@ mod tests {
             "{once}"
         );
         assert!(!once.contains("\n\n\n"), "{once}");
+    }
+
+    /// Each run appended another `#pe == 1)])`: the `#` was taken for a comment.
+    #[test]
+    fn a_hash_inside_a_path_filter_is_kept_once() {
+        let src = "a = $.l[?(@.ty#pe == 1)].v  # real\nb = x.l[?(@.n == '#')]\n";
+        let once = format(src).unwrap();
+        assert_eq!(format(&once).unwrap(), once);
+        assert_eq!(once.matches("#pe == 1)]").count(), 1, "{once}");
+        assert!(once.contains("# real"), "{once}");
     }
 
     #[test]

@@ -12,9 +12,34 @@ pub enum Region {
 
 /// Calls `f(byte offset, char, region)` for every character; stops early when `f` says
 /// `false`.
+///
+/// A `#` inside the brackets of a path (`$.l[?(@.ty#pe == 1)]`) is part of the path,
+/// as the grammar reads it, not a comment.
 pub fn scan(text: &str, mut f: impl FnMut(usize, char, Region) -> bool) {
     let (mut quote, mut comment, mut escaped) = (None::<char>, false, false);
+    // In a path token (`$…`, or `name.` and on), and how deep in its brackets.
+    let (mut in_path, mut path_brackets, mut prev) = (false, 0usize, ' ');
+    let path_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '*' | '$');
     for (i, c) in text.char_indices() {
+        if !comment && quote.is_none() {
+            if path_brackets > 0 {
+                match c {
+                    '[' => path_brackets += 1,
+                    ']' => path_brackets -= 1,
+                    _ => {}
+                }
+            } else if in_path {
+                if c == '[' {
+                    path_brackets = 1;
+                } else if !path_char(c) {
+                    in_path = false;
+                }
+            } else if c == '$' || (c == '.' && (prev.is_ascii_alphanumeric() || prev == '_')) {
+                in_path = true;
+            }
+        }
+        let in_brackets = path_brackets > 0;
+        prev = c;
         let region = if comment {
             comment = c != '\n';
             if comment {
@@ -33,7 +58,7 @@ pub fn scan(text: &str, mut f: impl FnMut(usize, char, Region) -> bool) {
             Region::Quoted
         } else {
             match c {
-                '#' => {
+                '#' if !in_brackets => {
                     comment = true;
                     Region::Comment
                 }
@@ -65,6 +90,13 @@ pub fn first_comment(text: &str) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_hash_in_a_path_filter_is_not_a_comment() {
+        assert_eq!(first_comment("a = $.l[?(@.ty#pe == 1)].v # real"), Some(27));
+        assert_eq!(first_comment("a = x.l[?(@.t == '#')] # real"), Some(23));
+        assert_eq!(first_comment("a = goods[b] # real"), Some(13));
+    }
 
     #[test]
     fn hashes_in_strings_are_not_comments() {
