@@ -98,7 +98,11 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS orders (
         error TEXT,
         changed_after_accept INTEGER NOT NULL DEFAULT 0,
         first_seen TEXT NOT NULL,
-        updated_at TEXT NOT NULL);
+        updated_at TEXT NOT NULL,
+        warehouse TEXT,
+        needs_person TEXT,
+        cancel_wanted INTEGER NOT NULL DEFAULT 0,
+        deliver_attempts INTEGER NOT NULL DEFAULT 0);
      CREATE INDEX IF NOT EXISTS orders_stage ON orders(stage);
      CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), watermark INTEGER NOT NULL);
      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -130,11 +134,28 @@ impl Store {
     /// Opens (or creates) the state for writing, without the writer's lock (tests, tools).
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let db = Connection::open(path)?;
-        db.pragma_update(None, "journal_mode", "WAL")?;
-        db.pragma_update(None, "synchronous", "FULL")?;
         db.busy_timeout(std::time::Duration::from_secs(10))?;
-        db.execute_batch(SCHEMA)?;
-        migrate(&db)?;
+        // Switching a file to WAL, or a lock upgrade while another process opens the same
+        // file, can answer "busy" without waiting (SQLite's deadlock rule): tried again,
+        // a bounded number of times.
+        let mut tries = 0;
+        loop {
+            let step = (|| -> Result<(), StoreError> {
+                db.pragma_update(None, "journal_mode", "WAL")?;
+                db.pragma_update(None, "synchronous", "FULL")?;
+                db.execute_batch(SCHEMA)?;
+                migrate(&db)
+            })();
+            match step {
+                Err(StoreError::Sql(rusqlite::Error::SqliteFailure(e, _)))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 50 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        }
         let s = Store { db, _lock: None };
         s.check_stages()?;
         Ok(s)
@@ -160,8 +181,22 @@ impl Store {
         db.busy_timeout(std::time::Duration::from_secs(10))?;
         // A state of an earlier version gains its new tables and columns first (a schema
         // change only; no order is touched).
-        db.execute_batch(SCHEMA)?;
-        migrate(&db)?;
+        let mut tries = 0;
+        loop {
+            match db
+                .execute_batch(SCHEMA)
+                .map_err(StoreError::from)
+                .and_then(|_| migrate(&db))
+            {
+                Err(StoreError::Sql(rusqlite::Error::SqliteFailure(e, _)))
+                    if e.code == rusqlite::ErrorCode::DatabaseBusy && tries < 50 =>
+                {
+                    tries += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        }
         db.pragma_update(None, "query_only", true)?;
         let s = Store { db, _lock: None };
         s.check_stages()?;
@@ -607,18 +642,44 @@ fn notice_row(r: &rusqlite::Row) -> rusqlite::Result<NoticeRow> {
     })
 }
 
-/// Adds the columns of [`ADDED_COLUMNS`] a state file of an earlier version lacks.
+/// Adds the columns of [`ADDED_COLUMNS`] a state file of an earlier version lacks (a new
+/// file has them from its CREATE). The look and the change are one IMMEDIATE
+/// transaction: two processes opening an old file at once (a sync and a status) do not
+/// both add a column.
 fn migrate(db: &Connection) -> Result<(), StoreError> {
-    let mut st = db.prepare("SELECT name FROM pragma_table_info('orders')")?;
-    let have: Vec<String> = st
-        .query_map([], |r| r.get(0))?
-        .collect::<Result<Vec<_>, _>>()?;
-    for (name, ty) in ADDED_COLUMNS {
-        if !have.iter().any(|h| h == name) {
-            db.execute_batch(&format!("ALTER TABLE orders ADD COLUMN {name} {ty}"))?;
+    let columns = |db: &Connection| -> Result<Vec<String>, StoreError> {
+        let mut st = db.prepare("SELECT name FROM pragma_table_info('orders')")?;
+        let names = st
+            .query_map([], |r| r.get(0))?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(names)
+    };
+    let missing = |have: &[String]| {
+        ADDED_COLUMNS
+            .iter()
+            .any(|(n, _)| !have.iter().any(|h| h == n))
+    };
+    // The common case, a current file, takes no write lock.
+    if !missing(&columns(db)?) {
+        return Ok(());
+    }
+    db.execute_batch("BEGIN IMMEDIATE")?;
+    let r = (|| {
+        let have = columns(db)?;
+        for (name, ty) in ADDED_COLUMNS {
+            if !have.iter().any(|h| h == name) {
+                db.execute_batch(&format!("ALTER TABLE orders ADD COLUMN {name} {ty}"))?;
+            }
+        }
+        Ok(())
+    })();
+    match r {
+        Ok(()) => db.execute_batch("COMMIT")?,
+        Err(_) => {
+            let _ = db.execute_batch("ROLLBACK");
         }
     }
-    Ok(())
+    r
 }
 
 /// The stage a row names, or a conversion error carrying that name.
@@ -757,6 +818,25 @@ mod tests {
         let mut s = Store::open(&p).unwrap();
         s.transaction(|t| t.mark_shipped("P1")).unwrap();
         assert_eq!(s.get("P1").unwrap().unwrap().stage, Stage::Shipped);
+    }
+
+    #[test]
+    fn two_processes_opening_an_old_state_at_once_both_open_it() {
+        for round in 0..10 {
+            let dir = tempfile::tempdir().unwrap();
+            let p = dir.path().join(format!("old{round}.db"));
+            Connection::open(&p).unwrap().execute_batch("CREATE TABLE orders (order_id TEXT PRIMARY KEY, stage TEXT NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, update_time INTEGER NOT NULL DEFAULT 0, input_hash TEXT, cainiao_order_code TEXT, error TEXT, changed_after_accept INTEGER NOT NULL DEFAULT 0, first_seen TEXT NOT NULL, updated_at TEXT NOT NULL);").unwrap();
+            let opened: Vec<_> = std::thread::scope(|s| {
+                let a = s.spawn(|| Store::open(&p).map(|_| ()));
+                let b = s.spawn(|| Store::open_read_only(&p).map(|_| ()));
+                vec![a.join().unwrap(), b.join().unwrap()]
+            });
+            for (i, r) in opened.into_iter().enumerate() {
+                if let Err(e) = r {
+                    panic!("opener {i}: {e:?}");
+                }
+            }
+        }
     }
 
     #[test]
