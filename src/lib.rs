@@ -27,6 +27,7 @@ pub mod red;
 pub mod route;
 pub mod run;
 pub mod schema;
+pub mod snapshot;
 pub mod store;
 pub mod sync;
 pub mod syntax;

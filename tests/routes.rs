@@ -63,7 +63,7 @@ fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
 /// the name of the file and the text it points at.
 fn check(path: &Path) -> Vec<(Code, String, String, Diag)> {
     let (m, diags) = if bondmap::route::is_routes_file(path) {
-        bondmap::route::check(path)
+        bondmap::route::check(path, None)
     } else {
         let (m, mut diags) = bondmap::load::load(path);
         if !diags.iter().any(Diag::is_error) {
@@ -619,6 +619,21 @@ mod layout {
     proptest! {
         #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
 
+        /// `fmt` stays a fixed point on the shipped routes file cut and spliced at random.
+        #[test]
+        fn fmt_of_a_mutated_routes_file_is_idempotent(cut in 0usize..900, len in 0usize..40, insert in "[\"#$.=() a-z\n]{0,10}") {
+            let text = std::fs::read_to_string(super::root().join("mappings/routes.map")).unwrap();
+            let mut at = cut.min(text.len());
+            while !text.is_char_boundary(at) { at -= 1; }
+            let mut end = (at + len).min(text.len());
+            while !text.is_char_boundary(end) { end -= 1; }
+            let mutated = format!("{}{}{}", &text[..at], insert, &text[end.max(at)..]);
+            if let Ok(once) = bondmap::syntax::print::format(&mutated) {
+                let twice = bondmap::syntax::print::format(&once).ok();
+                prop_assert_eq!(twice.as_deref(), Some(once.as_str()), "on {:?}", mutated);
+            }
+        }
+
         /// `fmt` of a routes file is a fixed point and keeps every route as written.
         #[test]
         fn fmt_of_routes_is_idempotent_and_keeps_them(lines in proptest::collection::vec(route(), 1..6)) {
@@ -694,4 +709,117 @@ fn check_refuses_a_route_to_a_mapping_of_another_kind_of_input() {
     );
     // The shipped warehouses read what the shipped routes read.
     assert!(check(&root().join("mappings/routes.map")).is_empty());
+}
+
+#[test]
+fn map_command_routes_each_order_and_reports_the_skipped_ones() {
+    let dir = root().join("tests/routes/orders");
+    let out = bondmap(
+        &[
+            "map",
+            "--mapping",
+            "mappings/routes.map",
+            "--input",
+            dir.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    // A skipped order is not a failure: nothing was wrong with it, it is not ours.
+    assert_eq!(out.status.code(), Some(0));
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let stores: Vec<String> = stdout
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["storeCode"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(stores, ["HZ_XIASHA_01", "NB_MEISHAN_02"]);
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(stderr.contains(
+        "directmail_hzxs.json: skipped: order P78811223300000103: no route takes it: logisticsMode 3, whcode \"HZXS\""
+    ), "{stderr}");
+    assert!(
+        stderr.contains("2 mapped, 0 rejected, 3 skipped"),
+        "{stderr}"
+    );
+
+    let one = dir.join("unknown_whcode.json");
+    let out = bondmap(
+        &[
+            "map",
+            "--mapping",
+            "mappings/routes.map",
+            "--input",
+            one.to_str().unwrap(),
+        ],
+        &root(),
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    assert!(String::from_utf8(out.stderr)
+        .unwrap()
+        .starts_with("skipped: order P78811223300000104"));
+}
+
+#[test]
+fn send_command_sends_each_routed_order_and_skips_the_rest() {
+    use bondmap::gateway::sim::{spawn, SimOptions};
+    let s = spawn(
+        0,
+        SimOptions {
+            secret: "routes-secret".into(),
+            ..SimOptions::default()
+        },
+    )
+    .unwrap();
+    let dir = root().join("tests/routes/orders");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args([
+            "send",
+            "--mapping",
+            "mappings/routes.map",
+            "--input",
+            dir.to_str().unwrap(),
+        ])
+        .current_dir(root())
+        .env("CAINIAO_APP_KEY", "CP_ROUTES")
+        .env("CAINIAO_SECRET_KEY", "routes-secret")
+        .env("CAINIAO_GATEWAY_URL", s.url())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Skipped orders are not failures: every order sent was accepted.
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: Vec<Value> = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let outcome = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l["order_id"] == id)
+            .unwrap_or_else(|| panic!("{id}: {lines:?}"))["outcome"]
+            .clone()
+    };
+    assert_eq!(outcome("P78811223300000101"), "accepted");
+    assert_eq!(outcome("P78811223300000102"), "accepted");
+    assert_eq!(outcome("P78811223300000103"), "skipped");
+    let skipped = lines
+        .iter()
+        .find(|l| l["order_id"] == "P78811223300000104")
+        .unwrap();
+    assert_eq!(
+        skipped["reason"],
+        "no route takes it: logisticsMode 2, whcode \"SHPD\""
+    );
+    assert!(
+        stderr.contains("3 skipped (no route takes them)"),
+        "{stderr}"
+    );
+    // Only the two routed orders reached the gateway.
+    assert_eq!(s.requests(), 2);
 }

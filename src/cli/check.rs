@@ -66,10 +66,10 @@ fn root_of(file: &Path, paths: &[PathBuf], root: Option<&Path>) -> Option<PathBu
 
 /// Checks one file (with what it uses) within the mapping root. Params may stay unset:
 /// a base mapping leaves them to the files that use it. A routes file is checked with
-/// every mapping it names (each within its own default root).
+/// every mapping it names, within the same root.
 pub fn check_file_within(path: &Path, root: Option<&Path>) -> (crate::load::Mapping, Vec<Diag>) {
     if crate::route::is_routes_file(path) {
-        return crate::route::check(path);
+        return crate::route::check(path, root);
     }
     let (m, mut diags) = crate::load::load_within(path, root);
     if !diags.iter().any(Diag::is_error) {

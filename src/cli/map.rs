@@ -1,8 +1,8 @@
 //! `bondmap map`: orders in, `logistics_interface` JSON out.
 
 use super::{InputArgs, MappingArgs};
-use crate::compile::Program;
 use crate::engine::{input_document, load_program};
+use crate::route::{Mapped, Router};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 
@@ -20,6 +20,36 @@ pub fn compile_or_report(m: &MappingArgs) -> Option<crate::compile::Program> {
             eprint!("{}", e.render(super::stderr_is_tty()));
             None
         }
+    }
+}
+
+/// The routes file or mapping named by `--mapping`, every routed mapping compiled, or
+/// its errors reported (`None`).
+pub fn route_or_report(m: &MappingArgs) -> Option<Router> {
+    match Router::load(&m.mapping, &m.options()) {
+        Ok(r) => {
+            if !r.warnings().is_empty() {
+                let rep = crate::diag::reports(
+                    r.sources(),
+                    r.warnings(),
+                    &m.mapping.display().to_string(),
+                );
+                eprint!("{}", crate::diag::render(&rep, super::stderr_is_tty()));
+            }
+            Some(r)
+        }
+        Err(e) => {
+            eprint!("{}", e.render(super::stderr_is_tty()));
+            None
+        }
+    }
+}
+
+/// A skipped order for messages: its id and why no route takes it.
+fn skipped(router: &Router, doc: &serde_json::Value, reason: &str) -> String {
+    match router.order_id(doc) {
+        Some(id) => format!("order {id}: {reason}"),
+        None => reason.to_string(),
     }
 }
 
@@ -67,23 +97,33 @@ pub fn single_input(i: &InputArgs) -> Result<serde_json::Value, InputError> {
     }
 }
 
-pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
-    let Some(prog) = compile_or_report(m) else {
+pub fn run(m: &MappingArgs, i: &InputArgs, pretty: bool) -> u8 {
+    let Some(prog) = route_or_report(m) else {
         return 2;
     };
     if let Some(src) = &i.ndjson {
         return run_ndjson(&prog, src);
     }
     if let Some(dir) = i.input.as_deref().filter(|p| p.is_dir()) {
-        return run_dir(&prog, dir);
+        return run_dir(&prog, dir, pretty);
     }
     let doc = match single_input(i) {
         Ok(d) => d,
         Err(e) => return e.report(),
     };
-    match crate::run::run(&prog, &doc) {
-        Ok(json) => {
+    let mut json = String::new();
+    match prog.map_into(&doc, &mut json) {
+        Ok(Mapped::Mapped { .. }) if pretty => {
+            println!("{}", crate::snapshot::pretty(&json));
+            0
+        }
+        Ok(Mapped::Mapped { .. }) => {
             println!("{json}");
+            0
+        }
+        // Not this tool's order (direct mail, another warehouse): nothing to do, not a failure.
+        Ok(Mapped::Skipped { reason }) => {
+            eprintln!("skipped: {}", skipped(&prog, &doc, &reason));
             0
         }
         Err(e) => {
@@ -95,7 +135,7 @@ pub fn run(m: &MappingArgs, i: &InputArgs) -> u8 {
 
 /// Every `*.json` input document of a folder, in name order: one request a line on
 /// stdout, each rejected file on stderr.
-fn run_dir(prog: &Program, dir: &Path) -> u8 {
+fn run_dir(prog: &Router, dir: &Path, pretty: bool) -> u8 {
     let mut files: Vec<_> = match std::fs::read_dir(dir) {
         Ok(rd) => rd
             .filter_map(|e| e.ok().map(|e| e.path()))
@@ -109,15 +149,29 @@ fn run_dir(prog: &Program, dir: &Path) -> u8 {
     files.sort();
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let (mut ok, mut bad) = (0, 0);
+    let (mut ok, mut bad, mut skip) = (0, 0, 0);
     for f in &files {
         let result = read_json(f).map_err(|e| match e {
             InputError::Io(m) | InputError::Json(m) => m,
         });
-        let mapped = result.and_then(|doc| crate::run::run(prog, &doc).map_err(|e| e.to_string()));
+        let mut json = String::new();
+        let mapped = result.and_then(|doc| match prog.map_into(&doc, &mut json) {
+            Ok(Mapped::Mapped { .. }) => Ok(None),
+            Ok(Mapped::Skipped { reason }) => Ok(Some(skipped(prog, &doc, &reason))),
+            Err(e) => Err(e.to_string()),
+        });
         match mapped {
-            Ok(json) => {
+            Ok(Some(why)) => {
+                skip += 1;
+                eprintln!("{}: skipped: {why}", f.display());
+            }
+            Ok(None) => {
                 ok += 1;
+                let json = if pretty {
+                    crate::snapshot::pretty(&json)
+                } else {
+                    json
+                };
                 if writeln!(out, "{json}").is_err() {
                     return 2;
                 }
@@ -131,11 +185,20 @@ fn run_dir(prog: &Program, dir: &Path) -> u8 {
     if out.flush().is_err() {
         return 2;
     }
-    eprintln!("{ok} mapped, {bad} rejected");
+    eprintln!("{ok} mapped, {bad} rejected{}", skipped_count(skip));
     u8::from(bad > 0)
 }
 
-fn run_ndjson(prog: &Program, src: &str) -> u8 {
+/// ", N skipped" for a summary line, when orders were skipped.
+fn skipped_count(n: u64) -> String {
+    if n > 0 {
+        format!(", {n} skipped")
+    } else {
+        String::new()
+    }
+}
+
+fn run_ndjson(prog: &Router, src: &str) -> u8 {
     let reader: Box<dyn BufRead> = if src == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -150,14 +213,14 @@ fn run_ndjson(prog: &Program, src: &str) -> u8 {
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let stats = map_stream(prog, reader, &mut out, &mut |line, msg| {
-        eprintln!("line {line}: rejected: {msg}")
+        eprintln!("line {line}: {msg}")
     });
     if out.flush().is_err() {
         return 2;
     }
     match stats {
-        Ok((ok, rejected)) => {
-            eprintln!("{ok} mapped, {rejected} rejected");
+        Ok((ok, rejected, skip)) => {
+            eprintln!("{ok} mapped, {rejected} rejected{}", skipped_count(skip));
             u8::from(rejected > 0)
         }
         Err(e) => {
@@ -171,16 +234,17 @@ fn run_ndjson(prog: &Program, src: &str) -> u8 {
 const BATCH: usize = 1024;
 
 /// Maps a stream of input documents, one a line, writing one request a line in input
-/// order; rejected orders go to `reject` with their line number. Batches are mapped on
-/// all cores. Returns (mapped, rejected).
+/// order; rejected and skipped orders go to `report` with their line number and
+/// `rejected: …` or `skipped: …`. Batches are mapped on all cores. Returns (mapped,
+/// rejected, skipped).
 pub fn map_stream(
-    prog: &Program,
+    prog: &Router,
     mut reader: impl BufRead,
     out: &mut impl Write,
-    reject: &mut dyn FnMut(usize, String),
-) -> std::io::Result<(u64, u64)> {
+    report: &mut dyn FnMut(usize, String),
+) -> std::io::Result<(u64, u64, u64)> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let (mut ok, mut bad) = (0u64, 0u64);
+    let (mut ok, mut bad, mut skip) = (0u64, 0u64, 0u64);
     let mut lines: Vec<Vec<u8>> = Vec::with_capacity(BATCH);
     let mut first_line = 1usize;
     loop {
@@ -208,9 +272,10 @@ pub fn map_stream(
         for p in parts {
             out.write_all(p.out.as_bytes())?;
             ok += p.ok;
-            bad += p.rejected.len() as u64;
-            for (line, msg) in p.rejected {
-                reject(line, msg);
+            bad += p.rejected;
+            skip += p.skipped;
+            for (line, msg) in p.notes {
+                report(line, msg);
             }
         }
         first_line += n;
@@ -218,14 +283,17 @@ pub fn map_stream(
             break;
         }
     }
-    Ok((ok, bad))
+    Ok((ok, bad, skip))
 }
 
 /// What one thread made of its share of a batch.
 struct Part {
     out: String,
     ok: u64,
-    rejected: Vec<(usize, String)>,
+    rejected: u64,
+    skipped: u64,
+    /// `rejected: …` and `skipped: …` by line, in line order.
+    notes: Vec<(usize, String)>,
 }
 
 impl Part {
@@ -233,8 +301,18 @@ impl Part {
         Part {
             out: String::new(),
             ok: 0,
-            rejected: vec![(0, "internal error: a mapping thread failed".into())],
+            rejected: 1,
+            skipped: 0,
+            notes: vec![(
+                0,
+                "rejected: internal error: a mapping thread failed".into(),
+            )],
         }
+    }
+
+    fn reject(&mut self, line: usize, msg: impl std::fmt::Display) {
+        self.rejected += 1;
+        self.notes.push((line, format!("rejected: {msg}")));
     }
 }
 
@@ -267,17 +345,19 @@ pub fn line_text(bytes: &[u8]) -> Result<&str, String> {
     Ok(text.trim_start_matches('\u{feff}').trim())
 }
 
-fn map_part(prog: &Program, lines: &[Vec<u8>], first_line: usize) -> Part {
+fn map_part(prog: &Router, lines: &[Vec<u8>], first_line: usize) -> Part {
     let mut p = Part {
         out: String::with_capacity(lines.len() * 2048),
         ok: 0,
-        rejected: Vec::new(),
+        rejected: 0,
+        skipped: 0,
+        notes: Vec::new(),
     };
     for (i, line) in lines.iter().enumerate() {
         let text = match line_text(line) {
             Ok(t) => t,
             Err(e) => {
-                p.rejected.push((first_line + i, e));
+                p.reject(first_line + i, e);
                 continue;
             }
         };
@@ -287,20 +367,24 @@ fn map_part(prog: &Program, lines: &[Vec<u8>], first_line: usize) -> Part {
         let doc: serde_json::Value = match prog.parse_order(text) {
             Ok(d) => d,
             Err(e) => {
-                p.rejected
-                    .push((first_line + i, format!("not valid JSON: {e}")));
+                p.reject(first_line + i, format!("not valid JSON: {e}"));
                 continue;
             }
         };
         let mark = p.out.len();
-        match crate::run::run_into(prog, &doc, &mut p.out) {
-            Ok(()) => {
+        match prog.map_into(&doc, &mut p.out) {
+            Ok(Mapped::Mapped { .. }) => {
                 p.out.push('\n');
                 p.ok += 1;
             }
+            Ok(Mapped::Skipped { reason }) => {
+                p.skipped += 1;
+                let why = skipped(prog, &doc, &reason);
+                p.notes.push((first_line + i, format!("skipped: {why}")));
+            }
             Err(e) => {
                 p.out.truncate(mark);
-                p.rejected.push((first_line + i, e.to_string()));
+                p.reject(first_line + i, e);
             }
         }
     }

@@ -5,6 +5,7 @@ mod fmt;
 mod map;
 mod send;
 mod sync;
+mod test;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -105,6 +106,9 @@ enum Cmd {
         mapping: MappingArgs,
         #[command(flatten)]
         input: InputArgs,
+        /// Indent the request JSON for people (not with --ndjson: one request a line).
+        #[arg(long, conflicts_with = "ndjson")]
+        pretty: bool,
     },
     /// Lay out mapping files in the one canonical form (default: mappings/).
     Fmt {
@@ -255,6 +259,29 @@ enum Cmd {
         #[arg(long, default_value_t = 0)]
         latency_ms: u64,
     },
+    /// Snapshot tests of a mapping repo: every order mapping × every example order,
+    /// compared with the reviewed snapshots (snapshots/mappings/*.snap, insta's format).
+    Test {
+        /// The mapping files (searched recursively).
+        #[arg(long, default_value = "mappings")]
+        mappings: PathBuf,
+        /// The example orders (*.json).
+        #[arg(long, default_value = "examples/orders")]
+        examples: PathBuf,
+        /// The snapshots folder (mapping snapshots go to its mappings/ subfolder).
+        #[arg(long, default_value = "snapshots")]
+        snapshots: PathBuf,
+        /// Test this mapping over its own examples (e.g. a mapping of Cainiao notices):
+        /// `--examples-for mappings/red/order_deliver.map=examples/notices` (repeatable).
+        #[arg(long = "examples-for", value_name = "MAPPING=DIR", value_parser = parse_kv)]
+        examples_for: Vec<(String, String)>,
+        /// Store every new and changed snapshot.
+        #[arg(long, conflicts_with = "review")]
+        accept: bool,
+        /// Ask on the terminal, change by change, whether to store it.
+        #[arg(long)]
+        review: bool,
+    },
     /// Check mapping files (default: mappings/) and report every mistake.
     Check {
         /// Files or folders of `.map` files.
@@ -273,12 +300,31 @@ enum Cmd {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let code = match cli.cmd {
-        Cmd::Map { mapping, input } => map::run(&mapping, &input),
+        Cmd::Map {
+            mapping,
+            input,
+            pretty,
+        } => map::run(&mapping, &input, pretty),
         Cmd::Check {
             paths,
             format,
             root,
         } => check::run(&paths, &format, root.as_deref()),
+        Cmd::Test {
+            mappings,
+            examples,
+            snapshots,
+            examples_for,
+            accept,
+            review,
+        } => test::run(&test::Args {
+            mappings,
+            examples,
+            snapshots,
+            examples_for,
+            accept,
+            review,
+        }),
         Cmd::Sync {
             mapping,
             state,

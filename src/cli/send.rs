@@ -1,12 +1,13 @@
 //! `bondmap request`, `bondmap send`, `bondmap gateway-sim`.
 
-use super::map::{compile_or_report, line_text, read_json, read_lines, single_input, InputError};
+use super::map::{line_text, read_json, read_lines, route_or_report, single_input, InputError};
 use super::{InputArgs, MappingArgs};
 use crate::compile::Program;
 use crate::gateway::sim::{run_blocking, SimOptions};
 use crate::gateway::{
     BatchSummary, Client, GatewayConfig, GatewayRequest, OrderResult, Outcome, PreparedOrder,
 };
+use crate::route::{Pick, Router};
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::path::Path;
@@ -53,21 +54,35 @@ pub fn request(m: &MappingArgs, i: &InputArgs, form: bool, cfg_path: Option<&Pat
     let Some(cfg) = config(cfg_path) else {
         return 2;
     };
-    let Some(prog) = compile_or_report(m) else {
+    let Some(router) = route_or_report(m) else {
         return 2;
     };
     let doc = match single_input(i) {
         Ok(d) => d,
         Err(e) => return e.report(),
     };
-    let interface = match crate::run::run(&prog, &doc) {
+    let prog = match router.pick(&doc) {
+        Ok(Pick::Mapping { program, .. }) => program,
+        Ok(Pick::Skipped { reason }) => {
+            match router.order_id(&doc) {
+                Some(id) => eprintln!("skipped: order {id}: {reason}"),
+                None => eprintln!("skipped: {reason}"),
+            }
+            return 0;
+        }
+        Err(e) => {
+            eprintln!("rejected: {e}");
+            return 1;
+        }
+    };
+    let interface = match crate::run::run(prog, &doc) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("rejected: {e}");
             return 1;
         }
     };
-    let p = match prepare(&prog, &cfg, interface) {
+    let p = match prepare(prog, &cfg, interface) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("rejected: {e}");
@@ -142,7 +157,7 @@ const SEND_BATCH: usize = 256;
 
 /// Maps and sends batches of orders, one result line each, counting as it goes.
 struct Sender<'a, W: Write> {
-    prog: &'a Program,
+    prog: &'a Router,
     client: Client,
     concurrency: usize,
     out: W,
@@ -150,6 +165,8 @@ struct Sender<'a, W: Write> {
     seen: HashSet<String>,
     summary: BatchSummary,
     not_mapped: u64,
+    /// Orders no route takes: not sent, not a failure.
+    not_routed: u64,
     bar: Option<indicatif::ProgressBar>,
 }
 
@@ -157,18 +174,29 @@ impl<W: Write> Sender<'_, W> {
     fn batch(&mut self, docs: impl IntoIterator<Item = Labelled>) {
         let mut prepared = Vec::new();
         for (label, doc) in docs {
-            let mapped = doc
-                .and_then(|d| crate::run::run(self.prog, &d).map_err(|e| e.to_string()))
-                .and_then(|s| prepare(self.prog, self.client.config(), s));
+            // Ok(Err(..)): no route takes the order (its id, why).
+            let mapped = doc.and_then(|d| match self.prog.pick(&d) {
+                Ok(Pick::Mapping { program, .. }) => crate::run::run(program, &d)
+                    .map_err(|e| e.to_string())
+                    .and_then(|s| prepare(program, self.client.config(), s))
+                    .map(Ok),
+                Ok(Pick::Skipped { reason }) => Ok(Err((self.prog.order_id(&d), reason))),
+                Err(e) => Err(e.to_string()),
+            });
             match mapped {
-                Ok(p) if self.seen.contains(&p.external_order_code) => {
+                Ok(Err((order_id, reason))) => {
+                    self.not_routed += 1;
+                    let line = serde_json::json!({"input": label, "order_id": order_id, "outcome": "skipped", "reason": reason});
+                    let _ = writeln!(self.out, "{line}");
+                }
+                Ok(Ok(p)) if self.seen.contains(&p.external_order_code) => {
                     self.result(&OrderResult {
                         order_id: p.order_id,
                         outcome: Outcome::SkippedDuplicate,
                         attempts: 0,
                     });
                 }
-                Ok(p) => {
+                Ok(Ok(p)) => {
                     self.seen.insert(p.external_order_code.clone());
                     prepared.push(p);
                 }
@@ -252,7 +280,7 @@ pub fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency
     let Some(cfg) = config(cfg_path) else {
         return 2;
     };
-    let Some(prog) = compile_or_report(m) else {
+    let Some(prog) = route_or_report(m) else {
         return 2;
     };
     let client = match Client::new(cfg) {
@@ -295,6 +323,7 @@ pub fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency
         seen: HashSet::new(),
         summary: BatchSummary::default(),
         not_mapped: 0,
+        not_routed: 0,
         bar,
     };
     let streamed = match input {
@@ -319,8 +348,12 @@ pub fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency
         b.finish_and_clear();
     }
     let (summary, not_mapped) = (&sender.summary, sender.not_mapped);
+    let not_routed = match sender.not_routed {
+        0 => String::new(),
+        n => format!(", {n} skipped (no route takes them)"),
+    };
     eprintln!(
-        "{} accepted, {} rejected by the gateway, {} failed, {} duplicates skipped, {} rejected by the mapping",
+        "{} accepted, {} rejected by the gateway, {} failed, {} duplicates skipped, {} rejected by the mapping{not_routed}",
         summary.accepted, summary.rejected, summary.failed, summary.skipped_duplicate, not_mapped
     );
     if let Err(e) = streamed {

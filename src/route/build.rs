@@ -30,8 +30,14 @@ fn has_routes(f: &File) -> bool {
 /// Checks a routes file for `bondmap check`: its own statements and conditions, and every
 /// mapping it names as that mapping will run (its params set). The diagnostics point into
 /// the returned mapping's sources (the routes file first, then each mapping's files).
-pub fn check(path: &Path) -> (Mapping, Vec<Diag>) {
-    let (_, sources, diags) = build(path, &Options::default());
+/// `root` is the mapping root (`--root`, the folder given to `check`); without it, the
+/// routes file's own folder.
+pub fn check(path: &Path, root: Option<&Path>) -> (Mapping, Vec<Diag>) {
+    let opts = Options {
+        root: root.map(Path::to_path_buf),
+        ..Options::default()
+    };
+    let (_, sources, diags) = build(path, &opts);
     (
         Mapping {
             sources,
@@ -56,8 +62,8 @@ pub(super) fn load(path: &Path, opts: &Options) -> Result<Router, Box<MappingErr
     }
 }
 
-/// Largest routes file read: a routes file is a few lines; anything near this is not one.
-const MAX_ROUTES_FILE: u64 = 8 << 20;
+/// Largest routes file read, as for any mapping file.
+const MAX_ROUTES_FILE: u64 = crate::load::MAX_TEXT_BYTES;
 
 /// A routes file's text: a regular file of bounded size.
 fn read_routes(path: &Path) -> std::io::Result<String> {
@@ -156,7 +162,10 @@ fn routes(
         sources,
         diags: routes_file_mistakes(&file),
         dir: path.parent().map(Path::to_path_buf).unwrap_or_default(),
-        root: canon.parent().map(Path::to_path_buf).unwrap_or_default(),
+        root: match &opts.root {
+            Some(r) => r.canonicalize().unwrap_or_else(|_| r.clone()),
+            None => canon.parent().map(Path::to_path_buf).unwrap_or_default(),
+        },
         id,
     };
     let (source, routes) = b.statements(file);
