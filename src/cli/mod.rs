@@ -59,6 +59,17 @@ mod bondmap_options {
     pub use crate::compile::Options;
 }
 
+/// The mappings of an order's later messages (sync).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LifeArgs {
+    /// The cancel mapping, compiled with each order's warehouse params.
+    #[arg(long, default_value = "mappings/cainiao/cancel.map")]
+    pub cancel_mapping: PathBuf,
+    /// The ship-back mapping (shipment notice → order.orderDeliver).
+    #[arg(long, default_value = "mappings/red/order_deliver.map")]
+    pub deliver_mapping: PathBuf,
+}
+
 /// Where the orders come from.
 #[derive(clap::Args, Clone, Debug)]
 pub struct InputArgs {
@@ -192,14 +203,23 @@ enum Cmd {
         /// Run even though the state was made with another mapping (records this one).
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        life: LifeArgs,
+        /// Serve Cainiao's shipment notices on ADDR (`POST /cainiao/callback`) while
+        /// syncing, e.g. `127.0.0.1:8790`; each shipment is then told to RED.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
     },
-    /// Counts by stage, the failed and rejected orders with their errors, the checkpoint.
+    /// Counts by stage, the orders a person must act on with the reason, the checkpoint.
     Status {
         #[arg(long, default_value = "bondmap.db")]
         state: PathBuf,
         /// `human` (default) or `json`.
         #[arg(long, default_value = "human")]
         format: String,
+        /// Every order with its stage (and why a person must act, where one must).
+        #[arg(long)]
+        all: bool,
     },
     /// Send failed orders again (fetched anew from RED).
     Retry {
@@ -224,8 +244,8 @@ enum Cmd {
         /// Folder of example orders.
         #[arg(long, default_value = "examples/orders")]
         orders: PathBuf,
-        /// The mapping to use.
-        #[arg(long, default_value = "mappings/warehouses/hangzhou_xiasha.map")]
+        /// The mapping to use: a routes file or one warehouse mapping.
+        #[arg(long, default_value = "mappings/routes.map")]
         mapping: PathBuf,
     },
     /// A local RED open API on 127.0.0.1 serving a folder of orders (credentials from
@@ -313,15 +333,21 @@ pub fn main() -> ExitCode {
             since,
             config,
             force,
+            life,
+            listen,
         } => sync::sync(
             &mapping,
             &state,
-            interval,
-            since.as_deref(),
-            config.as_deref(),
-            force,
+            sync::SyncRun {
+                interval,
+                since: since.as_deref(),
+                cfg: config.as_deref(),
+                force,
+                life: &life,
+                listen,
+            },
         ),
-        Cmd::Status { state, format } => sync::status(&state, &format),
+        Cmd::Status { state, format, all } => sync::status(&state, &format, all),
         Cmd::Retry {
             mapping,
             orders,

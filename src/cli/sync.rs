@@ -1,16 +1,23 @@
 //! `bondmap sync`, `status`, `retry`, `demo`, `red-sim`.
 
-use super::map::compile_or_report;
-use super::MappingArgs;
+use super::{LifeArgs, MappingArgs};
+use crate::callback::{CallbackConfig, Receiver};
 use crate::gateway::sim::SimOptions;
-use crate::gateway::{Client, GatewayConfig};
+use crate::gateway::{Client, GatewayConfig, Secret};
 use crate::red::config::RedConfig;
 use crate::red::sim::{load_folder, RedSimOptions};
 use crate::red::RedClient;
-use crate::store::{Stage, Store};
-use crate::sync::{mapping_identity, OrderLine, Pipeline};
+use crate::route::Router;
+use crate::store::{OrderRow, Stage, Store};
+use crate::sync::route::routed_identity;
+use crate::sync::{life, Life, OrderLine, Pipeline, Routing, StoreSink};
+use signal_hook::consts::{SIGINT, SIGTERM};
+use std::net::SocketAddr;
 use std::path::Path;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{channel, RecvTimeoutError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 fn init_logs() {
     // Logs go to stderr; the order lines to stdout. RUST_LOG overrides the level.
@@ -29,23 +36,46 @@ fn clients(cfg: Option<&Path>) -> Result<(RedClient, Client), String> {
     Ok((RedClient::new(red)?, Client::new(gw)?))
 }
 
-/// The clients, the compiled mapping and the state a run needs; `None` once the reason
-/// is printed.
+/// Loads `--mapping` as a router (a routes file, or a plain mapping as one route),
+/// printing warnings; `None` once the errors are printed.
+fn load_router(m: &MappingArgs) -> Option<Router> {
+    match Router::load(&m.mapping, &m.options()) {
+        Ok(r) => {
+            if !r.warnings().is_empty() {
+                let rep = crate::diag::reports(
+                    r.sources(),
+                    r.warnings(),
+                    &m.mapping.display().to_string(),
+                );
+                eprint!("{}", crate::diag::render(&rep, super::stderr_is_tty()));
+            }
+            Some(r)
+        }
+        Err(e) => {
+            eprint!("{}", e.render(super::stderr_is_tty()));
+            None
+        }
+    }
+}
+
+/// The clients, the loaded mapping (or routes) and the state a run needs; `None` once
+/// the reason is printed.
 fn setup(
     m: &MappingArgs,
     state: &Path,
     cfg: Option<&Path>,
     force: bool,
-) -> Option<(RedClient, Client, crate::compile::Program, Store)> {
+) -> Option<(RedClient, Client, Router, Store)> {
     // Credentials first: nothing is read or sent without them.
     let (red, gw) = clients(cfg).map_err(|e| eprintln!("error: {e}")).ok()?;
-    let prog = compile_or_report(m)?;
+    let router = load_router(m)?;
     // The one writer of this state: a second sync or retry stops here, at once.
     let mut store = Store::open_exclusive(state)
         .map_err(|e| eprintln!("error: {e}"))
         .ok()?;
-    check_identity(&mut store, state, &prog, m, force)?;
-    Some((red, gw, prog, store))
+    let id = routed_identity(&router, &m.mapping, &m.params);
+    check_identity(&mut store, state, &id, m, force)?;
+    Some((red, gw, router, store))
 }
 
 /// The state remembers the mapping it was made with; another one is refused unless
@@ -53,11 +83,10 @@ fn setup(
 fn check_identity(
     store: &mut Store,
     state: &Path,
-    prog: &crate::compile::Program,
+    id: &str,
     m: &MappingArgs,
     force: bool,
 ) -> Option<()> {
-    let id = mapping_identity(prog, &m.params);
     let known = store
         .mapping_identity()
         .map_err(|e| eprintln!("error: {e}"))
@@ -70,7 +99,7 @@ fn check_identity(
                 state.display(),
                 &k[..k.len().min(12)],
                 m.mapping.display(),
-                &id[..12]
+                &id[..id.len().min(12)]
             );
             eprintln!("error: refusing to run with a different mapping; pass --force to use this one (it is then recorded in the state)");
             return None;
@@ -80,12 +109,12 @@ fn check_identity(
             state.display(),
             &k[..k.len().min(12)],
             m.mapping.display(),
-            &id[..12]
+            &id[..id.len().min(12)]
         ),
         None => {}
     }
     store
-        .set_mapping_identity(&id)
+        .set_mapping_identity(id)
         .map_err(|e| eprintln!("error: {e}"))
         .ok()
 }
@@ -96,16 +125,44 @@ fn print_line(l: &OrderLine) {
     }
 }
 
-pub fn sync(
-    m: &MappingArgs,
-    state: &Path,
-    interval: Option<u64>,
-    since: Option<&str>,
-    cfg: Option<&Path>,
-    force: bool,
-) -> u8 {
+/// The cancel and ship-back mappings of a run.
+fn life_of(args: &LifeArgs, router: &Router, mapping: &Path) -> Life {
+    let mut life = Life::new(args.cancel_mapping.clone(), args.deliver_mapping.clone());
+    if router.is_plain() {
+        life.fallback_warehouse = Some(mapping.to_path_buf());
+    }
+    life
+}
+
+/// What `sync` was asked to do besides the mapping and the state.
+pub struct SyncRun<'a> {
+    pub interval: Option<u64>,
+    pub since: Option<&'a str>,
+    pub cfg: Option<&'a Path>,
+    pub force: bool,
+    pub life: &'a LifeArgs,
+    pub listen: Option<SocketAddr>,
+}
+
+/// Set by SIGTERM or SIGINT; read between rounds. A second signal ends the process at
+/// once (exit 1): the state is consistent at every commit, so that too is resumable.
+fn stop_flag() -> Result<Arc<AtomicBool>, String> {
+    let flag = Arc::new(AtomicBool::new(false));
+    for sig in [SIGTERM, SIGINT] {
+        signal_hook::flag::register_conditional_shutdown(sig, 1, flag.clone())
+            .and_then(|_| signal_hook::flag::register(sig, flag.clone()))
+            .map_err(|e| format!("cannot handle signal {sig}: {e}"))?;
+    }
+    Ok(flag)
+}
+
+pub fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     init_logs();
-    let since = match since.map(chrono::DateTime::parse_from_rfc3339).transpose() {
+    let since = match run
+        .since
+        .map(chrono::DateTime::parse_from_rfc3339)
+        .transpose()
+    {
         Ok(s) => s.map(|t| t.timestamp()),
         Err(e) => {
             eprintln!(
@@ -114,28 +171,65 @@ pub fn sync(
             return 2;
         }
     };
-    let Some((red, gw, prog, mut store)) = setup(m, state, cfg, force) else {
+    let stop = match stop_flag() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let Some((red, gw, router, mut store)) = setup(m, state, run.cfg, run.force) else {
         return 2;
     };
+    let (wake_tx, wake_rx) = channel::<()>();
+    // Kept alive for the whole run: dropping it stops the receiver.
+    let _receiver = match run.listen {
+        None => None,
+        Some(addr) => {
+            let sink = match StoreSink::open(state, Some(wake_tx)) {
+                Ok(s) => s,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            };
+            let cfg = CallbackConfig::new(gw.config().secret_key.clone());
+            match Receiver::start(addr, cfg, Arc::new(sink)) {
+                Ok(r) => {
+                    eprintln!("receiving Cainiao's shipment notices at {}", r.url());
+                    Some(r)
+                }
+                Err(e) => {
+                    eprintln!("error: --listen {addr}: {e}");
+                    return 2;
+                }
+            }
+        }
+    };
+    let routing = Routing::new(&router, &m.mapping);
+    let Some(mut p) = Pipeline::routed(&red, &gw, routing, &mut store) else {
+        eprintln!("error: {} names no mapping", m.mapping.display());
+        return 2;
+    };
+    p.life = Some(life_of(run.life, &router, &m.mapping));
+    p.options.progress = true;
     let mut first = true;
     loop {
         let now = chrono::Utc::now().timestamp();
-        let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
-        p.options.progress = true;
         let result = p.round(if first { since } else { None }, now, &mut print_line);
         first = false;
         let code = match result {
             Ok(r) => {
                 eprintln!(
-                    "round: {} orders: {} accepted, {} rejected, {} failed, {} pending",
+                    "round: {} orders: {} accepted, {} rejected, {} failed, {} skipped, {} cancelled, {} shipped, {} delivered",
                     r.orders.len(),
                     r.count(Stage::Accepted),
                     r.count(Stage::Rejected),
                     r.count(Stage::Failed),
-                    r.orders.len()
-                        - r.count(Stage::Accepted)
-                        - r.count(Stage::Rejected)
-                        - r.count(Stage::Failed)
+                    r.count(Stage::Skipped),
+                    r.count(Stage::Cancelled),
+                    r.count(Stage::Shipped),
+                    r.count(Stage::Delivered),
                 );
                 u8::from(!r.settled())
             }
@@ -144,14 +238,71 @@ pub fn sync(
                 2
             }
         };
-        match interval {
-            Some(secs) => std::thread::sleep(Duration::from_secs(secs.max(1))),
-            None => return code,
+        let Some(secs) = run.interval else {
+            return code;
+        };
+        // Between rounds: shipments told to RED as their notices come; a signal ends the
+        // wait (the round before it finished whole).
+        let until = Instant::now() + Duration::from_secs(secs.max(1));
+        while !stop.load(Ordering::SeqCst) {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match wake_rx.recv_timeout(left.min(Duration::from_millis(200))) {
+                Ok(()) => {
+                    while wake_rx.try_recv().is_ok() {}
+                    if let Err(e) = life::deliver_due(&mut p, &mut |l| print_line(&l)) {
+                        eprintln!("error: {e}");
+                    }
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                // No receiver: nothing wakes us but the clock.
+                Err(RecvTimeoutError::Disconnected) => {
+                    std::thread::sleep(left.min(Duration::from_millis(200)))
+                }
+            }
+        }
+        if stop.load(Ordering::SeqCst) {
+            eprintln!("stopped by a signal: the last round finished, the state is saved; run sync again to go on");
+            return 0;
         }
     }
 }
 
-pub fn status(state: &Path, format: &str) -> u8 {
+/// Why a person must act on an order, if one must.
+fn person_reason(r: &OrderRow) -> Option<String> {
+    if let Some(n) = &r.needs_person {
+        return Some(n.clone());
+    }
+    match r.stage {
+        Stage::Failed | Stage::Rejected => Some(format!(
+            "{}: {}",
+            r.stage.as_str(),
+            r.error.as_deref().unwrap_or("no error recorded")
+        )),
+        _ if r.changed_after_accept => {
+            Some("RED content changed after Cainiao accepted it (not re-sent)".to_string())
+        }
+        _ => None,
+    }
+}
+
+fn order_json(r: &OrderRow) -> serde_json::Value {
+    let mut v = serde_json::json!({"order_id": r.order_id, "stage": r.stage});
+    let mut put = |k: &str, x: Option<String>| {
+        if let Some(x) = x {
+            v[k] = x.into();
+        }
+    };
+    put("needs_person", person_reason(r));
+    put("warehouse", r.warehouse.clone());
+    put("cainiao_order_code", r.cainiao_order_code.clone());
+    put("error", r.error.clone());
+    v
+}
+
+pub fn status(state: &Path, format: &str, all: bool) -> u8 {
     if !state.exists() {
         eprintln!(
             "error: no state at {} (run `bondmap sync` first)",
@@ -175,9 +326,12 @@ pub fn status(state: &Path, format: &str) -> u8 {
             problems,
             store.changed_after_accept()?,
             store.checkpoint()?,
+            store.needing_person()?,
+            store.notice_problems()?,
+            if all { store.all()? } else { Vec::new() },
         ))
     };
-    let (counts, problems, changed, checkpoint) = match gather() {
+    let (counts, problems, changed, checkpoint, person, notices, every) = match gather() {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -187,12 +341,21 @@ pub fn status(state: &Path, format: &str) -> u8 {
     let when = checkpoint
         .and_then(|c| chrono::DateTime::from_timestamp(c, 0))
         .map(|t| t.to_rfc3339());
+    // A notice no order can take: its order id (a RED id, not personal) and the reason.
+    let notice_json: Vec<serde_json::Value> = notices
+        .iter()
+        .map(|n| serde_json::json!({"order_id": n.order_id, "msg_type": n.msg_type, "needs_person": n.problem, "received_at": n.received_at}))
+        .collect();
     if format == "json" {
         let counts: serde_json::Map<String, serde_json::Value> = counts
             .iter()
             .map(|(s, n)| (s.as_str().to_string(), (*n).into()))
             .collect();
-        let v = serde_json::json!({"counts": counts, "checkpoint": when, "failed_and_rejected": problems, "changed_after_accept": changed});
+        let person: Vec<serde_json::Value> = person.iter().map(order_json).collect();
+        let mut v = serde_json::json!({"counts": counts, "checkpoint": when, "needs_person": person, "notices_needing_person": notice_json, "failed_and_rejected": problems, "changed_after_accept": changed});
+        if all {
+            v["orders"] = every.iter().map(order_json).collect();
+        }
         println!("{v}");
         return 0;
     }
@@ -200,18 +363,37 @@ pub fn status(state: &Path, format: &str) -> u8 {
         println!("{:>9}: {n}", s.as_str());
     }
     println!("checkpoint: {}", when.as_deref().unwrap_or("none"));
-    for r in &problems {
+    if all {
+        for r in &every {
+            println!(
+                "{:<20} {:<9} {:<34} {}",
+                r.order_id,
+                r.stage.as_str(),
+                r.warehouse.as_deref().unwrap_or("-"),
+                person_reason(r)
+                    .map(|p| format!("NEEDS A PERSON: {p}"))
+                    .or_else(|| r.error.clone())
+                    .unwrap_or_default()
+            );
+        }
+    }
+    if !person.is_empty() || !notices.is_empty() {
+        println!("needs a person:");
+    }
+    for r in &person {
         println!(
-            "{} {}: {}",
-            r.stage.as_str(),
+            "  {} ({}): {}",
             r.order_id,
-            r.error.as_deref().unwrap_or("")
+            r.stage.as_str(),
+            person_reason(r).unwrap_or_default()
         );
     }
-    for r in &changed {
+    for n in &notices {
         println!(
-            "changed after accept {}: RED content changed after Cainiao accepted it (not re-sent)",
-            r.order_id
+            "  notice for {} ({}): {}",
+            n.order_id.as_deref().unwrap_or("no orderCode"),
+            n.msg_type,
+            n.problem.as_deref().unwrap_or("")
         );
     }
     0
@@ -226,7 +408,7 @@ pub fn retry(
     force: bool,
 ) -> u8 {
     init_logs();
-    let Some((red, gw, prog, mut store)) = setup(m, state, cfg, force) else {
+    let Some((red, gw, router, mut store)) = setup(m, state, cfg, force) else {
         return 2;
     };
     let mut ids: Vec<(String, i64)> = Vec::new();
@@ -257,11 +439,18 @@ pub fn retry(
             }
         }
     }
-    let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
+    let Some(mut p) = Pipeline::routed(&red, &gw, Routing::new(&router, &m.mapping), &mut store)
+    else {
+        eprintln!("error: {} names no mapping", m.mapping.display());
+        return 2;
+    };
     p.options.progress = true;
     let mut bad = 0;
     let result = p.orders(ids, true, &mut |l| {
-        bad += usize::from(l.stage != Stage::Accepted);
+        bad += usize::from(!matches!(
+            l.stage,
+            Stage::Accepted | Stage::Shipped | Stage::Delivered | Stage::Cancelled
+        ));
         print_line(l);
     });
     if let Err(e) = result {
@@ -315,14 +504,42 @@ pub fn red_sim(port: u16, orders: &Path, latency_ms: u64) -> u8 {
     }
 }
 
+/// The demo's one change to the bundled orders (which carry their warehouse codes, HZXS
+/// and NBMS): one becomes direct mail, which no route takes. Made in the demo's copies:
+/// the files in examples/ stay as they are (their mapping snapshots must not change).
+fn demo_routing(i: usize, doc: &mut serde_json::Value) {
+    if i == 10 {
+        doc["detail"]["logisticsMode"] = 3.into();
+    }
+}
+
+/// The demo's story: which orders the buyer cancels (by place in the sorted folder).
+const DEMO_CANCEL_BEFORE_SHIPPING: usize = 1;
+const DEMO_CANCEL_AFTER_SHIPPING: usize = 4;
+
 pub fn demo(orders: &Path, mapping: &Path) -> u8 {
     let run = || -> Result<u8, String> {
         let red_sim =
             crate::red::sim::spawn(0, red_sim_options_demo()).map_err(|e| e.to_string())?;
+        let dir = tempfile_dir()?;
+        let db = dir.join("bondmap-demo.db");
+        let mut store = Store::open(&db).map_err(|e| e.to_string())?;
+        // The demo's callback receiver: where the warehouse posts its shipment notices.
+        let (wake_tx, _wake_rx) = channel::<()>();
+        let sink = StoreSink::open(&db, Some(wake_tx)).map_err(|e| e.to_string())?;
+        let receiver = Receiver::start(
+            "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
+            CallbackConfig::new(Secret::new(DEMO_CAINIAO_SECRET)),
+            Arc::new(sink),
+        )
+        .map_err(|e| e.to_string())?;
         let gw_sim = crate::gateway::sim::spawn(
             0,
             SimOptions {
                 secret: DEMO_CAINIAO_SECRET.into(),
+                callback_url: Some(receiver.url()),
+                // Long enough for the cancel of step 2 to come first.
+                ship_after: Duration::from_millis(2500),
                 ..SimOptions::default()
             },
         )
@@ -335,11 +552,14 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
             .filter(|p| p.extension().is_some_and(|x| x == "json"))
             .collect();
         files.sort();
+        let mut ids = Vec::new();
         for (i, f) in files.iter().enumerate() {
             let mut v: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(f).map_err(|e| e.to_string())?)
                     .map_err(|e| format!("{}: {e}", f.display()))?;
             v["detail"]["updateTime"] = ((now - 600 + i as i64) * 1000).into();
+            demo_routing(i, &mut v);
+            ids.push(v["detail"]["orderId"].as_str().unwrap_or("").to_string());
             red_sim.add_order(v);
         }
         let red_url = red_sim.url();
@@ -366,53 +586,90 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
         )
         .map_err(|e| e.to_string())?;
         let (red, gw) = (RedClient::new(red)?, Client::new(gw)?);
-        let prog = match crate::engine::load_program(mapping, &crate::compile::Options::default()) {
-            Ok((p, _)) => p,
-            Err(e) => return Err(e.render(false)),
-        };
-        let dir = tempfile_dir()?;
-        let db = dir.join("bondmap-demo.db");
-        let mut store = Store::open(&db).map_err(|e| e.to_string())?;
+        let router = Router::load(mapping, &crate::compile::Options::default())
+            .map_err(|e| e.render(false))?;
         println!("bondmap demo: {} RED orders on a local RED API ({}), a local Cainiao gateway ({}), mapping {}", files.len(), red_sim.url(), gw_sim.url(), mapping.display());
+        println!("Cainiao's shipment notices come to {}", receiver.url());
         println!("state: {}\n", db.display());
-        let mut p = Pipeline::new(&red, &gw, &prog, &mut store);
+        let mut p = Pipeline::routed(&red, &gw, Routing::new(&router, mapping), &mut store)
+            .ok_or("the mapping names no warehouse mapping")?;
+        p.life = Some(Life::new(
+            "mappings/cainiao/cancel.map".into(),
+            "mappings/red/order_deliver.map".into(),
+        ));
+        if router.is_plain() {
+            if let Some(l) = p.life.as_mut() {
+                l.fallback_warehouse = Some(mapping.to_path_buf());
+            }
+        }
+        println!("1. a sync round: each order routed to its warehouse and sent");
         let report = p
             .round(Some(now - 3600), now, &mut |_| {})
             .map_err(|e| e.to_string())?;
-        // Orders settle in any order with many in flight; shown in id order.
-        let mut lines: Vec<&OrderLine> = report.orders.iter().collect();
-        lines.sort_by(|a, b| a.order_id.cmp(&b.order_id));
-        for l in lines {
-            let what = match (&l.cainiao_order_code, &l.error) {
-                (Some(c), _) => format!("Cainiao order {c}"),
-                (_, Some(e)) => e.clone(),
-                _ => String::new(),
-            };
-            println!("{:<20} {:<9} {what}", l.order_id, l.stage.as_str());
-        }
+        let sent = report.count(Stage::Accepted);
         println!(
-            "\n{} orders: {} accepted by Cainiao, {} rejected by the mapping, {} failed",
+            "   {} orders: {sent} accepted by Cainiao, {} rejected by the mapping, {} skipped, {} failed",
             report.orders.len(),
-            report.count(Stage::Accepted),
             report.count(Stage::Rejected),
+            report.count(Stage::Skipped),
             report.count(Stage::Failed)
         );
-        println!("RED API calls: {} list, {} detail, {} declare, {} receiver, {} decrypt; gateway requests: {}", red_sim.calls("order.getOrderList"), red_sim.calls("order.getOrderDetail"), red_sim.calls("order.getOrderDeclareInfo"), red_sim.calls("order.getOrderReceiverInfo"), red_sim.calls("data.batchDecrypt"), gw_sim.requests());
-        // A second round finds nothing new to send.
-        let again = p
-            .round(None, now + 1, &mut |_| {})
+        let id_at = |i: usize| ids.get(i).cloned().unwrap_or_default();
+        let before = id_at(DEMO_CANCEL_BEFORE_SHIPPING);
+        red_sim.cancel_order(&before);
+        println!("2. the buyer of {before} cancels before the parcel leaves; the next round tells the warehouse");
+        // The round's end a few seconds ahead: RED's update of the cancel is this very
+        // second, and a listing's end is whole seconds.
+        p.round(None, chrono::Utc::now().timestamp() + 5, &mut |_| {})
             .map_err(|e| e.to_string())?;
+        println!("3. the warehouse ships the others and posts its notices; RED is told of each");
+        let want = sent.saturating_sub(usize::from(gw_sim.cancelled().contains(&before)));
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while gw_sim.notified().len() < want && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        life::deliver_due(&mut p, &mut |_| {}).map_err(|e| e.to_string())?;
+        let after = id_at(DEMO_CANCEL_AFTER_SHIPPING);
+        red_sim.cancel_order(&after);
         println!(
-            "a second round: {} orders seen again, gateway requests still {}",
-            again.orders.len(),
-            gw_sim.requests()
+            "4. the buyer of {after} cancels after it shipped: that is a return, for a person"
         );
+        p.round(None, chrono::Utc::now().timestamp() + 10, &mut |_| {})
+            .map_err(|e| e.to_string())?;
+        drop(p);
+        println!();
+        let rows = store.all().map_err(|e| e.to_string())?;
+        for r in &rows {
+            let what = match (person_reason(r), &r.error, &r.cainiao_order_code) {
+                (Some(why), _, _) => format!("NEEDS A PERSON: {why}"),
+                (None, Some(e), _) => e.clone(),
+                (None, None, Some(c)) => format!("Cainiao order {c}"),
+                _ => String::new(),
+            };
+            let wh = r.warehouse.as_deref().unwrap_or("-");
+            println!("{:<20} {:<9} {wh:<34} {what}", r.order_id, r.stage.as_str());
+        }
+        let counts: std::collections::HashMap<Stage, u64> = store
+            .counts()
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .collect();
+        let n = |s: Stage| counts.get(&s).copied().unwrap_or(0);
+        println!(
+            "\n{} orders: {} delivered (RED told), {} cancelled, {} skipped, {} rejected, {} shipped, {} accepted, {} failed",
+            rows.len(),
+            n(Stage::Delivered),
+            n(Stage::Cancelled),
+            n(Stage::Skipped),
+            n(Stage::Rejected),
+            n(Stage::Shipped),
+            n(Stage::Accepted),
+            n(Stage::Failed)
+        );
+        println!("RED API calls: {} list, {} detail, {} declare, {} receiver, {} decrypt, {} orderDeliver; gateway requests: {}, cancels accepted: {}", red_sim.calls("order.getOrderList"), red_sim.calls("order.getOrderDetail"), red_sim.calls("order.getOrderDeclareInfo"), red_sim.calls("order.getOrderReceiverInfo"), red_sim.calls("data.batchDecrypt"), red_sim.calls("order.orderDeliver"), gw_sim.requests(), gw_sim.cancelled().len());
+        drop(receiver);
         let _ = std::fs::remove_dir_all(&dir);
-        Ok(if report.count(Stage::Failed) == 0 {
-            0
-        } else {
-            1
-        })
+        Ok(u8::from(n(Stage::Failed) > 0))
     };
     match run() {
         Ok(c) => c,

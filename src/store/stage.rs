@@ -1,5 +1,11 @@
 //! The stages an order goes through: the one list every part of bondmap reads (the
 //! store's checks, `status`, the pipeline), so a new stage is added here once.
+//!
+//! ```text
+//! seen → fetched → sending → accepted → shipped → delivered
+//!          ↘ rejected   ↘ failed   ↘ cancelled (cancel accepted by the warehouse)
+//! seen → skipped (no route takes it)         seen/fetched/rejected/failed/skipped → cancelled
+//! ```
 
 /// Where an order is. Stored as its lowercase name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -11,16 +17,28 @@ pub enum Stage {
     Sending,
     Accepted,
     Failed,
+    /// No route of the routes file takes it: never sent.
+    Skipped,
+    /// Cancelled on RED: never sent, or cancelled at the warehouse.
+    Cancelled,
+    /// The warehouse's shipment notice is recorded; RED is not yet told.
+    Shipped,
+    /// RED is told (order.orderDeliver).
+    Delivered,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [
+    pub const ALL: [Stage; 10] = [
         Stage::Seen,
         Stage::Fetched,
         Stage::Rejected,
         Stage::Sending,
         Stage::Accepted,
         Stage::Failed,
+        Stage::Skipped,
+        Stage::Cancelled,
+        Stage::Shipped,
+        Stage::Delivered,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -31,6 +49,10 @@ impl Stage {
             Stage::Sending => "sending",
             Stage::Accepted => "accepted",
             Stage::Failed => "failed",
+            Stage::Skipped => "skipped",
+            Stage::Cancelled => "cancelled",
+            Stage::Shipped => "shipped",
+            Stage::Delivered => "delivered",
         }
     }
 
@@ -44,9 +66,13 @@ impl Stage {
         matches!(self, Stage::Seen | Stage::Fetched | Stage::Sending)
     }
 
-    /// Final: Cainiao has the order; it is never sent again.
+    /// Final for the delivery order: Cainiao has it (or it was cancelled); it is never
+    /// sent again.
     pub fn is_final(self) -> bool {
-        self == Stage::Accepted
+        matches!(
+            self,
+            Stage::Accepted | Stage::Shipped | Stage::Delivered | Stage::Cancelled
+        )
     }
 
     /// A SQL list of the stages `keep` selects, e.g. `('seen', 'fetched')`.
@@ -69,11 +95,15 @@ mod tests {
         for s in Stage::ALL {
             assert_eq!(Stage::parse(s.as_str()), Some(s));
         }
-        assert_eq!(Stage::parse("shipped"), None);
+        assert_eq!(Stage::parse("returned"), None);
         assert_eq!(Stage::parse("SEEN"), None);
         assert_eq!(
             Stage::sql_list(Stage::is_pending),
             "('seen', 'fetched', 'sending')"
+        );
+        assert_eq!(
+            Stage::sql_list(Stage::is_final),
+            "('accepted', 'cancelled', 'shipped', 'delivered')"
         );
     }
 }

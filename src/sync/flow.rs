@@ -14,7 +14,7 @@ use super::fetch::fetch_documents;
 use super::progress::Progress;
 use super::{hash, OrderLine, Pipeline, SyncError};
 use crate::gateway::{GatewayRequest, Outcome};
-use crate::pii::{Redactor, RequestPii};
+use crate::pii::Redactor;
 use crate::red::RedError;
 use crate::store::{Stage, StoreError, Txn};
 use serde_json::Value;
@@ -80,6 +80,13 @@ enum Mapped {
         hash: String,
         request: GatewayRequest,
         redactor: Redactor,
+        /// The routed warehouse mapping (relative path), when sent through a routes file.
+        warehouse: Option<String>,
+    },
+    /// No route takes it.
+    Skipped {
+        hash: String,
+        reason: String,
     },
 }
 
@@ -133,8 +140,9 @@ pub(super) fn run(
                 let row = t.record_seen(id, *update_time)?;
                 let want = match row.stage {
                     Stage::Accepted if *update_time > row.update_time => Some(Want::Check),
-                    Stage::Accepted => None,
-                    Stage::Rejected | Stage::Failed
+                    // Further on in its life (shipped, delivered, cancelled): never sent again.
+                    s if s.is_final() => None,
+                    Stage::Rejected | Stage::Failed | Stage::Skipped
                         if !force && *update_time <= row.update_time =>
                     {
                         None
@@ -159,8 +167,8 @@ pub(super) fn run(
         }
     }
     if !planned.is_empty() {
-        let pii = RequestPii::of(p.program);
-        Flow { p, pii }.drive(planned, &mut |l| emit(l, &mut lines))?;
+        let targets = super::route::targets(p);
+        Flow { p, targets }.drive(planned, &mut |l| emit(l, &mut lines))?;
     }
     progress.finish();
     Ok(lines)
@@ -168,7 +176,7 @@ pub(super) fn run(
 
 struct Flow<'p, 'a> {
     p: &'p mut Pipeline<'a>,
-    pii: RequestPii,
+    targets: Vec<super::route::Target<'a>>,
 }
 
 impl Flow<'_, '_> {
@@ -187,18 +195,12 @@ impl Flow<'_, '_> {
         for _ in 0..AHEAD {
             let _ = credit_tx.try_send(());
         }
-        let program = self.p.program;
-        // The fetcher's own copy: this thread keeps `self` to write the store.
-        let pii = &self.pii.clone();
-        let provider = program
-            .settings
-            .logistic_provider_id
-            .clone()
-            .unwrap_or_else(|| gateway.config().app_key.expose().to_string());
+        let router = self.p.routing.as_ref().map(|r| r.router);
+        // The fetchers' own: this thread keeps `self` to write the store.
+        let targets = &std::mem::take(&mut self.targets);
         // The chunks still to fetch, taken in turn by the fetchers.
         let work = Mutex::new((planned.into_iter(), sizes.into_iter().enumerate()));
         let credit_rx = Mutex::new(credit_rx);
-        let provider = provider.as_str();
         std::thread::scope(|s| {
             let (work, credit_rx) = (&work, &credit_rx);
             for _ in 0..FETCHERS {
@@ -229,7 +231,7 @@ impl Flow<'_, '_> {
                             .into_iter()
                             .zip(docs)
                             .map(|(o, (_, doc))| {
-                                let m = map_one(&o, doc, program, pii, provider);
+                                let m = map_one(&o, doc, router, targets);
                                 (o, m)
                             })
                             .collect();
@@ -387,15 +389,25 @@ impl Flow<'_, '_> {
                         );
                         t.mark_rejected(id, &error)?;
                     }
+                    Mapped::Skipped { hash, reason } => {
+                        t.mark_fetched(id, &hash, known)?;
+                        tracing::info!(order_id = id, stage = "skipped", "no route takes it");
+                        t.mark_skipped(id, &reason)?;
+                    }
                     Mapped::Ready {
                         hash,
                         request,
                         redactor,
+                        warehouse,
                     } => {
                         t.mark_fetched(id, &hash, known)?;
                         // The test (not accepted) and the set, before any send.
                         match t.mark_sending(id) {
                             Ok(()) => {
+                                // Its cancel and ship-back go through this warehouse.
+                                if let Some(w) = &warehouse {
+                                    t.set_warehouse(id, w)?;
+                                }
                                 jobs.push(Job {
                                     chunk: 0,
                                     id: o.id.clone(),
@@ -443,9 +455,8 @@ impl Flow<'_, '_> {
 fn map_one(
     o: &Planned,
     doc: Result<Value, RedError>,
-    program: &crate::compile::Program,
-    pii: &RequestPii,
-    provider: &str,
+    router: Option<&crate::route::Router>,
+    targets: &[super::route::Target],
 ) -> Mapped {
     let doc = match (o.want, doc) {
         (Want::Check, doc) => return Mapped::Checked(doc.ok().map(|d| hash(&d))),
@@ -455,6 +466,22 @@ fn map_one(
     let hash = hash(&doc);
     // Every message kept or printed for this order goes through its redactor.
     let redactor = Redactor::from_document(&doc);
+    let target = match super::route::pick(router, targets, &doc) {
+        Ok(super::route::Picked::Target(t)) => t,
+        Ok(super::route::Picked::Skipped(reason)) => {
+            return Mapped::Skipped {
+                hash,
+                reason: redactor.redact(&reason),
+            }
+        }
+        Err(e) => {
+            return Mapped::Rejected {
+                hash,
+                error: redactor.redact(&e.to_string()),
+            }
+        }
+    };
+    let (program, pii, provider) = (target.program, &target.pii, &target.provider);
     match crate::run::run(program, &doc) {
         Ok(interface) => Mapped::Ready {
             hash,
@@ -465,6 +492,7 @@ fn map_one(
                 logistics_interface: interface,
                 to_code: program.settings.to_code.clone(),
             },
+            warehouse: target.warehouse.clone(),
         },
         Err(e) => Mapped::Rejected {
             hash,

@@ -10,6 +10,11 @@
 //! the same `externalOrderCode`; the gateway's "already exists" answer counts as accepted.
 //! An accepted order is never sent again; if its RED content changes later (an edited
 //! address) it is flagged, not re-sent.
+//!
+//! The listing covers every status, so the round also sees the orders RED now shows
+//! cancelled ([`life`]: never sent, or cancelled at their warehouse), and it tells RED of
+//! the orders the warehouse shipped (their notices recorded by the callback receiver,
+//! [`life::StoreSink`]). Only orders RED shows to ship (status 4) are new orders to send.
 
 use crate::compile::Program;
 use crate::gateway::Client;
@@ -21,8 +26,15 @@ use serde::Serialize;
 pub mod fetch;
 mod flow;
 pub mod identity;
+pub mod life;
 pub mod progress;
+pub mod route;
 pub use identity::mapping_identity;
+pub use life::{Life, StoreSink};
+pub use route::Routing;
+
+/// RED's order status of an order to ship (待发货).
+pub const TO_SHIP: i64 = 4;
 
 /// Seconds each round reaches back before the checkpoint.
 pub const OVERLAP_SECS: i64 = 300;
@@ -50,6 +62,10 @@ pub struct OrderLine {
     pub error: Option<String>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub changed_after_accept: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warehouse: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub needs_person: Option<String>,
 }
 
 impl From<OrderRow> for OrderLine {
@@ -60,6 +76,8 @@ impl From<OrderRow> for OrderLine {
             cainiao_order_code: r.cainiao_order_code,
             error: r.error,
             changed_after_accept: r.changed_after_accept,
+            warehouse: r.warehouse,
+            needs_person: r.needs_person,
         }
     }
 }
@@ -77,9 +95,17 @@ impl RoundReport {
     }
     /// Every order of the round accepted or rejected (nothing failed or half-way).
     pub fn settled(&self) -> bool {
-        self.orders
-            .iter()
-            .all(|o| matches!(o.stage, Stage::Accepted | Stage::Rejected))
+        self.orders.iter().all(|o| {
+            matches!(
+                o.stage,
+                Stage::Accepted
+                    | Stage::Rejected
+                    | Stage::Skipped
+                    | Stage::Cancelled
+                    | Stage::Shipped
+                    | Stage::Delivered
+            )
+        })
     }
 }
 
@@ -113,6 +139,12 @@ pub struct Pipeline<'a> {
     pub program: &'a Program,
     pub store: &'a mut Store,
     pub options: FlowOptions,
+    /// A routes file: each order's warehouse mapping is picked by it (`program` is then
+    /// its first mapping). `None`: every order goes through `program`.
+    pub routing: Option<Routing<'a>>,
+    /// The cancel and ship-back mappings; `None`: cancels of sent orders wait (recorded as
+    /// due) and RED is not told of shipments.
+    pub life: Option<Life>,
 }
 
 fn hash(doc: &serde_json::Value) -> String {
@@ -138,7 +170,23 @@ impl<'a> Pipeline<'a> {
                 concurrency: gateway.config().concurrency,
                 ..FlowOptions::default()
             },
+            routing: None,
+            life: None,
         }
+    }
+
+    /// A pipeline whose orders are routed by `routing` (a routes file or a plain mapping
+    /// loaded as one).
+    pub fn routed(
+        red: &'a RedClient,
+        gateway: &'a Client,
+        routing: Routing<'a>,
+        store: &'a mut Store,
+    ) -> Option<Pipeline<'a>> {
+        let (_, program) = routing.router.mapping(0)?;
+        let mut p = Pipeline::new(red, gateway, program, store);
+        p.routing = Some(routing);
+        Some(p)
     }
 
     /// One round from `since` (seconds; default: the checkpoint less the overlap, or a day
@@ -156,27 +204,54 @@ impl<'a> Pipeline<'a> {
                 .checkpoint()?
                 .map_or(now - FIRST_LOOKBACK_SECS, |c| c - OVERLAP_SECS),
         };
-        let listed = self.red.list_to_ship(from, now).map_err(SyncError::List)?;
+        let mut lines = Vec::new();
+        let mut out = |l: OrderLine| {
+            on_order(&l);
+            lines.push(l);
+        };
+        // Shipments recorded since the last round are told to RED first.
+        life::deliver_due(self, &mut out)?;
+        // Every status: a cancel is an update of an order bondmap may know.
+        let listed = self
+            .red
+            .list_orders(from, now, None)
+            .map_err(SyncError::List)?;
         tracing::info!(from, to = now, listed = listed.len(), "round started");
         let mut seen = std::collections::HashSet::new();
         let mut todo: Vec<(String, i64)> = Vec::with_capacity(listed.len());
+        let mut cancelled = Vec::new();
         for e in listed {
-            if seen.insert(e.order_id.clone()) {
+            if !seen.insert(e.order_id.clone()) {
+                continue;
+            }
+            if e.order_status == life::RED_CANCELLED || e.cancel_status == Some(1) {
+                cancelled.push(e.order_id);
+            } else if e.order_status == TO_SHIP {
                 todo.push((e.order_id, e.update_time));
             }
+            // Any other status (shipped, completed…) is no new order to send.
         }
+        // Before the pending orders are gathered: a cancelled one is then no longer pending.
+        life::note_cancels(self, &cancelled, &mut out)?;
         for p in self.store.pending()? {
+            // Cancelled on RED while half-way: the cancel goes, the order does not.
+            if p.cancel_wanted {
+                continue;
+            }
             if seen.insert(p.order_id.clone()) {
                 todo.push((p.order_id, p.update_time));
             }
         }
         drop(seen);
-        let orders = self.orders(todo, false, on_order)?;
+        let sent = self.orders(todo, false, &mut |l| out(l.clone()))?;
+        drop(sent);
+        life::cancel_due(self, &mut out)?;
+        life::deliver_due(self, &mut out)?;
         self.store.set_checkpoint(now)?;
         Ok(RoundReport {
             from,
             to: now,
-            orders,
+            orders: lines,
         })
     }
 
