@@ -36,28 +36,6 @@ fn clients(cfg: Option<&Path>) -> Result<(RedClient, Client), String> {
     Ok((RedClient::new(red)?, Client::new(gw)?))
 }
 
-/// Loads `--mapping` as a router (a routes file, or a plain mapping as one route),
-/// printing warnings; `None` once the errors are printed.
-fn load_router(m: &MappingArgs) -> Option<Router> {
-    match Router::load(&m.mapping, &m.options()) {
-        Ok(r) => {
-            if !r.warnings().is_empty() {
-                let rep = crate::diag::reports(
-                    r.sources(),
-                    r.warnings(),
-                    &m.mapping.display().to_string(),
-                );
-                eprint!("{}", crate::diag::render(&rep, super::stderr_is_tty()));
-            }
-            Some(r)
-        }
-        Err(e) => {
-            eprint!("{}", e.render(super::stderr_is_tty()));
-            None
-        }
-    }
-}
-
 /// The clients, the loaded mapping (or routes) and the state a run needs; `None` once
 /// the reason is printed.
 fn setup(
@@ -68,7 +46,7 @@ fn setup(
 ) -> Option<(RedClient, Client, Router, Store)> {
     // Credentials first: nothing is read or sent without them.
     let (red, gw) = clients(cfg).map_err(|e| eprintln!("error: {e}")).ok()?;
-    let router = load_router(m)?;
+    let router = super::map::route_or_report(m)?;
     // The one writer of this state: a second sync or retry stops here, at once.
     let mut store = Store::open_exclusive(state)
         .map_err(|e| eprintln!("error: {e}"))
@@ -559,7 +537,10 @@ pub fn demo(orders: &Path, mapping: &Path) -> u8 {
                     .map_err(|e| format!("{}: {e}", f.display()))?;
             v["detail"]["updateTime"] = ((now - 600 + i as i64) * 1000).into();
             demo_routing(i, &mut v);
-            ids.push(v["detail"]["orderId"].as_str().unwrap_or("").to_string());
+            let id = v["detail"]["orderId"]
+                .as_str()
+                .ok_or_else(|| format!("{}: no detail.orderId (a string)", f.display()))?;
+            ids.push(id.to_string());
             red_sim.add_order(v);
         }
         let red_url = red_sim.url();
