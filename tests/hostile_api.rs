@@ -17,20 +17,8 @@ use std::time::{Duration, Instant};
 const TOKEN: &str = "tok-SECRET-4711";
 
 fn gw_config(url: &str) -> GatewayConfig {
-    let url = url.to_string();
-    let mut c = GatewayConfig::from_sources(
-        |k| match k {
-            "CAINIAO_APP_KEY" => Some("CP_TEST".into()),
-            "CAINIAO_SECRET_KEY" => Some("s3cret".into()),
-            "CAINIAO_GATEWAY_URL" => Some(url.clone()),
-            _ => None,
-        },
-        None,
-    )
-    .unwrap();
+    let mut c = common::gw_config(url, "s3cret");
     c.read_timeout = Duration::from_secs(5);
-    c.backoff_base = Duration::from_millis(5);
-    c.backoff_cap = Duration::from_millis(20);
     c.max_attempts = 2;
     c
 }

@@ -59,6 +59,15 @@ pub struct LifeArgs {
     pub deliver_mapping: PathBuf,
 }
 
+/// A mapping and the orders to run it on (`map`, `explain`, `request`, `send`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct OrdersArgs {
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
 /// Where the orders come from.
 #[derive(clap::Args, Clone, Debug)]
 pub struct InputArgs {

@@ -1,21 +1,19 @@
 //! `bondmap explain`: how each target field of one order got its value.
 
-use super::common::{compile_or_report, single_input, InputArgs, MappingArgs};
+use super::common::{compile_or_report, single_input, InputArgs, MappingArgs, OrdersArgs};
 
 // The arguments (the command's help is its doc comment in `Command`).
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     #[command(flatten)]
-    pub mapping: MappingArgs,
-    #[command(flatten)]
-    pub input: InputArgs,
+    pub orders: OrdersArgs,
     /// Only this field (and the fields under it), e.g. `orderAmountInfo.totalTax`.
     #[arg(long)]
     pub field: Option<String>,
 }
 
 pub fn run(a: &Args) -> u8 {
-    explain(&a.mapping, &a.input, a.field.as_deref())
+    explain(&a.orders.mapping, &a.orders.input, a.field.as_deref())
 }
 
 fn explain(m: &MappingArgs, i: &InputArgs, field: Option<&str>) -> u8 {

@@ -2,7 +2,7 @@
 
 use super::common::{
     line_text, read_json, read_lines, route_or_report, single_input, InputArgs, InputError,
-    MappingArgs,
+    MappingArgs, OrdersArgs,
 };
 use crate::route::{Mapped, Router};
 use std::io::{BufRead, BufWriter, Write};
@@ -12,16 +12,14 @@ use std::path::Path;
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     #[command(flatten)]
-    pub mapping: MappingArgs,
-    #[command(flatten)]
-    pub input: InputArgs,
+    pub orders: OrdersArgs,
     /// Indent the request JSON for people (not with --ndjson: one request a line).
     #[arg(long, conflicts_with = "ndjson")]
     pub pretty: bool,
 }
 
 pub fn run(a: &Args) -> u8 {
-    map_orders(&a.mapping, &a.input, a.pretty)
+    map_orders(&a.orders.mapping, &a.orders.input, a.pretty)
 }
 
 /// A skipped order for messages: its id and why no route takes it.

@@ -1,7 +1,7 @@
 //! `bondmap request`: the signed gateway form of one order, printed, not sent.
 
 use super::common::{
-    gateway_config, prepare, route_or_report, single_input, InputArgs, MappingArgs,
+    gateway_config, prepare, route_or_report, single_input, InputArgs, MappingArgs, OrdersArgs,
 };
 use crate::route::Pick;
 use std::path::Path;
@@ -11,9 +11,7 @@ use std::path::PathBuf;
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     #[command(flatten)]
-    pub mapping: MappingArgs,
-    #[command(flatten)]
-    pub input: InputArgs,
+    pub orders: OrdersArgs,
     /// The urlencoded body instead of JSON.
     #[arg(long)]
     pub form: bool,
@@ -23,7 +21,12 @@ pub struct Args {
 }
 
 pub fn run(a: &Args) -> u8 {
-    request(&a.mapping, &a.input, a.form, a.config.as_deref())
+    request(
+        &a.orders.mapping,
+        &a.orders.input,
+        a.form,
+        a.config.as_deref(),
+    )
 }
 
 fn request(m: &MappingArgs, i: &InputArgs, form: bool, cfg_path: Option<&Path>) -> u8 {

@@ -3,7 +3,7 @@
 
 use super::common::{
     gateway_config, line_text, prepare, read_json, read_lines, route_or_report, single_input,
-    stderr_is_tty, InputArgs, InputError, MappingArgs,
+    stderr_is_tty, InputArgs, InputError, MappingArgs, OrdersArgs,
 };
 use crate::gateway::{BatchSummary, Client, OrderResult, Outcome};
 use crate::route::{Pick, Router};
@@ -16,9 +16,7 @@ use std::path::PathBuf;
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     #[command(flatten)]
-    pub mapping: MappingArgs,
-    #[command(flatten)]
-    pub input: InputArgs,
+    pub orders: OrdersArgs,
     /// TOML file with a [cainiao] table; CAINIAO_APP_KEY, CAINIAO_SECRET_KEY, CAINIAO_GATEWAY_URL win.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -28,7 +26,12 @@ pub struct Args {
 }
 
 pub fn run(a: &Args) -> u8 {
-    send(&a.mapping, &a.input, a.config.as_deref(), a.concurrency)
+    send(
+        &a.orders.mapping,
+        &a.orders.input,
+        a.config.as_deref(),
+        a.concurrency,
+    )
 }
 
 /// An input document with a label for messages (file name or line), or why it is unreadable.

@@ -54,6 +54,24 @@ pub fn red_config(url: &str, token: &str) -> bondmap::red::RedConfig {
     c
 }
 
+/// A gateway client config over `url` through the loader (app key `CP_TEST`, `secret`),
+/// with backoffs short enough for tests; a test sets its timeout and tries.
+pub fn gw_config(url: &str, secret: &str) -> bondmap::gateway::GatewayConfig {
+    let mut c = bondmap::gateway::GatewayConfig::from_sources(
+        |k| match k {
+            "CAINIAO_APP_KEY" => Some("CP_TEST".into()),
+            "CAINIAO_SECRET_KEY" => Some(secret.into()),
+            "CAINIAO_GATEWAY_URL" => Some(url.into()),
+            _ => None,
+        },
+        None,
+    )
+    .unwrap();
+    c.backoff_base = std::time::Duration::from_millis(5);
+    c.backoff_cap = std::time::Duration::from_millis(20);
+    c
+}
+
 /// The local Cainiao gateway on a free port, checking digests with `secret`.
 pub fn gw_sim_with(
     secret: &str,
