@@ -214,7 +214,7 @@ pub fn line_text(bytes: &[u8]) -> Result<&str, String> {
     Ok(text.trim_start_matches('\u{feff}').trim())
 }
 
-/// Where gateway credentials are missing or wrong, the reason printed (`None`).
+/// The gateway settings of `--config` and the environment; `None` once the reason is printed.
 pub fn gateway_config(path: Option<&Path>) -> Option<GatewayConfig> {
     match GatewayConfig::load(path) {
         Ok(c) => Some(c),
