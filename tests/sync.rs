@@ -111,9 +111,14 @@ fn a_round_of_250_orders_sends_each_once() {
     for o in orders(5, "P2", now + 60, 30) {
         red.add_order(o);
     }
-    let r2 = p.round(None, now + 60, &mut |_| {}).unwrap();
+    let mut lines = Vec::new();
+    let r2 = p
+        .round(None, now + 60, &mut |l| lines.push(l.clone()))
+        .unwrap();
+    assert!(r2.settled());
+    assert_eq!(r2.lines, lines.len());
     assert_eq!(
-        r2.orders
+        lines
             .iter()
             .filter(|o| o.order_id.starts_with("P2"))
             .filter(|o| o.stage == Stage::Accepted)

@@ -143,7 +143,7 @@ fn demo(orders: &Path, mapping: &Path) -> u8 {
         let sent = report.count(Stage::Accepted);
         println!(
             "   {} orders: {sent} accepted by Cainiao, {} rejected by the mapping, {} skipped, {} failed",
-            report.orders.len(),
+            report.lines,
             report.count(Stage::Rejected),
             report.count(Stage::Skipped),
             report.count(Stage::Failed)

@@ -148,7 +148,7 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
             Ok(r) => {
                 eprintln!(
                     "round: {} orders: {} accepted, {} rejected, {} failed, {} skipped, {} cancelled, {} shipped, {} delivered",
-                    r.orders.len(),
+                    r.lines,
                     r.count(Stage::Accepted),
                     r.count(Stage::Rejected),
                     r.count(Stage::Failed),

@@ -116,7 +116,7 @@ pub(super) fn run(
     todo: Vec<(String, i64)>,
     force: bool,
     on_order: &mut dyn FnMut(&OrderLine),
-) -> Result<Vec<OrderLine>, SyncError> {
+) -> Result<(), SyncError> {
     // An order named twice is taken once: two sends of it could both be in flight.
     let mut once = std::collections::HashSet::new();
     let todo: Vec<(String, i64)> = todo
@@ -125,11 +125,9 @@ pub(super) fn run(
         .collect();
     drop(once);
     let mut progress = Progress::start(todo.len(), p.options.progress);
-    let mut lines = Vec::with_capacity(todo.len());
-    let mut emit = |l: OrderLine, lines: &mut Vec<OrderLine>| {
+    let mut emit = |l: OrderLine| {
         progress.order(&l);
         on_order(&l);
-        lines.push(l);
     };
     // Plan: record every order seen; those with nothing to do settle at once.
     let mut planned = Vec::new();
@@ -163,15 +161,15 @@ pub(super) fn run(
             Ok(settled)
         })?;
         for l in settled {
-            emit(l, &mut lines);
+            emit(l);
         }
     }
     if !planned.is_empty() {
         let targets = super::route::targets(p);
-        Flow { p, targets }.drive(planned, &mut |l| emit(l, &mut lines))?;
+        Flow { p, targets }.drive(planned, &mut emit)?;
     }
     progress.finish();
-    Ok(lines)
+    Ok(())
 }
 
 struct Flow<'p, 'a> {

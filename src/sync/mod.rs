@@ -82,30 +82,37 @@ impl From<OrderRow> for OrderLine {
     }
 }
 
+/// What a round did: how many orders ended in each stage. Counts, not the lines: each
+/// line went to the round's callback as it settled, so a round of any size holds no line
+/// of its orders.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct RoundReport {
     pub from: i64,
     pub to: i64,
-    pub orders: Vec<OrderLine>,
+    /// Order lines of the round (an order met twice, e.g. cancelled and then sent, twice).
+    pub lines: usize,
+    stages: std::collections::BTreeMap<String, usize>,
 }
 
 impl RoundReport {
+    fn add(&mut self, l: &OrderLine) {
+        self.lines += 1;
+        *self.stages.entry(l.stage.as_str().to_string()).or_default() += 1;
+    }
     pub fn count(&self, s: Stage) -> usize {
-        self.orders.iter().filter(|o| o.stage == s).count()
+        self.stages.get(s.as_str()).copied().unwrap_or(0)
     }
     /// Every order of the round accepted or rejected (nothing failed or half-way).
     pub fn settled(&self) -> bool {
-        self.orders.iter().all(|o| {
-            matches!(
-                o.stage,
-                Stage::Accepted
-                    | Stage::Rejected
-                    | Stage::Skipped
-                    | Stage::Cancelled
-                    | Stage::Shipped
-                    | Stage::Delivered
-            )
-        })
+        let done = [
+            Stage::Accepted,
+            Stage::Rejected,
+            Stage::Skipped,
+            Stage::Cancelled,
+            Stage::Shipped,
+            Stage::Delivered,
+        ];
+        done.iter().map(|s| self.count(*s)).sum::<usize>() == self.lines
     }
 }
 
@@ -204,10 +211,14 @@ impl<'a> Pipeline<'a> {
                 .checkpoint()?
                 .map_or(now - FIRST_LOOKBACK_SECS, |c| c - OVERLAP_SECS),
         };
-        let mut lines = Vec::new();
+        let mut report = RoundReport {
+            from,
+            to: now,
+            ..RoundReport::default()
+        };
         let mut out = |l: OrderLine| {
             on_order(&l);
-            lines.push(l);
+            report.add(&l);
         };
         // Shipments recorded since the last round are told to RED first.
         life::deliver_due(self, &mut out)?;
@@ -243,16 +254,11 @@ impl<'a> Pipeline<'a> {
             }
         }
         drop(seen);
-        let sent = self.orders(todo, false, &mut |l| out(l.clone()))?;
-        drop(sent);
+        flow::run(self, todo, false, &mut |l| out(l.clone()))?;
         life::cancel_due(self, &mut out)?;
         life::deliver_due(self, &mut out)?;
         self.store.set_checkpoint(now)?;
-        Ok(RoundReport {
-            from,
-            to: now,
-            orders: lines,
-        })
+        Ok(report)
     }
 
     /// Takes many orders as far as they go, many in flight; a line per order as it
@@ -263,7 +269,12 @@ impl<'a> Pipeline<'a> {
         force: bool,
         on_order: &mut dyn FnMut(&OrderLine),
     ) -> Result<Vec<OrderLine>, SyncError> {
-        flow::run(self, todo, force, on_order)
+        let mut lines = Vec::new();
+        flow::run(self, todo, force, &mut |l| {
+            on_order(l);
+            lines.push(l.clone());
+        })?;
+        Ok(lines)
     }
 
     /// Takes one order as far as it goes. `force` sends a failed or rejected order again.
