@@ -1,8 +1,9 @@
 //! Exact amounts with units: decimals (never binary floats), conversions that refuse
 //! to drop a fraction unless a rounding mode is given.
 
-use rust_decimal::prelude::*;
+use rust_decimal::{Decimal, RoundingStrategy};
 use std::fmt;
+use std::str::FromStr;
 
 /// A unit an amount can carry. Units of one dimension convert into each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

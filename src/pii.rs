@@ -3,7 +3,7 @@
 //! its personal values wherever it occurs in a message (a gateway answer echoing the
 //! receiver's address, a mapping error quoting a phone).
 
-use crate::compile::program::{BodyOp, FieldCheck, Global, Loop, Program};
+use crate::program::{BodyOp, FieldCheck, Global, Loop, Program};
 use crate::schema::Pii;
 use serde_json::Value;
 

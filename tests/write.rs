@@ -1,9 +1,9 @@
-//! The request is written by a plan made once per program (src/run/write.rs): commas
+//! The request is written by a plan made once per program (src/run/plan.rs): commas
 //! around optional fields, fixed fields rendered once, nothing left behind on an error.
 
 use bondmap::compile::Options;
 use bondmap::engine::load_program;
-use bondmap::run::write::Write;
+use bondmap::program::writes::Write;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
@@ -52,7 +52,7 @@ fn fixed_fields_are_rendered_once_and_absent_ones_never() {
     let p = program();
     let mut texts = String::new();
     let mut computed = Vec::new();
-    for op in &p.writes.ops {
+    for op in &bondmap::run::writes(&p).ops {
         match op {
             Write::Text { text, .. } => texts.push_str(text),
             Write::Field { key, .. } => computed.push(key.to_string()),

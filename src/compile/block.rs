@@ -1,7 +1,11 @@
 //! Statements: blocks, loops, lets and requires lowered against the target schema;
 //! every assignment held to its field's type, unit and fixed value.
 
-use super::*;
+use super::{
+    ast, closest, const_json, field_check, lets_first, order_lets, suggest, Binding, BodyOp, Cx,
+    Diag, Expr, FieldCheck, FieldType, FieldValue, Global, GlobalMeta, ItemNode, Loop, Node, Op,
+    OutNode, Plan, Program, Require, SchemaNode, Scope, Span, Stmt, Ty, Val, C,
+};
 
 impl<'m> Cx<'m> {
     pub(super) fn declare_lets(&mut self, body: &[Stmt]) {
@@ -486,7 +490,7 @@ impl<'m> Cx<'m> {
                 return;
             }
         }
-        if let Code::Const(v) = &n.code {
+        if let Op::Const(v) = &n.code {
             if prop.ty == FieldType::Integer {
                 if let Val::Num(a) = v {
                     if !a.value.fract().is_zero() {

@@ -2,7 +2,7 @@
 //! mapping's expressions (source paths against the source contract, names, types, units)
 //! and lowered to program nodes.
 
-use super::*;
+use super::{Cx, Diag, Expr, Mapping, Node, Options, PathBuf, Schema, Scope, Span};
 use crate::syntax::{FileId, Sources};
 
 /// The conditions of one file, lowered, with the source contract they were checked by.

@@ -1,7 +1,10 @@
 //! Expressions: names resolved, types and units inferred, functions and tables checked,
 //! lowered to program nodes.
 
-use super::*;
+use super::{
+    ast, lit_ty, suggest, tables, tail_segments, Amount, BinOp, Binding, Cx, Diag, Expr, ExprKind,
+    Func, Lit, Node, Op, PathCode, Plan, Rounding, Span, Tail, Ty, UnOp, Unit, Val, C, FUNCTIONS,
+};
 
 impl<'m> Cx<'m> {
     pub(super) fn expr(&mut self, e: &Expr) -> (Node, Ty) {
@@ -17,33 +20,33 @@ impl<'m> Cx<'m> {
         };
         // A source value the contract gives a unit (fen, g) carries it at run time too, so
         // that what `check` assumed is what runs.
-        if let (Code::Src(..) | Code::LocalPath(..) | Code::GlobalPath(..), Some(u)) =
+        if let (Op::Src(..) | Op::LocalPath(..) | Op::GlobalPath(..), Some(u)) =
             (&node.code, ty.unit())
         {
             let (span, origin) = (node.span, node.origin.clone());
-            let code = Code::Call(Func::Tag(u), vec![node]);
+            let code = Op::Call(Func::Tag(u), vec![node]);
             return (Node { code, span, origin }, ty);
         }
         (node, ty)
     }
 
     /// The first source path a value reads, looking through lets.
-    pub(super) fn origin(&self, c: &Code) -> Option<Box<str>> {
+    pub(super) fn origin(&self, c: &Op) -> Option<Box<str>> {
         match c {
-            Code::Src(_, t) | Code::Out(_, _, t) => Some(t.clone()),
-            Code::LocalPath(_, t) | Code::GlobalPath(_, t) => Some(t.text.clone()),
-            Code::Local(i) => self.let_origin.get(&(1, *i)).cloned(),
-            Code::Global(g) => self.let_origin.get(&(0, *g)).cloned(),
-            Code::Lookup { key, .. } => key.origin.clone(),
-            Code::Call(_, args) => args.iter().find_map(|a| a.origin.clone()),
-            Code::Unary(_, a) => a.origin.clone(),
-            Code::Binary(_, l, r) => l.origin.clone().or_else(|| r.origin.clone()),
-            Code::If(c, t, e) => t
+            Op::Src(_, t) | Op::Out(_, _, t) => Some(t.clone()),
+            Op::LocalPath(_, t) | Op::GlobalPath(_, t) => Some(t.text.clone()),
+            Op::Local(i) => self.let_origin.get(&(1, *i)).cloned(),
+            Op::Global(g) => self.let_origin.get(&(0, *g)).cloned(),
+            Op::Lookup { key, .. } => key.origin.clone(),
+            Op::Call(_, args) => args.iter().find_map(|a| a.origin.clone()),
+            Op::Unary(_, a) => a.origin.clone(),
+            Op::Binary(_, l, r) => l.origin.clone().or_else(|| r.origin.clone()),
+            Op::If(c, t, e) => t
                 .origin
                 .clone()
                 .or_else(|| e.origin.clone())
                 .or_else(|| c.origin.clone()),
-            Code::Const(_) => None,
+            Op::Const(_) => None,
         }
     }
 
@@ -66,7 +69,7 @@ impl<'m> Cx<'m> {
         None
     }
 
-    pub(super) fn unknown_name(&mut self, id: &ast::Ident) -> (Code, Ty) {
+    pub(super) fn unknown_name(&mut self, id: &ast::Ident) -> (Op, Ty) {
         let mut names: Vec<String> = self
             .scopes
             .iter()
@@ -85,10 +88,10 @@ impl<'m> Cx<'m> {
             .label("not defined")
             .help(help),
         );
-        (Code::Const(Val::Null), Ty::Any)
+        (Op::Const(Val::Null), Ty::Any)
     }
 
-    pub(super) fn expr_code(&mut self, e: &Expr) -> (Code, Ty) {
+    pub(super) fn expr_code(&mut self, e: &Expr) -> (Op, Ty) {
         match &e.kind {
             ExprKind::Lit(l) => {
                 if let Lit::Num(_, Some(u)) = l {
@@ -100,27 +103,27 @@ impl<'m> Cx<'m> {
                         ));
                     }
                 }
-                (Code::Const(tables::lit_val(l)), lit_ty(l))
+                (Op::Const(tables::lit_val(l)), lit_ty(l))
             }
             ExprKind::Source(text) => match PathCode::compile(text) {
                 Ok(p) => {
                     let ty = self.source_ty(text, e.span);
-                    (Code::Src(p, text.as_str().into()), ty)
+                    (Op::Src(p, text.as_str().into()), ty)
                 }
                 Err(msg) => {
                     self.err(
                         Diag::error(C::BadPath, e.span, format!("bad JSONPath `{text}`: {msg}"))
                             .label("cannot compile"),
                     );
-                    (Code::Const(Val::Null), Ty::Any)
+                    (Op::Const(Val::Null), Ty::Any)
                 }
             },
             ExprKind::Var(id) => {
                 if let Some((b, t)) = self.lookup_name(&id.name) {
                     return (
                         match b {
-                            Binding::Local(i) => Code::Local(i),
-                            Binding::Global(g) => Code::Global(g),
+                            Binding::Local(i) => Op::Local(i),
+                            Binding::Global(g) => Op::Global(g),
                         },
                         t,
                     );
@@ -128,11 +131,11 @@ impl<'m> Cx<'m> {
                 if let Some(p) = self.params.iter_mut().find(|p| p.name == id.name) {
                     p.used = true;
                     let t = p.ty.clone();
-                    return (Code::Const(p.value.clone().unwrap_or(Val::Null)), t);
+                    return (Op::Const(p.value.clone().unwrap_or(Val::Null)), t);
                 }
                 if id.name == "out" {
                     self.err(Diag::error(C::UnknownName, id.span, "`out` alone is the whole request; name a field: `out.orderAmountInfo.totalTax`").label("name a field"));
-                    return (Code::Const(Val::Null), Ty::Any);
+                    return (Op::Const(Val::Null), Ty::Any);
                 }
                 self.unknown_name(id)
             }
@@ -169,7 +172,7 @@ impl<'m> Cx<'m> {
                                 )
                                 .label("cannot compile"),
                             );
-                            return (Code::Const(Val::Null), Ty::Any);
+                            return (Op::Const(Val::Null), Ty::Any);
                         }
                     },
                 };
@@ -179,8 +182,8 @@ impl<'m> Cx<'m> {
                         let start = e.span.start as usize + root.name.len();
                         let ty = self.walk_ty(&root_ty, tail, start, e.span, multi);
                         match b {
-                            Binding::Local(i) => (Code::LocalPath(i, Box::new(t)), ty),
-                            Binding::Global(g) => (Code::GlobalPath(g, Box::new(t)), ty),
+                            Binding::Local(i) => (Op::LocalPath(i, Box::new(t)), ty),
+                            Binding::Global(g) => (Op::GlobalPath(g, Box::new(t)), ty),
                         }
                     }
                     None => {
@@ -196,7 +199,7 @@ impl<'m> Cx<'m> {
                                 )
                                 .label("not an object"),
                             );
-                            return (Code::Const(Val::Null), Ty::Any);
+                            return (Op::Const(Val::Null), Ty::Any);
                         }
                         self.unknown_name(root)
                     }
@@ -209,7 +212,7 @@ impl<'m> Cx<'m> {
                 match op {
                     UnOp::Not => {
                         self.expect_bool(&t, expr.span);
-                        (Code::Unary(*op, Box::new(n)), Ty::Bool)
+                        (Op::Unary(*op, Box::new(n)), Ty::Bool)
                     }
                     UnOp::Neg => {
                         if !matches!(t, Ty::Num { .. } | Ty::Any) {
@@ -222,10 +225,10 @@ impl<'m> Cx<'m> {
                                 .label("not a number"),
                             );
                         }
-                        if let Code::Const(Val::Num(a)) = &n.code {
-                            return (Code::Const(Val::Num(Amount::new(-a.value, a.unit))), t);
+                        if let Op::Const(Val::Num(a)) = &n.code {
+                            return (Op::Const(Val::Num(Amount::new(-a.value, a.unit))), t);
                         }
-                        (Code::Unary(*op, Box::new(n)), t)
+                        (Op::Unary(*op, Box::new(n)), t)
                     }
                 }
             }
@@ -238,7 +241,7 @@ impl<'m> Cx<'m> {
                 let (l, lt) = self.expr(lhs);
                 let (r, rt) = self.expr(rhs);
                 let ty = self.binary_ty(*op, *op_span, &lt, &rt, lhs.span, rhs.span);
-                (Code::Binary(*op, Box::new(l), Box::new(r)), ty)
+                (Op::Binary(*op, Box::new(l), Box::new(r)), ty)
             }
             ExprKind::If { cond, then, els } => {
                 let (c, ct) = self.expr(cond);
@@ -246,7 +249,7 @@ impl<'m> Cx<'m> {
                 let (t, tt) = self.expr(then);
                 let (f, ft) = self.expr(els);
                 (
-                    Code::If(Box::new(c), Box::new(t), Box::new(f)),
+                    Op::If(Box::new(c), Box::new(t), Box::new(f)),
                     Ty::join(tt, ft),
                 )
             }
@@ -354,7 +357,7 @@ impl<'m> Cx<'m> {
         }
     }
 
-    pub(super) fn out_ref(&mut self, e: &Expr, tail: &str) -> (Code, Ty) {
+    pub(super) fn out_ref(&mut self, e: &Expr, tail: &str) -> (Op, Ty) {
         let Some(segs) = tail_segments(tail) else {
             self.err(
                 Diag::error(
@@ -364,7 +367,7 @@ impl<'m> Cx<'m> {
                 )
                 .label("unsupported path"),
             );
-            return (Code::Const(Val::Null), Ty::Any);
+            return (Op::Const(Val::Null), Ty::Any);
         };
         let mut level: &Vec<(String, Plan)> = &self.out_plan;
         let mut walked = String::from("out");
@@ -384,7 +387,7 @@ impl<'m> Cx<'m> {
                     } else {
                         Ty::Any
                     };
-                    return (Code::Out(g, rest, format!("out{tail}").into()), ty);
+                    return (Op::Out(g, rest, format!("out{tail}").into()), ty);
                 }
                 Some((_, Plan::Obj(sub))) => level = sub,
                 None => {
@@ -399,7 +402,7 @@ impl<'m> Cx<'m> {
                         .label("no such field")
                         .help(help),
                     );
-                    return (Code::Const(Val::Null), Ty::Any);
+                    return (Op::Const(Val::Null), Ty::Any);
                 }
             }
         }
@@ -411,7 +414,7 @@ impl<'m> Cx<'m> {
             )
             .label("a block, not a field"),
         );
-        (Code::Const(Val::Null), Ty::Any)
+        (Op::Const(Val::Null), Ty::Any)
     }
 
     pub(super) fn lookup(
@@ -419,7 +422,7 @@ impl<'m> Cx<'m> {
         table: &ast::Ident,
         key: &Expr,
         column: Option<&ast::Ident>,
-    ) -> (Code, Ty) {
+    ) -> (Op, Ty) {
         let (k, kt) = self.expr(key);
         if !matches!(kt.strip(), Ty::Str | Ty::Num { .. } | Ty::Any) {
             self.err(
@@ -446,7 +449,7 @@ impl<'m> Cx<'m> {
                 .label("no such table")
                 .help(help),
             );
-            return (Code::Const(Val::Null), Ty::Any);
+            return (Op::Const(Val::Null), Ty::Any);
         };
         self.table_info[ti].used = true;
         let info = &self.table_info[ti];
@@ -460,7 +463,7 @@ impl<'m> Cx<'m> {
                 )
                 .label("no columns");
                 self.err(d);
-                return (Code::Const(Val::Null), Ty::Any);
+                return (Op::Const(Val::Null), Ty::Any);
             }
             (true, Some(c)) => match info.columns.iter().position(|(n, _)| *n == c.name) {
                 Some(i) => (Some(i as u32), info.columns[i].1.clone()),
@@ -480,7 +483,7 @@ impl<'m> Cx<'m> {
                         .label("no such column")
                         .help(help),
                     );
-                    return (Code::Const(Val::Null), Ty::Any);
+                    return (Op::Const(Val::Null), Ty::Any);
                 }
             },
             (true, None) => {
@@ -497,11 +500,11 @@ impl<'m> Cx<'m> {
                     cols.first().copied().unwrap_or("column")
                 ));
                 self.err(d);
-                return (Code::Const(Val::Null), Ty::Any);
+                return (Op::Const(Val::Null), Ty::Any);
             }
         };
         (
-            Code::Lookup {
+            Op::Lookup {
                 table: ti as u32,
                 key: Box::new(k),
                 column: col,
@@ -510,7 +513,7 @@ impl<'m> Cx<'m> {
         )
     }
 
-    pub(super) fn call(&mut self, func: &ast::Ident, args: &[Expr], span: Span) -> (Code, Ty) {
+    pub(super) fn call(&mut self, func: &ast::Ident, args: &[Expr], span: Span) -> (Op, Ty) {
         let name = func.name.as_str();
         let arity = |cx: &mut Self, lo: usize, hi: usize| -> bool {
             if args.len() < lo || args.len() > hi {
@@ -554,7 +557,7 @@ impl<'m> Cx<'m> {
         let (f, value_args, ty): (Func, &[Expr], Ty) = match name {
             "round" => {
                 if !arity(self, 2, 3) {
-                    return (Code::Const(Val::Null), Ty::Any);
+                    return (Op::Const(Val::Null), Ty::Any);
                 }
                 let mode = mode_arg(self, &args[args.len() - 1]).unwrap_or(Rounding::HalfUp);
                 let dp = if args.len() == 3 {
@@ -584,7 +587,7 @@ impl<'m> Cx<'m> {
             }
             "convert" => {
                 if !arity(self, 2, 3) {
-                    return (Code::Const(Val::Null), Ty::Any);
+                    return (Op::Const(Val::Null), Ty::Any);
                 }
                 let unit = match bare(&args[1]).as_deref().and_then(Unit::parse) {
                     Some(u) => u,
@@ -610,7 +613,7 @@ impl<'m> Cx<'m> {
             }
             "yuan" | "jiao" | "fen" | "kg" | "g" => {
                 if !arity(self, 1, 1) {
-                    return (Code::Const(Val::Null), Ty::Any);
+                    return (Op::Const(Val::Null), Ty::Any);
                 }
                 let u = Unit::parse(name).unwrap_or(Unit::Fen);
                 (Func::Tag(u), args, Ty::num(Some(u), false))
@@ -653,11 +656,11 @@ impl<'m> Cx<'m> {
                             .label("no such function")
                             .help(help),
                         );
-                        return (Code::Const(Val::Null), Ty::Any);
+                        return (Op::Const(Val::Null), Ty::Any);
                     }
                 };
                 if !arity(self, lo, hi) {
-                    return (Code::Const(Val::Null), Ty::Any);
+                    return (Op::Const(Val::Null), Ty::Any);
                 }
                 (f, args, ty)
             }
@@ -670,7 +673,7 @@ impl<'m> Cx<'m> {
             tys.push((t, a.span));
         }
         let ty = self.check_call_args(f, &tys, ty);
-        (Code::Call(f, nodes), ty)
+        (Op::Call(f, nodes), ty)
     }
 
     pub(super) fn check_call_args(&mut self, f: Func, tys: &[(Ty, Span)], ret: Ty) -> Ty {

@@ -4,7 +4,6 @@
 mod block;
 pub mod conditions;
 mod expr;
-pub mod program;
 mod source;
 pub mod tables;
 pub mod types;
@@ -13,11 +12,17 @@ use crate::diag::{closest, suggest, Code as C, Diag};
 use crate::load::Mapping;
 use crate::money::{Amount, Rounding, Unit};
 use crate::path::{tail_segments, PathCode};
+use crate::program::input::Shape;
+/// The compiled program moved to `crate::program`; named here too, as callers know it.
+pub use crate::program::Program;
+use crate::program::{
+    BodyOp, FieldCheck, Func, Global, ItemNode, Loop, Node, Op, OutNode, Require, Settings, Table,
+    Tail,
+};
 use crate::schema::{FieldType, Schema, SchemaNode};
 use crate::syntax::ast::{self, BinOp, Expr, ExprKind, FieldValue, Lit, Stmt, TypeName, UnOp};
 use crate::syntax::Span;
 use crate::value::Val;
-pub use program::*;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -157,15 +162,14 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         requires,
         root,
         tables: tables.into_iter().flatten().collect(),
-        input: crate::input::Shape::whole(),
+        input: Shape::whole(),
         writes: Default::default(),
         // Blocks and loops nest too, each at most one bracket deep.
         depth: max_depth + 2 * crate::syntax::depth::MAX_BRACKETS,
         personal_out: Vec::new(),
     };
     prog.personal_out = personal_out_reads(&prog);
-    prog.input = crate::input::Shape::of(&prog);
-    prog.writes = crate::run::write::Writes::of(&prog);
+    prog.input = Shape::of(&prog);
     (Some(prog), diags)
 }
 
@@ -173,7 +177,7 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
 fn personal_out_reads(p: &Program) -> Vec<Box<str>> {
     let mut out: Vec<Box<str>> = Vec::new();
     p.each_node(&mut |n| {
-        if let Code::Out(g, rest, text) = &n.code {
+        if let Op::Out(g, rest, text) = &n.code {
             if out_is_personal(p, *g, rest) && !out.contains(text) {
                 out.push(text.clone());
             }
@@ -566,7 +570,7 @@ impl<'m> Cx<'m> {
             let (n, _) = self.expr(e);
             self.scopes.pop();
             let text = match n.code {
-                Code::Const(Val::Str(v)) => v.into_owned(),
+                Op::Const(Val::Str(v)) => v.into_owned(),
                 _ => {
                     self.err(Diag::error(C::TypeMismatch, e.span, format!("setting `{}` must be a string known before any order (a literal or a param)", name.name)).label("not a constant string"));
                     continue;

@@ -1,7 +1,7 @@
 //! Source paths checked against the source contract (RED's order): which names exist,
 //! their types and units, which may be absent.
 
-use super::*;
+use super::{suggest, Cx, Diag, FieldType, SchemaNode, Span, Ty, C};
 
 impl<'m> Cx<'m> {
     /// The type of a `$…` path, from the source contract.

@@ -1,25 +1,14 @@
 //! Lookup tables: inline rows, or a CSV file beside the mapping (swappable per run).
 
-use super::program::Table;
 use crate::diag::{Code, Diag};
 use crate::load::TableDef;
 use crate::money::{parse_decimal, Amount};
+use crate::program::{key_text, Table};
 use crate::syntax::ast::{Lit, TableBody, TypeName};
 use crate::value::Val;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-
-/// The text a lookup key is matched by: strings as they are, whole numbers as digits.
-pub fn key_text<'v>(v: &'v Val<'_>) -> Option<Cow<'v, str>> {
-    match v {
-        Val::Str(s) => Some(Cow::Borrowed(s.as_ref())),
-        Val::Num(a) if a.value.fract().is_zero() => {
-            Some(Cow::Owned(a.value.normalize().to_string()))
-        }
-        _ => None,
-    }
-}
 
 pub fn lit_val(l: &Lit) -> Val<'static> {
     match l {

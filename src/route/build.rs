@@ -468,8 +468,8 @@ fn is_csv(t: &crate::load::TableDef) -> bool {
 
 /// Whether a node reads the order and constants only (no lets, tables or fields of a
 /// program), so that it runs in any program: here, the order id in the routes' program.
-fn reads_only_the_order(n: &crate::compile::Node) -> bool {
-    use crate::compile::Code as K;
+fn reads_only_the_order(n: &crate::program::Node) -> bool {
+    use crate::program::Op as K;
     let mut ok = !matches!(
         n.code,
         K::Local(_)
@@ -484,7 +484,7 @@ fn reads_only_the_order(n: &crate::compile::Node) -> bool {
 }
 
 /// A program with no fields: the routes' conditions run in it.
-fn empty_program(sources: Sources, order_id: Option<crate::compile::Node>) -> Program {
+fn empty_program(sources: Sources, order_id: Option<crate::program::Node>) -> Program {
     Program {
         sources,
         settings: Default::default(),
@@ -493,7 +493,7 @@ fn empty_program(sources: Sources, order_id: Option<crate::compile::Node>) -> Pr
         requires: Vec::new(),
         root: Vec::new(),
         tables: Vec::new(),
-        input: crate::input::Shape::whole(),
+        input: crate::program::input::Shape::whole(),
         writes: Default::default(),
         // The conditions may nest as deep as any expression.
         depth: crate::syntax::depth::MAX_EXPR_DEPTH + 2 * crate::syntax::depth::MAX_BRACKETS,

@@ -13,9 +13,10 @@
 mod build;
 mod reason;
 
-use crate::compile::{Node, Options, Program};
+use crate::compile::Options;
 use crate::diag::Diag;
 use crate::engine::MappingErrors;
+use crate::program::{Node, Program};
 use crate::run::eval::eval_node;
 use crate::run::RunError;
 use crate::syntax::Sources;

@@ -2,8 +2,8 @@
 //! ("no route takes it: logisticsMode 3, whcode \"SHPD\""). Codes and numbers are shown;
 //! personal data never is.
 
-use crate::compile::{Code, Node, Program};
 use crate::path::{simple_segments, Seg};
+use crate::program::{Node, Op, Program};
 use crate::run::eval::eval_node;
 use crate::schema::{Schema, SchemaNode};
 use crate::value::Val;
@@ -36,7 +36,7 @@ pub(super) fn shown<'a>(
 ) -> Vec<Shown> {
     let mut paths: Vec<(Box<str>, Node)> = Vec::new();
     fn walk(n: &Node, out: &mut Vec<(Box<str>, Node)>) {
-        if let Code::Src(_, text) = &n.code {
+        if let Op::Src(_, text) = &n.code {
             if !out.iter().any(|(t, _)| t == text) {
                 out.push((text.clone(), n.clone()));
             }

@@ -1,12 +1,15 @@
 //! Runs a compiled [`Program`] over one order: the request written by the program's
-//! plan of writes ([`super::write`]), lazily evaluated top-level slots for the values
+//! plan of writes ([`super::plan`]), lazily evaluated top-level slots for the values
 //! read back (`out.…`, lets), loops with their own frame of locals.
 
-use super::write::{Comma, Write};
-use crate::compile::tables::key_text;
-use crate::compile::*;
+use super::error::{describe, Fail, RunError, R};
+use super::json::write_json;
 use crate::money::{Amount, Unit};
 use crate::path::eval_val;
+use crate::program::writes::{Comma, Write, Writes};
+use crate::program::{
+    key_text, BodyOp, FieldCheck, Func, Global, ItemNode, Loop, Node, Op, OutNode, Program, Tail,
+};
 use crate::schema::FieldType;
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::Span;
@@ -17,74 +20,6 @@ use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::sync::Arc;
-
-/// Why an order was rejected: which order, which target field, from which source path,
-/// and which line of which mapping file. Never holds personal data.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct RunError {
-    pub order_id: Option<String>,
-    pub field: Option<String>,
-    pub source_path: Option<String>,
-    /// `file:line:col` in the mapping.
-    pub location: String,
-    pub message: String,
-}
-
-impl std::fmt::Display for RunError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "order {}",
-            self.order_id.as_deref().unwrap_or("<unknown id>")
-        )?;
-        if let Some(field) = &self.field {
-            write!(f, ", field `{field}`")?;
-        }
-        write!(f, ": {}", self.message)?;
-        if let Some(p) = &self.source_path {
-            write!(f, " (source `{p}`)")?;
-        }
-        write!(f, " at {}", self.location)
-    }
-}
-
-impl std::error::Error for RunError {}
-
-/// An error on its way up, before the order id and location are attached.
-#[derive(Debug)]
-struct Fail {
-    span: Span,
-    message: String,
-    source: Option<Box<str>>,
-    field: Option<String>,
-}
-
-impl Fail {
-    fn new(span: Span, message: impl Into<String>) -> Box<Fail> {
-        Box::new(Fail {
-            span,
-            message: message.into(),
-            source: None,
-            field: None,
-        })
-    }
-    fn at(node: &Node, message: impl Into<String>) -> Box<Fail> {
-        Box::new(Fail {
-            span: node.span,
-            message: message.into(),
-            source: describe(node).map(Into::into),
-            field: None,
-        })
-    }
-}
-
-/// Boxed, so that the result every node returns stays small on the hot path.
-type R<T> = Result<T, Box<Fail>>;
-
-/// The source path an expression reads, when it is one, for messages.
-fn describe(n: &Node) -> Option<&str> {
-    n.origin.as_deref()
-}
 
 enum Slot<'a> {
     Todo,
@@ -211,9 +146,16 @@ fn order_id(p: &Program, doc: &Value) -> Option<String> {
 
 /// The value of a field that reads nothing of the order, as JSON text (`None` inside when
 /// it is absent); `None` when it fails, so that each order fails the same way at run time.
-pub(super) fn fixed_field(p: &Program, n: &Node, c: &FieldCheck) -> Option<Option<String>> {
+/// The plan of writes of `p` ([`plan`]), built the first time it is asked for.
+pub fn writes(p: &Program) -> &Writes {
+    p.writes.get_or_init(|| Writes::of(p, &fixed_field))
+}
+
+fn fixed_field(p: &Program, n: &Node, c: &FieldCheck) -> Option<Option<String>> {
     let doc = Value::Null;
-    let mut ev = Ev::new(p, &doc, None);
+    // Called while `p`'s plan is being built: a fixed field reads no global, so no slot.
+    let none = Writes::default();
+    let mut ev = Ev::with_plan(p, &none, &doc, None);
     let v = ev.field(n, c).ok()?;
     if v.is_null() {
         return Some(None);
@@ -256,6 +198,8 @@ struct Ev<'a> {
     explain: Option<Explain>,
     current_loop: Option<&'a Loop>,
     p: &'a Program,
+    /// The plan of writes of `p`, and where read-back globals are kept.
+    w: &'a Writes,
     doc: &'a Value,
     slots: Vec<Slot<'a>>,
     locals: Vec<Val<'a>>,
@@ -265,12 +209,23 @@ struct Ev<'a> {
 
 impl<'a> Ev<'a> {
     fn new(p: &'a Program, doc: &'a Value, explain: Option<Explain>) -> Ev<'a> {
+        Ev::with_plan(p, writes(p), doc, explain)
+    }
+
+    /// An evaluator over `w`, a plan of `p` (while planning: one with no slots).
+    fn with_plan(
+        p: &'a Program,
+        w: &'a Writes,
+        doc: &'a Value,
+        explain: Option<Explain>,
+    ) -> Ev<'a> {
         Ev {
             explain,
             current_loop: None,
             p,
+            w,
             doc,
-            slots: (0..p.writes.slots).map(|_| Slot::Todo).collect(),
+            slots: (0..w.slots).map(|_| Slot::Todo).collect(),
             locals: Vec::new(),
             base: 0,
             loop_pos: Vec::new(),
@@ -366,7 +321,7 @@ impl<'a> Ev<'a> {
         }
     }
 
-    /// Writes the request by the program's plan of writes (see [`super::write`]).
+    /// Writes the request by the program's plan of writes (see [`super::plan`]).
     fn write_root(&mut self, out: &mut String) -> R<()> {
         let p = self.p;
         for r in &p.requires {
@@ -379,7 +334,8 @@ impl<'a> Ev<'a> {
                 out.push(',');
             }
         };
-        for op in &p.writes.ops {
+        let w = self.w;
+        for op in &w.ops {
             match op {
                 Write::Text {
                     comma: c,
@@ -422,7 +378,7 @@ impl<'a> Ev<'a> {
 
     fn global(&mut self, g: u32) -> R<Val<'a>> {
         let gi = g as usize;
-        let Some(&Some(si)) = self.p.writes.slot.get(gi) else {
+        let Some(&Some(si)) = self.w.slot.get(gi) else {
             // Only the request reads it, once: no slot to keep it in.
             return self.compute(gi);
         };
@@ -537,11 +493,11 @@ impl<'a> Ev<'a> {
             lines.push(format!("{pad}{label} = {v}"));
         };
         match &n.code {
-            Code::Const(_) => {}
-            Code::Src(..) | Code::LocalPath(..) | Code::GlobalPath(..) | Code::Out(..) => {
+            Op::Const(_) => {}
+            Op::Src(..) | Op::LocalPath(..) | Op::GlobalPath(..) | Op::Out(..) => {
                 line(self, text, n)
             }
-            Code::Local(i) => {
+            Op::Local(i) => {
                 line(self, text, n);
                 if let Some(def) = self.let_node(*i) {
                     lines.push(format!(
@@ -552,7 +508,7 @@ impl<'a> Ev<'a> {
                     self.explain_node(def, depth + 2, pii, lines);
                 }
             }
-            Code::Global(g) => {
+            Op::Global(g) => {
                 line(self, text, n);
                 if let Some(Global::Let(def)) = self.p.globals.get(*g as usize) {
                     lines.push(format!(
@@ -563,23 +519,23 @@ impl<'a> Ev<'a> {
                     self.explain_node(def, depth + 2, pii, lines);
                 }
             }
-            Code::Lookup { key, .. } => {
+            Op::Lookup { key, .. } => {
                 line(self, text, n);
                 self.explain_node(key, depth + 1, pii, lines);
             }
-            Code::Call(_, args) => {
+            Op::Call(_, args) => {
                 line(self, text, n);
                 for a in args {
                     self.explain_node(a, depth + 1, pii, lines);
                 }
             }
-            Code::Unary(_, a) => self.explain_node(a, depth, pii, lines),
-            Code::Binary(_, l, r) => {
+            Op::Unary(_, a) => self.explain_node(a, depth, pii, lines),
+            Op::Binary(_, l, r) => {
                 line(self, text, n);
                 self.explain_node(l, depth + 1, pii, lines);
                 self.explain_node(r, depth + 1, pii, lines);
             }
-            Code::If(c, t, e) => {
+            Op::If(c, t, e) => {
                 line(self, text, n);
                 self.explain_node(c, depth + 1, pii, lines);
                 let taken = matches!(self.eval(c), Ok(Val::Bool(true)));
@@ -653,8 +609,8 @@ impl<'a> Ev<'a> {
     /// into the order (from its root, or below a local holding a part of it).
     fn order_path<'n>(&self, n: &'n Node) -> Option<(&'n crate::path::PathCode, &'a Value)> {
         match &n.code {
-            Code::Src(p, _) => Some((p, self.doc)),
-            Code::LocalPath(i, t) => match &self.locals[self.base + *i as usize] {
+            Op::Src(p, _) => Some((p, self.doc)),
+            Op::LocalPath(i, t) => match &self.locals[self.base + *i as usize] {
                 Val::Json(j) => Some((&t.path, *j)),
                 _ => None,
             },
@@ -721,27 +677,27 @@ impl<'a> Ev<'a> {
 
     fn eval(&mut self, n: &'a Node) -> R<Val<'a>> {
         match &n.code {
-            Code::Const(v) => Ok(borrow_const(v)),
-            Code::Src(p, _) => p.eval(self.doc).map_err(|m| Fail::at(n, m)),
-            Code::Local(i) => Ok(self.locals[self.base + *i as usize].clone()),
-            Code::Global(g) => self.global(*g),
-            Code::LocalPath(i, t) => {
+            Op::Const(v) => Ok(borrow_const(v)),
+            Op::Src(p, _) => p.eval(self.doc).map_err(|m| Fail::at(n, m)),
+            Op::Local(i) => Ok(self.locals[self.base + *i as usize].clone()),
+            Op::Global(g) => self.global(*g),
+            Op::LocalPath(i, t) => {
                 let v = self.locals[self.base + *i as usize].clone();
                 self.tail(v, t, n)
             }
-            Code::GlobalPath(g, t) => {
+            Op::GlobalPath(g, t) => {
                 let v = self.global(*g)?;
                 self.tail(v, t, n)
             }
-            Code::Out(g, segs, _) => {
+            Op::Out(g, segs, _) => {
                 let v = self.global(*g)?;
                 eval_val(&v, segs).map_err(|m| Fail::at(n, m))
             }
-            Code::Lookup { table, key, column } => self.lookup(*table, key, *column),
-            Code::Call(f, args) => self.call(*f, args, n),
-            Code::Unary(op, e) => self.unary(*op, e),
-            Code::Binary(op, l, r) => self.binary(*op, l, r),
-            Code::If(c, t, e) => self.cond(c, t, e),
+            Op::Lookup { table, key, column } => self.lookup(*table, key, *column),
+            Op::Call(f, args) => self.call(*f, args, n),
+            Op::Unary(op, e) => self.unary(*op, e),
+            Op::Binary(op, l, r) => self.binary(*op, l, r),
+            Op::If(c, t, e) => self.cond(c, t, e),
         }
     }
 
@@ -826,22 +782,20 @@ impl<'a> Ev<'a> {
     /// the same.
     fn eval_num(&mut self, n: &'a Node) -> R<Amount> {
         match &n.code {
-            Code::Const(Val::Num(a)) => Ok(*a),
-            Code::Local(i) => match &self.locals[self.base + *i as usize] {
+            Op::Const(Val::Num(a)) => Ok(*a),
+            Op::Local(i) => match &self.locals[self.base + *i as usize] {
                 Val::Num(a) => Ok(*a),
                 _ => self.num(n),
             },
-            Code::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), l, r) => {
+            Op::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), l, r) => {
                 let a = self.eval_num(l)?;
                 let b = self.eval_num(r)?;
                 arith(*op, a, b).map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
             }
-            Code::Call(Func::Tag(unit), args) => {
-                match args.first().and_then(|a| self.read_num(a)) {
-                    Some(a) => Ok(Amount::new(a.value, Some(*unit))),
-                    None => self.num(n),
-                }
-            }
+            Op::Call(Func::Tag(unit), args) => match args.first().and_then(|a| self.read_num(a)) {
+                Some(a) => Ok(Amount::new(a.value, Some(*unit))),
+                None => self.num(n),
+            },
             _ => match self.read_num(n) {
                 Some(a) => Ok(a),
                 None => self.num(n),
@@ -1044,7 +998,7 @@ impl<'a> Ev<'a> {
                     });
                     Ok(())
                 };
-                if let Code::Out(g, segs, _) = &a.code {
+                if let Op::Out(g, segs, _) = &a.code {
                     // Over what the mapping built: walk it in place, no list in between.
                     let root = self.global(*g)?;
                     visit(&root, segs, &mut fold)?;
@@ -1436,156 +1390,9 @@ fn parse_time(text: &str, fmt: &str) -> Result<i64, String> {
         .ok_or_else(|| format!("`{text}` is not a time in China Standard Time"))
 }
 
-/// Writes a built value as JSON; absent fields of objects are left out.
-pub fn write_json(out: &mut String, v: &Val) {
-    match v {
-        Val::Null => out.push_str("null"),
-        Val::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Val::Num(a) => write_num(out, a.value),
-        Val::Str(s) => write_str(out, s),
-        Val::Json(j) => out.push_str(&j.to_string()),
-        Val::List(l) => {
-            out.push('[');
-            for (i, x) in l.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                write_json(out, x);
-            }
-            out.push(']');
-        }
-        Val::Obj(o) => {
-            out.push('{');
-            let mut first = true;
-            for (k, x) in o.iter() {
-                if x.is_null() {
-                    continue;
-                }
-                if !first {
-                    out.push(',');
-                }
-                first = false;
-                write_str(out, k);
-                out.push(':');
-                write_json(out, x);
-            }
-            out.push('}');
-        }
-    }
-}
-
-/// A decimal as JSON: whole numbers (most amounts) printed as integers directly.
-fn write_num(out: &mut String, d: Decimal) {
-    if d.scale() == 0 {
-        // i64 formats much faster than i128, and every amount fits.
-        let mut buf = itoa::Buffer::new();
-        out.push_str(match i64::try_from(d.mantissa()) {
-            Ok(m) => buf.format(m),
-            Err(_) => buf.format(d.mantissa()),
-        });
-    } else {
-        let _ = write!(out, "{}", d.normalize());
-    }
-}
-
-/// Whether a JSON string needs escapes (a control character, `"` or `\\`), eight bytes
-/// at a time: every request writes some forty strings.
-fn needs_escape(b: &[u8]) -> bool {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    // A byte of `x` is zero (or, with `n`, below n ≤ 128): the classic bit trick, exact.
-    let below = |x: u64, n: u64| x.wrapping_sub(ONES * n) & !x & HIGH;
-    let mut chunks = b.chunks_exact(8);
-    for c in &mut chunks {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(c);
-        let x = u64::from_le_bytes(w);
-        if below(x, 0x20) | below(x ^ (ONES * b'"' as u64), 1) | below(x ^ (ONES * b'\\' as u64), 1)
-            != 0
-        {
-            return true;
-        }
-    }
-    chunks
-        .remainder()
-        .iter()
-        .any(|&c| c < 0x20 || c == b'"' || c == b'\\')
-}
-
-pub(super) fn write_str(out: &mut String, s: &str) {
-    out.push('"');
-    // Most strings need no escape: one scan, one copy.
-    if !needs_escape(s.as_bytes()) {
-        out.push_str(s);
-        out.push('"');
-        return;
-    }
-    let mut start = 0;
-    for (i, b) in s.bytes().enumerate() {
-        let esc: &str = match b {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
-        out.push_str(&s[start..i]);
-        if esc.is_empty() {
-            let _ = write!(out, "\\u{b:04x}");
-        } else {
-            out.push_str(esc);
-        }
-        start = i + 1;
-    }
-    out.push_str(&s[start..]);
-    out.push('"');
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strings_are_escaped_like_json() {
-        let mut s = String::new();
-        write_str(&mut s, "a\"b\\c\nd\u{1}中");
-        let back: String = serde_json::from_str(&s).unwrap();
-        assert_eq!(back, "a\"b\\c\nd\u{1}中");
-    }
-
-    #[test]
-    fn the_escape_scan_finds_every_byte_that_needs_one() {
-        for len in 0..20 {
-            for at in 0..len {
-                for b in 0u8..=255 {
-                    let mut v = vec![b'a'; len];
-                    v[at] = b;
-                    let want = b < 0x20 || b == b'"' || b == b'\\';
-                    assert_eq!(needs_escape(&v), want, "byte {b} at {at} of {len}");
-                }
-            }
-        }
-        assert!(!needs_escape("杭州市西湖区 文三路 1 号".as_bytes()));
-    }
-
-    #[test]
-    fn numbers_are_written_as_json_without_trailing_zeros() {
-        let cases = [
-            ("0", "0"),
-            ("-5", "-5"),
-            ("1999", "1999"),
-            ("12.50", "12.5"),
-            ("-0.10", "-0.1"),
-            ("12345678901234567890123", "12345678901234567890123"),
-        ];
-        for (d, want) in cases {
-            let mut s = String::new();
-            write_num(&mut s, d.parse().unwrap());
-            assert_eq!(s, want, "{d}");
-        }
-    }
 
     #[test]
     fn field_names_get_loop_indexes() {

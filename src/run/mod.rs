@@ -1,6 +1,11 @@
-//! The evaluator: one compiled program over one order.
+//! The evaluator: one compiled program over one order. [`eval`] evaluates, [`plan`]
+//! plans the request's writes, [`json`] writes JSON text, [`error`] says why an order
+//! was rejected.
 
+pub mod error;
 pub mod eval;
-pub mod write;
+pub mod json;
+pub mod plan;
 
-pub use eval::{explain, run, run_into, RunError};
+pub use error::RunError;
+pub use eval::{explain, run, run_into, writes};

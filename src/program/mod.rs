@@ -1,5 +1,9 @@
-//! The compiled form of a mapping: names resolved to slots, paths compiled, params and
-//! constants folded. Running an order touches only this.
+//! The compiled form of a mapping, the data the compiler and the run side share: names
+//! resolved to slots, paths compiled, params and constants folded. `crate::compile`
+//! builds it; `crate::run` and [`input`] read it and never the compiler.
+
+pub mod input;
+pub mod writes;
 
 use crate::money::{Rounding, Unit};
 use crate::path::{PathCode, Seg};
@@ -8,7 +12,9 @@ use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::{Sources, Span};
 use crate::value::Val;
 use rust_decimal::Decimal;
+use std::borrow::Cow;
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 #[derive(Debug)]
 pub struct Program {
@@ -19,10 +25,11 @@ pub struct Program {
     pub requires: Vec<Require>,
     pub root: Vec<(Box<str>, OutNode)>,
     pub tables: Vec<Table>,
-    /// What of an order this program can read (see [`crate::input`]).
-    pub input: crate::input::Shape,
-    /// The request as a list of writes (see [`crate::run::write`]).
-    pub writes: crate::run::write::Writes,
+    /// What of an order this program can read (see [`input`]).
+    pub input: input::Shape,
+    /// The request as a list of writes: planned by the run side on first use
+    /// (`crate::run::plan::writes`), then shared by every run of this program.
+    pub writes: OnceLock<writes::Writes>,
     /// Levels of recursion running it may take (its deepest expression, blocks, loops).
     pub depth: usize,
     /// The text of each `out.…` read whose target field is personal (`x-pii`): what it
@@ -40,7 +47,7 @@ pub struct Settings {
 
 #[derive(Debug, Clone)]
 pub struct Node {
-    pub code: Code,
+    pub code: Op,
     pub span: Span,
     /// The source path this value comes from (through lets), for messages.
     pub origin: Option<Box<str>>,
@@ -50,25 +57,25 @@ impl Node {
     /// Calls `f` on each direct sub-expression.
     pub fn each_child(&self, f: &mut dyn FnMut(&Node)) {
         match &self.code {
-            Code::Lookup { key, .. } => f(key),
-            Code::Call(_, args) => args.iter().for_each(f),
-            Code::Unary(_, a) => f(a),
-            Code::Binary(_, a, b) => {
+            Op::Lookup { key, .. } => f(key),
+            Op::Call(_, args) => args.iter().for_each(f),
+            Op::Unary(_, a) => f(a),
+            Op::Binary(_, a, b) => {
                 f(a);
                 f(b);
             }
-            Code::If(c, t, e) => {
+            Op::If(c, t, e) => {
                 f(c);
                 f(t);
                 f(e);
             }
-            Code::Const(_)
-            | Code::Src(..)
-            | Code::Local(_)
-            | Code::Global(_)
-            | Code::LocalPath(..)
-            | Code::GlobalPath(..)
-            | Code::Out(..) => {}
+            Op::Const(_)
+            | Op::Src(..)
+            | Op::Local(_)
+            | Op::Global(_)
+            | Op::LocalPath(..)
+            | Op::GlobalPath(..)
+            | Op::Out(..) => {}
         }
     }
 }
@@ -82,8 +89,9 @@ pub struct Tail {
     pub text: Box<str>,
 }
 
+/// What a compiled expression does (its kind and operands).
 #[derive(Debug, Clone)]
-pub enum Code {
+pub enum Op {
     Const(Val<'static>),
     Src(PathCode, Box<str>),
     Local(u32),
@@ -197,6 +205,18 @@ pub struct Table {
     pub columns: Vec<Box<str>>,
     /// Inline tables: one column, and maybe a default row.
     pub default: Option<Vec<Val<'static>>>,
+}
+
+/// The text a lookup key is matched by: strings as they are, whole numbers as digits.
+/// Tables are built with it (compile side) and looked up with it (run side).
+pub fn key_text<'v>(v: &'v Val<'_>) -> Option<Cow<'v, str>> {
+    match v {
+        Val::Str(s) => Some(Cow::Borrowed(s.as_ref())),
+        Val::Num(a) if a.value.fract().is_zero() => {
+            Some(Cow::Owned(a.value.normalize().to_string()))
+        }
+        _ => None,
+    }
 }
 
 impl Program {

@@ -8,8 +8,8 @@
 //! skipped. The program gives the same result on the shaped document as on the whole one
 //! (tests/input_shape.rs holds every shipped mapping and example to that).
 
-use crate::compile::*;
 use crate::path::{simple_segments, Seg};
+use crate::program::{BodyOp, Func, Global, Loop, Node, Op, Program, Tail};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
@@ -289,7 +289,7 @@ impl<'p> Analysis<'p> {
     /// Each node is visited once: a chain of `if`/`??` of any length costs its length.
     fn places_or_use(&mut self, n: &Node) -> Option<Vec<Place>> {
         match &n.code {
-            Code::Src(path, text) => match path {
+            Op::Src(path, text) => match path {
                 crate::path::PathCode::Single(segs) | crate::path::PathCode::Multi(segs) => {
                     Some(vec![steps_of(segs)])
                 }
@@ -300,17 +300,17 @@ impl<'p> Analysis<'p> {
                     Some(vec![prefix])
                 }
             },
-            Code::Local(i) => self.local(*i),
-            Code::Global(g) => self.global(*g),
-            Code::LocalPath(i, t) => {
+            Op::Local(i) => self.local(*i),
+            Op::Global(g) => self.global(*g),
+            Op::LocalPath(i, t) => {
                 let base = self.local(*i);
                 self.below(base, t)
             }
-            Code::GlobalPath(g, t) => {
+            Op::GlobalPath(g, t) => {
                 let base = self.global(*g);
                 self.below(base, t)
             }
-            Code::Call(f @ (Func::First | Func::Last | Func::Nonblank), args) => {
+            Op::Call(f @ (Func::First | Func::Last | Func::Nonblank), args) => {
                 let (first, rest) = args.split_first()?;
                 for a in rest {
                     self.use_whole(a);
@@ -321,12 +321,12 @@ impl<'p> Analysis<'p> {
                 }
                 Some(with_elements(ps))
             }
-            Code::Binary(crate::syntax::ast::BinOp::Coalesce, l, r) => {
+            Op::Binary(crate::syntax::ast::BinOp::Coalesce, l, r) => {
                 let a = self.places_or_use(l);
                 let b = self.places_or_use(r);
                 union(a, b)
             }
-            Code::If(c, t, e) => {
+            Op::If(c, t, e) => {
                 self.use_whole(c);
                 let a = self.places_or_use(t);
                 let b = self.places_or_use(e);
@@ -358,13 +358,13 @@ impl<'p> Analysis<'p> {
     fn use_children(&mut self, n: &Node) {
         use crate::syntax::ast::BinOp;
         match &n.code {
-            Code::Lookup { key, .. } => self.use_whole(key),
-            Code::Call(Func::Count | Func::Len, args) => {
+            Op::Lookup { key, .. } => self.use_whole(key),
+            Op::Call(Func::Count | Func::Len, args) => {
                 args.iter().for_each(|a| self.use_shallow(a, true))
             }
-            Code::Call(_, args) => args.iter().for_each(|a| self.use_whole(a)),
-            Code::Unary(_, a) => self.use_whole(a),
-            Code::Binary(
+            Op::Call(_, args) => args.iter().for_each(|a| self.use_whole(a)),
+            Op::Unary(_, a) => self.use_whole(a),
+            Op::Binary(
                 BinOp::Eq | BinOp::Ne | BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge,
                 l,
                 r,
@@ -372,24 +372,24 @@ impl<'p> Analysis<'p> {
                 self.use_shallow(l, false);
                 self.use_shallow(r, false);
             }
-            Code::Binary(_, l, r) => {
+            Op::Binary(_, l, r) => {
                 self.use_whole(l);
                 self.use_whole(r);
             }
-            Code::If(c, t, e) => {
+            Op::If(c, t, e) => {
                 self.use_whole(c);
                 self.use_whole(t);
                 self.use_whole(e);
             }
             // Paths are places (handled by `places`); built values and constants read
             // nothing of the order.
-            Code::Const(_)
-            | Code::Out(..)
-            | Code::Src(..)
-            | Code::Local(_)
-            | Code::Global(_)
-            | Code::LocalPath(..)
-            | Code::GlobalPath(..) => {}
+            Op::Const(_)
+            | Op::Out(..)
+            | Op::Src(..)
+            | Op::Local(_)
+            | Op::Global(_)
+            | Op::LocalPath(..)
+            | Op::GlobalPath(..) => {}
         }
     }
 }

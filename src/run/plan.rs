@@ -1,44 +1,17 @@
-//! The request's top level as a straight list of writes, planned once per program:
+//! Plans the request's top level as a straight list of writes, once per program:
 //! literal JSON text (braces, keys, commas, and fields whose value is the same for every
 //! order, rendered once) between the fields computed per order. Writing an order is then
-//! one pass over this list, with no tree of built objects in between.
+//! one pass over this list, with no tree of built objects in between. The evaluator
+//! builds the plan on first use (`super::eval::writes`) and keeps it in the program.
 
-use crate::compile::{Code, Global, Node, OutNode, Program};
+use super::json::write_str;
+use crate::program::writes::{Comma, Write, Writes};
+use crate::program::{FieldCheck, Global, Node, Op, OutNode, Program};
 
-/// Whether a comma goes before a write. It is known when planning unless optional fields
-/// (absent ones are left out) came first in the same object.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Comma {
-    No,
-    Yes,
-    /// Only if something was written since the object opened.
-    IfWrote,
-}
-
-#[derive(Debug)]
-pub enum Write {
-    /// Literal text; `opens` when it ends with an object just opened.
-    Text {
-        comma: Comma,
-        text: Box<str>,
-        opens: bool,
-    },
-    /// `key` (`"name":`) and the value of global `global`; nothing when it is absent.
-    Field {
-        comma: Comma,
-        key: Box<str>,
-        global: u32,
-    },
-}
-
-#[derive(Debug, Default)]
-pub struct Writes {
-    pub ops: Vec<Write>,
-    /// `slot[g]`: where the value of global `g` is kept once computed, for globals some
-    /// expression reads; the others are computed once, when written, and not kept.
-    pub slot: Vec<Option<u32>>,
-    pub slots: usize,
-}
+/// The JSON text of a field whose value is the same for every order (`None` when it
+/// cannot be rendered now; `Some(None)` when it is absent): given by the evaluator, so
+/// that planning does not reach back into it.
+pub type Fixed<'f> = &'f dyn Fn(&Program, &Node, &FieldCheck) -> Option<Option<String>>;
 
 /// What is known, while planning, about what an open object holds so far.
 #[derive(Clone, Copy, PartialEq)]
@@ -59,10 +32,11 @@ impl State {
 }
 
 impl Writes {
-    pub fn of(p: &Program) -> Writes {
+    /// Plans the writes of `p`.
+    pub fn of(p: &Program, fixed: Fixed) -> Writes {
         let mut read = vec![false; p.globals.len()];
         p.each_node(&mut |n| match &n.code {
-            Code::Global(g) | Code::GlobalPath(g, _) | Code::Out(g, ..) => {
+            Op::Global(g) | Op::GlobalPath(g, _) | Op::Out(g, ..) => {
                 if let Some(r) = read.get_mut(*g as usize) {
                     *r = true;
                 }
@@ -85,30 +59,28 @@ impl Writes {
             slots,
         };
         w.text(Comma::No, "{");
-        w.object(p, &p.root);
+        w.object(p, &p.root, fixed);
         w.text(Comma::No, "}");
         w
     }
 
-    fn object(&mut self, p: &Program, fields: &[(Box<str>, OutNode)]) {
+    fn object(&mut self, p: &Program, fields: &[(Box<str>, OutNode)], fixed: Fixed) {
         let mut state = State::Empty;
         for (name, node) in fields {
             let mut key = String::new();
-            super::eval::write_str(&mut key, name);
+            write_str(&mut key, name);
             key.push(':');
             match node {
                 OutNode::Obj(sub) => {
                     key.push('{');
                     self.text(state.comma(), &key);
-                    self.object(p, sub);
+                    self.object(p, sub, fixed);
                     self.text(Comma::No, "}");
                     state = State::Some;
                 }
                 OutNode::Global(g) => {
                     let (fixed, always) = match p.globals.get(*g as usize) {
-                        Some(Global::Field(n, c)) if is_fixed(n) => {
-                            (super::eval::fixed_field(p, n, c), c.required)
-                        }
+                        Some(Global::Field(n, c)) if is_fixed(n) => (fixed(p, n, c), c.required),
                         Some(Global::Field(_, c)) => (None, c.required),
                         _ => (None, true),
                     };
@@ -168,12 +140,12 @@ impl Writes {
 /// An expression that reads nothing of the order: its value is the same every time.
 fn is_fixed(n: &Node) -> bool {
     match &n.code {
-        Code::Src(..)
-        | Code::Local(_)
-        | Code::Global(_)
-        | Code::LocalPath(..)
-        | Code::GlobalPath(..)
-        | Code::Out(..) => false,
+        Op::Src(..)
+        | Op::Local(_)
+        | Op::Global(_)
+        | Op::LocalPath(..)
+        | Op::GlobalPath(..)
+        | Op::Out(..) => false,
         _ => {
             let mut all = true;
             n.each_child(&mut |c| all &= is_fixed(c));
