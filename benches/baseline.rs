@@ -15,6 +15,9 @@ pub struct Warehouse {
     pub inventory_channel: String,
     /// barcode → (Cainiao item id, consumption-tax rate)
     pub goods: HashMap<String, (String, Decimal)>,
+    /// barcode → the filing cells: hs_code, first_unit, first_quantity, second_unit,
+    /// second_quantity, origin_country ("" when blank)
+    pub filing: HashMap<String, [String; 6]>,
 }
 
 impl Warehouse {
@@ -25,12 +28,23 @@ impl Warehouse {
         channel: &str,
     ) -> Warehouse {
         let mut goods = HashMap::new();
+        let mut filing = HashMap::new();
         let mut r = csv::Reader::from_path(csv_path).expect("goods table");
         let h = r.headers().expect("header").clone();
         let col = |n: &str| h.iter().position(|c| c == n).expect("column");
         let (b, i, t) = (col("barcode"), col("item_id"), col("consumption_tax_rate"));
+        let f = [
+            "hs_code",
+            "first_unit",
+            "first_quantity",
+            "second_unit",
+            "second_quantity",
+            "origin_country",
+        ]
+        .map(col);
         for rec in r.records() {
             let rec = rec.expect("row");
+            filing.insert(rec[b].to_string(), f.map(|c| rec[c].trim().to_string()));
             goods.insert(
                 rec[b].to_string(),
                 (
@@ -44,6 +58,7 @@ impl Warehouse {
             owner_user_id: owner.into(),
             inventory_channel: channel.into(),
             goods,
+            filing,
         }
     }
 }
@@ -106,6 +121,7 @@ fn kv_n(out: &mut String, k: &str, v: Decimal) {
 
 struct Item<'a> {
     item_id: &'a str,
+    filing: Option<&'a [String; 6]>,
     qty: Decimal,
     price: Decimal,
     paid: Decimal,
@@ -156,6 +172,7 @@ pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> 
             }
             items.push(Item {
                 item_id,
+                filing: wh.filing.get(barcode),
                 qty,
                 price,
                 paid,
@@ -215,6 +232,31 @@ pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> 
         "externalOrderCode",
         s(detail, "orderId").ok_or("orderId")?,
     );
+    // China time (UTC+8); RED's 0 is no time.
+    let time = |k: &str| {
+        detail
+            .get(k)
+            .and_then(Value::as_i64)
+            .filter(|&ms| ms > 0)
+            .and_then(|ms| {
+                let tz = chrono::FixedOffset::east_opt(8 * 3600)?;
+                let t = chrono::DateTime::from_timestamp_millis(ms)?.with_timezone(&tz);
+                Some(t.format("%Y-%m-%d %H:%M:%S").to_string())
+            })
+    };
+    for (k, v) in [
+        ("orderCreateTime", time("createdTime")),
+        ("orderPayTime", time("paidTime")),
+        (
+            "buyerRemark",
+            nonblank(s(detail, "customerRemark")).map(str::to_string),
+        ),
+    ] {
+        if let Some(v) = v {
+            out.push(',');
+            kv_s(out, k, &v);
+        }
+    }
     out.push_str(",\"receiverInfo\":{");
     kv_s(out, "country", "CN");
     out.push(',');
@@ -236,12 +278,15 @@ pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> 
         nonblank(s(receiver, "receiverDistrictName")).unwrap_or("/"),
     );
     out.push(',');
-    let address = format!(
-        "{}{}",
-        nonblank(s(receiver, "receiverTownName")).unwrap_or(""),
-        s(receiver, "receiverAddress").unwrap_or("")
+    if let Some(town) = nonblank(s(receiver, "receiverTownName")) {
+        kv_s(out, "town", town);
+        out.push(',');
+    }
+    kv_s(
+        out,
+        "address",
+        s(receiver, "receiverAddress").ok_or("address")?,
     );
-    kv_s(out, "address", &address);
     out.push(',');
     kv_s(out, "name", s(receiver, "receiverName").ok_or("name")?);
     out.push(',');
@@ -273,6 +318,33 @@ pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> 
         kv_n(out, "vat", i.tax - i.ctax);
         out.push(',');
         kv_n(out, "totalTax", i.tax);
+        if let Some(f) = i.filing {
+            let line = |q: &str| Decimal::from_str(q).map(|q| (q * i.qty).normalize().to_string());
+            let fq = if f[2].is_empty() {
+                None
+            } else {
+                line(&f[2]).ok()
+            };
+            let sq = if f[4].is_empty() {
+                None
+            } else {
+                line(&f[4]).ok()
+            };
+            let cells = [
+                ("hscode", Some(f[0].clone())),
+                ("firstUnit", Some(f[1].clone())),
+                ("firstQuantity", fq),
+                ("secondUnit", Some(f[3].clone())),
+                ("secondQuantity", sq),
+                ("originCountry", Some(f[5].clone())),
+            ];
+            for (k, v) in cells {
+                if let Some(v) = v.filter(|v| !v.is_empty()) {
+                    out.push(',');
+                    kv_s(out, k, &v);
+                }
+            }
+        }
         out.push_str("}}");
     }
     out.push_str("],\"orderAmountInfo\":{");

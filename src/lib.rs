@@ -18,6 +18,7 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod gateway;
+pub mod limits;
 pub mod load;
 pub mod localhttp;
 pub mod money;

@@ -66,6 +66,8 @@ pub struct SchemaNode {
     pub unit: Option<Unit>,
     pub pii: Option<Pii>,
     pub minimum: Option<Decimal>,
+    /// `maxLength` and `x-decimal` ([`crate::limits`]).
+    pub limits: crate::limits::Limits,
     pub description: Option<String>,
 }
 
@@ -201,6 +203,7 @@ fn node(v: &Value, at: &str) -> Result<SchemaNode, (String, String)> {
         unit,
         pii,
         minimum,
+        limits: crate::limits::Limits::from_schema(v).map_err(|m| err(&m))?,
         description: v
             .get("description")
             .and_then(Value::as_str)

@@ -738,6 +738,7 @@ fn field_check(prop: &SchemaNode, full: &str, required: bool) -> FieldCheck {
         constant: prop.constant.clone(),
         allowed: prop.allowed.clone(),
         minimum: prop.minimum,
+        limits: prop.limits,
         pii: prop.pii,
     }
 }

@@ -150,6 +150,7 @@ pub struct FieldCheck {
     pub constant: Option<serde_json::Value>,
     pub allowed: Option<Vec<serde_json::Value>>,
     pub minimum: Option<Decimal>,
+    pub limits: crate::limits::Limits,
     pub pii: Option<Pii>,
 }
 

@@ -1240,6 +1240,9 @@ fn fit(v: &mut Val, n: &Node, c: &FieldCheck) -> R<()> {
             return Err(Fail::at(n, format!("the field must be {want}")));
         }
     }
+    if !c.limits.is_empty() {
+        c.limits.check(v).map_err(|m| Fail::at(n, m))?;
+    }
     if let Some(allowed) = &c.allowed {
         if !allowed.iter().any(|j| same_as_json(v, j)) {
             let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
