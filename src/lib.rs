@@ -20,6 +20,7 @@ pub mod gateway;
 pub mod input;
 pub mod load;
 pub mod localhttp;
+pub mod lsp;
 pub mod money;
 pub mod path;
 pub mod pii;

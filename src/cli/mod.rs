@@ -2,6 +2,7 @@
 
 mod check;
 mod fmt;
+mod lsp;
 mod map;
 mod send;
 mod sync;
@@ -294,6 +295,8 @@ enum Cmd {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
     },
+    /// Serve an editor: the checker, hover, completion and more over LSP on stdio.
+    Lsp(lsp::Args),
 }
 
 /// Exit codes: 0 done, 1 some order rejected or mistakes found, 2 could not run.
@@ -394,6 +397,7 @@ pub fn main() -> ExitCode {
             latency_ms,
         }),
         Cmd::Fmt { paths, check } => fmt::run(&paths, check),
+        Cmd::Lsp(args) => lsp::run(&args),
         Cmd::Explain {
             mapping,
             input,
