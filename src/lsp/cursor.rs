@@ -197,9 +197,7 @@ pub enum Seg {
 /// The root (`$` or a name) and the segments of a path; `None` for what bondmap's
 /// checker does not follow either (`..`).
 pub fn segments(path: &str) -> Option<(&str, Vec<Seg>)> {
-    let root_end = path
-        .find(['.', '['])
-        .unwrap_or(path.len());
+    let root_end = path.find(['.', '[']).unwrap_or(path.len());
     let (root, mut rest) = path.split_at(root_end);
     let mut out = Vec::new();
     while !rest.is_empty() {
