@@ -364,3 +364,37 @@ fn malformed_messages_get_errors_and_the_server_goes_on() {
     assert_eq!(r["result"], Value::Null, "{r}");
     assert_eq!(ed.stop(), 0);
 }
+
+#[test]
+fn hover_on_a_loop_items_path_shows_the_source_contract() {
+    let (dir, _) = mappings();
+    let file = dir.path().join("mappings/cainiao/bonded_whs.map");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let u = uri(&file);
+    let mut ed = Editor::start();
+    ed.open(&u, &text);
+    ed.diagnostics(&u);
+    // `good` is the loop item of `sku.skuDetailList[*]`, `sku` of `$.detail.skuList[*]`.
+    let h = ed.at("textDocument/hover", &u, pos(&text, "taxPerSku", 3));
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("unit cross-border tax"), "{h}");
+    assert!(value.contains("unit: fen"), "{h}");
+    assert!(value.contains("always present"), "{h}");
+    let h = ed.at(
+        "textDocument/hover",
+        &u,
+        pos(&text, "merchantDiscountPerSku", 3),
+    );
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("may be absent"), "{h}");
+    let h = ed.at("textDocument/hover", &u, pos(&text, "round(", 1));
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("half_up"), "a function's doc: {h}");
+    assert_eq!(ed.stop(), 0);
+}
