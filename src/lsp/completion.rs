@@ -216,3 +216,30 @@ fn item(
         ..CompletionItem::default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    fn labels(text: &str) -> Vec<String> {
+        // The cursor is at the `|`.
+        let at = text.find('|').unwrap();
+        let text = text.replace('|', "");
+        super::complete(&text, at, None)
+            .into_iter()
+            .map(|i| i.label)
+            .collect()
+    }
+
+    #[test]
+    fn modes_in_round_units_after_a_number_functions_elsewhere() {
+        assert_eq!(labels("x = round(a, |)"), ["half_up", "half_even", "down"]);
+        assert!(labels("x = convert(a, |)").contains(&"yuan".to_string()));
+        assert!(labels("x = 19.99 |").contains(&"fen".to_string()));
+        let expr = labels("let a = 1\nx = |");
+        assert!(expr.contains(&"nonblank".to_string()), "{expr:?}");
+        assert!(
+            expr.contains(&"a".to_string()),
+            "the let in scope: {expr:?}"
+        );
+        assert!(labels("x = \"in a |string\"").is_empty());
+    }
+}
