@@ -14,6 +14,7 @@
 pub mod callback;
 pub mod cli;
 pub mod compile;
+pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod gateway;

@@ -3,9 +3,32 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Connections being answered now and the most at any one time: the concurrency a
+/// client really reached, as both simulators report it.
+#[derive(Debug, Default)]
+pub struct Flights {
+    now: AtomicUsize,
+    most: AtomicUsize,
+}
+
+impl Flights {
+    /// Runs `f` counted as one connection in flight.
+    pub fn during<T>(&self, f: impl FnOnce() -> T) -> T {
+        let n = self.now.fetch_add(1, Ordering::SeqCst) + 1;
+        self.most.fetch_max(n, Ordering::SeqCst);
+        let out = f();
+        self.now.fetch_sub(1, Ordering::SeqCst);
+        out
+    }
+    /// The most connections answered at one time so far.
+    pub fn most(&self) -> usize {
+        self.most.load(Ordering::SeqCst)
+    }
+}
 
 /// A server in the background; it stops when dropped.
 pub struct Server {
@@ -22,6 +45,15 @@ impl Server {
         let stop = Arc::new(AtomicBool::new(false));
         let addr = serve(port, stop.clone(), handle)?;
         Ok(Server { addr, stop })
+    }
+
+    /// The same, each connection counted in `flights`.
+    pub fn start_counted(
+        port: u16,
+        flights: Arc<Flights>,
+        handle: impl Fn(TcpStream) + Send + Sync + 'static,
+    ) -> std::io::Result<Server> {
+        Server::start(port, move |conn| flights.during(|| handle(conn)))
     }
 
     pub fn stop(&self) {
@@ -131,6 +163,15 @@ pub fn most_in_any_second(times: &[std::time::Instant]) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn flights_count_the_most_at_once() {
+        let f = Flights::default();
+        f.during(|| f.during(|| ()));
+        f.during(|| ());
+        assert_eq!(f.most(), 2);
+        assert_eq!(f.now.load(Ordering::SeqCst), 0);
+    }
     use std::time::Instant;
 
     #[test]

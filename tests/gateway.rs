@@ -15,20 +15,8 @@ use std::time::Duration;
 const SECRET: &str = "TOP-SECRET-k3y-9f2";
 
 fn config(sim: &SimHandle) -> GatewayConfig {
-    let url = sim.url();
-    let mut c = GatewayConfig::from_sources(
-        |k| match k {
-            "CAINIAO_APP_KEY" => Some("CP_TEST".into()),
-            "CAINIAO_SECRET_KEY" => Some(SECRET.into()),
-            "CAINIAO_GATEWAY_URL" => Some(url.clone()),
-            _ => None,
-        },
-        None,
-    )
-    .unwrap();
+    let mut c = gw_config(&sim.url(), SECRET);
     c.read_timeout = Duration::from_millis(300);
-    c.backoff_base = Duration::from_millis(5);
-    c.backoff_cap = Duration::from_millis(20);
     c
 }
 

@@ -1,10 +1,13 @@
 //! Both HTTP clients against hostile servers on loopback: redirects, oversized bodies,
 //! throttling, and addresses that are not URLs.
 
+mod common;
+
 use bondmap::gateway::{Client, GatewayConfig, GatewayRequest, Outcome};
 use bondmap::localhttp::{self, Server};
 use bondmap::red::config::RedConfig;
 use bondmap::red::RedClient;
+use common::red_config;
 use std::io::Write;
 use std::net::TcpStream;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -14,40 +17,15 @@ use std::time::{Duration, Instant};
 const TOKEN: &str = "tok-SECRET-4711";
 
 fn gw_config(url: &str) -> GatewayConfig {
-    let url = url.to_string();
-    let mut c = GatewayConfig::from_sources(
-        |k| match k {
-            "CAINIAO_APP_KEY" => Some("CP_TEST".into()),
-            "CAINIAO_SECRET_KEY" => Some("s3cret".into()),
-            "CAINIAO_GATEWAY_URL" => Some(url.clone()),
-            _ => None,
-        },
-        None,
-    )
-    .unwrap();
+    let mut c = common::gw_config(url, "s3cret");
     c.read_timeout = Duration::from_secs(5);
-    c.backoff_base = Duration::from_millis(5);
-    c.backoff_cap = Duration::from_millis(20);
     c.max_attempts = 2;
     c
 }
 
 fn red_client(url: &str) -> RedClient {
-    let url = url.to_string();
-    let mut c = RedConfig::from_sources(
-        |k| match k {
-            "RED_APP_ID" => Some("app".into()),
-            "RED_APP_SECRET" => Some("secret".into()),
-            "RED_ACCESS_TOKEN" => Some(TOKEN.into()),
-            "RED_API_URL" => Some(url.clone()),
-            _ => None,
-        },
-        None,
-    )
-    .unwrap();
-    c.backoff_base = Duration::from_millis(5);
+    let mut c = red_config(url, TOKEN);
     c.timeout = Duration::from_secs(5);
-    c.max_attempts = 2;
     RedClient::new(c).unwrap()
 }
 

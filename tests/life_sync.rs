@@ -9,8 +9,7 @@ mod common;
 use bondmap::callback::{CallbackConfig, Receiver};
 use bondmap::compile::Options;
 use bondmap::gateway::sim::{SimHandle, SimOptions};
-use bondmap::gateway::{data_digest, Client, GatewayConfig, Secret};
-use bondmap::red::config::RedConfig;
+use bondmap::gateway::{data_digest, Client, Secret};
 use bondmap::red::sim::{RedSimHandle, RedSimOptions};
 use bondmap::red::RedClient;
 use bondmap::route::Router;
@@ -29,55 +28,16 @@ const RED_SECRET: &str = "red-SECRET-31";
 const TOKEN: &str = "tok-SECRET-32";
 const GW_SECRET: &str = "gw-SECRET-33";
 const ROUTES: &str = "mappings/routes.map";
+const SIMS: Sims = Sims {
+    app: APP,
+    red_secret: RED_SECRET,
+    token: TOKEN,
+    gw_secret: GW_SECRET,
+    timeout: Duration::from_millis(800),
+};
 
 fn red_sim() -> RedSimHandle {
-    bondmap::red::sim::spawn(
-        0,
-        RedSimOptions {
-            app_id: APP.into(),
-            app_secret: RED_SECRET.into(),
-            access_token: TOKEN.into(),
-            ..RedSimOptions::default()
-        },
-    )
-    .unwrap()
-}
-
-fn gw_sim(opts: SimOptions) -> SimHandle {
-    bondmap::gateway::sim::spawn(
-        0,
-        SimOptions {
-            secret: GW_SECRET.into(),
-            ..opts
-        },
-    )
-    .unwrap()
-}
-
-fn env_for(red: &RedSimHandle, gw: &SimHandle) -> Vec<(&'static str, String)> {
-    vec![
-        ("RED_APP_ID", APP.into()),
-        ("RED_APP_SECRET", RED_SECRET.into()),
-        ("RED_ACCESS_TOKEN", TOKEN.into()),
-        ("RED_API_URL", red.url()),
-        ("RED_MAX_REQUESTS_PER_SECOND", "10000".into()),
-        ("CAINIAO_APP_KEY", "CP".into()),
-        ("CAINIAO_SECRET_KEY", GW_SECRET.into()),
-        ("CAINIAO_GATEWAY_URL", gw.url()),
-    ]
-}
-
-fn clients(red: &RedSimHandle, gw: &SimHandle) -> (RedClient, Client) {
-    let env = env_for(red, gw);
-    let look = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-    let mut rc = RedConfig::from_sources(look, None).unwrap();
-    rc.backoff_base = Duration::from_millis(5);
-    rc.timeout = Duration::from_millis(800);
-    let mut gc = GatewayConfig::from_sources(look, None).unwrap();
-    gc.backoff_base = Duration::from_millis(5);
-    gc.backoff_cap = Duration::from_millis(20);
-    gc.read_timeout = Duration::from_millis(800);
-    (RedClient::new(rc).unwrap(), Client::new(gc).unwrap())
+    SIMS.red_sim(RedSimOptions::default())
 }
 
 /// A valid order (from the accepted examples) with its id, warehouse code and mode.
@@ -136,12 +96,12 @@ impl Shop {
         } else {
             opts.ship_after
         };
-        let gw = gw_sim(SimOptions {
+        let gw = SIMS.gw_sim(SimOptions {
             callback_url: Some(receiver.url()),
             ship_after,
             ..opts
         });
-        let (rc, gc) = clients(&red, &gw);
+        let (rc, gc) = SIMS.clients(&red, &gw);
         let router = Router::load(&root().join(ROUTES), &Options::default()).unwrap();
         Shop {
             red,
@@ -551,7 +511,7 @@ fn sync_child(red: &RedSimHandle, gw: &SimHandle, db: &Path, extra: &[&str]) -> 
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped());
-    for (k, v) in env_for(red, gw) {
+    for (k, v) in SIMS.env_for(red, gw) {
         c.env(k, v);
     }
     c
@@ -573,7 +533,7 @@ fn a_sigkilled_listening_sync_then_started_again_tells_red_of_each_shipment_once
     let db = dir.path().join("s.db");
     let port = free_port();
     let red = red_sim();
-    let gw = gw_sim(SimOptions {
+    let gw = SIMS.gw_sim(SimOptions {
         callback_url: Some(format!("http://127.0.0.1:{port}/cainiao/callback")),
         ship_after: Duration::from_millis(300),
         ..SimOptions::default()
@@ -646,7 +606,7 @@ fn sync_interval_stops_cleanly_on_sigterm_and_status_all_lists_every_order() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     let red = red_sim();
-    let gw = gw_sim(SimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
     let now = chrono::Utc::now().timestamp();
     red.add_order(order(0, "T01", "HZXS", 2, now));
     red.add_order(order(1, "T02", "HZXS", 3, now));
@@ -826,7 +786,7 @@ fn sync_and_retry_take_the_routes_file_and_a_skipped_order_is_routed_when_retrie
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     let red = red_sim();
-    let gw = gw_sim(SimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
     let now = chrono::Utc::now().timestamp();
     red.add_order(order(0, "W01", "NBMS", 2, now));
     red.add_order(order(1, "W02", "XXXX", 2, now));
@@ -857,7 +817,7 @@ fn sync_and_retry_take_the_routes_file_and_a_skipped_order_is_routed_when_retrie
     ])
     .current_dir(root())
     .env("RUST_LOG", "warn");
-    for (k, v) in env_for(&red, &gw) {
+    for (k, v) in SIMS.env_for(&red, &gw) {
         c.env(k, v);
     }
     let out = c.output().unwrap();

@@ -9,7 +9,7 @@ use bondmap::engine::load_program;
 use bondmap::gateway::Secret;
 use bondmap::localhttp;
 use bondmap::red::deliver::Delivered;
-use bondmap::red::{RedClient, RedConfig, RedError};
+use bondmap::red::{RedClient, RedError};
 use bondmap::warehouse::{load_for_warehouse, params_of};
 use common::*;
 use serde_json::{json, Value};
@@ -275,20 +275,15 @@ fn fake_red(script: Vec<(u16, Value)>) -> FakeRed {
 
 impl FakeRed {
     fn client(&self) -> RedClient {
-        RedClient::new(RedConfig {
-            app_id: Secret::new("app"),
-            app_secret: Secret::new("secret"),
-            access_token: Secret::new("token"),
-            url: format!(
-                "http://{}/ark/open_api/v3/common_controller",
-                self.server.addr
-            ),
-            timeout: Duration::from_secs(5),
-            max_attempts: 3,
-            backoff_base: Duration::from_millis(5),
-            max_requests_per_second: 10_000,
-        })
-        .unwrap()
+        let url = format!(
+            "http://{}/ark/open_api/v3/common_controller",
+            self.server.addr
+        );
+        let mut c = red_config(&url, "token");
+        c.timeout = Duration::from_secs(5);
+        c.max_attempts = 3;
+        c.max_requests_per_second = 10_000;
+        RedClient::new(c).unwrap()
     }
     fn methods(&self) -> Vec<String> {
         self.seen
@@ -506,17 +501,10 @@ fn red_sim() -> bondmap::red::sim::RedSimHandle {
 }
 
 fn red_client(red: &bondmap::red::sim::RedSimHandle) -> RedClient {
-    RedClient::new(RedConfig {
-        app_id: Secret::new("app"),
-        app_secret: Secret::new("secret"),
-        access_token: Secret::new("token"),
-        url: red.url(),
-        timeout: Duration::from_secs(5),
-        max_attempts: 2,
-        backoff_base: Duration::from_millis(5),
-        max_requests_per_second: 10_000,
-    })
-    .unwrap()
+    let mut c = red_config(&red.url(), "token");
+    c.timeout = Duration::from_secs(5);
+    c.max_requests_per_second = 10_000;
+    RedClient::new(c).unwrap()
 }
 
 #[test]
@@ -528,16 +516,14 @@ fn the_warehouse_ships_the_notice_is_mapped_and_red_is_told_once() {
         sink.clone(),
     )
     .unwrap();
-    let gw = bondmap::gateway::sim::spawn(
-        0,
+    let gw = gw_sim_with(
+        GW_SECRET,
         SimOptions {
-            secret: GW_SECRET.into(),
             callback_url: Some(rx.url()),
             ship_after: Duration::from_millis(50),
             ..SimOptions::default()
         },
-    )
-    .unwrap();
+    );
     let red = red_sim();
     let doc = read(&root().join("examples/orders/01_single_sku_alipay.json"));
     red.add_order(doc.clone());
@@ -572,14 +558,12 @@ fn the_warehouse_ships_the_notice_is_mapped_and_red_is_told_once() {
 
 #[test]
 fn a_cancel_succeeds_before_the_parcel_leaves_and_is_refused_after() {
-    let gw = bondmap::gateway::sim::spawn(
-        0,
+    let gw = gw_sim_with(
+        GW_SECRET,
         SimOptions {
-            secret: GW_SECRET.into(),
             ..SimOptions::default()
         },
-    )
-    .unwrap();
+    );
     let red = red_sim();
     for ex in [
         "01_single_sku_alipay.json",
@@ -637,17 +621,15 @@ fn an_order_cancelled_before_it_ships_is_never_notified() {
         sink.clone(),
     )
     .unwrap();
-    let gw = bondmap::gateway::sim::spawn(
-        0,
+    let gw = gw_sim_with(
+        GW_SECRET,
         SimOptions {
-            secret: GW_SECRET.into(),
             callback_url: Some(rx.url()),
             // Long enough that the cancel below always comes first, even on a busy machine.
             ship_after: Duration::from_secs(2),
             ..SimOptions::default()
         },
-    )
-    .unwrap();
+    );
     assert_eq!(create(&gw, "01_single_sku_alipay.json")["success"], "true");
     let mut cancelled = read(&root().join("examples/notices/cancelled/01_cancelled.json"));
     cancelled["detail"]["orderId"] = json!("P78811223300000001");

@@ -25,21 +25,8 @@ fn sim() -> RedSimHandle {
 }
 
 fn client(sim: &RedSimHandle) -> RedClient {
-    let url = sim.url();
-    let mut c = RedConfig::from_sources(
-        |k| match k {
-            "RED_APP_ID" => Some("app".into()),
-            "RED_APP_SECRET" => Some("secret".into()),
-            "RED_ACCESS_TOKEN" => Some("token".into()),
-            "RED_API_URL" => Some(url.clone()),
-            "RED_MAX_REQUESTS_PER_SECOND" => Some("10000".into()),
-            _ => None,
-        },
-        None,
-    )
-    .unwrap();
-    c.backoff_base = Duration::from_millis(5);
-    c.max_attempts = 2;
+    let mut c = red_config(&sim.url(), "token");
+    c.max_requests_per_second = 10_000;
     RedClient::new(c).unwrap()
 }
 

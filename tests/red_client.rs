@@ -2,30 +2,19 @@
 //! be: `data.batchDecrypt` items missing, null, mistyped or not matching what was asked;
 //! `order.getOrderList` pages of the wrong shape.
 
+mod common;
+
 use bondmap::localhttp::{self, Server};
-use bondmap::red::config::RedConfig;
 use bondmap::red::decrypt::decrypt_document;
 use bondmap::red::RedClient;
+use common::red_config;
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
 fn client(url: &str) -> RedClient {
-    let url = url.to_string();
-    let mut c = RedConfig::from_sources(
-        |k| match k {
-            "RED_APP_ID" => Some("app".into()),
-            "RED_APP_SECRET" => Some("secret".into()),
-            "RED_ACCESS_TOKEN" => Some("token".into()),
-            "RED_API_URL" => Some(url.clone()),
-            _ => None,
-        },
-        None,
-    )
-    .unwrap();
-    c.backoff_base = Duration::from_millis(5);
+    let mut c = red_config(url, "token");
     c.timeout = Duration::from_secs(5);
-    c.max_attempts = 2;
     RedClient::new(c).unwrap()
 }
 

@@ -22,6 +22,13 @@ const APP: &str = "test-app";
 const RED_SECRET: &str = "red-SECRET-77";
 const TOKEN: &str = "tok-SECRET-88";
 const GW_SECRET: &str = "gw-SECRET-99";
+const SIMS: Sims = Sims {
+    app: APP,
+    red_secret: RED_SECRET,
+    token: TOKEN,
+    gw_secret: GW_SECRET,
+    timeout: Duration::from_millis(500),
+};
 
 /// The Hangzhou warehouse mapping, compiled.
 fn hz_program() -> bondmap::compile::Program {
@@ -31,57 +38,6 @@ fn hz_program() -> bondmap::compile::Program {
     )
     .unwrap()
     .0
-}
-
-fn red_sim(opts: RedSimOptions) -> RedSimHandle {
-    bondmap::red::sim::spawn(
-        0,
-        RedSimOptions {
-            app_id: APP.into(),
-            app_secret: RED_SECRET.into(),
-            access_token: TOKEN.into(),
-            ..opts
-        },
-    )
-    .unwrap()
-}
-
-fn gw_sim(opts: SimOptions) -> SimHandle {
-    bondmap::gateway::sim::spawn(
-        0,
-        SimOptions {
-            secret: GW_SECRET.into(),
-            ..opts
-        },
-    )
-    .unwrap()
-}
-
-fn env_for(red: &RedSimHandle, gw: &SimHandle) -> Vec<(&'static str, String)> {
-    vec![
-        ("RED_APP_ID", APP.into()),
-        ("RED_APP_SECRET", RED_SECRET.into()),
-        ("RED_ACCESS_TOKEN", TOKEN.into()),
-        ("RED_API_URL", red.url()),
-        // The RED rate limiter out of the way of these tests (one test sets its own).
-        ("RED_MAX_REQUESTS_PER_SECOND", "10000".into()),
-        ("CAINIAO_APP_KEY", "CP".into()),
-        ("CAINIAO_SECRET_KEY", GW_SECRET.into()),
-        ("CAINIAO_GATEWAY_URL", gw.url()),
-    ]
-}
-
-fn clients(red: &RedSimHandle, gw: &SimHandle) -> (RedClient, Client) {
-    let env = env_for(red, gw);
-    let look = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
-    let mut rc = RedConfig::from_sources(look, None).unwrap();
-    rc.backoff_base = Duration::from_millis(5);
-    rc.timeout = Duration::from_millis(500);
-    let mut gc = GatewayConfig::from_sources(look, None).unwrap();
-    gc.backoff_base = Duration::from_millis(5);
-    gc.backoff_cap = Duration::from_millis(20);
-    gc.read_timeout = Duration::from_millis(500);
-    (RedClient::new(rc).unwrap(), Client::new(gc).unwrap())
 }
 
 /// `n` valid orders made from the accepted examples, updated `ago` seconds back and on.
@@ -114,7 +70,7 @@ struct Rig {
 
 impl Rig {
     fn new(red: &RedSimHandle, gw: &SimHandle) -> Rig {
-        let (rc, gc) = clients(red, gw);
+        let (rc, gc) = SIMS.clients(red, gw);
         let dir = tempfile::tempdir().unwrap();
         Rig {
             rc,
@@ -133,8 +89,8 @@ impl Rig {
 #[test]
 fn a_round_of_250_orders_sends_each_once() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
-    let gw = gw_sim(SimOptions::default());
+    let red = SIMS.red_sim(RedSimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
     for o in orders(250, "P1", now, 1200) {
         red.add_order(o);
     }
@@ -171,12 +127,12 @@ fn a_round_of_250_orders_sends_each_once() {
 #[test]
 fn faults_on_both_sides_are_survived_and_a_bad_order_does_not_stop_the_others() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions {
+    let red = SIMS.red_sim(RedSimOptions {
         fail_first: 2,
         rate_limit_first: 2,
         ..RedSimOptions::default()
     });
-    let gw = gw_sim(SimOptions {
+    let gw = SIMS.gw_sim(SimOptions {
         fail_first: 3,
         garbage_first: 4,
         ..SimOptions::default()
@@ -221,8 +177,8 @@ fn faults_on_both_sides_are_survived_and_a_bad_order_does_not_stop_the_others() 
 #[test]
 fn an_order_changed_after_acceptance_is_flagged_not_resent() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
-    let gw = gw_sim(SimOptions::default());
+    let red = SIMS.red_sim(RedSimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
     for o in orders(3, "P4", now, 1200) {
         red.add_order(o);
     }
@@ -259,7 +215,7 @@ fn sync_child(red: &RedSimHandle, gw: &SimHandle, db: &std::path::Path) -> Comma
     .env("RUST_LOG", "warn")
     .stdout(std::process::Stdio::null())
     .stderr(std::process::Stdio::piped());
-    for (k, v) in env_for(red, gw) {
+    for (k, v) in SIMS.env_for(red, gw) {
         c.env(k, v);
     }
     c
@@ -268,12 +224,12 @@ fn sync_child(red: &RedSimHandle, gw: &SimHandle, db: &std::path::Path) -> Comma
 #[test]
 fn killed_at_any_point_and_started_again_every_order_is_accepted_once() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions {
+    let red = SIMS.red_sim(RedSimOptions {
         delay: Duration::from_millis(1),
         ..RedSimOptions::default()
     });
     // A slow gateway, so that kills land in the middle of sends, many in flight.
-    let gw = gw_sim(SimOptions {
+    let gw = SIMS.gw_sim(SimOptions {
         delay_first: u32::MAX,
         delay: Duration::from_millis(15),
         ..SimOptions::default()
@@ -363,8 +319,8 @@ fn killed_at_any_point_and_started_again_every_order_is_accepted_once() {
 #[test]
 fn no_secret_or_personal_data_in_logs_or_the_database() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
-    let gw = gw_sim(SimOptions::default());
+    let red = SIMS.red_sim(RedSimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
     for o in orders(5, "P6", now, 1200) {
         red.add_order(o);
     }
@@ -391,9 +347,9 @@ fn no_secret_or_personal_data_in_logs_or_the_database() {
 
 #[test]
 fn a_wrong_red_secret_is_an_api_error_as_red_gave_it() {
-    let red = red_sim(RedSimOptions::default());
-    let gw = gw_sim(SimOptions::default());
-    let (mut rc, _) = clients(&red, &gw);
+    let red = SIMS.red_sim(RedSimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
+    let (mut rc, _) = SIMS.clients(&red, &gw);
     rc.config_mut().app_secret = bondmap::gateway::Secret::new("wrong");
     match rc.order_detail("P1") {
         Err(bondmap::red::RedError::Api { code, message, .. }) => {
@@ -408,17 +364,17 @@ fn a_wrong_red_secret_is_an_api_error_as_red_gave_it() {
 
 #[test]
 fn a_slow_red_answer_is_retried() {
-    let red = red_sim(RedSimOptions {
+    let red = SIMS.red_sim(RedSimOptions {
         slow_first: 1,
         slow: Duration::from_millis(1500),
         ..RedSimOptions::default()
     });
-    let gw = gw_sim(SimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
     let now = chrono::Utc::now().timestamp();
     for o in orders(1, "P7", now, 100) {
         red.add_order(o);
     }
-    let (rc, _) = clients(&red, &gw);
+    let (rc, _) = SIMS.clients(&red, &gw);
     // The first call outlasts the client's 500 ms timeout; the retry is answered at once.
     let detail = rc.order_detail("P7000000").unwrap();
     assert_eq!(detail["orderId"], "P7000000");
@@ -440,9 +396,9 @@ fn wait_for_lock(db: &std::path::Path, child: &std::process::Child) {
 #[test]
 fn a_second_sync_or_retry_on_a_state_in_use_exits_2_naming_the_holder_and_status_still_works() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
+    let red = SIMS.red_sim(RedSimOptions::default());
     // Slow enough that the first sync is still sending when the others start.
-    let gw = gw_sim(SimOptions {
+    let gw = SIMS.gw_sim(SimOptions {
         delay_first: u32::MAX,
         delay: Duration::from_millis(60),
         ..SimOptions::default()
@@ -470,7 +426,7 @@ fn a_second_sync_or_retry_on_a_state_in_use_exits_2_naming_the_holder_and_status
             "P9000001",
         ])
         .current_dir(root())
-        .envs(env_for(&red, &gw))
+        .envs(SIMS.env_for(&red, &gw))
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&retry.stderr);
@@ -503,8 +459,8 @@ fn a_second_sync_or_retry_on_a_state_in_use_exits_2_naming_the_holder_and_status
 #[test]
 fn the_lock_of_a_killed_sync_is_released() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
-    let gw = gw_sim(SimOptions {
+    let red = SIMS.red_sim(RedSimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions {
         delay_first: u32::MAX,
         delay: Duration::from_millis(60),
         ..SimOptions::default()
@@ -552,7 +508,7 @@ fn personal_values(docs: &[Value]) -> Vec<String> {
 fn a_gateway_error_echoing_personal_values_reaches_neither_the_database_nor_any_output() {
     use bondmap::localhttp::{read_body, respond, Server};
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
+    let red = SIMS.red_sim(RedSimOptions::default());
     let docs = orders(8, "PB", now, 1200);
     for o in &docs {
         red.add_order(o.clone());
@@ -649,7 +605,7 @@ fn bondmap(args: &[&str], red: &RedSimHandle, gw: &SimHandle) -> std::process::O
         .args(args)
         .current_dir(root())
         .env("RUST_LOG", "warn")
-        .envs(env_for(red, gw))
+        .envs(SIMS.env_for(red, gw))
         .output()
         .unwrap()
 }
@@ -657,12 +613,12 @@ fn bondmap(args: &[&str], red: &RedSimHandle, gw: &SimHandle) -> std::process::O
 #[test]
 fn retry_with_an_unknown_id_among_others_retries_the_others_and_exits_1() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
+    let red = SIMS.red_sim(RedSimOptions::default());
     for o in orders(4, "PC", now, 1200) {
         red.add_order(o);
     }
     // The first gateway refuses two orders; the second takes everything.
-    let refusing = gw_sim(SimOptions {
+    let refusing = SIMS.gw_sim(SimOptions {
         reject: ["PC000001".to_string(), "PC000002".to_string()].into(),
         ..SimOptions::default()
     });
@@ -676,7 +632,7 @@ fn retry_with_an_unknown_id_among_others_retries_the_others_and_exits_1() {
         &refusing,
     );
     assert_eq!(out.status.code(), Some(1));
-    let gw = gw_sim(SimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
     let out = bondmap(
         &[
             "retry",
@@ -711,8 +667,8 @@ fn retry_with_an_unknown_id_among_others_retries_the_others_and_exits_1() {
 #[test]
 fn a_state_made_with_another_mapping_is_refused_unless_forced() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
-    let gw = gw_sim(SimOptions::default());
+    let red = SIMS.red_sim(RedSimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
     for o in orders(3, "PD", now, 1200) {
         red.add_order(o);
     }
@@ -778,7 +734,7 @@ fn every_order_is_recorded_sending_before_the_gateway_sees_it_with_many_in_fligh
     use bondmap::localhttp::{read_body, respond, Server};
     use std::sync::{Arc, Mutex};
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
+    let red = SIMS.red_sim(RedSimOptions::default());
     for o in orders(200, "PE", now, 1200) {
         red.add_order(o);
     }
@@ -833,14 +789,14 @@ fn every_order_is_recorded_sending_before_the_gateway_sees_it_with_many_in_fligh
 #[test]
 fn a_round_batches_receivers_and_decrypts_across_orders_and_holds_the_red_rate() {
     let now = chrono::Utc::now().timestamp();
-    let red = red_sim(RedSimOptions::default());
-    let gw = gw_sim(SimOptions::default());
+    let red = SIMS.red_sim(RedSimOptions::default());
+    let gw = SIMS.gw_sim(SimOptions::default());
     let n = 120;
     for o in orders(n, "PF", now, 1200) {
         red.add_order(o);
     }
     let env = {
-        let mut e = env_for(&red, &gw);
+        let mut e = SIMS.env_for(&red, &gw);
         e.retain(|(k, _)| *k != "RED_MAX_REQUESTS_PER_SECOND");
         e.push(("RED_MAX_REQUESTS_PER_SECOND", "40".into()));
         e

@@ -1,46 +1,26 @@
 //! `bondmap check`: every mistake of every mapping file, before any order moves.
 
+use super::common::{map_files, stderr_is_tty};
 use crate::compile::{compile, Options};
 use crate::diag::{self, Diag};
 use std::path::{Path, PathBuf};
 
-/// The `.map` files under the given paths (default `mappings/`), sorted.
-pub fn map_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let roots: Vec<PathBuf> = if paths.is_empty() {
-        vec![PathBuf::from("mappings")]
-    } else {
-        paths.to_vec()
-    };
-    let mut out = Vec::new();
-    for r in roots {
-        collect(&r, &mut out).map_err(|e| format!("cannot read {}: {e}", r.display()))?;
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
+// The arguments (the command's help is its doc comment in `Command`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    /// Files or folders of `.map` files.
+    pub paths: Vec<PathBuf>,
+    /// `human` (default) or `json`.
+    #[arg(long, default_value = "human")]
+    pub format: String,
+    /// The folder every file a mapping names must be in; default: the folder given
+    /// (for a file given alone, the parent of its folder).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
-fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if p.is_dir() {
-        for e in std::fs::read_dir(p)? {
-            collect(&e?.path(), out)?;
-        }
-    } else if p.extension().is_some_and(|x| x == "map") || p.is_file() {
-        if p.extension().is_some_and(|x| x == "map") {
-            out.push(p.to_path_buf());
-        } else if !p.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such file",
-            ));
-        }
-    } else {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "no such file",
-        ));
-    }
-    Ok(())
+pub fn run(a: &Args) -> u8 {
+    check(&a.paths, &a.format, a.root.as_deref())
 }
 
 /// The mapping root of each file: `--root`; else the folder given to `check` that holds
@@ -83,7 +63,7 @@ pub fn check_file_within(path: &Path, root: Option<&Path>) -> (crate::load::Mapp
     (m, diags)
 }
 
-pub fn run(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
+fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
     let files = match map_files(paths) {
         Ok(f) => f,
         Err(e) => {
@@ -122,10 +102,7 @@ pub fn run(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
         } else if !fresh.is_empty() {
             eprint!(
                 "{}",
-                diag::render(
-                    &diag::reports(&m.sources, &fresh, &name),
-                    super::stderr_is_tty()
-                )
+                diag::render(&diag::reports(&m.sources, &fresh, &name), stderr_is_tty())
             );
         }
     }

@@ -1,10 +1,25 @@
 //! `bondmap fmt`: the canonical layout of mapping files.
 
+use super::common::map_files;
 use crate::syntax::print::format;
 use std::path::PathBuf;
 
-pub fn run(paths: &[PathBuf], check: bool) -> u8 {
-    let files = match super::check::map_files(paths) {
+// The arguments (the command's help is its doc comment in `Command`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    /// Files or folders of `.map` files.
+    pub paths: Vec<std::path::PathBuf>,
+    /// Change nothing; list the files that are not formatted and exit 1 if any.
+    #[arg(long)]
+    pub check: bool,
+}
+
+pub fn run(a: &Args) -> u8 {
+    fmt_files(&a.paths, a.check)
+}
+
+fn fmt_files(paths: &[PathBuf], check: bool) -> u8 {
+    let files = match map_files(paths) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");

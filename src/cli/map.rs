@@ -1,48 +1,25 @@
 //! `bondmap map`: orders in, `logistics_interface` JSON out.
 
-use super::{InputArgs, MappingArgs};
-use crate::engine::{input_document, load_program};
+use super::common::{
+    line_text, read_json, read_lines, route_or_report, single_input, InputArgs, InputError,
+    MappingArgs, OrdersArgs,
+};
 use crate::route::{Mapped, Router};
 use std::io::{BufRead, BufWriter, Write};
 use std::path::Path;
 
-pub fn compile_or_report(m: &MappingArgs) -> Option<crate::compile::Program> {
-    match load_program(&m.mapping, &m.options()) {
-        Ok((p, warnings)) => {
-            if !warnings.is_empty() {
-                let r =
-                    crate::diag::reports(&p.sources, &warnings, &m.mapping.display().to_string());
-                eprint!("{}", crate::diag::render(&r, super::stderr_is_tty()));
-            }
-            Some(p)
-        }
-        Err(e) => {
-            eprint!("{}", e.render(super::stderr_is_tty()));
-            None
-        }
-    }
+// The arguments (the command's help is its doc comment in `Command`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub orders: OrdersArgs,
+    /// Indent the request JSON for people (not with --ndjson: one request a line).
+    #[arg(long, conflicts_with = "ndjson")]
+    pub pretty: bool,
 }
 
-/// The routes file or mapping named by `--mapping`, every routed mapping compiled, or
-/// its errors reported (`None`).
-pub fn route_or_report(m: &MappingArgs) -> Option<Router> {
-    match Router::load(&m.mapping, &m.options()) {
-        Ok(r) => {
-            if !r.warnings().is_empty() {
-                let rep = crate::diag::reports(
-                    r.sources(),
-                    r.warnings(),
-                    &m.mapping.display().to_string(),
-                );
-                eprint!("{}", crate::diag::render(&rep, super::stderr_is_tty()));
-            }
-            Some(r)
-        }
-        Err(e) => {
-            eprint!("{}", e.render(super::stderr_is_tty()));
-            None
-        }
-    }
+pub fn run(a: &Args) -> u8 {
+    map_orders(&a.orders.mapping, &a.orders.input, a.pretty)
 }
 
 /// A skipped order for messages: its id and why no route takes it.
@@ -53,51 +30,7 @@ fn skipped(router: &Router, doc: &serde_json::Value, reason: &str) -> String {
     }
 }
 
-/// Why an input could not be read: the file (exit 2), or its content (a rejected order, exit 1).
-pub enum InputError {
-    Io(String),
-    Json(String),
-}
-
-impl InputError {
-    pub fn report(&self) -> u8 {
-        match self {
-            InputError::Io(m) => {
-                eprintln!("error: {m}");
-                2
-            }
-            InputError::Json(m) => {
-                eprintln!("rejected: {m}");
-                1
-            }
-        }
-    }
-}
-
-pub fn read_json(path: &Path) -> Result<serde_json::Value, InputError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| InputError::Io(format!("cannot read {}: {e}", path.display())))?;
-    // Editors on Windows start a file with a byte order mark; it is not part of the JSON.
-    serde_json::from_str(text.trim_start_matches('\u{feff}'))
-        .map_err(|e| InputError::Json(format!("{} is not valid JSON: {e}", path.display())))
-}
-
-/// The one input document named by `--input` or `--detail/--declare/--receiver`.
-pub fn single_input(i: &InputArgs) -> Result<serde_json::Value, InputError> {
-    if let Some(p) = &i.input {
-        return read_json(p);
-    }
-    match (&i.detail, &i.declare, &i.receiver) {
-        (Some(d), Some(c), Some(r)) => {
-            Ok(input_document(read_json(d)?, read_json(c)?, read_json(r)?))
-        }
-        _ => Err(InputError::Io(
-            "give --input FILE, --detail/--declare/--receiver FILES, or --ndjson [FILE|-]".into(),
-        )),
-    }
-}
-
-pub fn run(m: &MappingArgs, i: &InputArgs, pretty: bool) -> u8 {
+fn map_orders(m: &MappingArgs, i: &InputArgs, pretty: bool) -> u8 {
     let Some(prog) = route_or_report(m) else {
         return 2;
     };
@@ -316,35 +249,6 @@ impl Part {
     }
 }
 
-/// Reads up to `max` lines into `lines` (reusing its buffers), as bytes: a line that is
-/// not UTF-8 is that line's problem, not the stream's. Returns how many were read.
-pub fn read_lines(
-    reader: &mut impl BufRead,
-    lines: &mut Vec<Vec<u8>>,
-    max: usize,
-) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < max {
-        if lines.len() <= n {
-            lines.push(Vec::new());
-        }
-        lines[n].clear();
-        if reader.read_until(b'\n', &mut lines[n])? == 0 {
-            break;
-        }
-        n += 1;
-    }
-    Ok(n)
-}
-
-/// One line's text: UTF-8 checked, a byte order mark and surrounding white space
-/// dropped. `Err` says why it cannot be read.
-pub fn line_text(bytes: &[u8]) -> Result<&str, String> {
-    let text = std::str::from_utf8(bytes)
-        .map_err(|e| format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to() + 1))?;
-    Ok(text.trim_start_matches('\u{feff}').trim())
-}
-
 fn map_part(prog: &Router, lines: &[Vec<u8>], first_line: usize) -> Part {
     let mut p = Part {
         out: String::with_capacity(lines.len() * 2048),
@@ -389,28 +293,4 @@ fn map_part(prog: &Router, lines: &[Vec<u8>], first_line: usize) -> Part {
         }
     }
     p
-}
-
-pub fn explain(m: &MappingArgs, i: &InputArgs, field: Option<&str>) -> u8 {
-    let Some(prog) = compile_or_report(m) else {
-        return 2;
-    };
-    let doc = match single_input(i) {
-        Ok(d) => d,
-        Err(e) => return e.report(),
-    };
-    match crate::run::explain(&prog, &doc, field) {
-        Ok(text) if text.is_empty() => {
-            eprintln!("no target field matches `{}`", field.unwrap_or(""));
-            1
-        }
-        Ok(text) => {
-            println!("{text}");
-            0
-        }
-        Err(e) => {
-            eprintln!("rejected: {e}");
-            1
-        }
-    }
 }

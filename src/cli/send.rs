@@ -1,106 +1,37 @@
-//! `bondmap request`, `bondmap send`, `bondmap gateway-sim`.
+//! `bondmap send`: map orders and send them to the Cainiao LINK gateway, one result
+//! line per order.
 
-use super::map::{line_text, read_json, read_lines, route_or_report, single_input, InputError};
-use super::{InputArgs, MappingArgs};
-use crate::compile::Program;
-use crate::gateway::sim::{run_blocking, SimOptions};
-use crate::gateway::{
-    BatchSummary, Client, GatewayConfig, GatewayRequest, OrderResult, Outcome, PreparedOrder,
+use super::common::{
+    gateway_config, line_text, prepare, read_json, read_lines, route_or_report, single_input,
+    stderr_is_tty, InputArgs, InputError, MappingArgs, OrdersArgs,
 };
+use crate::gateway::{BatchSummary, Client, OrderResult, Outcome};
 use crate::route::{Pick, Router};
 use std::collections::HashSet;
 use std::io::{BufRead, Write};
 use std::path::Path;
+use std::path::PathBuf;
 
-fn config(path: Option<&Path>) -> Option<GatewayConfig> {
-    match GatewayConfig::load(path) {
-        Ok(c) => Some(c),
-        Err(e) => {
-            eprintln!("error: {e}");
-            None
-        }
-    }
+// The arguments (the command's help is its doc comment in `Command`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    pub orders: OrdersArgs,
+    /// TOML file with a [cainiao] table; CAINIAO_APP_KEY, CAINIAO_SECRET_KEY, CAINIAO_GATEWAY_URL win.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Orders in flight at once.
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
 }
 
-/// The gateway request for one mapped order.
-fn prepare(
-    prog: &Program,
-    cfg: &GatewayConfig,
-    interface: String,
-) -> Result<PreparedOrder, String> {
-    let v: serde_json::Value = serde_json::from_str(&interface).map_err(|e| e.to_string())?;
-    let code = v
-        .get("externalOrderCode")
-        .and_then(|c| c.as_str())
-        .ok_or("the request has no externalOrderCode")?
-        .to_string();
-    Ok(PreparedOrder {
-        order_id: code.clone(),
-        external_order_code: code,
-        request: GatewayRequest {
-            logistic_provider_id: prog
-                .settings
-                .logistic_provider_id
-                .clone()
-                .unwrap_or_else(|| cfg.app_key.expose().to_string()),
-            msg_type: prog.settings.msg_type.clone(),
-            logistics_interface: interface,
-            to_code: prog.settings.to_code.clone(),
-        },
-    })
-}
-
-pub fn request(m: &MappingArgs, i: &InputArgs, form: bool, cfg_path: Option<&Path>) -> u8 {
-    let Some(cfg) = config(cfg_path) else {
-        return 2;
-    };
-    let Some(router) = route_or_report(m) else {
-        return 2;
-    };
-    let doc = match single_input(i) {
-        Ok(d) => d,
-        Err(e) => return e.report(),
-    };
-    let prog = match router.pick(&doc) {
-        Ok(Pick::Mapping { program, .. }) => program,
-        Ok(Pick::Skipped { reason }) => {
-            match router.order_id(&doc) {
-                Some(id) => eprintln!("skipped: order {id}: {reason}"),
-                None => eprintln!("skipped: {reason}"),
-            }
-            return 0;
-        }
-        Err(e) => {
-            eprintln!("rejected: {e}");
-            return 1;
-        }
-    };
-    let interface = match crate::run::run(prog, &doc) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("rejected: {e}");
-            return 1;
-        }
-    };
-    let p = match prepare(prog, &cfg, interface) {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("rejected: {e}");
-            return 1;
-        }
-    };
-    if form {
-        println!("{}", p.request.form_body(&cfg.secret_key));
-    } else {
-        let fields: serde_json::Map<String, serde_json::Value> = p
-            .request
-            .form_fields(&cfg.secret_key)
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), serde_json::Value::String(v)))
-            .collect();
-        println!("{}", serde_json::Value::Object(fields));
-    }
-    0
+pub fn run(a: &Args) -> u8 {
+    send(
+        &a.orders.mapping,
+        &a.orders.input,
+        a.config.as_deref(),
+        a.concurrency,
+    )
 }
 
 /// An input document with a label for messages (file name or line), or why it is unreadable.
@@ -275,9 +206,9 @@ fn send_stream<W: Write>(sender: &mut Sender<'_, W>, src: &str) -> Result<(), St
     }
 }
 
-pub fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency: usize) -> u8 {
+fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency: usize) -> u8 {
     // Credentials first: nothing is mapped or sent without them.
-    let Some(cfg) = config(cfg_path) else {
+    let Some(cfg) = gateway_config(cfg_path) else {
         return 2;
     };
     let Some(prog) = route_or_report(m) else {
@@ -297,7 +228,7 @@ pub fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency
             return 2;
         }
     };
-    let bar = if super::stderr_is_tty() && input.len().is_none_or(|n| n > 1) {
+    let bar = if stderr_is_tty() && input.len().is_none_or(|n| n > 1) {
         // A stream's length is not known ahead: its bar counts without an end.
         let (b, template) = match input.len() {
             None => (indicatif::ProgressBar::no_length(), "{pos} sent {msg}"),
@@ -361,42 +292,4 @@ pub fn send(m: &MappingArgs, i: &InputArgs, cfg_path: Option<&Path>, concurrency
         return 2;
     }
     u8::from(summary.rejected + summary.failed + not_mapped > 0)
-}
-
-/// The arguments of `bondmap gateway-sim`.
-pub struct SimArgs {
-    pub port: u16,
-    pub fail_first: u32,
-    pub delay_first: u32,
-    pub delay_ms: u64,
-    pub garbage_first: u32,
-    pub reject: Vec<String>,
-    pub throttle_first: u32,
-    pub latency_ms: u64,
-}
-
-pub fn sim(a: SimArgs) -> u8 {
-    let secret = std::env::var("CAINIAO_SECRET_KEY")
-        .ok()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "sim-secret".to_string());
-    let port = a.port;
-    let opts = SimOptions {
-        secret,
-        fail_first: a.fail_first,
-        delay_first: a.delay_first,
-        delay: std::time::Duration::from_millis(a.delay_ms),
-        garbage_first: a.garbage_first,
-        reject: a.reject.into_iter().collect(),
-        throttle_first: a.throttle_first,
-        latency: std::time::Duration::from_millis(a.latency_ms),
-        ..SimOptions::default()
-    };
-    match run_blocking(port, opts) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("error: cannot serve on 127.0.0.1:{port}: {e}");
-            2
-        }
-    }
 }

@@ -1,17 +1,33 @@
 //! `bondmap test`: the repo's order mappings × its example orders against reviewed
 //! snapshots; `--accept` stores the new output, `--review` asks per change.
 
+use super::common::{parse_kv, stderr_is_tty};
 use crate::load::display_name;
 use crate::snapshot::{collect, Case, Layout, Outcome};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 
+// The arguments (the command's help is its doc comment in `Command`).
+#[derive(clap::Args, Clone, Debug)]
 pub struct Args {
+    /// The mapping files (searched recursively).
+    #[arg(long, default_value = "mappings")]
     pub mappings: PathBuf,
+    /// The example orders (*.json).
+    #[arg(long, default_value = "examples/orders")]
     pub examples: PathBuf,
+    /// The snapshots folder (mapping snapshots go to its mappings/ subfolder).
+    #[arg(long, default_value = "snapshots")]
     pub snapshots: PathBuf,
+    /// Test this mapping over its own examples (e.g. a mapping of Cainiao notices):
+    /// `--examples-for mappings/red/order_deliver.map=examples/notices` (repeatable).
+    #[arg(long = "examples-for", value_name = "MAPPING=DIR", value_parser = parse_kv)]
     pub examples_for: Vec<(String, String)>,
+    /// Store every new and changed snapshot.
+    #[arg(long, conflicts_with = "review")]
     pub accept: bool,
+    /// Ask on the terminal, change by change, whether to store it.
+    #[arg(long)]
     pub review: bool,
 }
 
@@ -41,7 +57,7 @@ pub fn run(a: &Args) -> u8 {
         Ok(s) => s,
         Err(problems) => {
             for p in problems {
-                eprint!("{}", p.render(super::stderr_is_tty()));
+                eprint!("{}", p.render(stderr_is_tty()));
             }
             return 2;
         }

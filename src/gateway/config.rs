@@ -1,36 +1,14 @@
 //! Gateway credentials and settings: from the environment, else a TOML config file.
-//! A secret is never printed: [`Secret`] shows `***`.
+//! The `[cainiao]` section of the shared loader ([`crate::config`]); a secret is never
+//! printed: [`Secret`] shows `***`.
 
+use crate::config::{process_env, Section};
 use std::path::Path;
 use std::time::Duration;
 
+pub use crate::config::{check_url, read_table, ConfigError, Secret};
+
 pub const DEFAULT_URL: &str = "https://link.cainiao.com/gateway/link.do";
-
-/// A value that must never reach any output, log or error.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(s: impl Into<String>) -> Secret {
-        Secret(s.into())
-    }
-    /// The value, for signing only.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
-
-impl std::fmt::Display for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("***")
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -53,38 +31,11 @@ pub struct GatewayConfig {
 
 pub const DEFAULT_CONCURRENCY: usize = 8;
 
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    #[error("no {what}: set {env} or `{key}` under [{section}] in the config file")]
-    Missing {
-        what: &'static str,
-        env: &'static str,
-        key: &'static str,
-        section: &'static str,
-    },
-    #[error("cannot read config file {path}: {message}")]
-    File { path: String, message: String },
-    /// The address is not an http(s) URL (the value is not repeated: it may hold a token).
-    #[error("`{key}` (set by {env} or `{key}` under [{section}]) is not an http(s) URL: {why}")]
-    BadUrl {
-        key: &'static str,
-        env: &'static str,
-        section: &'static str,
-        why: String,
-    },
-    #[error("config file {path}: `{key}` must be {what}")]
-    Bad {
-        path: String,
-        key: &'static str,
-        what: &'static str,
-    },
-}
-
 impl GatewayConfig {
     /// Environment (`CAINIAO_APP_KEY`, `CAINIAO_SECRET_KEY`, `CAINIAO_GATEWAY_URL`) over the
     /// `[cainiao]` table of `file`.
     pub fn load(file: Option<&Path>) -> Result<GatewayConfig, ConfigError> {
-        GatewayConfig::from_sources(|k| std::env::var(k).ok().filter(|v| !v.is_empty()), file)
+        GatewayConfig::from_sources(process_env, file)
     }
 
     /// The same with the environment given as a lookup (tests need no process env).
@@ -92,124 +43,26 @@ impl GatewayConfig {
         env: impl Fn(&str) -> Option<String>,
         file: Option<&Path>,
     ) -> Result<GatewayConfig, ConfigError> {
-        let table = match file {
-            Some(p) => read_table(p, "cainiao")?,
-            None => toml::Table::new(),
-        };
-        let shown = file.map(|p| p.display().to_string()).unwrap_or_default();
-        let text = |key: &'static str| -> Result<Option<String>, ConfigError> {
-            match table.get(key) {
-                None => Ok(None),
-                Some(toml::Value::String(s)) => Ok(Some(s.clone())),
-                Some(_) => Err(ConfigError::Bad {
-                    path: shown.clone(),
-                    key,
-                    what: "a string",
-                }),
-            }
-        };
-        let int = |key: &'static str| -> Result<Option<u64>, ConfigError> {
-            match table.get(key) {
-                None => Ok(None),
-                Some(toml::Value::Integer(i)) if *i >= 0 => Ok(Some(*i as u64)),
-                Some(_) => Err(ConfigError::Bad {
-                    path: shown.clone(),
-                    key,
-                    what: "a whole number",
-                }),
-            }
-        };
-        let app_key = env("CAINIAO_APP_KEY")
-            .or(text("app_key")?)
-            .ok_or(ConfigError::Missing {
-                what: "Cainiao app key",
-                env: "CAINIAO_APP_KEY",
-                key: "app_key",
-                section: "cainiao",
-            })?;
-        let secret =
-            env("CAINIAO_SECRET_KEY")
-                .or(text("secret_key")?)
-                .ok_or(ConfigError::Missing {
-                    what: "Cainiao secret key",
-                    env: "CAINIAO_SECRET_KEY",
-                    key: "secret_key",
-                    section: "cainiao",
-                })?;
-        let url = env("CAINIAO_GATEWAY_URL")
-            .or(text("gateway_url")?)
-            .unwrap_or_else(|| DEFAULT_URL.to_string());
-        check_url(&url, "gateway_url", "CAINIAO_GATEWAY_URL", "cainiao")?;
-        let timeout = int("timeout_secs")?.unwrap_or(30);
+        let s = Section::load(env, file, "cainiao")?;
+        let app_key = s.secret("CAINIAO_APP_KEY", "app_key", "Cainiao app key")?;
+        let secret_key = s.secret("CAINIAO_SECRET_KEY", "secret_key", "Cainiao secret key")?;
+        let url = s.url("CAINIAO_GATEWAY_URL", "gateway_url", DEFAULT_URL)?;
+        let timeout = s.int("timeout_secs")?.unwrap_or(30);
         Ok(GatewayConfig {
-            app_key: Secret::new(app_key),
-            secret_key: Secret::new(secret),
+            app_key,
+            secret_key,
             url,
             connect_timeout: Duration::from_secs(10.min(timeout.max(1))),
             read_timeout: Duration::from_secs(timeout.max(1)),
-            max_attempts: int("max_attempts")?.map_or(4, |n| n.clamp(1, 20) as u32),
+            max_attempts: s.int("max_attempts")?.map_or(4, |n| n.clamp(1, 20) as u32),
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
             retry_after_cap: Duration::from_secs(60),
-            concurrency: match int("concurrency")? {
-                None => DEFAULT_CONCURRENCY,
-                Some(n @ 1..=64) => n as usize,
-                Some(_) => {
-                    return Err(ConfigError::Bad {
-                        path: shown.clone(),
-                        key: "concurrency",
-                        what: "a whole number from 1 to 64",
-                    })
-                }
-            },
+            concurrency: s
+                .int_in(None, "concurrency", 1..=64, "a whole number from 1 to 64")?
+                .map_or(DEFAULT_CONCURRENCY, |n| n as usize),
         })
     }
-}
-
-/// Refuses an address that is not an absolute http(s) URL with a host, at load time
-/// rather than once per order.
-pub fn check_url(
-    url: &str,
-    key: &'static str,
-    env: &'static str,
-    section: &'static str,
-) -> Result<(), ConfigError> {
-    let bad = |why: String| ConfigError::BadUrl {
-        key,
-        env,
-        section,
-        why,
-    };
-    let u = reqwest::Url::parse(url).map_err(|e| bad(e.to_string()))?;
-    if !matches!(u.scheme(), "http" | "https") {
-        return Err(bad(format!("scheme `{}`, not http or https", u.scheme())));
-    }
-    if u.host_str().is_none_or(str::is_empty) {
-        return Err(bad("no host".into()));
-    }
-    Ok(())
-}
-
-/// One `[name]` table of a TOML file (empty when the file has none).
-pub fn read_table(p: &Path, name: &str) -> Result<toml::Table, ConfigError> {
-    let text = std::fs::read_to_string(p).map_err(|e| ConfigError::File {
-        path: p.display().to_string(),
-        message: e.to_string(),
-    })?;
-    // The parser's message could quote a line holding a secret: say only where it failed.
-    let doc: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ConfigError::File {
-            path: p.display().to_string(),
-            message: format!(
-                "not valid TOML (at byte {})",
-                e.span().map_or(0, |s| s.start)
-            ),
-        })?;
-    Ok(match doc.get(name) {
-        Some(toml::Value::Table(t)) => t.clone(),
-        _ => toml::Table::new(),
-    })
 }
 
 #[cfg(test)]

@@ -65,9 +65,6 @@ struct State {
     duplicates: u32,
     /// When each request arrived.
     times: Vec<std::time::Instant>,
-    /// Requests being answered now, and the most at any one time.
-    in_flight: usize,
-    most_in_flight: usize,
     /// Orders that have left the warehouse (shipped, or marked so).
     left: HashSet<String>,
     /// Orders cancelled at the warehouse.
@@ -79,6 +76,7 @@ struct State {
 pub struct SimHandle {
     server: localhttp::Server,
     state: Arc<Mutex<State>>,
+    flights: Arc<localhttp::Flights>,
 }
 
 impl SimHandle {
@@ -91,7 +89,7 @@ impl SimHandle {
     }
     /// The most requests that were being answered at one time.
     pub fn most_in_flight(&self) -> usize {
-        self.state.lock().map_or(0, |s| s.most_in_flight)
+        self.flights.most()
     }
     /// The most requests that arrived in any one-second window.
     pub fn max_calls_in_any_second(&self) -> usize {
@@ -147,23 +145,15 @@ pub fn spawn(port: u16, opts: SimOptions) -> std::io::Result<SimHandle> {
         ..State::default()
     }));
     let (st, opts) = (state.clone(), Arc::new(opts));
-    let server = localhttp::Server::start(port, move |conn| {
-        flight(&st, true);
+    let flights = Arc::new(localhttp::Flights::default());
+    let server = localhttp::Server::start_counted(port, flights.clone(), move |conn| {
         let _ = serve(conn, &st, &opts);
-        flight(&st, false);
     })?;
-    Ok(SimHandle { server, state })
-}
-
-fn flight(state: &Mutex<State>, start: bool) {
-    if let Ok(mut s) = state.lock() {
-        if start {
-            s.in_flight += 1;
-            s.most_in_flight = s.most_in_flight.max(s.in_flight);
-        } else {
-            s.in_flight = s.in_flight.saturating_sub(1);
-        }
-    }
+    Ok(SimHandle {
+        server,
+        state,
+        flights,
+    })
 }
 
 /// Runs the simulator in the foreground (`bondmap gateway-sim`).

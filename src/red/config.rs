@@ -1,10 +1,9 @@
-//! RED open API credentials: `RED_APP_ID`, `RED_APP_SECRET`, `RED_ACCESS_TOKEN`,
-//! `RED_API_URL`, `RED_MAX_REQUESTS_PER_SECOND` from the environment, else the `[red]`
-//! table of the config file (`app_id`, `app_secret`, `access_token`, `api_url`,
-//! `max_requests_per_second`).
+//! RED open API credentials, the `[red]` section of the shared loader ([`crate::config`]):
+//! `RED_APP_ID`, `RED_APP_SECRET`, `RED_ACCESS_TOKEN`, `RED_API_URL`,
+//! `RED_MAX_REQUESTS_PER_SECOND` from the environment, else the `[red]` table of the config
+//! file (`app_id`, `app_secret`, `access_token`, `api_url`, `max_requests_per_second`).
 
-use crate::gateway::config::{check_url, read_table, ConfigError};
-use crate::gateway::Secret;
+use crate::config::{process_env, ConfigError, Secret, Section};
 use std::path::Path;
 use std::time::Duration;
 
@@ -29,58 +28,82 @@ pub const DEFAULT_MAX_REQUESTS_PER_SECOND: u32 = 80;
 
 impl RedConfig {
     pub fn load(file: Option<&Path>) -> Result<RedConfig, ConfigError> {
-        RedConfig::from_sources(|k| std::env::var(k).ok().filter(|v| !v.is_empty()), file)
+        RedConfig::from_sources(process_env, file)
     }
 
+    /// The same with the environment given as a lookup (tests need no process env).
     pub fn from_sources(
         env: impl Fn(&str) -> Option<String>,
         file: Option<&Path>,
     ) -> Result<RedConfig, ConfigError> {
-        let table = match file {
-            Some(p) => read_table(p, "red")?,
-            None => toml::Table::new(),
-        };
-        let text = |k: &str| table.get(k).and_then(|v| v.as_str()).map(str::to_string);
-        let get = |envk: &'static str, key: &'static str, what: &'static str| {
-            env(envk).or_else(|| text(key)).ok_or(ConfigError::Missing {
-                what,
-                env: envk,
-                key,
-                section: "red",
-            })
-        };
-        let url = env("RED_API_URL")
-            .or_else(|| text("api_url"))
-            .unwrap_or_else(|| DEFAULT_URL.to_string());
-        check_url(&url, "api_url", "RED_API_URL", "red")?;
-        let shown = file.map(|p| p.display().to_string()).unwrap_or_default();
-        let bad_rate = |path: String| ConfigError::Bad {
-            path,
-            key: "max_requests_per_second",
-            what: "a whole number from 1 to 10000",
-        };
-        let rate = match env("RED_MAX_REQUESTS_PER_SECOND") {
-            Some(v) => v
-                .trim()
-                .parse::<u32>()
-                .ok()
-                .filter(|n| (1..=10_000).contains(n))
-                .ok_or_else(|| bad_rate("RED_MAX_REQUESTS_PER_SECOND".into()))?,
-            None => match table.get("max_requests_per_second") {
-                None => DEFAULT_MAX_REQUESTS_PER_SECOND,
-                Some(toml::Value::Integer(n)) if (1..=10_000).contains(n) => *n as u32,
-                Some(_) => return Err(bad_rate(shown)),
-            },
-        };
+        let s = Section::load(env, file, "red")?;
+        let url = s.url("RED_API_URL", "api_url", DEFAULT_URL)?;
+        let rate = s
+            .int_in(
+                Some("RED_MAX_REQUESTS_PER_SECOND"),
+                "max_requests_per_second",
+                1..=10_000,
+                "a whole number from 1 to 10000",
+            )?
+            .map_or(DEFAULT_MAX_REQUESTS_PER_SECOND, |n| n as u32);
         Ok(RedConfig {
-            app_id: Secret::new(get("RED_APP_ID", "app_id", "RED app id")?),
-            app_secret: Secret::new(get("RED_APP_SECRET", "app_secret", "RED app secret")?),
-            access_token: Secret::new(get("RED_ACCESS_TOKEN", "access_token", "RED access token")?),
+            app_id: s.secret("RED_APP_ID", "app_id", "RED app id")?,
+            app_secret: s.secret("RED_APP_SECRET", "app_secret", "RED app secret")?,
+            access_token: s.secret("RED_ACCESS_TOKEN", "access_token", "RED access token")?,
             url,
             timeout: Duration::from_secs(30),
             max_attempts: 5,
             backoff_base: Duration::from_millis(500),
             max_requests_per_second: rate,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn environment_over_the_red_table_and_the_rate_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(
+            &f,
+            "[red]\napp_id = \"file-id\"\napp_secret = \"file-secret\"\naccess_token = \"t\"\nmax_requests_per_second = 20\n",
+        )
+        .unwrap();
+        let env = |k: &str| (k == "RED_APP_ID").then(|| "env-id".to_string());
+        let c = RedConfig::from_sources(env, Some(&f)).unwrap();
+        assert_eq!(c.app_id.expose(), "env-id");
+        assert_eq!(c.app_secret.expose(), "file-secret");
+        assert_eq!(c.max_requests_per_second, 20);
+        assert_eq!(c.url, DEFAULT_URL);
+        assert!(!format!("{c:?}").contains("file-secret"));
+        let e = RedConfig::from_sources(|_| None, None).unwrap_err();
+        assert!(e.to_string().contains("RED_APP_ID"), "{e}");
+        let bad_rate = |k: &str| match k {
+            "RED_MAX_REQUESTS_PER_SECOND" => Some("0".to_string()),
+            "RED_API_URL" => None,
+            _ => Some("x".to_string()),
+        };
+        let e = RedConfig::from_sources(bad_rate, None).unwrap_err();
+        assert!(e.to_string().contains("RED_MAX_REQUESTS_PER_SECOND"), "{e}");
+    }
+
+    #[test]
+    fn a_token_that_is_not_text_is_refused_not_taken_as_missing() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[red]\naccess_token = 12345\n").unwrap();
+        let env = |k: &str| {
+            (k != "RED_ACCESS_TOKEN" && k != "RED_API_URL" && k != "RED_MAX_REQUESTS_PER_SECOND")
+                .then(|| "x".to_string())
+        };
+        let e = RedConfig::from_sources(env, Some(&f)).unwrap_err();
+        assert!(
+            e.to_string().contains("`access_token` must be a string"),
+            "{e}"
+        );
+        assert!(!e.to_string().contains("12345"), "{e}");
     }
 }

@@ -51,9 +51,6 @@ struct State {
     times: Vec<Instant>,
     /// The most values one call of a method carried (receiverQueries, baseInfos).
     largest: HashMap<String, usize>,
-    /// Calls being answered now, and the most at any one time.
-    in_flight: usize,
-    most_in_flight: usize,
     /// The accepted `order.orderDeliver` request of each order.
     delivered: HashMap<String, Value>,
 }
@@ -61,6 +58,7 @@ struct State {
 pub struct RedSimHandle {
     server: localhttp::Server,
     state: Arc<Mutex<State>>,
+    flights: Arc<localhttp::Flights>,
 }
 
 impl RedSimHandle {
@@ -121,7 +119,7 @@ impl RedSimHandle {
     }
     /// The most calls that were being answered at one time.
     pub fn most_in_flight(&self) -> usize {
-        self.state.lock().map_or(0, |s| s.most_in_flight)
+        self.flights.most()
     }
     /// The most values (receiverQueries, baseInfos) one call of `method` carried.
     pub fn largest_batch(&self, method: &str) -> usize {
@@ -137,23 +135,15 @@ impl RedSimHandle {
 pub fn spawn(port: u16, opts: RedSimOptions) -> std::io::Result<RedSimHandle> {
     let state = Arc::new(Mutex::new(State::default()));
     let (st, opts) = (state.clone(), Arc::new(opts));
-    let server = localhttp::Server::start(port, move |conn| {
-        flight(&st, true);
+    let flights = Arc::new(localhttp::Flights::default());
+    let server = localhttp::Server::start_counted(port, flights.clone(), move |conn| {
         let _ = serve(conn, &st, &opts);
-        flight(&st, false);
     })?;
-    Ok(RedSimHandle { server, state })
-}
-
-fn flight(state: &Mutex<State>, start: bool) {
-    if let Ok(mut s) = state.lock() {
-        if start {
-            s.in_flight += 1;
-            s.most_in_flight = s.most_in_flight.max(s.in_flight);
-        } else {
-            s.in_flight = s.in_flight.saturating_sub(1);
-        }
-    }
+    Ok(RedSimHandle {
+        server,
+        state,
+        flights,
+    })
 }
 
 /// Loads every `*.json` input document of a folder into the simulator.

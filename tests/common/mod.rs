@@ -34,3 +34,132 @@ pub fn examples() -> Vec<PathBuf> {
 /// The library's indenter (the one `bondmap test` and `map --pretty` use).
 #[allow(unused_imports)] // not every test file that shares this module indents JSON
 pub use bondmap::snapshot::pretty;
+
+/// A RED client config over `url` through the loader (credentials `app`/`secret`/`token`),
+/// with backoffs short enough for tests and two tries; a test sets the rest.
+pub fn red_config(url: &str, token: &str) -> bondmap::red::RedConfig {
+    let mut c = bondmap::red::RedConfig::from_sources(
+        |k| match k {
+            "RED_APP_ID" => Some("app".into()),
+            "RED_APP_SECRET" => Some("secret".into()),
+            "RED_ACCESS_TOKEN" => Some(token.into()),
+            "RED_API_URL" => Some(url.into()),
+            _ => None,
+        },
+        None,
+    )
+    .unwrap();
+    c.backoff_base = std::time::Duration::from_millis(5);
+    c.max_attempts = 2;
+    c
+}
+
+/// A gateway client config over `url` through the loader (app key `CP_TEST`, `secret`),
+/// with backoffs short enough for tests; a test sets its timeout and tries.
+pub fn gw_config(url: &str, secret: &str) -> bondmap::gateway::GatewayConfig {
+    let mut c = bondmap::gateway::GatewayConfig::from_sources(
+        |k| match k {
+            "CAINIAO_APP_KEY" => Some("CP_TEST".into()),
+            "CAINIAO_SECRET_KEY" => Some(secret.into()),
+            "CAINIAO_GATEWAY_URL" => Some(url.into()),
+            _ => None,
+        },
+        None,
+    )
+    .unwrap();
+    c.backoff_base = std::time::Duration::from_millis(5);
+    c.backoff_cap = std::time::Duration::from_millis(20);
+    c
+}
+
+/// The local Cainiao gateway on a free port, checking digests with `secret`.
+pub fn gw_sim_with(
+    secret: &str,
+    opts: bondmap::gateway::sim::SimOptions,
+) -> bondmap::gateway::sim::SimHandle {
+    bondmap::gateway::sim::spawn(
+        0,
+        bondmap::gateway::sim::SimOptions {
+            secret: secret.into(),
+            ..opts
+        },
+    )
+    .unwrap()
+}
+
+/// Both simulators and clients for the pipeline tests: one set of credentials, the
+/// clients made from the environment a `bondmap sync` process is given.
+pub struct Sims {
+    pub app: &'static str,
+    pub red_secret: &'static str,
+    pub token: &'static str,
+    pub gw_secret: &'static str,
+    /// The clients' read timeout.
+    pub timeout: std::time::Duration,
+}
+
+impl Sims {
+    pub fn red_sim(
+        &self,
+        opts: bondmap::red::sim::RedSimOptions,
+    ) -> bondmap::red::sim::RedSimHandle {
+        bondmap::red::sim::spawn(
+            0,
+            bondmap::red::sim::RedSimOptions {
+                app_id: self.app.into(),
+                app_secret: self.red_secret.into(),
+                access_token: self.token.into(),
+                ..opts
+            },
+        )
+        .unwrap()
+    }
+
+    pub fn gw_sim(
+        &self,
+        opts: bondmap::gateway::sim::SimOptions,
+    ) -> bondmap::gateway::sim::SimHandle {
+        gw_sim_with(self.gw_secret, opts)
+    }
+
+    /// The environment of a `bondmap sync` against these simulators.
+    pub fn env_for(
+        &self,
+        red: &bondmap::red::sim::RedSimHandle,
+        gw: &bondmap::gateway::sim::SimHandle,
+    ) -> Vec<(&'static str, String)> {
+        vec![
+            ("RED_APP_ID", self.app.into()),
+            ("RED_APP_SECRET", self.red_secret.into()),
+            ("RED_ACCESS_TOKEN", self.token.into()),
+            ("RED_API_URL", red.url()),
+            // The RED rate limiter out of the way of these tests (one test sets its own).
+            ("RED_MAX_REQUESTS_PER_SECOND", "10000".into()),
+            ("CAINIAO_APP_KEY", "CP".into()),
+            ("CAINIAO_SECRET_KEY", self.gw_secret.into()),
+            ("CAINIAO_GATEWAY_URL", gw.url()),
+        ]
+    }
+
+    /// Clients loaded from [`Sims::env_for`], with short backoffs and the rig's timeout.
+    pub fn clients(
+        &self,
+        red: &bondmap::red::sim::RedSimHandle,
+        gw: &bondmap::gateway::sim::SimHandle,
+    ) -> (bondmap::red::RedClient, bondmap::gateway::Client) {
+        use std::time::Duration;
+        let env = self.env_for(red, gw);
+        let look = |k: &str| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone());
+        let mut rc = bondmap::red::RedConfig::from_sources(look, None).unwrap();
+        rc.backoff_base = Duration::from_millis(5);
+        rc.timeout = self.timeout;
+        let mut gc = bondmap::gateway::GatewayConfig::from_sources(look, None).unwrap();
+        gc.backoff_base = Duration::from_millis(5);
+        gc.backoff_cap = Duration::from_millis(20);
+        gc.read_timeout = self.timeout;
+        (
+            bondmap::red::RedClient::new(rc).unwrap(),
+            bondmap::gateway::Client::new(gc).unwrap(),
+        )
+    }
+}

@@ -1,0 +1,386 @@
+//! What the commands share: the mapping, input and life arguments, reading inputs,
+//! loading a mapping or routes (errors reported), the clients and state of a sync run,
+//! order lines out. Exit codes of every command: 0 done, 1 some order rejected or
+//! mistakes found, 2 could not run.
+
+use crate::compile::Program;
+use crate::engine::{input_document, load_program};
+use crate::gateway::{Client, GatewayConfig, GatewayRequest, PreparedOrder};
+use crate::red::config::RedConfig;
+use crate::red::RedClient;
+use crate::route::Router;
+use crate::store::Store;
+use crate::sync::route::routed_identity;
+use crate::sync::{Life, OrderLine};
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+
+/// Options shared by every command that compiles a mapping.
+#[derive(clap::Args, Clone, Debug)]
+pub struct MappingArgs {
+    /// The mapping file (a warehouse file that `use`s the base one).
+    #[arg(long, short = 'm')]
+    pub mapping: PathBuf,
+    /// Set a param for this run: `--param store_code=HZ01` (repeatable).
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_kv)]
+    pub params: Vec<(String, String)>,
+    /// Read a CSV table from another file for this run: `--table goods=today.csv` (repeatable).
+    #[arg(long = "table", value_name = "NAME=FILE", value_parser = parse_kv)]
+    pub tables: Vec<(String, String)>,
+    /// The folder every file the mapping names (`use`, `target`, `source`, tables) must be
+    /// in; default: the parent of the mapping's folder (`mappings/`).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+impl MappingArgs {
+    pub fn options(&self) -> crate::compile::Options {
+        crate::compile::Options {
+            params: self.params.clone(),
+            tables: self
+                .tables
+                .iter()
+                .map(|(n, f)| (n.clone(), PathBuf::from(f)))
+                .collect(),
+            allow_unset_params: false,
+            root: self.root.clone(),
+        }
+    }
+}
+
+/// The mappings of an order's later messages (sync).
+#[derive(Debug, Clone, clap::Args)]
+pub struct LifeArgs {
+    /// The cancel mapping, compiled with each order's warehouse params.
+    #[arg(long, default_value = "mappings/cainiao/cancel.map")]
+    pub cancel_mapping: PathBuf,
+    /// The ship-back mapping (shipment notice → order.orderDeliver).
+    #[arg(long, default_value = "mappings/red/order_deliver.map")]
+    pub deliver_mapping: PathBuf,
+}
+
+/// A mapping and the orders to run it on (`map`, `explain`, `request`, `send`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct OrdersArgs {
+    #[command(flatten)]
+    pub mapping: MappingArgs,
+    #[command(flatten)]
+    pub input: InputArgs,
+}
+
+/// Where the orders come from.
+#[derive(clap::Args, Clone, Debug)]
+pub struct InputArgs {
+    /// One order: the document {"detail": …, "declare": …, "receiver": …}; or a folder
+    /// of such documents, mapped in name order.
+    #[arg(long, short = 'i', conflicts_with_all = ["detail", "ndjson"])]
+    pub input: Option<PathBuf>,
+    /// One order as three files: the data of order.getOrderDetail …
+    #[arg(long, requires_all = ["declare", "receiver"], conflicts_with = "ndjson")]
+    pub detail: Option<PathBuf>,
+    /// … of order.getOrderDeclareInfo …
+    #[arg(long, requires = "detail")]
+    pub declare: Option<PathBuf>,
+    /// … and of order.getOrderReceiverInfo.
+    #[arg(long, requires = "detail")]
+    pub receiver: Option<PathBuf>,
+    /// Many orders, one input document per line (`-` for standard input).
+    #[arg(long, num_args = 0..=1, default_missing_value = "-")]
+    pub ndjson: Option<String>,
+}
+
+pub fn parse_kv(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+        _ => Err(format!("expected NAME=VALUE, got `{s}`")),
+    }
+}
+
+/// Whether stderr is a terminal (colour in diagnostics).
+pub fn stderr_is_tty() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal()
+}
+
+pub fn compile_or_report(m: &MappingArgs) -> Option<crate::compile::Program> {
+    match load_program(&m.mapping, &m.options()) {
+        Ok((p, warnings)) => {
+            if !warnings.is_empty() {
+                let r =
+                    crate::diag::reports(&p.sources, &warnings, &m.mapping.display().to_string());
+                eprint!("{}", crate::diag::render(&r, stderr_is_tty()));
+            }
+            Some(p)
+        }
+        Err(e) => {
+            eprint!("{}", e.render(stderr_is_tty()));
+            None
+        }
+    }
+}
+
+/// The routes file or mapping named by `--mapping`, every routed mapping compiled, or
+/// its errors reported (`None`).
+pub fn route_or_report(m: &MappingArgs) -> Option<Router> {
+    match Router::load(&m.mapping, &m.options()) {
+        Ok(r) => {
+            if !r.warnings().is_empty() {
+                let rep = crate::diag::reports(
+                    r.sources(),
+                    r.warnings(),
+                    &m.mapping.display().to_string(),
+                );
+                eprint!("{}", crate::diag::render(&rep, stderr_is_tty()));
+            }
+            Some(r)
+        }
+        Err(e) => {
+            eprint!("{}", e.render(stderr_is_tty()));
+            None
+        }
+    }
+}
+
+/// Why an input could not be read: the file (exit 2), or its content (a rejected order, exit 1).
+pub enum InputError {
+    Io(String),
+    Json(String),
+}
+
+impl InputError {
+    pub fn report(&self) -> u8 {
+        match self {
+            InputError::Io(m) => {
+                eprintln!("error: {m}");
+                2
+            }
+            InputError::Json(m) => {
+                eprintln!("rejected: {m}");
+                1
+            }
+        }
+    }
+}
+
+pub fn read_json(path: &Path) -> Result<serde_json::Value, InputError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| InputError::Io(format!("cannot read {}: {e}", path.display())))?;
+    // Editors on Windows start a file with a byte order mark; it is not part of the JSON.
+    serde_json::from_str(text.trim_start_matches('\u{feff}'))
+        .map_err(|e| InputError::Json(format!("{} is not valid JSON: {e}", path.display())))
+}
+
+/// The one input document named by `--input` or `--detail/--declare/--receiver`.
+pub fn single_input(i: &InputArgs) -> Result<serde_json::Value, InputError> {
+    if let Some(p) = &i.input {
+        return read_json(p);
+    }
+    match (&i.detail, &i.declare, &i.receiver) {
+        (Some(d), Some(c), Some(r)) => {
+            Ok(input_document(read_json(d)?, read_json(c)?, read_json(r)?))
+        }
+        _ => Err(InputError::Io(
+            "give --input FILE, --detail/--declare/--receiver FILES, or --ndjson [FILE|-]".into(),
+        )),
+    }
+}
+
+/// Reads up to `max` lines into `lines` (reusing its buffers), as bytes: a line that is
+/// not UTF-8 is that line's problem, not the stream's. Returns how many were read.
+pub fn read_lines(
+    reader: &mut impl BufRead,
+    lines: &mut Vec<Vec<u8>>,
+    max: usize,
+) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < max {
+        if lines.len() <= n {
+            lines.push(Vec::new());
+        }
+        lines[n].clear();
+        if reader.read_until(b'\n', &mut lines[n])? == 0 {
+            break;
+        }
+        n += 1;
+    }
+    Ok(n)
+}
+
+/// One line's text: UTF-8 checked, a byte order mark and surrounding white space
+/// dropped. `Err` says why it cannot be read.
+pub fn line_text(bytes: &[u8]) -> Result<&str, String> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| format!("not valid UTF-8 (byte {} of the line)", e.valid_up_to() + 1))?;
+    Ok(text.trim_start_matches('\u{feff}').trim())
+}
+
+/// The gateway settings of `--config` and the environment; `None` once the reason is printed.
+pub fn gateway_config(path: Option<&Path>) -> Option<GatewayConfig> {
+    match GatewayConfig::load(path) {
+        Ok(c) => Some(c),
+        Err(e) => {
+            eprintln!("error: {e}");
+            None
+        }
+    }
+}
+
+pub fn init_logs() {
+    // Logs go to stderr; the order lines to stdout. RUST_LOG overrides the level.
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
+
+fn clients(cfg: Option<&Path>) -> Result<(RedClient, Client), String> {
+    let red = RedConfig::load(cfg).map_err(|e| e.to_string())?;
+    let gw = GatewayConfig::load(cfg).map_err(|e| e.to_string())?;
+    Ok((RedClient::new(red)?, Client::new(gw)?))
+}
+
+/// The clients, the loaded mapping (or routes) and the state a run needs; `None` once
+/// the reason is printed.
+pub fn setup(
+    m: &MappingArgs,
+    state: &Path,
+    cfg: Option<&Path>,
+    force: bool,
+) -> Option<(RedClient, Client, Router, Store)> {
+    // Credentials first: nothing is read or sent without them.
+    let (red, gw) = clients(cfg).map_err(|e| eprintln!("error: {e}")).ok()?;
+    let router = route_or_report(m)?;
+    // The one writer of this state: a second sync or retry stops here, at once.
+    let mut store = Store::open_exclusive(state)
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()?;
+    let id = routed_identity(&router, &m.mapping, &m.params);
+    check_identity(&mut store, state, &id, m, force)?;
+    Some((red, gw, router, store))
+}
+
+/// The state remembers the mapping it was made with; another one is refused unless
+/// `--force`, which records the new one.
+fn check_identity(
+    store: &mut Store,
+    state: &Path,
+    id: &str,
+    m: &MappingArgs,
+    force: bool,
+) -> Option<()> {
+    let known = store
+        .mapping_identity()
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()?;
+    match known {
+        Some(k) if k == id => return Some(()),
+        Some(k) if !force => {
+            eprintln!(
+                "warning: {} was made with another mapping (identity {}), not {} ({}): its orders would be sent as this mapping writes them",
+                state.display(),
+                &k[..k.len().min(12)],
+                m.mapping.display(),
+                &id[..id.len().min(12)]
+            );
+            eprintln!("error: refusing to run with a different mapping; pass --force to use this one (it is then recorded in the state)");
+            return None;
+        }
+        Some(k) => eprintln!(
+            "warning: {} was made with another mapping (identity {}); --force: using {} ({}) from now on",
+            state.display(),
+            &k[..k.len().min(12)],
+            m.mapping.display(),
+            &id[..id.len().min(12)]
+        ),
+        None => {}
+    }
+    store
+        .set_mapping_identity(id)
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()
+}
+
+pub fn print_line(l: &OrderLine) {
+    if let Ok(s) = serde_json::to_string(l) {
+        println!("{s}");
+    }
+}
+
+/// The cancel and ship-back mappings of a run.
+pub fn life_of(args: &LifeArgs, router: &Router, mapping: &Path) -> Life {
+    let mut life = Life::new(args.cancel_mapping.clone(), args.deliver_mapping.clone());
+    if router.is_plain() {
+        life.fallback_warehouse = Some(mapping.to_path_buf());
+    }
+    life
+}
+
+/// The `.map` files under the given paths (default `mappings/`), sorted.
+pub fn map_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    let roots: Vec<PathBuf> = if paths.is_empty() {
+        vec![PathBuf::from("mappings")]
+    } else {
+        paths.to_vec()
+    };
+    let mut out = Vec::new();
+    for r in roots {
+        collect(&r, &mut out).map_err(|e| format!("cannot read {}: {e}", r.display()))?;
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
+    if p.is_dir() {
+        for e in std::fs::read_dir(p)? {
+            collect(&e?.path(), out)?;
+        }
+    } else if p.extension().is_some_and(|x| x == "map") || p.is_file() {
+        if p.extension().is_some_and(|x| x == "map") {
+            out.push(p.to_path_buf());
+        } else if !p.exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                "no such file",
+            ));
+        }
+    } else {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            "no such file",
+        ));
+    }
+    Ok(())
+}
+
+/// The gateway request for one mapped order.
+pub fn prepare(
+    prog: &Program,
+    cfg: &GatewayConfig,
+    interface: String,
+) -> Result<PreparedOrder, String> {
+    let v: serde_json::Value = serde_json::from_str(&interface).map_err(|e| e.to_string())?;
+    let code = v
+        .get("externalOrderCode")
+        .and_then(|c| c.as_str())
+        .ok_or("the request has no externalOrderCode")?
+        .to_string();
+    Ok(PreparedOrder {
+        order_id: code.clone(),
+        external_order_code: code,
+        request: GatewayRequest {
+            logistic_provider_id: prog
+                .settings
+                .logistic_provider_id
+                .clone()
+                .unwrap_or_else(|| cfg.app_key.expose().to_string()),
+            msg_type: prog.settings.msg_type.clone(),
+            logistics_interface: interface,
+            to_code: prog.settings.to_code.clone(),
+        },
+    })
+}
