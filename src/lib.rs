@@ -21,6 +21,7 @@ pub mod gateway;
 pub mod limits;
 pub mod load;
 pub mod localhttp;
+pub mod lsp;
 pub mod money;
 pub mod path;
 pub mod pii;

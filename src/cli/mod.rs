@@ -7,6 +7,7 @@ mod demo;
 mod explain;
 mod fmt;
 mod gateway_sim;
+mod lsp;
 mod map;
 mod red_sim;
 mod request;
@@ -36,6 +37,8 @@ enum Command {
     Map(map::Args),
     /// Lay out mapping files in the one canonical form (default: mappings/).
     Fmt(fmt::Args),
+    /// Serve an editor: the checker, hover, completion and more over LSP on stdio.
+    Lsp(lsp::Args),
     /// Show how each target field of one order got its value: the mapping line, the
     /// source paths and values, each conversion.
     Explain(explain::Args),
@@ -71,6 +74,7 @@ pub fn main() -> ExitCode {
     let code = match cli.cmd {
         Command::Map(a) => map::run(&a),
         Command::Fmt(a) => fmt::run(&a),
+        Command::Lsp(a) => lsp::run(&a),
         Command::Explain(a) => explain::run(&a),
         Command::Request(a) => request::run(&a),
         Command::Send(a) => send::run(&a),

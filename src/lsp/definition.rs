@@ -1,0 +1,73 @@
+//! Go to definition: a let or loop item, a param, a table (in this file or one it
+//! `use`s), and the file a `use`, `target`, `source` or CSV table names.
+
+use super::cursor;
+use super::documents::{path_of, range};
+use super::engine::{self, Analysis};
+use lsp_types::{Location, Position, Range, Url};
+
+pub fn definition(uri: &Url, text: &str, offset: usize, a: Option<&Analysis>) -> Option<Location> {
+    let m = cursor::mask(text);
+    if m.in_string(offset) {
+        return named_file(uri, text, &m, offset);
+    }
+    let (ws, we) = cursor::word_at(text, offset)?;
+    let word = &text[ws..we];
+    // Only the root of a path is a name; `good.barcode`'s `barcode` is a field.
+    if cursor::path_start(text, ws) != ws {
+        return None;
+    }
+    let decls = cursor::decls(text, &m);
+    if let Some(d) = cursor::visible(&decls, word, ws) {
+        return Some(Location::new(uri.clone(), range(text, d.at.0, d.at.1)));
+    }
+    let a = a?;
+    let span = a
+        .mapping
+        .params
+        .iter()
+        .find(|p| p.name.name == word)
+        .map(|p| p.name.span)
+        .or_else(|| {
+            a.mapping
+                .tables
+                .iter()
+                .find(|t| t.decl.name.name == word)
+                .map(|t| t.decl.name.span)
+        })?;
+    let (path, file_text) = engine::file_of(&a.mapping, span)?;
+    let target = if span.file == a.mapping.root {
+        uri.clone()
+    } else {
+        Url::from_file_path(path.canonicalize().unwrap_or(path)).ok()?
+    };
+    Some(Location::new(
+        target,
+        range(file_text, span.start as usize, span.end as usize),
+    ))
+}
+
+/// The file a string of a `use`, `target`, `source` or `table … from` names.
+fn named_file(uri: &Url, text: &str, m: &cursor::Masked, offset: usize) -> Option<Location> {
+    let b = text.as_bytes();
+    let mut s = offset.min(b.len());
+    while s > 0 && m.in_string[s - 1] {
+        s -= 1;
+    }
+    let mut e = offset.min(b.len());
+    while e < b.len() && m.in_string[e] {
+        e += 1;
+    }
+    let line_start = text[..s].rfind('\n').map_or(0, |i| i + 1);
+    let head = text[line_start..s.saturating_sub(1)].trim();
+    let names_file = ["use", "target", "source"].contains(&head)
+        || (head.starts_with("table ") && head.ends_with(" from"));
+    if !names_file {
+        return None;
+    }
+    let dir = path_of(uri)?.parent()?.to_path_buf();
+    let file = dir.join(&text[s..e]);
+    let file = file.canonicalize().ok()?;
+    let zero = Range::new(Position::new(0, 0), Position::new(0, 0));
+    Some(Location::new(Url::from_file_path(file).ok()?, zero))
+}

@@ -1,0 +1,60 @@
+//! The check's problems as LSP diagnostics, grouped by the file each points into: same
+//! codes and spans as `bondmap check` (ranges in UTF-16 columns), the help in the message.
+
+use super::documents::range;
+use super::engine::{self, Checked, Severity};
+use lsp_types::{Diagnostic, DiagnosticSeverity, NumberOrString, Position, Range, Url};
+use std::collections::{HashMap, HashSet};
+
+/// Every problem of one check, by file. The checked file itself is always present (an
+/// empty list clears what was shown before).
+pub fn by_file(doc: &Url, checked: &Checked) -> HashMap<Url, Vec<Diagnostic>> {
+    let mut out: HashMap<Url, Vec<Diagnostic>> = HashMap::new();
+    out.insert(doc.clone(), Vec::new());
+    // A problem reached twice (through two `use`s) shows once, as in `check`.
+    let mut seen = HashSet::new();
+    for d in &checked.diags {
+        if !seen.insert((
+            d.span.map(|s| (s.file, s.start, s.end)),
+            d.code,
+            d.message.clone(),
+        )) {
+            continue;
+        }
+        let located = d.span.and_then(|s| {
+            let (path, text) = engine::file_of(&checked.mapping, s)?;
+            let uri = if s.file == checked.mapping.root {
+                doc.clone()
+            } else {
+                let path = path.canonicalize().unwrap_or(path);
+                Url::from_file_path(&path).ok()?
+            };
+            Some((uri, range(text, s.start as usize, s.end as usize)))
+        });
+        let (uri, at) = located.unwrap_or_else(|| {
+            (
+                doc.clone(),
+                Range::new(Position::new(0, 0), Position::new(0, 0)),
+            )
+        });
+        let mut message = d.message.clone();
+        if !d.label.is_empty() {
+            message.push_str(&format!(" ({})", d.label));
+        }
+        if let Some(h) = &d.help {
+            message.push_str(&format!("\nhelp: {h}"));
+        }
+        out.entry(uri).or_default().push(Diagnostic {
+            range: at,
+            severity: Some(match d.severity {
+                Severity::Error => DiagnosticSeverity::ERROR,
+                Severity::Warning => DiagnosticSeverity::WARNING,
+            }),
+            code: Some(NumberOrString::String(engine::code_of(d).to_string())),
+            source: Some("bondmap".into()),
+            message,
+            ..Diagnostic::default()
+        });
+    }
+    out
+}

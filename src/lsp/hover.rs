@@ -1,0 +1,104 @@
+//! Hover: a target field's schema description, type, unit and length; a source path's
+//! type, unit, whether it may be absent and its description; a function's doc; a
+//! table's columns; a param's type.
+
+use super::contract::{self, Roots};
+use super::cursor::{self, KEYWORDS};
+use super::engine::Analysis;
+use super::functions;
+use crate::syntax::ast::{Lit, TableBody};
+
+pub fn hover(text: &str, offset: usize, a: Option<&Analysis>) -> Option<String> {
+    let m = cursor::mask(text);
+    if m.in_string(offset) {
+        return None;
+    }
+    let (ws, we) = cursor::word_at(text, offset)?;
+    let word = &text[ws..we];
+    let next = m.next_char(we);
+    if next == Some(b'(') {
+        if let Some(f) = functions::find(word) {
+            return Some(functions::markdown(f));
+        }
+    }
+    let start = cursor::path_start(text, ws);
+    let token = &text[start..we];
+    if KEYWORDS.contains(&word) && token == word {
+        return None;
+    }
+    let a = a?;
+    // A target field: the first thing of a statement, before `=`, `{` or `.`.
+    if m.statement_start(start) && matches!(next, Some(b'=' | b'{' | b'.')) {
+        let frames = cursor::frames(&m, start);
+        let mut path = cursor::target_path(&frames)?;
+        path.extend(token.split('.').map(str::to_string));
+        let (n, required) = contract::target_field(a.target.as_ref()?, &path)?;
+        return Some(contract::describe_target(&path.join("."), n, required));
+    }
+    let root = token.split(['.', '[']).next().unwrap_or(token);
+    if token == word {
+        if let Some(t) = a.mapping.tables.iter().find(|t| t.decl.name.name == word) {
+            return Some(table(&t.decl));
+        }
+        if let Some(p) = a.mapping.params.iter().find(|p| p.name.name == word) {
+            let ty =
+                p.ty.map_or("(type from the file that declares it)", |(t, _)| t.as_str());
+            return Some(format!("**`{word}`**: param, `{ty}`"));
+        }
+    }
+    let decls = cursor::decls(text, &m);
+    let roots = Roots {
+        source: a.source.as_ref(),
+        target: a.target.as_ref(),
+        decls: &decls,
+    };
+    let n = roots.resolve(token, ws)?;
+    let mut s = contract::describe_source(token, n);
+    if token == root {
+        if let Some(d) = cursor::visible(&decls, root, ws) {
+            let what = if d.is_item { "loop item in" } else { "let =" };
+            s = format!("`{}` {what} `{}`\n\n{s}", d.name, d.value);
+        }
+    }
+    Some(s)
+}
+
+fn table(t: &crate::syntax::ast::Table) -> String {
+    match &t.body {
+        TableBody::Csv {
+            file, key, columns, ..
+        } => {
+            let mut s = format!(
+                "**`{}`**: table from `{file}`, key `{}`\n\n| column | type |\n|---|---|\n",
+                t.name.name, key.name
+            );
+            for (c, ty) in columns {
+                s.push_str(&format!("| `{}` | {} |\n", c.name, ty.as_str()));
+            }
+            s
+        }
+        TableBody::Inline { rows, default } => {
+            let mut s = format!(
+                "**`{}`**: inline table, {} row(s)\n\n",
+                t.name.name,
+                rows.len()
+            );
+            for (k, v, _) in rows.iter().take(12) {
+                s.push_str(&format!("- `{}` → `{}`\n", lit(k), lit(v)));
+            }
+            if let Some((d, _)) = default {
+                s.push_str(&format!("- otherwise `{}`\n", lit(d)));
+            }
+            s
+        }
+    }
+}
+
+fn lit(l: &Lit) -> String {
+    match l {
+        Lit::Str(s) => format!("{s:?}"),
+        Lit::Num(n, u) => u.as_ref().map_or(n.to_string(), |u| format!("{n} {u}")),
+        Lit::Bool(b) => b.to_string(),
+        Lit::Null => "null".into(),
+    }
+}

@@ -1,0 +1,400 @@
+//! `bondmap lsp` driven over stdio as an editor drives it: Content-Length framed JSON-RPC,
+//! every read bounded by a timeout so a hang fails the test instead of blocking it.
+
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+struct Editor {
+    child: Child,
+    stdin: ChildStdin,
+    rx: Receiver<Value>,
+    next_id: i64,
+}
+
+impl Editor {
+    fn start() -> Editor {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+            .arg("lsp")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stdin = child.stdin.take().unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || loop {
+            let mut len = None;
+            loop {
+                let mut line = String::new();
+                if out.read_line(&mut line).unwrap_or(0) == 0 {
+                    return;
+                }
+                let line = line.trim_end();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("Content-Length: ") {
+                    len = v.parse::<usize>().ok();
+                }
+            }
+            let mut body = vec![0; len.expect("a Content-Length header")];
+            if out.read_exact(&mut body).is_err() {
+                return;
+            }
+            if tx.send(serde_json::from_slice(&body).unwrap()).is_err() {
+                return;
+            }
+        });
+        let mut e = Editor {
+            child,
+            stdin,
+            rx,
+            next_id: 0,
+        };
+        let r = e.request("initialize", json!({"capabilities": {}, "processId": null}));
+        assert!(
+            r["result"]["capabilities"]["hoverProvider"] == json!(true),
+            "{r}"
+        );
+        e.notify("initialized", json!({}));
+        e
+    }
+
+    fn send_raw(&mut self, body: &str) {
+        write!(self.stdin, "Content-Length: {}\r\n\r\n{body}", body.len()).unwrap();
+        self.stdin.flush().unwrap();
+    }
+
+    fn notify(&mut self, method: &str, params: Value) {
+        let m = json!({"jsonrpc": "2.0", "method": method, "params": params});
+        self.send_raw(&m.to_string());
+    }
+
+    /// The next message the server sends for which `want` holds (others are skipped).
+    fn wait_for(&mut self, want: impl Fn(&Value) -> bool) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let m = self
+                .rx
+                .recv_timeout(left)
+                .expect("the server answered in time");
+            if want(&m) {
+                return m;
+            }
+        }
+    }
+
+    fn request(&mut self, method: &str, params: Value) -> Value {
+        self.next_id += 1;
+        let id = self.next_id;
+        let m = json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params});
+        self.send_raw(&m.to_string());
+        self.wait_for(|m| m["id"] == json!(id))
+    }
+
+    fn diagnostics(&mut self, uri: &str) -> Vec<Value> {
+        let m = self.wait_for(|m| {
+            m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri
+        });
+        m["params"]["diagnostics"].as_array().unwrap().clone()
+    }
+
+    fn open(&mut self, uri: &str, text: &str) {
+        self.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": uri, "languageId": "bondmap", "version": 1, "text": text}}),
+        );
+    }
+
+    fn change(&mut self, uri: &str, version: i32, text: &str) {
+        self.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": uri, "version": version}, "contentChanges": [{"text": text}]}),
+        );
+    }
+
+    fn at(&mut self, method: &str, uri: &str, (line, character): (usize, usize)) -> Value {
+        self.request(
+            method,
+            json!({"textDocument": {"uri": uri}, "position": {"line": line, "character": character}}),
+        )
+    }
+
+    fn stop(mut self) -> i32 {
+        let r = self.request("shutdown", Value::Null);
+        assert!(r.get("error").is_none(), "{r}");
+        self.notify("exit", Value::Null);
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code().unwrap_or(-1);
+            }
+            assert!(Instant::now() < deadline, "the server did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Editor {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+    }
+}
+
+/// A copy of the shipped mappings (so `use` and the schemas resolve), and the path of
+/// its Hangzhou warehouse mapping.
+fn mappings() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("mappings")
+            .as_path(),
+        &dir.path().join("mappings"),
+    );
+    let file = dir.path().join("mappings/warehouses/hangzhou_xiasha.map");
+    (dir, file)
+}
+
+fn copy(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn uri(p: &Path) -> String {
+    format!("file://{}", p.canonicalize().unwrap().display())
+}
+
+/// Line and UTF-16 column of the first `needle` in `text` (plus `skip` characters).
+fn pos(text: &str, needle: &str, skip: usize) -> (usize, usize) {
+    let at = text
+        .find(needle)
+        .unwrap_or_else(|| panic!("{needle} in the text"));
+    let before = &text[..at];
+    let line = before.matches('\n').count();
+    let col = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .encode_utf16()
+        .count();
+    (line, col + skip)
+}
+
+#[test]
+fn misspelt_field_is_diagnosed_and_fixing_it_clears_it() {
+    let (_dir, file) = mappings();
+    let base = std::fs::read_to_string(&file).unwrap();
+    let u = uri(&file);
+    let mut ed = Editor::start();
+    let bad = format!("{base}\nstroeCode = store_code  # 仓库\n");
+    ed.open(&u, &bad);
+    let diags = ed.diagnostics(&u);
+    let d = diags
+        .iter()
+        .find(|d| d["code"] == "bondmap::unknown_field")
+        .unwrap_or_else(|| panic!("an unknown_field diagnostic in {diags:?}"));
+    let (line, col) = pos(&bad, "stroeCode", 0);
+    assert_eq!(d["range"]["start"], json!({"line": line, "character": col}));
+    assert_eq!(
+        d["range"]["end"],
+        json!({"line": line, "character": col + 9})
+    );
+    assert!(
+        d["message"].as_str().unwrap().contains("storeCode"),
+        "the help names the field: {d}"
+    );
+
+    let good = format!("{base}\nstoreCode = store_code  # 仓库\n");
+    ed.change(&u, 2, &good);
+    let diags = ed.diagnostics(&u);
+    assert!(
+        diags.iter().all(|d| d["severity"] != json!(1)),
+        "no error is left: {diags:?}"
+    );
+    assert!(!diags.iter().any(|d| d["code"] == "bondmap::unknown_field"));
+
+    // Garbage in the buffer: a parse diagnostic, and the server still answers.
+    ed.change(&u, 3, "}}} let = = {{ \"open");
+    let diags = ed.diagnostics(&u);
+    assert!(
+        diags.iter().any(|d| d["code"] == "bondmap::parse"),
+        "{diags:?}"
+    );
+    let h = ed.at("textDocument/hover", &u, (0, 5));
+    assert!(h.get("error").is_none(), "{h}");
+    assert_eq!(ed.stop(), 0);
+}
+
+#[test]
+fn hover_completion_definition_and_formatting() {
+    let (_dir, file) = mappings();
+    let base = std::fs::read_to_string(&file).unwrap();
+    let u = uri(&file);
+    let text = format!(
+        "{base}\nlet code = store_code\nstoreCode = code\nreceiverInfo {{\n  country = \"CN\"\n  \n}}\nexternalOrderCode = $.detail.orderId\n"
+    );
+    let mut ed = Editor::start();
+    ed.open(&u, &text);
+    ed.diagnostics(&u);
+
+    let h = ed.at("textDocument/hover", &u, pos(&text, "storeCode =", 2));
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("仓库编码（菜鸟 KA 分配）"), "{h}");
+    assert!(value.contains("string"), "{h}");
+
+    let h = ed.at("textDocument/hover", &u, pos(&text, "orderId\n", 2));
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        value.contains("order number"),
+        "the source schema's description: {h}"
+    );
+    assert!(value.contains("string"), "{h}");
+
+    let h = ed.at("textDocument/hover", &u, pos(&text, "goods from", 1));
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        value.contains("consumption_tax_rate"),
+        "a table's columns: {h}"
+    );
+
+    let (line, _) = pos(&text, "  \n}", 0);
+    let c = ed.at("textDocument/completion", &u, (line, 2));
+    let labels: Vec<&str> = c["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap())
+        .collect();
+    assert!(labels.contains(&"province"), "{labels:?}");
+    assert!(labels.contains(&"district"), "{labels:?}");
+    assert!(
+        !labels.contains(&"country"),
+        "country is assigned already: {labels:?}"
+    );
+    assert!(
+        !labels.contains(&"storeCode"),
+        "not a receiver field: {labels:?}"
+    );
+
+    let c = ed.at("textDocument/completion", &u, pos(&text, "orderId\n", 0));
+    let labels: Vec<String> = c["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["label"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        labels.iter().any(|l| l == "skuList"),
+        "fields of $.detail: {labels:?}"
+    );
+
+    let d = ed.at(
+        "textDocument/definition",
+        &u,
+        pos(&text, "code\nreceiverInfo", 1),
+    );
+    let (line, col) = pos(&text, "code = store_code", 0);
+    assert_eq!(d["result"]["uri"], u, "{d}");
+    assert_eq!(
+        d["result"]["range"]["start"],
+        json!({"line": line, "character": col}),
+        "{d}"
+    );
+
+    // A param declared in the used file: the definition is there.
+    let d = ed.at("textDocument/definition", &u, pos(&text, "store_code\n", 1));
+    assert!(
+        d["result"]["uri"]
+            .as_str()
+            .unwrap()
+            .ends_with("cainiao/bonded_whs.map"),
+        "{d}"
+    );
+
+    let ugly = "storeCode   =    \"X\"\n";
+    ed.change(&u, 2, ugly);
+    let f = ed.request(
+        "textDocument/formatting",
+        json!({"textDocument": {"uri": u}, "options": {"tabSize": 2, "insertSpaces": true}}),
+    );
+    let edits = f["result"].as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{f}");
+    assert_eq!(edits[0]["newText"], "storeCode = \"X\"\n");
+
+    let s = ed.request(
+        "textDocument/documentSymbol",
+        json!({"textDocument": {"uri": u}}),
+    );
+    assert_eq!(s["result"][0]["name"], "storeCode", "{s}");
+    assert_eq!(ed.stop(), 0);
+}
+
+#[test]
+fn malformed_messages_get_errors_and_the_server_goes_on() {
+    let mut ed = Editor::start();
+    ed.send_raw("{not json");
+    let m = ed.wait_for(|m| m.get("error").is_some());
+    assert_eq!(m["error"]["code"], -32700, "{m}");
+    assert_eq!(m["id"], Value::Null);
+    // A header that is not one, then a well-formed request: it is answered.
+    ed.stdin.write_all(b"Garbage-Without-Colon\r\n").unwrap();
+    let r = ed.request("textDocument/hover", json!("not params"));
+    assert_eq!(r["error"]["code"], -32602, "{r}");
+    let r = ed.request("no/such/method", json!({}));
+    assert_eq!(r["error"]["code"], -32601, "{r}");
+    let r = ed.at("textDocument/hover", "file:///nowhere/x.map", (0, 0));
+    assert_eq!(r["result"], Value::Null, "{r}");
+    assert_eq!(ed.stop(), 0);
+}
+
+#[test]
+fn hover_on_a_loop_items_path_shows_the_source_contract() {
+    let (dir, _) = mappings();
+    let file = dir.path().join("mappings/cainiao/bonded_whs.map");
+    let text = std::fs::read_to_string(&file).unwrap();
+    let u = uri(&file);
+    let mut ed = Editor::start();
+    ed.open(&u, &text);
+    ed.diagnostics(&u);
+    // `good` is the loop item of `sku.skuDetailList[*]`, `sku` of `$.detail.skuList[*]`.
+    let h = ed.at("textDocument/hover", &u, pos(&text, "taxPerSku", 3));
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("unit cross-border tax"), "{h}");
+    assert!(value.contains("unit: fen"), "{h}");
+    assert!(value.contains("always present"), "{h}");
+    let h = ed.at(
+        "textDocument/hover",
+        &u,
+        pos(&text, "merchantDiscountPerSku", 3),
+    );
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("may be absent"), "{h}");
+    let h = ed.at("textDocument/hover", &u, pos(&text, "round(", 1));
+    let value = h["result"]["contents"]["value"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(value.contains("half_up"), "a function's doc: {h}");
+    assert_eq!(ed.stop(), 0);
+}
