@@ -1,10 +1,13 @@
-//! Personal data kept out of every message bondmap stores or prints: one masking rule
-//! (as RED's own desensitising), and a [`Redactor`] made from one order that masks each of
-//! its personal values wherever it occurs in a message (a gateway answer echoing the
-//! receiver's address, a mapping error quoting a phone).
+//! Personal data kept out of every message bondmap stores or prints. Which fields are
+//! personal comes from the schemas' `x-pii` (the source schema for the order, the target
+//! schema for the request); one masking rule by kind ([`mask`], as RED's own
+//! desensitising) serves `explain`, run-time errors and the [`Redactor`], made from one
+//! order, that masks each of its personal values wherever it occurs in a message (a
+//! gateway answer echoing the receiver's address, a mapping error quoting a phone).
 
 use crate::program::{BodyOp, FieldCheck, Global, Loop, Program};
 use crate::schema::Pii;
+pub use crate::schema::PiiPaths;
 use serde_json::Value;
 
 /// A name keeps its first character.
@@ -50,34 +53,23 @@ pub fn mask_address(s: &str) -> String {
     format!("{head}***")
 }
 
-/// The one rule: each kind of personal value masked its own way.
+/// The one rule: each kind of personal value masked its own way. A photo link shows
+/// nothing, not even its length.
 pub fn mask(kind: Pii, s: &str) -> String {
     match kind {
         Pii::Name => mask_name(s),
         Pii::Phone => mask_phone(s),
         Pii::IdNumber => mask_id(s),
         Pii::Address => mask_address(s),
+        Pii::Photo => "***".to_string(),
     }
 }
 
-/// The personal fields of an input document: (part, list, field, kind).
-const DOCUMENT_FIELDS: &[(&str, &str, &str, Pii)] = &[
-    ("receiver", "receiverInfos", "receiverName", Pii::Name),
-    ("receiver", "receiverInfos", "receiverPhone", Pii::Phone),
-    ("receiver", "receiverInfos", "receiverAddress", Pii::Address),
-    ("declare", "orderDeclareInfos", "idName", Pii::Name),
-    ("declare", "orderDeclareInfos", "idNumber", Pii::IdNumber),
-    ("declare", "orderDeclareInfos", "linkPhone", Pii::Phone),
-];
+/// The request fields the target schema marks `x-pii`, found once per program, as
+/// display paths (`a.b`, `list[].c`).
+pub type RequestPii = PiiPaths;
 
-/// The request fields the target schema marks `x-pii`, found once per program.
-#[derive(Debug, Clone, Default)]
-pub struct RequestPii {
-    /// Display paths (`a.b`, `list[].c`) with their kind.
-    fields: Vec<(Vec<String>, Pii)>,
-}
-
-impl RequestPii {
+impl PiiPaths {
     pub fn of(program: &Program) -> RequestPii {
         fn check(c: &FieldCheck, out: &mut Vec<(Vec<String>, Pii)>) {
             if let Some(k) = c.pii {
@@ -102,7 +94,7 @@ impl RequestPii {
                 Global::Let(_) => {}
             }
         }
-        RequestPii { fields }
+        PiiPaths { fields }
     }
 }
 
@@ -114,37 +106,27 @@ pub struct Redactor {
 }
 
 impl Redactor {
-    /// Every personal value of the input document.
+    /// Every personal value of a RED order (as the shipped RED order schema marks them).
     pub fn from_document(doc: &Value) -> Redactor {
-        let mut r = Redactor::default();
-        for (part, list, field, kind) in DOCUMENT_FIELDS {
-            if let Some(entries) = doc
-                .get(part)
-                .and_then(|p| p.get(list))
-                .and_then(Value::as_array)
-            {
-                for e in entries {
-                    if let Some(s) = e.get(field).and_then(Value::as_str) {
-                        r.add(*kind, s);
-                    }
-                }
-            }
-        }
-        r.sort();
-        r
+        Redactor::default().with_values(PiiPaths::red(), doc)
     }
 
     /// Adds the values of the request's `x-pii` fields (`request` is the JSON text).
-    pub fn with_request(mut self, pii: &RequestPii, request: &str) -> Redactor {
+    pub fn with_request(self, pii: &RequestPii, request: &str) -> Redactor {
         if pii.fields.is_empty() {
             return self;
         }
         let Ok(v) = serde_json::from_str::<Value>(request) else {
             return self;
         };
+        self.with_values(pii, &v)
+    }
+
+    /// Adds the values at the personal paths `pii` of document `v`.
+    pub fn with_values(mut self, pii: &PiiPaths, v: &Value) -> Redactor {
         for (path, kind) in &pii.fields {
             let mut found = Vec::new();
-            collect(&v, path, &mut found);
+            collect(v, path, &mut found);
             for s in found {
                 self.add(*kind, s);
             }

@@ -6,6 +6,7 @@ use crate::money::Unit;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::Path;
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FieldType {
@@ -40,6 +41,8 @@ pub enum Pii {
     Phone,
     IdNumber,
     Address,
+    /// A link to a photo of an ID card: nothing of it is shown.
+    Photo,
 }
 
 impl Pii {
@@ -49,8 +52,78 @@ impl Pii {
             "phone" => Pii::Phone,
             "id_number" => Pii::IdNumber,
             "address" => Pii::Address,
+            "photo" => Pii::Photo,
             _ => return None,
         })
+    }
+}
+
+/// The RED order schema bondmap ships: the personal fields of an order when no mapping
+/// is at hand (the redactor is made before an order is routed) or a mapping names no
+/// source schema.
+const RED_ORDER_SCHEMA: &str = include_str!("../mappings/schemas/red_order.schema.json");
+
+/// The fields a schema marks `x-pii`, each as its path from the root (`list[]` for the
+/// items of a list) with its kind.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PiiPaths {
+    pub(crate) fields: Vec<(Vec<String>, Pii)>,
+}
+
+impl PiiPaths {
+    /// Every `x-pii` field of `schema`.
+    pub fn of_schema(schema: &Schema) -> PiiPaths {
+        fn walk(n: &SchemaNode, path: &mut Vec<String>, out: &mut Vec<(Vec<String>, Pii)>) {
+            if let Some(k) = n.pii {
+                out.push((path.clone(), k));
+            }
+            for (name, child) in &n.properties {
+                let seg = if child.items.is_some() {
+                    format!("{name}[]")
+                } else {
+                    name.clone()
+                };
+                path.push(seg);
+                walk(child, path, out);
+                path.pop();
+            }
+            // Items of an unnamed list (a list of lists) are reached through the list.
+            if let (Some(items), Some(last)) = (&n.items, path.last()) {
+                if last.ends_with("[]") {
+                    walk(items, path, out);
+                }
+            }
+        }
+        let mut fields = Vec::new();
+        walk(&schema.root, &mut Vec::new(), &mut fields);
+        PiiPaths { fields }
+    }
+
+    /// The personal fields of a RED order, from the shipped RED order schema.
+    pub fn red() -> &'static PiiPaths {
+        static RED: OnceLock<PiiPaths> = OnceLock::new();
+        RED.get_or_init(|| {
+            // The file is part of the build, and `red_schema_is_read` checks it parses.
+            Schema::from_text(Path::new("red_order.schema.json"), RED_ORDER_SCHEMA)
+                .map(|s| PiiPaths::of_schema(&s))
+                .unwrap_or_default()
+        })
+    }
+
+    /// The kind of the personal field named `name` (the last part of a path), if any.
+    pub fn kind_of_name(&self, name: &str) -> Option<Pii> {
+        let name = name.trim_end_matches(']').trim_end_matches('[');
+        self.fields.iter().find_map(|(p, k)| {
+            let last = p.last()?;
+            (last.trim_end_matches("[]") == name).then_some(*k)
+        })
+    }
+
+    /// The kind of personal data a path read from a mapping (`$.a.b`, `item.name`,
+    /// `list[0].c`) holds, judged by its last field name.
+    pub fn kind_of_path(&self, path: &str) -> Option<Pii> {
+        let last = path.rsplit(['.', '[']).next().unwrap_or(path);
+        self.kind_of_name(last)
     }
 }
 

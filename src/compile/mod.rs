@@ -145,6 +145,7 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         requires,
         tables,
         max_depth,
+        source,
         ..
     } = cx;
     if diags.iter().any(Diag::is_error) || schema.is_none() {
@@ -167,6 +168,10 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         // Blocks and loops nest too, each at most one bracket deep.
         depth: max_depth + 2 * crate::syntax::depth::MAX_BRACKETS,
         personal_out: Vec::new(),
+        source_pii: match &source {
+            Some(s) => crate::schema::PiiPaths::of_schema(s),
+            None => crate::schema::PiiPaths::red().clone(),
+        },
     };
     prog.personal_out = personal_out_reads(&prog);
     prog.input = Shape::of(&prog);

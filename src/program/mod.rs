@@ -35,6 +35,8 @@ pub struct Program {
     /// The text of each `out.…` read whose target field is personal (`x-pii`): what it
     /// reads is masked in messages and `explain` like a personal source read.
     pub personal_out: Vec<Box<str>>,
+    /// The order's fields its source schema marks `x-pii` (RED's when it names none).
+    pub source_pii: crate::schema::PiiPaths,
 }
 
 /// Mapping settings that are not fields of the payload.

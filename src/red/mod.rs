@@ -6,7 +6,6 @@ pub mod config;
 pub mod decrypt;
 pub mod deliver;
 pub mod limit;
-pub mod mask;
 pub mod sign;
 pub mod sim;
 

@@ -498,5 +498,6 @@ fn empty_program(sources: Sources, order_id: Option<crate::program::Node>) -> Pr
         // The conditions may nest as deep as any expression.
         depth: crate::syntax::depth::MAX_EXPR_DEPTH + 2 * crate::syntax::depth::MAX_BRACKETS,
         personal_out: Vec::new(),
+        source_pii: crate::schema::PiiPaths::red().clone(),
     }
 }

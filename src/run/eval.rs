@@ -10,7 +10,7 @@ use crate::program::writes::{Comma, Write, Writes};
 use crate::program::{
     key_text, BodyOp, FieldCheck, Func, Global, ItemNode, Loop, Node, Op, OutNode, Program, Tail,
 };
-use crate::schema::FieldType;
+use crate::schema::{FieldType, Pii};
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::Span;
 use crate::value::Val;
@@ -44,37 +44,13 @@ pub fn explain(p: &Program, doc: &Value, field: Option<&str>) -> Result<String, 
     Ok(lines.join("\n\n"))
 }
 
-/// Field names (the last part of a source path) that hold personal data in RED's answers.
-const PERSONAL: &[&str] = &[
-    "idName",
-    "idNumber",
-    "linkPhone",
-    "frontUrl",
-    "backUrl",
-    "receiverName",
-    "receiverPhone",
-    "receiverAddress",
-    "buyer",
-    "receiver",
-];
-
-fn is_personal(path: &str) -> bool {
-    let last = path.rsplit(['.', '[']).next().unwrap_or(path);
-    PERSONAL.contains(&last.trim_end_matches(']'))
-}
-
-/// A value for a person to read; personal strings keep only their ends.
-fn show(v: &Val, pii: bool) -> String {
+/// A value for a person to read; a personal string masked by its kind ([`crate::pii::mask`]).
+fn show(v: &Val, pii: Option<Pii>) -> String {
     match v {
-        Val::Str(s) if pii => {
-            let chars: Vec<char> = s.chars().collect();
-            match chars.len() {
-                0 => "\"\"".into(),
-                1..=3 => format!("\"{}**\"", chars[0]),
-                n => format!("\"{}{}{}\"", chars[0], "*".repeat(n - 2), chars[n - 1]),
-            }
-        }
-        Val::Str(s) => format!("{s:?}"),
+        Val::Str(s) => match pii {
+            Some(kind) => format!("{:?}", crate::pii::mask(kind, s)),
+            None => format!("{s:?}"),
+        },
         Val::Num(a) => match a.unit {
             Some(u) => format!("{} {u}", a.value.normalize()),
             None => a.value.normalize().to_string(),
@@ -447,12 +423,19 @@ impl<'a> Ev<'a> {
     }
 
     /// Appends how a field got its value: the mapping line, then each step with its value.
-    /// Whether `n`'s value comes from personal data: a personal field of the order, or a
-    /// personal target field read back through `out.`.
-    fn personal(&self, n: &Node) -> bool {
-        n.origin
-            .as_deref()
-            .is_some_and(|o| is_personal(o) || self.p.personal_out.iter().any(|t| **t == *o))
+    /// The kind of personal data `n`'s value comes from, if any: a field of the order its
+    /// source schema marks `x-pii`, or a personal target field read back through `out.`.
+    fn personal(&self, n: &Node) -> Option<Pii> {
+        let o = n.origin.as_deref()?;
+        if let Some(k) = self.p.source_pii.kind_of_path(o) {
+            return Some(k);
+        }
+        if self.p.personal_out.iter().any(|t| **t == *o) {
+            // The target field is `x-pii`; a name it shares with none is masked as a name.
+            let kind = crate::pii::RequestPii::of(self.p).kind_of_path(o);
+            return Some(kind.unwrap_or(Pii::Name));
+        }
+        None
     }
 
     fn explain_field(&mut self, n: &'a Node, c: &'a FieldCheck, v: &Val<'a>) {
@@ -466,7 +449,7 @@ impl<'a> Ev<'a> {
                 return;
             }
         }
-        let pii = c.pii.is_some() || self.personal(n);
+        let pii = c.pii.or_else(|| self.personal(n));
         let mut lines = vec![format!(
             "{name} = {}    (set at {})",
             show(v, pii),
@@ -478,13 +461,20 @@ impl<'a> Ev<'a> {
         }
     }
 
-    fn explain_node(&mut self, n: &'a Node, depth: usize, pii: bool, lines: &mut Vec<String>) {
+    fn explain_node(
+        &mut self,
+        n: &'a Node,
+        depth: usize,
+        pii: Option<Pii>,
+        lines: &mut Vec<String>,
+    ) {
         if depth > 16 {
             return;
         }
         let pad = "  ".repeat(depth);
         let text = self.snippet(n.span);
-        let pii = pii || self.personal(n);
+        // A step's own kind first: a phone read inside a name field is masked as a phone.
+        let pii = self.personal(n).or(pii);
         let mut line = |ev: &mut Self, label: String, node: &'a Node| {
             let v = ev
                 .eval(node)
@@ -756,8 +746,8 @@ impl<'a> Ev<'a> {
             Some(r) => r,
             None => {
                 // Keys are codes and barcodes; one read from a personal field is masked.
-                let shown: String = if self.personal(key) {
-                    show(&k, true)
+                let shown: String = if let Some(kind) = self.personal(key) {
+                    show(&k, Some(kind))
                 } else if text.chars().count() > 40 {
                     text.chars().take(40).chain("…".chars()).collect()
                 } else {
