@@ -195,6 +195,61 @@ mod tests {
         assert_eq!(mask_id("330106199003071234"), "3301***********234");
         assert_eq!(mask_phone("123"), "***");
         assert_eq!(mask_address("浙江省杭州市西湖区古翠路 1 号"), "浙江省***");
+        assert_eq!(mask(Pii::Photo, "https://img.example/id/front.jpg"), "***");
+        assert_eq!(mask(Pii::Name, "王"), "王*");
+        assert_eq!(
+            mask(Pii::IdNumber, "33010619900307123X"),
+            "3301***********23X"
+        );
+        assert_eq!(mask(Pii::Address, "古翠路"), "***");
+        assert_eq!(mask(Pii::Phone, ""), "");
+    }
+
+    /// The shipped RED order schema parses, and marks each personal field of an order.
+    #[test]
+    fn red_schema_is_read() {
+        let red = PiiPaths::red();
+        for (path, kind) in [
+            ("receiver.receiverInfos[].receiverName", Pii::Name),
+            ("receiver.receiverInfos[].receiverPhone", Pii::Phone),
+            ("receiver.receiverInfos[].receiverAddress", Pii::Address),
+            ("declare.orderDeclareInfos[].idName", Pii::Name),
+            ("declare.orderDeclareInfos[].idNumber", Pii::IdNumber),
+            ("declare.orderDeclareInfos[].linkPhone", Pii::Phone),
+            ("declare.orderDeclareInfos[].frontUrl", Pii::Photo),
+            ("declare.orderDeclareInfos[].backUrl", Pii::Photo),
+        ] {
+            let segs: Vec<String> = path.split('.').map(str::to_string).collect();
+            assert!(
+                red.fields.contains(&(segs, kind)),
+                "{path}: {:?}",
+                red.fields
+            );
+        }
+        assert_eq!(red.fields.len(), 8, "{:?}", red.fields);
+        assert_eq!(red.kind_of_path("buyer.idNumber"), Some(Pii::IdNumber));
+        assert_eq!(
+            red.kind_of_path("$.receiver.receiverInfos[0].receiverPhone"),
+            Some(Pii::Phone)
+        );
+        assert_eq!(
+            red.kind_of_path("$.declare.orderDeclareInfos[*].idName"),
+            Some(Pii::Name)
+        );
+        assert_eq!(red.kind_of_path("receiver.receiverCityName"), None);
+        assert_eq!(red.kind_of_path("$.detail.orderId"), None);
+    }
+
+    /// The redactor made before routing masks the ID photo links too (as the schema marks
+    /// them, not a list in code).
+    #[test]
+    fn redactor_takes_the_red_schemas_fields() {
+        let doc = json!({"declare": {"orderDeclareInfos": [{"idName": "李四",
+            "frontUrl": "https://img.example/f.jpg", "backUrl": "https://img.example/b.jpg"}]},
+            "detail": {"shopName": "旗舰店"}});
+        let out = Redactor::from_document(&doc)
+            .redact("李四 https://img.example/f.jpg https://img.example/b.jpg 旗舰店");
+        assert_eq!(out, "李* *** *** 旗舰店");
     }
 
     #[test]
