@@ -19,11 +19,16 @@ fn compile(name: &str, text: &str, dir: &Path) -> Program {
     prog.unwrap()
 }
 
-/// The strings of `doc` at `part.list[*].field`.
+/// The non-empty strings of `doc` at `part.list[*].field`.
 fn values<'v>(doc: &'v Value, part: &str, list: &str, field: &str) -> Vec<&'v str> {
     doc[part][list]
         .as_array()
-        .map(|l| l.iter().filter_map(|e| e[field].as_str()).collect())
+        .map(|l| {
+            l.iter()
+                .filter_map(|e| e[field].as_str())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
