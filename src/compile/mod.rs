@@ -483,11 +483,17 @@ impl<'m> Cx<'m> {
         }
         for (n, _) in &self.opts.params {
             if !self.m.params.iter().any(|p| p.name.name == *n) {
-                self.err(Diag::error(
+                let mut d = Diag::error(
                     C::UnknownParam,
                     None,
                     format!("--param {n}: the mapping declares no such param"),
-                ));
+                );
+                if let Some(hint) =
+                    crate::diag::suggest(n, self.m.params.iter().map(|p| p.name.name.as_str()))
+                {
+                    d = d.help(hint);
+                }
+                self.err(d);
             }
         }
     }

@@ -886,7 +886,10 @@ mod tests {
         assert!(e.message.contains("`b {` on line 2"), "{e:?}");
         // Closed blocks: an error at the end of file is reported as before.
         let e = parse("a {\n  c = 1\n}\nd =\n", FileId(0)).unwrap_err();
-        assert!(e.message.starts_with("unexpected end of file: expected"), "{e:?}");
+        assert!(
+            e.message.starts_with("unexpected end of file: expected"),
+            "{e:?}"
+        );
     }
 
     use super::*;
