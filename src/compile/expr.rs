@@ -248,6 +248,7 @@ impl<'m> Cx<'m> {
                 self.expect_bool(&ct, cond.span);
                 let (t, tt) = self.expr(then);
                 let (f, ft) = self.expr(els);
+                self.branch_clash("if", then.span.to(els.span), &tt, &ft);
                 (
                     Op::If(Box::new(c), Box::new(t), Box::new(f)),
                     Ty::join(tt, ft),
@@ -270,7 +271,10 @@ impl<'m> Cx<'m> {
         let (lt, rt) = (lt.strip(), rt.strip());
         let is_num = |t: &Ty| matches!(t, Ty::Num { .. } | Ty::Any | Ty::List(_));
         match op {
-            BinOp::Coalesce => Ty::join(lt.clone(), rt.clone()),
+            BinOp::Coalesce => {
+                self.branch_clash("??", op_span, lt, rt);
+                Ty::join(lt.clone(), rt.clone())
+            }
             BinOp::And | BinOp::Or => {
                 self.expect_bool(lt, ls);
                 self.expect_bool(rt, rs);
@@ -326,6 +330,29 @@ impl<'m> Cx<'m> {
                     BinOp::Mul => Ty::num(lu.or(ru), int_l && int_r),
                     _ => Ty::num(if ru.is_some() { None } else { lu }, false),
                 }
+            }
+        }
+    }
+
+    /// The two values an `if` or a `??` may give go into one place: when both are amounts
+    /// with a unit, of one unit (`check` would otherwise pass what the run rejects for every
+    /// order taking the other side). Two types are kept as [`Ty::Either`], judged where the
+    /// value goes.
+    fn branch_clash(&mut self, what: &str, span: Span, a: &Ty, b: &Ty) {
+        let (x, y) = (a.strip(), b.strip());
+        if let (Some(u1), Some(u2)) = (x.unit(), y.unit()) {
+            if u1 != u2 {
+                self.err(
+                    Diag::error(
+                        C::UnitMismatch,
+                        span,
+                        format!(
+                            "the two sides of this `{what}` give an amount in {u1} and an amount in {u2}"
+                        ),
+                    )
+                    .label("units differ")
+                    .help(format!("convert one side first: `convert(…, {u1})`")),
+                );
             }
         }
     }
@@ -424,7 +451,7 @@ impl<'m> Cx<'m> {
         column: Option<&ast::Ident>,
     ) -> (Op, Ty) {
         let (k, kt) = self.expr(key);
-        if !matches!(kt.strip(), Ty::Str | Ty::Num { .. } | Ty::Any) {
+        if !kt.all(&|t| matches!(t, Ty::Str | Ty::Num { .. } | Ty::Any)) {
             self.err(
                 Diag::error(
                     C::TypeMismatch,
