@@ -384,6 +384,15 @@ impl<'m> Cx<'m> {
         }
     }
 
+    /// The contract's node of a target field named `out.a.b` (through no list).
+    fn target_field(&self, walked: &str) -> Option<&crate::schema::SchemaNode> {
+        let mut node = self.target_root.as_ref()?;
+        for k in walked.strip_prefix("out.")?.split('.') {
+            node = node.object().property(k)?;
+        }
+        Some(node)
+    }
+
     pub(super) fn out_ref(&mut self, e: &Expr, tail: &str) -> (Op, Ty) {
         let Some(segs) = tail_segments(tail) else {
             self.err(
@@ -411,6 +420,14 @@ impl<'m> Cx<'m> {
                     let rest = segs[i + 1..].to_vec();
                     let ty = if rest.iter().any(crate::path::Seg::is_multi) {
                         Ty::List(None)
+                    } else if rest.is_empty() {
+                        // A field read back: the type and unit its contract gives, so
+                        // `out.orderAmountInfo.postFee == yuan(3)` is a unit mismatch.
+                        self.target_field(&walked)
+                            .map_or(Ty::Any, |n| match Ty::of_node(n) {
+                                t @ (Ty::Str | Ty::Num { .. } | Ty::Bool) => t,
+                                _ => Ty::Any,
+                            })
                     } else {
                         Ty::Any
                     };

@@ -96,6 +96,7 @@ impl<'a> Cx<'a> {
             scopes: Vec::new(),
             requires: Vec::new(),
             out_plan: Vec::new(),
+            target_root: None,
             deps: Vec::new(),
             collecting: Vec::new(),
             local_deps: Vec::new(),
@@ -121,6 +122,7 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
     let mut root = Vec::new();
     if let Some(schema) = &schema {
         cx.out_plan = plan(&m.body, &schema.root, &mut cx.global_meta);
+        cx.target_root = Some(schema.root.clone());
         cx.globals = (0..cx.global_meta.len()).map(|_| None).collect();
         cx.deps = vec![Vec::new(); cx.global_meta.len()];
         let target_span = m.target.as_ref().map(|(_, s)| *s);
@@ -283,6 +285,8 @@ struct Cx<'m> {
     scopes: Vec<Scope>,
     requires: Vec<Require>,
     out_plan: Vec<(String, Plan)>,
+    /// The target contract's root: an `out.…` read has its field's type and unit.
+    target_root: Option<SchemaNode>,
     /// Globals each global reads (for cycles).
     deps: Vec<Vec<u32>>,
     /// Stack of the globals read by what is being lowered now.
