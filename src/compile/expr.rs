@@ -560,8 +560,9 @@ impl<'m> Cx<'m> {
                 format!("`{name}` is a table: look up with `{name}[key]`")
             } else {
                 let names = || func::BUILTINS.iter().map(|b| b.name);
-                suggest(name, names())
-                    .unwrap_or_else(|| format!("functions: {}", names().collect::<Vec<_>>().join(", ")))
+                suggest(name, names()).unwrap_or_else(|| {
+                    format!("functions: {}", names().collect::<Vec<_>>().join(", "))
+                })
             };
             // Its arguments are not looked at: their errors would only follow from this one.
             self.err(
