@@ -291,9 +291,13 @@ pub struct JsonDiag {
     pub help: Option<String>,
 }
 
+/// In source order (file, then position; a diagnostic of no place first), whatever order
+/// the checks found them in, so a tool reading them walks the file top to bottom.
 pub fn to_json(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<JsonDiag> {
-    diags
-        .iter()
+    let mut ordered: Vec<&Diag> = diags.iter().collect();
+    ordered.sort_by_key(|d| d.span.map(|s| (s.file.0, s.start)));
+    ordered
+        .into_iter()
         .map(|d| {
             let (file, line, column, span) = match d.span {
                 Some(s) if (s.file.0 as usize) < sources.files.len() => {
@@ -316,4 +320,40 @@ pub fn to_json(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<Jso
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::{Sources, Span};
+    use std::path::Path;
+
+    #[test]
+    fn json_diagnostics_come_in_source_order_whatever_order_they_were_found_in() {
+        let mut sources = Sources::default();
+        let f = sources.add(
+            Path::new("x.map"),
+            "x.map".into(),
+            "a = 1\nb = 2\nc = 3\n".into(),
+        );
+        let at = |start: usize| Some(Span::new(f, start, start + 1));
+        let found = vec![
+            Diag::error(Code::UnknownField, at(12), "third line"),
+            Diag::error(Code::UnknownField, at(0), "first line"),
+            Diag::error(Code::UnknownParam, None, "no place"),
+            Diag::error(Code::UnknownField, at(6), "second line"),
+        ];
+        let json = to_json(&sources, &found, "x.map");
+        let order: Vec<(&str, Option<usize>)> =
+            json.iter().map(|d| (d.message.as_str(), d.line)).collect();
+        assert_eq!(
+            order,
+            [
+                ("no place", None),
+                ("first line", Some(1)),
+                ("second line", Some(2)),
+                ("third line", Some(3))
+            ]
+        );
+    }
 }

@@ -48,7 +48,7 @@ impl Unit {
         }
     }
     /// How many of the dimension's smallest unit (fen, gram) one of this unit is.
-    fn scale(self) -> i64 {
+    pub(crate) fn scale(self) -> i64 {
         match self {
             Unit::Yuan => 100,
             Unit::Jiao => 10,

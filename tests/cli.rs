@@ -206,6 +206,24 @@ fn param_flag_overrides_the_mapping() {
 }
 
 #[test]
+fn a_misspelt_param_flag_is_refused_with_the_param_it_meant() {
+    let out = bondmap(&[
+        "map",
+        "--mapping",
+        HZ,
+        "--input",
+        &accepted(),
+        "--param",
+        "stor_code=HZ_TEST",
+    ]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty(), "nothing mapped with a wrong --param");
+    let err = text(&out.stderr);
+    assert!(err.contains("bondmap::unknown_param"), "{err}");
+    assert!(err.contains("did you mean `store_code`?"), "{err}");
+}
+
+#[test]
 fn check_passes_on_the_shipped_mappings() {
     let out = bondmap(&["check", "mappings/"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));

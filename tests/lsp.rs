@@ -255,6 +255,8 @@ fn hover_completion_definition_and_formatting() {
         .unwrap_or_default();
     assert!(value.contains("仓库编码（菜鸟 KA 分配）"), "{h}");
     assert!(value.contains("string"), "{h}");
+    // Its length in the Cainiao contract (mappings/schemas: 99).
+    assert!(value.contains("maxLength: 99"), "{h}");
 
     let h = ed.at("textDocument/hover", &u, pos(&text, "orderId\n", 2));
     let value = h["result"]["contents"]["value"]

@@ -473,7 +473,10 @@ impl<'m> Cx<'m> {
         }
         if let (Some(fu), Some(vu)) = (prop.unit, t.unit()) {
             if fu != vu {
-                let help = if fu.dimension() == vu.dimension() {
+                let help = if fu.dimension() == vu.dimension() && fu.scale() > vu.scale() {
+                    // To a larger unit (fen → yuan) nothing is lost: no rounding to choose.
+                    format!("convert it: `convert(…, {fu})` (exact)")
+                } else if fu.dimension() == vu.dimension() {
                     format!("convert it: `convert(…, {fu}, half_up)` (or `half_even`, `down`)")
                 } else {
                     format!("`{full}` counts {fu}; {vu} measures something else")

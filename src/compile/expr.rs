@@ -249,6 +249,7 @@ impl<'m> Cx<'m> {
                 self.expect_bool(&ct, cond.span);
                 let (t, tt) = self.expr(then);
                 let (f, ft) = self.expr(els);
+                self.branch_clash("if", then.span.to(els.span), &tt, &ft);
                 (
                     Op::If(Box::new(c), Box::new(t), Box::new(f)),
                     Ty::join(tt, ft),
@@ -271,7 +272,10 @@ impl<'m> Cx<'m> {
         let (lt, rt) = (lt.strip(), rt.strip());
         let is_num = |t: &Ty| matches!(t, Ty::Num { .. } | Ty::Any | Ty::List(_));
         match op {
-            BinOp::Coalesce => Ty::join(lt.clone(), rt.clone()),
+            BinOp::Coalesce => {
+                self.branch_clash("??", op_span, lt, rt);
+                Ty::join(lt.clone(), rt.clone())
+            }
             BinOp::And | BinOp::Or => {
                 self.expect_bool(lt, ls);
                 self.expect_bool(rt, rs);
@@ -331,6 +335,29 @@ impl<'m> Cx<'m> {
         }
     }
 
+    /// The two values an `if` or a `??` may give go into one place: when both are amounts
+    /// with a unit, of one unit (`check` would otherwise pass what the run rejects for every
+    /// order taking the other side). Two types are kept as [`Ty::Either`], judged where the
+    /// value goes.
+    fn branch_clash(&mut self, what: &str, span: Span, a: &Ty, b: &Ty) {
+        let (x, y) = (a.strip(), b.strip());
+        if let (Some(u1), Some(u2)) = (x.unit(), y.unit()) {
+            if u1 != u2 {
+                self.err(
+                    Diag::error(
+                        C::UnitMismatch,
+                        span,
+                        format!(
+                            "the two sides of this `{what}` give an amount in {u1} and an amount in {u2}"
+                        ),
+                    )
+                    .label("units differ")
+                    .help(format!("convert one side first: `convert(…, {u1})`")),
+                );
+            }
+        }
+    }
+
     pub(super) fn unit_clash(&mut self, op: BinOp, op_span: Span, lt: &Ty, rt: &Ty) {
         let (Some(a), Some(b)) = (lt.unit(), rt.unit()) else {
             return;
@@ -356,6 +383,15 @@ impl<'m> Cx<'m> {
                 .help(help),
             );
         }
+    }
+
+    /// The contract's node of a target field named `out.a.b` (through no list).
+    fn target_field(&self, walked: &str) -> Option<&crate::schema::SchemaNode> {
+        let mut node = self.target_root.as_ref()?;
+        for k in walked.strip_prefix("out.")?.split('.') {
+            node = node.object().property(k)?;
+        }
+        Some(node)
     }
 
     pub(super) fn out_ref(&mut self, e: &Expr, tail: &str) -> (Op, Ty) {
@@ -385,6 +421,14 @@ impl<'m> Cx<'m> {
                     let rest = segs[i + 1..].to_vec();
                     let ty = if rest.iter().any(crate::path::Seg::is_multi) {
                         Ty::List(None)
+                    } else if rest.is_empty() {
+                        // A field read back: the type and unit its contract gives, so
+                        // `out.orderAmountInfo.postFee == yuan(3)` is a unit mismatch.
+                        self.target_field(&walked)
+                            .map_or(Ty::Any, |n| match Ty::of_node(n) {
+                                t @ (Ty::Str | Ty::Num { .. } | Ty::Bool) => t,
+                                _ => Ty::Any,
+                            })
                     } else {
                         Ty::Any
                     };
@@ -425,7 +469,7 @@ impl<'m> Cx<'m> {
         column: Option<&ast::Ident>,
     ) -> (Op, Ty) {
         let (k, kt) = self.expr(key);
-        if !matches!(kt.strip(), Ty::Str | Ty::Num { .. } | Ty::Any) {
+        if !kt.all(&|t| matches!(t, Ty::Str | Ty::Num { .. } | Ty::Any)) {
             self.err(
                 Diag::error(
                     C::TypeMismatch,

@@ -67,6 +67,7 @@ impl<'a> Cx<'a> {
             scopes: Vec::new(),
             requires: Vec::new(),
             out_plan: Vec::new(),
+            target_root: None,
             deps: Vec::new(),
             collecting: Vec::new(),
             local_deps: Vec::new(),
@@ -92,6 +93,7 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
     let mut root = Vec::new();
     if let Some(schema) = &schema {
         cx.out_plan = plan(&m.body, &schema.root, &mut cx.global_meta);
+        cx.target_root = Some(schema.root.clone());
         cx.globals = (0..cx.global_meta.len()).map(|_| None).collect();
         cx.deps = vec![Vec::new(); cx.global_meta.len()];
         let target_span = m.target.as_ref().map(|(_, s)| *s);
@@ -254,6 +256,8 @@ struct Cx<'m> {
     scopes: Vec<Scope>,
     requires: Vec<Require>,
     out_plan: Vec<(String, Plan)>,
+    /// The target contract's root: an `out.…` read has its field's type and unit.
+    target_root: Option<SchemaNode>,
     /// Globals each global reads (for cycles).
     deps: Vec<Vec<u32>>,
     /// Stack of the globals read by what is being lowered now.
@@ -454,11 +458,17 @@ impl<'m> Cx<'m> {
         }
         for (n, _) in &self.opts.params {
             if !self.m.params.iter().any(|p| p.name.name == *n) {
-                self.err(Diag::error(
+                let mut d = Diag::error(
                     C::UnknownParam,
                     None,
                     format!("--param {n}: the mapping declares no such param"),
-                ));
+                );
+                if let Some(hint) =
+                    crate::diag::suggest(n, self.m.params.iter().map(|p| p.name.name.as_str()))
+                {
+                    d = d.help(hint);
+                }
+                self.err(d);
             }
         }
     }

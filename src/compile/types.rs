@@ -20,6 +20,8 @@ pub enum Ty {
     Obj(Option<Box<SchemaNode>>),
     /// A source field the contract says may be absent.
     Opt(Box<Ty>),
+    /// One of two types (the sides of an `if` or a `??`): fits where both fit.
+    Either(Box<Ty>, Box<Ty>),
 }
 
 impl Ty {
@@ -59,11 +61,15 @@ impl Ty {
             Ty::Num { .. } => "a number".into(),
             Ty::List(_) => "a list".into(),
             Ty::Obj(_) => "an object".into(),
+            Ty::Either(a, b) => format!("{} or {}", a.words(), b.words()),
         }
     }
     /// Whether a value of this type can go into a field of type `f` (Any can, Null is
     /// judged by required-ness at run time).
     pub fn fits(&self, f: FieldType) -> bool {
+        if let Ty::Either(a, b) = self.strip() {
+            return a.fits(f) && b.fits(f);
+        }
         matches!(
             (self.strip(), f),
             (Ty::Any | Ty::Null | Ty::List(_), _)
@@ -73,6 +79,13 @@ impl Ty {
                 | (Ty::Bool, FieldType::Boolean)
                 | (Ty::Obj(_), FieldType::Object)
         )
+    }
+    /// Whether `ok` holds of this type, of both sides of an [`Ty::Either`].
+    pub fn all(&self, ok: &dyn Fn(&Ty) -> bool) -> bool {
+        match self.strip() {
+            Ty::Either(a, b) => a.all(ok) && b.all(ok),
+            t => ok(t),
+        }
     }
     pub fn unit(&self) -> Option<Unit> {
         match self.strip() {
@@ -89,10 +102,19 @@ impl Ty {
             },
             (Ty::Null, x) | (x, Ty::Null) => x,
             (x, y) if x == y => x,
+            // A plain number beside an amount (`$.fee ?? 0`) counts in the amount's unit:
+            // dropping the unit would let the amount reach a field of another unit unseen.
             (Ty::Num { unit: u1, int: i1 }, Ty::Num { unit: u2, int: i2 }) => Ty::Num {
-                unit: if u1 == u2 { u1 } else { None },
+                unit: match (u1, u2) {
+                    (Some(a), Some(b)) if a != b => None,
+                    (a, b) => a.or(b),
+                },
                 int: i1 && i2,
             },
+            (
+                x @ (Ty::Str | Ty::Num { .. } | Ty::Bool),
+                y @ (Ty::Str | Ty::Num { .. } | Ty::Bool),
+            ) => Ty::Either(Box::new(x), Box::new(y)),
             _ => Ty::Any,
         }
     }

@@ -236,11 +236,66 @@ fn pest_error(e: pest::error::Error<Rule>, file: FileId, text: &str) -> ParseErr
         }
         ErrorVariant::CustomError { message } => (message.clone(), message.clone()),
     };
+    // The file ended inside a block: "end of file" at the last line says nothing of which
+    // `}` is missing; point at the `{` that was never closed instead.
+    if text[start..].trim().is_empty() {
+        if let Some(open) = unclosed_brace(text) {
+            let line = text[..open].matches('\n').count() + 1;
+            let head = text[..open].rsplit('\n').next().unwrap_or("").trim();
+            let head: String = head.chars().take(40).collect();
+            let which = if head.is_empty() {
+                format!("the `{{` on line {line}")
+            } else {
+                format!("the `{{` of `{head} {{` on line {line}")
+            };
+            return ParseError {
+                span: Span::new(file, open, open + 1),
+                message: format!("unexpected end of file: {which} is never closed"),
+                label: "this `{` has no `}`".into(),
+            };
+        }
+    }
     ParseError {
         span: Span::new(file, start, end),
         message,
         label,
     }
+}
+
+/// The innermost `{` still open at the end of `text`, outside strings, comments and path
+/// brackets (where `#` is no comment).
+fn unclosed_brace(text: &str) -> Option<usize> {
+    let mut open = Vec::new();
+    let mut square = 0usize;
+    let mut chars = text.char_indices();
+    while let Some((i, c)) = chars.next() {
+        match c {
+            '"' | '\'' => {
+                while let Some((_, d)) = chars.next() {
+                    if d == '\\' {
+                        chars.next();
+                    } else if d == c {
+                        break;
+                    }
+                }
+            }
+            '#' if square == 0 => {
+                for (_, d) in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '[' => square += 1,
+            ']' => square = square.saturating_sub(1),
+            '{' if square == 0 => open.push(i),
+            '}' if square == 0 => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open.pop()
 }
 
 fn next_char_end(text: &str, p: usize) -> usize {
@@ -813,6 +868,30 @@ fn unescape(raw: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_missing_close_brace_names_the_block_that_is_never_closed() {
+        let text = "receiverInfo {\n  country = \"{#}\"  # a { in a comment\n  city = $.l[?(@.a#b == '}')]\n";
+        let e = parse(text, FileId(0)).unwrap_err();
+        assert_eq!(e.span.start as usize, text.find('{').unwrap(), "{e:?}");
+        assert_eq!(
+            e.message,
+            "unexpected end of file: the `{` of `receiverInfo {` on line 1 is never closed"
+        );
+        // The innermost block left open is named, not the outer one.
+        let nested = "a {\n  b {\n    c = 1\n}\n";
+        let e = parse(nested, FileId(0)).unwrap_err();
+        assert!(e.message.contains("`a {` on line 1"), "{e:?}");
+        let nested = "a {\n  b {\n    c = 1\n";
+        let e = parse(nested, FileId(0)).unwrap_err();
+        assert!(e.message.contains("`b {` on line 2"), "{e:?}");
+        // Closed blocks: an error at the end of file is reported as before.
+        let e = parse("a {\n  c = 1\n}\nd =\n", FileId(0)).unwrap_err();
+        assert!(
+            e.message.starts_with("unexpected end of file: expected"),
+            "{e:?}"
+        );
+    }
+
     use super::*;
 
     fn ok(src: &str) -> File {
