@@ -3,8 +3,9 @@
 
 use super::{
     ast, lit_ty, suggest, tables, tail_segments, Amount, BinOp, Binding, Cx, Diag, Expr, ExprKind,
-    Func, Lit, Node, Op, PathCode, Plan, Rounding, Span, Tail, Ty, UnOp, Unit, Val, C, FUNCTIONS,
+    Func, Lit, Node, Op, PathCode, Plan, Rounding, Span, Tail, Ty, UnOp, Unit, Val, C,
 };
+use crate::program::func::{self, Arg, Builtin, Gives, Make};
 
 impl<'m> Cx<'m> {
     pub(super) fn expr(&mut self, e: &Expr) -> (Node, Ty) {
@@ -598,11 +599,32 @@ impl<'m> Cx<'m> {
                 }
             }
         };
-        let (f, value_args, ty): (Func, &[Expr], Ty) = match name {
-            "round" => {
-                if !arity(self, 2, 3) {
-                    return (Op::Const(Val::Null), Ty::Any);
-                }
+        let Some(b) = func::find(name) else {
+            let help = if self.table_info.iter().any(|t| t.name == name) {
+                format!("`{name}` is a table: look up with `{name}[key]`")
+            } else {
+                let names = || func::BUILTINS.iter().map(|b| b.name);
+                suggest(name, names()).unwrap_or_else(|| {
+                    format!("functions: {}", names().collect::<Vec<_>>().join(", "))
+                })
+            };
+            // Its arguments are not looked at: their errors would only follow from this one.
+            self.err(
+                Diag::error(
+                    C::UnknownFunction,
+                    func.span,
+                    format!("unknown function `{name}`"),
+                )
+                .label("no such function")
+                .help(help),
+            );
+            return (Op::Const(Val::Null), Ty::Any);
+        };
+        if !arity(self, b.args.0, b.args.1) {
+            return (Op::Const(Val::Null), Ty::Any);
+        }
+        let (f, value_args): (Func, &[Expr]) = match b.make {
+            Make::Round => {
                 let mode = mode_arg(self, &args[args.len() - 1]).unwrap_or(Rounding::HalfUp);
                 let dp = if args.len() == 3 {
                     match &args[1].kind {
@@ -626,13 +648,9 @@ impl<'m> Cx<'m> {
                 } else {
                     0
                 };
-                // The unit is the argument's: check_call_args fills it in.
-                (Func::Round(dp, mode), &args[..1], Ty::num(None, dp == 0))
+                (Func::Round(dp, mode), &args[..1])
             }
-            "convert" => {
-                if !arity(self, 2, 3) {
-                    return (Op::Const(Val::Null), Ty::Any);
-                }
+            Make::Convert => {
                 let unit = match bare(&args[1]).as_deref().and_then(Unit::parse) {
                     Some(u) => u,
                     None => {
@@ -649,65 +667,10 @@ impl<'m> Cx<'m> {
                 } else {
                     None
                 };
-                (
-                    Func::Convert(unit, mode),
-                    &args[..1],
-                    Ty::num(Some(unit), mode.is_some()),
-                )
+                (Func::Convert(unit, mode), &args[..1])
             }
-            "yuan" | "jiao" | "fen" | "kg" | "g" => {
-                if !arity(self, 1, 1) {
-                    return (Op::Const(Val::Null), Ty::Any);
-                }
-                let u = Unit::parse(name).unwrap_or(Unit::Fen);
-                (Func::Tag(u), args, Ty::num(Some(u), false))
-            }
-            _ => {
-                let (f, lo, hi, ty) = match name {
-                    "first" => (Func::First, 1, 1, Ty::Any),
-                    "last" => (Func::Last, 1, 1, Ty::Any),
-                    "sum" => (Func::Sum, 1, 1, Ty::num(None, false)),
-                    "count" => (Func::Count, 1, 1, Ty::num(None, true)),
-                    "min" => (Func::Min, 1, 1, Ty::num(None, false)),
-                    "max" => (Func::Max, 1, 1, Ty::num(None, false)),
-                    "trim" => (Func::Trim, 1, 1, Ty::Str),
-                    "upper" => (Func::Upper, 1, 1, Ty::Str),
-                    "lower" => (Func::Lower, 1, 1, Ty::Str),
-                    "concat" => (Func::Concat, 1, usize::MAX, Ty::Str),
-                    "len" => (Func::Len, 1, 1, Ty::num(None, true)),
-                    "substr" => (Func::Substr, 2, 3, Ty::Str),
-                    "replace" => (Func::Replace, 3, 3, Ty::Str),
-                    "string" => (Func::Str, 1, 1, Ty::Str),
-                    "number" => (Func::Number, 1, 1, Ty::num(None, false)),
-                    "nonblank" => (Func::Nonblank, 1, 1, Ty::Any),
-                    "format_time" => (Func::FormatTime, 2, 2, Ty::Str),
-                    "parse_time" => (Func::ParseTime, 2, 2, Ty::num(None, true)),
-                    "abs" => (Func::Abs, 1, 1, Ty::num(None, false)),
-                    _ => {
-                        let help = if self.table_info.iter().any(|t| t.name == name) {
-                            format!("`{name}` is a table: look up with `{name}[key]`")
-                        } else {
-                            suggest(name, FUNCTIONS.iter().copied())
-                                .unwrap_or_else(|| format!("functions: {}", FUNCTIONS.join(", ")))
-                        };
-                        // Its arguments are not looked at: their errors would only follow from this one.
-                        self.err(
-                            Diag::error(
-                                C::UnknownFunction,
-                                func.span,
-                                format!("unknown function `{name}`"),
-                            )
-                            .label("no such function")
-                            .help(help),
-                        );
-                        return (Op::Const(Val::Null), Ty::Any);
-                    }
-                };
-                if !arity(self, lo, hi) {
-                    return (Op::Const(Val::Null), Ty::Any);
-                }
-                (f, args, ty)
-            }
+            Make::Tag(u) => (Func::Tag(u), args),
+            Make::Plain(f) => (f, args),
         };
         let mut nodes = Vec::with_capacity(value_args.len());
         let mut tys = Vec::new();
@@ -716,19 +679,15 @@ impl<'m> Cx<'m> {
             nodes.push(n);
             tys.push((t, a.span));
         }
-        let ty = self.check_call_args(f, &tys, ty);
+        let ty = self.check_call_args(b, f, &tys);
         (Op::Call(f, nodes), ty)
     }
 
-    pub(super) fn check_call_args(&mut self, f: Func, tys: &[(Ty, Span)], ret: Ty) -> Ty {
-        let want_str = matches!(
-            f,
-            Func::Trim | Func::Upper | Func::Lower | Func::Replace | Func::Substr | Func::ParseTime
-        );
-        let want_num = matches!(
-            f,
-            Func::Round(..) | Func::Convert(..) | Func::Tag(_) | Func::Abs | Func::FormatTime
-        );
+    /// Checks the value arguments of a call of `b` (made into `f`) against the table, and
+    /// types what it gives.
+    pub(super) fn check_call_args(&mut self, b: &Builtin, f: Func, tys: &[(Ty, Span)]) -> Ty {
+        let want_str = b.first_arg == Arg::Str;
+        let want_num = b.first_arg == Arg::Num;
         if let Some((t, s)) = tys.first() {
             let t = t.strip();
             if want_str && matches!(t, Ty::Num { .. } | Ty::Bool) {
@@ -783,21 +742,27 @@ impl<'m> Cx<'m> {
                 );
             }
         }
-        match f {
-            Func::Round(dp, _) => Ty::num(first_unit, dp == 0),
-            Func::Sum | Func::Min | Func::Max | Func::Abs => {
-                Ty::num(tys.first().and_then(|(t, _)| t.unit()), false)
-            }
-            Func::First | Func::Last => match tys.first().map(|(t, _)| t.strip()) {
+        match b.gives {
+            Gives::Str => Ty::Str,
+            Gives::Num => Ty::num(None, false),
+            Gives::Whole => Ty::num(None, true),
+            Gives::ArgUnit => Ty::num(first_unit, false),
+            Gives::Element => match tys.first().map(|(t, _)| t.strip()) {
                 Some(Ty::List(Some(elem))) => Ty::of_node(elem),
                 Some(Ty::List(None)) | None => Ty::Any,
                 Some(t) => t.clone(),
             },
-            Func::Nonblank => match tys.first() {
+            Gives::OrAbsent => match tys.first() {
                 Some((t, _)) => Ty::Opt(Box::new(t.strip().clone())),
                 None => Ty::Any,
             },
-            _ => ret,
+            Gives::FromCall => match f {
+                // The unit is the argument's.
+                Func::Round(dp, _) => Ty::num(first_unit, dp == 0),
+                Func::Convert(unit, mode) => Ty::num(Some(unit), mode.is_some()),
+                Func::Tag(u) => Ty::num(Some(u), false),
+                _ => Ty::Any,
+            },
         }
     }
 }

@@ -41,35 +41,6 @@ pub struct Options {
     pub root: Option<PathBuf>,
 }
 
-/// Names functions are known by, for "did you mean".
-const FUNCTIONS: &[&str] = &[
-    "first",
-    "last",
-    "sum",
-    "count",
-    "min",
-    "max",
-    "trim",
-    "upper",
-    "lower",
-    "concat",
-    "len",
-    "substr",
-    "replace",
-    "round",
-    "convert",
-    "yuan",
-    "jiao",
-    "fen",
-    "kg",
-    "g",
-    "string",
-    "number",
-    "nonblank",
-    "format_time",
-    "parse_time",
-    "abs",
-];
 const SETTINGS: &[&str] = &["msg_type", "logistic_provider_id", "to_code", "order_id"];
 
 pub fn compile(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {

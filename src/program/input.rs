@@ -9,7 +9,8 @@
 //! (tests/input_shape.rs holds every shipped mapping and example to that).
 
 use crate::path::{simple_segments, Seg};
-use crate::program::{BodyOp, Func, Global, Loop, Node, Op, Program, Tail};
+use crate::program::func::{self, Reads};
+use crate::program::{BodyOp, Global, Loop, Node, Op, Program, Tail};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Number, Value};
@@ -310,13 +311,13 @@ impl<'p> Analysis<'p> {
                 let base = self.global(*g);
                 self.below(base, t)
             }
-            Op::Call(f @ (Func::First | Func::Last | Func::Nonblank), args) => {
+            Op::Call(f, args) if matches!(func::reads(*f), Reads::Element | Reads::Passes) => {
                 let (first, rest) = args.split_first()?;
                 for a in rest {
                     self.use_whole(a);
                 }
                 let ps = self.places_or_use(first)?;
-                if *f == Func::Nonblank {
+                if func::reads(*f) == Reads::Passes {
                     return Some(ps);
                 }
                 Some(with_elements(ps))
@@ -359,7 +360,7 @@ impl<'p> Analysis<'p> {
         use crate::syntax::ast::BinOp;
         match &n.code {
             Op::Lookup { key, .. } => self.use_whole(key),
-            Op::Call(Func::Count | Func::Len, args) => {
+            Op::Call(f, args) if func::reads(*f) == Reads::Counted => {
                 args.iter().for_each(|a| self.use_shallow(a, true))
             }
             Op::Call(_, args) => args.iter().for_each(|a| self.use_whole(a)),

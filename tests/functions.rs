@@ -1,0 +1,134 @@
+//! The one table of built-ins (`bondmap::program::func`) against the engine and README:
+//! every example runs through the real checker and evaluator and gives what it states, and
+//! README's function table lists exactly these functions with these docs.
+
+use bondmap::compile::{compile, Options};
+use bondmap::diag::Severity;
+use bondmap::program::func::{BUILTINS, EXAMPLE_ORDER};
+use bondmap::program::Global;
+use bondmap::run::eval::eval_node;
+use bondmap::run::json::write_json;
+use std::path::Path;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Each example as `let` of a mapping built on a warehouse mapping, checked and then run
+/// over the example order: (function, expression, what it gave or why it failed).
+fn run_examples() -> Vec<(
+    &'static str,
+    &'static str,
+    &'static str,
+    Result<String, String>,
+)> {
+    let mut text = String::from("use \"hangzhou_xiasha.map\"\n");
+    for (i, b) in BUILTINS.iter().enumerate() {
+        for (j, e) in b.examples.iter().enumerate() {
+            text.push_str(&format!("let example_{i}_{j} = {}\n", e.expr));
+        }
+    }
+    let dir = root().join("mappings/warehouses");
+    let (m, diags) = bondmap::load::load_str("functions_test.map", &text, &dir);
+    assert!(diags.is_empty(), "{diags:?}");
+    let (p, diags) = compile(&m, &Options::default());
+    let errors: Vec<_> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(errors.is_empty(), "the examples check: {errors:?}");
+    let p = p.expect("a program");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join(EXAMPLE_ORDER)).unwrap()).unwrap();
+    let mut out = Vec::new();
+    for b in BUILTINS {
+        for e in b.examples {
+            // The let whose expression is this example's text, in the test's own file.
+            let node = p.globals.iter().find_map(|g| match g {
+                Global::Let(n) if n.span.file == m.root && p.sources.snippet(n.span) == e.expr => {
+                    Some(n)
+                }
+                _ => None,
+            });
+            let got = match node {
+                None => Err("no let of this example in the program".to_string()),
+                Some(n) => eval_node(&p, n, &doc)
+                    .map(|v| {
+                        let mut s = String::new();
+                        write_json(&mut s, &v);
+                        s
+                    })
+                    .map_err(|e| e.message),
+            };
+            out.push((b.name, e.expr, e.gives, got));
+        }
+    }
+    out
+}
+
+#[test]
+fn every_example_gives_what_it_states() {
+    let results = run_examples();
+    let wrong: Vec<String> = results
+        .iter()
+        .filter(|(_, _, want, got)| got.as_deref() != Ok(*want))
+        .map(|(f, e, want, got)| format!("{f}: `{e}` should give {want}, gave {got:?}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    // Each function is called by its own examples (not only mentioned).
+    for b in BUILTINS {
+        for e in b.examples {
+            assert!(
+                e.expr.contains(&format!("{}(", b.name)),
+                "{}: {}",
+                b.name,
+                e.expr
+            );
+        }
+    }
+}
+
+#[test]
+fn a_wrong_stated_output_is_caught() {
+    // The control for the test above: the runner really compares values.
+    let results = run_examples();
+    let (_, _, want, got) = results.iter().find(|(f, ..)| *f == "lower").unwrap();
+    assert_eq!(got.as_deref(), Ok(*want));
+    assert_ne!(got.as_deref(), Ok("\"HZ01\""));
+}
+
+/// README's function table: (the signature in its first cell, the doc in its second).
+fn readme_table() -> Vec<(String, String)> {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let start = readme
+        .find("\n### Functions\n")
+        .expect("a Functions section");
+    let section = &readme[start + 1..];
+    let end = section[4..].find("\n#").map_or(section.len(), |i| i + 4);
+    section[..end]
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| {
+            let cells: Vec<&str> = l.trim_matches('|').split(" | ").collect();
+            assert_eq!(cells.len(), 2, "two cells: {l}");
+            (
+                cells[0].trim().trim_matches('`').to_string(),
+                cells[1].trim().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn readme_lists_exactly_these_functions_with_these_docs() {
+    let table = readme_table();
+    let want: Vec<(String, String)> = BUILTINS
+        .iter()
+        .map(|b| (b.signature.to_string(), b.doc.to_string()))
+        .collect();
+    assert_eq!(table, want);
+    for (b, (sig, _)) in BUILTINS.iter().zip(&table) {
+        assert!(sig.starts_with(&format!("{}(", b.name)), "{sig}");
+    }
+}
