@@ -189,17 +189,22 @@ fn table_swap_reads_another_goods_file() {
         .starts_with('9'));
 }
 
-#[test]
-fn param_flag_overrides_the_mapping() {
-    let out = bondmap(&[
+/// `map` of an accepted example with one `--param`.
+fn map_with_param(param: &str) -> Output {
+    bondmap(&[
         "map",
         "--mapping",
         HZ,
         "--input",
         &accepted(),
         "--param",
-        "store_code=HZ_TEST",
-    ]);
+        param,
+    ])
+}
+
+#[test]
+fn param_flag_overrides_the_mapping() {
+    let out = map_with_param("store_code=HZ_TEST");
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["storeCode"], "HZ_TEST");
@@ -207,15 +212,7 @@ fn param_flag_overrides_the_mapping() {
 
 #[test]
 fn a_misspelt_param_flag_is_refused_with_the_param_it_meant() {
-    let out = bondmap(&[
-        "map",
-        "--mapping",
-        HZ,
-        "--input",
-        &accepted(),
-        "--param",
-        "stor_code=HZ_TEST",
-    ]);
+    let out = map_with_param("stor_code=HZ_TEST");
     assert_ne!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty(), "nothing mapped with a wrong --param");
     let err = text(&out.stderr);

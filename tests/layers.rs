@@ -51,6 +51,15 @@ fn code_of(file: &Path) -> String {
 }
 
 /// Top-level modules each path in `code` names, `crate::x` or `super::…` resolved from `module`.
+/// The module name a path starts with (`program::Op` → `program`), if any.
+fn first_name(rest: &str) -> Option<String> {
+    let name: String = rest
+        .chars()
+        .take_while(|c| c.is_alphanumeric() || *c == '_')
+        .collect();
+    (!name.is_empty()).then_some(name)
+}
+
 fn targets(module: &[String], code: &str) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for (i, _) in code.match_indices("crate::") {
@@ -58,27 +67,13 @@ fn targets(module: &[String], code: &str) -> BTreeSet<String> {
         if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
             continue;
         }
-        let rest = &code[i + "crate::".len()..];
-        let name: String = rest
-            .chars()
-            .take_while(|c| c.is_alphanumeric() || *c == '_')
-            .collect();
-        if !name.is_empty() {
-            out.insert(name);
-        }
+        out.extend(first_name(&code[i + "crate::".len()..]));
     }
     // `super::` inside a sub-module stays inside its top-level module, except from a
     // top-level file (`src/x.rs` has no parent but the crate).
     if module.len() == 1 && code.contains("super::") && !module[0].is_empty() {
         for (i, _) in code.match_indices("super::") {
-            let rest = &code[i + "super::".len()..];
-            let name: String = rest
-                .chars()
-                .take_while(|c| c.is_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() {
-                out.insert(name);
-            }
+            out.extend(first_name(&code[i + "super::".len()..]));
         }
     }
     out
