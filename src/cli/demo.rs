@@ -148,8 +148,13 @@ fn demo(orders: &Path, mapping: &Path) -> u8 {
             report.count(Stage::Skipped),
             report.count(Stage::Failed)
         );
-        let id_at = |i: usize| ids.get(i).cloned().unwrap_or_default();
-        let before = id_at(DEMO_CANCEL_BEFORE_SHIPPING);
+        // The cancels need orders at these places: with fewer, say so, never cancel "".
+        let id_at = |i: usize| {
+            ids.get(i)
+                .cloned()
+                .ok_or_else(|| format!("the demo needs at least {} example orders", i + 1))
+        };
+        let before = id_at(DEMO_CANCEL_BEFORE_SHIPPING)?;
         red_sim.cancel_order(&before);
         println!("2. the buyer of {before} cancels before the parcel leaves; the next round tells the warehouse");
         // The round's end a few seconds ahead: RED's update of the cancel is this very
@@ -163,7 +168,7 @@ fn demo(orders: &Path, mapping: &Path) -> u8 {
             std::thread::sleep(Duration::from_millis(100));
         }
         life::deliver_due(&mut p, &mut |_| {}).map_err(|e| e.to_string())?;
-        let after = id_at(DEMO_CANCEL_AFTER_SHIPPING);
+        let after = id_at(DEMO_CANCEL_AFTER_SHIPPING)?;
         red_sim.cancel_order(&after);
         println!(
             "4. the buyer of {after} cancels after it shipped: that is a return, for a person"

@@ -91,16 +91,16 @@ pub struct RoundReport {
     pub to: i64,
     /// Order lines of the round (an order met twice, e.g. cancelled and then sent, twice).
     pub lines: usize,
-    stages: std::collections::BTreeMap<String, usize>,
+    stages: std::collections::HashMap<Stage, usize>,
 }
 
 impl RoundReport {
     fn add(&mut self, l: &OrderLine) {
         self.lines += 1;
-        *self.stages.entry(l.stage.as_str().to_string()).or_default() += 1;
+        *self.stages.entry(l.stage).or_default() += 1;
     }
     pub fn count(&self, s: Stage) -> usize {
-        self.stages.get(s.as_str()).copied().unwrap_or(0)
+        self.stages.get(&s).copied().unwrap_or(0)
     }
     /// Every order of the round accepted or rejected (nothing failed or half-way).
     pub fn settled(&self) -> bool {
