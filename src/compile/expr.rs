@@ -671,6 +671,7 @@ impl<'m> Cx<'m> {
             }
             Make::Tag(u) => (Func::Tag(u), args),
             Make::Plain(f) => (f, args),
+            Make::Eval(_) => (Func::Own(b), args),
         };
         let mut nodes = Vec::with_capacity(value_args.len());
         let mut tys = Vec::new();

@@ -114,6 +114,8 @@ pub enum Op {
     If(Box<Node>, Box<Node>, Box<Node>),
 }
 
+/// A built-in as compiled. The functions the evaluator runs itself are variants; every
+/// other is [`Func::Own`] of its table entry, which evaluates it ([`func::Make::Eval`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Func {
     First,
@@ -122,24 +124,13 @@ pub enum Func {
     Count,
     Min,
     Max,
-    Trim,
-    Upper,
-    Lower,
-    Concat,
     Len,
-    Substr,
-    Replace,
     Round(u32, Rounding),
     Convert(Unit, Option<Rounding>),
     /// `yuan(x)`: says which unit a bare number is counted in.
     Tag(Unit),
-    Str,
-    Number,
-    Nonblank,
-    FormatTime,
-    /// `parse_time(text, fmt)`: a China Standard Time text to ms, the inverse of `format_time`.
-    ParseTime,
-    Abs,
+    /// A function its table entry evaluates.
+    Own(&'static func::Builtin),
 }
 
 /// What a target field accepts, checked on every value assigned to it.

@@ -7,11 +7,12 @@ use super::fields::fit;
 use super::json::write_json;
 use crate::money::{Amount, Unit};
 use crate::path::eval_val;
+use crate::program::func::{Args, CallError, Make};
 use crate::program::writes::{Comma, Write, Writes};
 use crate::program::{
     key_text, BodyOp, FieldCheck, Func, Global, ItemNode, Loop, Node, Op, OutNode, Program, Tail,
 };
-use crate::schema::{FieldType, Pii};
+use crate::schema::Pii;
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::Span;
 use crate::value::Val;
@@ -1011,26 +1012,6 @@ impl<'a> Ev<'a> {
                     (_, Some(s)) => Val::Num(s),
                 }
             }
-            Func::Trim | Func::Upper | Func::Lower => match self.str_arg(a0()?)? {
-                None => Val::Null,
-                Some(s) => Val::Str(Cow::Owned(match f {
-                    Func::Trim => s.trim().to_string(),
-                    Func::Upper => s.to_uppercase(),
-                    _ => s.to_lowercase(),
-                })),
-            },
-            Func::Concat => {
-                // An absent part is an error, not an empty string: a half address must
-                // not be shipped to. Write `part ?? ""` where a part may be missing.
-                let mut out = String::new();
-                for a in args {
-                    match self.str_arg(a)? {
-                        Some(s) => out.push_str(&s),
-                        None => return Err(Fail::at(a, "a part of concat(…) has no value (write `… ?? \"\"` if it may be missing)")),
-                    }
-                }
-                Val::Str(Cow::Owned(out))
-            }
             Func::Len => {
                 let a = a0()?;
                 // A list (even of one) is counted; a string's characters are.
@@ -1041,40 +1022,19 @@ impl<'a> Ev<'a> {
                     v => Val::Num(Amount::new(Decimal::from(items(v, a)?.len()), None)),
                 }
             }
-            Func::Substr => {
-                let Some(s) = self.str_arg(a0()?)? else {
-                    return Ok(Val::Null);
+            Func::Own(b) => {
+                let Make::Eval(apply) = b.make else {
+                    return Err(Fail::new(n.span, format!("`{}` has no evaluation", b.name)));
                 };
-                let start = match args.get(1) {
-                    Some(x) => self.int_arg(x)?.max(0) as usize,
-                    None => 0,
+                let mut a = CallArgs {
+                    ev: self,
+                    args,
+                    n,
+                    raised: None,
                 };
-                let len = match args.get(2) {
-                    Some(x) => self.int_arg(x)?.max(0) as usize,
-                    None => usize::MAX,
-                };
-                Val::Str(Cow::Owned(s.chars().skip(start).take(len).collect()))
-            }
-            Func::Replace => {
-                let Some(s) = self.str_arg(a0()?)? else {
-                    return Ok(Val::Null);
-                };
-                let from = args
-                    .get(1)
-                    .map(|x| self.str_arg(x))
-                    .transpose()?
-                    .flatten()
-                    .unwrap_or_default();
-                let to = args
-                    .get(2)
-                    .map(|x| self.str_arg(x))
-                    .transpose()?
-                    .flatten()
-                    .unwrap_or_default();
-                if from.is_empty() {
-                    Val::Str(s)
-                } else {
-                    Val::Str(Cow::Owned(s.replace(from.as_ref(), &to)))
+                match apply(&mut a) {
+                    Ok(v) => v,
+                    Err(e) => return Err(a.fail(e)),
                 }
             }
             Func::Round(dp, mode) => {
@@ -1112,79 +1072,6 @@ impl<'a> Ev<'a> {
                     }
                 }
             }
-            Func::Str => {
-                let arg = a0()?;
-                match scalar(self.eval(arg)?, Some(arg))? {
-                    Val::Num(a) => Val::Str(Cow::Owned(a.value.normalize().to_string())),
-                    Val::Bool(b) => Val::Str(Cow::Borrowed(if b { "true" } else { "false" })),
-                    v @ (Val::Str(_) | Val::Null) => v,
-                    v => {
-                        return Err(Fail::at(
-                            arg,
-                            format!("cannot make a string of {}", v.kind()),
-                        ))
-                    }
-                }
-            }
-            Func::Number => {
-                let arg = a0()?;
-                match scalar(self.eval(arg)?, Some(arg))? {
-                    Val::Str(s) => match crate::money::parse_decimal(s.trim()) {
-                        Some(d) => Val::Num(Amount::new(d, None)),
-                        None => return Err(Fail::at(arg, "the string is not a number")),
-                    },
-                    v @ (Val::Num(_) | Val::Null) => v,
-                    v => {
-                        return Err(Fail::at(
-                            arg,
-                            format!("cannot make a number of {}", v.kind()),
-                        ))
-                    }
-                }
-            }
-            Func::Nonblank => {
-                let arg = a0()?;
-                match scalar(self.eval(arg)?, Some(arg))? {
-                    Val::Str(s) if s.trim().is_empty() => Val::Null,
-                    v => v,
-                }
-            }
-            Func::Abs => {
-                let a = self.num(a0()?)?;
-                Val::Num(Amount::new(a.value.abs(), a.unit))
-            }
-            Func::FormatTime => {
-                let arg = a0()?;
-                let ms = match scalar(self.eval(arg)?, Some(arg))? {
-                    Val::Null => return Ok(Val::Null),
-                    Val::Num(a) => i64::try_from(a.value.trunc()).map_err(|_| overflow(arg))?,
-                    v => {
-                        return Err(Fail::at(
-                            arg,
-                            format!("expected milliseconds since 1970, found {}", v.kind()),
-                        ))
-                    }
-                };
-                let fmt_node = args
-                    .get(1)
-                    .ok_or_else(|| Fail::new(n.span, "missing format"))?;
-                let fmt = self.str_arg(fmt_node)?.unwrap_or_default();
-                Val::Str(Cow::Owned(
-                    format_time(ms, &fmt).map_err(|m| Fail::at(fmt_node, m))?,
-                ))
-            }
-            Func::ParseTime => {
-                let arg = a0()?;
-                let Some(text) = self.str_arg(arg)? else {
-                    return Ok(Val::Null);
-                };
-                let fmt_node = args
-                    .get(1)
-                    .ok_or_else(|| Fail::new(n.span, "missing format"))?;
-                let fmt = self.str_arg(fmt_node)?.unwrap_or_default();
-                let ms = parse_time(&text, &fmt).map_err(|m| Fail::at(arg, m))?;
-                Val::Num(Amount::new(Decimal::from(ms), None))
-            }
         })
     }
 }
@@ -1218,6 +1105,70 @@ fn visit<'a>(
             Ok(x) => f(&x),
             Err(m) => Err(Fail::new(Span::default(), m)),
         },
+    }
+}
+
+/// The arguments of a call of a plain built-in, evaluated when its [`crate::program::func::Apply`] asks.
+struct CallArgs<'e, 'a> {
+    ev: &'e mut Ev<'a>,
+    args: &'a [Node],
+    n: &'a Node,
+    /// The error evaluating an argument raised, handed on as it is.
+    raised: Option<Box<Fail>>,
+}
+
+impl<'a> CallArgs<'_, 'a> {
+    fn arg(&self, i: usize) -> Result<&'a Node, CallError> {
+        self.args.get(i).ok_or(CallError::Call("missing argument"))
+    }
+
+    fn keep<T>(&mut self, r: R<T>) -> Result<T, CallError> {
+        r.map_err(|f| {
+            self.raised = Some(f);
+            CallError::Raised
+        })
+    }
+
+    /// The evaluator's error of a call: at the argument it names, else at the call.
+    #[cold]
+    fn fail(&mut self, e: CallError) -> Box<Fail> {
+        match e {
+            CallError::At(i, m) => match self.args.get(i) {
+                Some(a) => Fail::at(a, m),
+                None => Fail::new(self.n.span, m),
+            },
+            CallError::Call(m) => Fail::new(self.n.span, m),
+            CallError::Raised => self
+                .raised
+                .take()
+                .unwrap_or_else(|| Fail::new(self.n.span, "an argument has no value")),
+        }
+    }
+}
+
+impl<'a> Args<'a> for CallArgs<'_, 'a> {
+    fn len(&self) -> usize {
+        self.args.len()
+    }
+    fn val(&mut self, i: usize) -> Result<Val<'a>, CallError> {
+        let a = self.arg(i)?;
+        let v = self.ev.eval(a).and_then(|v| scalar(v, Some(a)));
+        self.keep(v)
+    }
+    fn str(&mut self, i: usize) -> Result<Option<Cow<'a, str>>, CallError> {
+        let a = self.arg(i)?;
+        let v = self.ev.str_arg(a);
+        self.keep(v)
+    }
+    fn num(&mut self, i: usize) -> Result<Amount, CallError> {
+        let a = self.arg(i)?;
+        let v = self.ev.num(a);
+        self.keep(v)
+    }
+    fn int(&mut self, i: usize) -> Result<i64, CallError> {
+        let a = self.arg(i)?;
+        let v = self.ev.int_arg(a);
+        self.keep(v)
     }
 }
 
@@ -1263,41 +1214,6 @@ fn arith(op: BinOp, a: Amount, b: Amount) -> Result<Amount, String> {
         .ok_or_else(|| "the number is too large".to_string())
 }
 
-/// Formats a RED time (ms since 1970) in China Standard Time (UTC+8), strftime-style.
-fn format_time(ms: i64, fmt: &str) -> Result<String, String> {
-    use chrono::format::{Item, StrftimeItems};
-    let items: Vec<Item> = StrftimeItems::new(fmt).collect();
-    if items.iter().any(|i| matches!(i, Item::Error)) {
-        return Err(format!("bad time format `{fmt}`"));
-    }
-    let tz = chrono::FixedOffset::east_opt(8 * 3600).ok_or("bad offset")?;
-    let t = chrono::DateTime::from_timestamp_millis(ms)
-        .ok_or("time out of range")?
-        .with_timezone(&tz);
-    let mut s = String::new();
-    write!(s, "{}", t.format_with_items(items.into_iter()))
-        .map_err(|_| format!("bad time format `{fmt}`"))?;
-    Ok(s)
-}
-
-/// Reads a China Standard Time (UTC+8) text of the strftime-style `fmt` as ms since 1970:
-/// the inverse of [`format_time`]. A date without a time of day is its midnight.
-fn parse_time(text: &str, fmt: &str) -> Result<i64, String> {
-    use chrono::{NaiveDate, NaiveDateTime, TimeZone};
-    let tz = chrono::FixedOffset::east_opt(8 * 3600).ok_or("bad offset")?;
-    let local = NaiveDateTime::parse_from_str(text, fmt)
-        .or_else(|e| {
-            NaiveDate::parse_from_str(text, fmt)
-                .map(|d| d.and_time(chrono::NaiveTime::MIN))
-                .map_err(|_| e)
-        })
-        .map_err(|e| format!("`{text}` is not a time of the form `{fmt}`: {e}"))?;
-    tz.from_local_datetime(&local)
-        .single()
-        .map(|t| t.timestamp_millis())
-        .ok_or_else(|| format!("`{text}` is not a time in China Standard Time"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1306,35 +1222,5 @@ mod tests {
     fn field_names_get_loop_indexes() {
         assert_eq!(field_name("a[].b[].c", &[2, 0]), "a[2].b[0].c");
         assert_eq!(field_name("x.y", &[]), "x.y");
-    }
-
-    #[test]
-    fn time_is_china_standard_time() {
-        // 2026-11-21 02:00:00 UTC is 10:00 in Beijing.
-        assert_eq!(
-            format_time(1_795_226_400_000, "%Y-%m-%d %H:%M:%S").unwrap(),
-            "2026-11-21 10:00:00"
-        );
-        assert!(format_time(0, "%Q").is_err());
-    }
-
-    #[test]
-    fn parse_time_is_the_inverse_of_format_time() {
-        let f = "%Y-%m-%d %H:%M:%S";
-        assert_eq!(
-            parse_time("2026-11-21 10:00:00", f).unwrap(),
-            1_795_226_400_000
-        );
-        for ms in [0, 1_795_226_400_000, 1_612_341_639_000] {
-            assert_eq!(parse_time(&format_time(ms, f).unwrap(), f).unwrap(), ms);
-        }
-        assert_eq!(
-            parse_time("2026-11-21", "%Y-%m-%d").unwrap(),
-            1_795_190_400_000
-        );
-        let e = parse_time("2026-13-01 10:00:00", f).unwrap_err();
-        assert!(e.contains("2026-13-01 10:00:00"), "{e}");
-        assert!(parse_time("22/11/2026", f).is_err());
-        assert!(parse_time("", f).is_err());
     }
 }
