@@ -99,6 +99,7 @@ impl Router {
                     Val::Null => false,
                     other => {
                         return Err(RunError {
+                            code: crate::run::error::RunCode::Type,
                             order_id: self.order_id(doc),
                             field: None,
                             source_path: n.origin.as_deref().map(String::from),

@@ -2,7 +2,7 @@
 //! plan of writes ([`super::plan`]), lazily evaluated top-level slots for the values
 //! read back (`out.…`, lets), loops with their own frame of locals.
 
-use super::error::{describe, Fail, RunError, R};
+use super::error::{describe, Fail, RunCode, RunError, R};
 use super::fields::fit;
 use super::json::write_json;
 use crate::money::{Amount, Unit};
@@ -106,6 +106,7 @@ fn run_deep(
                 source_path: f.source.map(String::from),
                 location: p.sources.locate(f.span),
                 message: f.message,
+                code: f.code,
             })
         }
     }
@@ -163,6 +164,7 @@ pub fn eval_node<'a>(p: &'a Program, n: &'a Node, doc: &'a Value) -> Result<Val<
         source_path: f.source.map(String::from),
         location: p.sources.locate(f.span),
         message: f.message,
+        code: f.code,
     })
 }
 
@@ -233,8 +235,8 @@ fn scalar_of_list<'a>(l: Arc<Vec<Val<'a>>>, n: Option<&Node>) -> R<Val<'a>> {
         0 => Ok(Val::Null),
         1 => Ok(l[0].clone()),
         k => Err(match n {
-            Some(n) => Fail::at(n, format!("the path gives {k} values where one is expected (use first(…), sum(…) or a filter)")),
-            None => Fail::new(Span::default(), format!("{k} values where one is expected")),
+            Some(n) => Fail::at(n, RunCode::Many, format!("the path gives {k} values where one is expected (use first(…), sum(…) or a filter)")),
+            None => Fail::new(Span::default(), RunCode::Many, format!("{k} values where one is expected")),
         }),
     }
 }
@@ -246,12 +248,18 @@ fn items<'a>(v: Val<'a>, n: &Node) -> R<Vec<Val<'a>>> {
         Val::Json(Value::Array(a)) => a
             .iter()
             .map(|x| {
-                Val::from_json(x)
-                    .map_err(|b| Fail::at(n, format!("number `{}` is out of range", b.0)))
+                Val::from_json(x).map_err(|b| {
+                    Fail::at(
+                        n,
+                        RunCode::Arithmetic,
+                        format!("number `{}` is out of range", b.0),
+                    )
+                })
             })
             .collect(),
         other => Err(Fail::at(
             n,
+            RunCode::Type,
             format!("expected a list, found {}", other.kind()),
         )),
     }
@@ -276,7 +284,7 @@ fn field_name(name: &str, pos: &[usize]) -> String {
 }
 
 fn overflow(n: &Node) -> Box<Fail> {
-    Fail::at(n, "the number is too large")
+    Fail::at(n, RunCode::Arithmetic, "the number is too large")
 }
 
 impl<'a> Ev<'a> {
@@ -291,9 +299,14 @@ impl<'a> Ev<'a> {
     fn require(&mut self, cond: &'a Node, message: &str) -> R<()> {
         match scalar(self.eval(cond)?, Some(cond))? {
             Val::Bool(true) => Ok(()),
-            Val::Bool(false) | Val::Null => Err(Fail::at(cond, format!("rejected: {message}"))),
+            Val::Bool(false) | Val::Null => Err(Fail::at(
+                cond,
+                RunCode::Require,
+                format!("rejected: {message}"),
+            )),
             other => Err(Fail::at(
                 cond,
+                RunCode::Type,
                 format!("a condition must be true or false, found {}", other.kind()),
             )),
         }
@@ -366,6 +379,7 @@ impl<'a> Ev<'a> {
             Slot::Busy => {
                 return Err(Fail::new(
                     Span::default(),
+                    RunCode::Cycle,
                     "fields read each other in a circle",
                 ))
             }
@@ -661,11 +675,12 @@ impl<'a> Ev<'a> {
 
     fn tail(&self, v: Val<'a>, t: &Tail, n: &Node) -> R<Val<'a>> {
         match v {
-            Val::Json(j) => t.path.eval(j).map_err(|m| Fail::at(n, m)),
+            Val::Json(j) => t.path.eval(j).map_err(|m| Fail::at(n, RunCode::Path, m)),
             v @ (Val::Obj(_) | Val::List(_)) => match &t.segs {
-                Some(segs) => eval_val(&v, segs).map_err(|m| Fail::at(n, m)),
+                Some(segs) => eval_val(&v, segs).map_err(|m| Fail::at(n, RunCode::Path, m)),
                 None => Err(Fail::at(
                     n,
+                    RunCode::Path,
                     "filters work on the order's data, not on values the mapping built",
                 )),
             },
@@ -676,7 +691,7 @@ impl<'a> Ev<'a> {
     fn eval(&mut self, n: &'a Node) -> R<Val<'a>> {
         match &n.code {
             Op::Const(v) => Ok(borrow_const(v)),
-            Op::Src(p, _) => p.eval(self.doc).map_err(|m| Fail::at(n, m)),
+            Op::Src(p, _) => p.eval(self.doc).map_err(|m| Fail::at(n, RunCode::Path, m)),
             Op::Local(i) => Ok(self.locals[self.base + *i as usize].clone()),
             Op::Global(g) => self.global(*g),
             Op::LocalPath(i, t) => {
@@ -689,7 +704,7 @@ impl<'a> Ev<'a> {
             }
             Op::Out(g, segs, _) => {
                 let v = self.global(*g)?;
-                eval_val(&v, segs).map_err(|m| Fail::at(n, m))
+                eval_val(&v, segs).map_err(|m| Fail::at(n, RunCode::Path, m))
             }
             Op::Lookup { table, key, column } => self.lookup(*table, key, *column),
             Op::Call(f, args) => self.call(*f, args, n),
@@ -705,13 +720,15 @@ impl<'a> Ev<'a> {
         match (op, v) {
             (UnOp::Not, Val::Bool(b)) => Ok(Val::Bool(!b)),
             (UnOp::Neg, Val::Num(a)) => Ok(Val::Num(Amount::new(-a.value, a.unit))),
-            (_, Val::Null) => Err(Fail::at(e, "the value is absent")),
+            (_, Val::Null) => Err(Fail::at(e, RunCode::Missing, "the value is absent")),
             (UnOp::Not, v) => Err(Fail::at(
                 e,
+                RunCode::Type,
                 format!("`not` needs true or false, found {}", v.kind()),
             )),
             (UnOp::Neg, v) => Err(Fail::at(
                 e,
+                RunCode::Type,
                 format!("`-` needs a number, found {}", v.kind()),
             )),
         }
@@ -722,9 +739,10 @@ impl<'a> Ev<'a> {
         match scalar(self.eval(c)?, Some(c))? {
             Val::Bool(true) => self.eval(t),
             Val::Bool(false) => self.eval(e),
-            Val::Null => Err(Fail::at(c, "the condition has no value")),
+            Val::Null => Err(Fail::at(c, RunCode::Missing, "the condition has no value")),
             v => Err(Fail::at(
                 c,
+                RunCode::Type,
                 format!("a condition must be true or false, found {}", v.kind()),
             )),
         }
@@ -737,12 +755,14 @@ impl<'a> Ev<'a> {
         if k.is_null() {
             return Err(Fail::at(
                 key,
+                RunCode::Missing,
                 format!("the key for table `{}` has no value", t.name),
             ));
         }
         let Some(text) = key_text(&k) else {
             return Err(Fail::at(
                 key,
+                RunCode::Type,
                 format!(
                     "a key for table `{}` must be a string or a whole number, found {}",
                     t.name,
@@ -763,6 +783,7 @@ impl<'a> Ev<'a> {
                 };
                 return Err(Fail::at(
                     key,
+                    RunCode::Lookup,
                     format!(
                         "no row for key `{shown}` in table `{}` ({})",
                         t.name, t.source
@@ -788,7 +809,9 @@ impl<'a> Ev<'a> {
             Op::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), l, r) => {
                 let a = self.eval_num(l)?;
                 let b = self.eval_num(r)?;
-                arith(*op, a, b).map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
+                arith(*op, a, b).map_err(|m| {
+                    Fail::at(if m.contains("zero") { r } else { l }, arith_code(&m), m)
+                })
             }
             Op::Call(Func::Tag(unit), args) => match args.first().and_then(|a| self.read_num(a)) {
                 Some(a) => Ok(Amount::new(a.value, Some(*unit))),
@@ -815,9 +838,10 @@ impl<'a> Ev<'a> {
     fn num(&mut self, n: &'a Node) -> R<Amount> {
         match scalar(self.eval(n)?, Some(n))? {
             Val::Num(a) => Ok(a),
-            Val::Null => Err(Fail::at(n, "the value is absent")),
+            Val::Null => Err(Fail::at(n, RunCode::Missing, "the value is absent")),
             v => Err(Fail::at(
                 n,
+                RunCode::Type,
                 format!("expected a number, found {}", v.kind()),
             )),
         }
@@ -855,10 +879,10 @@ impl<'a> Ev<'a> {
                 let a = scalar(self.eval(l)?, Some(l))?;
                 let b = scalar(self.eval(r)?, Some(r))?;
                 if a.is_null() {
-                    return Err(Fail::at(l, "the value is absent"));
+                    return Err(Fail::at(l, RunCode::Missing, "the value is absent"));
                 }
                 if b.is_null() {
-                    return Err(Fail::at(r, "the value is absent"));
+                    return Err(Fail::at(r, RunCode::Missing, "the value is absent"));
                 }
                 let o = self.compare(&a, &b, l, r)?;
                 Ok(Val::Bool(match op {
@@ -872,7 +896,9 @@ impl<'a> Ev<'a> {
                 let a = self.eval_num(l)?;
                 let b = self.eval_num(r)?;
                 arith(op, a, b)
-                    .map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
+                    .map_err(|m| {
+                        Fail::at(if m.contains("zero") { r } else { l }, arith_code(&m), m)
+                    })
                     .map(Val::Num)
             }
         }
@@ -881,9 +907,10 @@ impl<'a> Ev<'a> {
     fn boolean(&mut self, n: &'a Node) -> R<bool> {
         match scalar(self.eval(n)?, Some(n))? {
             Val::Bool(b) => Ok(b),
-            Val::Null => Err(Fail::at(n, "the value is absent")),
+            Val::Null => Err(Fail::at(n, RunCode::Missing, "the value is absent")),
             v => Err(Fail::at(
                 n,
+                RunCode::Type,
                 format!("expected true or false, found {}", v.kind()),
             )),
         }
@@ -896,6 +923,7 @@ impl<'a> Ev<'a> {
                     if u != v {
                         return Err(Fail::at(
                             l,
+                            RunCode::Unit,
                             format!("comparing an amount in {u} with one in {v}"),
                         ));
                     }
@@ -906,6 +934,7 @@ impl<'a> Ev<'a> {
             (Val::Bool(x), Val::Bool(y)) => Ok(x.cmp(y)),
             _ => Err(Fail::at(
                 if describe(l).is_some() { l } else { r },
+                RunCode::Type,
                 format!("cannot compare {} with {}", a.kind(), b.kind()),
             )),
         }
@@ -917,6 +946,7 @@ impl<'a> Ev<'a> {
             Val::Null => Ok(None),
             v => Err(Fail::at(
                 n,
+                RunCode::Type,
                 format!(
                     "expected a string, found {} (write string(…) to convert)",
                     v.kind()
@@ -928,7 +958,7 @@ impl<'a> Ev<'a> {
     fn int_arg(&mut self, n: &'a Node) -> R<i64> {
         let a = self.num(n)?;
         if !a.value.fract().is_zero() {
-            return Err(Fail::at(n, "expected a whole number"));
+            return Err(Fail::at(n, RunCode::Type, "expected a whole number"));
         }
         i64::try_from(a.value).map_err(|_| overflow(n))
     }
@@ -937,7 +967,7 @@ impl<'a> Ev<'a> {
     fn call(&mut self, f: Func, args: &'a [Node], n: &'a Node) -> R<Val<'a>> {
         let a0 = || {
             args.first()
-                .ok_or_else(|| Fail::new(n.span, "missing argument"))
+                .ok_or_else(|| Fail::new(n.span, RunCode::Missing, "missing argument"))
         };
         Ok(match f {
             Func::First | Func::Last => {
@@ -945,7 +975,7 @@ impl<'a> Ev<'a> {
                 if f == Func::First {
                     // A wildcard path of the order stops at its first value.
                     if let Some(r) = self.order_path(a).and_then(|(p, root)| p.first(root)) {
-                        return r.map_err(|m| Fail::at(a, m));
+                        return r.map_err(|m| Fail::at(a, RunCode::Path, m));
                     }
                 }
                 let v = self.eval(a)?;
@@ -963,7 +993,7 @@ impl<'a> Ev<'a> {
                 let a = a0()?;
                 // A wildcard path of the order is counted, not listed.
                 if let Some(r) = self.order_path(a).and_then(|(p, root)| p.count(root)) {
-                    let k = r.map_err(|m| Fail::at(a, m))?;
+                    let k = r.map_err(|m| Fail::at(a, RunCode::Path, m))?;
                     return Ok(Val::Num(Amount::new(Decimal::from(k), None)));
                 }
                 let v = self.eval(a)?;
@@ -976,10 +1006,17 @@ impl<'a> Ev<'a> {
                 let mut fold = |x: &Val| -> R<()> {
                     let x = match x {
                         Val::Num(x) => *x,
-                        Val::Null => return Err(Fail::at(a, format!("item {i} has no value"))),
+                        Val::Null => {
+                            return Err(Fail::at(
+                                a,
+                                RunCode::Missing,
+                                format!("item {i} has no value"),
+                            ))
+                        }
                         other => {
                             return Err(Fail::at(
                                 a,
+                                RunCode::Type,
                                 format!("item {i} is {}, not a number", other.kind()),
                             ))
                         }
@@ -988,7 +1025,8 @@ impl<'a> Ev<'a> {
                     acc = Some(match acc {
                         None => x,
                         Some(s) => match f {
-                            Func::Sum => arith(BinOp::Add, s, x).map_err(|m| Fail::at(a, m))?,
+                            Func::Sum => arith(BinOp::Add, s, x)
+                                .map_err(|m| Fail::at(a, arith_code(&m), m))?,
                             Func::Min if x.value < s.value => x,
                             Func::Max if x.value > s.value => x,
                             _ => s,
@@ -1024,7 +1062,11 @@ impl<'a> Ev<'a> {
             }
             Func::Own(b) => {
                 let Make::Eval(apply) = b.make else {
-                    return Err(Fail::new(n.span, format!("`{}` has no evaluation", b.name)));
+                    return Err(Fail::new(
+                        n.span,
+                        RunCode::Missing,
+                        format!("`{}` has no evaluation", b.name),
+                    ));
                 };
                 let mut a = CallArgs {
                     ev: self,
@@ -1044,11 +1086,11 @@ impl<'a> Ev<'a> {
             Func::Convert(unit, mode) => {
                 let a = self.num(a0()?)?;
                 if a.unit.is_none() {
-                    return Err(Fail::at(a0()?, format!("this number has no unit to convert from; say which it is, e.g. `convert(yuan(…), {unit})`")));
+                    return Err(Fail::at(a0()?, RunCode::Unit, format!("this number has no unit to convert from; say which it is, e.g. `convert(yuan(…), {unit})`")));
                 }
                 Val::Num(
                     a.convert(unit, mode)
-                        .map_err(|e| Fail::at(a0().unwrap_or(n), e.to_string()))?,
+                        .map_err(|e| Fail::at(a0().unwrap_or(n), money_code(&e), e.to_string()))?,
                 )
             }
             Func::Tag(unit) => {
@@ -1059,6 +1101,7 @@ impl<'a> Ev<'a> {
                         Some(u) if u != unit => {
                             return Err(Fail::at(
                                 arg,
+                                RunCode::Unit,
                                 format!("the amount is already in {u}; write convert(…, {unit})"),
                             ))
                         }
@@ -1067,6 +1110,7 @@ impl<'a> Ev<'a> {
                     v => {
                         return Err(Fail::at(
                             arg,
+                            RunCode::Type,
                             format!("expected a number, found {}", v.kind()),
                         ))
                     }
@@ -1103,7 +1147,7 @@ fn visit<'a>(
         _ => match eval_val(v, segs) {
             Ok(Val::List(l)) => l.iter().try_for_each(&mut *f),
             Ok(x) => f(&x),
-            Err(m) => Err(Fail::new(Span::default(), m)),
+            Err(m) => Err(Fail::new(Span::default(), RunCode::Path, m)),
         },
     }
 }
@@ -1119,7 +1163,9 @@ struct CallArgs<'e, 'a> {
 
 impl<'a> CallArgs<'_, 'a> {
     fn arg(&self, i: usize) -> Result<&'a Node, CallError> {
-        self.args.get(i).ok_or(CallError::Call("missing argument"))
+        self.args
+            .get(i)
+            .ok_or(CallError::Call(RunCode::Missing, "missing argument"))
     }
 
     fn keep<T>(&mut self, r: R<T>) -> Result<T, CallError> {
@@ -1133,15 +1179,14 @@ impl<'a> CallArgs<'_, 'a> {
     #[cold]
     fn fail(&mut self, e: CallError) -> Box<Fail> {
         match e {
-            CallError::At(i, m) => match self.args.get(i) {
-                Some(a) => Fail::at(a, m),
-                None => Fail::new(self.n.span, m),
+            CallError::At(i, c, m) => match self.args.get(i) {
+                Some(a) => Fail::at(a, c, m),
+                None => Fail::new(self.n.span, c, m),
             },
-            CallError::Call(m) => Fail::new(self.n.span, m),
-            CallError::Raised => self
-                .raised
-                .take()
-                .unwrap_or_else(|| Fail::new(self.n.span, "an argument has no value")),
+            CallError::Call(c, m) => Fail::new(self.n.span, c, m),
+            CallError::Raised => self.raised.take().unwrap_or_else(|| {
+                Fail::new(self.n.span, RunCode::Missing, "an argument has no value")
+            }),
         }
     }
 }
@@ -1169,6 +1214,24 @@ impl<'a> Args<'a> for CallArgs<'_, 'a> {
         let a = self.arg(i)?;
         let v = self.ev.int_arg(a);
         self.keep(v)
+    }
+}
+
+/// The code of an [`arith`] error: a unit mismatch, else a division by zero or overflow.
+fn arith_code(m: &str) -> RunCode {
+    if m.contains("amount in") {
+        RunCode::Unit
+    } else {
+        RunCode::Arithmetic
+    }
+}
+
+/// The code of a conversion's error.
+fn money_code(e: &crate::money::MoneyError) -> RunCode {
+    match e {
+        crate::money::MoneyError::Dimension { .. } => RunCode::Unit,
+        crate::money::MoneyError::Fraction { .. } => RunCode::Rounding,
+        _ => RunCode::Arithmetic,
     }
 }
 

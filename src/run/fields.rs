@@ -2,7 +2,7 @@
 //! minimum, fixed value, allowed values, length and decimal limits), on every field of
 //! every order.
 
-use super::error::{Fail, R};
+use super::error::{Fail, RunCode, R};
 use crate::program::{FieldCheck, Node};
 use crate::schema::FieldType;
 use crate::value::Val;
@@ -14,7 +14,7 @@ pub(super) fn fit(v: &mut Val, n: &Node, c: &FieldCheck) -> R<()> {
     match (c.ty, &mut *v) {
         (_, Val::Null) => {
             if c.required {
-                return Err(Fail::at(n, "required field has no value"));
+                return Err(Fail::at(n, RunCode::Missing, "required field has no value"));
             }
             return Ok(());
         }
@@ -22,12 +22,13 @@ pub(super) fn fit(v: &mut Val, n: &Node, c: &FieldCheck) -> R<()> {
         (FieldType::Integer | FieldType::Number, Val::Num(a)) => {
             if let (Some(want), Some(have)) = (c.unit, a.unit) {
                 if want != have {
-                    return Err(Fail::at(n, format!("the field counts {want} but the amount is in {have}; write convert(…, {want}, half_up)")));
+                    return Err(Fail::at(n, RunCode::Unit, format!("the field counts {want} but the amount is in {have}; write convert(…, {want}, half_up)")));
                 }
             }
             if c.ty == FieldType::Integer && a.value.scale() != 0 && !a.value.fract().is_zero() {
                 return Err(Fail::at(
                     n,
+                    RunCode::Rounding,
                     format!(
                         "{} has a fraction but the field takes a whole number; round it explicitly",
                         a.value
@@ -38,6 +39,7 @@ pub(super) fn fit(v: &mut Val, n: &Node, c: &FieldCheck) -> R<()> {
                 if a.value < min {
                     return Err(Fail::at(
                         n,
+                        RunCode::NotAllowed,
                         format!("{} is below the minimum {min}", a.value),
                     ));
                 }
@@ -51,17 +53,24 @@ pub(super) fn fit(v: &mut Val, n: &Node, c: &FieldCheck) -> R<()> {
     }
     if let Some(want) = &c.constant {
         if !same_as_json(v, want) {
-            return Err(Fail::at(n, format!("the field must be {want}")));
+            return Err(Fail::at(
+                n,
+                RunCode::NotAllowed,
+                format!("the field must be {want}"),
+            ));
         }
     }
     if !c.limits.is_empty() {
-        c.limits.check(v).map_err(|m| Fail::at(n, m))?;
+        c.limits
+            .check(v)
+            .map_err(|m| Fail::at(n, RunCode::Limit, m))?;
     }
     if let Some(allowed) = &c.allowed {
         if !allowed.iter().any(|j| same_as_json(v, j)) {
             let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
             return Err(Fail::at(
                 n,
+                RunCode::NotAllowed,
                 format!("the value is not one of {}", list.join(", ")),
             ));
         }
@@ -78,6 +87,7 @@ fn mistyped(want: FieldType, v: &Val, n: &Node) -> Box<Fail> {
     };
     Fail::at(
         n,
+        RunCode::Type,
         format!(
             "the field is {} but the value is {}{hint}",
             want.as_str(),

@@ -11,6 +11,7 @@ mod number;
 mod text;
 mod time;
 
+use super::codes::RunCode;
 use super::Func;
 use crate::money::{Amount, Unit};
 use crate::value::Val;
@@ -83,9 +84,9 @@ pub trait Args<'a> {
 #[derive(Debug)]
 pub enum CallError {
     /// At argument `i`.
-    At(usize, String),
+    At(usize, RunCode, String),
     /// At the call as a whole.
-    Call(&'static str),
+    Call(RunCode, &'static str),
     /// Raised while evaluating an argument: the evaluator holds it as it was.
     Raised,
 }

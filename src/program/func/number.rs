@@ -4,6 +4,7 @@
 
 use super::{Args, CallError};
 use crate::money::Amount;
+use crate::program::codes::RunCode;
 use crate::value::Val;
 
 type R<'a> = Result<Val<'a>, CallError>;
@@ -12,12 +13,19 @@ pub(super) fn number<'a>(a: &mut dyn Args<'a>) -> R<'a> {
     Ok(match a.val(0)? {
         Val::Str(s) => match crate::money::parse_decimal(s.trim()) {
             Some(d) => Val::Num(Amount::new(d, None)),
-            None => return Err(CallError::At(0, "the string is not a number".into())),
+            None => {
+                return Err(CallError::At(
+                    0,
+                    RunCode::Format,
+                    "the string is not a number".into(),
+                ))
+            }
         },
         v @ (Val::Num(_) | Val::Null) => v,
         v => {
             return Err(CallError::At(
                 0,
+                RunCode::Type,
                 format!("cannot make a number of {}", v.kind()),
             ))
         }

@@ -2,6 +2,7 @@
 //! `string`, `nonblank` (their table entries are in [`super`]).
 
 use super::{Args, CallError};
+use crate::program::codes::RunCode;
 use crate::value::Val;
 use std::borrow::Cow;
 
@@ -38,6 +39,7 @@ pub(super) fn concat<'a>(a: &mut dyn Args<'a>) -> R<'a> {
             None => {
                 return Err(CallError::At(
                     i,
+                    RunCode::Missing,
                     "a part of concat(…) has no value (write `… ?? \"\"` if it may be missing)"
                         .into(),
                 ))
@@ -95,6 +97,7 @@ pub(super) fn string<'a>(a: &mut dyn Args<'a>) -> R<'a> {
         v => {
             return Err(CallError::At(
                 0,
+                RunCode::Type,
                 format!("cannot make a string of {}", v.kind()),
             ))
         }

@@ -3,6 +3,7 @@
 
 use super::{Args, CallError};
 use crate::money::Amount;
+use crate::program::codes::RunCode;
 use crate::value::Val;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
@@ -14,20 +15,21 @@ pub(super) fn format<'a>(a: &mut dyn Args<'a>) -> R<'a> {
     let ms = match a.val(0)? {
         Val::Null => return Ok(Val::Null),
         Val::Num(n) => i64::try_from(n.value.trunc())
-            .map_err(|_| CallError::At(0, "the number is too large".into()))?,
+            .map_err(|_| CallError::At(0, RunCode::Arithmetic, "the number is too large".into()))?,
         v => {
             return Err(CallError::At(
                 0,
+                RunCode::Type,
                 format!("expected milliseconds since 1970, found {}", v.kind()),
             ))
         }
     };
     if a.len() < 2 {
-        return Err(CallError::Call("missing format"));
+        return Err(CallError::Call(RunCode::Missing, "missing format"));
     }
     let fmt = a.str(1)?.unwrap_or_default();
     Ok(Val::Str(Cow::Owned(
-        format_time(ms, &fmt).map_err(|m| CallError::At(1, m))?,
+        format_time(ms, &fmt).map_err(|m| CallError::At(1, RunCode::Format, m))?,
     )))
 }
 
@@ -36,10 +38,10 @@ pub(super) fn parse<'a>(a: &mut dyn Args<'a>) -> R<'a> {
         return Ok(Val::Null);
     };
     if a.len() < 2 {
-        return Err(CallError::Call("missing format"));
+        return Err(CallError::Call(RunCode::Missing, "missing format"));
     }
     let fmt = a.str(1)?.unwrap_or_default();
-    let ms = parse_time(&text, &fmt).map_err(|m| CallError::At(0, m))?;
+    let ms = parse_time(&text, &fmt).map_err(|m| CallError::At(0, RunCode::Format, m))?;
     Ok(Val::Num(Amount::new(Decimal::from(ms), None)))
 }
 
