@@ -251,7 +251,7 @@ fn items<'a>(v: Val<'a>, n: &Node) -> R<Vec<Val<'a>>> {
                 Val::from_json(x).map_err(|b| {
                     Fail::at(
                         n,
-                        RunCode::Arithmetic,
+                        RunCode::Path,
                         format!("number `{}` is out of range", b.0),
                     )
                 })
