@@ -22,7 +22,7 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-enum Slot<'a> {
+pub(super) enum Slot<'a> {
     Todo,
     Busy,
     Done(Val<'a>),
@@ -30,15 +30,15 @@ enum Slot<'a> {
 
 /// Maps one order. Appends the request JSON to `out`; on error `out` is left as it was.
 pub fn run_into(p: &Program, doc: &Value, out: &mut String) -> Result<(), RunError> {
-    run_with(p, doc, out, None).map(|_| ())
+    run_with(p, doc, out, &mut None)
 }
 
 pub(super) fn run_with(
     p: &Program,
     doc: &Value,
     out: &mut String,
-    explain: Option<Explain>,
-) -> Result<Vec<String>, RunError> {
+    explain: &mut Option<Explain>,
+) -> Result<(), RunError> {
     // The evaluator recurses once per expression level: a deep mapping gets the stack
     // it needs (an ordinary one runs on the thread's own, after one comparison).
     crate::syntax::depth::with_levels(p.depth, || run_deep(p, doc, out, explain))
@@ -48,9 +48,9 @@ fn run_deep(
     p: &Program,
     doc: &Value,
     out: &mut String,
-    explain: Option<Explain>,
-) -> Result<Vec<String>, RunError> {
-    let mut ev = Ev::new(p, doc, explain);
+    explain: &mut Option<Explain>,
+) -> Result<(), RunError> {
+    let mut ev = Ev::new(p, doc, explain.take());
     let start = out.len();
     let done = if ev.explain.is_some() {
         // Explaining visits every field, fixed ones too: the whole tree is built.
@@ -58,8 +58,9 @@ fn run_deep(
     } else {
         ev.write_root(out)
     };
+    *explain = ev.explain.take();
     match done {
-        Ok(()) => Ok(ev.explain.map(|e| e.out).unwrap_or_default()),
+        Ok(()) => Ok(()),
         Err(f) => {
             out.truncate(start);
             Err(RunError {
@@ -134,10 +135,10 @@ pub(super) struct Ev<'a> {
     pub(super) p: &'a Program,
     /// The plan of writes of `p`, and where read-back globals are kept.
     w: &'a Writes,
-    doc: &'a Value,
-    slots: Vec<Slot<'a>>,
-    locals: Vec<Val<'a>>,
-    base: usize,
+    pub(super) doc: &'a Value,
+    pub(super) slots: Vec<Slot<'a>>,
+    pub(super) locals: Vec<Val<'a>>,
+    pub(super) base: usize,
     pub(super) loop_pos: Vec<usize>,
 }
 
@@ -239,7 +240,9 @@ impl<'a> Ev<'a> {
     fn build(&mut self) -> R<Val<'a>> {
         let p = self.p;
         for r in &p.requires {
-            self.require(&r.cond, &r.message)?;
+            if let Err(f) = self.require(&r.cond, &r.message) {
+                return Err(self.explain_failed_rule(&r.cond, f));
+            }
         }
         self.out_obj(&p.root)
     }
@@ -310,7 +313,7 @@ impl<'a> Ev<'a> {
         Ok(Val::Obj(Arc::new(out)))
     }
 
-    fn global(&mut self, g: u32) -> R<Val<'a>> {
+    pub(super) fn global(&mut self, g: u32) -> R<Val<'a>> {
         let gi = g as usize;
         let Some(&Some(si)) = self.w.slot.get(gi) else {
             // Only the request reads it, once: no slot to keep it in.
@@ -360,15 +363,24 @@ impl<'a> Ev<'a> {
         // The value is checked in place: every field of every order comes through here.
         let mut v = match self.eval(n) {
             Ok(v) => v,
-            Err(f) => return Err(self.named(f, c)),
+            Err(f) => return Err(self.failed(f, n, c)),
         };
         if let Err(f) = fit(&mut v, n, c) {
-            return Err(self.named(f, c));
+            return Err(self.failed(f, n, c));
         }
         if self.explain.is_some() {
             self.explain_field(n, c, &v);
         }
         Ok(v)
+    }
+
+    /// A field that failed: kept for `explain`, named in the error.
+    #[cold]
+    fn failed(&mut self, f: Box<Fail>, n: &'a Node, c: &'a FieldCheck) -> Box<Fail> {
+        if self.explain.is_some() {
+            self.explain_failed_field(n, c, &f);
+        }
+        self.named(f, c)
     }
 
     /// Names the field an error happened in, unless a deeper field already did.
@@ -443,10 +455,17 @@ impl<'a> Ev<'a> {
         for op in &l.body {
             match op {
                 BodyOp::Let(i, n) => {
-                    let v = self.eval(n)?;
+                    let v = match self.eval(n) {
+                        Ok(v) => v,
+                        Err(f) => return Err(self.explain_failed_rule(n, f)),
+                    };
                     self.locals[self.base + *i as usize] = v;
                 }
-                BodyOp::Require(n, msg) => self.require(n, msg)?,
+                BodyOp::Require(n, msg) => {
+                    if let Err(f) = self.require(n, msg) {
+                        return Err(self.explain_failed_rule(n, f));
+                    }
+                }
                 BodyOp::Field(i, n, c) => {
                     let v = self.field(n, c)?;
                     self.locals[self.base + *i as usize] = v;
