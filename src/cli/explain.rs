@@ -5,7 +5,7 @@ use super::common::{
     compile_or_report, line_text, read_json, single_input, InputArgs, InputError, OrdersArgs,
 };
 use crate::run::explain::{explain_order, Explained};
-use std::io::BufRead;
+use std::io::{BufRead, Write};
 
 // The arguments (the command's help is its doc comment in `Command`).
 #[derive(clap::Args, Clone, Debug)]
@@ -54,7 +54,10 @@ pub fn run(a: &Args) -> u8 {
         shown += 1;
         failed |= ex.rejected.is_some();
         matched |= ex.rejected.is_some() || ex.has(field);
-        print_one(&ex, &label, field, json, many);
+        // A closed stdout (`| head`) ends the run, as in `map`.
+        if print_one(&ex, &label, field, json, many).is_err() {
+            return 2;
+        }
     }
     if let Some(want) = &a.order {
         if shown == 0 {
@@ -69,27 +72,36 @@ pub fn run(a: &Args) -> u8 {
     u8::from(failed)
 }
 
-fn print_one(ex: &Explained, label: &str, field: Option<&str>, json: bool, many: bool) {
+fn print_one(
+    ex: &Explained,
+    label: &str,
+    field: Option<&str>,
+    json: bool,
+    many: bool,
+) -> std::io::Result<()> {
     let id = ex.order_id.as_deref().unwrap_or("<unknown id>");
+    let mut out = std::io::stdout().lock();
     if json {
         let mut o = ex.json(field);
         o["input"] = label.into();
-        println!("{o}");
+        writeln!(out, "{o}")?;
     } else {
         if many {
-            println!("== order {id} ({label}) ==");
+            writeln!(out, "== order {id} ({label}) ==")?;
         }
         let text = ex.text(field);
         if !text.is_empty() {
-            println!("{text}");
+            writeln!(out, "{text}")?;
         }
         if many {
-            println!();
+            writeln!(out)?;
         }
     }
+    out.flush()?;
     if let Some(r) = &ex.rejected {
         eprintln!("rejected: {}", r.error);
     }
+    Ok(())
 }
 
 /// The orders named by the input arguments, each with a label for messages (its file or
