@@ -104,9 +104,12 @@ fn print_one(
     Ok(())
 }
 
+/// One order to explain: its label (file or line) and its document, or why it cannot be read.
+type Input = (String, Result<serde_json::Value, String>);
+
 /// The orders named by the input arguments, each with a label for messages (its file or
 /// line): one document, every `*.json` of a folder in name order, or NDJSON lines.
-fn inputs(i: &InputArgs) -> Result<Vec<(String, Result<serde_json::Value, String>)>, InputError> {
+fn inputs(i: &InputArgs) -> Result<Vec<Input>, InputError> {
     if let Some(src) = &i.ndjson {
         let reader: Box<dyn BufRead> = if src == "-" {
             Box::new(std::io::stdin().lock())
