@@ -65,14 +65,14 @@ fn an_order_level_sum_is_explained_down_to_tax_per_sku() {
     assert_eq!(code, Some(0), "{err}");
     assert!(
         out.starts_with(
-            "orderAmountInfo.totalTax = 8480 fen    (set at mappings/cainiao/bonded_whs.map:152:"
+            "orderAmountInfo.totalTax = 8480 fen    (set at mappings/cainiao/bonded_whs.map:"
         ),
         "{out}"
     );
     for want in [
         "out.orderItemList[*].declareInfo.totalTax = [3968 fen, 4512 fen]",
-        "orderItemList[0].declareInfo.totalTax = 3968 fen    (set at mappings/cainiao/bonded_whs.map:134:",
-        "orderItemList[1].declareInfo.totalTax = 4512 fen    (set at mappings/cainiao/bonded_whs.map:134:",
+        "orderItemList[0].declareInfo.totalTax = 3968 fen    (set at mappings/cainiao/bonded_whs.map:",
+        "orderItemList[1].declareInfo.totalTax = 4512 fen    (set at mappings/cainiao/bonded_whs.map:",
         "$.detail.skuList[0].skuDetailList[0].taxPerSku = 1984 fen",
         "$.detail.skuList[0].skuDetailList[1].taxPerSku = 1128 fen",
         "$.detail.skuList[0].skuDetailList[1].quantity = 4",
@@ -149,10 +149,11 @@ fn a_rejected_order_is_traced_to_the_require_that_rejected_it() {
     let (code, out, err) = explain(&["--input", "examples/orders/12_reject_address_changed.json"]);
     assert_eq!(code, Some(1), "{out}");
     assert!(err.contains("rejected: order P78811223300000012"), "{err}");
+    // The rule's line (its name, when it has one, after `require`), then its steps.
+    let first = out.lines().next().unwrap_or("");
     assert!(
-        out.starts_with(
-            "require receiver.matched == true    (at mappings/cainiao/bonded_whs.map:65:"
-        ),
+        first.starts_with("require ")
+            && first.contains("receiver.matched == true    (at mappings/cainiao/bonded_whs.map:"),
         "{out}"
     );
     assert!(out.contains("receiver address changed"), "{out}");
@@ -173,7 +174,7 @@ fn a_rejected_order_is_traced_to_the_lookup_that_rejected_it() {
     assert_eq!(code, Some(1), "{out}");
     assert!(err.contains("rejected: order P78811223300000013"), "{err}");
     assert!(
-        out.starts_with("orderItemList[1]: let rate = goods[good.barcode].consumption_tax_rate    (at mappings/cainiao/bonded_whs.map:106:"),
+        out.starts_with("orderItemList[1]: let rate = goods[good.barcode].consumption_tax_rate    (at mappings/cainiao/bonded_whs.map:"),
         "{out}"
     );
     assert!(
@@ -341,7 +342,7 @@ fn json_format_gives_each_field_with_its_steps() {
     assert!(f["set_at"]
         .as_str()
         .unwrap()
-        .starts_with("mappings/cainiao/bonded_whs.map:152:"));
+        .starts_with("mappings/cainiao/bonded_whs.map:"));
     let steps = f["steps"].as_array().unwrap();
     assert_eq!(
         steps[0]["text"],
