@@ -1,13 +1,16 @@
-//! The evaluator: one compiled program over one order. [`eval`] evaluates, `fields`
+//! The evaluator: one compiled program over one order. [`eval`] evaluates, [`explain`]
+//! shows how each field got its value, `fields`
 //! checks each value against its target field, [`plan`]
 //! plans the request's writes, [`json`] writes JSON text, [`error`] says why an order
 //! was rejected.
 
 pub mod error;
 pub mod eval;
+pub mod explain;
 mod fields;
 pub mod json;
 pub mod plan;
 
 pub use error::RunError;
-pub use eval::{explain, run, run_into, writes};
+pub use eval::{run, run_into, writes};
+pub use explain::explain;
