@@ -12,7 +12,6 @@ use crate::diag::{closest, suggest, Code as C, Diag};
 use crate::load::Mapping;
 use crate::money::{Amount, Rounding, Unit};
 use crate::path::{tail_segments, PathCode};
-use crate::program::input::Shape;
 /// The compiled program moved to `crate::program`; named here too, as callers know it.
 pub use crate::program::Program;
 use crate::program::{
@@ -136,7 +135,7 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         requires,
         root,
         tables: tables.into_iter().flatten().collect(),
-        input: Shape::whole(),
+        input: Default::default(),
         writes: Default::default(),
         // Blocks and loops nest too, each at most one bracket deep.
         depth: max_depth + 2 * crate::syntax::depth::MAX_BRACKETS,
@@ -147,7 +146,6 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         },
     };
     prog.personal_out = personal_out_reads(&prog);
-    prog.input = Shape::of(&prog);
     (Some(prog), diags)
 }
 

@@ -27,8 +27,9 @@ pub struct Program {
     pub requires: Vec<Require>,
     pub root: Vec<(Box<str>, OutNode)>,
     pub tables: Vec<Table>,
-    /// What of an order this program can read (see [`input`]).
-    pub input: input::Shape,
+    /// What of an order this program can read (see [`input`]): found by the run side on
+    /// first use (`crate::run::shape`), then shared by every order read for it.
+    pub input: OnceLock<input::Shape>,
     /// The request as a list of writes: planned by the run side on first use
     /// (`crate::run::plan::writes`), then shared by every run of this program.
     pub writes: OnceLock<writes::Writes>,
@@ -247,11 +248,6 @@ impl Program {
         for r in &self.requires {
             node(&r.cond, f);
         }
-    }
-
-    /// Parses an order's JSON text, building only what this program can read.
-    pub fn parse_order(&self, text: &str) -> serde_json::Result<serde_json::Value> {
-        self.input.parse(text)
     }
 
     /// Size of the locals frame a loop needs (its own and nested loops' locals).

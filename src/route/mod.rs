@@ -180,7 +180,7 @@ impl Router {
     /// mapping read apart.
     pub fn parse_order(&self, text: &str) -> serde_json::Result<serde_json::Value> {
         match (self.plain, self.mappings.first()) {
-            (true, Some(m)) => m.program.parse_order(text),
+            (true, Some(m)) => crate::run::parse_order(&m.program, text),
             _ => serde_json::from_str(text),
         }
     }
