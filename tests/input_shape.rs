@@ -22,12 +22,12 @@ fn same_both_ways(prog: &bondmap::compile::Program, text: &str, what: &str) {
     let whole: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            let ours = bondmap::run::parse_order(&prog, text).unwrap_err();
+            let ours = bondmap::run::parse_order(prog, text).unwrap_err();
             assert_eq!(ours.to_string(), e.to_string(), "{what}");
             return;
         }
     };
-    let shaped = bondmap::run::parse_order(&prog, text).unwrap();
+    let shaped = bondmap::run::parse_order(prog, text).unwrap();
     let a = bondmap::run::run(prog, &whole);
     let b = bondmap::run::run(prog, &shaped);
     assert_eq!(a, b, "{what}");

@@ -102,7 +102,7 @@ impl Router {
                             code: crate::run::error::RunCode::Type,
                             order_id: self.order_id(doc),
                             field: None,
-                            source_path: n.origin.as_deref().map(String::from),
+                            source_path: n.origin.clone(),
                             location: self.conds.sources.locate(n.span),
                             message: format!(
                                 "a route's condition must be true or false, found {}",

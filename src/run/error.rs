@@ -13,7 +13,7 @@ pub struct RunError {
     pub code: RunCode,
     pub order_id: Option<String>,
     pub field: Option<String>,
-    pub source_path: Option<String>,
+    pub source_path: Option<Box<str>>,
     /// `file:line:col` in the mapping.
     pub location: String,
     pub message: String,

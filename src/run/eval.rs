@@ -67,7 +67,7 @@ fn run_deep(
             Err(RunError {
                 order_id: order_id(p, doc),
                 field: f.field,
-                source_path: f.source.map(String::from),
+                source_path: f.source,
                 location: p.sources.locate(f.span),
                 message: f.message,
                 code: f.code,
@@ -125,7 +125,7 @@ pub fn eval_node<'a>(p: &'a Program, n: &'a Node, doc: &'a Value) -> Result<Val<
     v.map_err(|f| RunError {
         order_id: order_id(p, doc),
         field: f.field,
-        source_path: f.source.map(String::from),
+        source_path: f.source,
         location: p.sources.locate(f.span),
         message: f.message,
         code: f.code,
@@ -1034,7 +1034,7 @@ impl<'a> CallArgs<'_, 'a> {
 }
 
 impl<'a> Args<'a> for CallArgs<'_, 'a> {
-    fn len(&self) -> usize {
+    fn count(&self) -> usize {
         self.args.len()
     }
     fn val(&mut self, i: usize) -> Result<Val<'a>, CallError> {

@@ -68,7 +68,7 @@ pub type Apply = for<'a> fn(&mut dyn Args<'a>) -> Result<Val<'a>, CallError>;
 /// value, and an error in it stays the evaluator's ([`CallError::Raised`]).
 pub trait Args<'a> {
     /// How many arguments the call has.
-    fn len(&self) -> usize;
+    fn count(&self) -> usize;
     /// Argument `i` as a single value (absent as `Null`).
     fn val(&mut self, i: usize) -> Result<Val<'a>, CallError>;
     /// Argument `i` as a string (`None` when absent); another kind is an error at it.

@@ -33,7 +33,7 @@ pub(super) fn concat<'a>(a: &mut dyn Args<'a>) -> R<'a> {
     // An absent part is an error, not an empty string: a half address must not be
     // shipped to. Write `part ?? ""` where a part may be missing.
     let mut out = String::new();
-    for i in 0..a.len() {
+    for i in 0..a.count() {
         match a.str(i)? {
             Some(s) => out.push_str(&s),
             None => {
@@ -53,12 +53,12 @@ pub(super) fn substr<'a>(a: &mut dyn Args<'a>) -> R<'a> {
     let Some(s) = a.str(0)? else {
         return Ok(Val::Null);
     };
-    let start = if a.len() > 1 {
+    let start = if a.count() > 1 {
         a.int(1)?.max(0) as usize
     } else {
         0
     };
-    let len = if a.len() > 2 {
+    let len = if a.count() > 2 {
         a.int(2)?.max(0) as usize
     } else {
         usize::MAX
@@ -72,12 +72,12 @@ pub(super) fn replace<'a>(a: &mut dyn Args<'a>) -> R<'a> {
     let Some(s) = a.str(0)? else {
         return Ok(Val::Null);
     };
-    let from = if a.len() > 1 {
+    let from = if a.count() > 1 {
         a.str(1)?.unwrap_or_default()
     } else {
         Cow::Borrowed("")
     };
-    let to = if a.len() > 2 {
+    let to = if a.count() > 2 {
         a.str(2)?.unwrap_or_default()
     } else {
         Cow::Borrowed("")

@@ -24,7 +24,7 @@ pub(super) fn format<'a>(a: &mut dyn Args<'a>) -> R<'a> {
             ))
         }
     };
-    if a.len() < 2 {
+    if a.count() < 2 {
         return Err(CallError::Call(RunCode::Missing, "missing format"));
     }
     let fmt = a.str(1)?.unwrap_or_default();
@@ -37,7 +37,7 @@ pub(super) fn parse<'a>(a: &mut dyn Args<'a>) -> R<'a> {
     let Some(text) = a.str(0)? else {
         return Ok(Val::Null);
     };
-    if a.len() < 2 {
+    if a.count() < 2 {
         return Err(CallError::Call(RunCode::Missing, "missing format"));
     }
     let fmt = a.str(1)?.unwrap_or_default();
