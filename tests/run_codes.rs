@@ -192,3 +192,30 @@ fn readme_lists_exactly_the_run_time_codes() {
         .collect();
     assert_eq!(readme_codes(), want);
 }
+
+#[test]
+fn explain_in_json_gives_the_code_of_a_rejected_order() {
+    let mut doc = order();
+    good(&mut doc, 0)["quantity"] = 0.into();
+    let dir = std::env::temp_dir().join(format!("bondmap-run-codes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f = dir.join("order.json");
+    std::fs::write(&f, doc.to_string()).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .current_dir(root())
+        .args(["explain", "--format", "json", "--mapping"])
+        .arg("mappings/warehouses/hangzhou_xiasha.map")
+        .arg("--input")
+        .arg(&f)
+        .output()
+        .unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let v: Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
+    let rejected = if v.is_array() {
+        &v[0]["rejected"]
+    } else {
+        &v["rejected"]
+    };
+    assert_eq!(rejected["code"], "bondmap::run::require", "{v}");
+}
