@@ -489,3 +489,29 @@ fn a_personal_number_is_masked() {
     // A number that is not personal is shown as it is.
     assert!(ex.contains("n = 12345678"), "{ex}");
 }
+
+/// A rule over a field of the request (`out.…`) is traced through that field down to the
+/// order's own fields: the actual payment RED's total is compared with, item by item.
+#[test]
+fn a_rejecting_rule_over_out_is_traced_to_the_source() {
+    let prog = hangzhou();
+    let mut doc = example("09_bundle_two_goods.json");
+    doc["detail"]["totalPayAmount"] = 1.into();
+    let ex = bondmap::run::explain::explain_order(&prog, &doc);
+    let e = &ex.rejected.as_ref().unwrap().error;
+    assert!(e.message.contains("totalPayAmount"), "{e}");
+    let t = ex.text(None);
+    let first = t.lines().next().unwrap_or("");
+    assert!(first.starts_with("require "), "{t}");
+    assert!(first.contains("differs from RED's totalPayAmount"), "{t}");
+    for want in [
+        "$.detail.totalPayAmount = 1 fen",
+        "out.orderAmountInfo.actualPayment = 101680 fen",
+        "orderAmountInfo.actualPayment = 101680 fen    (set at",
+        "$.detail.skuList[0].skuDetailList[1].pricePerSku = 12900 fen",
+    ] {
+        assert!(t.contains(want), "`{want}` missing:\n{t}");
+    }
+    // Only what rejected it: no field is listed on its own.
+    assert!(!t.contains("\n\n"), "{t}");
+}
