@@ -515,3 +515,26 @@ fn a_rejecting_rule_over_out_is_traced_to_the_source() {
     // Only what rejected it: no field is listed on its own.
     assert!(!t.contains("\n\n"), "{t}");
 }
+
+/// The order as RED's three answers (`--detail/--declare/--receiver`) is explained as
+/// the one document is.
+#[test]
+fn three_files_are_explained_as_one_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = example("09_bundle_two_goods.json");
+    let mut args = vec![
+        "--field".to_string(),
+        "orderAmountInfo.totalTax".to_string(),
+    ];
+    for part in ["detail", "declare", "receiver"] {
+        let f = dir.path().join(format!("{part}.json"));
+        std::fs::write(&f, doc[part].to_string()).unwrap();
+        args.push(format!("--{part}"));
+        args.push(f.to_str().unwrap().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = explain(&args);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, whole, _) = explain(&["--input", BUNDLE, "--field", "orderAmountInfo.totalTax"]);
+    assert_eq!(out, whole);
+}
