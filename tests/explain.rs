@@ -538,3 +538,33 @@ fn three_files_are_explained_as_one_order() {
     let (_, whole, _) = explain(&["--input", BUNDLE, "--field", "orderAmountInfo.totalTax"]);
     assert_eq!(out, whole);
 }
+
+/// Only what was evaluated is explained: the right side of `??` after a present value is
+/// not (it was never read), after an absent one it is.
+#[test]
+fn the_untaken_side_of_a_coalesce_is_not_explained() {
+    let (code, out, err) = explain(&[
+        "--input",
+        TWO_GOODS,
+        "--field",
+        "customsDeclareInfo.payOrderId",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("$.detail.boundExtendInfo.payNo = "), "{out}");
+    assert!(
+        !out.lines()
+            .any(|l| l.trim_start().starts_with("$.detail.outTradeNo")),
+        "{out}"
+    );
+    let (_, post, _) = explain(&[
+        "--input",
+        "examples/orders/03_dongguan_no_district.json",
+        "--field",
+        "receiverInfo.district",
+    ]);
+    assert!(
+        post.contains("nonblank(receiver.receiverDistrictName) = absent"),
+        "{post}"
+    );
+    assert!(post.starts_with("receiverInfo.district = \"/\""), "{post}");
+}
