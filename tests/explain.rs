@@ -489,3 +489,82 @@ fn a_personal_number_is_masked() {
     // A number that is not personal is shown as it is.
     assert!(ex.contains("n = 12345678"), "{ex}");
 }
+
+/// A rule over a field of the request (`out.…`) is traced through that field down to the
+/// order's own fields: the actual payment RED's total is compared with, item by item.
+#[test]
+fn a_rejecting_rule_over_out_is_traced_to_the_source() {
+    let prog = hangzhou();
+    let mut doc = example("09_bundle_two_goods.json");
+    doc["detail"]["totalPayAmount"] = 1.into();
+    let ex = bondmap::run::explain::explain_order(&prog, &doc);
+    let e = &ex.rejected.as_ref().unwrap().error;
+    assert!(e.message.contains("totalPayAmount"), "{e}");
+    let t = ex.text(None);
+    let first = t.lines().next().unwrap_or("");
+    assert!(first.starts_with("require "), "{t}");
+    assert!(first.contains("differs from RED's totalPayAmount"), "{t}");
+    for want in [
+        "$.detail.totalPayAmount = 1 fen",
+        "out.orderAmountInfo.actualPayment = 101680 fen",
+        "orderAmountInfo.actualPayment = 101680 fen    (set at",
+        "$.detail.skuList[0].skuDetailList[1].pricePerSku = 12900 fen",
+    ] {
+        assert!(t.contains(want), "`{want}` missing:\n{t}");
+    }
+    // Only what rejected it: no field is listed on its own.
+    assert!(!t.contains("\n\n"), "{t}");
+}
+
+/// The order as RED's three answers (`--detail/--declare/--receiver`) is explained as
+/// the one document is.
+#[test]
+fn three_files_are_explained_as_one_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let doc = example("09_bundle_two_goods.json");
+    let mut args = vec![
+        "--field".to_string(),
+        "orderAmountInfo.totalTax".to_string(),
+    ];
+    for part in ["detail", "declare", "receiver"] {
+        let f = dir.path().join(format!("{part}.json"));
+        std::fs::write(&f, doc[part].to_string()).unwrap();
+        args.push(format!("--{part}"));
+        args.push(f.to_str().unwrap().to_string());
+    }
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let (code, out, err) = explain(&args);
+    assert_eq!(code, Some(0), "{err}");
+    let (_, whole, _) = explain(&["--input", BUNDLE, "--field", "orderAmountInfo.totalTax"]);
+    assert_eq!(out, whole);
+}
+
+/// Only what was evaluated is explained: the right side of `??` after a present value is
+/// not (it was never read), after an absent one it is.
+#[test]
+fn the_untaken_side_of_a_coalesce_is_not_explained() {
+    let (code, out, err) = explain(&[
+        "--input",
+        TWO_GOODS,
+        "--field",
+        "customsDeclareInfo.payOrderId",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("$.detail.boundExtendInfo.payNo = "), "{out}");
+    assert!(
+        !out.lines()
+            .any(|l| l.trim_start().starts_with("$.detail.outTradeNo")),
+        "{out}"
+    );
+    let (_, post, _) = explain(&[
+        "--input",
+        "examples/orders/03_dongguan_no_district.json",
+        "--field",
+        "receiverInfo.district",
+    ]);
+    assert!(
+        post.contains("nonblank(receiver.receiverDistrictName) = absent"),
+        "{post}"
+    );
+    assert!(post.starts_with("receiverInfo.district = \"/\""), "{post}");
+}

@@ -7,6 +7,7 @@ use super::error::{Fail, RunError};
 use super::eval::{field_name, run_with, Ev, Slot};
 use crate::program::{BodyOp, FieldCheck, Func, Global, Loop, Node, Op, Program};
 use crate::schema::Pii;
+use crate::syntax::ast::BinOp;
 use crate::syntax::Span;
 use crate::value::Val;
 use serde_json::{json, Value};
@@ -532,6 +533,24 @@ impl<'a> Ev<'a> {
         ok
     }
 
+    /// The value of `n` for a trace; `None` when it fails, leaving nothing half-computed
+    /// (a field the order never needed must not fail later as "in a circle").
+    fn traced(&mut self, n: &'a Node) -> Option<Val<'a>> {
+        let v = self.eval(n);
+        if v.is_err() {
+            self.unbusy();
+        }
+        v.ok()
+    }
+
+    fn traced_global(&mut self, g: u32) -> Option<Val<'a>> {
+        let v = self.global(g);
+        if v.is_err() {
+            self.unbusy();
+        }
+        v.ok()
+    }
+
     /// Fields left half-computed by a failure are to be computed again.
     fn unbusy(&mut self) {
         for s in &mut self.slots {
@@ -596,8 +615,8 @@ impl<'a> Ev<'a> {
             Op::Const(_) => {}
             Op::Src(..) => {
                 let v = value(self, n);
-                let source = match self.eval(n) {
-                    Ok(Val::Json(j)) => path_of(self.doc, j),
+                let source = match self.traced(n) {
+                    Some(Val::Json(j)) => path_of(self.doc, j),
                     _ => None,
                 };
                 steps.push(step(text, v, source, More::None));
@@ -614,8 +633,8 @@ impl<'a> Ev<'a> {
             }
             Op::GlobalPath(g, t) => {
                 let v = value(self, n);
-                let source = match self.global(*g) {
-                    Ok(Val::Json(j)) => {
+                let source = match self.traced_global(*g) {
+                    Some(Val::Json(j)) => {
                         path_of(self.doc, j).map(|p| format!("{p}{}", tail_of(&t.text)))
                     }
                     _ => None,
@@ -648,8 +667,8 @@ impl<'a> Ev<'a> {
                 match self.p.globals.get(*g as usize) {
                     Some(Global::Let(def)) => {
                         let key = format!("#{g}");
-                        let source = match self.global(*g) {
-                            Ok(Val::Json(j)) => path_of(self.doc, j),
+                        let source = match self.traced_global(*g) {
+                            Some(Val::Json(j)) => path_of(self.doc, j),
                             _ => None,
                         };
                         self.keep_let(&key, def, pii);
@@ -682,17 +701,30 @@ impl<'a> Ev<'a> {
                 }
             }
             Op::Unary(_, a) => self.explain_node(a, depth, pii, steps),
-            Op::Binary(_, l, r) => {
+            Op::Binary(op, l, r) => {
                 let v = value(self, n);
                 steps.push(step(text, v, None, More::None));
                 self.explain_node(l, depth + 1, pii, steps);
-                self.explain_node(r, depth + 1, pii, steps);
+                // The right side only where it was evaluated: `??` of a present value,
+                // `and`/`or` decided by the left side, never read it.
+                let skip = match op {
+                    BinOp::Coalesce => {
+                        !matches!(self.traced(l), Some(Val::Null))
+                            && !matches!(self.traced(l), Some(Val::List(x)) if x.is_empty())
+                    }
+                    BinOp::And => matches!(self.traced(l), Some(Val::Bool(false))),
+                    BinOp::Or => matches!(self.traced(l), Some(Val::Bool(true))),
+                    _ => false,
+                };
+                if !skip {
+                    self.explain_node(r, depth + 1, pii, steps);
+                }
             }
             Op::If(c, t, e) => {
                 let v = value(self, n);
                 steps.push(step(text, v, None, More::None));
                 self.explain_node(c, depth + 1, pii, steps);
-                let taken = matches!(self.eval(c), Ok(Val::Bool(true)));
+                let taken = matches!(self.traced(c), Some(Val::Bool(true)));
                 self.explain_node(if taken { t } else { e }, depth + 1, pii, steps);
             }
         }
