@@ -1,6 +1,6 @@
 //! The built-in functions in one table: each entry's name, arity, what its first argument
 //! must be, what it gives, how the input-shape hint reads its arguments, a one-line doc and
-//! examples. The checker (`crate::compile`), the input-shape hint ([`super::input`]), the
+//! examples. The checker (`crate::compile`), the input-shape hint (`crate::run::shape`), the
 //! language server and README's function table all read this table. A plain function is
 //! evaluated by its entry ([`Make::Eval`], one file per family: [`text`], [`number`],
 //! [`time`]) over its arguments, each read when it asks ([`Args`]); the few whose
@@ -119,7 +119,7 @@ pub enum Gives {
     FromCall,
 }
 
-/// How the input-shape hint ([`super::input`]) treats the arguments.
+/// How the input-shape hint (`crate::run::shape`) treats the arguments.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reads {
     /// Every argument is used as a whole value.
