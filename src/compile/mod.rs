@@ -293,7 +293,10 @@ fn ty_of_name(t: TypeName) -> Ty {
 fn lit_ty(l: &Lit) -> Ty {
     match l {
         Lit::Str(_) => Ty::Str,
-        Lit::Num(d, u) => Ty::num(u.as_deref().and_then(Unit::parse), d.fract().is_zero()),
+        Lit::Num(d, u) => {
+            let unit = u.as_deref().and_then(Unit::parse);
+            Ty::num(unit, Ty::whole_of(*d, unit))
+        }
         Lit::Bool(_) => Ty::Bool,
         Lit::Null => Ty::Null,
     }
