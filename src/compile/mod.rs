@@ -506,7 +506,12 @@ impl<'m> Cx<'m> {
                     true,
                     columns
                         .iter()
-                        .map(|(c, t)| (c.name.clone(), ty_of_name(*t)))
+                        .map(|(c, t, optional)| {
+                            // An optional column may be missing: each of its cells may be absent.
+                            let ty = ty_of_name(*t);
+                            let ty = if *optional { Ty::Opt(Box::new(ty)) } else { ty };
+                            (c.name.clone(), ty)
+                        })
                         .collect(),
                 ),
             };
