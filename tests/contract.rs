@@ -330,3 +330,37 @@ fn a_required_column_missing_from_the_table_is_an_error_suggesting_an_optional_o
     );
     assert!(text.contains("`item_id: string?`"), "{text}");
 }
+
+/// The buyer's declaration entry (订购人) of an example order.
+fn buyer(doc: &mut Value) -> &mut Value {
+    doc["declare"]["orderDeclareInfos"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|d| d["type"] == "订购人")
+        .unwrap()
+}
+
+#[test]
+fn the_buyer_phone_follows_cainiaos_length_of_12() {
+    // Cainiao's field list gives customsDeclareInfo.contactNo 12 characters. Example 05's
+    // buyer has a landline, 0571-88886666 (13): it goes without its "-".
+    let doc = order("05_landline_phone.json");
+    let req = request(&doc, &Options::default());
+    assert_eq!(req["customsDeclareInfo"]["contactNo"], "057188886666");
+    // The receiver's phone (99) keeps the form RED gives.
+    assert_eq!(req["receiverInfo"]["contactNo"], "0571-88886666");
+
+    // A phone of 13 characters is rejected naming the field, never cut short or shown.
+    let mut doc = order("01_single_sku_alipay.json");
+    buyer(&mut doc)["linkPhone"] = "+861380013800".into();
+    let e = rejected(&doc);
+    assert_eq!(e.field.as_deref(), Some("customsDeclareInfo.contactNo"));
+    assert!(e.message.contains("13 characters"), "{e}");
+    assert!(e.message.contains("limit of 12"), "{e}");
+    assert!(!e.to_string().contains("861380013800"), "{e}");
+    // Of 12 it goes whole.
+    buyer(&mut doc)["linkPhone"] = "+86138001380".into();
+    let req = request(&doc, &Options::default());
+    assert_eq!(req["customsDeclareInfo"]["contactNo"], "+86138001380");
+}
