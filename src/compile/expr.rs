@@ -838,6 +838,8 @@ impl<'m> Cx<'m> {
                     let t = Ty::of_node(elem);
                     Ty::num(t.unit(), t.whole())
                 }
+                // Values no contract describes are judged at run time, as Any.
+                Some(Ty::List(None)) => Ty::num(None, true),
                 Some(t) => Ty::num(first_unit, t.whole()),
                 None => Ty::num(None, false),
             },
