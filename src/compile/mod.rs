@@ -291,7 +291,10 @@ fn ty_of_name(t: TypeName) -> Ty {
 fn lit_ty(l: &Lit) -> Ty {
     match l {
         Lit::Str(_) => Ty::Str,
-        Lit::Num(d, u) => Ty::num(u.as_deref().and_then(Unit::parse), d.fract().is_zero()),
+        Lit::Num(d, u) => {
+            let unit = u.as_deref().and_then(Unit::parse);
+            Ty::num(unit, Ty::whole_of(*d, unit))
+        }
         Lit::Bool(_) => Ty::Bool,
         Lit::Null => Ty::Null,
     }
@@ -501,7 +504,12 @@ impl<'m> Cx<'m> {
                     true,
                     columns
                         .iter()
-                        .map(|(c, t)| (c.name.clone(), ty_of_name(*t)))
+                        .map(|(c, t, optional)| {
+                            // An optional column may be missing: each of its cells may be absent.
+                            let ty = ty_of_name(*t);
+                            let ty = if *optional { Ty::Opt(Box::new(ty)) } else { ty };
+                            (c.name.clone(), ty)
+                        })
                         .collect(),
                 ),
             };
