@@ -73,7 +73,7 @@ const CASES: &[Case] = &[
     ),
     (
         RunCode::Unit,
-        "buyerRemark = string(convert(number(\"12\"), fen))",
+        "buyerRemark = string(convert(number(\"12\"), fen, half_up))",
         same,
         "no unit to convert from",
     ),
