@@ -551,3 +551,52 @@ fn deep_mappings_map_on_worker_threads_and_deeper_ones_are_refused() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("nesting deeper than 1024 levels"));
 }
+
+#[test]
+fn status_json_gives_a_rejections_run_time_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("state.db");
+    {
+        let mut s = bondmap::store::Store::open(&db).unwrap();
+        s.transaction(|t| {
+            t.record_seen("P1", 1)?;
+            t.mark_rejected("P1", "order P1: …", Some("bondmap::run::require"))?;
+            t.record_seen("P2", 1)?;
+            t.mark_failed("P2", "the gateway timed out")
+        })
+        .unwrap();
+    }
+    let o = bondmap(&[
+        "status",
+        "--format",
+        "json",
+        "--all",
+        "--state",
+        db.to_str().unwrap(),
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let by_id = |list: &str, id: &str| {
+        v[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["order_id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {id} in {list}: {v}"))
+    };
+    for list in ["failed_and_rejected", "orders", "needs_person"] {
+        assert_eq!(
+            by_id(list, "P1")["error_code"],
+            "bondmap::run::require",
+            "{list}"
+        );
+        // A failed send is no rejection by the mapping: no code.
+        assert!(by_id(list, "P2")["error_code"].is_null(), "{list}: {v}");
+    }
+}

@@ -177,6 +177,16 @@ fn faults_on_both_sides_are_survived_and_a_bad_order_does_not_stop_the_others() 
         .error
         .as_deref()
         .is_some_and(|e| e.contains("order P78811223300000"))));
+    // Each rejection keeps its run-time code: the stale address by its rule, the good
+    // without a barcode by its missing lookup key.
+    let mut codes: Vec<_> = rejected
+        .iter()
+        .map(|o| o.error_code.as_deref().unwrap_or("none"))
+        .collect();
+    codes.sort();
+    assert_eq!(codes, ["bondmap::run::missing", "bondmap::run::require"]);
+    // A failed order is no rejection: it has no code.
+    assert_eq!(failed[0].error_code, None);
 }
 
 #[test]

@@ -50,6 +50,7 @@ fn order_json(r: &OrderRow) -> serde_json::Value {
     put("warehouse", r.warehouse.clone());
     put("cainiao_order_code", r.cainiao_order_code.clone());
     put("error", r.error.clone());
+    put("error_code", r.error_code.clone());
     v
 }
 

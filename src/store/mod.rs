@@ -50,6 +50,9 @@ pub struct OrderRow {
     pub cancel_wanted: bool,
     /// `order.orderDeliver` calls begun (counted before each call).
     pub deliver_attempts: u32,
+    /// The stable code of a rejection by the mapping (`bondmap::run::…`, README "Run-time
+    /// error codes"); `None` for any other error.
+    pub error_code: Option<String>,
 }
 
 /// A shipment notice as recorded.
@@ -102,7 +105,8 @@ const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS orders (
         warehouse TEXT,
         needs_person TEXT,
         cancel_wanted INTEGER NOT NULL DEFAULT 0,
-        deliver_attempts INTEGER NOT NULL DEFAULT 0);
+        deliver_attempts INTEGER NOT NULL DEFAULT 0,
+        error_code TEXT);
      CREATE INDEX IF NOT EXISTS orders_stage ON orders(stage);
      CREATE TABLE IF NOT EXISTS checkpoint (id INTEGER PRIMARY KEY CHECK (id = 1), watermark INTEGER NOT NULL);
      CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -121,6 +125,7 @@ const ADDED_COLUMNS: &[(&str, &str)] = &[
     ("needs_person", "TEXT"),
     ("cancel_wanted", "INTEGER NOT NULL DEFAULT 0"),
     ("deliver_attempts", "INTEGER NOT NULL DEFAULT 0"),
+    ("error_code", "TEXT"),
 ];
 
 /// `stage NOT IN (…)` of the stages a delivery order never leaves by a send.
@@ -314,8 +319,13 @@ impl Store {
         self.transaction(|t| t.mark_fetched(order_id, input_hash, update_time))
     }
 
-    pub fn mark_rejected(&mut self, order_id: &str, error: &str) -> Result<(), StoreError> {
-        self.transaction(|t| t.mark_rejected(order_id, error))
+    pub fn mark_rejected(
+        &mut self,
+        order_id: &str,
+        error: &str,
+        code: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.transaction(|t| t.mark_rejected(order_id, error, code))
     }
 
     /// Before a send: counts the attempt. An accepted order is never sent again.
@@ -471,11 +481,17 @@ impl Txn<'_> {
         input_hash: &str,
         update_time: i64,
     ) -> Result<(), StoreError> {
-        self.change(order_id, "UPDATE orders SET stage = 'fetched', input_hash = ?3, update_time = ?4, error = NULL, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&input_hash, &update_time])
+        self.change(order_id, "UPDATE orders SET stage = 'fetched', input_hash = ?3, update_time = ?4, error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&input_hash, &update_time])
     }
 
-    pub fn mark_rejected(&self, order_id: &str, error: &str) -> Result<(), StoreError> {
-        self.change(order_id, "UPDATE orders SET stage = 'rejected', error = ?3, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&error])
+    /// `code`: the run-time error code of a rejection by the mapping, if it has one.
+    pub fn mark_rejected(
+        &self,
+        order_id: &str,
+        error: &str,
+        code: Option<&str>,
+    ) -> Result<(), StoreError> {
+        self.change(order_id, "UPDATE orders SET stage = 'rejected', error = ?3, error_code = ?4, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&error, &code])
     }
 
     /// Before a send: the test (not accepted) and the set (`sending`, one more attempt)
@@ -490,7 +506,7 @@ impl Txn<'_> {
         order_code: Option<&str>,
     ) -> Result<(), StoreError> {
         // An order already further on (shipped, delivered, cancelled) stays there.
-        let n = self.tx.execute("UPDATE orders SET stage = CASE WHEN stage IN ('shipped', 'delivered', 'cancelled') THEN stage ELSE 'accepted' END, cainiao_order_code = COALESCE(?3, cainiao_order_code), error = NULL, updated_at = ?2 WHERE order_id = ?1", params![order_id, self.now, order_code])?;
+        let n = self.tx.execute("UPDATE orders SET stage = CASE WHEN stage IN ('shipped', 'delivered', 'cancelled') THEN stage ELSE 'accepted' END, cainiao_order_code = COALESCE(?3, cainiao_order_code), error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1", params![order_id, self.now, order_code])?;
         if n == 1 {
             Ok(())
         } else {
@@ -500,7 +516,7 @@ impl Txn<'_> {
 
     /// No route takes it: never sent, the reason kept.
     pub fn mark_skipped(&self, order_id: &str, reason: &str) -> Result<(), StoreError> {
-        self.change(order_id, "UPDATE orders SET stage = 'skipped', error = ?3, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&reason])
+        self.change(order_id, "UPDATE orders SET stage = 'skipped', error = ?3, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&reason])
     }
 
     /// The warehouse mapping the order is sent with (set with `sending`).
@@ -523,7 +539,7 @@ impl Txn<'_> {
 
     /// Cancelled: never sent, or the warehouse accepted the cancel. Never from shipped on.
     pub fn mark_cancelled(&self, order_id: &str) -> Result<(), StoreError> {
-        self.one(order_id, "UPDATE orders SET stage = 'cancelled', cancel_wanted = 0, error = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage NOT IN ('shipped', 'delivered')", &[])
+        self.one(order_id, "UPDATE orders SET stage = 'cancelled', cancel_wanted = 0, error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage NOT IN ('shipped', 'delivered')", &[])
     }
 
     /// A person must act: `reason` says why (already redacted).
@@ -539,14 +555,14 @@ impl Txn<'_> {
     pub fn set_error(&self, order_id: &str, error: &str) -> Result<(), StoreError> {
         self.one(
             order_id,
-            "UPDATE orders SET error = ?3, updated_at = ?2 WHERE order_id = ?1",
+            "UPDATE orders SET error = ?3, error_code = NULL, updated_at = ?2 WHERE order_id = ?1",
             &[&error],
         )
     }
 
     /// The warehouse shipped it (its notice is recorded): RED is to be told.
     pub fn mark_shipped(&self, order_id: &str) -> Result<(), StoreError> {
-        self.one(order_id, "UPDATE orders SET stage = 'shipped', error = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage IN ('accepted', 'sending', 'failed')", &[])
+        self.one(order_id, "UPDATE orders SET stage = 'shipped', error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage IN ('accepted', 'sending', 'failed')", &[])
     }
 
     /// Before each `order.orderDeliver`: counted and committed, so a kill after it leaves a
@@ -556,7 +572,7 @@ impl Txn<'_> {
     }
 
     pub fn mark_delivered(&self, order_id: &str) -> Result<(), StoreError> {
-        self.one(order_id, "UPDATE orders SET stage = 'delivered', error = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage = 'shipped'", &[])
+        self.one(order_id, "UPDATE orders SET stage = 'delivered', error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage = 'shipped'", &[])
     }
 
     /// Records a notice under its identity `key`; `false` when it was recorded already
@@ -604,7 +620,7 @@ impl Txn<'_> {
     }
 
     pub fn mark_failed(&self, order_id: &str, error: &str) -> Result<(), StoreError> {
-        self.change(order_id, "UPDATE orders SET stage = 'failed', error = ?3, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&error])
+        self.change(order_id, "UPDATE orders SET stage = 'failed', error = ?3, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&error])
     }
 
     pub fn mark_changed_after_accept(
@@ -635,7 +651,7 @@ fn get(db: &Connection, order_id: &str) -> Result<Option<OrderRow>, StoreError> 
     }
 }
 
-const SELECT: &str = "SELECT order_id, stage, attempts, update_time, input_hash, cainiao_order_code, error, changed_after_accept, first_seen, updated_at, warehouse, needs_person, cancel_wanted, deliver_attempts FROM orders";
+const SELECT: &str = "SELECT order_id, stage, attempts, update_time, input_hash, cainiao_order_code, error, changed_after_accept, first_seen, updated_at, warehouse, needs_person, cancel_wanted, deliver_attempts, error_code FROM orders";
 
 const NOTICE_SELECT: &str =
     "SELECT key, msg_type, order_id, content, problem, received_at FROM notices";
@@ -725,6 +741,7 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<OrderRow> {
         needs_person: r.get(11)?,
         cancel_wanted: r.get::<_, i64>(12)? != 0,
         deliver_attempts: r.get(13)?,
+        error_code: r.get(14)?,
     })
 }
 
@@ -755,7 +772,8 @@ mod tests {
                 Err(StoreError::Unknown(_))
             ));
             s.record_seen("P2", 11).unwrap();
-            s.mark_rejected("P2", "no barcode").unwrap();
+            s.mark_rejected("P2", "no barcode", Some("bondmap::run::lookup"))
+                .unwrap();
             s.set_checkpoint(1234).unwrap();
             s.mark_changed_after_accept("P1", 20).unwrap();
             s.set_mapping_identity("abc").unwrap();
@@ -767,7 +785,11 @@ mod tests {
             (Stage::Accepted, 1, Some("LBX1"))
         );
         assert!(r.changed_after_accept);
-        assert_eq!(s.get("P2").unwrap().unwrap().stage, Stage::Rejected);
+        let p2 = s.get("P2").unwrap().unwrap();
+        assert_eq!(
+            (p2.stage, p2.error_code.as_deref()),
+            (Stage::Rejected, Some("bondmap::run::lookup"))
+        );
         assert_eq!(s.checkpoint().unwrap(), Some(1234));
         assert_eq!(s.mapping_identity().unwrap().as_deref(), Some("abc"));
         assert!(s.pending().unwrap().is_empty());

@@ -75,6 +75,8 @@ enum Mapped {
     Rejected {
         hash: String,
         error: String,
+        /// Its run-time error code (`bondmap::run::…`).
+        code: &'static str,
     },
     Ready {
         hash: String,
@@ -378,14 +380,14 @@ impl Flow<'_, '_> {
                         tracing::warn!(order_id = id, stage = "failed", "fetching from RED failed");
                         t.mark_failed(id, &e)?;
                     }
-                    Mapped::Rejected { hash, error } => {
+                    Mapped::Rejected { hash, error, code } => {
                         t.mark_fetched(id, &hash, known)?;
                         tracing::info!(
                             order_id = id,
                             stage = "rejected",
                             "the mapping rejected it"
                         );
-                        t.mark_rejected(id, &error)?;
+                        t.mark_rejected(id, &error, Some(code))?;
                     }
                     Mapped::Skipped { hash, reason } => {
                         t.mark_fetched(id, &hash, known)?;
@@ -476,6 +478,7 @@ fn map_one(
             return Mapped::Rejected {
                 hash,
                 error: redactor.redact(&e.to_string()),
+                code: e.code.as_str(),
             }
         }
     };
@@ -495,6 +498,7 @@ fn map_one(
         Err(e) => Mapped::Rejected {
             hash,
             error: redactor.redact(&e.to_string()),
+            code: e.code.as_str(),
         },
     }
 }
