@@ -81,6 +81,8 @@ impl<'m> Cx<'m> {
                         message: message.as_str().into(),
                     });
                 }
+                // The loader applies every drop: none is left to lower.
+                Stmt::Drop(_) => {}
                 Stmt::Field(f) => {
                     let name = f.path[0].name.as_str();
                     let full = if prefix.is_empty() {
@@ -372,6 +374,8 @@ impl<'m> Cx<'m> {
                     self.expect_bool(&t, cond.span);
                     ops.push((BodyOp::Require(n, message.as_str().into()), vec![]));
                 }
+                // The loader applies every drop: none is left to lower.
+                Stmt::Drop(_) => {}
                 Stmt::Field(f) => {
                     let name = f.path[0].name.as_str();
                     let full = format!("{prefix}.{name}");
