@@ -370,7 +370,11 @@ impl Loader {
     /// Two rules of one name in one file (in any blocks): which one a using file would
     /// replace could not be told.
     fn duplicate_rules(&mut self, file: &ast::File) {
-        fn walk<'a>(body: impl Iterator<Item = &'a Stmt>, seen: &mut Vec<&'a Ident>, dups: &mut Vec<(&'a Ident, Span)>) {
+        fn walk<'a>(
+            body: impl Iterator<Item = &'a Stmt>,
+            seen: &mut Vec<&'a Ident>,
+            dups: &mut Vec<(&'a Ident, Span)>,
+        ) {
             for s in body {
                 match s {
                     Stmt::Require { name: Some(n), .. } => {
@@ -621,9 +625,8 @@ fn strip_drops(f: &mut ast::Field, diags: &mut Vec<Diag>) {
 
 /// Where the rule named `name` is in `body`.
 fn rule_at(body: &[Stmt], name: &str) -> Option<usize> {
-    body.iter().position(
-        |s| matches!(s, Stmt::Require { name: Some(n), .. } if n.name == name),
-    )
+    body.iter()
+        .position(|s| matches!(s, Stmt::Require { name: Some(n), .. } if n.name == name))
 }
 
 /// The names of the rules of `body`.
@@ -653,8 +656,12 @@ fn rule_inside(body: &[Stmt], name: &str) -> Option<String> {
 fn no_rule(body: &[Stmt], name: &Ident, verb: &str) -> Diag {
     let help = suggest(&name.name, rule_names(body))
         .or_else(|| {
-            rule_inside(body, &name.name).map(|p| {
-                format!("the rule `{}` is inside `{p}`: {verb} it there (`{p} {{ … }}`)", name.name)
+            rule_inside(body, &name.name).map(|p| match verb {
+                "drop" => format!(
+                    "`{0}` is a rule of `{p}`: write `{p} {{ drop require {0} }}`",
+                    name.name
+                ),
+                _ => format!("`{}` is a rule of `{p}`: {verb} it inside `{p} {{ … }}`", name.name),
             })
         })
         .unwrap_or_else(|| {
@@ -671,7 +678,10 @@ fn no_rule(body: &[Stmt], name: &Ident, verb: &str) -> Diag {
     Diag::error(
         Code::Override,
         name.span,
-        format!("no rule `{}` to {verb}: the files this one uses have none of that name here", name.name),
+        format!(
+            "no rule `{}` to {verb}: the files this one uses have none of that name here",
+            name.name
+        ),
     )
     .label("no such rule")
     .help(help)
@@ -709,16 +719,18 @@ fn no_field(body: &[Stmt], at: &Ident, path: &[Ident], why: &str) -> Diag {
         _ => None,
     });
     let help = if why.is_empty() {
-        suggest(&at.name, names).unwrap_or_else(|| {
-            format!("the files this one uses assign no `{}` here", at.name)
-        })
+        suggest(&at.name, names)
+            .unwrap_or_else(|| format!("the files this one uses assign no `{}` here", at.name))
     } else {
         format!("`{}`: {why}", at.name)
     };
     Diag::error(
         Code::Override,
         at.span,
-        format!("no field `{}` to drop: the files this one uses do not assign it", full.join(".")),
+        format!(
+            "no field `{}` to drop: the files this one uses do not assign it",
+            full.join(".")
+        ),
     )
     .label("not assigned")
     .help(help)
