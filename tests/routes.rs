@@ -175,6 +175,31 @@ fn a_skip_reason_never_shows_personal_data() {
 }
 
 #[test]
+fn a_personal_value_sent_as_a_number_is_not_shown_either() {
+    // The RED schema's `x-pii` decides, not the value's JSON type: a phone or an ID number
+    // may come back from the API as a number.
+    let shop = shop();
+    let routes = write(
+        shop.path(),
+        "by_id.map",
+        &format!(
+            "{HEAD}route \"warehouses/hangzhou_xiasha.map\" when $.declare.orderDeclareInfos[0].idNumber != null and $.receiver.receiverInfos[0].receiverPhone != null and $.detail.whcode == \"HZXS\"\n"
+        ),
+    );
+    let r = Router::load(&routes, &Options::default()).unwrap();
+    let mut doc = order("unknown_whcode");
+    doc["declare"]["orderDeclareInfos"][0]["idNumber"] = serde_json::json!(330106199001011234u64);
+    doc["receiver"]["receiverInfos"][0]["receiverPhone"] = serde_json::json!(13800138000u64);
+    let reason = pick(&r, &doc).unwrap_err();
+    assert_eq!(
+        reason,
+        "no route takes it: idNumber (personal data, not shown), receiverPhone (personal data, not shown), whcode \"SHPD\""
+    );
+    assert!(!reason.contains("330106199001011234"));
+    assert!(!reason.contains("13800138000"));
+}
+
+#[test]
 fn the_first_route_that_holds_wins_and_a_route_without_when_takes_the_rest() {
     let shop = shop();
     let routes = write(

@@ -5,7 +5,7 @@
 use crate::path::{simple_segments, Seg};
 use crate::program::{Node, Op, Program};
 use crate::run::eval::eval_node;
-use crate::schema::{Schema, SchemaNode};
+use crate::schema::{PiiPaths, Schema, SchemaNode};
 use crate::value::Val;
 
 /// One value of the order a condition reads.
@@ -15,19 +15,6 @@ pub(super) struct Shown {
     node: Node,
     personal: bool,
 }
-
-/// Names of RED fields that hold personal data, for when the source contract does not
-/// say (a routes file without `source`).
-const PERSONAL: &[&str] = &[
-    "idName",
-    "idNumber",
-    "linkPhone",
-    "receiverName",
-    "receiverPhone",
-    "receiverAddress",
-    "buyer",
-    "receiver",
-];
 
 /// Every source path the conditions read, once each, in the order written.
 pub(super) fn shown<'a>(
@@ -72,15 +59,17 @@ pub(super) fn shown<'a>(
         .collect()
 }
 
-/// Whether a path reads personal data: by the contract's `x-pii`, by RED's field names,
-/// and for a path the checker cannot follow, always.
+/// Whether a path reads personal data: by the routes' source contract's `x-pii`, by the
+/// `x-pii` of the RED order schema bondmap ships (a routes file may name no source), and
+/// for a path the checker cannot follow, always.
 fn personal(text: &str, source: Option<&Schema>) -> bool {
     let Some(segs) = simple_segments(text) else {
         return true;
     };
+    let red = PiiPaths::red();
     if segs
         .iter()
-        .any(|s| matches!(s, Seg::Key(k) if PERSONAL.contains(&&**k)))
+        .any(|s| matches!(s, Seg::Key(k) if red.kind_of_name(k).is_some()))
     {
         return true;
     }
@@ -122,9 +111,10 @@ fn value(p: &Program, s: &Shown, doc: &serde_json::Value) -> String {
     };
     match v {
         Val::Null => "absent".into(),
+        // A personal value is hidden whatever its JSON type: a phone may come as a number.
+        _ if s.personal => "(personal data, not shown)".into(),
         Val::Bool(b) => b.to_string(),
         Val::Num(a) => a.value.normalize().to_string(),
-        Val::Str(_) if s.personal => "(personal data, not shown)".into(),
         Val::Str(t) if is_code(&t) => format!("\"{t}\""),
         Val::Str(t) => format!("(a text of {} characters, not shown)", t.chars().count()),
         Val::List(_) | Val::Json(serde_json::Value::Array(_)) => "(a list)".into(),

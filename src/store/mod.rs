@@ -455,10 +455,8 @@ impl Txn<'_> {
         sql: &str,
         extra: &[&dyn rusqlite::ToSql],
     ) -> Result<(), StoreError> {
-        let mut p: Vec<&dyn rusqlite::ToSql> = vec![&order_id, &self.now];
-        p.extend_from_slice(extra);
         let sql = sql.replace("{guard}", &not_final());
-        if self.tx.execute(&sql, p.as_slice())? == 1 {
+        if self.update(order_id, &sql, extra)? == 1 {
             return Ok(());
         }
         match self.get(order_id)? {
@@ -586,12 +584,23 @@ impl Txn<'_> {
         sql: &str,
         extra: &[&dyn rusqlite::ToSql],
     ) -> Result<(), StoreError> {
-        let mut p: Vec<&dyn rusqlite::ToSql> = vec![&order_id, &self.now];
-        p.extend_from_slice(extra);
-        if self.tx.execute(sql, p.as_slice())? == 1 || self.get(order_id)?.is_some() {
+        if self.update(order_id, sql, extra)? == 1 || self.get(order_id)?.is_some() {
             return Ok(());
         }
         Err(StoreError::Unknown(order_id.to_string()))
+    }
+
+    /// Runs an UPDATE of one order: `?1` is the order id, `?2` now, `extra` from `?3`.
+    /// Returns how many rows changed.
+    fn update(
+        &self,
+        order_id: &str,
+        sql: &str,
+        extra: &[&dyn rusqlite::ToSql],
+    ) -> Result<usize, StoreError> {
+        let mut p: Vec<&dyn rusqlite::ToSql> = vec![&order_id, &self.now];
+        p.extend_from_slice(extra);
+        Ok(self.tx.execute(sql, p.as_slice())?)
     }
 
     pub fn mark_failed(&self, order_id: &str, error: &str) -> Result<(), StoreError> {
