@@ -584,6 +584,15 @@ pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, layer: Layer, diags: &mut Vec<D
                 Some(i) => {
                     body.remove(i);
                 }
+                None if layer == Layer::Base => diags.push(
+                    Diag::error(
+                        Code::Override,
+                        name.span,
+                        format!("no rule `{}` to drop: this file uses no other mapping", name.name),
+                    )
+                    .label("nothing to drop")
+                    .help("`drop` takes away a rule of a file this one `use`s; remove the rule itself here"),
+                ),
                 None => diags.push(no_rule(body, &name, "drop")),
             },
             ast::DropWhat::Field(path) => drop_field(body, &path, &path, diags),

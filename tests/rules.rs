@@ -93,6 +93,22 @@ fn the_rules_not_named_stay_as_the_base_has_them() {
 }
 
 #[test]
+fn an_unnamed_rule_of_the_using_file_is_added() {
+    let doc = order("06_id_15_digits_huabei.json");
+    run(&base(), &doc).unwrap();
+    let e = run(&strict(), &doc).unwrap_err();
+    assert!(
+        e.message
+            .contains("this warehouse takes no Huabei payments"),
+        "{e}"
+    );
+    assert!(
+        e.location.starts_with("tests/rules/strict_warehouse.map:"),
+        "{e}"
+    );
+}
+
+#[test]
 fn a_dropped_field_is_left_out_of_the_request() {
     let doc = order("01_single_sku_alipay.json");
     let with = run(&base(), &doc).unwrap();
