@@ -333,7 +333,10 @@ fn explain_shows_the_lineage_of_every_amount() {
         .find(|b| b.starts_with("orderItemList[0].declareInfo.consumptionTax = 9141 fen"))
         .unwrap();
     assert!(block.contains("bonded_whs.map:"), "{block}");
-    assert!(block.contains("good.taxPerSku = 17064"), "{block}");
+    assert!(
+        block.contains("$.detail.skuList[0].skuDetailList[0].taxPerSku = 17064 fen"),
+        "{block}"
+    );
     assert!(block.contains("consumption_tax_rate = 0.15"), "{block}");
     // Personal data is masked.
     let name = text(

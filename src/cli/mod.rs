@@ -39,8 +39,8 @@ enum Command {
     Fmt(fmt::Args),
     /// Serve an editor: the checker, hover, completion and more over LSP on stdio.
     Lsp(lsp::Args),
-    /// Show how each target field of one order got its value: the mapping line, the
-    /// source paths and values, each conversion.
+    /// Show how each target field of an order got its value, down to the order's own
+    /// fields (or what rejected it): the mapping line, each step, source paths and values.
     Explain(explain::Args),
     /// Print the gateway form fields of one order (signed), without sending.
     Request(request::Args),

@@ -3,6 +3,7 @@
 //! read back (`out.…`, lets), loops with their own frame of locals.
 
 use super::error::{describe, Fail, RunError, R};
+use super::explain::{show, Explain};
 use super::json::write_json;
 use crate::money::{Amount, Unit};
 use crate::path::eval_val;
@@ -10,7 +11,7 @@ use crate::program::writes::{Comma, Write, Writes};
 use crate::program::{
     key_text, BodyOp, FieldCheck, Func, Global, ItemNode, Loop, Node, Op, OutNode, Program, Tail,
 };
-use crate::schema::{FieldType, Pii};
+use crate::schema::FieldType;
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::Span;
 use crate::value::Val;
@@ -21,7 +22,7 @@ use std::cmp::Ordering;
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-enum Slot<'a> {
+pub(super) enum Slot<'a> {
     Todo,
     Busy,
     Done(Val<'a>),
@@ -29,52 +30,15 @@ enum Slot<'a> {
 
 /// Maps one order. Appends the request JSON to `out`; on error `out` is left as it was.
 pub fn run_into(p: &Program, doc: &Value, out: &mut String) -> Result<(), RunError> {
-    run_with(p, doc, out, None).map(|_| ())
+    run_with(p, doc, out, &mut None)
 }
 
-/// For each target field (or those under `field`), its value, the mapping line that set
-/// it and every step it came from, source values included. Personal data is masked.
-pub fn explain(p: &Program, doc: &Value, field: Option<&str>) -> Result<String, RunError> {
-    let mut out = String::new();
-    let ex = Explain {
-        filter: field.map(str::to_string),
-        out: Vec::new(),
-    };
-    let lines = run_with(p, doc, &mut out, Some(ex))?;
-    Ok(lines.join("\n\n"))
-}
-
-/// A value for a person to read; a personal string masked by its kind ([`crate::pii::mask`]).
-fn show(v: &Val, pii: Option<Pii>) -> String {
-    match v {
-        Val::Str(s) => match pii {
-            Some(kind) => format!("{:?}", crate::pii::mask(kind, s)),
-            None => format!("{s:?}"),
-        },
-        Val::Num(a) => match a.unit {
-            Some(u) => format!("{} {u}", a.value.normalize()),
-            None => a.value.normalize().to_string(),
-        },
-        Val::Null => "absent".into(),
-        Val::Bool(b) => b.to_string(),
-        Val::List(l) => {
-            let mut parts: Vec<String> = l.iter().take(6).map(|x| show(x, pii)).collect();
-            if l.len() > 6 {
-                parts.push("…".into());
-            }
-            format!("[{}]", parts.join(", "))
-        }
-        Val::Json(Value::Array(a)) => format!("[{} items]", a.len()),
-        Val::Json(_) | Val::Obj(_) => "{…}".into(),
-    }
-}
-
-fn run_with(
+pub(super) fn run_with(
     p: &Program,
     doc: &Value,
     out: &mut String,
-    explain: Option<Explain>,
-) -> Result<Vec<String>, RunError> {
+    explain: &mut Option<Explain>,
+) -> Result<(), RunError> {
     // The evaluator recurses once per expression level: a deep mapping gets the stack
     // it needs (an ordinary one runs on the thread's own, after one comparison).
     crate::syntax::depth::with_levels(p.depth, || run_deep(p, doc, out, explain))
@@ -84,9 +48,9 @@ fn run_deep(
     p: &Program,
     doc: &Value,
     out: &mut String,
-    explain: Option<Explain>,
-) -> Result<Vec<String>, RunError> {
-    let mut ev = Ev::new(p, doc, explain);
+    explain: &mut Option<Explain>,
+) -> Result<(), RunError> {
+    let mut ev = Ev::new(p, doc, explain.take());
     let start = out.len();
     let done = if ev.explain.is_some() {
         // Explaining visits every field, fixed ones too: the whole tree is built.
@@ -94,8 +58,9 @@ fn run_deep(
     } else {
         ev.write_root(out)
     };
+    *explain = ev.explain.take();
     match done {
-        Ok(()) => Ok(ev.explain.map(|e| e.out).unwrap_or_default()),
+        Ok(()) => Ok(()),
         Err(f) => {
             out.truncate(start);
             Err(RunError {
@@ -164,23 +129,17 @@ pub fn eval_node<'a>(p: &'a Program, n: &'a Node, doc: &'a Value) -> Result<Val<
     })
 }
 
-/// What `explain` collects: one block of lines per field.
-struct Explain {
-    filter: Option<String>,
-    out: Vec<String>,
-}
-
-struct Ev<'a> {
-    explain: Option<Explain>,
-    current_loop: Option<&'a Loop>,
-    p: &'a Program,
+pub(super) struct Ev<'a> {
+    pub(super) explain: Option<Explain>,
+    pub(super) current_loop: Option<&'a Loop>,
+    pub(super) p: &'a Program,
     /// The plan of writes of `p`, and where read-back globals are kept.
     w: &'a Writes,
-    doc: &'a Value,
-    slots: Vec<Slot<'a>>,
-    locals: Vec<Val<'a>>,
-    base: usize,
-    loop_pos: Vec<usize>,
+    pub(super) doc: &'a Value,
+    pub(super) slots: Vec<Slot<'a>>,
+    pub(super) locals: Vec<Val<'a>>,
+    pub(super) base: usize,
+    pub(super) loop_pos: Vec<usize>,
 }
 
 impl<'a> Ev<'a> {
@@ -255,7 +214,7 @@ fn items<'a>(v: Val<'a>, n: &Node) -> R<Vec<Val<'a>>> {
     }
 }
 
-fn field_name(name: &str, pos: &[usize]) -> String {
+pub(super) fn field_name(name: &str, pos: &[usize]) -> String {
     let mut out = String::with_capacity(name.len() + 8);
     let mut it = pos.iter();
     let mut rest = name;
@@ -281,7 +240,9 @@ impl<'a> Ev<'a> {
     fn build(&mut self) -> R<Val<'a>> {
         let p = self.p;
         for r in &p.requires {
-            self.require(&r.cond, &r.message)?;
+            if let Err(f) = self.require(&r.cond, &r.message) {
+                return Err(self.explain_failed_rule(&r.cond, f));
+            }
         }
         self.out_obj(&p.root)
     }
@@ -352,7 +313,7 @@ impl<'a> Ev<'a> {
         Ok(Val::Obj(Arc::new(out)))
     }
 
-    fn global(&mut self, g: u32) -> R<Val<'a>> {
+    pub(super) fn global(&mut self, g: u32) -> R<Val<'a>> {
         let gi = g as usize;
         let Some(&Some(si)) = self.w.slot.get(gi) else {
             // Only the request reads it, once: no slot to keep it in.
@@ -402,15 +363,24 @@ impl<'a> Ev<'a> {
         // The value is checked in place: every field of every order comes through here.
         let mut v = match self.eval(n) {
             Ok(v) => v,
-            Err(f) => return Err(self.named(f, c)),
+            Err(f) => return Err(self.failed(f, n, c)),
         };
         if let Err(f) = fit(&mut v, n, c) {
-            return Err(self.named(f, c));
+            return Err(self.failed(f, n, c));
         }
         if self.explain.is_some() {
             self.explain_field(n, c, &v);
         }
         Ok(v)
+    }
+
+    /// A field that failed: kept for `explain`, named in the error.
+    #[cold]
+    fn failed(&mut self, f: Box<Fail>, n: &'a Node, c: &'a FieldCheck) -> Box<Fail> {
+        if self.explain.is_some() {
+            self.explain_failed_field(n, c, &f);
+        }
+        self.named(f, c)
     }
 
     /// Names the field an error happened in, unless a deeper field already did.
@@ -420,140 +390,6 @@ impl<'a> Ev<'a> {
             f.field = Some(field_name(&c.name, &self.loop_pos));
         }
         f
-    }
-
-    /// Appends how a field got its value: the mapping line, then each step with its value.
-    /// The kind of personal data `n`'s value comes from, if any: a field of the order its
-    /// source schema marks `x-pii`, or a personal target field read back through `out.`.
-    fn personal(&self, n: &Node) -> Option<Pii> {
-        let o = n.origin.as_deref()?;
-        if let Some(k) = self.p.source_pii.kind_of_path(o) {
-            return Some(k);
-        }
-        if self.p.personal_out.iter().any(|t| **t == *o) {
-            // The target field is `x-pii`; a name it shares with none is masked as a name.
-            let kind = crate::pii::RequestPii::of(self.p).kind_of_path(o);
-            return Some(kind.unwrap_or(Pii::Name));
-        }
-        None
-    }
-
-    fn explain_field(&mut self, n: &'a Node, c: &'a FieldCheck, v: &Val<'a>) {
-        let name = field_name(&c.name, &self.loop_pos);
-        let Some(ex) = &self.explain else { return };
-        if let Some(want) = &ex.filter {
-            if !(name == *want
-                || name.starts_with(&format!("{want}."))
-                || name.starts_with(&format!("{want}[")))
-            {
-                return;
-            }
-        }
-        let pii = c.pii.or_else(|| self.personal(n));
-        let mut lines = vec![format!(
-            "{name} = {}    (set at {})",
-            show(v, pii),
-            self.p.sources.locate(n.span)
-        )];
-        self.explain_node(n, 1, pii, &mut lines);
-        if let Some(ex) = &mut self.explain {
-            ex.out.push(lines.join("\n"));
-        }
-    }
-
-    fn explain_node(
-        &mut self,
-        n: &'a Node,
-        depth: usize,
-        pii: Option<Pii>,
-        lines: &mut Vec<String>,
-    ) {
-        if depth > 16 {
-            return;
-        }
-        let pad = "  ".repeat(depth);
-        let text = self.snippet(n.span);
-        // A step's own kind first: a phone read inside a name field is masked as a phone.
-        let pii = self.personal(n).or(pii);
-        let mut line = |ev: &mut Self, label: String, node: &'a Node| {
-            let v = ev
-                .eval(node)
-                .map(|v| show(&v, pii))
-                .unwrap_or_else(|_| "(error)".into());
-            lines.push(format!("{pad}{label} = {v}"));
-        };
-        match &n.code {
-            Op::Const(_) => {}
-            Op::Src(..) | Op::LocalPath(..) | Op::GlobalPath(..) | Op::Out(..) => {
-                line(self, text, n)
-            }
-            Op::Local(i) => {
-                line(self, text, n);
-                if let Some(def) = self.let_node(*i) {
-                    lines.push(format!(
-                        "{pad}  let {} = {}",
-                        self.snippet(n.span),
-                        self.snippet(def.span)
-                    ));
-                    self.explain_node(def, depth + 2, pii, lines);
-                }
-            }
-            Op::Global(g) => {
-                line(self, text, n);
-                if let Some(Global::Let(def)) = self.p.globals.get(*g as usize) {
-                    lines.push(format!(
-                        "{pad}  let {} = {}",
-                        self.snippet(n.span),
-                        self.snippet(def.span)
-                    ));
-                    self.explain_node(def, depth + 2, pii, lines);
-                }
-            }
-            Op::Lookup { key, .. } => {
-                line(self, text, n);
-                self.explain_node(key, depth + 1, pii, lines);
-            }
-            Op::Call(_, args) => {
-                line(self, text, n);
-                for a in args {
-                    self.explain_node(a, depth + 1, pii, lines);
-                }
-            }
-            Op::Unary(_, a) => self.explain_node(a, depth, pii, lines),
-            Op::Binary(_, l, r) => {
-                line(self, text, n);
-                self.explain_node(l, depth + 1, pii, lines);
-                self.explain_node(r, depth + 1, pii, lines);
-            }
-            Op::If(c, t, e) => {
-                line(self, text, n);
-                self.explain_node(c, depth + 1, pii, lines);
-                let taken = matches!(self.eval(c), Ok(Val::Bool(true)));
-                self.explain_node(if taken { t } else { e }, depth + 1, pii, lines);
-            }
-        }
-    }
-
-    /// Mapping text of a span on one line.
-    fn snippet(&self, span: Span) -> String {
-        self.p
-            .sources
-            .snippet(span)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
-    }
-
-    /// The `let` of the current loop that fills local `i`.
-    fn let_node(&self, i: u32) -> Option<&'a Node> {
-        fn find(l: &Loop, i: u32) -> Option<&Node> {
-            l.body.iter().find_map(|op| match op {
-                BodyOp::Let(j, n) if *j == i => Some(n),
-                BodyOp::Loop(_, inner) => find(inner, i),
-                _ => None,
-            })
-        }
-        self.current_loop.and_then(|l| find(l, i))
     }
 
     fn run_loop(&mut self, l: &'a Loop) -> R<Val<'a>> {
@@ -619,10 +455,17 @@ impl<'a> Ev<'a> {
         for op in &l.body {
             match op {
                 BodyOp::Let(i, n) => {
-                    let v = self.eval(n)?;
+                    let v = match self.eval(n) {
+                        Ok(v) => v,
+                        Err(f) => return Err(self.explain_failed_rule(n, f)),
+                    };
                     self.locals[self.base + *i as usize] = v;
                 }
-                BodyOp::Require(n, msg) => self.require(n, msg)?,
+                BodyOp::Require(n, msg) => {
+                    if let Err(f) = self.require(n, msg) {
+                        return Err(self.explain_failed_rule(n, f));
+                    }
+                }
                 BodyOp::Field(i, n, c) => {
                     let v = self.field(n, c)?;
                     self.locals[self.base + *i as usize] = v;
@@ -665,7 +508,7 @@ impl<'a> Ev<'a> {
         }
     }
 
-    fn eval(&mut self, n: &'a Node) -> R<Val<'a>> {
+    pub(super) fn eval(&mut self, n: &'a Node) -> R<Val<'a>> {
         match &n.code {
             Op::Const(v) => Ok(borrow_const(v)),
             Op::Src(p, _) => p.eval(self.doc).map_err(|m| Fail::at(n, m)),

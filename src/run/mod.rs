@@ -4,8 +4,10 @@
 
 pub mod error;
 pub mod eval;
+pub mod explain;
 pub mod json;
 pub mod plan;
 
 pub use error::RunError;
-pub use eval::{explain, run, run_into, writes};
+pub use eval::{run, run_into, writes};
+pub use explain::explain;
