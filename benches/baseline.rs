@@ -384,7 +384,12 @@ pub fn map(doc: &Value, wh: &Warehouse, out: &mut String) -> Result<(), String> 
     out.push(',');
     kv_s(out, "nationality", "CN");
     out.push(',');
-    kv_s(out, "contactNo", phone);
+    // Cainiao takes 12 characters: a landline goes without its "-" (as the base mapping).
+    let contact = phone.replace(['-', ' '], "");
+    if contact.chars().count() > 12 {
+        return Err("contactNo over 12".into());
+    }
+    kv_s(out, "contactNo", &contact);
     out.push(',');
     kv_s(out, "payCardId", "");
     out.push_str("}}");

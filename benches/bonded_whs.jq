@@ -61,4 +61,4 @@ def split_tax($t; $r): if $r == 0 then 0 else ((2 * $t * $r + ($r + 13)) / (2 * 
      payerId: ($o.detail.userId // $buyer.linkPhone),
      payChannel: ({"AliPay": "ALIPAY", "TP": "WEIXINPAY", "1": "ALIPAY", "2": "WEIXINPAY", "5": "ALIPAY", "7": "ALIPAY"}[($o.detail.boundExtendInfo.payChannel // ($o.detail.paymentType | tostring))]),
      payOrderId: ($o.detail.boundExtendInfo.payNo | nonblank // $o.detail.outTradeNo),
-     nationality: "CN", contactNo: $buyer.linkPhone, payCardId: ""}}
+     nationality: "CN", contactNo: ($buyer.linkPhone | gsub("[- ]"; "")), payCardId: ""}}

@@ -78,7 +78,7 @@ fn benches(c: &mut Criterion) {
             for t in &texts {
                 out.clear();
                 // The engine builds only what the mapping reads (see src/input.rs).
-                let d: Value = prog.parse_order(black_box(t)).unwrap();
+                let d: Value = bondmap::run::parse_order(&prog, black_box(t)).unwrap();
                 bondmap::run::run_into(&prog, &d, &mut out).unwrap();
             }
             black_box(out.len())

@@ -329,7 +329,7 @@ impl Loader {
                         self.dup(&t.name, "table");
                     }
                     seen_tables.push(t.name.name.clone());
-                    let def = TableDef {
+                    let mut def = TableDef {
                         decl: t,
                         dir: dir.to_path_buf(),
                     };
@@ -338,7 +338,10 @@ impl Loader {
                         .iter_mut()
                         .find(|d| d.decl.name.name == def.decl.name.name)
                     {
-                        Some(d) => *d = def,
+                        Some(d) => {
+                            keep_optional_columns(&d.decl.body, &mut def.decl.body);
+                            *d = def
+                        }
                         None => m.tables.push(def),
                     }
                 }
@@ -457,6 +460,21 @@ pub fn routes_file_mistakes(file: &ast::File) -> Vec<Diag> {
         );
     }
     out
+}
+
+/// A table declared again by a using file keeps the optional columns of the used file's
+/// declaration it does not list: the used file reads them "when the table has them", so a
+/// warehouse whose goods table lacks them need not name them.
+fn keep_optional_columns(used: &ast::TableBody, new: &mut ast::TableBody) {
+    if let (ast::TableBody::Csv { columns: old, .. }, ast::TableBody::Csv { columns, .. }) =
+        (used, new)
+    {
+        for c in old.iter().filter(|(_, _, optional)| *optional) {
+            if !columns.iter().any(|(n, _, _)| n.name == c.0.name) {
+                columns.push(c.clone());
+            }
+        }
+    }
 }
 
 /// How a statement is laid over a body.

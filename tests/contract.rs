@@ -227,3 +227,140 @@ fn bad_filing_data_rejects_the_order() {
     let e = run("8809685830513,42,0.15,3304990099,035,0.25,011,,KR\n");
     assert!(e.message.contains("second legal unit"), "{e}");
 }
+
+const FILING: [&str; 6] = [
+    "hscode",
+    "firstUnit",
+    "firstQuantity",
+    "secondUnit",
+    "secondQuantity",
+    "originCountry",
+];
+
+/// The request with its items' customs filing fields taken out.
+fn without_filing(mut req: Value) -> Value {
+    for item in req["orderItemList"].as_array_mut().unwrap() {
+        let declare = item["declareInfo"].as_object_mut().unwrap();
+        for key in FILING {
+            declare.remove(key);
+        }
+    }
+    req
+}
+
+#[test]
+fn a_goods_table_without_the_filing_columns_checks_clean_and_maps_every_order() {
+    // tests/contract/no_filing_columns.map: the base mapping with a goods table of only
+    // barcode, item_id and consumption_tax_rate (Hangzhou's goods, so the same item ids).
+    let path = root().join("tests/contract/no_filing_columns.map");
+    let opts = Options {
+        root: Some(root()),
+        ..Options::default()
+    };
+    let (bare, warnings) = load_program(&path, &opts).unwrap_or_else(|e| panic!("{e}"));
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let full = program(&Options::default());
+    let (mut mapped, mut filed) = (0, 0);
+    for e in examples() {
+        let doc: Value = serde_json::from_str(&std::fs::read_to_string(&e).unwrap()).unwrap();
+        match (
+            bondmap::run::run(&full, &doc),
+            bondmap::run::run(&bare, &doc),
+        ) {
+            (Ok(f), Ok(b)) => {
+                let (f, b): (Value, Value) = (
+                    serde_json::from_str(&f).unwrap(),
+                    serde_json::from_str(&b).unwrap(),
+                );
+                // The Hangzhou table has the columns: its requests carry the filing.
+                filed += usize::from(f["orderItemList"][0]["declareInfo"]["hscode"].is_string());
+                assert_eq!(without_filing(f), b, "{}", e.display());
+                mapped += 1;
+            }
+            (Err(f), Err(b)) => assert_eq!(f.message, b.message, "{}", e.display()),
+            (f, b) => panic!("{}: {f:?} but without filing columns {b:?}", e.display()),
+        }
+    }
+    assert_eq!(mapped, 11);
+    assert_eq!(
+        filed, 11,
+        "a goods table that has the columns still fills them"
+    );
+}
+
+#[test]
+fn a_swapped_goods_table_without_the_filing_columns_leaves_them_out() {
+    // `--table goods=FILE` on the shipped warehouse, whose file names no filing columns:
+    // the base mapping's optional ones read as absent.
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("goods.csv");
+    std::fs::write(
+        &table,
+        "barcode,item_id,consumption_tax_rate\n8809685830513,42,0.15\n",
+    )
+    .unwrap();
+    let req = request(&order("08_quantity_three.json"), &with_table(table));
+    assert_eq!(req["orderItemList"][0]["itemId"], "42");
+    let declare = req["orderItemList"][0]["declareInfo"].as_object().unwrap();
+    for key in FILING {
+        assert!(!declare.contains_key(key), "{key}: {declare:?}");
+    }
+    // The tax split still comes from the table's rate.
+    assert!(
+        declare["consumptionTax"].as_i64().unwrap() > 0,
+        "{declare:?}"
+    );
+}
+
+#[test]
+fn a_required_column_missing_from_the_table_is_an_error_suggesting_an_optional_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let table = dir.path().join("goods.csv");
+    std::fs::write(&table, "barcode,consumption_tax_rate\n8809685830513,0.15\n").unwrap();
+    let opts = Options {
+        allow_unset_params: true,
+        ..with_table(table)
+    };
+    let e = load_program(&root().join("mappings/cainiao/bonded_whs.map"), &opts).unwrap_err();
+    let text: Vec<&str> = e.diags.iter().map(|d| d.message.as_str()).collect();
+    let text = text.join("\n");
+    assert!(
+        text.contains("the header has no column `item_id`"),
+        "{text}"
+    );
+    assert!(text.contains("`item_id: string?`"), "{text}");
+}
+
+/// The buyer's declaration entry (订购人) of an example order.
+fn buyer(doc: &mut Value) -> &mut Value {
+    doc["declare"]["orderDeclareInfos"]
+        .as_array_mut()
+        .unwrap()
+        .iter_mut()
+        .find(|d| d["type"] == "订购人")
+        .unwrap()
+}
+
+#[test]
+fn the_buyer_phone_follows_cainiaos_length_of_12() {
+    // Cainiao's field list gives customsDeclareInfo.contactNo 12 characters. Example 05's
+    // buyer has a landline, 0571-88886666 (13): it goes without its "-".
+    let doc = order("05_landline_phone.json");
+    let req = request(&doc, &Options::default());
+    assert_eq!(req["customsDeclareInfo"]["contactNo"], "057188886666");
+    // The receiver's phone (99) keeps the form RED gives.
+    assert_eq!(req["receiverInfo"]["contactNo"], "0571-88886666");
+
+    // A phone of 13 characters is rejected naming the field, never cut short or shown.
+    let mut doc = order("01_single_sku_alipay.json");
+    buyer(&mut doc)["linkPhone"] = "+861380013800".into();
+    let e = rejected(&doc);
+    assert_eq!(e.field.as_deref(), Some("customsDeclareInfo.contactNo"));
+    assert!(e.message.contains("13 characters"), "{e}");
+    assert!(e.message.contains("limit of 12"), "{e}");
+    assert!(!e.to_string().contains("861380013800"), "{e}");
+    // Of 12 it goes whole.
+    buyer(&mut doc)["linkPhone"] = "+86138001380".into();
+    let req = request(&doc, &Options::default());
+    assert_eq!(req["customsDeclareInfo"]["contactNo"], "+86138001380");
+}

@@ -132,3 +132,70 @@ fn readme_lists_exactly_these_functions_with_these_docs() {
         assert!(sig.starts_with(&format!("{}(", b.name)), "{sig}");
     }
 }
+
+/// `expr` as the one `let` of a mapping on the Hangzhou warehouse, run over the example
+/// order (`Err`: the run-time error).
+fn run_one(expr: &str) -> Result<String, bondmap::run::RunError> {
+    let text = format!("use \"hangzhou_xiasha.map\"\nlet probe = {expr}\n");
+    let dir = root().join("mappings/warehouses");
+    let (m, diags) = bondmap::load::load_str("functions_probe.map", &text, &dir);
+    assert!(diags.is_empty(), "{diags:?}");
+    let (p, diags) = compile(&m, &Options::default());
+    let errors: Vec<_> = diags
+        .iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(errors.is_empty(), "`{expr}` checks: {errors:?}");
+    let p = p.expect("a program");
+    let doc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(root().join(EXAMPLE_ORDER)).unwrap()).unwrap();
+    let n = p
+        .globals
+        .iter()
+        .find_map(|g| match g {
+            Global::Let(n) if n.span.file == m.root && p.sources.snippet(n.span) == expr => Some(n),
+            _ => None,
+        })
+        .expect("the probe's let");
+    eval_node(&p, n, &doc).map(|v| {
+        let mut s = String::new();
+        write_json(&mut s, &v);
+        s
+    })
+}
+
+#[test]
+fn a_table_evaluated_function_fails_at_the_argument_it_names() {
+    // At the first argument: its source path is named.
+    let e = run_one("number($.detail.orderId)").unwrap_err();
+    assert_eq!(e.message, "the string is not a number");
+    assert_eq!(e.source_path.as_deref(), Some("$.detail.orderId"));
+    assert!(e.location.ends_with(":2:20"), "{}", e.location);
+    // At the second: the format's column.
+    let e = run_one(r#"format_time($.detail.createdTime, "%Q")"#).unwrap_err();
+    assert_eq!(e.message, "bad time format `%Q`");
+    assert!(e.location.ends_with(":2:47"), "{}", e.location);
+    // An error evaluating an argument is handed on as the evaluator raised it.
+    let e = run_one("abs($.detail.skuList[*].skuQuantity)").unwrap_err();
+    assert!(
+        e.message.starts_with("the path gives 3 values"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        e.source_path.as_deref(),
+        Some("$.detail.skuList[*].skuQuantity")
+    );
+}
+
+#[test]
+fn an_absent_first_argument_leaves_the_others_unevaluated() {
+    // The second argument would fail (three values where one is expected) if evaluated.
+    let bad = "$.detail.skuList[*].skuQuantity";
+    assert_eq!(
+        run_one(&format!("substr(nonblank($.detail.sellerRemark), {bad})")).unwrap(),
+        "null"
+    );
+    assert!(run_one(&format!("substr(\"abc\", {bad})")).is_err());
+}

@@ -37,7 +37,7 @@ fn reject_any(change: impl FnOnce(&mut Value)) -> bondmap::run::RunError {
     let e = bondmap::run::run_into(&prog, &doc, &mut out).unwrap_err();
     assert_eq!(out, "kept", "a rejected order must produce nothing");
     // Read from text with only what the mapping reads (as `map --ndjson` does): the same.
-    let shaped = prog.parse_order(&doc.to_string()).unwrap();
+    let shaped = bondmap::run::parse_order(&prog, &doc.to_string()).unwrap();
     assert_eq!(bondmap::run::run(&prog, &shaped).unwrap_err(), e);
     assert!(
         e.location.starts_with("mappings/cainiao/bonded_whs.map:"),

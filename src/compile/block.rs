@@ -493,6 +493,7 @@ impl<'m> Cx<'m> {
                 return;
             }
         }
+        self.check_whole(t, n, prop, full, span);
         if let Op::Const(v) = &n.code {
             if prop.ty == FieldType::Integer {
                 if let Val::Num(a) = v {

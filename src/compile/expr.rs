@@ -6,6 +6,7 @@ use super::{
     Func, Lit, Node, Op, PathCode, Plan, Rounding, Span, Tail, Ty, UnOp, Unit, Val, C,
 };
 use crate::program::func::{self, Arg, Builtin, Gives, Make};
+use crate::schema::{FieldType, SchemaNode};
 
 impl<'m> Cx<'m> {
     pub(super) fn expr(&mut self, e: &Expr) -> (Node, Ty) {
@@ -324,8 +325,7 @@ impl<'m> Cx<'m> {
                 }
                 self.unit_clash(op, op_span, lt, rt);
                 let (lu, ru) = (lt.unit(), rt.unit());
-                let int_l = matches!(lt, Ty::Num { int: true, .. });
-                let int_r = matches!(rt, Ty::Num { int: true, .. });
+                let (int_l, int_r) = (lt.whole(), rt.whole());
                 match op {
                     BinOp::Add | BinOp::Sub => Ty::num(lu.or(ru), int_l && int_r),
                     BinOp::Mul => Ty::num(lu.or(ru), int_l && int_r),
@@ -394,6 +394,52 @@ impl<'m> Cx<'m> {
         Some(node)
     }
 
+    /// A field that takes whole numbers (an integer; fen; yuan to 2 places by its
+    /// `x-decimal`) gets a value that may have a fraction: the run would reject the order.
+    pub(super) fn check_whole(
+        &mut self,
+        t: &Ty,
+        n: &Node,
+        prop: &SchemaNode,
+        full: &str,
+        span: Span,
+    ) {
+        let places = match (prop.ty, prop.unit, prop.limits.decimal) {
+            // A whole yuan is not known from a whole fen: left to the run.
+            (FieldType::Integer, u, _) if u.is_none_or(|u| u.scale() == 1) => 0,
+            (FieldType::Number, Some(u), Some(p))
+                if 10i64.checked_pow(p.scale) == Some(u.scale()) =>
+            {
+                p.scale
+            }
+            _ => return,
+        };
+        // A constant into an integer is judged on its value (block.rs); Any at run time.
+        let judged = matches!(n.code, Op::Const(_)) && prop.ty == FieldType::Integer;
+        if judged || !t.all(&|t| matches!(t, Ty::Num { .. })) || t.whole() {
+            return;
+        }
+        let round = if places == 0 {
+            "`round(…, half_up)`".to_string()
+        } else {
+            format!("`round(…, {places}, half_up)`")
+        };
+        let takes = match prop.unit {
+            Some(u) if places > 0 => format!("takes whole fen ({places} places of {u})"),
+            Some(u) => format!("takes a whole number of {u}"),
+            None => "is an integer".to_string(),
+        };
+        self.err(
+            Diag::error(
+                C::TypeMismatch,
+                span,
+                format!("`{full}` {takes} but this may have a fraction"),
+            )
+            .label("may have a fraction")
+            .help(format!("round it: {round} (or `half_even`, `down`)")),
+        );
+    }
+
     pub(super) fn out_ref(&mut self, e: &Expr, tail: &str) -> (Op, Ty) {
         let Some(segs) = tail_segments(tail) else {
             self.err(
@@ -419,9 +465,29 @@ impl<'m> Cx<'m> {
                     let g = *g;
                     self.note_global(g);
                     let rest = segs[i + 1..].to_vec();
-                    let ty = if rest.iter().any(crate::path::Seg::is_multi) {
-                        Ty::List(None)
-                    } else if rest.is_empty() {
+                    let ty = if !rest.is_empty() {
+                        // Into a list the field fills (`out.orderItemList[*].declareInfo.vat`):
+                        // its scalar fields' contract, so a sum of them keeps their unit.
+                        let leaf = self.target_field(&walked).and_then(|mut n| {
+                            for s in &rest {
+                                if let crate::path::Seg::Key(k) = s {
+                                    n = n.object().property(k)?;
+                                }
+                            }
+                            Some(n)
+                        });
+                        let leaf = leaf.filter(|n| {
+                            matches!(Ty::of_node(n), Ty::Str | Ty::Num { .. } | Ty::Bool)
+                        });
+                        match leaf {
+                            Some(n) if rest.iter().any(crate::path::Seg::is_multi) => {
+                                Ty::List(Some(Box::new(n.clone())))
+                            }
+                            Some(n) => Ty::of_node(n),
+                            None if rest.iter().any(crate::path::Seg::is_multi) => Ty::List(None),
+                            None => Ty::Any,
+                        }
+                    } else {
                         // A field read back: the type and unit its contract gives, so
                         // `out.orderAmountInfo.postFee == yuan(3)` is a unit mismatch.
                         self.target_field(&walked)
@@ -429,8 +495,6 @@ impl<'m> Cx<'m> {
                                 t @ (Ty::Str | Ty::Num { .. } | Ty::Bool) => t,
                                 _ => Ty::Any,
                             })
-                    } else {
-                        Ty::Any
                     };
                     return (Op::Out(g, rest, format!("out{tail}").into()), ty);
                 }
@@ -671,6 +735,7 @@ impl<'m> Cx<'m> {
             }
             Make::Tag(u) => (Func::Tag(u), args),
             Make::Plain(f) => (f, args),
+            Make::Eval(_) => (Func::Own(b), args),
         };
         let mut nodes = Vec::with_capacity(value_args.len());
         let mut tys = Vec::new();
@@ -679,7 +744,11 @@ impl<'m> Cx<'m> {
             nodes.push(n);
             tys.push((t, a.span));
         }
-        let ty = self.check_call_args(b, f, &tys);
+        let mut ty = self.check_call_args(b, f, &tys);
+        if let (Func::Tag(u), Some(Op::Const(Val::Num(a)))) = (f, nodes.first().map(|n| &n.code)) {
+            // `yuan(0.01)` is a whole fen, though 0.01 is no whole number.
+            ty = Ty::num(Some(u), Ty::whole_of(a.value, Some(u)));
+        }
         (Op::Call(f, nodes), ty)
     }
 
@@ -729,6 +798,23 @@ impl<'m> Cx<'m> {
             }
         }
         let first_unit = tys.first().and_then(|(t, _)| t.unit());
+        let first_whole = tys.first().is_some_and(|(t, _)| t.whole());
+        if let (Func::Convert(to, None), Some((t, s))) = (f, tys.first()) {
+            // Into fen or grams without a mode, a fraction fails the order at run time.
+            if to.scale() == 1 && t.all(&|t| matches!(t, Ty::Num { .. })) && !t.whole() {
+                self.err(
+                    Diag::error(
+                        C::TypeMismatch,
+                        *s,
+                        format!("this amount may not be a whole number of {to}"),
+                    )
+                    .label("may have a fraction")
+                    .help(format!(
+                        "give a rounding mode: `convert(…, {to}, half_up)` (or `half_even`, `down`)"
+                    )),
+                );
+            }
+        }
         if let (Func::Convert(to, _), Some(from), Some((_, s))) = (f, first_unit, tys.first()) {
             if from.dimension() != to.dimension() {
                 self.err(
@@ -746,7 +832,18 @@ impl<'m> Cx<'m> {
             Gives::Str => Ty::Str,
             Gives::Num => Ty::num(None, false),
             Gives::Whole => Ty::num(None, true),
-            Gives::ArgUnit => Ty::num(first_unit, false),
+            // A sum, least, most or absolute value counts in its values' unit, and is
+            // whole when they are.
+            Gives::ArgUnit => match tys.first().map(|(t, _)| t.strip()) {
+                Some(Ty::List(Some(elem))) => {
+                    let t = Ty::of_node(elem);
+                    Ty::num(t.unit(), t.whole())
+                }
+                // Values no contract describes are judged at run time, as Any.
+                Some(Ty::List(None)) => Ty::num(None, true),
+                Some(t) => Ty::num(first_unit, t.whole()),
+                None => Ty::num(None, false),
+            },
             Gives::Element => match tys.first().map(|(t, _)| t.strip()) {
                 Some(Ty::List(Some(elem))) => Ty::of_node(elem),
                 Some(Ty::List(None)) | None => Ty::Any,
@@ -758,9 +855,10 @@ impl<'m> Cx<'m> {
             },
             Gives::FromCall => match f {
                 // The unit is the argument's.
-                Func::Round(dp, _) => Ty::num(first_unit, dp == 0),
-                Func::Convert(unit, mode) => Ty::num(Some(unit), mode.is_some()),
-                Func::Tag(u) => Ty::num(Some(u), false),
+                Func::Round(dp, _) => Ty::num(first_unit, Ty::whole_at(dp, first_unit)),
+                // A mode rounds to a whole `unit`; an exact conversion keeps the value.
+                Func::Convert(unit, mode) => Ty::num(Some(unit), mode.is_some() || first_whole),
+                Func::Tag(u) => Ty::num(Some(u), first_whole),
                 _ => Ty::Any,
             },
         }

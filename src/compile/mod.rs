@@ -12,7 +12,6 @@ use crate::diag::{closest, suggest, Code as C, Diag};
 use crate::load::Mapping;
 use crate::money::{Amount, Rounding, Unit};
 use crate::path::{tail_segments, PathCode};
-use crate::program::input::Shape;
 /// The compiled program moved to `crate::program`; named here too, as callers know it.
 pub use crate::program::Program;
 use crate::program::{
@@ -136,7 +135,7 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         requires,
         root,
         tables: tables.into_iter().flatten().collect(),
-        input: Shape::whole(),
+        input: Default::default(),
         writes: Default::default(),
         // Blocks and loops nest too, each at most one bracket deep.
         depth: max_depth + 2 * crate::syntax::depth::MAX_BRACKETS,
@@ -147,7 +146,6 @@ fn compile_deep(m: &Mapping, opts: &Options) -> (Option<Program>, Vec<Diag>) {
         },
     };
     prog.personal_out = personal_out_reads(&prog);
-    prog.input = Shape::of(&prog);
     (Some(prog), diags)
 }
 
@@ -293,7 +291,10 @@ fn ty_of_name(t: TypeName) -> Ty {
 fn lit_ty(l: &Lit) -> Ty {
     match l {
         Lit::Str(_) => Ty::Str,
-        Lit::Num(d, u) => Ty::num(u.as_deref().and_then(Unit::parse), d.fract().is_zero()),
+        Lit::Num(d, u) => {
+            let unit = u.as_deref().and_then(Unit::parse);
+            Ty::num(unit, Ty::whole_of(*d, unit))
+        }
         Lit::Bool(_) => Ty::Bool,
         Lit::Null => Ty::Null,
     }
@@ -503,7 +504,12 @@ impl<'m> Cx<'m> {
                     true,
                     columns
                         .iter()
-                        .map(|(c, t)| (c.name.clone(), ty_of_name(*t)))
+                        .map(|(c, t, optional)| {
+                            // An optional column may be missing: each of its cells may be absent.
+                            let ty = ty_of_name(*t);
+                            let ty = if *optional { Ty::Opt(Box::new(ty)) } else { ty };
+                            (c.name.clone(), ty)
+                        })
                         .collect(),
                 ),
             };

@@ -126,17 +126,21 @@ pub fn build(
                 );
                 return None;
             };
+            // Each column's place in the header; an optional column may have none.
             let mut idx = Vec::new();
-            for (c, ty) in columns {
+            for (c, ty, optional) in columns {
                 match col_index(&c.name) {
-                    Some(i) => idx.push((i, *ty, c.name.as_str())),
+                    Some(i) => idx.push((Some(i), *ty, *optional, c.name.as_str())),
+                    None if *optional => idx.push((None, *ty, true, c.name.as_str())),
                     None => {
                         fail(
                             diags,
                             format!(
-                                "the header has no column `{}` (it has: {})",
+                                "the header has no column `{}` (it has: {}); a column some files lack is declared optional: `{}: {}?`",
                                 c.name,
-                                header.join(", ")
+                                header.join(", "),
+                                c.name,
+                                ty.as_str()
                             ),
                         );
                         return None;
@@ -159,8 +163,13 @@ pub fn build(
                     continue;
                 }
                 let mut vals = Vec::with_capacity(idx.len());
-                for (i, ty, cname) in &idx {
-                    let cell = rec.get(*i).unwrap_or("").trim();
+                for (i, ty, optional, cname) in &idx {
+                    let cell = i.and_then(|i| rec.get(i)).unwrap_or("").trim();
+                    // In an optional column a blank cell is no value, as a missing column.
+                    if *optional && cell.is_empty() {
+                        vals.push(Val::Null);
+                        continue;
+                    }
                     match typed_cell(cell, *ty) {
                         Some(v) => vals.push(v),
                         None => {
@@ -196,7 +205,7 @@ pub fn build(
                 rows,
                 columns: columns
                     .iter()
-                    .map(|(c, _)| c.name.clone().into_boxed_str())
+                    .map(|(c, _, _)| c.name.clone().into_boxed_str())
                     .collect(),
                 default: None,
             })

@@ -2,6 +2,7 @@
 
 use crate::money::Unit;
 use crate::schema::{FieldType, SchemaNode};
+use rust_decimal::Decimal;
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Ty {
@@ -12,6 +13,9 @@ pub enum Ty {
     Str,
     Num {
         unit: Option<Unit>,
+        /// Known to be a whole number of its dimension's smallest unit (fen, gram), or a
+        /// whole number when it has no unit: what an integer field or a fen-exact yuan
+        /// field takes without rounding.
         int: bool,
     },
     /// A list; of the elements the source contract describes, when it does.
@@ -42,7 +46,14 @@ impl Ty {
             FieldType::Any => Ty::Any,
             FieldType::String => Ty::Str,
             FieldType::Integer => Ty::num(n.unit, true),
-            FieldType::Number => Ty::num(n.unit, false),
+            // A field whose `x-decimal` allows no finer than its unit's smallest part
+            // (yuan with 2 places) holds whole fen: the run checks each value against it.
+            FieldType::Number => Ty::num(
+                n.unit,
+                n.limits
+                    .decimal
+                    .is_some_and(|p| Ty::whole_at(p.scale, n.unit)),
+            ),
             FieldType::Boolean => Ty::Bool,
             FieldType::Object => Ty::Obj(Some(Box::new(n.clone()))),
             FieldType::Array => Ty::List(n.items.clone()),
@@ -86,6 +97,23 @@ impl Ty {
             Ty::Either(a, b) => a.all(ok) && b.all(ok),
             t => ok(t),
         }
+    }
+    /// Whether `value` counted in `unit` is a whole number of the smallest unit.
+    pub fn whole_of(value: Decimal, unit: Option<Unit>) -> bool {
+        value
+            .checked_mul(Decimal::from(unit.map_or(1, Unit::scale)))
+            .is_some_and(|v| v.fract().is_zero())
+    }
+    /// Whether a round to `dp` places of an amount in `unit` leaves it whole (see `int`).
+    pub fn whole_at(dp: u32, unit: Option<Unit>) -> bool {
+        10i64
+            .checked_pow(dp)
+            .is_some_and(|s| s <= unit.map_or(1, Unit::scale))
+    }
+    /// Whether no value of this type is known to have a fraction (see `int`): a value of
+    /// no contract (Any) is judged at run time, as everywhere else.
+    pub fn whole(&self) -> bool {
+        self.all(&|t| matches!(t, Ty::Num { int: true, .. } | Ty::Any))
     }
     pub fn unit(&self) -> Option<Unit> {
         match self.strip() {

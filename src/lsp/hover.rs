@@ -72,8 +72,9 @@ fn table(t: &crate::syntax::ast::Table) -> String {
                 "**`{}`**: table from `{file}`, key `{}`\n\n| column | type |\n|---|---|\n",
                 t.name.name, key.name
             );
-            for (c, ty) in columns {
-                s.push_str(&format!("| `{}` | {} |\n", c.name, ty.as_str()));
+            for (c, ty, optional) in columns {
+                let mark = if *optional { " (may be missing)" } else { "" };
+                s.push_str(&format!("| `{}` | {}{mark} |\n", c.name, ty.as_str()));
             }
             s
         }

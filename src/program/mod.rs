@@ -2,6 +2,7 @@
 //! resolved to slots, paths compiled, params and constants folded. `crate::compile`
 //! builds it; `crate::run` and [`input`] read it and never the compiler.
 
+pub mod codes;
 pub mod func;
 pub mod input;
 pub mod writes;
@@ -26,8 +27,9 @@ pub struct Program {
     pub requires: Vec<Require>,
     pub root: Vec<(Box<str>, OutNode)>,
     pub tables: Vec<Table>,
-    /// What of an order this program can read (see [`input`]).
-    pub input: input::Shape,
+    /// What of an order this program can read (see [`input`]): found by the run side on
+    /// first use (`crate::run::shape`), then shared by every order read for it.
+    pub input: OnceLock<input::Shape>,
     /// The request as a list of writes: planned by the run side on first use
     /// (`crate::run::plan::writes`), then shared by every run of this program.
     pub writes: OnceLock<writes::Writes>,
@@ -114,6 +116,8 @@ pub enum Op {
     If(Box<Node>, Box<Node>, Box<Node>),
 }
 
+/// A built-in as compiled. The functions the evaluator runs itself are variants; every
+/// other is [`Func::Own`] of its table entry, which evaluates it ([`func::Make::Eval`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Func {
     First,
@@ -122,24 +126,13 @@ pub enum Func {
     Count,
     Min,
     Max,
-    Trim,
-    Upper,
-    Lower,
-    Concat,
     Len,
-    Substr,
-    Replace,
     Round(u32, Rounding),
     Convert(Unit, Option<Rounding>),
     /// `yuan(x)`: says which unit a bare number is counted in.
     Tag(Unit),
-    Str,
-    Number,
-    Nonblank,
-    FormatTime,
-    /// `parse_time(text, fmt)`: a China Standard Time text to ms, the inverse of `format_time`.
-    ParseTime,
-    Abs,
+    /// A function its table entry evaluates.
+    Own(&'static func::Builtin),
 }
 
 /// What a target field accepts, checked on every value assigned to it.
@@ -255,11 +248,6 @@ impl Program {
         for r in &self.requires {
             node(&r.cond, f);
         }
-    }
-
-    /// Parses an order's JSON text, building only what this program can read.
-    pub fn parse_order(&self, text: &str) -> serde_json::Result<serde_json::Value> {
-        self.input.parse(text)
     }
 
     /// Size of the locals frame a loop needs (its own and nested loops' locals).

@@ -493,7 +493,8 @@ fn empty_program(sources: Sources, order_id: Option<crate::program::Node>) -> Pr
         requires: Vec::new(),
         root: Vec::new(),
         tables: Vec::new(),
-        input: crate::program::input::Shape::whole(),
+        // Routes read the whole order.
+        input: crate::program::input::Shape::whole().into(),
         writes: Default::default(),
         // The conditions may nest as deep as any expression.
         depth: crate::syntax::depth::MAX_EXPR_DEPTH + 2 * crate::syntax::depth::MAX_BRACKETS,

@@ -99,9 +99,10 @@ impl Router {
                     Val::Null => false,
                     other => {
                         return Err(RunError {
+                            code: crate::run::error::RunCode::Type,
                             order_id: self.order_id(doc),
                             field: None,
-                            source_path: n.origin.as_deref().map(String::from),
+                            source_path: n.origin.clone(),
                             location: self.conds.sources.locate(n.span),
                             message: format!(
                                 "a route's condition must be true or false, found {}",
@@ -179,7 +180,7 @@ impl Router {
     /// mapping read apart.
     pub fn parse_order(&self, text: &str) -> serde_json::Result<serde_json::Value> {
         match (self.plain, self.mappings.first()) {
-            (true, Some(m)) => m.program.parse_order(text),
+            (true, Some(m)) => crate::run::parse_order(&m.program, text),
             _ => serde_json::from_str(text),
         }
     }

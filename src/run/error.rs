@@ -1,6 +1,7 @@
 //! Run-time errors: why an order was rejected ([`RunError`], what callers see) and the
 //! error on its way up through the evaluator ([`Fail`]).
 
+pub use crate::program::codes::RunCode;
 use crate::program::Node;
 use crate::syntax::Span;
 
@@ -8,9 +9,11 @@ use crate::syntax::Span;
 /// and which line of which mapping file. Never holds personal data.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RunError {
+    /// What kind of error, stable across versions (README "Run-time error codes").
+    pub code: RunCode,
     pub order_id: Option<String>,
     pub field: Option<String>,
-    pub source_path: Option<String>,
+    pub source_path: Option<Box<str>>,
     /// `file:line:col` in the mapping.
     pub location: String,
     pub message: String,
@@ -39,6 +42,7 @@ impl std::error::Error for RunError {}
 /// An error on its way up, before the order id and location are attached.
 #[derive(Debug)]
 pub(super) struct Fail {
+    pub(super) code: RunCode,
     pub(super) span: Span,
     pub(super) message: String,
     pub(super) source: Option<Box<str>>,
@@ -46,16 +50,18 @@ pub(super) struct Fail {
 }
 
 impl Fail {
-    pub(super) fn new(span: Span, message: impl Into<String>) -> Box<Fail> {
+    pub(super) fn new(span: Span, code: RunCode, message: impl Into<String>) -> Box<Fail> {
         Box::new(Fail {
+            code,
             span,
             message: message.into(),
             source: None,
             field: None,
         })
     }
-    pub(super) fn at(node: &Node, message: impl Into<String>) -> Box<Fail> {
+    pub(super) fn at(node: &Node, code: RunCode, message: impl Into<String>) -> Box<Fail> {
         Box::new(Fail {
+            code,
             span: node.span,
             message: message.into(),
             source: describe(node).map(Into::into),

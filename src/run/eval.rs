@@ -2,16 +2,17 @@
 //! plan of writes ([`super::plan`]), lazily evaluated top-level slots for the values
 //! read back (`out.…`, lets), loops with their own frame of locals.
 
-use super::error::{describe, Fail, RunError, R};
+use super::error::{describe, Fail, RunCode, RunError, R};
 use super::explain::{show, Explain};
+use super::fields::fit;
 use super::json::write_json;
 use crate::money::{Amount, Unit};
 use crate::path::eval_val;
+use crate::program::func::{Args, CallError, Make};
 use crate::program::writes::{Comma, Write, Writes};
 use crate::program::{
     key_text, BodyOp, FieldCheck, Func, Global, ItemNode, Loop, Node, Op, OutNode, Program, Tail,
 };
-use crate::schema::FieldType;
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::Span;
 use crate::value::Val;
@@ -66,9 +67,10 @@ fn run_deep(
             Err(RunError {
                 order_id: order_id(p, doc),
                 field: f.field,
-                source_path: f.source.map(String::from),
+                source_path: f.source,
                 location: p.sources.locate(f.span),
                 message: f.message,
+                code: f.code,
             })
         }
     }
@@ -123,9 +125,10 @@ pub fn eval_node<'a>(p: &'a Program, n: &'a Node, doc: &'a Value) -> Result<Val<
     v.map_err(|f| RunError {
         order_id: order_id(p, doc),
         field: f.field,
-        source_path: f.source.map(String::from),
+        source_path: f.source,
         location: p.sources.locate(f.span),
         message: f.message,
+        code: f.code,
     })
 }
 
@@ -190,8 +193,8 @@ fn scalar_of_list<'a>(l: Arc<Vec<Val<'a>>>, n: Option<&Node>) -> R<Val<'a>> {
         0 => Ok(Val::Null),
         1 => Ok(l[0].clone()),
         k => Err(match n {
-            Some(n) => Fail::at(n, format!("the path gives {k} values where one is expected (use first(…), sum(…) or a filter)")),
-            None => Fail::new(Span::default(), format!("{k} values where one is expected")),
+            Some(n) => Fail::at(n, RunCode::Many, format!("the path gives {k} values where one is expected (use first(…), sum(…) or a filter)")),
+            None => Fail::new(Span::default(), RunCode::Many, format!("{k} values where one is expected")),
         }),
     }
 }
@@ -203,12 +206,18 @@ fn items<'a>(v: Val<'a>, n: &Node) -> R<Vec<Val<'a>>> {
         Val::Json(Value::Array(a)) => a
             .iter()
             .map(|x| {
-                Val::from_json(x)
-                    .map_err(|b| Fail::at(n, format!("number `{}` is out of range", b.0)))
+                Val::from_json(x).map_err(|b| {
+                    Fail::at(
+                        n,
+                        RunCode::Path,
+                        format!("number `{}` is out of range", b.0),
+                    )
+                })
             })
             .collect(),
         other => Err(Fail::at(
             n,
+            RunCode::Type,
             format!("expected a list, found {}", other.kind()),
         )),
     }
@@ -233,7 +242,7 @@ pub(super) fn field_name(name: &str, pos: &[usize]) -> String {
 }
 
 fn overflow(n: &Node) -> Box<Fail> {
-    Fail::at(n, "the number is too large")
+    Fail::at(n, RunCode::Arithmetic, "the number is too large")
 }
 
 impl<'a> Ev<'a> {
@@ -250,9 +259,14 @@ impl<'a> Ev<'a> {
     fn require(&mut self, cond: &'a Node, message: &str) -> R<()> {
         match scalar(self.eval(cond)?, Some(cond))? {
             Val::Bool(true) => Ok(()),
-            Val::Bool(false) | Val::Null => Err(Fail::at(cond, format!("rejected: {message}"))),
+            Val::Bool(false) | Val::Null => Err(Fail::at(
+                cond,
+                RunCode::Require,
+                format!("rejected: {message}"),
+            )),
             other => Err(Fail::at(
                 cond,
+                RunCode::Type,
                 format!("a condition must be true or false, found {}", other.kind()),
             )),
         }
@@ -325,6 +339,7 @@ impl<'a> Ev<'a> {
             Slot::Busy => {
                 return Err(Fail::new(
                     Span::default(),
+                    RunCode::Cycle,
                     "fields read each other in a circle",
                 ))
             }
@@ -365,6 +380,12 @@ impl<'a> Ev<'a> {
             Ok(v) => v,
             Err(f) => return Err(self.failed(f, n, c)),
         };
+        if let Val::List(_) = v {
+            v = match scalar(v, Some(n)) {
+                Ok(v) => v,
+                Err(f) => return Err(self.named(f, c)),
+            };
+        }
         if let Err(f) = fit(&mut v, n, c) {
             return Err(self.failed(f, n, c));
         }
@@ -496,11 +517,12 @@ impl<'a> Ev<'a> {
 
     fn tail(&self, v: Val<'a>, t: &Tail, n: &Node) -> R<Val<'a>> {
         match v {
-            Val::Json(j) => t.path.eval(j).map_err(|m| Fail::at(n, m)),
+            Val::Json(j) => t.path.eval(j).map_err(|m| Fail::at(n, RunCode::Path, m)),
             v @ (Val::Obj(_) | Val::List(_)) => match &t.segs {
-                Some(segs) => eval_val(&v, segs).map_err(|m| Fail::at(n, m)),
+                Some(segs) => eval_val(&v, segs).map_err(|m| Fail::at(n, RunCode::Path, m)),
                 None => Err(Fail::at(
                     n,
+                    RunCode::Path,
                     "filters work on the order's data, not on values the mapping built",
                 )),
             },
@@ -511,7 +533,7 @@ impl<'a> Ev<'a> {
     pub(super) fn eval(&mut self, n: &'a Node) -> R<Val<'a>> {
         match &n.code {
             Op::Const(v) => Ok(borrow_const(v)),
-            Op::Src(p, _) => p.eval(self.doc).map_err(|m| Fail::at(n, m)),
+            Op::Src(p, _) => p.eval(self.doc).map_err(|m| Fail::at(n, RunCode::Path, m)),
             Op::Local(i) => Ok(self.locals[self.base + *i as usize].clone()),
             Op::Global(g) => self.global(*g),
             Op::LocalPath(i, t) => {
@@ -524,7 +546,7 @@ impl<'a> Ev<'a> {
             }
             Op::Out(g, segs, _) => {
                 let v = self.global(*g)?;
-                eval_val(&v, segs).map_err(|m| Fail::at(n, m))
+                eval_val(&v, segs).map_err(|m| Fail::at(n, RunCode::Path, m))
             }
             Op::Lookup { table, key, column } => self.lookup(*table, key, *column),
             Op::Call(f, args) => self.call(*f, args, n),
@@ -540,13 +562,15 @@ impl<'a> Ev<'a> {
         match (op, v) {
             (UnOp::Not, Val::Bool(b)) => Ok(Val::Bool(!b)),
             (UnOp::Neg, Val::Num(a)) => Ok(Val::Num(Amount::new(-a.value, a.unit))),
-            (_, Val::Null) => Err(Fail::at(e, "the value is absent")),
+            (_, Val::Null) => Err(Fail::at(e, RunCode::Missing, "the value is absent")),
             (UnOp::Not, v) => Err(Fail::at(
                 e,
+                RunCode::Type,
                 format!("`not` needs true or false, found {}", v.kind()),
             )),
             (UnOp::Neg, v) => Err(Fail::at(
                 e,
+                RunCode::Type,
                 format!("`-` needs a number, found {}", v.kind()),
             )),
         }
@@ -557,9 +581,10 @@ impl<'a> Ev<'a> {
         match scalar(self.eval(c)?, Some(c))? {
             Val::Bool(true) => self.eval(t),
             Val::Bool(false) => self.eval(e),
-            Val::Null => Err(Fail::at(c, "the condition has no value")),
+            Val::Null => Err(Fail::at(c, RunCode::Missing, "the condition has no value")),
             v => Err(Fail::at(
                 c,
+                RunCode::Type,
                 format!("a condition must be true or false, found {}", v.kind()),
             )),
         }
@@ -572,12 +597,14 @@ impl<'a> Ev<'a> {
         if k.is_null() {
             return Err(Fail::at(
                 key,
+                RunCode::Missing,
                 format!("the key for table `{}` has no value", t.name),
             ));
         }
         let Some(text) = key_text(&k) else {
             return Err(Fail::at(
                 key,
+                RunCode::Type,
                 format!(
                     "a key for table `{}` must be a string or a whole number, found {}",
                     t.name,
@@ -598,6 +625,7 @@ impl<'a> Ev<'a> {
                 };
                 return Err(Fail::at(
                     key,
+                    RunCode::Lookup,
                     format!(
                         "no row for key `{shown}` in table `{}` ({})",
                         t.name, t.source
@@ -623,7 +651,9 @@ impl<'a> Ev<'a> {
             Op::Binary(op @ (BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Div), l, r) => {
                 let a = self.eval_num(l)?;
                 let b = self.eval_num(r)?;
-                arith(*op, a, b).map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
+                arith(*op, a, b).map_err(|m| {
+                    Fail::at(if m.contains("zero") { r } else { l }, arith_code(&m), m)
+                })
             }
             Op::Call(Func::Tag(unit), args) => match args.first().and_then(|a| self.read_num(a)) {
                 Some(a) => Ok(Amount::new(a.value, Some(*unit))),
@@ -650,9 +680,10 @@ impl<'a> Ev<'a> {
     fn num(&mut self, n: &'a Node) -> R<Amount> {
         match scalar(self.eval(n)?, Some(n))? {
             Val::Num(a) => Ok(a),
-            Val::Null => Err(Fail::at(n, "the value is absent")),
+            Val::Null => Err(Fail::at(n, RunCode::Missing, "the value is absent")),
             v => Err(Fail::at(
                 n,
+                RunCode::Type,
                 format!("expected a number, found {}", v.kind()),
             )),
         }
@@ -690,10 +721,10 @@ impl<'a> Ev<'a> {
                 let a = scalar(self.eval(l)?, Some(l))?;
                 let b = scalar(self.eval(r)?, Some(r))?;
                 if a.is_null() {
-                    return Err(Fail::at(l, "the value is absent"));
+                    return Err(Fail::at(l, RunCode::Missing, "the value is absent"));
                 }
                 if b.is_null() {
-                    return Err(Fail::at(r, "the value is absent"));
+                    return Err(Fail::at(r, RunCode::Missing, "the value is absent"));
                 }
                 let o = self.compare(&a, &b, l, r)?;
                 Ok(Val::Bool(match op {
@@ -707,7 +738,9 @@ impl<'a> Ev<'a> {
                 let a = self.eval_num(l)?;
                 let b = self.eval_num(r)?;
                 arith(op, a, b)
-                    .map_err(|m| Fail::at(if m.contains("zero") { r } else { l }, m))
+                    .map_err(|m| {
+                        Fail::at(if m.contains("zero") { r } else { l }, arith_code(&m), m)
+                    })
                     .map(Val::Num)
             }
         }
@@ -716,9 +749,10 @@ impl<'a> Ev<'a> {
     fn boolean(&mut self, n: &'a Node) -> R<bool> {
         match scalar(self.eval(n)?, Some(n))? {
             Val::Bool(b) => Ok(b),
-            Val::Null => Err(Fail::at(n, "the value is absent")),
+            Val::Null => Err(Fail::at(n, RunCode::Missing, "the value is absent")),
             v => Err(Fail::at(
                 n,
+                RunCode::Type,
                 format!("expected true or false, found {}", v.kind()),
             )),
         }
@@ -731,6 +765,7 @@ impl<'a> Ev<'a> {
                     if u != v {
                         return Err(Fail::at(
                             l,
+                            RunCode::Unit,
                             format!("comparing an amount in {u} with one in {v}"),
                         ));
                     }
@@ -741,6 +776,7 @@ impl<'a> Ev<'a> {
             (Val::Bool(x), Val::Bool(y)) => Ok(x.cmp(y)),
             _ => Err(Fail::at(
                 if describe(l).is_some() { l } else { r },
+                RunCode::Type,
                 format!("cannot compare {} with {}", a.kind(), b.kind()),
             )),
         }
@@ -752,6 +788,7 @@ impl<'a> Ev<'a> {
             Val::Null => Ok(None),
             v => Err(Fail::at(
                 n,
+                RunCode::Type,
                 format!(
                     "expected a string, found {} (write string(…) to convert)",
                     v.kind()
@@ -763,7 +800,7 @@ impl<'a> Ev<'a> {
     fn int_arg(&mut self, n: &'a Node) -> R<i64> {
         let a = self.num(n)?;
         if !a.value.fract().is_zero() {
-            return Err(Fail::at(n, "expected a whole number"));
+            return Err(Fail::at(n, RunCode::Type, "expected a whole number"));
         }
         i64::try_from(a.value).map_err(|_| overflow(n))
     }
@@ -772,7 +809,7 @@ impl<'a> Ev<'a> {
     fn call(&mut self, f: Func, args: &'a [Node], n: &'a Node) -> R<Val<'a>> {
         let a0 = || {
             args.first()
-                .ok_or_else(|| Fail::new(n.span, "missing argument"))
+                .ok_or_else(|| Fail::new(n.span, RunCode::Missing, "missing argument"))
         };
         Ok(match f {
             Func::First | Func::Last => {
@@ -780,7 +817,7 @@ impl<'a> Ev<'a> {
                 if f == Func::First {
                     // A wildcard path of the order stops at its first value.
                     if let Some(r) = self.order_path(a).and_then(|(p, root)| p.first(root)) {
-                        return r.map_err(|m| Fail::at(a, m));
+                        return r.map_err(|m| Fail::at(a, RunCode::Path, m));
                     }
                 }
                 let v = self.eval(a)?;
@@ -798,7 +835,7 @@ impl<'a> Ev<'a> {
                 let a = a0()?;
                 // A wildcard path of the order is counted, not listed.
                 if let Some(r) = self.order_path(a).and_then(|(p, root)| p.count(root)) {
-                    let k = r.map_err(|m| Fail::at(a, m))?;
+                    let k = r.map_err(|m| Fail::at(a, RunCode::Path, m))?;
                     return Ok(Val::Num(Amount::new(Decimal::from(k), None)));
                 }
                 let v = self.eval(a)?;
@@ -811,10 +848,17 @@ impl<'a> Ev<'a> {
                 let mut fold = |x: &Val| -> R<()> {
                     let x = match x {
                         Val::Num(x) => *x,
-                        Val::Null => return Err(Fail::at(a, format!("item {i} has no value"))),
+                        Val::Null => {
+                            return Err(Fail::at(
+                                a,
+                                RunCode::Missing,
+                                format!("item {i} has no value"),
+                            ))
+                        }
                         other => {
                             return Err(Fail::at(
                                 a,
+                                RunCode::Type,
                                 format!("item {i} is {}, not a number", other.kind()),
                             ))
                         }
@@ -823,7 +867,8 @@ impl<'a> Ev<'a> {
                     acc = Some(match acc {
                         None => x,
                         Some(s) => match f {
-                            Func::Sum => arith(BinOp::Add, s, x).map_err(|m| Fail::at(a, m))?,
+                            Func::Sum => arith(BinOp::Add, s, x)
+                                .map_err(|m| Fail::at(a, arith_code(&m), m))?,
                             Func::Min if x.value < s.value => x,
                             Func::Max if x.value > s.value => x,
                             _ => s,
@@ -847,26 +892,6 @@ impl<'a> Ev<'a> {
                     (_, Some(s)) => Val::Num(s),
                 }
             }
-            Func::Trim | Func::Upper | Func::Lower => match self.str_arg(a0()?)? {
-                None => Val::Null,
-                Some(s) => Val::Str(Cow::Owned(match f {
-                    Func::Trim => s.trim().to_string(),
-                    Func::Upper => s.to_uppercase(),
-                    _ => s.to_lowercase(),
-                })),
-            },
-            Func::Concat => {
-                // An absent part is an error, not an empty string: a half address must
-                // not be shipped to. Write `part ?? ""` where a part may be missing.
-                let mut out = String::new();
-                for a in args {
-                    match self.str_arg(a)? {
-                        Some(s) => out.push_str(&s),
-                        None => return Err(Fail::at(a, "a part of concat(…) has no value (write `… ?? \"\"` if it may be missing)")),
-                    }
-                }
-                Val::Str(Cow::Owned(out))
-            }
             Func::Len => {
                 let a = a0()?;
                 // A list (even of one) is counted; a string's characters are.
@@ -877,40 +902,23 @@ impl<'a> Ev<'a> {
                     v => Val::Num(Amount::new(Decimal::from(items(v, a)?.len()), None)),
                 }
             }
-            Func::Substr => {
-                let Some(s) = self.str_arg(a0()?)? else {
-                    return Ok(Val::Null);
+            Func::Own(b) => {
+                let Make::Eval(apply) = b.make else {
+                    return Err(Fail::new(
+                        n.span,
+                        RunCode::Missing,
+                        format!("`{}` has no evaluation", b.name),
+                    ));
                 };
-                let start = match args.get(1) {
-                    Some(x) => self.int_arg(x)?.max(0) as usize,
-                    None => 0,
+                let mut a = CallArgs {
+                    ev: self,
+                    args,
+                    n,
+                    raised: None,
                 };
-                let len = match args.get(2) {
-                    Some(x) => self.int_arg(x)?.max(0) as usize,
-                    None => usize::MAX,
-                };
-                Val::Str(Cow::Owned(s.chars().skip(start).take(len).collect()))
-            }
-            Func::Replace => {
-                let Some(s) = self.str_arg(a0()?)? else {
-                    return Ok(Val::Null);
-                };
-                let from = args
-                    .get(1)
-                    .map(|x| self.str_arg(x))
-                    .transpose()?
-                    .flatten()
-                    .unwrap_or_default();
-                let to = args
-                    .get(2)
-                    .map(|x| self.str_arg(x))
-                    .transpose()?
-                    .flatten()
-                    .unwrap_or_default();
-                if from.is_empty() {
-                    Val::Str(s)
-                } else {
-                    Val::Str(Cow::Owned(s.replace(from.as_ref(), &to)))
+                match apply(&mut a) {
+                    Ok(v) => v,
+                    Err(e) => return Err(a.fail(e)),
                 }
             }
             Func::Round(dp, mode) => {
@@ -920,11 +928,11 @@ impl<'a> Ev<'a> {
             Func::Convert(unit, mode) => {
                 let a = self.num(a0()?)?;
                 if a.unit.is_none() {
-                    return Err(Fail::at(a0()?, format!("this number has no unit to convert from; say which it is, e.g. `convert(yuan(…), {unit})`")));
+                    return Err(Fail::at(a0()?, RunCode::Unit, format!("this number has no unit to convert from; say which it is, e.g. `convert(yuan(…), {unit})`")));
                 }
                 Val::Num(
                     a.convert(unit, mode)
-                        .map_err(|e| Fail::at(a0().unwrap_or(n), e.to_string()))?,
+                        .map_err(|e| Fail::at(a0().unwrap_or(n), money_code(&e), e.to_string()))?,
                 )
             }
             Func::Tag(unit) => {
@@ -935,6 +943,7 @@ impl<'a> Ev<'a> {
                         Some(u) if u != unit => {
                             return Err(Fail::at(
                                 arg,
+                                RunCode::Unit,
                                 format!("the amount is already in {u}; write convert(…, {unit})"),
                             ))
                         }
@@ -943,166 +952,14 @@ impl<'a> Ev<'a> {
                     v => {
                         return Err(Fail::at(
                             arg,
+                            RunCode::Type,
                             format!("expected a number, found {}", v.kind()),
                         ))
                     }
                 }
             }
-            Func::Str => {
-                let arg = a0()?;
-                match scalar(self.eval(arg)?, Some(arg))? {
-                    Val::Num(a) => Val::Str(Cow::Owned(a.value.normalize().to_string())),
-                    Val::Bool(b) => Val::Str(Cow::Borrowed(if b { "true" } else { "false" })),
-                    v @ (Val::Str(_) | Val::Null) => v,
-                    v => {
-                        return Err(Fail::at(
-                            arg,
-                            format!("cannot make a string of {}", v.kind()),
-                        ))
-                    }
-                }
-            }
-            Func::Number => {
-                let arg = a0()?;
-                match scalar(self.eval(arg)?, Some(arg))? {
-                    Val::Str(s) => match crate::money::parse_decimal(s.trim()) {
-                        Some(d) => Val::Num(Amount::new(d, None)),
-                        None => return Err(Fail::at(arg, "the string is not a number")),
-                    },
-                    v @ (Val::Num(_) | Val::Null) => v,
-                    v => {
-                        return Err(Fail::at(
-                            arg,
-                            format!("cannot make a number of {}", v.kind()),
-                        ))
-                    }
-                }
-            }
-            Func::Nonblank => {
-                let arg = a0()?;
-                match scalar(self.eval(arg)?, Some(arg))? {
-                    Val::Str(s) if s.trim().is_empty() => Val::Null,
-                    v => v,
-                }
-            }
-            Func::Abs => {
-                let a = self.num(a0()?)?;
-                Val::Num(Amount::new(a.value.abs(), a.unit))
-            }
-            Func::FormatTime => {
-                let arg = a0()?;
-                let ms = match scalar(self.eval(arg)?, Some(arg))? {
-                    Val::Null => return Ok(Val::Null),
-                    Val::Num(a) => i64::try_from(a.value.trunc()).map_err(|_| overflow(arg))?,
-                    v => {
-                        return Err(Fail::at(
-                            arg,
-                            format!("expected milliseconds since 1970, found {}", v.kind()),
-                        ))
-                    }
-                };
-                let fmt_node = args
-                    .get(1)
-                    .ok_or_else(|| Fail::new(n.span, "missing format"))?;
-                let fmt = self.str_arg(fmt_node)?.unwrap_or_default();
-                Val::Str(Cow::Owned(
-                    format_time(ms, &fmt).map_err(|m| Fail::at(fmt_node, m))?,
-                ))
-            }
-            Func::ParseTime => {
-                let arg = a0()?;
-                let Some(text) = self.str_arg(arg)? else {
-                    return Ok(Val::Null);
-                };
-                let fmt_node = args
-                    .get(1)
-                    .ok_or_else(|| Fail::new(n.span, "missing format"))?;
-                let fmt = self.str_arg(fmt_node)?.unwrap_or_default();
-                let ms = parse_time(&text, &fmt).map_err(|m| Fail::at(arg, m))?;
-                Val::Num(Amount::new(Decimal::from(ms), None))
-            }
         })
     }
-}
-
-/// Holds a value to its target field's contract; an amount takes the field's unit.
-fn fit(v: &mut Val, n: &Node, c: &FieldCheck) -> R<()> {
-    if let Val::List(_) = v {
-        *v = scalar(std::mem::replace(v, Val::Null), Some(n))?;
-    }
-    match (c.ty, &mut *v) {
-        (_, Val::Null) => {
-            if c.required {
-                return Err(Fail::at(n, "required field has no value"));
-            }
-            return Ok(());
-        }
-        (FieldType::String, Val::Str(_)) | (FieldType::Boolean, Val::Bool(_)) => {}
-        (FieldType::Integer | FieldType::Number, Val::Num(a)) => {
-            if let (Some(want), Some(have)) = (c.unit, a.unit) {
-                if want != have {
-                    return Err(Fail::at(n, format!("the field counts {want} but the amount is in {have}; write convert(…, {want}, half_up)")));
-                }
-            }
-            if c.ty == FieldType::Integer && a.value.scale() != 0 && !a.value.fract().is_zero() {
-                return Err(Fail::at(
-                    n,
-                    format!(
-                        "{} has a fraction but the field takes a whole number; round it explicitly",
-                        a.value
-                    ),
-                ));
-            }
-            if let Some(min) = c.minimum {
-                if a.value < min {
-                    return Err(Fail::at(
-                        n,
-                        format!("{} is below the minimum {min}", a.value),
-                    ));
-                }
-            }
-            // Not normalised here: the writer prints a decimal without trailing zeros.
-            if c.unit.is_some() {
-                a.unit = c.unit;
-            }
-        }
-        (want, v) => return Err(mistyped(want, v, n)),
-    }
-    if let Some(want) = &c.constant {
-        if !same_as_json(v, want) {
-            return Err(Fail::at(n, format!("the field must be {want}")));
-        }
-    }
-    if !c.limits.is_empty() {
-        c.limits.check(v).map_err(|m| Fail::at(n, m))?;
-    }
-    if let Some(allowed) = &c.allowed {
-        if !allowed.iter().any(|j| same_as_json(v, j)) {
-            let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
-            return Err(Fail::at(
-                n,
-                format!("the value is not one of {}", list.join(", ")),
-            ));
-        }
-    }
-    Ok(())
-}
-
-#[cold]
-fn mistyped(want: FieldType, v: &Val, n: &Node) -> Box<Fail> {
-    let hint = match (want, v) {
-        (FieldType::String, Val::Num(_)) => " (write string(…) to convert)",
-        (FieldType::Integer | FieldType::Number, Val::Str(_)) => " (write number(…) to convert)",
-        _ => "",
-    };
-    Fail::at(
-        n,
-        format!(
-            "the field is {} but the value is {}{hint}",
-            want.as_str(),
-            v.kind()
-        ),
-    )
 }
 
 /// Calls `f` on each value a simple path reaches in a built value (a missing step gives
@@ -1132,20 +989,91 @@ fn visit<'a>(
         _ => match eval_val(v, segs) {
             Ok(Val::List(l)) => l.iter().try_for_each(&mut *f),
             Ok(x) => f(&x),
-            Err(m) => Err(Fail::new(Span::default(), m)),
+            Err(m) => Err(Fail::new(Span::default(), RunCode::Path, m)),
         },
     }
 }
 
-/// Whether a value equals a schema constant (no allocation: this runs for every field
-/// with a fixed value of every order).
-fn same_as_json(v: &Val, j: &Value) -> bool {
-    match (v, j) {
-        (Val::Str(a), Value::String(b)) => a == b,
-        (Val::Bool(a), Value::Bool(b)) => a == b,
-        (Val::Num(a), Value::Number(b)) => crate::money::parse_decimal(b.as_str()) == Some(a.value),
-        (Val::Null, Value::Null) => true,
-        _ => false,
+/// The arguments of a call of a plain built-in, evaluated when its [`crate::program::func::Apply`] asks.
+struct CallArgs<'e, 'a> {
+    ev: &'e mut Ev<'a>,
+    args: &'a [Node],
+    n: &'a Node,
+    /// The error evaluating an argument raised, handed on as it is.
+    raised: Option<Box<Fail>>,
+}
+
+impl<'a> CallArgs<'_, 'a> {
+    fn arg(&self, i: usize) -> Result<&'a Node, CallError> {
+        self.args
+            .get(i)
+            .ok_or(CallError::Call(RunCode::Missing, "missing argument"))
+    }
+
+    fn keep<T>(&mut self, r: R<T>) -> Result<T, CallError> {
+        r.map_err(|f| {
+            self.raised = Some(f);
+            CallError::Raised
+        })
+    }
+
+    /// The evaluator's error of a call: at the argument it names, else at the call.
+    #[cold]
+    fn fail(&mut self, e: CallError) -> Box<Fail> {
+        match e {
+            CallError::At(i, c, m) => match self.args.get(i) {
+                Some(a) => Fail::at(a, c, m),
+                None => Fail::new(self.n.span, c, m),
+            },
+            CallError::Call(c, m) => Fail::new(self.n.span, c, m),
+            CallError::Raised => self.raised.take().unwrap_or_else(|| {
+                Fail::new(self.n.span, RunCode::Missing, "an argument has no value")
+            }),
+        }
+    }
+}
+
+impl<'a> Args<'a> for CallArgs<'_, 'a> {
+    fn count(&self) -> usize {
+        self.args.len()
+    }
+    fn val(&mut self, i: usize) -> Result<Val<'a>, CallError> {
+        let a = self.arg(i)?;
+        let v = self.ev.eval(a).and_then(|v| scalar(v, Some(a)));
+        self.keep(v)
+    }
+    fn str(&mut self, i: usize) -> Result<Option<Cow<'a, str>>, CallError> {
+        let a = self.arg(i)?;
+        let v = self.ev.str_arg(a);
+        self.keep(v)
+    }
+    fn num(&mut self, i: usize) -> Result<Amount, CallError> {
+        let a = self.arg(i)?;
+        let v = self.ev.num(a);
+        self.keep(v)
+    }
+    fn int(&mut self, i: usize) -> Result<i64, CallError> {
+        let a = self.arg(i)?;
+        let v = self.ev.int_arg(a);
+        self.keep(v)
+    }
+}
+
+/// The code of an [`arith`] error: a unit mismatch, else a division by zero or overflow.
+fn arith_code(m: &str) -> RunCode {
+    if m.contains("amount in") {
+        RunCode::Unit
+    } else {
+        RunCode::Arithmetic
+    }
+}
+
+/// The code of a conversion's error.
+fn money_code(e: &crate::money::MoneyError) -> RunCode {
+    match e {
+        crate::money::MoneyError::Dimension { .. } => RunCode::Unit,
+        crate::money::MoneyError::Fraction { .. } => RunCode::Rounding,
+        _ => RunCode::Arithmetic,
     }
 }
 
@@ -1191,41 +1119,6 @@ fn arith(op: BinOp, a: Amount, b: Amount) -> Result<Amount, String> {
         .ok_or_else(|| "the number is too large".to_string())
 }
 
-/// Formats a RED time (ms since 1970) in China Standard Time (UTC+8), strftime-style.
-fn format_time(ms: i64, fmt: &str) -> Result<String, String> {
-    use chrono::format::{Item, StrftimeItems};
-    let items: Vec<Item> = StrftimeItems::new(fmt).collect();
-    if items.iter().any(|i| matches!(i, Item::Error)) {
-        return Err(format!("bad time format `{fmt}`"));
-    }
-    let tz = chrono::FixedOffset::east_opt(8 * 3600).ok_or("bad offset")?;
-    let t = chrono::DateTime::from_timestamp_millis(ms)
-        .ok_or("time out of range")?
-        .with_timezone(&tz);
-    let mut s = String::new();
-    write!(s, "{}", t.format_with_items(items.into_iter()))
-        .map_err(|_| format!("bad time format `{fmt}`"))?;
-    Ok(s)
-}
-
-/// Reads a China Standard Time (UTC+8) text of the strftime-style `fmt` as ms since 1970:
-/// the inverse of [`format_time`]. A date without a time of day is its midnight.
-fn parse_time(text: &str, fmt: &str) -> Result<i64, String> {
-    use chrono::{NaiveDate, NaiveDateTime, TimeZone};
-    let tz = chrono::FixedOffset::east_opt(8 * 3600).ok_or("bad offset")?;
-    let local = NaiveDateTime::parse_from_str(text, fmt)
-        .or_else(|e| {
-            NaiveDate::parse_from_str(text, fmt)
-                .map(|d| d.and_time(chrono::NaiveTime::MIN))
-                .map_err(|_| e)
-        })
-        .map_err(|e| format!("`{text}` is not a time of the form `{fmt}`: {e}"))?;
-    tz.from_local_datetime(&local)
-        .single()
-        .map(|t| t.timestamp_millis())
-        .ok_or_else(|| format!("`{text}` is not a time in China Standard Time"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1234,35 +1127,5 @@ mod tests {
     fn field_names_get_loop_indexes() {
         assert_eq!(field_name("a[].b[].c", &[2, 0]), "a[2].b[0].c");
         assert_eq!(field_name("x.y", &[]), "x.y");
-    }
-
-    #[test]
-    fn time_is_china_standard_time() {
-        // 2026-11-21 02:00:00 UTC is 10:00 in Beijing.
-        assert_eq!(
-            format_time(1_795_226_400_000, "%Y-%m-%d %H:%M:%S").unwrap(),
-            "2026-11-21 10:00:00"
-        );
-        assert!(format_time(0, "%Q").is_err());
-    }
-
-    #[test]
-    fn parse_time_is_the_inverse_of_format_time() {
-        let f = "%Y-%m-%d %H:%M:%S";
-        assert_eq!(
-            parse_time("2026-11-21 10:00:00", f).unwrap(),
-            1_795_226_400_000
-        );
-        for ms in [0, 1_795_226_400_000, 1_612_341_639_000] {
-            assert_eq!(parse_time(&format_time(ms, f).unwrap(), f).unwrap(), ms);
-        }
-        assert_eq!(
-            parse_time("2026-11-21", "%Y-%m-%d").unwrap(),
-            1_795_190_400_000
-        );
-        let e = parse_time("2026-13-01 10:00:00", f).unwrap_err();
-        assert!(e.contains("2026-13-01 10:00:00"), "{e}");
-        assert!(parse_time("22/11/2026", f).is_err());
-        assert!(parse_time("", f).is_err());
     }
 }

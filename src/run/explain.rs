@@ -188,6 +188,7 @@ impl Explained {
         if let Some(r) = &self.rejected {
             let e = &r.error;
             o["rejected"] = json!({
+                "code": e.code,
                 "message": e.message,
                 "field": e.field,
                 "source_path": e.source_path,

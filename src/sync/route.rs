@@ -97,6 +97,7 @@ pub fn pick<'t, 'a>(
         .get(index)
         .map(Picked::Target)
         .ok_or_else(|| RunError {
+            code: crate::run::error::RunCode::Lookup,
             order_id: router.and_then(|r| r.order_id(doc)),
             field: None,
             source_path: None,

@@ -100,7 +100,8 @@ pub enum TableBody {
         file: String,
         file_span: Span,
         key: Ident,
-        columns: Vec<(Ident, TypeName)>,
+        /// Name, type, and whether the column may be missing from the file (`name: type?`).
+        columns: Vec<(Ident, TypeName, bool)>,
     },
 }
 

@@ -546,7 +546,7 @@ impl Builder<'_> {
                 for col in bk {
                     let mut ck = self.kids(col).into_iter();
                     if let (Some(n), Some(t)) = (ck.next(), ck.next()) {
-                        columns.push((self.ident(&n), type_name(t.as_str())));
+                        columns.push((self.ident(&n), type_name(t.as_str()), ck.next().is_some()));
                     }
                 }
                 TableBody::Csv {

@@ -351,9 +351,11 @@ impl Printer<'_> {
                     key.name
                 ));
                 self.indent += 1;
-                for (c, ty) in columns {
+                for (c, ty, optional) in columns {
                     self.start(c.span);
-                    self.out.push_str(&format!("{}: {}", c.name, ty.as_str()));
+                    let mark = if *optional { "?" } else { "" };
+                    self.out
+                        .push_str(&format!("{}: {}{mark}", c.name, ty.as_str()));
                     self.end(c.span);
                 }
                 self.indent -= 1;

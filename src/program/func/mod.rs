@@ -1,11 +1,21 @@
 //! The built-in functions in one table: each entry's name, arity, what its first argument
 //! must be, what it gives, how the input-shape hint reads its arguments, a one-line doc and
-//! examples. The checker (`crate::compile`), the input-shape hint ([`super::input`]), the
-//! language server and README's function table all read this table; the evaluation of each
-//! [`Func`] is the match in `crate::run::eval` (`Ev::call`).
+//! examples. The checker (`crate::compile`), the input-shape hint (`crate::run::shape`), the
+//! language server and README's function table all read this table. A plain function is
+//! evaluated by its entry ([`Make::Eval`], one file per family: [`text`], [`number`],
+//! [`time`]) over its arguments, each read when it asks ([`Args`]); the few whose
+//! evaluation needs the evaluator itself are arms of `Ev::call` in `crate::run::eval`
+//! (see [`Make::Plain`]).
 
+mod number;
+mod text;
+mod time;
+
+use super::codes::RunCode;
 use super::Func;
-use crate::money::Unit;
+use crate::money::{Amount, Unit};
+use crate::value::Val;
+use std::borrow::Cow;
 
 /// One built-in function.
 #[derive(Debug)]
@@ -25,10 +35,22 @@ pub struct Builtin {
     pub examples: &'static [Example],
 }
 
+impl PartialEq for Builtin {
+    /// One entry of the table is one function (names are unique, a test holds that).
+    fn eq(&self, other: &Builtin) -> bool {
+        self.name == other.name
+    }
+}
+
 /// How the checker makes the [`Func`] of a call.
 #[derive(Debug, Clone, Copy)]
 pub enum Make {
-    /// This one, whatever the arguments.
+    /// Evaluated by this function over the call's arguments: the call compiles to
+    /// [`Func::Own`] of the entry. Adding a plain function is one entry with one of these.
+    Eval(Apply),
+    /// An arm of the evaluator, whatever the arguments: the list functions walk a path of
+    /// the order (or a built value) in place instead of building a list, and `len` counts
+    /// a list where another function would take one value of it.
     Plain(Func),
     /// `round(x[, places], mode)`: places and mode are read from the call.
     Round,
@@ -36,6 +58,37 @@ pub enum Make {
     Convert,
     /// `yuan(x)` and the other units: says which unit a bare number is counted in.
     Tag(Unit),
+}
+
+/// The evaluation of a plain built-in: its value from its arguments.
+pub type Apply = for<'a> fn(&mut dyn Args<'a>) -> Result<Val<'a>, CallError>;
+
+/// A call's arguments as the evaluator gives them to [`Apply`]: each is evaluated when
+/// asked for (so an absent first argument leaves the others unevaluated), as a single
+/// value, and an error in it stays the evaluator's ([`CallError::Raised`]).
+pub trait Args<'a> {
+    /// How many arguments the call has.
+    fn count(&self) -> usize;
+    /// Argument `i` as a single value (absent as `Null`).
+    fn val(&mut self, i: usize) -> Result<Val<'a>, CallError>;
+    /// Argument `i` as a string (`None` when absent); another kind is an error at it.
+    fn str(&mut self, i: usize) -> Result<Option<Cow<'a, str>>, CallError>;
+    /// Argument `i` as a number; absent or another kind is an error at it.
+    fn num(&mut self, i: usize) -> Result<Amount, CallError>;
+    /// Argument `i` as a whole number that fits an `i64`; anything else is an error at it.
+    fn int(&mut self, i: usize) -> Result<i64, CallError>;
+}
+
+/// Why a built-in gave no value; the evaluator adds the order, the field and the mapping
+/// line (an error at an argument points at that argument and its source path).
+#[derive(Debug)]
+pub enum CallError {
+    /// At argument `i`.
+    At(usize, RunCode, String),
+    /// At the call as a whole.
+    Call(RunCode, &'static str),
+    /// Raised while evaluating an argument: the evaluator holds it as it was.
+    Raised,
 }
 
 /// What the first argument must be (a check-time type error otherwise).
@@ -66,7 +119,7 @@ pub enum Gives {
     FromCall,
 }
 
-/// How the input-shape hint ([`super::input`]) treats the arguments.
+/// How the input-shape hint (`crate::run::shape`) treats the arguments.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Reads {
     /// Every argument is used as a whole value.
@@ -111,7 +164,7 @@ macro_rules! builtins {
     };
 }
 
-use Make::{Plain, Tag};
+use Make::{Eval, Plain, Tag};
 
 const MANY: usize = usize::MAX;
 
@@ -137,27 +190,27 @@ builtins! {
         "max(list)", "The largest number of a list.",
         [ex("max($.detail.skuList[*].skuQuantity)", "3"),
          ex("max($.detail.skuList[*].skuDetailList[*].pricePerSku)", "15800")];
-    "trim" Plain(Func::Trim), (1, 1), Str -> Str, Whole,
+    "trim" Eval(text::trim), (1, 1), Str -> Str, Whole,
         "trim(s)", "The string without leading and trailing spaces.",
         [ex(r#"trim("  HZ01 ")"#, r#""HZ01""#)];
-    "upper" Plain(Func::Upper), (1, 1), Str -> Str, Whole,
+    "upper" Eval(text::upper), (1, 1), Str -> Str, Whole,
         "upper(s)", "The string in upper case.",
         [ex(r#"upper("hz01")"#, r#""HZ01""#)];
-    "lower" Plain(Func::Lower), (1, 1), Str -> Str, Whole,
+    "lower" Eval(text::lower), (1, 1), Str -> Str, Whole,
         "lower(s)", "The string in lower case.",
         [ex(r#"lower("HZ01")"#, r#""hz01""#), ex("lower($.detail.receiverCountryId)", r#""cn""#)];
-    "concat" Plain(Func::Concat), (1, MANY), Any -> Str, Whole,
+    "concat" Eval(text::concat), (1, MANY), Any -> Str, Whole,
         "concat(a, b, …)",
         "Joins strings; an absent part rejects the order (write `part ?? \"\"` where one may be missing).",
         [ex(r#"concat("HZ", "-", $.detail.receiverCountryId)"#, r#""HZ-CN""#)];
     "len" Plain(Func::Len), (1, 1), Any -> Whole, Counted,
         "len(s)", "The length of a string in characters (also counts a list).",
         [ex(r#"len("保税仓")"#, "3"), ex("len($.detail.skuList[*])", "3")];
-    "substr" Plain(Func::Substr), (2, 3), Str -> Str, Whole,
+    "substr" Eval(text::substr), (2, 3), Str -> Str, Whole,
         "substr(s, start[, len])", "A part of a string, in characters.",
         [ex("substr($.detail.orderId, 0, 8)", r#""P7881122""#),
          ex(r#"substr("保税仓发货", 3)"#, r#""发货""#)];
-    "replace" Plain(Func::Replace), (3, 3), Str -> Str, Whole,
+    "replace" Eval(text::replace), (3, 3), Str -> Str, Whole,
         "replace(s, from, to)", "Every `from` in the string replaced by `to`.",
         [ex(r#"replace("0571-8888-01", "-", "")"#, r#""0571888801""#)];
     "round" Make::Round, (2, 3), Num -> FromCall, Whole,
@@ -183,24 +236,24 @@ builtins! {
     "g" Tag(Unit::G), (1, 1), Num -> FromCall, Whole,
         "g(x)", "Says that a bare number is counted in g.",
         [ex("convert(g(500), kg)", "0.5")];
-    "string" Plain(Func::Str), (1, 1), Any -> Str, Whole,
+    "string" Eval(text::string), (1, 1), Any -> Str, Whole,
         "string(x)", "An explicit conversion to a string (bondmap never converts silently).",
         [ex("string($.detail.orderType)", r#""1""#)];
-    "number" Plain(Func::Number), (1, 1), Any -> Num, Whole,
+    "number" Eval(number::number), (1, 1), Any -> Num, Whole,
         "number(s)", "An explicit conversion of a string to a number.",
         [ex(r#"number("12.5")"#, "12.5"), ex(r#"number("-3") + 1"#, "-2")];
-    "nonblank" Plain(Func::Nonblank), (1, 1), Any -> OrAbsent, Passes,
+    "nonblank" Eval(text::nonblank), (1, 1), Any -> OrAbsent, Passes,
         "nonblank(s)", "Absent when `s` is empty or only spaces, else `s`.",
         [ex(r#"nonblank($.detail.sellerRemark) ?? "/""#, r#""/""#),
          ex(r#"nonblank("HZ") ?? "/""#, r#""HZ""#)];
-    "format_time" Plain(Func::FormatTime), (2, 2), Num -> Str, Whole,
+    "format_time" Eval(time::format), (2, 2), Num -> Str, Whole,
         "format_time(ms, format)", "A RED time (ms) as text in China Standard Time.",
         [ex(r#"format_time($.detail.createdTime, "%Y-%m-%d %H:%M:%S")"#, r#""2026-11-18 21:06:40""#)];
-    "parse_time" Plain(Func::ParseTime), (2, 2), Str -> Whole, Whole,
+    "parse_time" Eval(time::parse), (2, 2), Str -> Whole, Whole,
         "parse_time(text, format)",
         "A China Standard Time text to ms (the inverse of `format_time`); a text of another form rejects the order.",
         [ex(r#"parse_time("2026-11-18 21:06:40", "%Y-%m-%d %H:%M:%S")"#, "1795007200000")];
-    "abs" Plain(Func::Abs), (1, 1), Num -> ArgUnit, Whole,
+    "abs" Eval(number::abs), (1, 1), Num -> ArgUnit, Whole,
         "abs(x)", "The absolute value.",
         [ex("abs(-3.5)", "3.5"), ex("abs(fen(-120))", "120")];
 }
@@ -212,6 +265,9 @@ pub fn find(name: &str) -> Option<&'static Builtin> {
 
 /// The table's entry of a compiled function.
 pub fn of(f: Func) -> Option<&'static Builtin> {
+    if let Func::Own(b) = f {
+        return Some(b);
+    }
     BUILTINS.iter().find(|b| match (b.make, f) {
         (Make::Plain(g), f) => g == f,
         (Make::Round, Func::Round(..)) | (Make::Convert, Func::Convert(..)) => true,
@@ -247,6 +303,7 @@ mod tests {
         for b in BUILTINS {
             let f = match b.make {
                 Make::Plain(f) => f,
+                Make::Eval(_) => Func::Own(b),
                 Make::Round => Func::Round(0, crate::money::Rounding::HalfUp),
                 Make::Convert => Func::Convert(Unit::Fen, None),
                 Make::Tag(u) => Func::Tag(u),
