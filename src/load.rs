@@ -1,8 +1,9 @@
 //! Reading a mapping and the files it `use`s, and merging them into one [`Mapping`]:
 //! the used file first, then every statement of the using file laid over it
-//! (a field assigned again replaces the used one in place; a block merges into it).
+//! (a field assigned again replaces the used one in place; a block merges into it; a
+//! named rule replaces the rule of that name; `drop` takes a rule or a field away).
 
-use crate::diag::{Code, Diag};
+use crate::diag::{suggest, Code, Diag};
 use crate::syntax::ast::{self, Expr, FieldValue, Ident, Item, Stmt};
 use crate::syntax::{parse, FileId, Sources, Span};
 use std::path::{Path, PathBuf};
@@ -261,6 +262,8 @@ impl Loader {
                 self.load_into(&p, m, Some(*span));
             }
         }
+        let uses = file.items.iter().any(|i| matches!(i, Item::Use { .. }));
+        self.duplicate_rules(&file);
         let mut own_body: Vec<Stmt> = Vec::new();
         let mut seen_params: Vec<String> = Vec::new();
         let mut seen_tables: Vec<String> = Vec::new();
@@ -342,7 +345,7 @@ impl Loader {
                         None => m.tables.push(def),
                     }
                 }
-                Item::Stmt(s) => merge_stmt(&mut own_body, s, true, &mut self.diags),
+                Item::Stmt(s) => merge_stmt(&mut own_body, s, Layer::Same, &mut self.diags),
                 // A routes file loaded as the mapping itself is the router's to read
                 // (`crate::route`); one reached through `use` is a mistake, said once.
                 Item::Route(r) => {
@@ -361,8 +364,58 @@ impl Loader {
                 }
             }
         }
+        let layer = if uses { Layer::Over } else { Layer::Base };
         for s in own_body {
-            merge_stmt(&mut m.body, s, false, &mut self.diags);
+            merge_stmt(&mut m.body, s, layer, &mut self.diags);
+        }
+    }
+
+    /// Two rules of one name in one file (in any blocks): which one a using file would
+    /// replace could not be told.
+    fn duplicate_rules(&mut self, file: &ast::File) {
+        fn walk<'a>(
+            body: impl Iterator<Item = &'a Stmt>,
+            seen: &mut Vec<&'a Ident>,
+            dups: &mut Vec<(&'a Ident, Span)>,
+        ) {
+            for s in body {
+                match s {
+                    Stmt::Require { name: Some(n), .. } => {
+                        match seen.iter().find(|o| o.name == n.name) {
+                            Some(first) => dups.push((n, first.span)),
+                            None => seen.push(n),
+                        }
+                    }
+                    Stmt::Field(f) => match &f.value {
+                        FieldValue::Block(b) | FieldValue::For { body: b, .. } => {
+                            walk(b.iter(), seen, dups)
+                        }
+                        FieldValue::Expr(_) => {}
+                    },
+                    _ => {}
+                }
+            }
+        }
+        let mut seen = Vec::new();
+        let mut dups = Vec::new();
+        let stmts = file.items.iter().filter_map(|i| match i {
+            Item::Stmt(s) => Some(s),
+            _ => None,
+        });
+        walk(stmts, &mut seen, &mut dups);
+        for (n, first) in dups {
+            let (line, _) = self.sources.get(first.file).line_col(first.start);
+            self.diags.push(
+                Diag::error(
+                    Code::Duplicate,
+                    n.span,
+                    format!("rule `{}` is defined twice in this file", n.name),
+                )
+                .label("second rule of this name")
+                .help(format!(
+                    "the first is on line {line}; give each rule its own name"
+                )),
+            );
         }
     }
 
@@ -393,6 +446,7 @@ pub fn routes_file_mistakes(file: &ast::File) -> Vec<Diag> {
             Item::Table(t) => ("`table`", t.span),
             Item::Stmt(Stmt::Let { span, .. }) => ("`let`", *span),
             Item::Stmt(Stmt::Require { span, .. }) => ("`require`", *span),
+            Item::Stmt(Stmt::Drop(d)) => ("`drop`", d.span),
             Item::Stmt(Stmt::Field(f)) => ("a target field", f.span),
         };
         out.push(
@@ -408,8 +462,6 @@ pub fn routes_file_mistakes(file: &ast::File) -> Vec<Diag> {
     out
 }
 
-/// Lays `s` over `body`. `same_file` makes a second assignment of one field an error
-/// (within a file it is a mistake; across a `use` it is the override).
 /// A table declared again by a using file keeps the optional columns of the used file's
 /// declaration it does not list: the used file reads them "when the table has them", so a
 /// warehouse whose goods table lacks them need not name them.
@@ -425,7 +477,22 @@ fn keep_optional_columns(used: &ast::TableBody, new: &mut ast::TableBody) {
     }
 }
 
-pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, same_file: bool, diags: &mut Vec<Diag>) {
+/// How a statement is laid over a body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layer {
+    /// Gathering one file's own statements: a second assignment is a mistake.
+    Same,
+    /// A file that uses none onto the empty mapping.
+    Base,
+    /// A file that uses others onto what they built: the override.
+    Over,
+}
+
+/// Lays `s` over `body`. Within one file ([`Layer::Same`]) a second assignment of one
+/// field is an error; across a `use` ([`Layer::Over`]) it is the override, a named rule
+/// replaces the rule of that name in place and a `drop` removes one.
+pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, layer: Layer, diags: &mut Vec<Diag>) {
+    let same_file = layer == Layer::Same;
     match s {
         Stmt::Field(mut f) if f.path.len() > 1 => {
             // `a.b.c = e` is `a { b.c = e }`.
@@ -439,7 +506,7 @@ pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, same_file: bool, diags: &mut Ve
                     value: FieldValue::Block(vec![inner]),
                     span,
                 }),
-                same_file,
+                layer,
                 diags,
             );
         }
@@ -450,6 +517,10 @@ pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, same_file: bool, diags: &mut Ve
                 _ => None,
             });
             let Some(e) = existing else {
+                let mut f = f;
+                if !same_file {
+                    strip_drops(&mut f, diags);
+                }
                 body.push(Stmt::Field(f));
                 return;
             };
@@ -457,7 +528,7 @@ pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, same_file: bool, diags: &mut Ve
                 (FieldValue::Block(eb), FieldValue::Block(nb))
                 | (FieldValue::For { body: eb, .. }, FieldValue::Block(nb)) => {
                     for s in nb {
-                        merge_stmt(eb, s, same_file, diags);
+                        merge_stmt(eb, s, layer, diags);
                     }
                 }
                 (_, v) => {
@@ -477,6 +548,9 @@ pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, same_file: bool, diags: &mut Ve
                     e.value = v;
                     e.span = f.span;
                     e.path = f.path;
+                    if !same_file {
+                        strip_drops(e, diags);
+                    }
                 }
             }
         }
@@ -502,6 +576,189 @@ pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, same_file: bool, diags: &mut Ve
                 None => body.push(Stmt::Let { name, value, span }),
             }
         }
+        Stmt::Require {
+            name: Some(name),
+            cond,
+            message,
+            span,
+        } if !same_file => {
+            let rule = Stmt::Require {
+                name: Some(name.clone()),
+                cond,
+                message,
+                span,
+            };
+            match rule_at(body, &name.name) {
+                // In place: the rules keep the order the used file gave them.
+                Some(i) => body[i] = rule,
+                None if layer == Layer::Over => diags.push(no_rule(body, &name, "replace")),
+                None => body.push(rule),
+            }
+        }
         r @ Stmt::Require { .. } => body.push(r),
+        Stmt::Drop(d) if same_file => body.push(Stmt::Drop(d)),
+        Stmt::Drop(d) => match d.what {
+            ast::DropWhat::Rule(name) => match rule_at(body, &name.name) {
+                Some(i) => {
+                    body.remove(i);
+                }
+                None if layer == Layer::Base => diags.push(
+                    Diag::error(
+                        Code::Override,
+                        name.span,
+                        format!("no rule `{}` to drop: this file uses no other mapping", name.name),
+                    )
+                    .label("nothing to drop")
+                    .help("`drop` takes away a rule of a file this one `use`s; remove the rule itself here"),
+                ),
+                None => diags.push(no_rule(body, &name, "drop")),
+            },
+            ast::DropWhat::Field(path) => drop_field(body, &path, &path, diags),
+        },
     }
+}
+
+/// A field the used files do not have (or that this file assigns anew) has nothing to
+/// drop from: each `drop` in it is a mistake, said and removed.
+fn strip_drops(f: &mut ast::Field, diags: &mut Vec<Diag>) {
+    let (FieldValue::Block(b) | FieldValue::For { body: b, .. }) = &mut f.value else {
+        return;
+    };
+    let head = f.path[0].name.clone();
+    b.retain_mut(|s| match s {
+        Stmt::Drop(d) => {
+            let (what, span) = match &d.what {
+                ast::DropWhat::Rule(n) => (format!("rule `{}`", n.name), n.span),
+                ast::DropWhat::Field(p) => (format!("field `{}`", p[0].name), p[0].span),
+            };
+            diags.push(
+                Diag::error(
+                    Code::Override,
+                    span,
+                    format!("no {what} to drop: this file writes `{head}` itself, not over a used file's"),
+                )
+                .label("nothing to drop")
+                .help("a `drop` goes in a block the used files have; here, leave the rule or field out"),
+            );
+            false
+        }
+        Stmt::Field(inner) => {
+            strip_drops(inner, diags);
+            true
+        }
+        _ => true,
+    });
+}
+
+/// Where the rule named `name` is in `body`.
+fn rule_at(body: &[Stmt], name: &str) -> Option<usize> {
+    body.iter()
+        .position(|s| matches!(s, Stmt::Require { name: Some(n), .. } if n.name == name))
+}
+
+/// The names of the rules of `body`.
+fn rule_names(body: &[Stmt]) -> impl Iterator<Item = &str> {
+    body.iter().filter_map(|s| match s {
+        Stmt::Require { name: Some(n), .. } => Some(n.name.as_str()),
+        _ => None,
+    })
+}
+
+/// The field path (`orderItemList`) of the block below `body` that has a rule `name`.
+fn rule_inside(body: &[Stmt], name: &str) -> Option<String> {
+    body.iter().find_map(|s| {
+        let Stmt::Field(f) = s else { return None };
+        let (FieldValue::Block(b) | FieldValue::For { body: b, .. }) = &f.value else {
+            return None;
+        };
+        let head = &f.path[0].name;
+        if rule_at(b, name).is_some() {
+            return Some(head.clone());
+        }
+        rule_inside(b, name).map(|p| format!("{head}.{p}"))
+    })
+}
+
+/// A rule to `verb` (replace, drop) that the used files do not have in this block.
+fn no_rule(body: &[Stmt], name: &Ident, verb: &str) -> Diag {
+    let help = suggest(&name.name, rule_names(body))
+        .or_else(|| {
+            rule_inside(body, &name.name).map(|p| match verb {
+                "drop" => format!(
+                    "`{0}` is a rule of `{p}`: write `{p} {{ drop require {0} }}`",
+                    name.name
+                ),
+                _ => format!("`{}` is a rule of `{p}`: {verb} it inside `{p} {{ … }}`", name.name),
+            })
+        })
+        .unwrap_or_else(|| {
+            let names: Vec<&str> = rule_names(body).collect();
+            if names.is_empty() {
+                "the files this one uses name no rule here; a new rule of this file is written without a name".to_string()
+            } else {
+                format!(
+                    "rules here: {}; a new rule of this file is written without a name",
+                    names.join(", ")
+                )
+            }
+        });
+    Diag::error(
+        Code::Override,
+        name.span,
+        format!(
+            "no rule `{}` to {verb}: the files this one uses have none of that name here",
+            name.name
+        ),
+    )
+    .label("no such rule")
+    .help(help)
+}
+
+/// `drop a.b.c`: removes that field from what the used files assign.
+fn drop_field(body: &mut Vec<Stmt>, rest: &[Ident], path: &[Ident], diags: &mut Vec<Diag>) {
+    let Some((head, tail)) = rest.split_first() else {
+        return;
+    };
+    let at = body
+        .iter()
+        .position(|s| matches!(s, Stmt::Field(f) if f.path[0].name == head.name));
+    match (at, tail.is_empty()) {
+        (Some(i), true) => {
+            body.remove(i);
+        }
+        (Some(i), false) => {
+            if let Stmt::Field(f) = &mut body[i] {
+                if let FieldValue::Block(b) | FieldValue::For { body: b, .. } = &mut f.value {
+                    drop_field(b, tail, path, diags);
+                    return;
+                }
+            }
+            diags.push(no_field(body, head, path, "it is a value, not a block"));
+        }
+        (None, _) => diags.push(no_field(body, head, path, "")),
+    }
+}
+
+fn no_field(body: &[Stmt], at: &Ident, path: &[Ident], why: &str) -> Diag {
+    let full: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+    let names = body.iter().filter_map(|s| match s {
+        Stmt::Field(f) => Some(f.path[0].name.as_str()),
+        _ => None,
+    });
+    let help = if why.is_empty() {
+        suggest(&at.name, names)
+            .unwrap_or_else(|| format!("the files this one uses assign no `{}` here", at.name))
+    } else {
+        format!("`{}`: {why}", at.name)
+    };
+    Diag::error(
+        Code::Override,
+        at.span,
+        format!(
+            "no field `{}` to drop: the files this one uses do not assign it",
+            full.join(".")
+        ),
+    )
+    .label("not assigned")
+    .help(help)
 }

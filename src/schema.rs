@@ -1,6 +1,7 @@
 //! The target contract: the JSON Schema of the request a mapping builds (the subset
 //! bondmap reads: `type`, `properties`, `required`, `items`, `const`, `enum`,
-//! `minimum`, and the annotations `x-unit` and `x-pii`).
+//! `minimum`, `additionalProperties` as a schema, and the annotations `x-unit` and
+//! `x-pii`).
 
 use crate::money::Unit;
 use rust_decimal::Decimal;
@@ -133,6 +134,9 @@ pub struct SchemaNode {
     /// Object fields in schema order.
     pub properties: Vec<(String, SchemaNode)>,
     pub required: Vec<String>,
+    /// `additionalProperties` given as a schema: an object of free keys (Cainiao's
+    /// `extendFields`), each value held to it.
+    pub additional: Option<Box<SchemaNode>>,
     pub items: Option<Box<SchemaNode>>,
     pub constant: Option<Value>,
     pub allowed: Option<Vec<Value>>,
@@ -150,6 +154,11 @@ impl SchemaNode {
             .iter()
             .find(|(n, _)| n == name)
             .map(|(_, s)| s)
+    }
+    /// The schema of the field `name` of this object: its property, or else the schema
+    /// every free key takes (`additionalProperties`).
+    pub fn field(&self, name: &str) -> Option<&SchemaNode> {
+        self.property(name).or(self.additional.as_deref())
     }
     pub fn is_required(&self, name: &str) -> bool {
         self.required.iter().any(|r| r == name)
@@ -250,6 +259,11 @@ fn node(v: &Value, at: &str) -> Result<SchemaNode, (String, String)> {
                 .collect()
         })
         .unwrap_or_default();
+    // `true`/`false` (any key, or none) add no schema: only a schema types free keys.
+    let additional = match v.get("additionalProperties") {
+        Some(a) if a.is_object() => Some(Box::new(node(a, &format!("{at}.*"))?)),
+        _ => None,
+    };
     let items = match v.get("items") {
         Some(i) => Some(Box::new(node(i, &format!("{at}[]"))?)),
         None if ty == FieldType::Array => return Err(err("an array needs `items`")),
@@ -270,6 +284,7 @@ fn node(v: &Value, at: &str) -> Result<SchemaNode, (String, String)> {
         ty,
         properties,
         required,
+        additional,
         items,
         constant: v.get("const").cloned(),
         allowed: v.get("enum").and_then(Value::as_array).cloned(),

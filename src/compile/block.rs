@@ -81,6 +81,8 @@ impl<'m> Cx<'m> {
                         message: message.as_str().into(),
                     });
                 }
+                // The loader applies every drop: none is left to lower.
+                Stmt::Drop(_) => {}
                 Stmt::Field(f) => {
                     let name = f.path[0].name.as_str();
                     let full = if prefix.is_empty() {
@@ -179,7 +181,7 @@ impl<'m> Cx<'m> {
         full: &str,
     ) -> Option<&'s SchemaNode> {
         let target = schema.object();
-        match target.property(&name.name) {
+        match target.field(&name.name) {
             Some(p) => Some(p),
             None => {
                 // A misspelt field is also a missing one: report the misspelling only.
@@ -197,11 +199,7 @@ impl<'m> Cx<'m> {
                     &name.name,
                     target.properties.iter().map(|(n, _)| n.as_str()),
                 )
-                .unwrap_or_else(|| {
-                    let names: Vec<&str> =
-                        target.properties.iter().map(|(n, _)| n.as_str()).collect();
-                    format!("fields here: {}", names.join(", "))
-                });
+                .unwrap_or_else(|| fields_here(target, full));
                 self.err(
                     Diag::error(
                         C::UnknownField,
@@ -372,6 +370,8 @@ impl<'m> Cx<'m> {
                     self.expect_bool(&t, cond.span);
                     ops.push((BodyOp::Require(n, message.as_str().into()), vec![]));
                 }
+                // The loader applies every drop: none is left to lower.
+                Stmt::Drop(_) => {}
                 Stmt::Field(f) => {
                     let name = f.path[0].name.as_str();
                     let full = format!("{prefix}.{name}");
@@ -537,5 +537,25 @@ impl<'m> Cx<'m> {
                 }
             }
         }
+    }
+}
+
+/// Fields shown when a name is no field and resembles none: the object's first few, or
+/// why it has none (an object of free keys needs `additionalProperties`).
+fn fields_here(target: &SchemaNode, full: &str) -> String {
+    const SHOWN: usize = 12;
+    let names: Vec<&str> = target.properties.iter().map(|(n, _)| n.as_str()).collect();
+    if names.is_empty() {
+        let owner = full.rsplit_once('.').map_or("the target", |(pre, _)| pre);
+        return format!(
+            "`{owner}` has no fields in the target schema, and takes no free keys (it has no `additionalProperties` schema)"
+        );
+    }
+    let more = names.len().saturating_sub(SHOWN);
+    let shown = names[..names.len().min(SHOWN)].join(", ");
+    if more == 0 {
+        format!("fields here: {shown}")
+    } else {
+        format!("fields here: {shown} and {more} more")
     }
 }

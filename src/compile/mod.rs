@@ -202,7 +202,7 @@ fn plan(body: &[Stmt], schema: &SchemaNode, meta: &mut Vec<GlobalMeta>) -> Vec<(
     for s in body {
         let Stmt::Field(f) = s else { continue };
         let name = f.path[0].name.clone();
-        let prop = schema.property(&name);
+        let prop = schema.field(&name);
         let p = match (&f.value, prop) {
             (FieldValue::Block(b), Some(p)) if p.ty == FieldType::Object => {
                 Plan::Obj(plan(b, p, meta))

@@ -62,10 +62,10 @@ pub fn complete(text: &str, offset: usize, a: Option<&Analysis>) -> Vec<Completi
         }
         let kws: &[&str] = if frames.is_empty() {
             &[
-                "let", "require", "use", "target", "source", "settings", "param", "table",
+                "let", "require", "drop", "use", "target", "source", "settings", "param", "table",
             ]
         } else {
-            &["let", "require"]
+            &["let", "require", "drop"]
         };
         out.extend(
             kws.iter()

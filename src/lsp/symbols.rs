@@ -1,5 +1,5 @@
 //! Document symbols: the target tree the file builds (fields, blocks, loops), with its
-//! params, tables and lets.
+//! params, tables, lets and named rules.
 
 use super::documents::range;
 use crate::syntax::ast::{FieldValue, File, Item, Stmt};
@@ -45,7 +45,21 @@ fn stmt(text: &str, s: &Stmt) -> Option<DocumentSymbol> {
             name.span,
             Vec::new(),
         )),
-        Stmt::Require { .. } => None,
+        // A named rule is something a using file refers to (to replace or drop it).
+        Stmt::Require {
+            name: Some(name),
+            span,
+            ..
+        } => Some(symbol(
+            text,
+            &name.name,
+            "rule",
+            SymbolKind::EVENT,
+            *span,
+            name.span,
+            Vec::new(),
+        )),
+        Stmt::Require { name: None, .. } | Stmt::Drop(_) => None,
         Stmt::Field(f) => {
             let name: Vec<&str> = f.path.iter().map(|i| i.name.as_str()).collect();
             let sel = match (f.path.first(), f.path.last()) {

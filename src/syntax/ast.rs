@@ -113,11 +113,28 @@ pub enum Stmt {
         span: Span,
     },
     Require {
+        /// `require NAME: …`: a rule a file that uses this one may replace or drop.
+        name: Option<Ident>,
         cond: Expr,
         message: String,
         span: Span,
     },
     Field(Field),
+    /// `drop require NAME` or `drop a.b`: takes a rule or a field of a used file away.
+    /// Only the loader sees it; it is gone from a merged mapping.
+    Drop(Drop),
+}
+
+#[derive(Debug, Clone)]
+pub struct Drop {
+    pub what: DropWhat,
+    pub span: Span,
+}
+
+#[derive(Debug, Clone)]
+pub enum DropWhat {
+    Rule(Ident),
+    Field(Vec<Ident>),
 }
 
 /// `a.b.c = expr`, `a { … }` or `a = for x in … { … }`.

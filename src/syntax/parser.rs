@@ -195,6 +195,8 @@ fn rule_words(r: &Rule) -> &'static str {
         Rule::kw_from => "`from`",
         Rule::route_decl => "`route`",
         Rule::kw_when => "`when`",
+        Rule::drop_stmt => "`drop`",
+        Rule::rule_name => "a rule name",
         _ => "something else",
     }
 }
@@ -386,6 +388,7 @@ fn is_kw(r: Rule) -> bool {
             | Rule::kw_then
             | Rule::kw_route
             | Rule::kw_when
+            | Rule::kw_drop
     )
 }
 
@@ -576,11 +579,18 @@ impl Builder<'_> {
                 })
             }
             Rule::require_stmt => {
-                let mut k = self.kids(p).into_iter();
+                let mut k = self.kids(p).into_iter().peekable();
+                let name = match k.peek() {
+                    Some(n) if n.as_rule() == Rule::rule_name => {
+                        k.next().map(|n| self.rule_name(n))
+                    }
+                    _ => None,
+                };
                 let (Some(c), Some(m)) = (k.next(), k.next()) else {
                     return Err(self.bug_at(span, "require"));
                 };
                 Ok(Stmt::Require {
+                    name,
                     cond: self.expr(c)?,
                     message: self.string(&m)?,
                     span,
@@ -625,8 +635,24 @@ impl Builder<'_> {
                     span,
                 }))
             }
+            Rule::drop_stmt => {
+                let Some(k) = self.kids(p).into_iter().next() else {
+                    return Err(self.bug_at(span, "drop"));
+                };
+                let what = if k.as_rule() == Rule::rule_name {
+                    DropWhat::Rule(self.rule_name(k))
+                } else {
+                    DropWhat::Field(self.field_path(k))
+                };
+                Ok(Stmt::Drop(Drop { what, span }))
+            }
             _ => Err(self.bug(&p, "unexpected statement")),
         }
+    }
+
+    /// The name of a `rule_name` pair: its text is its one `ident`.
+    fn rule_name(&self, p: Pair<Rule>) -> Ident {
+        self.ident(&p)
     }
 
     fn bug_at(&self, span: Span, what: &str) -> ParseError {

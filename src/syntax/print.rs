@@ -374,17 +374,33 @@ impl Printer<'_> {
                 self.end(*span);
             }
             Stmt::Require {
+                name,
                 cond,
                 message,
                 span,
             } => {
                 self.start(*span);
+                let named = match name {
+                    Some(n) => format!("{}: ", n.name),
+                    None => String::new(),
+                };
                 self.out.push_str(&format!(
-                    "require {} else {}",
+                    "require {named}{} else {}",
                     expr(cond, 0),
                     quote(message)
                 ));
                 self.end(*span);
+            }
+            Stmt::Drop(d) => {
+                self.start(d.span);
+                match &d.what {
+                    DropWhat::Rule(n) => self.out.push_str(&format!("drop require {}", n.name)),
+                    DropWhat::Field(path) => {
+                        let path: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+                        self.out.push_str(&format!("drop {}", path.join(".")));
+                    }
+                }
+                self.end(d.span);
             }
             Stmt::Field(f) => {
                 self.start(f.span);
