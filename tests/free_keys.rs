@@ -116,3 +116,23 @@ fn an_object_without_free_keys_says_so() {
         "{d:?}"
     );
 }
+
+#[test]
+fn a_free_key_read_back_has_its_schema_type() {
+    // `out.extendFields.k` is typed by `additionalProperties` (a string): adding a number
+    // to it is found by check, not by the run.
+    // Checked as a file of tests/ (so that the mapping root is the repo's).
+    let base = std::fs::read_to_string(root().join("tests/rules/extend_fields.map"))
+        .unwrap()
+        .replace("../../mappings/", "../mappings/");
+    let text = format!("{base}\nrequire out.extendFields.redOrderId + 1 > 0 else \"x\"\n");
+    let diags = check_text("tests", &text);
+    assert!(
+        diags.iter().any(|d| d.code == Code::TypeMismatch),
+        "{diags:?}"
+    );
+    // Compared as the string it is, it checks clean.
+    let text = format!("{base}\nrequire out.extendFields.redOrderId != \"\" else \"x\"\n");
+    let diags = check_text("tests", &text);
+    assert!(!diags.iter().any(Diag::is_error), "{diags:?}");
+}

@@ -389,7 +389,7 @@ impl<'m> Cx<'m> {
     fn target_field(&self, walked: &str) -> Option<&crate::schema::SchemaNode> {
         let mut node = self.target_root.as_ref()?;
         for k in walked.strip_prefix("out.")?.split('.') {
-            node = node.object().property(k)?;
+            node = node.object().field(k)?;
         }
         Some(node)
     }
