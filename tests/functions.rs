@@ -2,17 +2,13 @@
 //! every example runs through the real checker and evaluator and gives what it states, and
 //! README's function table lists exactly these functions with these docs.
 
-use bondmap::compile::{compile, Options};
-use bondmap::diag::Severity;
+mod common;
+
 use bondmap::program::func::{BUILTINS, EXAMPLE_ORDER};
 use bondmap::program::Global;
 use bondmap::run::eval::eval_node;
 use bondmap::run::json::write_json;
-use std::path::Path;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use common::*;
 
 /// Each example as `let` of a mapping built on a warehouse mapping, checked and then run
 /// over the example order: (function, expression, what it gave or why it failed).
@@ -28,17 +24,7 @@ fn run_examples() -> Vec<(
             text.push_str(&format!("let example_{i}_{j} = {}\n", e.expr));
         }
     }
-    let dir = root().join("mappings/warehouses");
-    let (m, diags) = bondmap::load::load_str("functions_test.map", &text, &dir);
-    assert!(diags.is_empty(), "{diags:?}");
-    let (p, diags) = compile(&m, &Options::default());
-    let errors: Vec<_> = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.message.clone())
-        .collect();
-    assert!(errors.is_empty(), "the examples check: {errors:?}");
-    let p = p.expect("a program");
+    let (p, probe) = program_in_warehouses(&text, "the examples");
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root().join(EXAMPLE_ORDER)).unwrap()).unwrap();
     let mut out = Vec::new();
@@ -46,7 +32,7 @@ fn run_examples() -> Vec<(
         for e in b.examples {
             // The let whose expression is this example's text, in the test's own file.
             let node = p.globals.iter().find_map(|g| match g {
-                Global::Let(n) if n.span.file == m.root && p.sources.snippet(n.span) == e.expr => {
+                Global::Let(n) if n.span.file == probe && p.sources.snippet(n.span) == e.expr => {
                     Some(n)
                 }
                 _ => None,
@@ -137,24 +123,14 @@ fn readme_lists_exactly_these_functions_with_these_docs() {
 /// order (`Err`: the run-time error).
 fn run_one(expr: &str) -> Result<String, bondmap::run::RunError> {
     let text = format!("use \"hangzhou_xiasha.map\"\nlet probe = {expr}\n");
-    let dir = root().join("mappings/warehouses");
-    let (m, diags) = bondmap::load::load_str("functions_probe.map", &text, &dir);
-    assert!(diags.is_empty(), "{diags:?}");
-    let (p, diags) = compile(&m, &Options::default());
-    let errors: Vec<_> = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.message.clone())
-        .collect();
-    assert!(errors.is_empty(), "`{expr}` checks: {errors:?}");
-    let p = p.expect("a program");
+    let (p, probe) = program_in_warehouses(&text, &format!("`{expr}`"));
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root().join(EXAMPLE_ORDER)).unwrap()).unwrap();
     let n = p
         .globals
         .iter()
         .find_map(|g| match g {
-            Global::Let(n) if n.span.file == m.root && p.sources.snippet(n.span) == expr => Some(n),
+            Global::Let(n) if n.span.file == probe && p.sources.snippet(n.span) == expr => Some(n),
             _ => None,
         })
         .expect("the probe's let");

@@ -24,17 +24,7 @@ fn order() -> Value {
 /// changed by `change`: the error it is rejected with.
 fn rejected(overrides: &str, change: fn(&mut Value)) -> bondmap::run::RunError {
     let text = format!("use \"hangzhou_xiasha.map\"\n{overrides}\n");
-    let dir = root().join("mappings/warehouses");
-    let (m, diags) = bondmap::load::load_str("run_codes.map", &text, &dir);
-    assert!(diags.is_empty(), "{diags:?}");
-    let (p, diags) = compile(&m, &Options::default());
-    let errors: Vec<_> = diags
-        .iter()
-        .filter(|d| d.severity == Severity::Error)
-        .map(|d| d.message.clone())
-        .collect();
-    assert!(errors.is_empty(), "`{overrides}` checks: {errors:?}");
-    let p = p.expect("a program");
+    let (p, _) = program_in_warehouses(&text, &format!("`{overrides}`"));
     let mut doc = order();
     change(&mut doc);
     let mut out = String::new();

@@ -31,6 +31,26 @@ pub fn examples() -> Vec<PathBuf> {
     files(&root().join("examples/orders"), "json")
 }
 
+/// `text`, a mapping written as a file of `mappings/warehouses/` (so `use
+/// "hangzhou_xiasha.map"` works), loaded and checked: the program and the file id of
+/// `text`, or a panic naming `what` with the errors.
+pub fn program_in_warehouses(
+    text: &str,
+    what: &str,
+) -> (bondmap::program::Program, bondmap::syntax::FileId) {
+    let dir = root().join("mappings/warehouses");
+    let (m, diags) = bondmap::load::load_str("probe.map", text, &dir);
+    assert!(diags.is_empty(), "{diags:?}");
+    let (p, diags) = bondmap::compile::compile(&m, &bondmap::compile::Options::default());
+    let errors: Vec<_> = diags
+        .iter()
+        .filter(|d| d.severity == bondmap::diag::Severity::Error)
+        .map(|d| d.message.clone())
+        .collect();
+    assert!(errors.is_empty(), "{what} checks: {errors:?}");
+    (p.expect("a program"), m.root)
+}
+
 /// The library's indenter (the one `bondmap test` and `map --pretty` use).
 #[allow(unused_imports)] // not every test file that shares this module indents JSON
 pub use bondmap::snapshot::pretty;
