@@ -175,3 +175,27 @@ fn an_absent_first_argument_leaves_the_others_unevaluated() {
     );
     assert!(run_one(&format!("substr(\"abc\", {bad})")).is_err());
 }
+
+#[test]
+fn a_list_function_fails_at_its_list_naming_the_item() {
+    // Walked in place over the request built so far: the item that is no number is named,
+    // at the argument.
+    let e = run_one("max(out.orderItemList[*].itemId)").unwrap_err();
+    assert_eq!(e.message, "item 0 is a string, not a number");
+    assert_eq!(e.code.as_str(), "bondmap::run::type");
+    assert!(e.location.ends_with(":2:17"), "{}", e.location);
+    // Sums of none, first and count of a wildcard path of the order.
+    assert_eq!(
+        run_one("sum(out.orderItemList[*].declareInfo.customsTax)").unwrap(),
+        "0"
+    );
+    assert_eq!(
+        run_one("first($.detail.skuList[*].skuDetailList[*].barcode)").unwrap(),
+        r#""9300633610227""#
+    );
+    assert_eq!(run_one("count(out.orderItemList[*])").unwrap(), "3");
+    assert_eq!(
+        run_one("last(out.orderItemList[*].itemQuantity)").unwrap(),
+        "3"
+    );
+}

@@ -734,7 +734,6 @@ impl<'m> Cx<'m> {
                 (Func::Convert(unit, mode), &args[..1])
             }
             Make::Tag(u) => (Func::Tag(u), args),
-            Make::Plain(f) => (f, args),
             Make::Eval(_) => (Func::Own(b), args),
         };
         let mut nodes = Vec::with_capacity(value_args.len());

@@ -116,17 +116,11 @@ pub enum Op {
     If(Box<Node>, Box<Node>, Box<Node>),
 }
 
-/// A built-in as compiled. The functions the evaluator runs itself are variants; every
-/// other is [`Func::Own`] of its table entry, which evaluates it ([`func::Make::Eval`]).
+/// A built-in as compiled. The functions whose places, unit or mode the checker reads from
+/// the call (`round`, `convert`, the unit tags) are variants the evaluator runs itself;
+/// every other is [`Func::Own`] of its table entry, which evaluates it ([`func::Make::Eval`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Func {
-    First,
-    Last,
-    Sum,
-    Count,
-    Min,
-    Max,
-    Len,
     Round(u32, Rounding),
     Convert(Unit, Option<Rounding>),
     /// `yuan(x)`: says which unit a bare number is counted in.

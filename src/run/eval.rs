@@ -16,7 +16,6 @@ use crate::program::{
 use crate::syntax::ast::{BinOp, UnOp};
 use crate::syntax::Span;
 use crate::value::Val;
-use rust_decimal::Decimal;
 use serde_json::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -812,96 +811,6 @@ impl<'a> Ev<'a> {
                 .ok_or_else(|| Fail::new(n.span, RunCode::Missing, "missing argument"))
         };
         Ok(match f {
-            Func::First | Func::Last => {
-                let a = a0()?;
-                if f == Func::First {
-                    // A wildcard path of the order stops at its first value.
-                    if let Some(r) = self.order_path(a).and_then(|(p, root)| p.first(root)) {
-                        return r.map_err(|m| Fail::at(a, RunCode::Path, m));
-                    }
-                }
-                let v = self.eval(a)?;
-                let mut list = match v {
-                    Val::List(_) | Val::Json(Value::Array(_)) => items(v, a)?,
-                    other => return Ok(other),
-                };
-                if f == Func::First {
-                    list.into_iter().next().unwrap_or(Val::Null)
-                } else {
-                    list.pop().unwrap_or(Val::Null)
-                }
-            }
-            Func::Count => {
-                let a = a0()?;
-                // A wildcard path of the order is counted, not listed.
-                if let Some(r) = self.order_path(a).and_then(|(p, root)| p.count(root)) {
-                    let k = r.map_err(|m| Fail::at(a, RunCode::Path, m))?;
-                    return Ok(Val::Num(Amount::new(Decimal::from(k), None)));
-                }
-                let v = self.eval(a)?;
-                Val::Num(Amount::new(Decimal::from(items(v, a)?.len()), None))
-            }
-            Func::Sum | Func::Min | Func::Max => {
-                let a = a0()?;
-                let mut acc: Option<Amount> = None;
-                let mut i = 0usize;
-                let mut fold = |x: &Val| -> R<()> {
-                    let x = match x {
-                        Val::Num(x) => *x,
-                        Val::Null => {
-                            return Err(Fail::at(
-                                a,
-                                RunCode::Missing,
-                                format!("item {i} has no value"),
-                            ))
-                        }
-                        other => {
-                            return Err(Fail::at(
-                                a,
-                                RunCode::Type,
-                                format!("item {i} is {}, not a number", other.kind()),
-                            ))
-                        }
-                    };
-                    i += 1;
-                    acc = Some(match acc {
-                        None => x,
-                        Some(s) => match f {
-                            Func::Sum => arith(BinOp::Add, s, x)
-                                .map_err(|m| Fail::at(a, arith_code(&m), m))?,
-                            Func::Min if x.value < s.value => x,
-                            Func::Max if x.value > s.value => x,
-                            _ => s,
-                        },
-                    });
-                    Ok(())
-                };
-                if let Op::Out(g, segs, _) = &a.code {
-                    // Over what the mapping built: walk it in place, no list in between.
-                    let root = self.global(*g)?;
-                    visit(&root, segs, &mut fold)?;
-                } else {
-                    let v = self.eval(a)?;
-                    for x in items(v, a)? {
-                        fold(&x)?;
-                    }
-                }
-                match (f, acc) {
-                    (Func::Sum, None) => Val::Num(Amount::new(Decimal::ZERO, None)),
-                    (_, None) => Val::Null,
-                    (_, Some(s)) => Val::Num(s),
-                }
-            }
-            Func::Len => {
-                let a = a0()?;
-                // A list (even of one) is counted; a string's characters are.
-                match self.eval(a)? {
-                    Val::List(l) => Val::Num(Amount::new(Decimal::from(l.len()), None)),
-                    Val::Str(s) => Val::Num(Amount::new(Decimal::from(s.chars().count()), None)),
-                    Val::Null => Val::Null,
-                    v => Val::Num(Amount::new(Decimal::from(items(v, a)?.len()), None)),
-                }
-            }
             Func::Own(b) => {
                 let Make::Eval(apply) = b.make else {
                     return Err(Fail::new(
@@ -1056,6 +965,73 @@ impl<'a> Args<'a> for CallArgs<'_, 'a> {
         let a = self.arg(i)?;
         let v = self.ev.int_arg(a);
         self.keep(v)
+    }
+    fn whole(&mut self, i: usize) -> Result<Val<'a>, CallError> {
+        let a = self.arg(i)?;
+        let v = self.ev.eval(a);
+        self.keep(v)
+    }
+    fn items(
+        &mut self,
+        v: Val<'a>,
+        f: &mut dyn FnMut(&Val<'a>) -> Result<(), CallError>,
+    ) -> Result<(), CallError> {
+        let a = self.arg(0)?;
+        let list = items(v, a);
+        for x in self.keep(list)? {
+            f(&x)?;
+        }
+        Ok(())
+    }
+    fn each(
+        &mut self,
+        i: usize,
+        f: &mut dyn FnMut(&Val<'a>) -> Result<(), CallError>,
+    ) -> Result<(), CallError> {
+        let a = self.arg(i)?;
+        let Op::Out(g, segs, _) = &a.code else {
+            let v = self.whole(i)?;
+            return self.items(v, f);
+        };
+        // Over what the mapping built: walk it in place, no list in between. `f`'s own
+        // error is kept aside while the walk unwinds.
+        let root = self.ev.global(*g);
+        let root = self.keep(root)?;
+        let mut own = None;
+        let walked = visit(&root, segs, &mut |x| {
+            f(x).map_err(|e| {
+                own = Some(e);
+                Fail::new(a.span, RunCode::Missing, "")
+            })
+        });
+        match (own, walked) {
+            (Some(e), _) => Err(e),
+            (None, r) => self.keep(r),
+        }
+    }
+    fn first(&mut self, i: usize) -> Result<Val<'a>, CallError> {
+        let a = self.arg(i)?;
+        // A wildcard path of the order stops at its first value.
+        if let Some(r) = self.ev.order_path(a).and_then(|(p, root)| p.first(root)) {
+            return r.map_err(|m| CallError::At(i, RunCode::Path, m));
+        }
+        match self.whole(i)? {
+            v @ (Val::List(_) | Val::Json(Value::Array(_))) => {
+                let list = items(v, a);
+                Ok(self.keep(list)?.into_iter().next().unwrap_or(Val::Null))
+            }
+            other => Ok(other),
+        }
+    }
+    fn count_items(&mut self, i: usize) -> Result<usize, CallError> {
+        let a = self.arg(i)?;
+        // A wildcard path of the order is counted, not listed.
+        if let Some(r) = self.ev.order_path(a).and_then(|(p, root)| p.count(root)) {
+            return r.map_err(|m| CallError::At(i, RunCode::Path, m));
+        }
+        let v = self.whole(i)?;
+        let list = items(v, a);
+        Ok(self.keep(list)?.len())
     }
 }
 

@@ -2,11 +2,13 @@
 //! must be, what it gives, how the input-shape hint reads its arguments, a one-line doc and
 //! examples. The checker (`crate::compile`), the input-shape hint (`crate::run::shape`), the
 //! language server and README's function table all read this table. A plain function is
-//! evaluated by its entry ([`Make::Eval`], one file per family: [`text`], [`number`],
-//! [`time`]) over its arguments, each read when it asks ([`Args`]); the few whose
-//! evaluation needs the evaluator itself are arms of `Ev::call` in `crate::run::eval`
-//! (see [`Make::Plain`]).
+//! evaluated by its entry ([`Make::Eval`], one file per family: [`list`], [`text`],
+//! [`number`], [`time`]) over its arguments, each read when it asks ([`Args`]; a list
+//! argument is walked in place by the evaluator); only `round`, `convert` and the unit
+//! tags, whose places, unit and mode the checker reads from the call, are arms of
+//! `Ev::call` in `crate::run::eval`.
 
+mod list;
 mod number;
 mod text;
 mod time;
@@ -48,10 +50,6 @@ pub enum Make {
     /// Evaluated by this function over the call's arguments: the call compiles to
     /// [`Func::Own`] of the entry. Adding a plain function is one entry with one of these.
     Eval(Apply),
-    /// An arm of the evaluator, whatever the arguments: the list functions walk a path of
-    /// the order (or a built value) in place instead of building a list, and `len` counts
-    /// a list where another function would take one value of it.
-    Plain(Func),
     /// `round(x[, places], mode)`: places and mode are read from the call.
     Round,
     /// `convert(x, unit[, mode])`: the unit and mode are read from the call.
@@ -77,6 +75,27 @@ pub trait Args<'a> {
     fn num(&mut self, i: usize) -> Result<Amount, CallError>;
     /// Argument `i` as a whole number that fits an `i64`; anything else is an error at it.
     fn int(&mut self, i: usize) -> Result<i64, CallError>;
+    /// Argument `i` as it is: a list stays a list.
+    fn whole(&mut self, i: usize) -> Result<Val<'a>, CallError>;
+    /// Each item of `v` (a list; absent: none) given to `f` in order; a single value is an
+    /// error at argument 0.
+    fn items(
+        &mut self,
+        v: Val<'a>,
+        f: &mut dyn FnMut(&Val<'a>) -> Result<(), CallError>,
+    ) -> Result<(), CallError>;
+    /// Each item of argument `i` given to `f` in order: what [`Args::items`] does with
+    /// [`Args::whole`], but a path of the request built so far is walked in place.
+    fn each(
+        &mut self,
+        i: usize,
+        f: &mut dyn FnMut(&Val<'a>) -> Result<(), CallError>,
+    ) -> Result<(), CallError>;
+    /// Argument `i`'s first item (absent for none); a value that is no list is itself. A
+    /// wildcard path of the order stops at its first value.
+    fn first(&mut self, i: usize) -> Result<Val<'a>, CallError>;
+    /// How many items argument `i` has; a wildcard path of the order is counted, not listed.
+    fn count_items(&mut self, i: usize) -> Result<usize, CallError>;
 }
 
 /// Why a built-in gave no value; the evaluator adds the order, the field and the mapping
@@ -164,29 +183,29 @@ macro_rules! builtins {
     };
 }
 
-use Make::{Eval, Plain, Tag};
+use Make::{Eval, Tag};
 
 const MANY: usize = usize::MAX;
 
 builtins! {
-    "first" Plain(Func::First), (1, 1), Any -> Element, Element,
+    "first" Eval(list::first), (1, 1), Any -> Element, Element,
         "first(list)", "The first element (absent for an empty list).",
         [ex("first($.detail.skuList[*].skuId)", r#""S1002""#)];
-    "last" Plain(Func::Last), (1, 1), Any -> Element, Element,
+    "last" Eval(list::last), (1, 1), Any -> Element, Element,
         "last(list)", "The last element (absent for an empty list).",
         [ex("last($.detail.skuList[*].skuId)", r#""S1004""#),
          ex("last($.detail.skuList[*].skuDetailList[*].quantity)", "3")];
-    "sum" Plain(Func::Sum), (1, 1), Any -> ArgUnit, Whole,
+    "sum" Eval(list::sum), (1, 1), Any -> ArgUnit, Whole,
         "sum(list)", "The sum of a list of numbers (the sum of none is 0).",
         [ex("sum($.detail.skuList[*].skuQuantity)", "6")];
-    "count" Plain(Func::Count), (1, 1), Any -> Whole, Counted,
+    "count" Eval(list::count), (1, 1), Any -> Whole, Counted,
         "count(list)", "How many elements a list has.",
         [ex("count($.detail.skuList[*])", "3")];
-    "min" Plain(Func::Min), (1, 1), Any -> ArgUnit, Whole,
+    "min" Eval(list::min), (1, 1), Any -> ArgUnit, Whole,
         "min(list)", "The smallest number of a list.",
         [ex("min($.detail.skuList[*].skuQuantity)", "1"),
          ex("min($.detail.skuList[*].skuDetailList[*].redDiscountPerSku)", "0")];
-    "max" Plain(Func::Max), (1, 1), Any -> ArgUnit, Whole,
+    "max" Eval(list::max), (1, 1), Any -> ArgUnit, Whole,
         "max(list)", "The largest number of a list.",
         [ex("max($.detail.skuList[*].skuQuantity)", "3"),
          ex("max($.detail.skuList[*].skuDetailList[*].pricePerSku)", "15800")];
@@ -203,7 +222,7 @@ builtins! {
         "concat(a, b, …)",
         "Joins strings; an absent part rejects the order (write `part ?? \"\"` where one may be missing).",
         [ex(r#"concat("HZ", "-", $.detail.receiverCountryId)"#, r#""HZ-CN""#)];
-    "len" Plain(Func::Len), (1, 1), Any -> Whole, Counted,
+    "len" Eval(list::len), (1, 1), Any -> Whole, Counted,
         "len(s)", "The length of a string in characters (also counts a list).",
         [ex(r#"len("保税仓")"#, "3"), ex("len($.detail.skuList[*])", "3")];
     "substr" Eval(text::substr), (2, 3), Str -> Str, Whole,
@@ -269,7 +288,6 @@ pub fn of(f: Func) -> Option<&'static Builtin> {
         return Some(b);
     }
     BUILTINS.iter().find(|b| match (b.make, f) {
-        (Make::Plain(g), f) => g == f,
         (Make::Round, Func::Round(..)) | (Make::Convert, Func::Convert(..)) => true,
         (Make::Tag(u), Func::Tag(v)) => u == v,
         _ => false,
@@ -302,7 +320,6 @@ mod tests {
     fn every_func_maps_back_to_its_entry() {
         for b in BUILTINS {
             let f = match b.make {
-                Make::Plain(f) => f,
                 Make::Eval(_) => Func::Own(b),
                 Make::Round => Func::Round(0, crate::money::Rounding::HalfUp),
                 Make::Convert => Func::Convert(Unit::Fen, None),
