@@ -17,8 +17,19 @@ const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 /// A setting given in the environment (`MIMALLOC_ALLOW_THP`, `MIMALLOC_PURGE_DELAY`) wins:
 /// mimalloc has read it before `main`.
 fn tune_allocator() {
+    // Only the commands that run the pipeline, long-lived and many-threaded, trade speed for
+    // a flat, small footprint: on `map --ndjson` (a batch over one stream) huge pages off
+    // cost 8 times the page faults and about 10 % more time, and the immediate purge 7 %
+    // more CPU (benches/README.md, "Memory").
+    let pipeline = matches!(
+        std::env::args_os()
+            .nth(1)
+            .as_deref()
+            .and_then(|a| a.to_str()),
+        Some("sync" | "retry" | "demo")
+    );
     #[cfg(target_os = "linux")]
-    if std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
+    if pipeline && std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
         // Transparent huge pages off: mimalloc asks for them on its 2 MiB-aligned memory, so
         // each thread's half-used cache counted as whole 2 MiB pages. The kernel checks the
         // flag at each page fault, so it holds for memory mapped before `main` too.
@@ -30,15 +41,7 @@ fn tune_allocator() {
     }
     // The pipeline's ~30 threads (fetchers, their RED calls, gateway workers) free whole
     // chunks of documents; mimalloc holds freed memory 1 s by default before giving it back,
-    // which let a long round grow. Returned at once it stays flat. Only for the commands
-    // that run the pipeline: on `map --ndjson` the immediate purge cost 7 % more CPU.
-    let pipeline = matches!(
-        std::env::args_os()
-            .nth(1)
-            .as_deref()
-            .and_then(|a| a.to_str()),
-        Some("sync" | "retry" | "demo")
-    );
+    // which let a long round grow. Returned at once it stays flat.
     if pipeline && std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
         // SAFETY: called first thing in `main`, before any thread of ours exists (the call
         // is not thread-safe); it sets one integer of mimalloc's option table.
