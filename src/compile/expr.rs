@@ -756,8 +756,31 @@ impl<'m> Cx<'m> {
     pub(super) fn check_call_args(&mut self, b: &Builtin, f: Func, tys: &[(Ty, Span)]) -> Ty {
         let want_str = b.first_arg == Arg::Str;
         let want_num = b.first_arg == Arg::Num;
+        let want_nums = b.first_arg == Arg::Nums;
         if let Some((t, s)) = tys.first() {
             let t = t.strip();
+            // A list the source contract describes says what its elements are; a wildcard
+            // read of the request is typed as its field.
+            let of_text = match t {
+                Ty::List(Some(items)) => match items.ty {
+                    FieldType::String => Some("a list of strings".to_string()),
+                    FieldType::Boolean => Some("a list of booleans".to_string()),
+                    _ => None,
+                },
+                Ty::Str | Ty::Bool => Some(t.words()),
+                _ => None,
+            };
+            if let (true, Some(this)) = (want_nums, of_text) {
+                self.err(
+                    Diag::error(
+                        C::TypeMismatch,
+                        *s,
+                        format!("this function adds or compares numbers, this is {this}"),
+                    )
+                    .label("not numbers")
+                    .help("give it a list of numbers (amounts, quantities); `count(…)` counts a list of anything"),
+                );
+            }
             if want_str && matches!(t, Ty::Num { .. } | Ty::Bool) {
                 self.err(
                     Diag::error(

@@ -118,6 +118,8 @@ pub enum Arg {
     Str,
     /// A number: a string or a boolean is refused.
     Num,
+    /// A list of numbers: a list of strings or booleans is refused.
+    Nums,
 }
 
 /// What a call gives, as the checker types it.
@@ -195,17 +197,17 @@ builtins! {
         "last(list)", "The last element (absent for an empty list).",
         [ex("last($.detail.skuList[*].skuId)", r#""S1004""#),
          ex("last($.detail.skuList[*].skuDetailList[*].quantity)", "3")];
-    "sum" Eval(list::sum), (1, 1), Any -> ArgUnit, Whole,
+    "sum" Eval(list::sum), (1, 1), Nums -> ArgUnit, Whole,
         "sum(list)", "The sum of a list of numbers (the sum of none is 0).",
         [ex("sum($.detail.skuList[*].skuQuantity)", "6")];
     "count" Eval(list::count), (1, 1), Any -> Whole, Counted,
         "count(list)", "How many elements a list has.",
         [ex("count($.detail.skuList[*])", "3")];
-    "min" Eval(list::min), (1, 1), Any -> ArgUnit, Whole,
+    "min" Eval(list::min), (1, 1), Nums -> ArgUnit, Whole,
         "min(list)", "The smallest number of a list.",
         [ex("min($.detail.skuList[*].skuQuantity)", "1"),
          ex("min($.detail.skuList[*].skuDetailList[*].redDiscountPerSku)", "0")];
-    "max" Eval(list::max), (1, 1), Any -> ArgUnit, Whole,
+    "max" Eval(list::max), (1, 1), Nums -> ArgUnit, Whole,
         "max(list)", "The largest number of a list.",
         [ex("max($.detail.skuList[*].skuQuantity)", "3"),
          ex("max($.detail.skuList[*].skuDetailList[*].pricePerSku)", "15800")];
