@@ -189,14 +189,7 @@ fn blank_filing_cells_leave_the_fields_out() {
     let table = goods_table(dir.path(), "8809685830513,42,0.15,,,,,,\n");
     let req = request(&order("08_quantity_three.json"), &with_table(table));
     let declare = req["orderItemList"][0]["declareInfo"].as_object().unwrap();
-    for key in [
-        "hscode",
-        "firstUnit",
-        "firstQuantity",
-        "secondUnit",
-        "secondQuantity",
-        "originCountry",
-    ] {
+    for key in FILING {
         assert!(!declare.contains_key(key), "{key}: {declare:?}");
     }
 }
