@@ -39,10 +39,6 @@ fn bondmap_in(dir: &Path, args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
-
 /// The last line of stdout, which CI reads.
 fn summary(o: &Output) -> String {
     text(&o.stdout).lines().last().unwrap_or("").to_string()

@@ -6,14 +6,6 @@ use common::*;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn bondmap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
 fn bondmap_stdin(args: &[&str], input: &str) -> Output {
     use std::io::Write;
     let mut child = Command::new(env!("CARGO_BIN_EXE_bondmap"))
@@ -50,10 +42,6 @@ fn rejected() -> Vec<String> {
         .filter(|p| p.to_string_lossy().contains("reject"))
         .map(|p| p.to_string_lossy().into_owned())
         .collect()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
 }
 
 #[test]

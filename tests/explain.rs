@@ -3,32 +3,17 @@
 //! rejected it, `--field` with `[*]`, every input form, `--format json`, personal values
 //! (numbers too) masked; over the bundled examples and mappings.
 
-use bondmap::compile::{Options, Program};
+mod common;
+
+use bondmap::compile::Program;
 use bondmap::pii::mask;
 use bondmap::schema::Pii;
+use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 const HZ: &str = "mappings/warehouses/hangzhou_xiasha.map";
 const BUNDLE: &str = "examples/orders/09_bundle_two_goods.json";
 const TWO_GOODS: &str = "examples/orders/10_cosmetic_beside_supplement.json";
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn bondmap(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .args(args)
-        .current_dir(root())
-        .output()
-        .unwrap()
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
 
 fn explain(args: &[&str]) -> (Option<i32>, String, String) {
     let mut all = vec!["explain", "--mapping", HZ];
@@ -37,18 +22,10 @@ fn explain(args: &[&str]) -> (Option<i32>, String, String) {
     (out.status.code(), text(&out.stdout), text(&out.stderr))
 }
 
-fn compile_str(name: &str, src: &str, dir: &Path) -> Program {
-    let (m, diags) = bondmap::load::load_str(name, src, dir);
-    assert!(diags.is_empty(), "{diags:?}");
-    let (prog, diags) = bondmap::compile::compile(&m, &Options::default());
-    assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
-    prog.unwrap()
-}
-
 fn hangzhou() -> Program {
     let dir = root().join("mappings/warehouses");
     let src = std::fs::read_to_string(dir.join("hangzhou_xiasha.map")).unwrap();
-    compile_str("hangzhou_xiasha.map", &src, &dir)
+    compile_in(&dir, "hangzhou_xiasha.map", &src).0
 }
 
 fn example(name: &str) -> Value {
@@ -192,7 +169,7 @@ fn a_rejected_order_is_traced_to_the_lookup_that_rejected_it() {
 fn a_rejecting_rule_shows_personal_values_masked() {
     let src = "use \"hangzhou_xiasha.map\"\n\
         require $.receiver.receiverInfos[0].receiverPhone == \"0\" else \"no such phone\"\n";
-    let prog = compile_str("phone.map", src, &root().join("mappings/warehouses"));
+    let prog = compile_in(&warehouses(), "phone.map", src).0;
     let doc = example("01_single_sku_alipay.json");
     let phone = doc["receiver"]["receiverInfos"][0]["receiverPhone"]
         .as_str()
@@ -480,7 +457,7 @@ fn a_personal_number_is_masked() {
     std::fs::write(dir.path().join("s.schema.json"), source).unwrap();
     std::fs::write(dir.path().join("t.schema.json"), target).unwrap();
     let src = "target \"t.schema.json\"\nsource \"s.schema.json\"\ntel = $.detail.mobile\nn = $.detail.count\n";
-    let prog = compile_str("t.map", src, dir.path());
+    let prog = compile_in(dir.path(), "t.map", src).0;
     let doc = serde_json::json!({"detail": {"mobile": 13912345678u64, "count": 12345678}});
     let ex = bondmap::run::explain(&prog, &doc, None).unwrap();
     assert!(ex.contains("tel = 139****5678"), "{ex}");

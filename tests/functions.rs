@@ -24,7 +24,7 @@ fn run_examples() -> Vec<(
             text.push_str(&format!("let example_{i}_{j} = {}\n", e.expr));
         }
     }
-    let (p, probe) = program_in_warehouses(&text, "the examples");
+    let (p, probe) = compile_in(&warehouses(), "probe.map", &text);
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root().join(EXAMPLE_ORDER)).unwrap()).unwrap();
     let mut out = Vec::new();
@@ -123,7 +123,7 @@ fn readme_lists_exactly_these_functions_with_these_docs() {
 /// order (`Err`: the run-time error).
 fn run_one(expr: &str) -> Result<String, bondmap::run::RunError> {
     let text = format!("use \"hangzhou_xiasha.map\"\nlet probe = {expr}\n");
-    let (p, probe) = program_in_warehouses(&text, &format!("`{expr}`"));
+    let (p, probe) = compile_in(&warehouses(), "probe.map", &text);
     let doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(root().join(EXAMPLE_ORDER)).unwrap()).unwrap();
     let n = p

@@ -1,23 +1,12 @@
 //! Personal data in `explain`: which fields are personal comes from the schemas' `x-pii`,
 //! and every personal value shown is masked by the one rule (`bondmap::pii::mask`).
 
-use bondmap::compile::{Options, Program};
+mod common;
+
 use bondmap::pii::mask;
 use bondmap::schema::Pii;
+use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn compile(name: &str, text: &str, dir: &Path) -> Program {
-    let (m, diags) = bondmap::load::load_str(name, text, dir);
-    assert!(diags.is_empty(), "{diags:?}");
-    let (prog, diags) = bondmap::compile::compile(&m, &Options::default());
-    assert!(!diags.iter().any(|d| d.is_error()), "{diags:?}");
-    prog.unwrap()
-}
 
 /// The non-empty strings of `doc` at `part.list[*].field`.
 fn values<'v>(doc: &'v Value, part: &str, list: &str, field: &str) -> Vec<&'v str> {
@@ -39,7 +28,7 @@ fn values<'v>(doc: &'v Value, part: &str, list: &str, field: &str) -> Vec<&'v st
 fn explain_of_every_example_masks_every_personal_value() {
     let dir = root().join("mappings/warehouses");
     let text = std::fs::read_to_string(dir.join("hangzhou_xiasha.map")).unwrap();
-    let prog = compile("hangzhou_xiasha.map", &text, &dir);
+    let prog = compile_in(&dir, "hangzhou_xiasha.map", &text).0;
     let mut explained = 0;
     for e in std::fs::read_dir(root().join("examples/orders")).unwrap() {
         let path = e.unwrap().path();
@@ -89,7 +78,7 @@ fn a_field_the_source_schema_marks_personal_is_masked() {
     std::fs::write(dir.path().join("t.schema.json"), target).unwrap();
     let text = "target \"t.schema.json\"\nsource \"s.schema.json\"\n\
         who = $.detail.nickName\ntel = $.detail.mobile\nshop = $.detail.shopName\n";
-    let prog = compile("t.map", text, dir.path());
+    let prog = compile_in(dir.path(), "t.map", text).0;
     let doc = serde_json::json!({"detail": {
         "nickName": "欧阳小明", "mobile": "13912345678", "shopName": "海外旗舰店"}});
     let ex = bondmap::run::explain(&prog, &doc, None).unwrap();

@@ -24,7 +24,7 @@ fn order() -> Value {
 /// changed by `change`: the error it is rejected with.
 fn rejected(overrides: &str, change: fn(&mut Value)) -> bondmap::run::RunError {
     let text = format!("use \"hangzhou_xiasha.map\"\n{overrides}\n");
-    let (p, _) = program_in_warehouses(&text, &format!("`{overrides}`"));
+    let (p, _) = compile_in(&warehouses(), "probe.map", &text);
     let mut doc = order();
     change(&mut doc);
     let mut out = String::new();

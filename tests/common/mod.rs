@@ -31,24 +31,43 @@ pub fn examples() -> Vec<PathBuf> {
     files(&root().join("examples/orders"), "json")
 }
 
-/// `text`, a mapping written as a file of `mappings/warehouses/` (so `use
-/// "hangzhou_xiasha.map"` works), loaded and checked: the program and the file id of
-/// `text`, or a panic naming `what` with the errors.
-pub fn program_in_warehouses(
+/// `text`, a mapping written as the file `name` in `dir` (so its `use`s are read from
+/// there), loaded and checked: the program and the file id of `text`, or a panic with the
+/// text and its errors.
+pub fn compile_in(
+    dir: &Path,
+    name: &str,
     text: &str,
-    what: &str,
 ) -> (bondmap::program::Program, bondmap::syntax::FileId) {
-    let dir = root().join("mappings/warehouses");
-    let (m, diags) = bondmap::load::load_str("probe.map", text, &dir);
-    assert!(diags.is_empty(), "{diags:?}");
+    let (m, diags) = bondmap::load::load_str(name, text, dir);
+    assert!(diags.is_empty(), "{text}\n{diags:?}");
     let (p, diags) = bondmap::compile::compile(&m, &bondmap::compile::Options::default());
     let errors: Vec<_> = diags
         .iter()
-        .filter(|d| d.severity == bondmap::diag::Severity::Error)
+        .filter(|d| d.is_error())
         .map(|d| d.message.clone())
         .collect();
-    assert!(errors.is_empty(), "{what} checks: {errors:?}");
+    assert!(errors.is_empty(), "{text}\nchecks with: {errors:?}");
     (p.expect("a program"), m.root)
+}
+
+/// The folder of the shipped warehouse files (`use "hangzhou_xiasha.map"` works there).
+pub fn warehouses() -> PathBuf {
+    root().join("mappings/warehouses")
+}
+
+/// The bondmap binary run with `args` in the repo's root.
+pub fn bondmap(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .unwrap()
+}
+
+/// Output bytes as text.
+pub fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
 }
 
 /// The library's indenter (the one `bondmap test` and `map --pretty` use).
