@@ -2,6 +2,7 @@
 //! resolved to slots, paths compiled, params and constants folded. `crate::compile`
 //! builds it; `crate::run` and [`input`] read it and never the compiler.
 
+pub mod arith;
 pub mod codes;
 pub mod func;
 pub mod input;

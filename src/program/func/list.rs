@@ -5,7 +5,9 @@
 
 use super::{Args, CallError};
 use crate::money::Amount;
+use crate::program::arith::{arith, arith_code};
 use crate::program::codes::RunCode;
+use crate::syntax::ast::BinOp;
 use crate::value::Val;
 use rust_decimal::Decimal;
 
@@ -101,7 +103,9 @@ fn fold<'a>(a: &mut dyn Args<'a>, how: Fold) -> R<'a> {
         acc = Some(match acc {
             None => x,
             Some(s) => match how {
-                Fold::Sum => add(s, x)?,
+                Fold::Sum => {
+                    arith(BinOp::Add, s, x).map_err(|m| CallError::At(0, arith_code(&m), m))?
+                }
                 Fold::Min if x.value < s.value => x,
                 Fold::Max if x.value > s.value => x,
                 _ => s,
@@ -114,21 +118,4 @@ fn fold<'a>(a: &mut dyn Args<'a>, how: Fold) -> R<'a> {
         (_, None) => Val::Null,
         (_, Some(s)) => Val::Num(s),
     })
-}
-
-/// `s + x`: amounts of one unit (or a plain number), exactly.
-fn add(s: Amount, x: Amount) -> Result<Amount, CallError> {
-    if let (Some(u), Some(v)) = (s.unit, x.unit) {
-        if u != v {
-            return Err(CallError::At(
-                0,
-                RunCode::Unit,
-                format!("`+` of an amount in {u} and an amount in {v}"),
-            ));
-        }
-    }
-    s.value
-        .checked_add(x.value)
-        .map(|v| Amount::new(v, s.unit.or(x.unit)))
-        .ok_or_else(|| CallError::At(0, RunCode::Arithmetic, "the number is too large".into()))
 }
