@@ -164,7 +164,13 @@ pub fn build(
                 }
                 let mut vals = Vec::with_capacity(idx.len());
                 for (i, ty, optional, cname) in &idx {
-                    let cell = i.and_then(|i| rec.get(i)).unwrap_or("").trim();
+                    // An optional column the file does not have: every cell is no value.
+                    let Some(i) = i else {
+                        vals.push(Val::Null);
+                        continue;
+                    };
+                    // Every row has the header's length (the reader is not flexible).
+                    let cell = rec.get(*i).unwrap_or("").trim();
                     // In an optional column a blank cell is no value, as a missing column.
                     if *optional && cell.is_empty() {
                         vals.push(Val::Null);
