@@ -194,3 +194,17 @@ fn list_functions_walk_the_order_and_the_request_in_place() {
         "3"
     );
 }
+
+#[test]
+fn an_absent_text_argument_is_an_error_at_it_not_an_empty_string() {
+    // `sellerRemark` is "" in the example: `nonblank` of it is absent.
+    let absent = "nonblank($.detail.sellerRemark)";
+    let e = run_one(&format!(r#"replace("0571-8888", "-", {absent})"#)).unwrap_err();
+    assert_eq!(e.message, "the replacement has no value");
+    assert_eq!(e.code.as_str(), "bondmap::run::missing");
+    assert_eq!(e.source_path.as_deref(), Some("$.detail.sellerRemark"));
+    let e = run_one(&format!(r#"replace("0571-8888", {absent}, "")"#)).unwrap_err();
+    assert_eq!(e.message, "the text to replace has no value");
+    let e = run_one(&format!("format_time($.detail.createdTime, {absent})")).unwrap_err();
+    assert_eq!(e.message, "the format has no value");
+}

@@ -71,6 +71,12 @@ pub trait Args<'a> {
     fn val(&mut self, i: usize) -> Result<Val<'a>, CallError>;
     /// Argument `i` as a string (`None` when absent); another kind is an error at it.
     fn str(&mut self, i: usize) -> Result<Option<Cow<'a, str>>, CallError>;
+    /// Argument `i` as a string that must be there (`what` names it): absent is an error
+    /// at it, never an empty string.
+    fn text(&mut self, i: usize, what: &str) -> Result<Cow<'a, str>, CallError> {
+        self.str(i)?
+            .ok_or_else(|| CallError::At(i, RunCode::Missing, format!("{what} has no value")))
+    }
     /// Argument `i` as a number; absent or another kind is an error at it.
     fn num(&mut self, i: usize) -> Result<Amount, CallError>;
     /// Argument `i` as a whole number that fits an `i64`; anything else is an error at it.

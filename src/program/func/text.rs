@@ -72,16 +72,8 @@ pub(super) fn replace<'a>(a: &mut dyn Args<'a>) -> R<'a> {
     let Some(s) = a.str(0)? else {
         return Ok(Val::Null);
     };
-    let from = if a.count() > 1 {
-        a.str(1)?.unwrap_or_default()
-    } else {
-        Cow::Borrowed("")
-    };
-    let to = if a.count() > 2 {
-        a.str(2)?.unwrap_or_default()
-    } else {
-        Cow::Borrowed("")
-    };
+    let from = a.text(1, "the text to replace")?;
+    let to = a.text(2, "the replacement")?;
     Ok(if from.is_empty() {
         Val::Str(s)
     } else {

@@ -24,10 +24,7 @@ pub(super) fn format<'a>(a: &mut dyn Args<'a>) -> R<'a> {
             ))
         }
     };
-    if a.count() < 2 {
-        return Err(CallError::Call(RunCode::Missing, "missing format"));
-    }
-    let fmt = a.str(1)?.unwrap_or_default();
+    let fmt = a.text(1, "the format")?;
     Ok(Val::Str(Cow::Owned(
         format_time(ms, &fmt).map_err(|m| CallError::At(1, RunCode::Format, m))?,
     )))
@@ -37,10 +34,7 @@ pub(super) fn parse<'a>(a: &mut dyn Args<'a>) -> R<'a> {
     let Some(text) = a.str(0)? else {
         return Ok(Val::Null);
     };
-    if a.count() < 2 {
-        return Err(CallError::Call(RunCode::Missing, "missing format"));
-    }
-    let fmt = a.str(1)?.unwrap_or_default();
+    let fmt = a.text(1, "the format")?;
     let ms = parse_time(&text, &fmt).map_err(|m| CallError::At(0, RunCode::Format, m))?;
     Ok(Val::Num(Amount::new(Decimal::from(ms), None)))
 }
