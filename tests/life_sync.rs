@@ -640,17 +640,8 @@ fn sync_interval_stops_cleanly_on_sigterm_and_status_all_lists_every_order() {
     assert_eq!(status.code(), Some(0), "{err}");
     assert!(err.contains("stopped by a signal"), "{err}");
     // status --format json --all: every order, its stage, and why a person must act.
-    let out = Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .args([
-            "status",
-            "--format",
-            "json",
-            "--all",
-            "--state",
-            db.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let db = db.to_str().unwrap();
+    let out = bondmap(&["status", "--format", "json", "--all", "--state", db]);
     assert_eq!(out.status.code(), Some(0));
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     let orders = v["orders"].as_array().unwrap();
@@ -661,21 +652,12 @@ fn sync_interval_stops_cleanly_on_sigterm_and_status_all_lists_every_order() {
     assert_eq!(orders[1]["stage"], "skipped");
     assert_eq!(v["counts"]["skipped"], 1);
     // Without --all: counts and the orders needing a person only.
-    let out = Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .args([
-            "status",
-            "--format",
-            "json",
-            "--state",
-            db.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
+    let out = bondmap(&["status", "--format", "json", "--state", db]);
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(v.get("orders").is_none());
     assert_eq!(v["needs_person"], json!([]));
     // No personal value of the orders reached the state.
-    let bytes = std::fs::read(&db).unwrap();
+    let bytes = std::fs::read(db).unwrap();
     let text = String::from_utf8_lossy(&bytes);
     let doc = order(0, "T01", "HZXS", 2, now);
     let name = doc["receiver"]["receiverInfos"][0]["receiverName"]
@@ -720,11 +702,7 @@ fn an_order_cut_off_in_sending_whose_cancel_is_due_is_not_sent_again() {
 
 #[test]
 fn demo_shows_the_whole_life() {
-    let out = Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .arg("demo")
-        .current_dir(root())
-        .output()
-        .unwrap();
+    let out = bondmap(&["demo"]);
     let text = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),

@@ -191,14 +191,15 @@ fn explain_in_json_gives_the_code_of_a_rejected_order() {
     std::fs::create_dir_all(&dir).unwrap();
     let f = dir.join("order.json");
     std::fs::write(&f, doc.to_string()).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .current_dir(root())
-        .args(["explain", "--format", "json", "--mapping"])
-        .arg("mappings/warehouses/hangzhou_xiasha.map")
-        .arg("--input")
-        .arg(&f)
-        .output()
-        .unwrap();
+    let out = bondmap(&[
+        "explain",
+        "--format",
+        "json",
+        "--mapping",
+        "mappings/warehouses/hangzhou_xiasha.map",
+        "--input",
+        f.to_str().unwrap(),
+    ]);
     std::fs::remove_dir_all(&dir).unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     let v: Value = serde_json::from_str(text.trim()).unwrap_or_else(|e| panic!("{e}: {text}"));
