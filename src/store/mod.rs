@@ -51,7 +51,7 @@ pub struct OrderRow {
     /// `order.orderDeliver` calls begun (counted before each call).
     pub deliver_attempts: u32,
     /// The stable code of a rejection by the mapping (`bondmap::run::…`, README "Run-time
-    /// error codes"); `None` for any other error.
+    /// error codes"); `None` for an order in any other stage.
     pub error_code: Option<String>,
 }
 
@@ -481,7 +481,7 @@ impl Txn<'_> {
         input_hash: &str,
         update_time: i64,
     ) -> Result<(), StoreError> {
-        self.change(order_id, "UPDATE orders SET stage = 'fetched', input_hash = ?3, update_time = ?4, error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&input_hash, &update_time])
+        self.change(order_id, "UPDATE orders SET stage = 'fetched', input_hash = ?3, update_time = ?4, error = NULL, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&input_hash, &update_time])
     }
 
     /// `code`: the run-time error code of a rejection by the mapping, if it has one.
@@ -506,7 +506,7 @@ impl Txn<'_> {
         order_code: Option<&str>,
     ) -> Result<(), StoreError> {
         // An order already further on (shipped, delivered, cancelled) stays there.
-        let n = self.tx.execute("UPDATE orders SET stage = CASE WHEN stage IN ('shipped', 'delivered', 'cancelled') THEN stage ELSE 'accepted' END, cainiao_order_code = COALESCE(?3, cainiao_order_code), error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1", params![order_id, self.now, order_code])?;
+        let n = self.tx.execute("UPDATE orders SET stage = CASE WHEN stage IN ('shipped', 'delivered', 'cancelled') THEN stage ELSE 'accepted' END, cainiao_order_code = COALESCE(?3, cainiao_order_code), error = NULL, updated_at = ?2 WHERE order_id = ?1", params![order_id, self.now, order_code])?;
         if n == 1 {
             Ok(())
         } else {
@@ -516,7 +516,7 @@ impl Txn<'_> {
 
     /// No route takes it: never sent, the reason kept.
     pub fn mark_skipped(&self, order_id: &str, reason: &str) -> Result<(), StoreError> {
-        self.change(order_id, "UPDATE orders SET stage = 'skipped', error = ?3, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&reason])
+        self.change(order_id, "UPDATE orders SET stage = 'skipped', error = ?3, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&reason])
     }
 
     /// The warehouse mapping the order is sent with (set with `sending`).
@@ -539,7 +539,7 @@ impl Txn<'_> {
 
     /// Cancelled: never sent, or the warehouse accepted the cancel. Never from shipped on.
     pub fn mark_cancelled(&self, order_id: &str) -> Result<(), StoreError> {
-        self.one(order_id, "UPDATE orders SET stage = 'cancelled', cancel_wanted = 0, error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage NOT IN ('shipped', 'delivered')", &[])
+        self.one(order_id, "UPDATE orders SET stage = 'cancelled', cancel_wanted = 0, error = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage NOT IN ('shipped', 'delivered')", &[])
     }
 
     /// A person must act: `reason` says why (already redacted).
@@ -555,14 +555,14 @@ impl Txn<'_> {
     pub fn set_error(&self, order_id: &str, error: &str) -> Result<(), StoreError> {
         self.one(
             order_id,
-            "UPDATE orders SET error = ?3, error_code = NULL, updated_at = ?2 WHERE order_id = ?1",
+            "UPDATE orders SET error = ?3, updated_at = ?2 WHERE order_id = ?1",
             &[&error],
         )
     }
 
     /// The warehouse shipped it (its notice is recorded): RED is to be told.
     pub fn mark_shipped(&self, order_id: &str) -> Result<(), StoreError> {
-        self.one(order_id, "UPDATE orders SET stage = 'shipped', error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage IN ('accepted', 'sending', 'failed')", &[])
+        self.one(order_id, "UPDATE orders SET stage = 'shipped', error = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage IN ('accepted', 'sending', 'failed')", &[])
     }
 
     /// Before each `order.orderDeliver`: counted and committed, so a kill after it leaves a
@@ -572,7 +572,7 @@ impl Txn<'_> {
     }
 
     pub fn mark_delivered(&self, order_id: &str) -> Result<(), StoreError> {
-        self.one(order_id, "UPDATE orders SET stage = 'delivered', error = NULL, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage = 'shipped'", &[])
+        self.one(order_id, "UPDATE orders SET stage = 'delivered', error = NULL, updated_at = ?2 WHERE order_id = ?1 AND stage = 'shipped'", &[])
     }
 
     /// Records a notice under its identity `key`; `false` when it was recorded already
@@ -620,7 +620,7 @@ impl Txn<'_> {
     }
 
     pub fn mark_failed(&self, order_id: &str, error: &str) -> Result<(), StoreError> {
-        self.change(order_id, "UPDATE orders SET stage = 'failed', error = ?3, error_code = NULL, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&error])
+        self.change(order_id, "UPDATE orders SET stage = 'failed', error = ?3, updated_at = ?2 WHERE order_id = ?1 AND {guard}", &[&error])
     }
 
     pub fn mark_changed_after_accept(
@@ -741,7 +741,12 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<OrderRow> {
         needs_person: r.get(11)?,
         cancel_wanted: r.get::<_, i64>(12)? != 0,
         deliver_attempts: r.get(13)?,
-        error_code: r.get(14)?,
+        // Kept by `mark_rejected` only, so it speaks of the order only while it is rejected.
+        error_code: if stage == Stage::Rejected {
+            r.get(14)?
+        } else {
+            None
+        },
     })
 }
 
@@ -796,6 +801,10 @@ mod tests {
         let counts: std::collections::HashMap<_, _> = s.counts().unwrap().into_iter().collect();
         assert_eq!(counts[&Stage::Accepted], 1);
         assert_eq!(counts[&Stage::Rejected], 1);
+        // Fetched again (the order changed at RED): the rejection's code is gone with it.
+        let mut s = s;
+        s.transaction(|t| t.mark_fetched("P2", "h2", 12)).unwrap();
+        assert_eq!(s.get("P2").unwrap().unwrap().error_code, None);
     }
 
     #[test]
