@@ -974,10 +974,11 @@ impl<'a> Args<'a> for CallArgs<'_, 'a> {
     }
     fn items(
         &mut self,
+        i: usize,
         v: Val<'a>,
         f: &mut dyn FnMut(&Val<'a>) -> Result<(), CallError>,
     ) -> Result<(), CallError> {
-        let a = self.arg(0)?;
+        let a = self.arg(i)?;
         let list = items(v, a);
         for x in self.keep(list)? {
             f(&x)?;
@@ -992,7 +993,7 @@ impl<'a> Args<'a> for CallArgs<'_, 'a> {
         let a = self.arg(i)?;
         let Op::Out(g, segs, _) = &a.code else {
             let v = self.whole(i)?;
-            return self.items(v, f);
+            return self.items(i, v, f);
         };
         // Over what the mapping built: walk it in place, no list in between. `f`'s own
         // error is kept aside while the walk unwinds.

@@ -25,7 +25,7 @@ pub(super) fn last<'a>(a: &mut dyn Args<'a>) -> R<'a> {
     match a.whole(0)? {
         v @ (Val::List(_) | Val::Json(serde_json::Value::Array(_))) => {
             let mut last = Val::Null;
-            a.items(v, &mut |x| {
+            a.items(0, v, &mut |x| {
                 last = x.clone();
                 Ok(())
             })?;
@@ -47,7 +47,7 @@ pub(super) fn len<'a>(a: &mut dyn Args<'a>) -> R<'a> {
         Val::Null => Val::Null,
         v => {
             let mut n = 0;
-            a.items(v, &mut |_| {
+            a.items(0, v, &mut |_| {
                 n += 1;
                 Ok(())
             })?;

@@ -83,10 +83,11 @@ pub trait Args<'a> {
     fn int(&mut self, i: usize) -> Result<i64, CallError>;
     /// Argument `i` as it is: a list stays a list.
     fn whole(&mut self, i: usize) -> Result<Val<'a>, CallError>;
-    /// Each item of `v` (a list; absent: none) given to `f` in order; a single value is an
-    /// error at argument 0.
+    /// Each item of `v`, the value of argument `i` (a list; absent: none), given to `f` in
+    /// order; a single value is an error at that argument.
     fn items(
         &mut self,
+        i: usize,
         v: Val<'a>,
         f: &mut dyn FnMut(&Val<'a>) -> Result<(), CallError>,
     ) -> Result<(), CallError>;
