@@ -1,9 +1,25 @@
-//! Paths compiled once: simple ones (names, indexes, `*`) to direct lookups, the rest
-//! (filters, slices, recursive descent) to a parsed jsonpath-rust query.
+//! Paths compiled once, as RFC 9535 (JSONPath) reads them: every path is parsed by an RFC
+//! 9535 parser (serde_json_path, which passes the JSONPath Compliance Test Suite; so does
+//! bondmap, tests/jsonpath.rs); the simple ones (names, indexes, `*`, the common string
+//! filter) then become direct lookups, the rest (descendants, slices, unions, filters)
+//! are run by that engine.
+
+mod error;
+mod filter;
+mod simple;
+
+pub use error::PathError;
+pub use simple::{simple_segments, tail_segments};
+
+/// The name a quoted name selector (`'it\'s'`, `"a"`) stands for, escapes decoded;
+/// `None` when `s` is not one quoted string.
+pub fn quoted_name(s: &str) -> Option<String> {
+    simple::quoted(s).and_then(|(name, after)| after.is_empty().then_some(name))
+}
 
 use crate::value::Val;
-use jsonpath_rust::parser::model::JpQuery;
 use serde_json::Value;
+use serde_json_path::JsonPath;
 use std::sync::Arc;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -29,13 +45,16 @@ pub enum PathCode {
     Single(Vec<Seg>),
     /// Wildcards: a list of values.
     Multi(Vec<Seg>),
-    /// Anything else, handed to jsonpath-rust: a list of values.
-    Query(Box<JpQuery>),
+    /// Anything else, run by the RFC 9535 engine: a list of values.
+    Query(Box<JsonPath>),
 }
 
 impl PathCode {
-    /// Compiles a JSONPath whose root is `$` (`$.a.b`, `$[0]`, `$.a[?(@.x == 1)]`).
-    pub fn compile(text: &str) -> Result<PathCode, String> {
+    /// Compiles a JSONPath whose root is `$` (`$.a.b`, `$[0]`, `$.a[?@.x == 1]`); a path
+    /// RFC 9535 refuses is an error saying what is wrong at which byte of `text`.
+    pub fn compile(text: &str) -> Result<PathCode, PathError> {
+        let query =
+            JsonPath::parse(text).map_err(|e| error::explain(text, e.position(), e.message()))?;
         if let Some(segs) = simple_segments(text) {
             return Ok(if segs.iter().any(Seg::is_multi) {
                 PathCode::Multi(segs)
@@ -43,9 +62,7 @@ impl PathCode {
                 PathCode::Single(segs)
             });
         }
-        jsonpath_rust::parser::parse_json_path(text)
-            .map(|q| PathCode::Query(Box::new(q)))
-            .map_err(|e| e.to_string())
+        Ok(PathCode::Query(Box::new(query)))
     }
 
     /// The value a names-and-indexes path reaches, if it is a single path and reaches one.
@@ -133,11 +150,7 @@ impl PathCode {
                 walk(root, segs, &mut out)?;
                 Ok(Val::List(Arc::new(out)))
             }
-            PathCode::Query(q) => {
-                let found =
-                    jsonpath_rust::query::js_path_process(q, root).map_err(|e| e.to_string())?;
-                list(found.into_iter().map(|r| r.val))
-            }
+            PathCode::Query(q) => list(q.query(root).all()),
         }
     }
 }
@@ -170,14 +183,20 @@ where
             Value::Object(o) => all(o.values(), &mut go),
             _ => Ok(true),
         },
-        Seg::KeyIs(k, want) => match v {
-            Value::Array(a) => all(
-                a.iter()
-                    .filter(|e| e.get(&**k).and_then(Value::as_str) == Some(&**want)),
-                &mut go,
-            ),
-            _ => Ok(true),
-        },
+        // A filter tests an array's elements or an object's member values (RFC 9535 2.3.5).
+        Seg::KeyIs(k, want) => {
+            let is = |e: &&Value| {
+                e.as_object()
+                    .and_then(|o| o.get(&**k))
+                    .and_then(Value::as_str)
+                    == Some(&**want)
+            };
+            match v {
+                Value::Array(a) => all(a.iter().filter(is), &mut go),
+                Value::Object(o) => all(o.values().filter(is), &mut go),
+                _ => Ok(true),
+            }
+        }
         _ => match step(v, s) {
             Some(x) => go(x),
             None => Ok(true),
@@ -258,107 +277,34 @@ pub fn eval_val<'a>(v: &Val<'a>, segs: &[Seg]) -> Result<Val<'a>, String> {
     }
 }
 
-/// Parses the simple subset: `$`, then `.name`, `['name']`, `["name"]`, `[3]`, `[-1]`,
-/// `.*`, `[*]`. Anything else gives `None`.
-pub fn simple_segments(text: &str) -> Option<Vec<Seg>> {
-    let rest = text.strip_prefix('$')?;
-    tail_segments(rest)
-}
-
-/// The same for a tail such as `.barcode` or `[0].name`.
-pub fn tail_segments(mut rest: &str) -> Option<Vec<Seg>> {
-    let mut segs = Vec::new();
-    while !rest.is_empty() {
-        if let Some(r) = rest.strip_prefix('.') {
-            if r.starts_with('.') {
-                return None;
-            }
-            if let Some(r2) = r.strip_prefix('*') {
-                segs.push(Seg::Wildcard);
-                rest = r2;
-                continue;
-            }
-            let end = r.find(['.', '[']).unwrap_or(r.len());
-            let name = &r[..end];
-            if name.is_empty()
-                || !name
-                    .chars()
-                    .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
-            {
-                return None;
-            }
-            segs.push(Seg::Key(name.into()));
-            rest = &r[end..];
-        } else if let Some(r) = rest.strip_prefix('[') {
-            let end = bracket_end(r)?;
-            let inner = r[..end].trim();
-            rest = &r[end + 1..];
-            if inner == "*" {
-                segs.push(Seg::Wildcard);
-            } else if let Some(f) = key_is(inner) {
-                segs.push(f);
-            } else if let Ok(i) = inner.parse::<i64>() {
-                segs.push(Seg::Index(i));
-            } else if inner.len() >= 2
-                && ((inner.starts_with('\'') && inner.ends_with('\''))
-                    || (inner.starts_with('"') && inner.ends_with('"')))
-            {
-                let name = &inner[1..inner.len() - 1];
-                if name.contains(['\\', '\'', '"']) {
-                    return None;
-                }
-                segs.push(Seg::Key(name.into()));
-            } else {
-                return None;
-            }
-        } else {
-            return None;
-        }
-    }
-    Some(segs)
-}
-
-/// The closing `]` of a bracket, skipping quoted text.
-fn bracket_end(r: &str) -> Option<usize> {
+/// The simple segments a query starts with (`$.a.b[?@.x > 1]` → `a`, `b`): what it reads
+/// is below them. `None` when it may read elsewhere: a `$` in a filter is the root.
+pub fn query_prefix(text: &str) -> Option<Vec<Seg>> {
     let mut quote = None;
-    for (i, c) in r.char_indices() {
+    let mut escaped = false;
+    for c in text.chars().skip(1) {
         match quote {
+            Some(_) if escaped => escaped = false,
+            Some(_) if c == '\\' => escaped = true,
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if c == '\'' || c == '"' => quote = Some(c),
-            None if c == ']' => return Some(i),
-            None if c == '[' => return None,
+            None if c == '$' => return None,
             None => {}
         }
     }
-    None
-}
-
-/// `?(@.name == 'text')` or `?@.name == "text"` (a string compared for equality).
-fn key_is(inner: &str) -> Option<Seg> {
-    let body = inner.strip_prefix('?')?.trim();
-    let body = body
-        .strip_prefix('(')
-        .and_then(|b| b.strip_suffix(')'))
-        .unwrap_or(body)
-        .trim();
-    let rest = body.strip_prefix("@.")?;
-    let (name, value) = rest.split_once("==")?;
-    let name = name.trim();
-    let value = value.trim();
-    if name.is_empty() || !name.chars().all(|c| c.is_alphanumeric() || c == '_') || value.len() < 2
-    {
-        return None;
-    }
-    let q = value.chars().next()?;
-    if (q != '\'' && q != '"') || !value.ends_with(q) {
-        return None;
-    }
-    let text = &value[1..value.len() - 1];
-    if text.contains(['\\', '\'', '"']) {
-        return None;
-    }
-    Some(Seg::KeyIs(name.into(), text.into()))
+    // Cut before each `.` or `[` from the right until the rest is simple.
+    let cuts = text
+        .char_indices()
+        .filter(|(_, c)| *c == '.' || *c == '[')
+        .map(|(i, _)| i);
+    let cuts: Vec<usize> = cuts.collect();
+    Some(
+        cuts.iter()
+            .rev()
+            .find_map(|&i| simple_segments(&text[..i]))
+            .unwrap_or_default(),
+    )
 }
 
 #[cfg(test)]
@@ -435,6 +381,81 @@ mod tests {
             PathCode::Query(_)
         ));
         assert!(PathCode::compile("$.a[?(@.type == ").is_err());
+    }
+
+    #[test]
+    fn a_string_filter_tests_an_objects_values_too() {
+        let doc = json!({"o": {"x": {"t": "a", "v": 1}, "y": {"t": "b", "v": 2}}});
+        let p = PathCode::compile("$.o[?@.t == 'b'].v").unwrap();
+        assert!(matches!(p, PathCode::Multi(_)));
+        let Ok(Val::List(l)) = p.eval(&doc) else {
+            panic!()
+        };
+        assert!(matches!(&l[..], [Val::Num(a)] if a.value == 2.into()));
+    }
+
+    #[test]
+    fn a_query_is_read_below_its_simple_start_unless_a_filter_reads_the_root() {
+        assert_eq!(
+            query_prefix("$.a.b[?(@.n > 1)].c"),
+            simple_segments("$.a.b")
+        );
+        assert_eq!(query_prefix("$..x"), Some(vec![]));
+        assert_eq!(
+            query_prefix("$.a[?@.n == '$'][1:]"),
+            simple_segments("$.a[?@.n == '$']")
+        );
+        assert_eq!(query_prefix("$.a[?@.n == $.m]"), None);
+    }
+
+    #[test]
+    fn a_refused_path_says_what_is_wrong_where() {
+        let e = |t: &str| PathCode::compile(t).err().map(|e| (e.start, e.message));
+        let (at, m) = e("$.a[01]").unwrap();
+        assert_eq!(
+            (at, m.as_str()),
+            (4, "`01`: an index has no leading zero, write `1`")
+        );
+        let (at, m) = e("$['a\nb']").unwrap();
+        assert_eq!(at, 4);
+        assert!(m.starts_with("a control character (U+000A)"), "{m}");
+        let (at, m) = e("$.1").unwrap();
+        assert_eq!(
+            (at, m.as_str()),
+            (
+                2,
+                "a name after `.` cannot start with a digit: write `['1']`"
+            )
+        );
+        let (at, m) = e("$[9007199254740992]").unwrap();
+        assert_eq!(at, 2);
+        assert!(m.contains("beyond"), "{m}");
+        // Filters: numbers as the RFC writes them, literals in lower case, one value on
+        // each side of a comparison, and no literal alone.
+        for (path, at, said) in [
+            ("$[?@.a==01]", 8, "`01`: a number has no leading zero"),
+            ("$[?@.a==+1]", 8, "`+1`: a number has no `+` sign, write `1`"),
+            ("$[?@.a==1.]", 8, "`1.`: digits must follow the `.` of a number"),
+            ("$[?@.a==1e]", 8, "`1e`: digits must follow the exponent of a number"),
+            ("$[?@==True]", 6, "`True` is no literal: JSONPath writes `true`"),
+            ("$[?@.* == 1]", 3, "`@.*` may reach several values: a comparison takes one on each side (a query of names and indexes only)"),
+            ("$[?(@[0, 0]==42)]", 4, "`@[0, 0]` may reach several values: a comparison takes one on each side (a query of names and indexes only)"),
+            ("$[?true]", 3, "a literal alone is no test: compare it (`@.a == true`) or test a query (`@.a`)"),
+            ("$[?(@.id ==]", 9, "`==` has nothing on its right: a comparison takes a value or a query on each side"),
+            ("$[?count()==1]", 3, "`count` takes 1 argument"),
+            ("$[?match(@.a, 'a.*')==true]", 3, "`match(…)` is a test, it cannot be compared"),
+            ("$[?count (@.*)==1]", 8, "no blank space may stand between `count` and its `(`"),
+            ("$[0,]", 4, "a selector must stand here: a name, an index, a slice, `*` or a filter (`?…`)"),
+            ("$[@.a]", 2, "a query in brackets is a filter: write `[?@…]`"),
+        ] {
+            assert_eq!(e(path), Some((at, said.to_string())), "{path}");
+        }
+        // A literal as a function's argument is no test of its own.
+        assert!(PathCode::compile("$[?match(@.a, 'x') && count(@.*) > 1]").is_ok());
+        let (_, m) = e("$[?count(1) > 2]").unwrap();
+        assert_eq!(m, "`count` takes a query (`@…` or `$…`), not a literal");
+        let (_, m) = e("$[?length(@.*) < 3]").unwrap();
+        assert!(m.starts_with("`length` takes one value"), "{m}");
     }
 
     #[test]

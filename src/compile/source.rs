@@ -2,15 +2,31 @@
 //! their types and units, which may be absent.
 
 use super::{suggest, Cx, Diag, FieldType, SchemaNode, Span, Ty, C};
+use crate::path::PathError;
 
 impl<'m> Cx<'m> {
+    /// Reports a path RFC 9535 refuses (`shown` as the mapping writes it, `span` all of
+    /// it), at the characters at fault: byte `k` of the compiled text is byte `base + k`
+    /// of the file.
+    pub(super) fn bad_path(&mut self, err: &PathError, span: Span, base: usize, shown: &str) {
+        let start = (base + err.start).clamp(span.start as usize, span.end as usize);
+        let end = (base + err.end).clamp(start, span.end as usize);
+        self.err(
+            Diag::error(
+                C::BadPath,
+                Span::new(span.file, start, end),
+                format!("bad path `{shown}`: {}", err.message),
+            )
+            .label("not JSONPath (RFC 9535)"),
+        );
+    }
+
     /// The type of a `$…` path, from the source contract.
     pub(super) fn source_ty(&mut self, text: &str, span: Span) -> Ty {
         let multi = crate::path::simple_segments(text)
             .is_none_or(|s| s.iter().any(crate::path::Seg::is_multi));
-        let root = match &self.source {
-            Some(s) => Ty::Obj(Some(Box::new(s.root.clone()))),
-            None => return if multi { Ty::List(None) } else { Ty::Any },
+        let Some(root) = self.source_root.clone() else {
+            return if multi { Ty::List(None) } else { Ty::Any };
         };
         self.walk_ty(&root, &text[1..], span.start as usize + 1, span, multi)
     }
@@ -35,7 +51,9 @@ impl<'m> Cx<'m> {
         let mut node: &SchemaNode = start;
         let mut opt = matches!(root, Ty::Opt(_));
         let mut list = false;
-        for (seg, at) in segs {
+        let count = segs.len();
+        for (n, (seg, at)) in segs.into_iter().enumerate() {
+            let last = n + 1 == count;
             match seg {
                 CSeg::Key(k) => {
                     if node.ty == FieldType::Any
@@ -115,6 +133,7 @@ impl<'m> Cx<'m> {
                         }
                     }
                 }
+                CSeg::Descend(k) => return self.descend(node, &k, span, offset + at, last),
                 CSeg::Opaque => return fallback,
             }
         }
@@ -128,6 +147,35 @@ impl<'m> Cx<'m> {
             t
         }
     }
+
+    /// `..k` below `node`: a list of every `k` at any depth. A name the contract has
+    /// nowhere below (where every part below is known) is an error; the list's elements
+    /// are typed when `k` is one field of the contract and nothing follows.
+    fn descend(&mut self, node: &SchemaNode, k: &str, span: Span, at: usize, last: bool) -> Ty {
+        let mut found = Vec::new();
+        let known = descendants(node, k, &mut found);
+        if found.is_empty() && known {
+            let mut names = Vec::new();
+            names_below(node, &mut names);
+            let help = suggest(k, names.iter().copied()).unwrap_or_else(|| {
+                "`..` finds a field at any depth below; none is called so".into()
+            });
+            self.err(
+                Diag::error(
+                    C::UnknownSource,
+                    Span::new(span.file, at, at + k.len()),
+                    format!("the input has no field `{k}` anywhere below here"),
+                )
+                .label("not in the source contract")
+                .help(help),
+            );
+            return Ty::List(None);
+        }
+        match found.as_slice() {
+            [one] if last && known => Ty::List(Some(Box::new((*one).clone()))),
+            _ => Ty::List(None),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -135,28 +183,44 @@ enum CSeg {
     Key(String),
     Index,
     Each,
-    /// Recursive descent and the like: the checker stops following.
+    /// `..name`: that field at any depth below.
+    Descend(String),
+    /// `..*`, `..[…]` and the like: the checker stops following.
     Opaque,
 }
 
-/// Splits a path tail (`.a[0].b[*]`, `.a[?(@.t == 'x')].b`) into segments with their byte
-/// offsets, for the checker; `None` when it cannot.
+/// Splits a path tail (`.a[0].b[*]`, `.a[?(@.t == 'x')].b`, `..c`) into segments with their
+/// byte offsets, for the checker; `None` when it cannot.
 fn check_segments(tail: &str) -> Option<Vec<(CSeg, usize)>> {
     let b = tail.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
+    let name_end = |from: usize| {
+        tail[from..]
+            .find(|c: char| !(c.is_alphanumeric() || c == '_' || (c as u32) >= 0x80))
+            .map_or(tail.len(), |e| from + e)
+    };
     while i < b.len() {
         match b[i] {
+            // Blank space between segments.
+            b' ' | b'\t' | b'\n' | b'\r' => i += 1,
             b'.' if b.get(i + 1) == Some(&b'.') => {
-                out.push((CSeg::Opaque, i));
-                return Some(out);
+                let start = i + 2;
+                let j = name_end(start);
+                if j == start {
+                    out.push((CSeg::Opaque, i));
+                    return Some(out);
+                }
+                out.push((CSeg::Descend(tail[start..j].to_string()), start));
+                i = j;
             }
             b'.' => {
                 let start = i + 1;
-                let mut j = start;
-                while j < b.len() && b[j] != b'.' && b[j] != b'[' {
-                    j += 1;
-                }
+                let j = if b.get(start) == Some(&b'*') {
+                    start + 1
+                } else {
+                    name_end(start)
+                };
                 let name = &tail[start..j];
                 out.push((
                     if name == "*" {
@@ -189,7 +253,10 @@ fn check_segments(tail: &str) -> Option<Vec<(CSeg, usize)>> {
                     }
                     j += 1;
                 }
-                let inner = tail.get(i + 1..j)?.trim();
+                let raw = tail.get(i + 1..j)?;
+                let inner = raw.trim_matches([' ', '\t', '\n', '\r']);
+                let at =
+                    i + 1 + (raw.len() - raw.trim_start_matches([' ', '\t', '\n', '\r']).len());
                 let seg = if inner == "*"
                     || inner.starts_with('?')
                     || inner.contains(':')
@@ -198,16 +265,54 @@ fn check_segments(tail: &str) -> Option<Vec<(CSeg, usize)>> {
                     CSeg::Each
                 } else if inner.parse::<i64>().is_ok() {
                     CSeg::Index
-                } else if inner.len() >= 2 && (inner.starts_with('\'') || inner.starts_with('"')) {
-                    CSeg::Key(inner[1..inner.len() - 1].to_string())
+                } else if let Some(name) = crate::path::quoted_name(inner) {
+                    CSeg::Key(name)
                 } else {
                     CSeg::Opaque
                 };
-                out.push((seg, i + 1));
+                // A quoted name is pointed at inside its quotes.
+                let at = if matches!(seg, CSeg::Key(_)) {
+                    at + 1
+                } else {
+                    at
+                };
+                out.push((seg, at));
                 i = j + 1;
             }
             _ => return None,
         }
     }
     Some(out)
+}
+
+/// Every node below `node` (itself excluded) that is the field `name` of an object, in
+/// schema order; `false` beside them when some part below is of unknown shape (a free
+/// object, an untyped value), where the field may still be.
+fn descendants<'s>(node: &'s SchemaNode, name: &str, found: &mut Vec<&'s SchemaNode>) -> bool {
+    let mut known = !(node.ty == FieldType::Any
+        || (node.ty == FieldType::Object && node.properties.is_empty())
+        || node.additional.is_some());
+    for (n, p) in &node.properties {
+        if n == name {
+            found.push(p);
+        }
+        known &= descendants(p, name, found);
+    }
+    if let Some(items) = &node.items {
+        known &= descendants(items, name, found);
+    }
+    known
+}
+
+/// Every field name below `node`, for a "did you mean".
+fn names_below<'s>(node: &'s SchemaNode, out: &mut Vec<&'s str>) {
+    for (n, p) in &node.properties {
+        if !out.contains(&n.as_str()) {
+            out.push(n);
+        }
+        names_below(p, out);
+    }
+    if let Some(items) = &node.items {
+        names_below(items, out);
+    }
 }
