@@ -1,8 +1,9 @@
 //! Text to program in one call: load (with `use`s), check, compile.
 
-use crate::compile::{compile, Options, Program};
+use crate::compile::{compile, Options};
 use crate::diag::{self, Diag};
 use crate::load::{load_within, Mapping};
+use crate::program::Program;
 use std::path::Path;
 
 /// A mapping that could not be compiled, with every problem found.

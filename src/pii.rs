@@ -1,13 +1,15 @@
 //! Personal data kept out of every message bondmap stores or prints. Which fields are
 //! personal comes from the schemas' `x-pii` (the source schema for the order, the target
 //! schema for the request); one masking rule by kind ([`mask`], as RED's own
-//! desensitising) serves `explain`, run-time errors and the [`Redactor`], made from one
-//! order, that masks each of its personal values wherever it occurs in a message (a
-//! gateway answer echoing the receiver's address, a mapping error quoting a phone).
+//! desensitising) serves `explain` and run-time errors ([`show`] of a value whose kind
+//! [`kind_of`] finds) and the [`Redactor`], made from one order, that masks each of its
+//! personal values wherever it occurs in a message (a gateway answer echoing the
+//! receiver's address, a mapping error quoting a phone).
 
-use crate::program::{BodyOp, FieldCheck, Global, Loop, Program};
+use crate::program::{BodyOp, FieldCheck, Global, Loop, Node, Program};
 use crate::schema::Pii;
 pub use crate::schema::PiiPaths;
+use crate::value::Val;
 use serde_json::Value;
 
 /// A name keeps its first character.
@@ -65,6 +67,55 @@ pub fn mask(kind: Pii, s: &str) -> String {
     }
 }
 
+/// The kind of personal data the value of `n`, an expression of `p`, comes from, if any:
+/// a field of the order its source schema marks `x-pii`, or a personal target field read
+/// back through `out.`.
+pub fn kind_of(p: &Program, n: &Node) -> Option<Pii> {
+    let o = n.origin.as_deref()?;
+    if let Some(k) = p.source_pii.kind_of_path(o) {
+        return Some(k);
+    }
+    if p.personal_out.iter().any(|t| **t == *o) {
+        // The target field is `x-pii`; a name it shares with none is masked as a name.
+        let kind = RequestPii::of(p).kind_of_path(o);
+        return Some(kind.unwrap_or(Pii::Name));
+    }
+    None
+}
+
+/// A value for a person to read; a personal value masked by its kind ([`mask`]), a
+/// number as well as a string (an ID number or phone may come as a JSON number).
+pub fn show(v: &Val, pii: Option<Pii>) -> String {
+    match v {
+        Val::Str(s) => match pii {
+            Some(kind) => format!("{:?}", mask(kind, s)),
+            None => format!("{s:?}"),
+        },
+        Val::Num(a) => {
+            let n = a.value.normalize().to_string();
+            let n = match pii {
+                Some(kind) => mask(kind, &n),
+                None => n,
+            };
+            match a.unit {
+                Some(u) => format!("{n} {u}"),
+                None => n,
+            }
+        }
+        Val::Null => "absent".into(),
+        Val::Bool(b) => b.to_string(),
+        Val::List(l) => {
+            let mut parts: Vec<String> = l.iter().take(6).map(|x| show(x, pii)).collect();
+            if l.len() > 6 {
+                parts.push("…".into());
+            }
+            format!("[{}]", parts.join(", "))
+        }
+        Val::Json(Value::Array(a)) => format!("[{} items]", a.len()),
+        Val::Json(_) | Val::Obj(_) => "{…}".into(),
+    }
+}
+
 /// The request fields the target schema marks `x-pii`, found once per program, as
 /// display paths (`a.b`, `list[].c`).
 pub type RequestPii = PiiPaths;
@@ -111,15 +162,14 @@ impl Redactor {
         Redactor::default().with_values(PiiPaths::red(), doc)
     }
 
-    /// Adds the values of the request's `x-pii` fields (`request` is the JSON text).
-    pub fn with_request(self, pii: &RequestPii, request: &str) -> Redactor {
-        if pii.fields.is_empty() {
-            return self;
+    /// Adds the personal values a run wrote into its request, each with its kind (as
+    /// `crate::run::request` tells them: the request is never read back for them).
+    pub fn with_personal(mut self, values: &[(Pii, String)]) -> Redactor {
+        for (kind, s) in values {
+            self.add(*kind, s);
         }
-        let Ok(v) = serde_json::from_str::<Value>(request) else {
-            return self;
-        };
-        self.with_values(pii, &v)
+        self.sort();
+        self
     }
 
     /// Adds the values at the personal paths `pii` of document `v`.
@@ -277,15 +327,29 @@ mod tests {
     }
 
     #[test]
-    fn request_values_at_pii_paths_are_collected() {
-        let req = json!({"receiverInfo": {"name": "王五"}, "items": [{"p": "X1"}, {"p": "X2"}]});
-        let pii = RequestPii {
-            fields: vec![
-                (vec!["receiverInfo".into(), "name".into()], Pii::Name),
-                (vec!["items[]".into(), "p".into()], Pii::Phone),
-            ],
-        };
-        let r = Redactor::default().with_request(&pii, &req.to_string());
-        assert_eq!(r.redact("王五 X1 X2"), "王* ** **");
+    fn personal_values_of_a_request_are_masked_by_their_kind() {
+        let doc = json!({"receiver": {"receiverInfos": [{"receiverName": "张三"}]}});
+        let r = Redactor::from_document(&doc).with_personal(&[
+            (Pii::Name, "王五".into()),
+            (Pii::Phone, "X1".into()),
+            (Pii::Phone, " X2 ".into()),
+            // Already known from the order: kept with the order's kind.
+            (Pii::Phone, "张三".into()),
+            (Pii::Name, "".into()),
+        ]);
+        assert_eq!(r.redact("王五 X1 X2 张三"), "王* ** ** 张*");
+    }
+
+    #[test]
+    fn shown_values_are_masked_by_kind() {
+        use crate::money::{Amount, Unit};
+        let phone = Val::Str("13800138000".into());
+        assert_eq!(show(&phone, Some(Pii::Phone)), "\"138****8000\"");
+        assert_eq!(show(&phone, None), "\"13800138000\"");
+        let id = Val::Num(Amount::new(330106199003071234u64.into(), None));
+        assert_eq!(show(&id, Some(Pii::IdNumber)), "3301***********234");
+        let fen = Val::Num(Amount::new(1250.into(), Some(Unit::Fen)));
+        assert_eq!(show(&fen, None), "1250 fen");
+        assert_eq!(show(&Val::Null, Some(Pii::Name)), "absent");
     }
 }

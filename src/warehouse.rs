@@ -13,10 +13,11 @@
 //! ).unwrap();
 //! ```
 
-use crate::compile::{Options, Program};
+use crate::compile::Options;
 use crate::diag::Diag;
 use crate::engine::{load_program, MappingErrors};
 use crate::load::load;
+use crate::program::Program;
 use crate::syntax::ast::{ExprKind, Lit};
 use std::path::Path;
 

@@ -15,7 +15,7 @@ fn order(name: &str) -> Value {
     serde_json::from_str(&text).unwrap()
 }
 
-fn program(opts: &Options) -> bondmap::compile::Program {
+fn program(opts: &Options) -> bondmap::program::Program {
     load_program(
         &root().join("mappings/warehouses/hangzhou_xiasha.map"),
         opts,

@@ -5,8 +5,8 @@
 
 mod common;
 
-use bondmap::compile::Program;
 use bondmap::pii::mask;
+use bondmap::program::Program;
 use bondmap::schema::Pii;
 use common::*;
 use serde_json::Value;

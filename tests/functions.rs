@@ -6,7 +6,7 @@ mod common;
 
 use bondmap::program::func::{BUILTINS, EXAMPLE_ORDER};
 use bondmap::program::Global;
-use bondmap::run::eval::eval_node;
+use bondmap::run::eval_node;
 use bondmap::run::json::write_json;
 use common::*;
 
@@ -84,11 +84,12 @@ fn a_wrong_stated_output_is_caught() {
     assert_ne!(got.as_deref(), Ok("\"HZ01\""));
 }
 
-/// README's function table: (the signature in its first cell, the doc in its second).
+/// The book's function table (docs/language.md): (the signature in its first cell, the doc
+/// in its second).
 fn readme_table() -> Vec<(String, String)> {
-    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let readme = std::fs::read_to_string(root().join("docs/language.md")).unwrap();
     let start = readme
-        .find("\n### Functions\n")
+        .find("\n## Functions\n")
         .expect("a Functions section");
     let section = &readme[start + 1..];
     let end = section[4..].find("\n#").map_or(section.len(), |i| i + 4);

@@ -5,8 +5,9 @@ mod common;
 
 use bondmap::compile::Options;
 use bondmap::engine::load_program;
+use bondmap::gateway::request::Envelope;
 use bondmap::gateway::sim::{spawn, SimHandle, SimOptions};
-use bondmap::gateway::{Client, GatewayConfig, GatewayRequest, Outcome, PreparedOrder};
+use bondmap::gateway::{Client, GatewayConfig, Outcome, PreparedOrder};
 use common::*;
 use std::collections::HashMap;
 use std::process::Command;
@@ -22,6 +23,8 @@ fn config(sim: &SimHandle) -> GatewayConfig {
 
 /// The accepted examples, mapped for the Hangzhou warehouse.
 fn orders() -> Vec<PreparedOrder> {
+    // Only the app key (`CP_TEST`, the provider) is read of it here.
+    let cfg = gw_config("http://127.0.0.1:9", SECRET);
     let (prog, _) = load_program(
         &root().join("mappings/warehouses/hangzhou_xiasha.map"),
         &Options::default(),
@@ -32,18 +35,12 @@ fn orders() -> Vec<PreparedOrder> {
         .filter_map(|p| {
             let doc: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
-            let s = bondmap::run::run(&prog, &doc).ok()?;
-            let v: serde_json::Value = serde_json::from_str(&s).unwrap();
-            let code = v["externalOrderCode"].as_str().unwrap().to_string();
+            let w = bondmap::run::request(&prog, &doc).ok()?;
+            let code = w.order_code.clone().unwrap();
             Some(PreparedOrder {
                 order_id: code.clone(),
                 external_order_code: code,
-                request: GatewayRequest {
-                    logistic_provider_id: "CP_TEST".into(),
-                    msg_type: prog.settings.msg_type.clone(),
-                    logistics_interface: s,
-                    to_code: None,
-                },
+                request: Envelope::of(&prog.settings, &cfg).request(w.text),
             })
         })
         .collect()

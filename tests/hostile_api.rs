@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 const TOKEN: &str = "tok-SECRET-4711";
 
 fn gw_config(url: &str) -> GatewayConfig {
-    let mut c = common::gw_config(url, "s3cret");
+    let mut c = common::gw_config(url, "s3cret-key");
     c.read_timeout = Duration::from_secs(5);
     c.max_attempts = 2;
     c
@@ -260,7 +260,7 @@ fn an_address_that_is_not_an_http_url_is_refused_when_the_config_loads() {
         let e = GatewayConfig::from_sources(
             |k| match k {
                 "CAINIAO_APP_KEY" => Some("K".into()),
-                "CAINIAO_SECRET_KEY" => Some("S".into()),
+                "CAINIAO_SECRET_KEY" => Some("S-secret-key".into()),
                 "CAINIAO_GATEWAY_URL" => Some(bad.into()),
                 _ => None,
             },
@@ -287,7 +287,7 @@ fn an_address_that_is_not_an_http_url_is_refused_when_the_config_loads() {
     let f = dir.path().join("c.toml");
     std::fs::write(
         &f,
-        "[cainiao]\napp_key = \"K\"\nsecret_key = \"S\"\ngateway_url = \"link.cainiao.com\"\n",
+        "[cainiao]\napp_key = \"K\"\nsecret_key = \"S-secret-key\"\ngateway_url = \"link.cainiao.com\"\n",
     )
     .unwrap();
     let e = GatewayConfig::from_sources(|_| None, Some(&f))
@@ -301,7 +301,7 @@ fn an_address_that_is_not_an_http_url_is_refused_when_the_config_loads() {
         let c = GatewayConfig::from_sources(
             |k| match k {
                 "CAINIAO_GATEWAY_URL" => Some(good.into()),
-                _ => Some("x".into()),
+                _ => Some("x-secret-key".into()),
             },
             None,
         );
@@ -329,7 +329,7 @@ fn send_and_sync_refuse_a_bad_address_at_start_naming_the_key() {
     };
     let gw = [
         ("CAINIAO_APP_KEY", "CP"),
-        ("CAINIAO_SECRET_KEY", "S"),
+        ("CAINIAO_SECRET_KEY", "S-secret-key"),
         ("CAINIAO_GATEWAY_URL", "link.cainiao.com/gateway"),
     ];
     let out = run(
@@ -357,7 +357,7 @@ fn send_and_sync_refuse_a_bad_address_at_start_naming_the_key() {
         ],
         &[
             ("CAINIAO_APP_KEY", "CP"),
-            ("CAINIAO_SECRET_KEY", "S"),
+            ("CAINIAO_SECRET_KEY", "S-secret-key"),
             ("CAINIAO_GATEWAY_URL", "http://127.0.0.1:9/g"),
             ("RED_APP_ID", "a"),
             ("RED_APP_SECRET", "b"),

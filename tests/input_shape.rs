@@ -18,7 +18,7 @@ fn all_mappings() -> Vec<PathBuf> {
     v
 }
 
-fn same_both_ways(prog: &bondmap::compile::Program, text: &str, what: &str) {
+fn same_both_ways(prog: &bondmap::program::Program, text: &str, what: &str) {
     let whole: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
@@ -33,7 +33,7 @@ fn same_both_ways(prog: &bondmap::compile::Program, text: &str, what: &str) {
     assert_eq!(a, b, "{what}");
 }
 
-fn load(m: &std::path::Path) -> bondmap::compile::Program {
+fn load(m: &std::path::Path) -> bondmap::program::Program {
     // The test mappings reach the shipped ones: their root is the repository.
     let opts = Options {
         allow_unset_params: true,

@@ -7,7 +7,7 @@ use bondmap::program::writes::Write;
 use serde_json::{json, Value};
 use std::path::PathBuf;
 
-fn program() -> bondmap::compile::Program {
+fn program() -> bondmap::program::Program {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/write/fields.map");
     load_program(&path, &Options::default())
         .map_err(|e| format!("{e:?}"))

@@ -61,7 +61,7 @@ fn order(path: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
-fn hangzhou() -> bondmap::compile::Program {
+fn hangzhou() -> bondmap::program::Program {
     load_program(
         &root().join("mappings/warehouses/hangzhou_xiasha.map"),
         &opts(),

@@ -3,15 +3,17 @@
 //! order lines out. Exit codes of every command: 0 done, 1 some order rejected or
 //! mistakes found, 2 could not run.
 
-use crate::compile::Program;
 use crate::engine::{input_document, load_program};
-use crate::gateway::{Client, GatewayConfig, GatewayRequest, PreparedOrder};
-use crate::red::config::RedConfig;
+use crate::gateway::request::Envelope;
+use crate::gateway::{Client, GatewayConfig, PreparedOrder};
+use crate::program::Program;
 use crate::red::RedClient;
 use crate::route::Router;
+use crate::run::{Written, ORDER_CODE};
 use crate::store::Store;
+use crate::sync::reload::{Inputs, RunSet};
 use crate::sync::route::routed_identity;
-use crate::sync::{Life, OrderLine};
+use crate::sync::OrderLine;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
@@ -102,7 +104,7 @@ pub fn stderr_is_tty() -> bool {
     std::io::stderr().is_terminal()
 }
 
-pub fn compile_or_report(m: &MappingArgs) -> Option<crate::compile::Program> {
+pub fn compile_or_report(m: &MappingArgs) -> Option<Program> {
     match load_program(&m.mapping, &m.options()) {
         Ok((p, warnings)) => {
             if !warnings.is_empty() {
@@ -219,7 +221,9 @@ pub fn gateway_config(path: Option<&Path>) -> Option<GatewayConfig> {
     match GatewayConfig::load(path) {
         Ok(c) => Some(c),
         Err(e) => {
-            eprintln!("error: {e}");
+            for l in e.lines() {
+                eprintln!("error: {l}");
+            }
             None
         }
     }
@@ -236,12 +240,6 @@ pub fn init_logs() {
         .try_init();
 }
 
-fn clients(cfg: Option<&Path>) -> Result<(RedClient, Client), String> {
-    let red = RedConfig::load(cfg).map_err(|e| e.to_string())?;
-    let gw = GatewayConfig::load(cfg).map_err(|e| e.to_string())?;
-    Ok((RedClient::new(red)?, Client::new(gw)?))
-}
-
 /// The clients, the loaded mapping (or routes) and the state a run needs; `None` once
 /// the reason is printed.
 pub fn setup(
@@ -251,15 +249,55 @@ pub fn setup(
     force: bool,
 ) -> Option<(RedClient, Client, Router, Store)> {
     // Credentials first: nothing is read or sent without them.
-    let (red, gw) = clients(cfg).map_err(|e| eprintln!("error: {e}")).ok()?;
+    let (red, gw) = crate::sync::reload::clients(cfg)
+        .map_err(|p| p.iter().for_each(|p| eprint!("{}", p.render(false))))
+        .ok()?;
     let router = route_or_report(m)?;
     // The one writer of this state: a second sync or retry stops here, at once.
     let mut store = Store::open_exclusive(state)
         .map_err(|e| eprintln!("error: {e}"))
         .ok()?;
     let id = routed_identity(&router, &m.mapping, &m.params);
-    check_identity(&mut store, state, &id, m, force)?;
+    check_identity(&mut store, state, &id, &m.mapping, force)?;
     Some((red, gw, router, store))
+}
+
+/// The set `sync` runs with and its state, every problem of the set printed at once
+/// (`None` then).
+pub fn setup_set(inputs: &Inputs, state: &Path, force: bool) -> Option<(RunSet, Store)> {
+    let set = match RunSet::load(inputs) {
+        Ok(s) => s,
+        Err(problems) => {
+            for p in &problems {
+                eprint!("{}", p.render(stderr_is_tty()));
+            }
+            return None;
+        }
+    };
+    if !set.warnings().is_empty() {
+        let rep = crate::diag::reports(
+            set.router.sources(),
+            set.warnings(),
+            &inputs.mapping.display().to_string(),
+        );
+        eprint!("{}", crate::diag::render(&rep, stderr_is_tty()));
+    }
+    let mut store = Store::open_exclusive(state)
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()?;
+    check_identity(&mut store, state, set.identity(), &inputs.mapping, force)?;
+    Some((set, store))
+}
+
+/// What a sync run's set is loaded from.
+pub fn inputs_of(m: &MappingArgs, life: &LifeArgs, config: Option<&Path>) -> Inputs {
+    Inputs {
+        mapping: m.mapping.clone(),
+        options: m.options(),
+        config: config.map(Path::to_path_buf),
+        cancel_map: life.cancel_mapping.clone(),
+        deliver_map: life.deliver_mapping.clone(),
+    }
 }
 
 /// The state remembers the mapping it was made with; another one is refused unless
@@ -268,7 +306,7 @@ fn check_identity(
     store: &mut Store,
     state: &Path,
     id: &str,
-    m: &MappingArgs,
+    mapping: &Path,
     force: bool,
 ) -> Option<()> {
     let known = store
@@ -282,7 +320,7 @@ fn check_identity(
                 "warning: {} was made with another mapping (identity {}), not {} ({}): its orders would be sent as this mapping writes them",
                 state.display(),
                 &k[..k.len().min(12)],
-                m.mapping.display(),
+                mapping.display(),
                 &id[..id.len().min(12)]
             );
             eprintln!("error: refusing to run with a different mapping; pass --force to use this one (it is then recorded in the state)");
@@ -292,7 +330,7 @@ fn check_identity(
             "warning: {} was made with another mapping (identity {}); --force: using {} ({}) from now on",
             state.display(),
             &k[..k.len().min(12)],
-            m.mapping.display(),
+            mapping.display(),
             &id[..id.len().min(12)]
         ),
         None => {}
@@ -307,15 +345,6 @@ pub fn print_line(l: &OrderLine) {
     if let Ok(s) = serde_json::to_string(l) {
         println!("{s}");
     }
-}
-
-/// The cancel and ship-back mappings of a run.
-pub fn life_of(args: &LifeArgs, router: &Router, mapping: &Path) -> Life {
-    let mut life = Life::new(args.cancel_mapping.clone(), args.deliver_mapping.clone());
-    if router.is_plain() {
-        life.fallback_warehouse = Some(mapping.to_path_buf());
-    }
-    life
 }
 
 /// The `.map` files under the given paths (default `mappings/`), sorted.
@@ -357,30 +386,15 @@ fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
     Ok(())
 }
 
-/// The gateway request for one mapped order.
-pub fn prepare(
-    prog: &Program,
-    cfg: &GatewayConfig,
-    interface: String,
-) -> Result<PreparedOrder, String> {
-    let v: serde_json::Value = serde_json::from_str(&interface).map_err(|e| e.to_string())?;
-    let code = v
-        .get("externalOrderCode")
-        .and_then(|c| c.as_str())
-        .ok_or("the request has no externalOrderCode")?
-        .to_string();
+/// The gateway request for one mapped order: the text its run wrote, sent under the
+/// order code the run wrote into it.
+pub fn prepare(prog: &Program, cfg: &GatewayConfig, w: Written) -> Result<PreparedOrder, String> {
+    let code = w
+        .order_code
+        .ok_or_else(|| format!("the request has no {ORDER_CODE}"))?;
     Ok(PreparedOrder {
         order_id: code.clone(),
         external_order_code: code,
-        request: GatewayRequest {
-            logistic_provider_id: prog
-                .settings
-                .logistic_provider_id
-                .clone()
-                .unwrap_or_else(|| cfg.app_key.expose().to_string()),
-            msg_type: prog.settings.msg_type.clone(),
-            logistics_interface: interface,
-            to_code: prog.settings.to_code.clone(),
-        },
+        request: Envelope::of(&prog.settings, cfg).request(w.text),
     })
 }

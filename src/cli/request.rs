@@ -54,14 +54,14 @@ fn request(m: &MappingArgs, i: &InputArgs, form: bool, cfg_path: Option<&Path>) 
             return 1;
         }
     };
-    let interface = match crate::run::run(prog, &doc) {
+    let written = match crate::run::request(prog, &doc) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("rejected: {e}");
             return 1;
         }
     };
-    let p = match prepare(prog, &cfg, interface) {
+    let p = match prepare(prog, &cfg, written) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("rejected: {e}");

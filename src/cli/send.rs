@@ -107,9 +107,9 @@ impl<W: Write> Sender<'_, W> {
         for (label, doc) in docs {
             // Ok(Err(..)): no route takes the order (its id, why).
             let mapped = doc.and_then(|d| match self.prog.pick(&d) {
-                Ok(Pick::Mapping { program, .. }) => crate::run::run(program, &d)
+                Ok(Pick::Mapping { program, .. }) => crate::run::request(program, &d)
                     .map_err(|e| e.to_string())
-                    .and_then(|s| prepare(program, self.client.config(), s))
+                    .and_then(|w| prepare(program, self.client.config(), w))
                     .map(Ok),
                 Ok(Pick::Skipped { reason }) => Ok(Err((self.prog.order_id(&d), reason))),
                 Err(e) => Err(e.to_string()),

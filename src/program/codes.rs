@@ -21,7 +21,7 @@ pub enum RunCode {
 }
 
 impl RunCode {
-    /// Every code, in README's order.
+    /// Every code, in the order of the book's table (docs/run-codes.md).
     pub const ALL: &'static [RunCode] = &[
         RunCode::Missing,
         RunCode::Type,

@@ -36,7 +36,7 @@ pub enum Step {
     Elem,
     /// Every element of an array or value of an object.
     Each,
-    /// The elements of an array whose key `.0` is compared.
+    /// The elements of an array (or member values of an object) whose key `.0` is compared.
     Filter(Box<str>),
 }
 
@@ -101,6 +101,8 @@ impl Shape {
                 self.elems_mut().insert(rest, whole);
             }
             Some((Step::Filter(k), rest)) => {
+                // A filter also tests an object's member values: such an object is kept.
+                self.all_values = true;
                 let e = self.elems_mut();
                 e.key_mut(k).insert(&[], true);
                 e.insert(rest, whole);

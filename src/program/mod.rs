@@ -130,6 +130,26 @@ pub enum Func {
     Own(&'static func::Builtin),
 }
 
+impl Func {
+    /// Its entry in the table of built-ins ([`func::BUILTINS`]).
+    pub fn builtin(self) -> Option<&'static func::Builtin> {
+        if let Func::Own(b) = self {
+            return Some(b);
+        }
+        func::BUILTINS.iter().find(|b| match (b.make, self) {
+            (func::Make::Round, Func::Round(..)) | (func::Make::Convert, Func::Convert(..)) => true,
+            (func::Make::Tag(u), Func::Tag(v)) => u == v,
+            _ => false,
+        })
+    }
+
+    /// How the input-shape hint treats a call of it (every argument whole if not in the
+    /// table).
+    pub fn reads(self) -> func::Reads {
+        self.builtin().map_or(func::Reads::Whole, |b| b.reads)
+    }
+}
+
 /// What a target field accepts, checked on every value assigned to it.
 #[derive(Debug, Clone)]
 pub struct FieldCheck {

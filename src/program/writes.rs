@@ -35,4 +35,8 @@ pub struct Writes {
     /// expression reads; the others are computed once, when written, and not kept.
     pub slot: Vec<Option<u32>>,
     pub slots: usize,
+    /// Each fixed field whose value is a string, with that string: `(global, value)`.
+    /// Its text is in `ops`, so a run that tells its caller what it wrote (the order's
+    /// code, personal values) finds it here, not by reading the text back.
+    pub fixed_strings: Vec<(u32, Box<str>)>,
 }

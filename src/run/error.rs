@@ -9,7 +9,7 @@ use crate::syntax::Span;
 /// and which line of which mapping file. Never holds personal data.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct RunError {
-    /// What kind of error, stable across versions (README "Run-time error codes").
+    /// What kind of error, stable across versions (docs/run-codes.md).
     pub code: RunCode,
     pub order_id: Option<String>,
     pub field: Option<String>,

@@ -2,16 +2,23 @@
 //! literal JSON text (braces, keys, commas, and fields whose value is the same for every
 //! order, rendered once) between the fields computed per order. Writing an order is then
 //! one pass over this list, with no tree of built objects in between. The evaluator
-//! builds the plan on first use (`super::eval::writes`) and keeps it in the program.
+//! builds the plan on first use (`super::order::writes`) and keeps it in the program.
 
 use super::json::write_str;
 use crate::program::writes::{Comma, Write, Writes};
 use crate::program::{FieldCheck, Global, Node, Op, OutNode, Program};
 
-/// The JSON text of a field whose value is the same for every order (`None` when it
+/// The value of a field that is the same for every order, rendered (`None` when it
 /// cannot be rendered now; `Some(None)` when it is absent): given by the evaluator, so
 /// that planning does not reach back into it.
-pub type Fixed<'f> = &'f dyn Fn(&Program, &Node, &FieldCheck) -> Option<Option<String>>;
+pub type Fixed<'f> = &'f dyn Fn(&Program, &Node, &FieldCheck) -> Option<Option<Rendered>>;
+
+/// A fixed field's value rendered once: its JSON text, and the string itself when it is
+/// one (kept in [`Writes::fixed_strings`] for a run that tells what it wrote).
+pub struct Rendered {
+    pub json: String,
+    pub string: Option<String>,
+}
 
 /// What is known, while planning, about what an open object holds so far.
 #[derive(Clone, Copy, PartialEq)]
@@ -57,6 +64,7 @@ impl Writes {
             ops: Vec::new(),
             slot,
             slots,
+            fixed_strings: Vec::new(),
         };
         w.text(Comma::No, "{");
         w.object(p, &p.root, fixed);
@@ -88,7 +96,10 @@ impl Writes {
                         // Absent for every order: never written.
                         Some(None) => continue,
                         Some(Some(value)) => {
-                            key.push_str(&value);
+                            key.push_str(&value.json);
+                            if let Some(text) = value.string {
+                                self.fixed_strings.push((*g, text.into()));
+                            }
                             self.text(state.comma(), &key);
                             state = State::Some;
                         }

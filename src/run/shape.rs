@@ -3,8 +3,8 @@
 //! so that [`parse_order`] builds only those ([`crate::program::input`] holds the shape and
 //! its parser).
 
-use crate::path::{simple_segments, Seg};
-use crate::program::func::{self, Reads};
+use crate::path::query_prefix;
+use crate::program::func::Reads;
 use crate::program::input::{steps_of, Place, Shape, Step};
 use crate::program::{BodyOp, Global, Loop, Node, Op, Program, Tail};
 
@@ -193,8 +193,9 @@ impl<'p> Analysis<'p> {
                     Some(vec![steps_of(segs)])
                 }
                 crate::path::PathCode::Query(_) => {
-                    // jsonpath-rust walks the simple start of the path, then anything.
-                    let prefix = steps_of(&query_prefix(text));
+                    // A query reads anything below its simple start (all of the order when a
+                    // filter of it reads `$`).
+                    let prefix = steps_of(&query_prefix(text).unwrap_or_default());
                     self.root.insert(&prefix, true);
                     Some(vec![prefix])
                 }
@@ -209,13 +210,13 @@ impl<'p> Analysis<'p> {
                 let base = self.global(*g);
                 self.below(base, t)
             }
-            Op::Call(f, args) if matches!(func::reads(*f), Reads::Element | Reads::Passes) => {
+            Op::Call(f, args) if matches!(f.reads(), Reads::Element | Reads::Passes) => {
                 let (first, rest) = args.split_first()?;
                 for a in rest {
                     self.use_whole(a);
                 }
                 let ps = self.places_or_use(first)?;
-                if func::reads(*f) == Reads::Passes {
+                if f.reads() == Reads::Passes {
                     return Some(ps);
                 }
                 Some(with_elements(ps))
@@ -258,7 +259,7 @@ impl<'p> Analysis<'p> {
         use crate::syntax::ast::BinOp;
         match &n.code {
             Op::Lookup { key, .. } => self.use_whole(key),
-            Op::Call(f, args) if func::reads(*f) == Reads::Counted => {
+            Op::Call(f, args) if f.reads() == Reads::Counted => {
                 args.iter().for_each(|a| self.use_shallow(a, true))
             }
             Op::Call(_, args) => args.iter().for_each(|a| self.use_whole(a)),
@@ -324,35 +325,5 @@ fn union(a: Option<Vec<Place>>, b: Option<Vec<Place>>) -> Option<Vec<Place>> {
             Some(a)
         }
         (a, b) => a.or(b),
-    }
-}
-
-/// The simple segments a JSONPath starts with (`$.a.b[?(@.x > 1)]` → `a`, `b`).
-fn query_prefix(text: &str) -> Vec<Seg> {
-    // Cut before each `.` or `[` from the right until the rest is simple.
-    let cuts: Vec<usize> = text
-        .char_indices()
-        .filter(|(_, c)| *c == '.' || *c == '[')
-        .map(|(i, _)| i)
-        .collect();
-    for &i in cuts.iter().rev() {
-        if let Some(segs) = simple_segments(&text[..i]) {
-            return segs;
-        }
-    }
-    Vec::new()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_query_keeps_everything_below_its_simple_start() {
-        assert_eq!(
-            query_prefix("$.a.b[?(@.n > 1)].c"),
-            simple_segments("$.a.b").unwrap()
-        );
-        assert_eq!(query_prefix("$..x"), vec![]);
     }
 }

@@ -3,9 +3,9 @@
 //! [`Args::each`], [`Args::first`] and [`Args::items`], which the evaluator serves in place
 //! (a wildcard path of the order or of the request built so far), with no list in between.
 
-use super::{Args, CallError};
+use super::args::{Args, CallError};
 use crate::money::Amount;
-use crate::program::arith::{arith, arith_code};
+use crate::program::arith::arith;
 use crate::program::codes::RunCode;
 use crate::syntax::ast::BinOp;
 use crate::value::Val;
@@ -103,9 +103,8 @@ fn fold<'a>(a: &mut dyn Args<'a>, how: Fold) -> R<'a> {
         acc = Some(match acc {
             None => x,
             Some(s) => match how {
-                Fold::Sum => {
-                    arith(BinOp::Add, s, x).map_err(|m| CallError::At(0, arith_code(&m), m))?
-                }
+                Fold::Sum => arith(BinOp::Add, s, x)
+                    .map_err(|e| CallError::At(0, e.code(), e.to_string()))?,
                 Fold::Min if x.value < s.value => x,
                 Fold::Max if x.value > s.value => x,
                 _ => s,

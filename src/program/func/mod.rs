@@ -1,23 +1,21 @@
 //! The built-in functions in one table: each entry's name, arity, what its first argument
 //! must be, what it gives, how the input-shape hint reads its arguments, a one-line doc and
 //! examples. The checker (`crate::compile`), the input-shape hint (`crate::run::shape`), the
-//! language server and README's function table all read this table. A plain function is
+//! language server and the book's function table (docs/language.md) all read this table. A plain function is
 //! evaluated by its entry ([`Make::Eval`], one file per family: [`list`], [`text`],
-//! [`number`], [`time`]) over its arguments, each read when it asks ([`Args`]; a list
-//! argument is walked in place by the evaluator); only `round`, `convert` and the unit
-//! tags, whose places, unit and mode the checker reads from the call, are arms of
-//! `Ev::call` in `crate::run::eval`.
+//! [`number`], [`time`]) over its arguments, each read when it asks ([`args::Args`]; a
+//! list argument is walked in place by the evaluator); only `round`, `convert` and the
+//! unit tags, whose places, unit and mode the checker reads from the call, are arms of
+//! `Ev::call` in `crate::run::call`. A compiled call's entry is `Func::builtin`.
 
+pub mod args;
 mod list;
 mod number;
 mod text;
 mod time;
 
-use super::codes::RunCode;
-use super::Func;
-use crate::money::{Amount, Unit};
-use crate::value::Val;
-use std::borrow::Cow;
+use crate::money::Unit;
+use args::Apply;
 
 /// One built-in function.
 #[derive(Debug)]
@@ -29,9 +27,9 @@ pub struct Builtin {
     pub first_arg: Arg,
     pub gives: Gives,
     pub reads: Reads,
-    /// How a call is written, for hover and README.
+    /// How a call is written, for hover and the book.
     pub signature: &'static str,
-    /// One line, for hover and README.
+    /// One line, for hover and the book.
     pub doc: &'static str,
     /// At least one; `tests/functions.rs` runs each over [`EXAMPLE_ORDER`].
     pub examples: &'static [Example],
@@ -56,65 +54,6 @@ pub enum Make {
     Convert,
     /// `yuan(x)` and the other units: says which unit a bare number is counted in.
     Tag(Unit),
-}
-
-/// The evaluation of a plain built-in: its value from its arguments.
-pub type Apply = for<'a> fn(&mut dyn Args<'a>) -> Result<Val<'a>, CallError>;
-
-/// A call's arguments as the evaluator gives them to [`Apply`]: each is evaluated when
-/// asked for (so an absent first argument leaves the others unevaluated), as a single
-/// value, and an error in it stays the evaluator's ([`CallError::Raised`]).
-pub trait Args<'a> {
-    /// How many arguments the call has.
-    fn count(&self) -> usize;
-    /// Argument `i` as a single value (absent as `Null`).
-    fn val(&mut self, i: usize) -> Result<Val<'a>, CallError>;
-    /// Argument `i` as a string (`None` when absent); another kind is an error at it.
-    fn str(&mut self, i: usize) -> Result<Option<Cow<'a, str>>, CallError>;
-    /// Argument `i` as a string that must be there (`what` names it): absent is an error
-    /// at it, never an empty string.
-    fn text(&mut self, i: usize, what: &str) -> Result<Cow<'a, str>, CallError> {
-        self.str(i)?
-            .ok_or_else(|| CallError::At(i, RunCode::Missing, format!("{what} has no value")))
-    }
-    /// Argument `i` as a number; absent or another kind is an error at it.
-    fn num(&mut self, i: usize) -> Result<Amount, CallError>;
-    /// Argument `i` as a whole number that fits an `i64`; anything else is an error at it.
-    fn int(&mut self, i: usize) -> Result<i64, CallError>;
-    /// Argument `i` as it is: a list stays a list.
-    fn whole(&mut self, i: usize) -> Result<Val<'a>, CallError>;
-    /// Each item of `v`, the value of argument `i` (a list; absent: none), given to `f` in
-    /// order; a single value is an error at that argument.
-    fn items(
-        &mut self,
-        i: usize,
-        v: Val<'a>,
-        f: &mut dyn FnMut(&Val<'a>) -> Result<(), CallError>,
-    ) -> Result<(), CallError>;
-    /// Each item of argument `i` given to `f` in order: what [`Args::items`] does with
-    /// [`Args::whole`], but a path of the request built so far is walked in place.
-    fn each(
-        &mut self,
-        i: usize,
-        f: &mut dyn FnMut(&Val<'a>) -> Result<(), CallError>,
-    ) -> Result<(), CallError>;
-    /// Argument `i`'s first item (absent for none); a value that is no list is itself. A
-    /// wildcard path of the order stops at its first value.
-    fn first(&mut self, i: usize) -> Result<Val<'a>, CallError>;
-    /// How many items argument `i` has; a wildcard path of the order is counted, not listed.
-    fn count_items(&mut self, i: usize) -> Result<usize, CallError>;
-}
-
-/// Why a built-in gave no value; the evaluator adds the order, the field and the mapping
-/// line (an error at an argument points at that argument and its source path).
-#[derive(Debug)]
-pub enum CallError {
-    /// At argument `i`.
-    At(usize, RunCode, String),
-    /// At the call as a whole.
-    Call(RunCode, &'static str),
-    /// Raised while evaluating an argument: the evaluator holds it as it was.
-    Raised,
 }
 
 /// What the first argument must be (a check-time type error otherwise).
@@ -291,26 +230,10 @@ pub fn find(name: &str) -> Option<&'static Builtin> {
     BUILTINS.iter().find(|b| b.name == name)
 }
 
-/// The table's entry of a compiled function.
-pub fn of(f: Func) -> Option<&'static Builtin> {
-    if let Func::Own(b) = f {
-        return Some(b);
-    }
-    BUILTINS.iter().find(|b| match (b.make, f) {
-        (Make::Round, Func::Round(..)) | (Make::Convert, Func::Convert(..)) => true,
-        (Make::Tag(u), Func::Tag(v)) => u == v,
-        _ => false,
-    })
-}
-
-/// How the input-shape hint treats a call of `f` (every argument whole if not in the table).
-pub fn reads(f: Func) -> Reads {
-    of(f).map_or(Reads::Whole, |b| b.reads)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::program::Func;
 
     #[test]
     fn names_are_unique_and_each_has_an_example() {
@@ -334,7 +257,7 @@ mod tests {
                 Make::Convert => Func::Convert(Unit::Fen, None),
                 Make::Tag(u) => Func::Tag(u),
             };
-            assert_eq!(of(f).map(|o| o.name), Some(b.name));
+            assert_eq!(f.builtin().map(|o| o.name), Some(b.name));
         }
     }
 }

@@ -2,7 +2,7 @@
 //! `round`, `convert` and the unit tags are evaluated by the evaluator, their places, unit
 //! and mode being fixed at check time).
 
-use super::{Args, CallError};
+use super::args::{Args, CallError};
 use crate::money::Amount;
 use crate::program::codes::RunCode;
 use crate::value::Val;

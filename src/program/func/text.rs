@@ -1,7 +1,7 @@
 //! The text built-ins' evaluation: `trim`, `upper`, `lower`, `concat`, `substr`, `replace`,
 //! `string`, `nonblank` (their table entries are in [`super`]).
 
-use super::{Args, CallError};
+use super::args::{Args, CallError};
 use crate::program::codes::RunCode;
 use crate::value::Val;
 use std::borrow::Cow;

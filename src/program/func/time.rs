@@ -1,7 +1,7 @@
 //! The time built-ins' evaluation: `format_time`, `parse_time` (their table entries are in
 //! [`super`]). RED's times are ms since 1970; the text is China Standard Time (UTC+8).
 
-use super::{Args, CallError};
+use super::args::{Args, CallError};
 use crate::money::Amount;
 use crate::program::codes::RunCode;
 use crate::value::Val;
