@@ -1,7 +1,13 @@
 //! criterion benchmark: loading and compiling a warehouse mapping whose `storeCode` is a
 //! 500-branch `if … else if …` chain, and one that is a 500-long `??` chain (issue 13
 //! item 6: each branch used to double the input-shape analysis).
-//! Run: `cargo bench --bench compile`. Figures: benches/README.md.
+//! And `check` (load, compile, the report as `bondmap check` prints it) of generated
+//! mappings of 10,000 and 40,000 statements, one shape each (issue 27: it was quadratic).
+//! Run: `cargo bench --bench compile`; only the long ones: `cargo bench --bench compile --
+//! check`. Figures: benches/README.md.
+
+#[path = "../tests/scale/shapes.rs"]
+mod shapes;
 
 use bondmap::compile::{compile, Options};
 use bondmap::load::load_str;
@@ -42,5 +48,37 @@ fn benches(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(compile_benches, benches);
+/// What `bondmap check FILE` does: load, compile, render the report.
+fn check(path: &std::path::Path, root: &std::path::Path) -> usize {
+    let (m, mut diags) = bondmap::load::load_within(path, Some(root));
+    if !diags.iter().any(bondmap::diag::Diag::is_error) {
+        let opts = Options {
+            allow_unset_params: true,
+            ..Options::default()
+        };
+        diags.extend(compile(&m, &opts).1);
+    }
+    let reports = bondmap::diag::reports(&m.sources, &diags, "x.map");
+    bondmap::diag::render(&reports, false).len()
+}
+
+fn statements(c: &mut Criterion) {
+    let mut g = c.benchmark_group("check");
+    g.sample_size(10);
+    for n in [10_000, 40_000] {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let root = dir.path().join("mappings");
+        for (name, path) in shapes::write(dir.path(), n) {
+            if name == "base" {
+                continue;
+            }
+            g.bench_function(format!("{name}_{n}"), |b| {
+                b.iter(|| check(black_box(&path), &root))
+            });
+        }
+    }
+    g.finish();
+}
+
+criterion_group!(compile_benches, benches, statements);
 criterion_main!(compile_benches);

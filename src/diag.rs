@@ -1,10 +1,15 @@
 //! Diagnostics: one stable code per kind of mistake, a span, a label and a help line.
 //! Rendered as miette reports (one per file, every problem of the file in it) or as JSON.
 
-use crate::syntax::{Sources, Span};
-use miette::{Diagnostic, LabeledSpan, NamedSource, SourceSpan};
+pub(crate) mod window;
+
+use crate::syntax::{FileId, Sources, Span};
+use miette::{Diagnostic, LabeledSpan, SourceSpan};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
+use window::Window;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -130,7 +135,7 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
 #[derive(Debug)]
 struct Problem {
     diag: Diag,
-    src: NamedSource<String>,
+    src: Window,
     span: Option<SourceSpan>,
 }
 
@@ -204,6 +209,8 @@ impl Diagnostic for FileReport {
 /// `default_file`), sorted by position, one report per file.
 pub fn reports(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<FileReport> {
     let mut by_file: Vec<(String, Vec<Problem>)> = Vec::new();
+    // Each file's line ends, found once for all its problems.
+    let mut ends: HashMap<FileId, Arc<[usize]>> = HashMap::new();
     let mut sorted: Vec<&Diag> = diags.iter().collect();
     sorted.sort_by_key(|d| (d.span.map(|s| (s.file, s.start)), d.severity));
     for d in sorted {
@@ -213,23 +220,24 @@ pub fn reports(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<Fil
             // report names the place instead of showing it.
             Some(s) if (s.file.0 as usize) < sources.files.len() && too_long_line(sources, s) => {
                 d.message = format!("{} (at {})", d.message, sources.locate(s));
-                (
-                    sources.get(s.file).name.clone(),
-                    NamedSource::new(sources.get(s.file).name.clone(), String::new()),
-                    None,
-                )
+                let name = sources.get(s.file).name.clone();
+                (name.clone(), Window::empty(name), None)
             }
             Some(s) if (s.file.0 as usize) < sources.files.len() => {
                 let f = sources.get(s.file);
+                let lines = ends
+                    .entry(s.file)
+                    .or_insert_with(|| window::line_ends(&f.text))
+                    .clone();
                 (
                     f.name.clone(),
-                    NamedSource::new(f.name.clone(), f.text.to_string()),
+                    Window::new(f.name.clone(), f.text.clone(), lines),
                     Some(SourceSpan::new((s.start as usize).into(), s.len())),
                 )
             }
             _ => (
                 default_file.to_string(),
-                NamedSource::new(default_file, String::new()),
+                Window::empty(default_file.to_string()),
                 None,
             ),
         };
@@ -297,13 +305,18 @@ pub struct JsonDiag {
 pub fn to_json(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<JsonDiag> {
     let mut ordered: Vec<&Diag> = diags.iter().collect();
     ordered.sort_by_key(|d| d.span.map(|s| (s.file.0, s.start)));
+    // Each file's `\n`s, found once for all its problems.
+    let mut newlines: HashMap<FileId, Vec<usize>> = HashMap::new();
     ordered
         .into_iter()
         .map(|d| {
             let (file, line, column, span) = match d.span {
                 Some(s) if (s.file.0 as usize) < sources.files.len() => {
                     let f = sources.get(s.file);
-                    let (l, c) = f.line_col(s.start);
+                    let nl = newlines
+                        .entry(s.file)
+                        .or_insert_with(|| window::newlines(&f.text));
+                    let (l, c) = window::line_col(&f.text, nl, s.start);
                     (f.name.clone(), Some(l), Some(c), Some([s.start, s.end]))
                 }
                 _ => (default_file.to_string(), None, None, None),

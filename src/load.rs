@@ -3,9 +3,15 @@
 //! (a field assigned again replaces the used one in place; a block merges into it; a
 //! named rule replaces the rule of that name; `drop` takes a rule or a field away).
 
-use crate::diag::{suggest, Code, Diag};
+mod merge;
+
+pub use merge::Layer;
+
+use crate::diag::{Code, Diag};
 use crate::syntax::ast::{self, Expr, FieldValue, Ident, Item, Stmt};
 use crate::syntax::{parse, FileId, Sources, Span};
+use merge::Body;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -138,9 +144,22 @@ pub fn read_text_inside(root: &Path, path: &Path, cap: u64) -> Result<String, St
 /// Loads mapping text that is not on disk (tests, tools); `use` paths are relative to `dir`,
 /// and the mapping root is `dir`'s parent, as for a file in `dir`.
 pub fn load_str(name: &str, text: &str, dir: &Path) -> (Mapping, Vec<Diag>) {
+    let (m, diags, _) = load_str_with_tree(name, text, dir, false);
+    (m, diags)
+}
+
+/// [`load_str`], and when `tree` the syntax tree of `text` itself (`None` when it does
+/// not parse): the language server reads both of one parse.
+pub fn load_str_with_tree(
+    name: &str,
+    text: &str,
+    dir: &Path,
+    tree: bool,
+) -> (Mapping, Vec<Diag>, Option<ast::File>) {
     let within = default_root(&dir.join(name));
     let mut cx = Loader {
         within: within.clone(),
+        keep_tree: tree,
         ..Loader::default()
     };
     let mut m = Mapping {
@@ -154,7 +173,7 @@ pub fn load_str(name: &str, text: &str, dir: &Path) -> (Mapping, Vec<Diag>) {
     cx.merge_text(id, dir, &mut m);
     m.root = id;
     m.sources = cx.sources;
-    (m, cx.diags)
+    (m, cx.diags, cx.tree)
 }
 
 #[derive(Default)]
@@ -165,6 +184,9 @@ struct Loader {
     stack: Vec<PathBuf>,
     /// The mapping root: no file outside it is read.
     within: PathBuf,
+    /// Keep the syntax tree of the first file parsed (the root) in `tree`.
+    keep_tree: bool,
+    tree: Option<ast::File>,
 }
 
 /// How a file is shown to users: relative to the working folder when it is below it,
@@ -247,11 +269,14 @@ impl Loader {
                 self.diags.push(
                     Diag::error(Code::Parse, e.span, e.message)
                         .label(e.label)
-                        .help("see the language reference in README.md"),
+                        .help("see the language reference in docs/language.md"),
                 );
                 return;
             }
         };
+        if std::mem::take(&mut self.keep_tree) {
+            self.tree = Some(file.clone());
+        }
         if file.items.iter().any(|i| matches!(i, Item::Route(_))) {
             self.diags.extend(routes_file_mistakes(&file));
         }
@@ -264,10 +289,14 @@ impl Loader {
         }
         let uses = file.items.iter().any(|i| matches!(i, Item::Use { .. }));
         self.duplicate_rules(&file);
-        let mut own_body: Vec<Stmt> = Vec::new();
-        let mut seen_params: Vec<String> = Vec::new();
-        let mut seen_tables: Vec<String> = Vec::new();
-        let mut seen_settings: Vec<String> = Vec::new();
+        let mut own_body = Body::default();
+        let mut seen_params: HashSet<String> = HashSet::new();
+        let mut seen_tables: HashSet<String> = HashSet::new();
+        let mut seen_settings: HashSet<String> = HashSet::new();
+        // Where each setting, param and table the used files gave stands (the first of a name).
+        let mut settings_at = first_places(m.settings.iter().map(|(n, _)| &n.name));
+        let mut params_at = first_places(m.params.iter().map(|p| &p.name.name));
+        let mut tables_at = first_places(m.tables.iter().map(|t| &t.decl.name.name));
         let mut routes_used = false;
         for item in file.items {
             match item {
@@ -276,22 +305,23 @@ impl Loader {
                 Item::Source { path, span } => m.source = Some((dir.join(path), span)),
                 Item::Settings { list, .. } => {
                     for s in list {
-                        if seen_settings.contains(&s.name.name) {
+                        if !seen_settings.insert(s.name.name.clone()) {
                             self.dup(&s.name, "setting");
                         }
-                        seen_settings.push(s.name.name.clone());
-                        match m.settings.iter_mut().find(|(n, _)| n.name == s.name.name) {
-                            Some(slot) => *slot = (s.name, s.value),
-                            None => m.settings.push((s.name, s.value)),
+                        match settings_at.get(&s.name.name) {
+                            Some(&i) => m.settings[i] = (s.name, s.value),
+                            None => {
+                                settings_at.insert(s.name.name.clone(), m.settings.len());
+                                m.settings.push((s.name, s.value));
+                            }
                         }
                     }
                 }
                 Item::Param(p) => {
-                    if seen_params.contains(&p.name.name) {
+                    if !seen_params.insert(p.name.name.clone()) {
                         self.dup(&p.name, "param");
                     }
-                    seen_params.push(p.name.name.clone());
-                    match m.params.iter_mut().find(|d| d.name.name == p.name.name) {
+                    match params_at.get(&p.name.name).map(|&i| &mut m.params[i]) {
                         Some(d) => {
                             // A using file sets the value; a type given again must agree.
                             if let (Some((t, s)), Some((t0, _))) = (p.ty, d.ty) {
@@ -316,36 +346,37 @@ impl Loader {
                                 d.span = p.span;
                             }
                         }
-                        None => m.params.push(ParamDef {
-                            name: p.name,
-                            ty: p.ty,
-                            value: p.value,
-                            span: p.span,
-                        }),
+                        None => {
+                            params_at.insert(p.name.name.clone(), m.params.len());
+                            m.params.push(ParamDef {
+                                name: p.name,
+                                ty: p.ty,
+                                value: p.value,
+                                span: p.span,
+                            })
+                        }
                     }
                 }
                 Item::Table(t) => {
-                    if seen_tables.contains(&t.name.name) {
+                    if !seen_tables.insert(t.name.name.clone()) {
                         self.dup(&t.name, "table");
                     }
-                    seen_tables.push(t.name.name.clone());
                     let mut def = TableDef {
                         decl: t,
                         dir: dir.to_path_buf(),
                     };
-                    match m
-                        .tables
-                        .iter_mut()
-                        .find(|d| d.decl.name.name == def.decl.name.name)
-                    {
-                        Some(d) => {
-                            keep_optional_columns(&d.decl.body, &mut def.decl.body);
-                            *d = def
+                    match tables_at.get(&def.decl.name.name) {
+                        Some(&i) => {
+                            keep_optional_columns(&m.tables[i].decl.body, &mut def.decl.body);
+                            m.tables[i] = def
                         }
-                        None => m.tables.push(def),
+                        None => {
+                            tables_at.insert(def.decl.name.name.clone(), m.tables.len());
+                            m.tables.push(def)
+                        }
                     }
                 }
-                Item::Stmt(s) => merge_stmt(&mut own_body, s, Layer::Same, &mut self.diags),
+                Item::Stmt(s) => own_body.merge(s, Layer::Same, &mut self.diags),
                 // A routes file loaded as the mapping itself is the router's to read
                 // (`crate::route`); one reached through `use` is a mistake, said once.
                 Item::Route(r) => {
@@ -365,9 +396,11 @@ impl Loader {
             }
         }
         let layer = if uses { Layer::Over } else { Layer::Base };
-        for s in own_body {
-            merge_stmt(&mut m.body, s, layer, &mut self.diags);
+        let mut body = Body::of(std::mem::take(&mut m.body));
+        for s in own_body.into_stmts() {
+            body.merge(s, layer, &mut self.diags);
         }
+        m.body = body.into_stmts();
     }
 
     /// Two rules of one name in one file (in any blocks): which one a using file would
@@ -375,17 +408,17 @@ impl Loader {
     fn duplicate_rules(&mut self, file: &ast::File) {
         fn walk<'a>(
             body: impl Iterator<Item = &'a Stmt>,
-            seen: &mut Vec<&'a Ident>,
+            seen: &mut HashMap<&'a str, &'a Ident>,
             dups: &mut Vec<(&'a Ident, Span)>,
         ) {
             for s in body {
                 match s {
-                    Stmt::Require { name: Some(n), .. } => {
-                        match seen.iter().find(|o| o.name == n.name) {
-                            Some(first) => dups.push((n, first.span)),
-                            None => seen.push(n),
+                    Stmt::Require { name: Some(n), .. } => match seen.get(n.name.as_str()) {
+                        Some(first) => dups.push((n, first.span)),
+                        None => {
+                            seen.insert(&n.name, n);
                         }
-                    }
+                    },
                     Stmt::Field(f) => match &f.value {
                         FieldValue::Block(b) | FieldValue::For { body: b, .. } => {
                             walk(b.iter(), seen, dups)
@@ -396,15 +429,21 @@ impl Loader {
                 }
             }
         }
-        let mut seen = Vec::new();
+        let mut seen = HashMap::new();
         let mut dups = Vec::new();
         let stmts = file.items.iter().filter_map(|i| match i {
             Item::Stmt(s) => Some(s),
             _ => None,
         });
         walk(stmts, &mut seen, &mut dups);
+        // The file's line ends, found once for all its duplicates.
+        let mut newlines: HashMap<FileId, Vec<usize>> = HashMap::new();
         for (n, first) in dups {
-            let (line, _) = self.sources.get(first.file).line_col(first.start);
+            let text = &self.sources.get(first.file).text;
+            let nl = newlines
+                .entry(first.file)
+                .or_insert_with(|| crate::diag::window::newlines(text));
+            let (line, _) = crate::diag::window::line_col(text, nl, first.start);
             self.diags.push(
                 Diag::error(
                     Code::Duplicate,
@@ -469,296 +508,20 @@ fn keep_optional_columns(used: &ast::TableBody, new: &mut ast::TableBody) {
     if let (ast::TableBody::Csv { columns: old, .. }, ast::TableBody::Csv { columns, .. }) =
         (used, new)
     {
+        let listed: HashSet<String> = columns.iter().map(|(n, _, _)| n.name.clone()).collect();
         for c in old.iter().filter(|(_, _, optional)| *optional) {
-            if !columns.iter().any(|(n, _, _)| n.name == c.0.name) {
+            if !listed.contains(&c.0.name) {
                 columns.push(c.clone());
             }
         }
     }
 }
 
-/// How a statement is laid over a body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layer {
-    /// Gathering one file's own statements: a second assignment is a mistake.
-    Same,
-    /// A file that uses none onto the empty mapping.
-    Base,
-    /// A file that uses others onto what they built: the override.
-    Over,
-}
-
-/// Lays `s` over `body`. Within one file ([`Layer::Same`]) a second assignment of one
-/// field is an error; across a `use` ([`Layer::Over`]) it is the override, a named rule
-/// replaces the rule of that name in place and a `drop` removes one.
-pub fn merge_stmt(body: &mut Vec<Stmt>, s: Stmt, layer: Layer, diags: &mut Vec<Diag>) {
-    let same_file = layer == Layer::Same;
-    match s {
-        Stmt::Field(mut f) if f.path.len() > 1 => {
-            // `a.b.c = e` is `a { b.c = e }`.
-            let head = f.path.remove(0);
-            let span = f.span;
-            let inner = Stmt::Field(f);
-            merge_stmt(
-                body,
-                Stmt::Field(ast::Field {
-                    path: vec![head],
-                    value: FieldValue::Block(vec![inner]),
-                    span,
-                }),
-                layer,
-                diags,
-            );
-        }
-        Stmt::Field(f) => {
-            let name = &f.path[0].name;
-            let existing = body.iter_mut().find_map(|b| match b {
-                Stmt::Field(e) if e.path[0].name == *name => Some(e),
-                _ => None,
-            });
-            let Some(e) = existing else {
-                let mut f = f;
-                if !same_file {
-                    strip_drops(&mut f, diags);
-                }
-                body.push(Stmt::Field(f));
-                return;
-            };
-            match (&mut e.value, f.value) {
-                (FieldValue::Block(eb), FieldValue::Block(nb))
-                | (FieldValue::For { body: eb, .. }, FieldValue::Block(nb)) => {
-                    for s in nb {
-                        merge_stmt(eb, s, layer, diags);
-                    }
-                }
-                (_, v) => {
-                    if same_file {
-                        diags.push(
-                            Diag::error(
-                                Code::Duplicate,
-                                f.path[0].span,
-                                format!("field `{name}` is assigned twice in this file"),
-                            )
-                            .label("second assignment")
-                            .help(
-                                "keep one assignment; a file that `use`s this one may override it",
-                            ),
-                        );
-                    }
-                    e.value = v;
-                    e.span = f.span;
-                    e.path = f.path;
-                    if !same_file {
-                        strip_drops(e, diags);
-                    }
-                }
-            }
-        }
-        Stmt::Let { name, value, span } => {
-            let existing = body.iter_mut().find_map(|b| match b {
-                Stmt::Let { name: n, .. } if n.name == name.name => Some(b),
-                _ => None,
-            });
-            match existing {
-                Some(b) => {
-                    if same_file {
-                        diags.push(
-                            Diag::error(
-                                Code::Duplicate,
-                                name.span,
-                                format!("let `{}` is defined twice in this block", name.name),
-                            )
-                            .label("second definition"),
-                        );
-                    }
-                    *b = Stmt::Let { name, value, span };
-                }
-                None => body.push(Stmt::Let { name, value, span }),
-            }
-        }
-        Stmt::Require {
-            name: Some(name),
-            cond,
-            message,
-            span,
-        } if !same_file => {
-            let rule = Stmt::Require {
-                name: Some(name.clone()),
-                cond,
-                message,
-                span,
-            };
-            match rule_at(body, &name.name) {
-                // In place: the rules keep the order the used file gave them.
-                Some(i) => body[i] = rule,
-                None if layer == Layer::Over => diags.push(no_rule(body, &name, "replace")),
-                None => body.push(rule),
-            }
-        }
-        r @ Stmt::Require { .. } => body.push(r),
-        Stmt::Drop(d) if same_file => body.push(Stmt::Drop(d)),
-        Stmt::Drop(d) => match d.what {
-            ast::DropWhat::Rule(name) => match rule_at(body, &name.name) {
-                Some(i) => {
-                    body.remove(i);
-                }
-                None if layer == Layer::Base => diags.push(
-                    Diag::error(
-                        Code::Override,
-                        name.span,
-                        format!("no rule `{}` to drop: this file uses no other mapping", name.name),
-                    )
-                    .label("nothing to drop")
-                    .help("`drop` takes away a rule of a file this one `use`s; remove the rule itself here"),
-                ),
-                None => diags.push(no_rule(body, &name, "drop")),
-            },
-            ast::DropWhat::Field(path) => drop_field(body, &path, &path, diags),
-        },
+/// Where each name first stands in a list.
+fn first_places<'a>(names: impl Iterator<Item = &'a String>) -> HashMap<String, usize> {
+    let mut at = HashMap::new();
+    for (i, n) in names.enumerate() {
+        at.entry(n.clone()).or_insert(i);
     }
-}
-
-/// A field the used files do not have (or that this file assigns anew) has nothing to
-/// drop from: each `drop` in it is a mistake, said and removed.
-fn strip_drops(f: &mut ast::Field, diags: &mut Vec<Diag>) {
-    let (FieldValue::Block(b) | FieldValue::For { body: b, .. }) = &mut f.value else {
-        return;
-    };
-    let head = f.path[0].name.clone();
-    b.retain_mut(|s| match s {
-        Stmt::Drop(d) => {
-            let (what, span) = match &d.what {
-                ast::DropWhat::Rule(n) => (format!("rule `{}`", n.name), n.span),
-                ast::DropWhat::Field(p) => (format!("field `{}`", p[0].name), p[0].span),
-            };
-            diags.push(
-                Diag::error(
-                    Code::Override,
-                    span,
-                    format!("no {what} to drop: this file writes `{head}` itself, not over a used file's"),
-                )
-                .label("nothing to drop")
-                .help("a `drop` goes in a block the used files have; here, leave the rule or field out"),
-            );
-            false
-        }
-        Stmt::Field(inner) => {
-            strip_drops(inner, diags);
-            true
-        }
-        _ => true,
-    });
-}
-
-/// Where the rule named `name` is in `body`.
-fn rule_at(body: &[Stmt], name: &str) -> Option<usize> {
-    body.iter()
-        .position(|s| matches!(s, Stmt::Require { name: Some(n), .. } if n.name == name))
-}
-
-/// The names of the rules of `body`.
-fn rule_names(body: &[Stmt]) -> impl Iterator<Item = &str> {
-    body.iter().filter_map(|s| match s {
-        Stmt::Require { name: Some(n), .. } => Some(n.name.as_str()),
-        _ => None,
-    })
-}
-
-/// The field path (`orderItemList`) of the block below `body` that has a rule `name`.
-fn rule_inside(body: &[Stmt], name: &str) -> Option<String> {
-    body.iter().find_map(|s| {
-        let Stmt::Field(f) = s else { return None };
-        let (FieldValue::Block(b) | FieldValue::For { body: b, .. }) = &f.value else {
-            return None;
-        };
-        let head = &f.path[0].name;
-        if rule_at(b, name).is_some() {
-            return Some(head.clone());
-        }
-        rule_inside(b, name).map(|p| format!("{head}.{p}"))
-    })
-}
-
-/// A rule to `verb` (replace, drop) that the used files do not have in this block.
-fn no_rule(body: &[Stmt], name: &Ident, verb: &str) -> Diag {
-    let help = suggest(&name.name, rule_names(body))
-        .or_else(|| {
-            rule_inside(body, &name.name).map(|p| match verb {
-                "drop" => format!(
-                    "`{0}` is a rule of `{p}`: write `{p} {{ drop require {0} }}`",
-                    name.name
-                ),
-                _ => format!("`{}` is a rule of `{p}`: {verb} it inside `{p} {{ … }}`", name.name),
-            })
-        })
-        .unwrap_or_else(|| {
-            let names: Vec<&str> = rule_names(body).collect();
-            if names.is_empty() {
-                "the files this one uses name no rule here; a new rule of this file is written without a name".to_string()
-            } else {
-                format!(
-                    "rules here: {}; a new rule of this file is written without a name",
-                    names.join(", ")
-                )
-            }
-        });
-    Diag::error(
-        Code::Override,
-        name.span,
-        format!(
-            "no rule `{}` to {verb}: the files this one uses have none of that name here",
-            name.name
-        ),
-    )
-    .label("no such rule")
-    .help(help)
-}
-
-/// `drop a.b.c`: removes that field from what the used files assign.
-fn drop_field(body: &mut Vec<Stmt>, rest: &[Ident], path: &[Ident], diags: &mut Vec<Diag>) {
-    let Some((head, tail)) = rest.split_first() else {
-        return;
-    };
-    let at = body
-        .iter()
-        .position(|s| matches!(s, Stmt::Field(f) if f.path[0].name == head.name));
-    match (at, tail.is_empty()) {
-        (Some(i), true) => {
-            body.remove(i);
-        }
-        (Some(i), false) => {
-            if let Stmt::Field(f) = &mut body[i] {
-                if let FieldValue::Block(b) | FieldValue::For { body: b, .. } = &mut f.value {
-                    drop_field(b, tail, path, diags);
-                    return;
-                }
-            }
-            diags.push(no_field(body, head, path, "it is a value, not a block"));
-        }
-        (None, _) => diags.push(no_field(body, head, path, "")),
-    }
-}
-
-fn no_field(body: &[Stmt], at: &Ident, path: &[Ident], why: &str) -> Diag {
-    let full: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
-    let names = body.iter().filter_map(|s| match s {
-        Stmt::Field(f) => Some(f.path[0].name.as_str()),
-        _ => None,
-    });
-    let help = if why.is_empty() {
-        suggest(&at.name, names)
-            .unwrap_or_else(|| format!("the files this one uses assign no `{}` here", at.name))
-    } else {
-        format!("`{}`: {why}", at.name)
-    };
-    Diag::error(
-        Code::Override,
-        at.span,
-        format!(
-            "no field `{}` to drop: the files this one uses do not assign it",
-            full.join(".")
-        ),
-    )
-    .label("not assigned")
-    .help(help)
+    at
 }

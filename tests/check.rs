@@ -131,12 +131,13 @@ fn shipped_mappings_check_clean() {
 #[test]
 fn every_code_is_documented_with_a_wrong_and_a_right_example() {
     let readme =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/diagnostics.md"))
+            .unwrap();
     for c in Code::ALL {
         let head = format!("**`{}`**", c.as_str());
         let at = readme
             .find(&head)
-            .unwrap_or_else(|| panic!("{} is not in README", c.as_str()));
+            .unwrap_or_else(|| panic!("{} is not in docs/diagnostics.md", c.as_str()));
         let block = &readme[at..];
         let end = block[head.len()..]
             .find("**`bondmap::")

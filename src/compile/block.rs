@@ -1,65 +1,26 @@
-//! Statements: blocks, loops, lets and requires lowered against the target schema;
-//! every assignment held to its field's type, unit and fixed value.
+//! Statements: blocks, loops, lets and requires lowered against the target schema, each
+//! assignment held to its field (`assign.rs`), the required fields each block misses.
 
 use super::{
-    ast, closest, const_json, field_check, lets_first, order_lets, suggest, Binding, BodyOp, Cx,
-    Diag, Expr, FieldCheck, FieldType, FieldValue, Global, GlobalMeta, ItemNode, Loop, Node, Op,
-    OutNode, Plan, Program, Require, SchemaNode, Scope, Span, Stmt, Ty, Val, C,
+    ast, closest, field_check, suggest, Binding, BodyOp, Cx, Diag, Expr, FieldCheck, FieldType,
+    FieldValue, Fields, Global, ItemNode, Loop, OutNode, Plan, Program, Require, SchemaNode, Scope,
+    Span, Stmt, Ty, C,
 };
+use std::collections::{HashMap, HashSet};
 
 impl<'m> Cx<'m> {
-    pub(super) fn declare_lets(&mut self, body: &[Stmt]) {
-        for s in body {
-            if let Stmt::Let { name, .. } = s {
-                let b = if self.in_loop {
-                    let i = self.next_local;
-                    self.next_local += 1;
-                    Binding::Local(i)
-                } else {
-                    self.global_meta.push(GlobalMeta {
-                        name: format!("let {}", name.name),
-                        span: name.span,
-                    });
-                    self.globals.push(None);
-                    self.deps.push(Vec::new());
-                    Binding::Global((self.global_meta.len() - 1) as u32)
-                };
-                if let Some(scope) = self.scopes.last_mut() {
-                    scope.names.push((name.name.clone(), b, name.span, Ty::Any));
-                }
-            }
-        }
-    }
-
-    pub(super) fn binding_of(&self, name: &str) -> Option<Binding> {
-        self.scopes.last().and_then(|s| {
-            s.names
-                .iter()
-                .find(|(n, ..)| n == name)
-                .map(|(_, b, ..)| *b)
-        })
-    }
-
-    pub(super) fn set_binding_ty(&mut self, name: &str, ty: Ty) {
-        if let Some(s) = self.scopes.last_mut() {
-            if let Some(e) = s.names.iter_mut().find(|(n, ..)| n == name) {
-                e.3 = ty;
-            }
-        }
-    }
-
     pub(super) fn lower_global_block(
         &mut self,
         body: &[Stmt],
         schema: &SchemaNode,
         prefix: &str,
         block_span: Option<Span>,
-        plan: &[(String, Plan)],
+        plan: &Fields,
     ) -> Vec<(Box<str>, OutNode)> {
         self.scopes.push(Scope::default());
         self.declare_lets(body);
         let mut out = Vec::new();
-        let mut assigned: Vec<&str> = Vec::new();
+        let mut assigned: HashSet<&str> = HashSet::new();
         for s in lets_first(body) {
             match s {
                 Stmt::Let { name, value, .. } => {
@@ -93,8 +54,8 @@ impl<'m> Cx<'m> {
                     let Some(prop) = self.field_prop(schema, &f.path[0], &full) else {
                         continue;
                     };
-                    assigned.push(name);
-                    let slot = plan.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone());
+                    assigned.insert(name);
+                    let slot = plan.get(name).cloned();
                     match (&f.value, slot) {
                         (FieldValue::Block(b), Some(Plan::Obj(sub))) => {
                             let node =
@@ -139,41 +100,6 @@ impl<'m> Cx<'m> {
         out
     }
 
-    pub(super) fn pop_scope(&mut self) {
-        if let Some(s) = self.scopes.pop() {
-            for (name, b, span, _) in s.names {
-                let key = match b {
-                    Binding::Global(g) => (0, g),
-                    Binding::Local(l) => (1, l),
-                };
-                if !self.used_lets.get(&key).copied().unwrap_or(false) && !name.starts_with('_') {
-                    self.diags.push(
-                        Diag::warning(C::Unused, span, format!("`{name}` is never read"))
-                            .label("unused")
-                            .help("remove it, or start its name with `_`"),
-                    );
-                }
-                self.used_lets.remove(&key);
-            }
-        }
-    }
-
-    pub(super) fn with_deps<T>(&mut self, g: u32, f: impl FnOnce(&mut Self) -> T) -> T {
-        self.collecting.push(Vec::new());
-        let r = f(self);
-        let d = self.collecting.pop().unwrap_or_default();
-        if let Some(slot) = self.deps.get_mut(g as usize) {
-            slot.extend(d);
-        }
-        r
-    }
-
-    pub(super) fn note_global(&mut self, g: u32) {
-        if let Some(d) = self.collecting.last_mut() {
-            d.push(g);
-        }
-    }
-
     pub(super) fn field_prop<'s>(
         &mut self,
         schema: &'s SchemaNode,
@@ -193,7 +119,7 @@ impl<'m> Cx<'m> {
                         Some((pre, _)) => format!("{pre}.{best}"),
                         None => best.to_string(),
                     };
-                    self.misspelt.push(full_best);
+                    self.misspelt.insert(full_best);
                 }
                 let help = suggest(
                     &name.name,
@@ -248,7 +174,7 @@ impl<'m> Cx<'m> {
     pub(super) fn missing(
         &mut self,
         schema: &SchemaNode,
-        assigned: &[&str],
+        assigned: &HashSet<&str>,
         prefix: &str,
         span: Option<Span>,
     ) {
@@ -259,7 +185,7 @@ impl<'m> Cx<'m> {
             } else {
                 format!("{prefix}.{r}")
             };
-            if !assigned.contains(&r.as_str()) && !self.misspelt.contains(&full) {
+            if !assigned.contains(r.as_str()) && !self.misspelt.contains(&full) {
                 let desc = target
                     .property(r)
                     .and_then(|p| p.description.clone())
@@ -307,8 +233,7 @@ impl<'m> Cx<'m> {
             let i = self.next_local;
             self.next_local += 1;
             if let Some(s) = self.scopes.last_mut() {
-                s.names
-                    .push((name.name.clone(), Binding::Local(i), name.span, elem));
+                s.add(&name.name, Binding::Local(i), name.span, elem);
             }
             bs.push((i, n));
         }
@@ -349,7 +274,7 @@ impl<'m> Cx<'m> {
         self.scopes.push(Scope::default());
         self.declare_lets(body);
         let mut item = Vec::new();
-        let mut assigned: Vec<&str> = Vec::new();
+        let mut assigned: HashSet<&str> = HashSet::new();
         for s in lets_first(body) {
             match s {
                 Stmt::Let { name, value, .. } => {
@@ -378,7 +303,7 @@ impl<'m> Cx<'m> {
                     let Some(prop) = self.field_prop(schema, &f.path[0], &full) else {
                         continue;
                     };
-                    assigned.push(name);
+                    assigned.insert(name);
                     let check = field_check(prop, &full, schema.object().is_required(name));
                     match &f.value {
                         FieldValue::Block(b) => {
@@ -418,126 +343,89 @@ impl<'m> Cx<'m> {
         self.pop_scope();
         item
     }
+}
 
-    pub(super) fn expect_bool(&mut self, t: &Ty, span: Span) {
-        if !matches!(t.strip(), Ty::Bool | Ty::Any | Ty::Null) {
-            self.err(
-                Diag::error(
-                    C::TypeMismatch,
-                    span,
-                    format!("a condition must be true or false, this is {}", t.words()),
-                )
-                .label("not a condition"),
-            );
+/// A block's statements, its lets first, so that what reads a let knows its type
+/// wherever the let stands.
+fn lets_first(body: &[Stmt]) -> impl Iterator<Item = &Stmt> {
+    let is_let = |s: &&Stmt| matches!(s, Stmt::Let { .. });
+    body.iter()
+        .filter(is_let)
+        .chain(body.iter().filter(move |s| !is_let(s)))
+}
+
+/// Orders loop lets so each comes after the lets it reads (a cycle keeps written order;
+/// `check` reports it as an unknown value at run time).
+fn order_lets(lets: Vec<(BodyOp, Vec<u32>)>) -> Vec<BodyOp> {
+    let deps: Vec<&[u32]> = lets.iter().map(|(_, d)| d.as_slice()).collect();
+    let order = let_order(&deps);
+    let mut slots: Vec<Option<BodyOp>> = lets.into_iter().map(|(op, _)| Some(op)).collect();
+    order.into_iter().filter_map(|i| slots[i].take()).collect()
+}
+
+/// The order of lets whose `deps` are each its own local first, then the locals it reads:
+/// what taking turns over them in written order gives, each turn taking every let whose
+/// lets are all taken (those taken earlier in the same turn too), until a turn takes none;
+/// then the rest (in a cycle, or reading one) in written order.
+///
+/// The turns are not taken (that was quadratic in the lets of a loop): a let is taken in
+/// the first turn after each let it reads written after it, and in the turn of each one
+/// written before it; found by one walk of the graph.
+fn let_order(deps: &[&[u32]]) -> Vec<usize> {
+    const NEVER: usize = usize::MAX;
+    let mut at: HashMap<u32, usize> = HashMap::new();
+    for (i, d) in deps.iter().enumerate() {
+        if let Some(&own) = d.first() {
+            at.entry(own).or_insert(i);
         }
     }
-
-    pub(super) fn check_assign(
-        &mut self,
-        t: &Ty,
-        n: &Node,
-        prop: &SchemaNode,
-        full: &str,
-        span: Span,
-        required: bool,
-    ) {
-        if let (Ty::Opt(_), true) = (t, required) {
-            self.err(
-                Diag::error(C::MaybeAbsent, span, format!("`{full}` is required but this may be absent in a RED order"))
-                    .label("may be absent")
-                    .help("give a default with `?? …`, or reject such orders first with `require … != null else \"…\"`"),
-            );
+    // turn[i]: the turn let i is taken in (from 1), NEVER if none; state: 0 not seen,
+    // 1 being walked, 2 known.
+    let mut turn = vec![1usize; deps.len()];
+    let mut state = vec![0u8; deps.len()];
+    let joined = |cur: usize, j: usize, i: usize, tj: usize| -> usize {
+        if cur == NEVER || tj == NEVER {
+            NEVER
+        } else {
+            cur.max(if j < i { tj } else { tj + 1 })
         }
-        if !t.fits(prop.ty) {
-            let help = match (t, prop.ty) {
-                (Ty::Num { .. }, FieldType::String) => "convert explicitly: `string(…)`",
-                (Ty::Str, FieldType::Integer | FieldType::Number) => {
-                    "convert explicitly: `number(…)`"
+    };
+    for root in 0..deps.len() {
+        if state[root] != 0 {
+            continue;
+        }
+        state[root] = 1;
+        // (let, the next of its deps to look at): its own local is deps[0].
+        let mut stack: Vec<(usize, usize)> = vec![(root, 1)];
+        while let Some(top) = stack.last_mut() {
+            let (i, k) = *top;
+            if let Some(d) = deps[i].get(k) {
+                top.1 += 1;
+                let Some(&j) = at.get(d) else { continue };
+                if j == i {
+                    continue;
                 }
-                _ => "map a value of the field's type",
-            };
-            self.err(
-                Diag::error(
-                    C::TypeMismatch,
-                    span,
-                    format!(
-                        "`{full}` is {} but this gives {}",
-                        prop.ty.as_str(),
-                        t.words()
-                    ),
-                )
-                .label(format!("{} here", t.words()))
-                .help(help),
-            );
-            return;
-        }
-        if let (Some(fu), Some(vu)) = (prop.unit, t.unit()) {
-            if fu != vu {
-                let help = if fu.dimension() == vu.dimension() && fu.scale() > vu.scale() {
-                    // To a larger unit (fen → yuan) nothing is lost: no rounding to choose.
-                    format!("convert it: `convert(…, {fu})` (exact)")
-                } else if fu.dimension() == vu.dimension() {
-                    format!("convert it: `convert(…, {fu}, half_up)` (or `half_even`, `down`)")
-                } else {
-                    format!("`{full}` counts {fu}; {vu} measures something else")
-                };
-                self.err(
-                    Diag::error(
-                        C::UnitMismatch,
-                        span,
-                        format!("`{full}` is counted in {fu} but this amount is in {vu}"),
-                    )
-                    .label(format!("in {vu}"))
-                    .help(help),
-                );
-                return;
-            }
-        }
-        self.check_whole(t, n, prop, full, span);
-        if let Op::Const(v) = &n.code {
-            if prop.ty == FieldType::Integer {
-                if let Val::Num(a) = v {
-                    if !a.value.fract().is_zero() {
-                        self.err(
-                            Diag::error(
-                                C::TypeMismatch,
-                                span,
-                                format!("`{full}` is an integer but {} has a fraction", a.value),
-                            )
-                            .label("not whole")
-                            .help("round it: `round(…, half_up)`"),
-                        );
+                match state[j] {
+                    0 => {
+                        state[j] = 1;
+                        stack.push((j, 1));
                     }
+                    // Being walked: a cycle through i.
+                    1 => turn[i] = NEVER,
+                    _ => turn[i] = joined(turn[i], j, i, turn[j]),
                 }
-            }
-            if let (Some(c), Some(j)) = (&prop.constant, const_json(v)) {
-                if *c != j {
-                    self.err(
-                        Diag::error(
-                            C::FixedValue,
-                            span,
-                            format!("`{full}` is fixed to {c} by the target schema"),
-                        )
-                        .label(format!("gives {j}"))
-                        .help(format!("write `{c}`")),
-                    );
-                }
-            }
-            if let (Some(allowed), Some(j)) = (&prop.allowed, const_json(v)) {
-                if !allowed.contains(&j) {
-                    let list: Vec<String> = allowed.iter().map(|a| a.to_string()).collect();
-                    self.err(
-                        Diag::error(
-                            C::FixedValue,
-                            span,
-                            format!("`{full}` takes one of {}", list.join(", ")),
-                        )
-                        .label(format!("gives {j}")),
-                    );
+            } else {
+                state[i] = 2;
+                stack.pop();
+                if let Some(&(p, _)) = stack.last() {
+                    turn[p] = joined(turn[p], i, p, turn[i]);
                 }
             }
         }
     }
+    let mut order: Vec<usize> = (0..deps.len()).collect();
+    order.sort_by_key(|&i| (turn[i], i));
+    order
 }
 
 /// Fields shown when a name is no field and resembles none: the object's first few, or
@@ -557,5 +445,75 @@ fn fields_here(target: &SchemaNode, full: &str) -> String {
         format!("fields here: {shown}")
     } else {
         format!("fields here: {shown} and {more} more")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// The turns `let_order` stands for, taken one by one.
+    fn by_turns(deps: &[&[u32]]) -> Vec<usize> {
+        let ids: Vec<u32> = deps.iter().map(|d| d[0]).collect();
+        let mut done = vec![false; deps.len()];
+        let mut order = Vec::new();
+        for _ in 0..deps.len() {
+            let mut progressed = false;
+            for i in 0..deps.len() {
+                if done[i] {
+                    continue;
+                }
+                let ready = deps[i].iter().skip(1).all(|d| {
+                    ids.iter()
+                        .position(|x| x == d)
+                        .is_none_or(|j| done[j] || j == i)
+                });
+                if ready {
+                    done[i] = true;
+                    order.push(i);
+                    progressed = true;
+                }
+            }
+            if !progressed {
+                break;
+            }
+        }
+        order.extend((0..deps.len()).filter(|&i| !done[i]));
+        order
+    }
+
+    #[test]
+    fn lets_come_in_the_order_of_the_turns() {
+        // Small random graphs: lets 10..10+n, reads of lets, of themselves and of other
+        // locals (loop items, fields: 0..5), chains, cycles and what reads them.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |m: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % m) as u32
+        };
+        for _ in 0..3000 {
+            let n = 1 + next(9) as usize;
+            let deps: Vec<Vec<u32>> = (0..n)
+                .map(|i| {
+                    let mut d = vec![10 + i as u32];
+                    for _ in 0..next(4) {
+                        d.push(if next(5) == 0 {
+                            next(5)
+                        } else {
+                            10 + next(n as u64)
+                        });
+                    }
+                    d
+                })
+                .collect();
+            let refs: Vec<&[u32]> = deps.iter().map(Vec::as_slice).collect();
+            assert_eq!(super::let_order(&refs), by_turns(&refs), "{deps:?}");
+        }
+        // A long chain read backwards takes one turn per let, in linear time.
+        let chain: Vec<Vec<u32>> = (0..40_000u32).map(|i| vec![i, i + 1]).collect();
+        let refs: Vec<&[u32]> = chain.iter().map(Vec::as_slice).collect();
+        let order = super::let_order(&refs);
+        assert_eq!(order.first(), Some(&39_999));
+        assert_eq!(order.last(), Some(&0));
     }
 }

@@ -45,7 +45,8 @@ fn conditions_deep(
     };
     let opts = Options::default();
     let mut cx = Cx::new(&m, &opts);
-    cx.source = cx.source_schema();
+    let source = cx.source_schema();
+    cx.set_source(source);
     let mut nodes = Vec::with_capacity(conds.len());
     for e in conds {
         cx.scopes.push(Scope::default());

@@ -1,12 +1,10 @@
-//! Expressions: names resolved, types and units inferred, functions and tables checked,
-//! lowered to program nodes.
+//! Expressions: names resolved, types and units inferred, operators checked, lowered
+//! to program nodes (calls, lookups and `out.…` reads have files of their own).
 
 use super::{
-    ast, lit_ty, suggest, tables, tail_segments, Amount, BinOp, Binding, Cx, Diag, Expr, ExprKind,
-    Func, Lit, Node, Op, PathCode, Plan, Rounding, Span, Tail, Ty, UnOp, Unit, Val, C,
+    lit_ty, tables, tail_segments, Amount, BinOp, Binding, Cx, Diag, Expr, ExprKind, Func, Lit,
+    Node, Op, PathCode, Span, Tail, Ty, UnOp, Unit, Val, C,
 };
-use crate::program::func::{self, Arg, Builtin, Gives, Make};
-use crate::schema::{FieldType, SchemaNode};
 
 impl<'m> Cx<'m> {
     pub(super) fn expr(&mut self, e: &Expr) -> (Node, Ty) {
@@ -52,47 +50,6 @@ impl<'m> Cx<'m> {
         }
     }
 
-    pub(super) fn lookup_name(&mut self, name: &str) -> Option<(Binding, Ty)> {
-        for s in self.scopes.iter().rev() {
-            if let Some((_, b, _, t)) = s.names.iter().find(|(n, ..)| n == name) {
-                let key = match b {
-                    Binding::Global(g) => (0, *g),
-                    Binding::Local(l) => (1, *l),
-                };
-                let (b, t) = (*b, t.clone());
-                self.used_lets.insert(key, true);
-                match b {
-                    Binding::Global(g) => self.note_global(g),
-                    Binding::Local(l) => self.local_deps.push(l),
-                }
-                return Some((b, t));
-            }
-        }
-        None
-    }
-
-    pub(super) fn unknown_name(&mut self, id: &ast::Ident) -> (Op, Ty) {
-        let mut names: Vec<String> = self
-            .scopes
-            .iter()
-            .flat_map(|s| s.names.iter().map(|n| n.0.clone()))
-            .collect();
-        names.extend(self.params.iter().map(|p| p.name.clone()));
-        let help = suggest(&id.name, names.iter().map(String::as_str)).unwrap_or_else(|| {
-            "names are loop items (`for x in …`), lets, and params; paths into the order start with `$`".to_string()
-        });
-        self.err(
-            Diag::error(
-                C::UnknownName,
-                id.span,
-                format!("unknown name `{}`", id.name),
-            )
-            .label("not defined")
-            .help(help),
-        );
-        (Op::Const(Val::Null), Ty::Any)
-    }
-
     pub(super) fn expr_code(&mut self, e: &Expr) -> (Op, Ty) {
         match &e.kind {
             ExprKind::Lit(l) => {
@@ -112,11 +69,8 @@ impl<'m> Cx<'m> {
                     let ty = self.source_ty(text, e.span);
                     (Op::Src(p, text.as_str().into()), ty)
                 }
-                Err(msg) => {
-                    self.err(
-                        Diag::error(C::BadPath, e.span, format!("bad JSONPath `{text}`: {msg}"))
-                            .label("cannot compile"),
-                    );
+                Err(err) => {
+                    self.bad_path(&err, e.span, e.span.start as usize, text);
                     (Op::Const(Val::Null), Ty::Any)
                 }
             },
@@ -130,7 +84,7 @@ impl<'m> Cx<'m> {
                         t,
                     );
                 }
-                if let Some(p) = self.params.iter_mut().find(|p| p.name == id.name) {
+                if let Some(p) = self.param(&id.name) {
                     p.used = true;
                     let t = p.ty.clone();
                     return (Op::Const(p.value.clone().unwrap_or(Val::Null)), t);
@@ -145,38 +99,20 @@ impl<'m> Cx<'m> {
                 if root.name == "out" {
                     return self.out_ref(e, tail);
                 }
-                let t = match tail_segments(tail) {
-                    Some(segs) => {
-                        let multi = segs.iter().any(crate::path::Seg::is_multi);
-                        let path = if multi {
-                            PathCode::Multi(segs.clone())
-                        } else {
-                            PathCode::Single(segs.clone())
-                        };
-                        Tail {
-                            segs: Some(segs),
-                            path,
-                            text: format!("{}{}", root.name, tail).into(),
-                        }
+                let text = format!("{}{tail}", root.name);
+                // The tail as a path from `$`: held to RFC 9535 like any path.
+                let path = match PathCode::compile(&format!("${tail}")) {
+                    Ok(p) => p,
+                    Err(err) => {
+                        let base = (e.span.start as usize + root.name.len()).saturating_sub(1);
+                        self.bad_path(&err, e.span, base, &text);
+                        return (Op::Const(Val::Null), Ty::Any);
                     }
-                    None => match PathCode::compile(&format!("${tail}")) {
-                        Ok(p) => Tail {
-                            segs: None,
-                            path: p,
-                            text: format!("{}{}", root.name, tail).into(),
-                        },
-                        Err(msg) => {
-                            self.err(
-                                Diag::error(
-                                    C::BadPath,
-                                    e.span,
-                                    format!("bad path `{}{tail}`: {msg}", root.name),
-                                )
-                                .label("cannot compile"),
-                            );
-                            return (Op::Const(Val::Null), Ty::Any);
-                        }
-                    },
+                };
+                let t = Tail {
+                    segs: tail_segments(tail),
+                    path,
+                    text: text.into(),
                 };
                 let multi = !t.path.is_single();
                 match self.lookup_name(&root.name) {
@@ -189,7 +125,7 @@ impl<'m> Cx<'m> {
                         }
                     }
                     None => {
-                        if self.params.iter().any(|p| p.name == root.name) {
+                        if self.param(&root.name).is_some() {
                             self.err(
                                 Diag::error(
                                     C::TypeMismatch,
@@ -339,7 +275,7 @@ impl<'m> Cx<'m> {
     /// with a unit, of one unit (`check` would otherwise pass what the run rejects for every
     /// order taking the other side). Two types are kept as [`Ty::Either`], judged where the
     /// value goes.
-    fn branch_clash(&mut self, what: &str, span: Span, a: &Ty, b: &Ty) {
+    pub(super) fn branch_clash(&mut self, what: &str, span: Span, a: &Ty, b: &Ty) {
         let (x, y) = (a.strip(), b.strip());
         if let (Some(u1), Some(u2)) = (x.unit(), y.unit()) {
             if u1 != u2 {
@@ -382,507 +318,6 @@ impl<'m> Cx<'m> {
                 .label("units differ")
                 .help(help),
             );
-        }
-    }
-
-    /// The contract's node of a target field named `out.a.b` (through no list).
-    fn target_field(&self, walked: &str) -> Option<&crate::schema::SchemaNode> {
-        let mut node = self.target_root.as_ref()?;
-        for k in walked.strip_prefix("out.")?.split('.') {
-            node = node.object().field(k)?;
-        }
-        Some(node)
-    }
-
-    /// A field that takes whole numbers (an integer; fen; yuan to 2 places by its
-    /// `x-decimal`) gets a value that may have a fraction: the run would reject the order.
-    pub(super) fn check_whole(
-        &mut self,
-        t: &Ty,
-        n: &Node,
-        prop: &SchemaNode,
-        full: &str,
-        span: Span,
-    ) {
-        let places = match (prop.ty, prop.unit, prop.limits.decimal) {
-            // A whole yuan is not known from a whole fen: left to the run.
-            (FieldType::Integer, u, _) if u.is_none_or(|u| u.scale() == 1) => 0,
-            (FieldType::Number, Some(u), Some(p))
-                if 10i64.checked_pow(p.scale) == Some(u.scale()) =>
-            {
-                p.scale
-            }
-            _ => return,
-        };
-        // A constant into an integer is judged on its value (block.rs); Any at run time.
-        let judged = matches!(n.code, Op::Const(_)) && prop.ty == FieldType::Integer;
-        if judged || !t.all(&|t| matches!(t, Ty::Num { .. })) || t.whole() {
-            return;
-        }
-        let round = if places == 0 {
-            "`round(…, half_up)`".to_string()
-        } else {
-            format!("`round(…, {places}, half_up)`")
-        };
-        let takes = match prop.unit {
-            Some(u) if places > 0 => format!("takes whole fen ({places} places of {u})"),
-            Some(u) => format!("takes a whole number of {u}"),
-            None => "is an integer".to_string(),
-        };
-        self.err(
-            Diag::error(
-                C::TypeMismatch,
-                span,
-                format!("`{full}` {takes} but this may have a fraction"),
-            )
-            .label("may have a fraction")
-            .help(format!("round it: {round} (or `half_even`, `down`)")),
-        );
-    }
-
-    pub(super) fn out_ref(&mut self, e: &Expr, tail: &str) -> (Op, Ty) {
-        let Some(segs) = tail_segments(tail) else {
-            self.err(
-                Diag::error(
-                    C::BadPath,
-                    e.span,
-                    "a path into `out` may use only names, indexes and `[*]`",
-                )
-                .label("unsupported path"),
-            );
-            return (Op::Const(Val::Null), Ty::Any);
-        };
-        let mut level: &Vec<(String, Plan)> = &self.out_plan;
-        let mut walked = String::from("out");
-        for (i, s) in segs.iter().enumerate() {
-            let crate::path::Seg::Key(k) = s else {
-                break;
-            };
-            walked.push('.');
-            walked.push_str(k);
-            match level.iter().find(|(n, _)| n == &**k) {
-                Some((_, Plan::Slot(g))) => {
-                    let g = *g;
-                    self.note_global(g);
-                    let rest = segs[i + 1..].to_vec();
-                    let ty = if !rest.is_empty() {
-                        // Into a list the field fills (`out.orderItemList[*].declareInfo.vat`):
-                        // its scalar fields' contract, so a sum of them keeps their unit.
-                        let leaf = self.target_field(&walked).and_then(|mut n| {
-                            for s in &rest {
-                                if let crate::path::Seg::Key(k) = s {
-                                    n = n.object().property(k)?;
-                                }
-                            }
-                            Some(n)
-                        });
-                        let leaf = leaf.filter(|n| {
-                            matches!(Ty::of_node(n), Ty::Str | Ty::Num { .. } | Ty::Bool)
-                        });
-                        match leaf {
-                            Some(n) if rest.iter().any(crate::path::Seg::is_multi) => {
-                                Ty::List(Some(Box::new(n.clone())))
-                            }
-                            Some(n) => Ty::of_node(n),
-                            None if rest.iter().any(crate::path::Seg::is_multi) => Ty::List(None),
-                            None => Ty::Any,
-                        }
-                    } else {
-                        // A field read back: the type and unit its contract gives, so
-                        // `out.orderAmountInfo.postFee == yuan(3)` is a unit mismatch.
-                        self.target_field(&walked)
-                            .map_or(Ty::Any, |n| match Ty::of_node(n) {
-                                t @ (Ty::Str | Ty::Num { .. } | Ty::Bool) => t,
-                                _ => Ty::Any,
-                            })
-                    };
-                    return (Op::Out(g, rest, format!("out{tail}").into()), ty);
-                }
-                Some((_, Plan::Obj(sub))) => level = sub,
-                None => {
-                    let help = suggest(k, level.iter().map(|(n, _)| n.as_str()))
-                        .unwrap_or_else(|| "`out` reads back fields this mapping assigns".into());
-                    self.err(
-                        Diag::error(
-                            C::UnknownField,
-                            e.span,
-                            format!("`{walked}` is not assigned by this mapping"),
-                        )
-                        .label("no such field")
-                        .help(help),
-                    );
-                    return (Op::Const(Val::Null), Ty::Any);
-                }
-            }
-        }
-        self.err(
-            Diag::error(
-                C::BadPath,
-                e.span,
-                format!("`out{tail}` is a block; name one of its fields"),
-            )
-            .label("a block, not a field"),
-        );
-        (Op::Const(Val::Null), Ty::Any)
-    }
-
-    pub(super) fn lookup(
-        &mut self,
-        table: &ast::Ident,
-        key: &Expr,
-        column: Option<&ast::Ident>,
-    ) -> (Op, Ty) {
-        let (k, kt) = self.expr(key);
-        if !kt.all(&|t| matches!(t, Ty::Str | Ty::Num { .. } | Ty::Any)) {
-            self.err(
-                Diag::error(
-                    C::TypeMismatch,
-                    key.span,
-                    format!(
-                        "a table key must be a string or a whole number, this is {}",
-                        kt.words()
-                    ),
-                )
-                .label("bad key"),
-            );
-        }
-        let Some(ti) = self.table_info.iter().position(|t| t.name == table.name) else {
-            let help = suggest(&table.name, self.table_info.iter().map(|t| t.name.as_str()))
-                .unwrap_or_else(|| "declare it: `table name { key => value … }`".into());
-            self.err(
-                Diag::error(
-                    C::UnknownTable,
-                    table.span,
-                    format!("unknown table `{}`", table.name),
-                )
-                .label("no such table")
-                .help(help),
-            );
-            return (Op::Const(Val::Null), Ty::Any);
-        };
-        self.table_info[ti].used = true;
-        let info = &self.table_info[ti];
-        let (col, ty) = match (info.csv, column) {
-            (false, None) => (None, info.columns[0].1.clone()),
-            (false, Some(c)) => {
-                let d = Diag::error(
-                    C::UnknownColumn,
-                    c.span,
-                    format!("table `{}` has one value per key, no columns", table.name),
-                )
-                .label("no columns");
-                self.err(d);
-                return (Op::Const(Val::Null), Ty::Any);
-            }
-            (true, Some(c)) => match info.columns.iter().position(|(n, _)| *n == c.name) {
-                Some(i) => (Some(i as u32), info.columns[i].1.clone()),
-                None => {
-                    let help = suggest(&c.name, info.columns.iter().map(|(n, _)| n.as_str()))
-                        .unwrap_or_else(|| {
-                            let cols: Vec<&str> =
-                                info.columns.iter().map(|(n, _)| n.as_str()).collect();
-                            format!("declared columns: {}", cols.join(", "))
-                        });
-                    self.err(
-                        Diag::error(
-                            C::UnknownColumn,
-                            c.span,
-                            format!("table `{}` has no column `{}`", table.name, c.name),
-                        )
-                        .label("no such column")
-                        .help(help),
-                    );
-                    return (Op::Const(Val::Null), Ty::Any);
-                }
-            },
-            (true, None) => {
-                let cols: Vec<&str> = info.columns.iter().map(|(n, _)| n.as_str()).collect();
-                let d = Diag::error(
-                    C::UnknownColumn,
-                    table.span,
-                    format!("name a column of table `{}`", table.name),
-                )
-                .label("which column?")
-                .help(format!(
-                    "write `{}[…].{}`",
-                    table.name,
-                    cols.first().copied().unwrap_or("column")
-                ));
-                self.err(d);
-                return (Op::Const(Val::Null), Ty::Any);
-            }
-        };
-        (
-            Op::Lookup {
-                table: ti as u32,
-                key: Box::new(k),
-                column: col,
-            },
-            ty,
-        )
-    }
-
-    pub(super) fn call(&mut self, func: &ast::Ident, args: &[Expr], span: Span) -> (Op, Ty) {
-        let name = func.name.as_str();
-        let arity = |cx: &mut Self, lo: usize, hi: usize| -> bool {
-            if args.len() < lo || args.len() > hi {
-                let want = if lo == hi {
-                    format!("{lo}")
-                } else if hi == usize::MAX {
-                    format!("at least {lo}")
-                } else {
-                    format!("{lo} to {hi}")
-                };
-                cx.err(
-                    Diag::error(
-                        C::Arity,
-                        span,
-                        format!("`{name}` takes {want} argument(s), given {}", args.len()),
-                    )
-                    .label("wrong number of arguments"),
-                );
-                false
-            } else {
-                true
-            }
-        };
-        let bare = |e: &Expr| match &e.kind {
-            ExprKind::Var(id) => Some(id.name.clone()),
-            _ => None,
-        };
-        let mode_arg = |cx: &mut Self, e: &Expr| -> Option<Rounding> {
-            match bare(e).as_deref().and_then(Rounding::parse) {
-                Some(m) => Some(m),
-                None => {
-                    cx.err(
-                        Diag::error(C::BadArgument, e.span, "expected a rounding mode")
-                            .label("not a rounding mode")
-                            .help(format!("one of: {}", Rounding::NAMES.join(", "))),
-                    );
-                    None
-                }
-            }
-        };
-        let Some(b) = func::find(name) else {
-            let help = if self.table_info.iter().any(|t| t.name == name) {
-                format!("`{name}` is a table: look up with `{name}[key]`")
-            } else {
-                let names = || func::BUILTINS.iter().map(|b| b.name);
-                suggest(name, names()).unwrap_or_else(|| {
-                    format!("functions: {}", names().collect::<Vec<_>>().join(", "))
-                })
-            };
-            // Its arguments are not looked at: their errors would only follow from this one.
-            self.err(
-                Diag::error(
-                    C::UnknownFunction,
-                    func.span,
-                    format!("unknown function `{name}`"),
-                )
-                .label("no such function")
-                .help(help),
-            );
-            return (Op::Const(Val::Null), Ty::Any);
-        };
-        if !arity(self, b.args.0, b.args.1) {
-            return (Op::Const(Val::Null), Ty::Any);
-        }
-        let (f, value_args): (Func, &[Expr]) = match b.make {
-            Make::Round => {
-                let mode = mode_arg(self, &args[args.len() - 1]).unwrap_or(Rounding::HalfUp);
-                let dp = if args.len() == 3 {
-                    match &args[1].kind {
-                        ExprKind::Lit(Lit::Num(d, None))
-                            if d.fract().is_zero() && *d >= 0.into() && *d <= 28.into() =>
-                        {
-                            d.mantissa() as u32
-                        }
-                        _ => {
-                            self.err(
-                                Diag::error(
-                                    C::BadArgument,
-                                    args[1].span,
-                                    "decimal places must be a whole number from 0 to 28",
-                                )
-                                .label("bad places"),
-                            );
-                            0
-                        }
-                    }
-                } else {
-                    0
-                };
-                (Func::Round(dp, mode), &args[..1])
-            }
-            Make::Convert => {
-                let unit = match bare(&args[1]).as_deref().and_then(Unit::parse) {
-                    Some(u) => u,
-                    None => {
-                        self.err(
-                            Diag::error(C::BadArgument, args[1].span, "expected a unit")
-                                .label("not a unit")
-                                .help("one of: yuan, jiao, fen, kg, g"),
-                        );
-                        Unit::Fen
-                    }
-                };
-                let mode = if args.len() == 3 {
-                    mode_arg(self, &args[2])
-                } else {
-                    None
-                };
-                (Func::Convert(unit, mode), &args[..1])
-            }
-            Make::Tag(u) => (Func::Tag(u), args),
-            Make::Eval(_) => (Func::Own(b), args),
-        };
-        let mut nodes = Vec::with_capacity(value_args.len());
-        let mut tys = Vec::new();
-        for a in value_args {
-            let (n, t) = self.expr(a);
-            nodes.push(n);
-            tys.push((t, a.span));
-        }
-        let mut ty = self.check_call_args(b, f, &tys);
-        if let (Func::Tag(u), Some(Op::Const(Val::Num(a)))) = (f, nodes.first().map(|n| &n.code)) {
-            // `yuan(0.01)` is a whole fen, though 0.01 is no whole number.
-            ty = Ty::num(Some(u), Ty::whole_of(a.value, Some(u)));
-        }
-        (Op::Call(f, nodes), ty)
-    }
-
-    /// Checks the value arguments of a call of `b` (made into `f`) against the table, and
-    /// types what it gives.
-    pub(super) fn check_call_args(&mut self, b: &Builtin, f: Func, tys: &[(Ty, Span)]) -> Ty {
-        let want_str = b.first_arg == Arg::Str;
-        let want_num = b.first_arg == Arg::Num;
-        let want_nums = b.first_arg == Arg::Nums;
-        if let Some((t, s)) = tys.first() {
-            let t = t.strip();
-            // A list the source contract describes says what its elements are; a wildcard
-            // read of the request is typed as its field.
-            let of_text = match t {
-                Ty::List(Some(items)) => match items.ty {
-                    FieldType::String => Some("a list of strings".to_string()),
-                    FieldType::Boolean => Some("a list of booleans".to_string()),
-                    _ => None,
-                },
-                Ty::Str | Ty::Bool => Some(t.words()),
-                _ => None,
-            };
-            if let (true, Some(this)) = (want_nums, of_text) {
-                self.err(
-                    Diag::error(
-                        C::TypeMismatch,
-                        *s,
-                        format!("this function adds or compares numbers, this is {this}"),
-                    )
-                    .label("not numbers")
-                    .help("give it a list of numbers (amounts, quantities); `count(…)` counts a list of anything"),
-                );
-            }
-            if want_str && matches!(t, Ty::Num { .. } | Ty::Bool) {
-                self.err(
-                    Diag::error(
-                        C::TypeMismatch,
-                        *s,
-                        format!("this function takes a string, this is {}", t.words()),
-                    )
-                    .label("not a string")
-                    .help("convert explicitly: `string(…)`"),
-                );
-            }
-            if want_num && matches!(t, Ty::Str | Ty::Bool) {
-                self.err(
-                    Diag::error(
-                        C::TypeMismatch,
-                        *s,
-                        format!("this function takes a number, this is {}", t.words()),
-                    )
-                    .label("not a number")
-                    .help("convert explicitly: `number(…)`"),
-                );
-            }
-            if let Func::Tag(u) = f {
-                if let Some(had) = t.unit() {
-                    if had != u {
-                        self.err(
-                            Diag::error(
-                                C::UnitMismatch,
-                                *s,
-                                format!("this amount is already in {had}"),
-                            )
-                            .label(format!("in {had}"))
-                            .help(format!("to change units write `convert(…, {u})`")),
-                        );
-                    }
-                }
-            }
-        }
-        let first_unit = tys.first().and_then(|(t, _)| t.unit());
-        let first_whole = tys.first().is_some_and(|(t, _)| t.whole());
-        if let (Func::Convert(to, None), Some((t, s))) = (f, tys.first()) {
-            // Into fen or grams without a mode, a fraction fails the order at run time.
-            if to.scale() == 1 && t.all(&|t| matches!(t, Ty::Num { .. })) && !t.whole() {
-                self.err(
-                    Diag::error(
-                        C::TypeMismatch,
-                        *s,
-                        format!("this amount may not be a whole number of {to}"),
-                    )
-                    .label("may have a fraction")
-                    .help(format!(
-                        "give a rounding mode: `convert(…, {to}, half_up)` (or `half_even`, `down`)"
-                    )),
-                );
-            }
-        }
-        if let (Func::Convert(to, _), Some(from), Some((_, s))) = (f, first_unit, tys.first()) {
-            if from.dimension() != to.dimension() {
-                self.err(
-                    Diag::error(
-                        C::UnitMismatch,
-                        *s,
-                        format!("cannot convert {from} to {to}"),
-                    )
-                    .label(format!("in {from}"))
-                    .help("money converts between yuan, jiao and fen; weight between kg and g"),
-                );
-            }
-        }
-        match b.gives {
-            Gives::Str => Ty::Str,
-            Gives::Num => Ty::num(None, false),
-            Gives::Whole => Ty::num(None, true),
-            // A sum, least, most or absolute value counts in its values' unit, and is
-            // whole when they are.
-            Gives::ArgUnit => match tys.first().map(|(t, _)| t.strip()) {
-                Some(Ty::List(Some(elem))) => {
-                    let t = Ty::of_node(elem);
-                    Ty::num(t.unit(), t.whole())
-                }
-                // Values no contract describes are judged at run time, as Any.
-                Some(Ty::List(None)) => Ty::num(None, true),
-                Some(t) => Ty::num(first_unit, t.whole()),
-                None => Ty::num(None, false),
-            },
-            Gives::Element => match tys.first().map(|(t, _)| t.strip()) {
-                Some(Ty::List(Some(elem))) => Ty::of_node(elem),
-                Some(Ty::List(None)) | None => Ty::Any,
-                Some(t) => t.clone(),
-            },
-            Gives::OrAbsent => match tys.first() {
-                Some((t, _)) => Ty::Opt(Box::new(t.strip().clone())),
-                None => Ty::Any,
-            },
-            Gives::FromCall => match f {
-                // The unit is the argument's.
-                Func::Round(dp, _) => Ty::num(first_unit, Ty::whole_at(dp, first_unit)),
-                // A mode rounds to a whole `unit`; an exact conversion keeps the value.
-                Func::Convert(unit, mode) => Ty::num(Some(unit), mode.is_some() || first_whole),
-                Func::Tag(u) => Ty::num(Some(u), first_whole),
-                _ => Ty::Any,
-            },
         }
     }
 }

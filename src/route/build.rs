@@ -4,10 +4,11 @@
 
 use super::{reason, Route, Routed, Router};
 use crate::compile::conditions::compile_conditions;
-use crate::compile::{compile, Options, Program};
+use crate::compile::{compile, Options};
 use crate::diag::{Code, Diag};
 use crate::engine::MappingErrors;
 use crate::load::{display_name, load_within, routes_file_mistakes, Mapping};
+use crate::program::Program;
 use crate::syntax::ast::{self, File, Item};
 use crate::syntax::{parse, FileId, Sources, Span};
 use std::collections::HashSet;
@@ -19,6 +20,8 @@ use std::sync::Arc;
 pub fn is_routes_file(path: &Path) -> bool {
     read_routes(path)
         .ok()
+        // Without the word no statement is a `route`: a mapping is not parsed twice.
+        .filter(|t| t.contains("route"))
         .and_then(|t| parse(&t, FileId(0)).ok())
         .is_some_and(|f| has_routes(&f))
 }

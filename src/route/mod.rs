@@ -17,7 +17,7 @@ use crate::compile::Options;
 use crate::diag::Diag;
 use crate::engine::MappingErrors;
 use crate::program::{Node, Program};
-use crate::run::eval::eval_node;
+use crate::run::eval_node;
 use crate::run::RunError;
 use crate::syntax::Sources;
 use crate::value::Val;
@@ -188,13 +188,7 @@ impl Router {
     /// The order's id, by the first routed mapping's `order_id` setting, for messages
     /// (a skipped order's, say).
     pub fn order_id(&self, doc: &serde_json::Value) -> Option<String> {
-        let p = &self.mappings.first()?.program;
-        let n = p.order_id.as_ref()?;
-        match eval_node(p, n, doc).ok()? {
-            Val::Str(s) => Some(s.into_owned()),
-            Val::Num(a) => Some(a.value.to_string()),
-            _ => None,
-        }
+        crate::run::order_id(&self.mappings.first()?.program, doc)
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::path::{simple_segments, Seg};
 use crate::program::{Node, Op, Program};
-use crate::run::eval::eval_node;
+use crate::run::eval_node;
 use crate::schema::{PiiPaths, Schema, SchemaNode};
 use crate::value::Val;
 

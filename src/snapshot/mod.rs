@@ -18,10 +18,11 @@ mod pretty;
 
 pub use pretty::pretty;
 
-use crate::compile::{compile, Options, Program};
+use crate::compile::{compile, Options};
 use crate::diag::{Code, Diag};
 use crate::engine::MappingErrors;
 use crate::load::{display_name, load};
+use crate::program::Program;
 use crate::route::{is_routes_file, Pick, Router};
 use crate::schema::Schema;
 use std::path::{Path, PathBuf};

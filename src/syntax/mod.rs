@@ -3,10 +3,12 @@
 
 pub mod ast;
 pub mod depth;
+pub mod keywords;
 mod parser;
 pub mod print;
 pub mod scan;
 
+pub use keywords::KEYWORDS;
 pub use parser::{parse, ParseError};
 
 use std::path::{Path, PathBuf};

@@ -1,7 +1,9 @@
 //! Prints a syntax tree back as source in the one canonical layout (`bondmap fmt`),
 //! keeping every comment where it stood.
 
-use super::ast::*;
+use super::ast::{
+    BinOp, DropWhat, Expr, ExprKind, FieldValue, File, Item, Lit, Stmt, Table, TableBody, UnOp,
+};
 use super::{FileId, Span};
 
 /// Formats mapping text. Formatting the result again changes nothing.

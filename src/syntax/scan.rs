@@ -13,12 +13,13 @@ pub enum Region {
 /// Calls `f(byte offset, char, region)` for every character; stops early when `f` says
 /// `false`.
 ///
-/// A `#` inside the brackets of a path (`$.l[?(@.ty#pe == 1)]`) is part of the path,
-/// as the grammar reads it, not a comment.
+/// A `#` inside the brackets of a path (`$.l[?(@.ty#pe == 1)]`, `$ ['#']`) is part of the
+/// path, as the grammar reads it, not a comment.
 pub fn scan(text: &str, mut f: impl FnMut(usize, char, Region) -> bool) {
     let (mut quote, mut comment, mut escaped) = (None::<char>, false, false);
     // In a path token (`$…`, or `name.` and on), and how deep in its brackets.
     let (mut in_path, mut path_brackets, mut prev) = (false, 0usize, ' ');
+    let mut blank = false;
     let path_char = |c: char| c.is_alphanumeric() || matches!(c, '_' | '-' | '.' | '*' | '$');
     for (i, c) in text.char_indices() {
         if !comment && quote.is_none() {
@@ -31,8 +32,15 @@ pub fn scan(text: &str, mut f: impl FnMut(usize, char, Region) -> bool) {
             } else if in_path {
                 if c == '[' {
                     path_brackets = 1;
-                } else if !path_char(c) {
+                } else if matches!(c, ' ' | '\t' | '\r' | '\n') {
+                    // Blank space between segments (`$ ['a#b']`) stays in the path when a
+                    // segment follows it.
+                    blank = true;
+                } else if !path_char(c) || (blank && c != '.') {
                     in_path = false;
+                }
+                if !matches!(c, ' ' | '\t' | '\r' | '\n') {
+                    blank = false;
                 }
             } else if c == '$' || (c == '.' && (prev.is_ascii_alphanumeric() || prev == '_')) {
                 in_path = true;
