@@ -400,3 +400,157 @@ fn hover_on_a_loop_items_path_shows_the_source_contract() {
     assert!(value.contains("half_up"), "a function's doc: {h}");
     assert_eq!(ed.stop(), 0);
 }
+
+/// The messages the server sends until `done` holds for one, in order.
+fn until(ed: &mut Editor, done: impl Fn(&Value) -> bool) -> Vec<Value> {
+    let mut seen = Vec::new();
+    loop {
+        let m = ed.wait_for(|_| true);
+        let last = done(&m);
+        seen.push(m);
+        if last {
+            return seen;
+        }
+    }
+}
+
+/// A warehouse of `n` free-key lines: a check of it takes a while (seconds in a debug
+/// build), its hover is of the first line.
+fn long_buffer(base: &str, n: usize) -> String {
+    let mut text = format!("{base}\nstoreCode = store_code\n");
+    for i in 0..n {
+        text.push_str(&format!("extendFields.k{i} = \"v\"\n"));
+    }
+    text
+}
+
+#[test]
+fn a_hover_sent_while_a_long_buffer_is_checked_is_answered_before_its_diagnostics() {
+    let (_dir, file) = mappings();
+    let base = std::fs::read_to_string(&file).unwrap();
+    let u = uri(&file);
+    let mut ed = Editor::start();
+    let text = long_buffer(&base, 4000);
+    // Opening checks at once; the hover comes right after.
+    ed.open(&u, &text);
+    ed.next_id += 1;
+    let id = ed.next_id;
+    let (line, col) = pos(&text, "storeCode =", 2);
+    let m = json!({"jsonrpc": "2.0", "id": id, "method": "textDocument/hover",
+        "params": {"textDocument": {"uri": u}, "position": {"line": line, "character": col}}});
+    ed.send_raw(&m.to_string());
+    let seen = until(&mut ed, |m| {
+        m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == u
+    });
+    let hover_at = seen.iter().position(|m| m["id"] == json!(id));
+    assert!(
+        hover_at.is_some(),
+        "the hover is answered before the diagnostics: {:?}",
+        seen.iter().map(|m| m["method"].clone()).collect::<Vec<_>>()
+    );
+    // The check found nothing wrong in the long buffer.
+    let diags = seen.last().unwrap()["params"]["diagnostics"].clone();
+    assert_eq!(diags, json!([]), "{diags}");
+    assert_eq!(ed.stop(), 0);
+}
+
+#[test]
+fn a_newer_edit_cancels_the_older_check_and_only_its_own_result_is_published() {
+    let (_dir, file) = mappings();
+    let base = std::fs::read_to_string(&file).unwrap();
+    let u = uri(&file);
+    let mut ed = Editor::start();
+    // Version 1 is long and clean; version 2, sent while 1 is being checked, has a typo.
+    ed.open(&u, &long_buffer(&base, 4000));
+    let bad = format!("{base}\nstroeCode = store_code\n");
+    ed.change(&u, 2, &bad);
+    let m = ed
+        .wait_for(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == u);
+    assert_eq!(m["params"]["version"], 2, "no result of version 1: {m}");
+    let diags = m["params"]["diagnostics"].as_array().unwrap();
+    assert!(
+        diags.iter().any(|d| d["code"] == "bondmap::unknown_field"),
+        "{diags:?}"
+    );
+    // Hover reads the analysis of version 2.
+    let h = ed.at("textDocument/hover", &u, pos(&bad, "store_code\n", 1));
+    assert!(h.get("error").is_none(), "{h}");
+    assert_eq!(ed.stop(), 0);
+}
+
+/// A frame the server refuses (too long a header, a length over 16 MiB whether or not
+/// the body follows), then a request: the refusal is a parse error, the request answered.
+#[test]
+fn hostile_frames_are_refused_and_the_next_request_is_answered() {
+    let mut ed = Editor::start();
+    let huge_line = format!("X-Pad: {}\r\n", "x".repeat(20 << 20));
+    let big_body = "y".repeat(17 << 20);
+    let hostile: Vec<Vec<u8>> = vec![
+        b"Content-Length: 100000000000\r\n\r\n".to_vec(),
+        b"Content-Length: 4000000000\r\n\r\n".to_vec(),
+        huge_line.into_bytes(),
+        format!("Content-Length: {}\r\n\r\n{big_body}", big_body.len()).into_bytes(),
+        b"Content-Length: nine\r\n\r\n{}".to_vec(),
+        b"not a header at all\r\n".to_vec(),
+    ];
+    for (i, h) in hostile.iter().enumerate() {
+        ed.stdin.write_all(h).unwrap();
+        ed.next_id += 1;
+        let id = ed.next_id;
+        let m = json!({"jsonrpc": "2.0", "id": id, "method": "no/such/method", "params": {}});
+        ed.send_raw(&m.to_string());
+        let seen = until(&mut ed, |m| m["id"] == json!(id));
+        let (answer, before) = seen.split_last().unwrap();
+        assert_eq!(answer["error"]["code"], -32601, "frame {i}: {answer}");
+        // The refusal: one parse error, of no request.
+        assert_eq!(before.len(), 1, "frame {i}: {before:?}");
+        assert_eq!(before[0]["error"]["code"], -32700, "frame {i}: {before:?}");
+        assert_eq!(before[0]["id"], Value::Null);
+    }
+    assert_eq!(ed.stop(), 0);
+}
+
+/// Everything at once, then the end of input (as `bondmap lsp < file`): every answer up to
+/// `shutdown` is written before the process ends at `exit`.
+#[test]
+fn the_answers_before_exit_are_all_written() {
+    let frame = |v: Value| {
+        let b = v.to_string();
+        format!("Content-Length: {}\r\n\r\n{b}", b.len())
+    };
+    let mut input = frame(json!({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+        "params": {"capabilities": {}, "processId": null}}));
+    input.push_str("Content-Length: 100000000000\r\n\r\n");
+    for id in 2..40 {
+        input.push_str(&frame(
+            json!({"jsonrpc": "2.0", "id": id, "method": "no/such/method", "params": {}}),
+        ));
+    }
+    input.push_str(&frame(
+        json!({"jsonrpc": "2.0", "id": 40, "method": "shutdown"}),
+    ));
+    input.push_str(&frame(json!({"jsonrpc": "2.0", "method": "exit"})));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .arg("lsp")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8(out.stdout).unwrap();
+    for id in 1..=40 {
+        assert!(
+            text.contains(&format!("\"id\":{id},")),
+            "answer {id} in {text}"
+        );
+    }
+    assert!(text.contains("a frame of 100000000000 bytes"), "{text}");
+}

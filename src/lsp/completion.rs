@@ -3,26 +3,33 @@
 //! expression the functions, tables, params, lets, rounding modes and units.
 
 use super::contract::{self, Node, Roots};
-use super::cursor::{self, KEYWORDS};
+use super::cursor;
 use super::engine::{Analysis, ROUNDINGS, UNITS};
 use super::functions::{self, FUNCTIONS};
+use crate::syntax::keywords::{self, Place};
 use lsp_types::{CompletionItem, CompletionItemKind, Documentation, MarkupContent, MarkupKind};
+use std::collections::HashSet;
 
-pub fn complete(text: &str, offset: usize, a: Option<&Analysis>) -> Vec<CompletionItem> {
-    let m = cursor::mask(text);
+pub fn complete(
+    text: &str,
+    ix: &cursor::Index,
+    offset: usize,
+    a: Option<&Analysis>,
+) -> Vec<CompletionItem> {
+    let m = &ix.masked;
     if m.in_string(offset) {
         return Vec::new();
     }
     let start = cursor::path_start(text, offset);
     let token = &text[start..offset.min(text.len())];
-    let decls = cursor::decls(text, &m);
+    let decls = &ix.decls;
     let roots = Roots {
         source: a.and_then(|a| a.source.as_ref()),
         target: a.and_then(|a| a.target.as_ref()),
-        decls: &decls,
+        decls,
     };
     let statement = m.statement_start(start);
-    let frames = cursor::frames(&m, start);
+    let frames = cursor::frames(m, start);
     if let Some((base, _)) = token.rsplit_once('.') {
         // A dotted target field (`receiverInfo.` at a statement's start)…
         if statement {
@@ -34,13 +41,13 @@ pub fn complete(text: &str, offset: usize, a: Option<&Analysis>) -> Vec<Completi
                 return Vec::new();
             };
             return match contract::target_field(target, &path) {
-                Some((n, _)) => fields(n.object(), &[], true),
+                Some((n, _)) => fields(n.object(), &HashSet::new(), true),
                 None => Vec::new(),
             };
         }
         // …or a path read from the order, a let, a loop item or the request.
         return match roots.resolve(base, start) {
-            Some(n) if !n.list || base.ends_with(']') => fields(n.object(), &[], false),
+            Some(n) if !n.list || base.ends_with(']') => fields(n.object(), &HashSet::new(), false),
             _ => Vec::new(),
         };
     }
@@ -55,32 +62,26 @@ pub fn complete(text: &str, offset: usize, a: Option<&Analysis>) -> Vec<Completi
             } else {
                 contract::target_field(target, &path).map(|(n, _)| n.object())
             };
-            let taken = cursor::assigned(text, &m, frames.last().map(|f| f.open));
+            let taken = ix.assigned(text, frames.last().map(|f| f.open));
             if let Some(n) = node {
                 out.extend(fields(n, &taken, true));
             }
         }
-        let kws: &[&str] = if frames.is_empty() {
-            &[
-                "let", "require", "drop", "use", "target", "source", "settings", "param", "table",
-            ]
-        } else {
-            &["let", "require", "drop"]
-        };
-        out.extend(
-            kws.iter()
-                .map(|k| item(k, CompletionItemKind::KEYWORD, None, None)),
-        );
+        // A file's own statements at its top level; in a block, the block's.
+        let top = frames.is_empty();
+        let kws = keywords::at(Place::Statement)
+            .chain(keywords::at(Place::TopLevel).filter(move |_| top));
+        out.extend(kws.map(|k| item(k, CompletionItemKind::KEYWORD, None, None)));
         return out;
     }
-    expression(text, &m, offset, a, &decls)
+    expression(text, m, offset, a, decls)
 }
 
 /// The fields of an object node, less the ones `taken`.
-fn fields(n: Node, taken: &[String], target: bool) -> Vec<CompletionItem> {
+fn fields(n: Node, taken: &HashSet<String>, target: bool) -> Vec<CompletionItem> {
     n.fields()
         .into_iter()
-        .filter(|(k, _, _)| !taken.iter().any(|t| t == k))
+        .filter(|(k, _, _)| !taken.contains(*k))
         .map(|(k, f, required)| {
             let detail = format!(
                 "{}{}{}",
@@ -187,12 +188,7 @@ fn expression(
         }
     }
     out.extend(
-        [
-            "if", "then", "else", "and", "or", "not", "true", "false", "null",
-        ]
-        .iter()
-        .filter(|k| KEYWORDS.contains(k))
-        .map(|k| item(k, CompletionItemKind::KEYWORD, None, None)),
+        keywords::at(Place::Expression).map(|k| item(k, CompletionItemKind::KEYWORD, None, None)),
     );
     out
 }
@@ -223,7 +219,7 @@ mod tests {
         // The cursor is at the `|`.
         let at = text.find('|').unwrap();
         let text = text.replace('|', "");
-        super::complete(&text, at, None)
+        super::complete(&text, &super::cursor::Index::new(&text), at, None)
             .into_iter()
             .map(|i| i.label)
             .collect()
@@ -241,5 +237,19 @@ mod tests {
             "the let in scope: {expr:?}"
         );
         assert!(labels("x = \"in a |string\"").is_empty());
+    }
+
+    #[test]
+    fn statement_keywords_come_from_the_one_list() {
+        let top = labels("|");
+        for k in ["let", "require", "drop", "use", "table", "route"] {
+            assert!(top.contains(&k.to_string()), "{k}: {top:?}");
+        }
+        let inner = labels("receiverInfo {\n  |\n}");
+        assert!(inner.contains(&"drop".to_string()), "{inner:?}");
+        assert!(!inner.contains(&"use".to_string()), "{inner:?}");
+        let expr = labels("x = |");
+        assert!(expr.contains(&"else".to_string()) && expr.contains(&"null".to_string()));
+        assert!(!expr.contains(&"let".to_string()), "{expr:?}");
     }
 }

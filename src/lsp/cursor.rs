@@ -2,10 +2,9 @@
 //! and completion keep working while the text being typed does not parse: the words and
 //! paths around an offset, the blocks it is in, the lets and loop items in scope.
 
-pub const KEYWORDS: &[&str] = &[
-    "let", "require", "use", "target", "source", "settings", "param", "table", "for", "in", "if",
-    "then", "else", "and", "or", "not", "true", "false", "null", "from", "key",
-];
+use crate::syntax::keywords;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, PoisonError};
 
 fn is_ident(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'_'
@@ -316,7 +315,7 @@ fn header_kind(m: &Masked, brace: usize) -> FrameKind {
         !n.is_empty()
             && n.bytes().all(is_ident)
             && !n.as_bytes()[0].is_ascii_digit()
-            && !KEYWORDS.contains(&n.as_str())
+            && !keywords::is_reserved(n)
     });
     if valid {
         FrameKind::Field(names)
@@ -355,7 +354,7 @@ pub fn assigned(text: &str, m: &Masked, open: Option<usize>) -> Vec<String> {
             c if is_ident(c) && at_line_start && depth == 0 => {
                 let (s, e) = word_at(text, i).unwrap_or((i, i + 1));
                 let name = &text[s..e.max(s)];
-                if !KEYWORDS.contains(&name) {
+                if !keywords::is_keyword(name, m.next_char(e)) {
                     out.push(name.to_string());
                 }
                 at_line_start = false;
@@ -381,6 +380,37 @@ pub struct Decl {
     pub is_item: bool,
     /// Where the name can be read.
     pub scope: (usize, usize),
+}
+
+/// What the questions about a text's cursor read, made once per text (a hover, a
+/// completion and a definition each masking and walking a buffer of megabytes again took
+/// longer than an editor waits): the masked text and its lets and loop items.
+pub struct Index {
+    pub masked: Masked,
+    pub decls: Vec<Decl>,
+    /// The names assigned in each block asked about (by its `{`; `None`: the top level).
+    assigned: Mutex<HashMap<Option<usize>, Arc<HashSet<String>>>>,
+}
+
+impl Index {
+    pub fn new(text: &str) -> Index {
+        let masked = mask(text);
+        let decls = decls(text, &masked);
+        Index {
+            masked,
+            decls,
+            assigned: Mutex::default(),
+        }
+    }
+
+    /// [`assigned`] of the block opened at `open`, found once per text.
+    pub fn assigned(&self, text: &str, open: Option<usize>) -> Arc<HashSet<String>> {
+        let mut cache = self.assigned.lock().unwrap_or_else(PoisonError::into_inner);
+        cache
+            .entry(open)
+            .or_insert_with(|| Arc::new(assigned(text, &self.masked, open).into_iter().collect()))
+            .clone()
+    }
 }
 
 /// Every let and loop item of the text.
@@ -421,6 +451,14 @@ pub fn decls(text: &str, m: &Masked) -> Vec<Decl> {
 }
 
 fn let_at(text: &str, m: &Masked, line: usize) -> Option<Decl> {
+    // Most lines are no `let`: told from their first bytes.
+    let first = m.code[line..]
+        .iter()
+        .position(|c| !matches!(c, b' ' | b'\t'))
+        .map_or(m.code.len(), |p| line + p);
+    if !m.code[first..].starts_with(b"let ") {
+        return None;
+    }
     let end = m.code[line..]
         .iter()
         .position(|&c| c == b'\n')
@@ -514,6 +552,13 @@ pub fn call_at(text: &str, m: &Masked, offset: usize) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_called_drop_is_assigned_a_drop_statement_is_not() {
+        let text = "drop = 1\ndrop require x\nroute.a = 2\nlet y = 1\n";
+        let m = mask(text);
+        assert_eq!(assigned(text, &m, None), ["drop", "route"]);
+    }
 
     const TEXT: &str = "let a = $.x # c {\nitems = for s in $.list[*], g in s.goods[?(@.t == 'a')] {\n  let q = g.n\n  inner {\n    \n  }\n}\n";
 

@@ -6,10 +6,16 @@ use super::documents::{path_of, range};
 use super::engine::{self, Analysis};
 use lsp_types::{Location, Position, Range, Url};
 
-pub fn definition(uri: &Url, text: &str, offset: usize, a: Option<&Analysis>) -> Option<Location> {
-    let m = cursor::mask(text);
+pub fn definition(
+    uri: &Url,
+    text: &str,
+    ix: &cursor::Index,
+    offset: usize,
+    a: Option<&Analysis>,
+) -> Option<Location> {
+    let m = &ix.masked;
     if m.in_string(offset) {
-        return named_file(uri, text, &m, offset);
+        return named_file(uri, text, m, offset);
     }
     let (ws, we) = cursor::word_at(text, offset)?;
     let word = &text[ws..we];
@@ -17,8 +23,8 @@ pub fn definition(uri: &Url, text: &str, offset: usize, a: Option<&Analysis>) ->
     if cursor::path_start(text, ws) != ws {
         return None;
     }
-    let decls = cursor::decls(text, &m);
-    if let Some(d) = cursor::visible(&decls, word, ws) {
+    let decls = &ix.decls;
+    if let Some(d) = cursor::visible(decls, word, ws) {
         return Some(Location::new(uri.clone(), range(text, d.at.0, d.at.1)));
     }
     let a = a?;

@@ -1,8 +1,9 @@
 //! The check's problems as LSP diagnostics, grouped by the file each points into: same
 //! codes and spans as `bondmap check` (ranges in UTF-16 columns), the help in the message.
 
-use super::documents::range;
+use super::documents::Lines;
 use super::engine::{self, Checked, Severity};
+use crate::syntax::FileId;
 use lsp_types::{Diagnostic, DiagnosticSeverity, NumberOrString, Position, Range, Url};
 use std::collections::{HashMap, HashSet};
 
@@ -13,6 +14,9 @@ pub fn by_file(doc: &Url, checked: &Checked) -> HashMap<Url, Vec<Diagnostic>> {
     out.insert(doc.clone(), Vec::new());
     // A problem reached twice (through two `use`s) shows once, as in `check`.
     let mut seen = HashSet::new();
+    // Each file's line starts, found once for all its problems.
+    let mut lines: HashMap<FileId, Lines> = HashMap::new();
+    let mut uris: HashMap<FileId, Option<Url>> = HashMap::new();
     for d in &checked.diags {
         if !seen.insert((
             d.span.map(|s| (s.file, s.start, s.end)),
@@ -26,10 +30,15 @@ pub fn by_file(doc: &Url, checked: &Checked) -> HashMap<Url, Vec<Diagnostic>> {
             let uri = if s.file == checked.mapping.root {
                 doc.clone()
             } else {
-                let path = path.canonicalize().unwrap_or(path);
-                Url::from_file_path(&path).ok()?
+                uris.entry(s.file)
+                    .or_insert_with(|| {
+                        let path = path.canonicalize().unwrap_or(path);
+                        Url::from_file_path(&path).ok()
+                    })
+                    .clone()?
             };
-            Some((uri, range(text, s.start as usize, s.end as usize)))
+            let lines = lines.entry(s.file).or_insert_with(|| Lines::new(text));
+            Some((uri, lines.range(s.start as usize, s.end as usize)))
         });
         let (uri, at) = located.unwrap_or_else(|| {
             (

@@ -4,10 +4,12 @@
 use lsp_types::{Position, Range, Url};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 #[derive(Debug, Clone)]
 pub struct Document {
-    pub text: String,
+    /// Shared with the checks made of it (a buffer of megabytes is not copied per check).
+    pub text: Arc<str>,
     pub version: i32,
 }
 
@@ -18,6 +20,7 @@ pub struct Documents {
 
 impl Documents {
     pub fn open(&mut self, uri: Url, text: String, version: i32) {
+        let text = Arc::from(text);
         self.open.insert(uri, Document { text, version });
     }
     /// Replaces the text; a change for a file that is not open opens it.
@@ -58,6 +61,40 @@ pub fn position(text: &str, offset: usize) -> Position {
 
 pub fn range(text: &str, start: usize, end: usize) -> Range {
     Range::new(position(text, start), position(text, end))
+}
+
+/// Where each line of a text starts, for the positions of many offsets of it (each
+/// [`position`] counts from the top of the text: many of them over a long text were
+/// quadratic).
+pub struct Lines<'t> {
+    text: &'t str,
+    starts: Vec<usize>,
+}
+
+impl<'t> Lines<'t> {
+    pub fn new(text: &'t str) -> Lines<'t> {
+        let mut starts = vec![0];
+        starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Lines { text, starts }
+    }
+
+    /// [`position`], in the time of one line.
+    pub fn position(&self, offset: usize) -> Position {
+        let mut offset = offset.min(self.text.len());
+        while !self.text.is_char_boundary(offset) {
+            offset -= 1;
+        }
+        let line = self.starts.partition_point(|&s| s <= offset) - 1;
+        let character: usize = self.text[self.starts[line]..offset]
+            .chars()
+            .map(char::len_utf16)
+            .sum();
+        Position::new(line as u32, character as u32)
+    }
+
+    pub fn range(&self, start: usize, end: usize) -> Range {
+        Range::new(self.position(start), self.position(end))
+    }
 }
 
 /// The byte offset of an LSP position; a column past the line's end is its end, a line
@@ -101,5 +138,14 @@ mod tests {
             offset(text, Position::new(0, 999)),
             text.find('\n').unwrap()
         );
+    }
+
+    #[test]
+    fn lines_give_the_positions_position_gives() {
+        let text = "a = \"仓库\" # 𝄞x\nb\n\n\r\nc";
+        let lines = Lines::new(text);
+        for at in 0..=text.len() + 3 {
+            assert_eq!(lines.position(at), position(text, at), "{at}");
+        }
     }
 }

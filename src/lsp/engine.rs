@@ -29,17 +29,31 @@ pub struct Analysis {
 }
 
 /// Checks the unsaved `text` of the mapping at `path` exactly as `bondmap check` checks
-/// that file: the files it `use`s are read from disk, params may stay unset (a base
-/// mapping leaves them to the files that use it).
-pub fn check(path: &Path, text: &str) -> Checked {
+/// that file (the files it `use`s are read from disk, params may stay unset: a base
+/// mapping leaves them to the files that use it), and makes the analysis hover,
+/// completion and definition read (`None` while the text does not parse), of one load.
+///
+/// `live` is asked between the steps: once it says no (a newer edit came), the check
+/// stops there and gives `None`.
+pub fn check_and_analyse(
+    path: &Path,
+    text: &str,
+    live: &dyn Fn() -> bool,
+) -> Option<(Checked, Option<Analysis>)> {
     let (dir, name) = split(path);
-    let parsed = crate::syntax::parse(text, crate::syntax::FileId(0));
-    if let Ok(file) = &parsed {
-        if file.items.iter().any(|i| matches!(i, ast::Item::Route(_))) {
-            return check_routes(path, text, file);
+    // Only a text with the word can hold a `route` (and is parsed for it here).
+    if text.contains("route") {
+        if let Ok(file) = crate::syntax::parse(text, crate::syntax::FileId(0)) {
+            if file.items.iter().any(|i| matches!(i, ast::Item::Route(_))) {
+                let checked = check_routes(path, text, &file);
+                return Some((checked, analyse(path, text)));
+            }
         }
     }
-    let (mapping, mut diags) = load::load_str(&name, text, &dir);
+    let (mapping, mut diags, tree) = load::load_str_with_tree(&name, text, &dir, true);
+    if !live() {
+        return None;
+    }
     if !diags.iter().any(Diag::is_error) {
         let opts = Options {
             allow_unset_params: true,
@@ -47,7 +61,11 @@ pub fn check(path: &Path, text: &str) -> Checked {
         };
         diags.extend(compile(&mapping, &opts).1);
     }
-    Checked { mapping, diags }
+    if !live() {
+        return None;
+    }
+    let analysis = tree.map(|file| Analysis::of(file, mapping.clone()));
+    Some((Checked { mapping, diags }, analysis))
 }
 
 /// A routes file: the check of `bondmap check` when the buffer is what is on disk (it
@@ -83,21 +101,32 @@ fn split(path: &Path) -> (PathBuf, String) {
 /// The analysis of a buffer; `None` when it does not parse (the caller keeps the last one).
 pub fn analyse(path: &Path, text: &str) -> Option<Analysis> {
     let (dir, name) = split(path);
-    let (mapping, _) = load::load_str(&name, text, &dir);
-    let file = crate::syntax::parse(text, mapping.root).ok()?;
-    let read = |p: &Option<(PathBuf, Span)>| {
-        let (p, _) = p.as_ref()?;
-        let text = load::read_text_inside(&mapping.within, p, load::MAX_TEXT_BYTES).ok()?;
-        serde_json::from_str::<Value>(&text).ok()
-    };
-    let target = read(&mapping.target);
-    let source = read(&mapping.source);
-    Some(Analysis {
-        file,
-        mapping,
-        target,
-        source,
-    })
+    let (mapping, _, tree) = load::load_str_with_tree(&name, text, &dir, true);
+    Some(Analysis::of(tree?, mapping))
+}
+
+impl Analysis {
+    /// The analysis of a buffer's tree and its merged mapping: the two contracts read.
+    fn of(file: ast::File, mapping: Mapping) -> Analysis {
+        let read = |p: &Option<(PathBuf, Span)>| {
+            let (p, _) = p.as_ref()?;
+            let text = load::read_text_inside(&mapping.within, p, load::MAX_TEXT_BYTES).ok()?;
+            serde_json::from_str::<Value>(&text).ok()
+        };
+        let target = read(&mapping.target);
+        let source = read(&mapping.source);
+        Analysis {
+            file,
+            mapping,
+            target,
+            source,
+        }
+    }
+
+    /// The text the analysis was made of.
+    pub fn text(&self) -> &str {
+        &self.mapping.sources.get(self.mapping.root).text
+    }
 }
 
 /// The text of a parse, for document symbols of a buffer that parses.

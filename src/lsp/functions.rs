@@ -25,7 +25,9 @@ mod tests {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("mappings/warehouses");
         let unknown = |name: &str| {
             let text = format!("use \"hangzhou_xiasha.map\"\nlet x = {name}()\nstoreCode = x\n");
-            let c = super::super::engine::check(&dir.join("fn_test.map"), &text);
+            let (c, _) =
+                super::super::engine::check_and_analyse(&dir.join("fn_test.map"), &text, &|| true)
+                    .expect("a check that is never cancelled");
             c.diags
                 .iter()
                 .any(|d| d.code == crate::diag::Code::UnknownFunction)

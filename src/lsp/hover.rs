@@ -3,13 +3,19 @@
 //! table's columns; a param's type.
 
 use super::contract::{self, Roots};
-use super::cursor::{self, KEYWORDS};
+use super::cursor;
 use super::engine::Analysis;
 use super::functions;
 use crate::syntax::ast::{Lit, TableBody};
+use crate::syntax::keywords;
 
-pub fn hover(text: &str, offset: usize, a: Option<&Analysis>) -> Option<String> {
-    let m = cursor::mask(text);
+pub fn hover(
+    text: &str,
+    ix: &cursor::Index,
+    offset: usize,
+    a: Option<&Analysis>,
+) -> Option<String> {
+    let m = &ix.masked;
     if m.in_string(offset) {
         return None;
     }
@@ -23,13 +29,13 @@ pub fn hover(text: &str, offset: usize, a: Option<&Analysis>) -> Option<String> 
     }
     let start = cursor::path_start(text, ws);
     let token = &text[start..we];
-    if KEYWORDS.contains(&word) && token == word {
+    if keywords::is_keyword(word, next) && token == word {
         return None;
     }
     let a = a?;
     // A target field: the first thing of a statement, before `=`, `{` or `.`.
     if m.statement_start(start) && matches!(next, Some(b'=' | b'{' | b'.')) {
-        let frames = cursor::frames(&m, start);
+        let frames = cursor::frames(m, start);
         let mut path = cursor::target_path(&frames)?;
         path.extend(token.split('.').map(str::to_string));
         let (n, required) = contract::target_field(a.target.as_ref()?, &path)?;
@@ -46,16 +52,16 @@ pub fn hover(text: &str, offset: usize, a: Option<&Analysis>) -> Option<String> 
             return Some(format!("**`{word}`**: param, `{ty}`"));
         }
     }
-    let decls = cursor::decls(text, &m);
+    let decls = &ix.decls;
     let roots = Roots {
         source: a.source.as_ref(),
         target: a.target.as_ref(),
-        decls: &decls,
+        decls,
     };
     let n = roots.resolve(token, ws)?;
     let mut s = contract::describe_source(token, n);
     if token == root {
-        if let Some(d) = cursor::visible(&decls, root, ws) {
+        if let Some(d) = cursor::visible(decls, root, ws) {
             let what = if d.is_item { "loop item in" } else { "let =" };
             s = format!("`{}` {what} `{}`\n\n{s}", d.name, d.value);
         }

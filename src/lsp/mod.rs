@@ -14,9 +14,11 @@ mod engine;
 mod formatting;
 mod functions;
 mod hover;
+mod message;
 mod server;
 mod symbols;
 mod transport;
+mod worker;
 
 /// Serves the editor on stdin/stdout until `exit` or the end of input. The exit code is
 /// 0 after a `shutdown`, 1 otherwise (as the protocol asks).

@@ -1,11 +1,12 @@
 //! Document symbols: the target tree the file builds (fields, blocks, loops), with its
 //! params, tables, lets and named rules.
 
-use super::documents::range;
+use super::documents::Lines;
 use crate::syntax::ast::{FieldValue, File, Item, Stmt};
 use lsp_types::{DocumentSymbol, SymbolKind};
 
 pub fn symbols(text: &str, file: &File) -> Vec<DocumentSymbol> {
+    let text = &Lines::new(text);
     let mut out = Vec::new();
     for item in &file.items {
         match item {
@@ -34,7 +35,7 @@ pub fn symbols(text: &str, file: &File) -> Vec<DocumentSymbol> {
     out
 }
 
-fn stmt(text: &str, s: &Stmt) -> Option<DocumentSymbol> {
+fn stmt(text: &Lines, s: &Stmt) -> Option<DocumentSymbol> {
     match s {
         Stmt::Let { name, span, .. } => Some(symbol(
             text,
@@ -89,7 +90,7 @@ fn stmt(text: &str, s: &Stmt) -> Option<DocumentSymbol> {
 
 #[allow(deprecated)] // `deprecated` is a required field of the struct.
 fn symbol(
-    text: &str,
+    text: &Lines,
     name: &str,
     detail: &str,
     kind: SymbolKind,
@@ -97,8 +98,8 @@ fn symbol(
     sel: crate::syntax::Span,
     children: Vec<DocumentSymbol>,
 ) -> DocumentSymbol {
-    let full = range(text, span.start as usize, span.end as usize);
-    let mut selection = range(text, sel.start as usize, sel.end as usize);
+    let full = text.range(span.start as usize, span.end as usize);
+    let mut selection = text.range(sel.start as usize, sel.end as usize);
     // The protocol wants the selection inside the full range.
     if selection.start < full.start || selection.end > full.end {
         selection = full;
