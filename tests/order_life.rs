@@ -34,13 +34,13 @@ fn read(p: &Path) -> Value {
     serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
-fn map(prog: &bondmap::compile::Program, doc: &Value) -> Result<Value, String> {
+fn map(prog: &bondmap::program::Program, doc: &Value) -> Result<Value, String> {
     bondmap::run::run(prog, doc)
         .map(|j| serde_json::from_str(&j).unwrap())
         .map_err(|e| e.to_string())
 }
 
-fn deliver_program() -> bondmap::compile::Program {
+fn deliver_program() -> bondmap::program::Program {
     load_program(&root().join(DELIVER), &Options::default())
         .map_err(|e| e.render(false))
         .unwrap()

@@ -31,7 +31,7 @@ const SIMS: Sims = Sims {
 };
 
 /// The Hangzhou warehouse mapping, compiled.
-fn hz_program() -> bondmap::compile::Program {
+fn hz_program() -> bondmap::program::Program {
     load_program(
         &root().join("mappings/warehouses/hangzhou_xiasha.map"),
         &Options::default(),
@@ -63,7 +63,7 @@ fn orders(n: usize, prefix: &str, now: i64, ago: i64) -> Vec<Value> {
 struct Rig {
     rc: RedClient,
     gc: Client,
-    prog: bondmap::compile::Program,
+    prog: bondmap::program::Program,
     store: Store,
     _dir: tempfile::TempDir,
 }

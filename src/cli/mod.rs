@@ -1,8 +1,10 @@
 //! The command line: a thin layer over the library. One file per command holds its
 //! arguments (`Args`) and its run; what they share is in [`common`].
 
+mod backup;
 mod check;
 mod common;
+mod config;
 mod demo;
 mod explain;
 mod fmt;
@@ -66,6 +68,10 @@ enum Command {
     Test(test::Args),
     /// Check mapping files (default: mappings/) and report every mistake.
     Check(check::Args),
+    /// The settings: `config check` prints those in force and every mistake in them.
+    Config(config::Args),
+    /// Copy the state file whole while `sync` runs (SQLite's online backup).
+    Backup(backup::Args),
 }
 
 /// Exit codes: 0 done, 1 some order rejected or mistakes found, 2 could not run.
@@ -86,6 +92,8 @@ pub fn main() -> ExitCode {
         Command::RedSim(a) => red_sim::run(&a),
         Command::Test(a) => test::run(&a),
         Command::Check(a) => check::run(&a),
+        Command::Config(a) => config::run(&a),
+        Command::Backup(a) => backup::run(&a),
     };
     ExitCode::from(code)
 }

@@ -1,10 +1,11 @@
 //! `bondmap sync`: pull RED orders to ship, map them, send them to Cainiao; record every
 //! step (once, or a round every `--interval`).
 
-use super::common::{init_logs, life_of, print_line, setup, LifeArgs, MappingArgs};
+use super::common::{init_logs, inputs_of, print_line, setup_set, LifeArgs, MappingArgs};
 use crate::callback::{CallbackConfig, Receiver};
 use crate::store::Stage;
-use crate::sync::{life, Pipeline, Routing, StoreSink};
+use crate::sync::reload::{self, hangup_flag};
+use crate::sync::{life, StoreSink};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -25,7 +26,8 @@ pub struct Args {
     /// One round, then exit (the default).
     #[arg(long, conflicts_with = "interval")]
     pub once: bool,
-    /// Run a round every SECS seconds until stopped.
+    /// Run a round every SECS seconds until stopped (SIGTERM/SIGINT: after the round;
+    /// SIGHUP: the settings and mappings loaded again between rounds).
     #[arg(long, value_name = "SECS")]
     pub interval: Option<u64>,
     /// Start the round at this time (RFC 3339) instead of the checkpoint.
@@ -104,7 +106,16 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
             return 2;
         }
     };
-    let Some((red, gw, router, mut store)) = setup(m, state, run.cfg, run.force) else {
+    // SIGHUP reloads between rounds of `--interval` (one round keeps its default).
+    let hup = match run.interval.map(|_| hangup_flag()).transpose() {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let inputs = inputs_of(m, run.life, run.cfg);
+    let Some((mut set, mut store)) = setup_set(&inputs, state, run.force) else {
         return 2;
     };
     let (wake_tx, wake_rx) = channel::<()>();
@@ -119,7 +130,7 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                     return 2;
                 }
             };
-            let cfg = CallbackConfig::new(gw.config().secret_key.clone());
+            let cfg = CallbackConfig::new(set.gateway.config().secret_key.clone());
             match Receiver::start(addr, cfg, Arc::new(sink)) {
                 Ok(r) => {
                     eprintln!("receiving Cainiao's shipment notices at {}", r.url());
@@ -132,17 +143,13 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
             }
         }
     };
-    let routing = Routing::new(&router, &m.mapping);
-    let Some(mut p) = Pipeline::routed(&red, &gw, routing, &mut store) else {
-        eprintln!("error: {} names no mapping", m.mapping.display());
-        return 2;
-    };
-    p.life = Some(life_of(run.life, &router, &m.mapping));
-    p.options.progress = true;
+    set.progress = true;
+    reload::installed(&set);
     let mut first = true;
     loop {
         let now = chrono::Utc::now().timestamp();
-        let result = p.round(if first { since } else { None }, now, &mut print_line);
+        let from = if first { since } else { None };
+        let result = set.with_pipeline(&mut store, |p| p.round(from, now, &mut print_line));
         first = false;
         let code = match result {
             Ok(r) => {
@@ -171,6 +178,12 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
         // wait (the round before it finished whole).
         let until = Instant::now() + Duration::from_secs(secs.max(1));
         while !stop.load(Ordering::SeqCst) {
+            if hup
+                .as_ref()
+                .is_some_and(|h| h.swap(false, Ordering::SeqCst))
+            {
+                reload::reload(&mut set, &inputs, &mut store, run.listen.is_some());
+            }
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
                 break;
@@ -178,7 +191,10 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
             match wake_rx.recv_timeout(left.min(Duration::from_millis(200))) {
                 Ok(()) => {
                     while wake_rx.try_recv().is_ok() {}
-                    if let Err(e) = life::deliver_due(&mut p, &mut |l| print_line(&l)) {
+                    let told = set.with_pipeline(&mut store, |p| {
+                        life::deliver_due(p, &mut |l| print_line(&l))
+                    });
+                    if let Err(e) = told {
                         eprintln!("error: {e}");
                     }
                 }

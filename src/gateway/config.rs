@@ -2,13 +2,20 @@
 //! The `[cainiao]` section of the shared loader ([`crate::config`]); a secret is never
 //! printed: [`Secret`] shows `***`.
 
-use crate::config::{process_env, Section};
+use crate::config::{load_section, process_env, Section};
 use std::path::Path;
 use std::time::Duration;
 
-pub use crate::config::{check_url, read_table, ConfigError, Secret};
+pub use crate::config::{check_url, ConfigError, ConfigErrors, Secret};
 
 pub const DEFAULT_URL: &str = "https://link.cainiao.com/gateway/link.do";
+
+/// The config file's table of these settings.
+pub const SECTION: &str = "cainiao";
+
+/// The shortest Cainiao secret key taken: the callback trusts a notice signed with it, so
+/// a blank or short one would let anyone sign a shipment notice.
+pub const MIN_SECRET_CHARS: usize = 8;
 
 #[derive(Debug, Clone)]
 pub struct GatewayConfig {
@@ -34,7 +41,7 @@ pub const DEFAULT_CONCURRENCY: usize = 8;
 impl GatewayConfig {
     /// Environment (`CAINIAO_APP_KEY`, `CAINIAO_SECRET_KEY`, `CAINIAO_GATEWAY_URL`) over the
     /// `[cainiao]` table of `file`.
-    pub fn load(file: Option<&Path>) -> Result<GatewayConfig, ConfigError> {
+    pub fn load(file: Option<&Path>) -> Result<GatewayConfig, ConfigErrors> {
         GatewayConfig::from_sources(process_env, file)
     }
 
@@ -42,26 +49,35 @@ impl GatewayConfig {
     pub fn from_sources(
         env: impl Fn(&str) -> Option<String>,
         file: Option<&Path>,
-    ) -> Result<GatewayConfig, ConfigError> {
-        let s = Section::load(env, file, "cainiao")?;
-        let app_key = s.secret("CAINIAO_APP_KEY", "app_key", "Cainiao app key")?;
-        let secret_key = s.secret("CAINIAO_SECRET_KEY", "secret_key", "Cainiao secret key")?;
-        let url = s.url("CAINIAO_GATEWAY_URL", "gateway_url", DEFAULT_URL)?;
-        let timeout = s.int("timeout_secs")?.unwrap_or(30);
-        Ok(GatewayConfig {
+    ) -> Result<GatewayConfig, ConfigErrors> {
+        load_section(&env, file, SECTION, GatewayConfig::read).into_result()
+    }
+
+    /// Every key of `[cainiao]`, asked of `s` (the loader's one list of them).
+    pub fn read(s: &Section) -> GatewayConfig {
+        let app_key = s.secret("CAINIAO_APP_KEY", "app_key", "Cainiao app key");
+        let secret_key = s.secret_min(
+            "CAINIAO_SECRET_KEY",
+            "secret_key",
+            "Cainiao secret key",
+            MIN_SECRET_CHARS,
+        );
+        let url = s.url("CAINIAO_GATEWAY_URL", "gateway_url", DEFAULT_URL);
+        let timeout = s.int(None, "timeout_secs", 1..=600, 30);
+        let max_attempts = s.int(None, "max_attempts", 1..=20, 4);
+        let concurrency = s.int(None, "concurrency", 1..=64, DEFAULT_CONCURRENCY as u64);
+        GatewayConfig {
             app_key,
             secret_key,
             url,
-            connect_timeout: Duration::from_secs(10.min(timeout.max(1))),
-            read_timeout: Duration::from_secs(timeout.max(1)),
-            max_attempts: s.int("max_attempts")?.map_or(4, |n| n.clamp(1, 20) as u32),
+            connect_timeout: Duration::from_secs(10.min(timeout)),
+            read_timeout: Duration::from_secs(timeout),
+            max_attempts: max_attempts as u32,
             backoff_base: Duration::from_millis(500),
             backoff_cap: Duration::from_secs(30),
             retry_after_cap: Duration::from_secs(60),
-            concurrency: s
-                .int_in(None, "concurrency", 1..=64, "a whole number from 1 to 64")?
-                .map_or(DEFAULT_CONCURRENCY, |n| n as usize),
-        })
+            concurrency: concurrency as usize,
+        }
     }
 }
 
@@ -98,7 +114,7 @@ mod tests {
     fn concurrency_defaults_to_8_and_is_checked() {
         let dir = tempfile::tempdir().unwrap();
         let f = dir.path().join("c.toml");
-        let env = |k: &str| (k != "CAINIAO_GATEWAY_URL").then(|| "x".to_string());
+        let env = |k: &str| (k != "CAINIAO_GATEWAY_URL").then(|| "x-secret".to_string());
         assert_eq!(
             GatewayConfig::from_sources(env, None).unwrap().concurrency,
             8
@@ -110,11 +126,44 @@ mod tests {
                 .concurrency,
             32
         );
-        for bad in ["0", "-1", "\"8\"", "65"] {
+        for bad in ["0", "-1", "\"8\"", "65", "8.5"] {
             std::fs::write(&f, format!("[cainiao]\nconcurrency = {bad}\n")).unwrap();
             let e = GatewayConfig::from_sources(env, Some(&f)).unwrap_err();
-            assert!(e.to_string().contains("concurrency"), "{bad}: {e}");
+            assert!(
+                e.to_string()
+                    .contains("`concurrency` must be a whole number from 1 to 64"),
+                "{bad}: {e}"
+            );
         }
+        // Every range is checked the same way: out of it is an error, never clamped.
+        for (key, bad) in [
+            ("max_attempts", "0"),
+            ("max_attempts", "21"),
+            ("timeout_secs", "0"),
+        ] {
+            std::fs::write(&f, format!("[cainiao]\n{key} = {bad}\n")).unwrap();
+            let e = GatewayConfig::from_sources(env, Some(&f)).unwrap_err();
+            assert!(e.to_string().contains(&format!("`{key}` must be")), "{e}");
+        }
+    }
+
+    #[test]
+    fn a_blank_or_short_secret_key_is_refused_on_load() {
+        for v in ["", " ", "1234567"] {
+            let env = |k: &str| match k {
+                "CAINIAO_SECRET_KEY" => Some(v.to_string()),
+                "CAINIAO_APP_KEY" => Some("CP".to_string()),
+                _ => None,
+            };
+            let e = GatewayConfig::from_sources(env, None).unwrap_err();
+            assert!(e.to_string().contains("CAINIAO_SECRET_KEY"), "{v:?}: {e}");
+        }
+        let env = |k: &str| match k {
+            "CAINIAO_SECRET_KEY" => Some("12345678".to_string()),
+            "CAINIAO_APP_KEY" => Some("CP".to_string()),
+            _ => None,
+        };
+        assert!(GatewayConfig::from_sources(env, None).is_ok());
     }
 
     #[test]

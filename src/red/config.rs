@@ -3,11 +3,14 @@
 //! `RED_MAX_REQUESTS_PER_SECOND` from the environment, else the `[red]` table of the config
 //! file (`app_id`, `app_secret`, `access_token`, `api_url`, `max_requests_per_second`).
 
-use crate::config::{process_env, ConfigError, Secret, Section};
+use crate::config::{load_section, process_env, ConfigErrors, Secret, Section};
 use std::path::Path;
 use std::time::Duration;
 
 pub const DEFAULT_URL: &str = "https://ark.xiaohongshu.com/ark/open_api/v3/common_controller";
+
+/// The config file's table of these settings.
+pub const SECTION: &str = "red";
 
 #[derive(Debug, Clone)]
 pub struct RedConfig {
@@ -27,7 +30,7 @@ pub struct RedConfig {
 pub const DEFAULT_MAX_REQUESTS_PER_SECOND: u32 = 80;
 
 impl RedConfig {
-    pub fn load(file: Option<&Path>) -> Result<RedConfig, ConfigError> {
+    pub fn load(file: Option<&Path>) -> Result<RedConfig, ConfigErrors> {
         RedConfig::from_sources(process_env, file)
     }
 
@@ -35,27 +38,32 @@ impl RedConfig {
     pub fn from_sources(
         env: impl Fn(&str) -> Option<String>,
         file: Option<&Path>,
-    ) -> Result<RedConfig, ConfigError> {
-        let s = Section::load(env, file, "red")?;
-        let url = s.url("RED_API_URL", "api_url", DEFAULT_URL)?;
-        let rate = s
-            .int_in(
-                Some("RED_MAX_REQUESTS_PER_SECOND"),
-                "max_requests_per_second",
-                1..=10_000,
-                "a whole number from 1 to 10000",
-            )?
-            .map_or(DEFAULT_MAX_REQUESTS_PER_SECOND, |n| n as u32);
-        Ok(RedConfig {
-            app_id: s.secret("RED_APP_ID", "app_id", "RED app id")?,
-            app_secret: s.secret("RED_APP_SECRET", "app_secret", "RED app secret")?,
-            access_token: s.secret("RED_ACCESS_TOKEN", "access_token", "RED access token")?,
+    ) -> Result<RedConfig, ConfigErrors> {
+        load_section(&env, file, SECTION, RedConfig::read).into_result()
+    }
+
+    /// Every key of `[red]`, asked of `s` (the loader's one list of them).
+    pub fn read(s: &Section) -> RedConfig {
+        let app_id = s.secret("RED_APP_ID", "app_id", "RED app id");
+        let app_secret = s.secret("RED_APP_SECRET", "app_secret", "RED app secret");
+        let access_token = s.secret("RED_ACCESS_TOKEN", "access_token", "RED access token");
+        let url = s.url("RED_API_URL", "api_url", DEFAULT_URL);
+        let rate = s.int(
+            Some("RED_MAX_REQUESTS_PER_SECOND"),
+            "max_requests_per_second",
+            1..=10_000,
+            DEFAULT_MAX_REQUESTS_PER_SECOND.into(),
+        );
+        RedConfig {
+            app_id,
+            app_secret,
+            access_token,
             url,
             timeout: Duration::from_secs(30),
             max_attempts: 5,
             backoff_base: Duration::from_millis(500),
-            max_requests_per_second: rate,
-        })
+            max_requests_per_second: rate as u32,
+        }
     }
 }
 
@@ -88,6 +96,21 @@ mod tests {
         };
         let e = RedConfig::from_sources(bad_rate, None).unwrap_err();
         assert!(e.to_string().contains("RED_MAX_REQUESTS_PER_SECOND"), "{e}");
+        // Every missing credential at once, not only the first.
+        let e = RedConfig::from_sources(|_| None, None).unwrap_err().lines();
+        assert_eq!(e.len(), 3, "{e:?}");
+    }
+
+    #[test]
+    fn a_blank_app_secret_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.toml");
+        std::fs::write(&f, "[red]\napp_secret = \"  \"\n").unwrap();
+        let env = |k: &str| (k == "RED_APP_ID" || k == "RED_ACCESS_TOKEN").then(|| "x".to_string());
+        let e = RedConfig::from_sources(env, Some(&f))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("RED app secret (`app_secret`) is blank"), "{e}");
     }
 
     #[test]

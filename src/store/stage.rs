@@ -1,11 +1,17 @@
-//! The stages an order goes through: the one list every part of bondmap reads (the
-//! store's checks, `status`, the pipeline), so a new stage is added here once.
+//! The stages an order goes through and the moves between them: the one place every part
+//! of bondmap reads (the store's SQL is built from here, `status`, the pipeline), so a new
+//! stage or a new move is added here once.
 //!
 //! ```text
 //! seen → fetched → sending → accepted → shipped → delivered
 //!          ↘ rejected   ↘ failed   ↘ cancelled (cancel accepted by the warehouse)
 //! seen → skipped (no route takes it)         seen/fetched/rejected/failed/skipped → cancelled
 //! ```
+//!
+//! Adding a stage: a variant, its name in [`Stage::as_str`], its place in [`Stage::ALL`]
+//! and in the predicates below (the compiler points at every `match` that must say what
+//! it means); adding a move: a [`Move`] variant with its target and the stages it starts
+//! from, and one `Txn` method that runs it.
 
 /// Where an order is. Stored as its lowercase name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -75,6 +81,17 @@ impl Stage {
         )
     }
 
+    /// Where a round may leave an order for good: not half-way, not failed (a round
+    /// whose every order is settled exits 0).
+    pub fn is_settled(self) -> bool {
+        !self.is_pending() && self != Stage::Failed
+    }
+
+    /// A person must look at an order in this stage (besides one flagged for them).
+    pub fn is_problem(self) -> bool {
+        matches!(self, Stage::Failed | Stage::Rejected)
+    }
+
     /// A SQL list of the stages `keep` selects, e.g. `('seen', 'fetched')`.
     pub fn sql_list(keep: impl Fn(Stage) -> bool) -> String {
         let names: Vec<String> = Stage::ALL
@@ -83,6 +100,91 @@ impl Stage {
             .map(|s| format!("'{}'", s.as_str()))
             .collect();
         format!("({})", names.join(", "))
+    }
+
+    /// `'name'`, the stage as a SQL literal.
+    pub fn sql(self) -> String {
+        format!("'{}'", self.as_str())
+    }
+}
+
+/// A change of stage: where it goes and the stages it may start from. Every stage
+/// change of the store is one of these, its SQL condition built by [`Move::sql_from`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Move {
+    /// Fetched from RED (again).
+    Fetch,
+    /// The mapping rejected it.
+    Reject,
+    /// About to be sent (an attempt counted).
+    Send,
+    /// The send failed in a way a later round retries.
+    Fail,
+    /// No route takes it.
+    Skip,
+    /// Cainiao has it. An order further on (shipped, delivered, cancelled) stays there.
+    Accept,
+    /// The warehouse's shipment notice is recorded.
+    Ship,
+    /// RED is told of the shipment.
+    Deliver,
+    /// Never sent, or the warehouse accepted the cancel; never once shipped.
+    Cancel,
+}
+
+impl Move {
+    pub const ALL: [Move; 9] = [
+        Move::Fetch,
+        Move::Reject,
+        Move::Send,
+        Move::Fail,
+        Move::Skip,
+        Move::Accept,
+        Move::Ship,
+        Move::Deliver,
+        Move::Cancel,
+    ];
+
+    /// The stage the order is in after the move.
+    pub fn to(self) -> Stage {
+        match self {
+            Move::Fetch => Stage::Fetched,
+            Move::Reject => Stage::Rejected,
+            Move::Send => Stage::Sending,
+            Move::Fail => Stage::Failed,
+            Move::Skip => Stage::Skipped,
+            Move::Accept => Stage::Accepted,
+            Move::Ship => Stage::Shipped,
+            Move::Deliver => Stage::Delivered,
+            Move::Cancel => Stage::Cancelled,
+        }
+    }
+
+    /// Whether the move may start from `s`.
+    pub fn from(self, s: Stage) -> bool {
+        match self {
+            // Toward a send: never an order Cainiao has (that refusal is an error).
+            Move::Fetch | Move::Reject | Move::Send | Move::Fail | Move::Skip => !s.is_final(),
+            Move::Accept => !matches!(s, Stage::Shipped | Stage::Delivered | Stage::Cancelled),
+            // A notice may come before the send's answer was recorded.
+            Move::Ship => matches!(s, Stage::Accepted | Stage::Sending | Stage::Failed),
+            Move::Deliver => s == Stage::Shipped,
+            Move::Cancel => !matches!(s, Stage::Shipped | Stage::Delivered),
+        }
+    }
+
+    /// An order the move may not start from is an error (`AlreadyAccepted`), not a
+    /// no-op: a send of an order Cainiao has must never look like it went through.
+    pub fn refusal_is_error(self) -> bool {
+        matches!(
+            self,
+            Move::Fetch | Move::Reject | Move::Send | Move::Fail | Move::Skip
+        )
+    }
+
+    /// `stage IN (…)` of the stages the move starts from.
+    pub fn sql_from(self) -> String {
+        format!("stage IN {}", Stage::sql_list(|s| self.from(s)))
     }
 }
 
@@ -105,5 +207,66 @@ mod tests {
             Stage::sql_list(Stage::is_final),
             "('accepted', 'cancelled', 'shipped', 'delivered')"
         );
+        assert_eq!(
+            Stage::sql_list(Stage::is_settled),
+            "('rejected', 'accepted', 'skipped', 'cancelled', 'shipped', 'delivered')"
+        );
+    }
+
+    #[test]
+    fn the_moves_keep_the_life_of_an_order_one_way() {
+        // Nothing Cainiao has goes back toward a send.
+        for m in Move::ALL.into_iter().filter(|m| m.refusal_is_error()) {
+            for s in Stage::ALL.into_iter().filter(|s| s.is_final()) {
+                assert!(!m.from(s), "{m:?} from {s:?}");
+            }
+        }
+        // Once shipped, an order is only ever told to RED.
+        for s in [Stage::Shipped, Stage::Delivered] {
+            let out: Vec<Move> = Move::ALL.into_iter().filter(|m| m.from(s)).collect();
+            let want: &[Move] = if s == Stage::Shipped {
+                &[Move::Deliver]
+            } else {
+                &[]
+            };
+            assert_eq!(out, want, "{s:?}");
+        }
+        assert_eq!(
+            Move::Ship.sql_from(),
+            "stage IN ('sending', 'accepted', 'failed')"
+        );
+        assert_eq!(
+            Move::Cancel.sql_from(),
+            "stage IN ('seen', 'fetched', 'rejected', 'sending', 'accepted', 'failed', 'skipped', 'cancelled')"
+        );
+    }
+
+    #[test]
+    fn no_stage_name_is_written_into_sql_anywhere_else() {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "rs") {
+                    out.push(p);
+                }
+            }
+        }
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = Vec::new();
+        walk(&src, &mut files);
+        let mut found = Vec::new();
+        for f in files.iter().filter(|f| !f.ends_with("store/stage.rs")) {
+            let text = std::fs::read_to_string(f).unwrap();
+            // Test modules may write a stage by hand to fake an old or foreign row.
+            let code = text.split("#[cfg(test)]").next().unwrap_or("");
+            for s in Stage::ALL {
+                if code.contains(&format!("'{}'", s.as_str())) {
+                    found.push(format!("{}: '{}'", f.display(), s.as_str()));
+                }
+            }
+        }
+        assert!(found.is_empty(), "stage names in SQL text: {found:?}");
     }
 }

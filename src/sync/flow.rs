@@ -10,11 +10,11 @@
 //! either settled or in a stage the next round takes up again; one in `sending` is sent
 //! again with the same `externalOrderCode`, which Cainiao answers as a duplicate.
 
-use super::fetch::fetch_documents;
 use super::progress::Progress;
 use super::{hash, OrderLine, Pipeline, SyncError};
 use crate::gateway::{GatewayRequest, Outcome};
 use crate::pii::Redactor;
+use crate::red::decrypt::fetch_documents;
 use crate::red::RedError;
 use crate::store::{Stage, StoreError, Txn};
 use serde_json::Value;
@@ -482,17 +482,11 @@ fn map_one(
             }
         }
     };
-    let (program, pii, provider) = (target.program, &target.pii, &target.provider);
-    match crate::run::run(program, &doc) {
-        Ok(interface) => Mapped::Ready {
+    match crate::run::request(target.program, &doc) {
+        Ok(written) => Mapped::Ready {
             hash,
-            redactor: redactor.with_request(pii, &interface),
-            request: GatewayRequest {
-                logistic_provider_id: provider.to_string(),
-                msg_type: program.settings.msg_type.clone(),
-                logistics_interface: interface,
-                to_code: program.settings.to_code.clone(),
-            },
+            redactor: redactor.with_personal(&written.personal),
+            request: target.envelope.request(written.text),
             warehouse: target.warehouse.clone(),
         },
         Err(e) => Mapped::Rejected {

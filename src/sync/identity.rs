@@ -2,7 +2,7 @@
 //! (the text of every mapping file it read, its tables' rows, its settings, the params set
 //! on the command line), kept in the state so a round with another mapping is noticed.
 
-use crate::compile::Program;
+use crate::program::Program;
 use md5::{Digest, Md5};
 
 /// Hex MD5 (an identity, not a secret) of the program's sources, tables and settings, and

@@ -22,9 +22,11 @@
 
 use super::{OrderLine, Pipeline, SyncError};
 use crate::callback::{Notice, Sink, CONSIGN_ORDER_NOTIFY};
-use crate::compile::{Options, Program};
-use crate::gateway::{GatewayRequest, Outcome};
+use crate::compile::Options;
+use crate::gateway::request::Envelope;
+use crate::gateway::Outcome;
 use crate::pii::Redactor;
+use crate::program::Program;
 use crate::red::RedError;
 use crate::store::{OrderRow, Stage, Store, StoreError};
 use md5::{Digest, Md5};
@@ -256,16 +258,7 @@ fn cancel_one(p: &mut Pipeline, row: &OrderRow) -> CancelResult {
             )
         }
     };
-    let request = GatewayRequest {
-        logistic_provider_id: program
-            .settings
-            .logistic_provider_id
-            .clone()
-            .unwrap_or_else(|| p.gateway.config().app_key.expose().to_string()),
-        msg_type: program.settings.msg_type.clone(),
-        logistics_interface: interface,
-        to_code: program.settings.to_code.clone(),
-    };
+    let request = Envelope::of(&program.settings, p.gateway.config()).request(interface);
     match p.gateway.send_one(&request).0 {
         Outcome::Accepted { .. } => CancelResult::Done,
         Outcome::Rejected {

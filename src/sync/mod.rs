@@ -16,18 +16,18 @@
 //! the orders the warehouse shipped (their notices recorded by the callback receiver,
 //! [`life::StoreSink`]). Only orders RED shows to ship (status 4) are new orders to send.
 
-use crate::compile::Program;
 use crate::gateway::Client;
+use crate::program::Program;
 use crate::red::RedClient;
 use crate::store::{OrderRow, Stage, Store, StoreError};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
-pub mod fetch;
 mod flow;
 pub mod identity;
 pub mod life;
 pub mod progress;
+pub mod reload;
 pub mod route;
 pub use identity::mapping_identity;
 pub use life::{Life, StoreSink};
@@ -102,17 +102,15 @@ impl RoundReport {
     pub fn count(&self, s: Stage) -> usize {
         self.stages.get(&s).copied().unwrap_or(0)
     }
-    /// Every order of the round accepted or rejected (nothing failed or half-way).
+    /// Every order of the round settled ([`Stage::is_settled`]: nothing failed or half-way).
     pub fn settled(&self) -> bool {
-        let done = [
-            Stage::Accepted,
-            Stage::Rejected,
-            Stage::Skipped,
-            Stage::Cancelled,
-            Stage::Shipped,
-            Stage::Delivered,
-        ];
-        done.iter().map(|s| self.count(*s)).sum::<usize>() == self.lines
+        let done: usize = self
+            .stages
+            .iter()
+            .filter(|(s, _)| s.is_settled())
+            .map(|(_, n)| n)
+            .sum();
+        done == self.lines
     }
 }
 

@@ -1,11 +1,11 @@
 //! Which mapping sends each order in a round: the one program of a plain mapping, or the
 //! warehouse mapping a routes file picks (an order no route takes is skipped). Each
-//! target carries what its requests need: its PII paths, its `logistic_provider_id`, and
+//! target carries what its requests need: their envelope (its `logistic_provider_id`), and
 //! the warehouse's path as the state keeps it (relative to the `--mapping` file's folder).
 
 use super::Pipeline;
-use crate::compile::Program;
-use crate::pii::RequestPii;
+use crate::gateway::request::Envelope;
+use crate::program::Program;
 use crate::route::{Pick, Router};
 use crate::run::RunError;
 use std::path::{Path, PathBuf};
@@ -47,22 +47,17 @@ impl<'a> Routing<'a> {
 /// One mapping an order can be sent with.
 pub struct Target<'a> {
     pub program: &'a Program,
-    pub pii: RequestPii,
-    pub provider: String,
+    /// What each of its requests carries besides the text.
+    pub envelope: Envelope,
     pub warehouse: Option<String>,
 }
 
 /// The targets of a pipeline, in the router's order.
 pub fn targets<'a>(p: &Pipeline<'a>) -> Vec<Target<'a>> {
-    let app_key = p.gateway.config().app_key.expose().to_string();
+    let cfg = p.gateway.config();
     let target = |program: &'a Program, warehouse: Option<String>| Target {
         program,
-        pii: RequestPii::of(program),
-        provider: program
-            .settings
-            .logistic_provider_id
-            .clone()
-            .unwrap_or_else(|| app_key.clone()),
+        envelope: Envelope::of(&program.settings, cfg),
         warehouse,
     };
     match &p.routing {

@@ -1,0 +1,339 @@
+//! SIGHUP to `sync --interval`: the settings, mappings, routes and tables loaded again
+//! between rounds, checked first. A broken mapping or config is logged (every
+//! diagnostic) and the running set goes on sending; a fixed or changed one takes effect
+//! on the next round (the store code the warehouse received, as its shipment notice
+//! hands it back); a SIGHUP during a round lets the round finish. The process never dies
+//! of it (exit 129 is gone).
+
+mod common;
+
+use bondmap::gateway::sim::{SimHandle, SimOptions};
+use bondmap::red::sim::{RedSimHandle, RedSimOptions};
+use bondmap::store::{Stage, Store};
+use common::*;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+const SIMS: Sims = Sims {
+    app: "reload-app",
+    red_secret: "red-SECRET-51",
+    token: "tok-SECRET-52",
+    gw_secret: "gw-SECRET-53",
+    timeout: Duration::from_millis(800),
+};
+
+const WAREHOUSE: &str = "mappings/warehouses/hangzhou_xiasha.map";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            copy_dir(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
+/// A valid order (from the accepted examples) with its id.
+fn order(i: usize, id: &str) -> Value {
+    let templates: Vec<PathBuf> = examples()
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("reject"))
+        .collect();
+    let mut d: Value =
+        serde_json::from_str(&std::fs::read_to_string(&templates[i % templates.len()]).unwrap())
+            .unwrap();
+    let now = chrono::Utc::now().timestamp();
+    d["detail"]["orderId"] = id.into();
+    d["detail"]["updateTime"] = ((now - 60) * 1000).into();
+    d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
+    d
+}
+
+/// A shop on loopback: its own copy of the mappings (edited by the tests), a config
+/// file, both simulators (the warehouse ships each order and posts its notice back) and
+/// a `sync --interval 1 --listen` child whose log goes to a file.
+struct Shop {
+    dir: tempfile::TempDir,
+    red: RedSimHandle,
+    gw: SimHandle,
+    child: Child,
+}
+
+impl Shop {
+    fn start(config: &str, gw: SimOptions) -> Shop {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&root().join("mappings"), &dir.path().join("mappings"));
+        std::fs::write(dir.path().join("bondmap.toml"), config).unwrap();
+        let port = free_port();
+        let red = SIMS.red_sim(RedSimOptions::default());
+        let gw = SIMS.gw_sim(SimOptions {
+            callback_url: Some(format!("http://127.0.0.1:{port}/cainiao/callback")),
+            ship_after: Duration::from_millis(50),
+            ..gw
+        });
+        let m = |p: &str| dir.path().join(p).to_str().unwrap().to_string();
+        let log = std::fs::File::create(dir.path().join("sync.log")).unwrap();
+        let mut c = Command::new(env!("CARGO_BIN_EXE_bondmap"));
+        c.args(["sync", "--interval", "1", "--listen"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["--mapping", &m(WAREHOUSE)])
+            .args(["--cancel-mapping", &m("mappings/cainiao/cancel.map")])
+            .args(["--deliver-mapping", &m("mappings/red/order_deliver.map")])
+            .args(["--state", &m("s.db"), "--config", &m("bondmap.toml")])
+            .current_dir(root())
+            .env("RUST_LOG", "info")
+            .stdout(std::process::Stdio::null())
+            .stderr(log);
+        for (k, v) in SIMS.env_for(&red, &gw) {
+            c.env(k, v);
+        }
+        let child = c.spawn().unwrap();
+        Shop {
+            dir,
+            red,
+            gw,
+            child,
+        }
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.dir.path().join(p)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.path("sync.log")).unwrap_or_default()
+    }
+
+    /// Waits until the log holds `what` `times` times (the process still running).
+    fn wait_log(&mut self, what: &str, times: usize) {
+        let t = Instant::now();
+        while self.log().matches(what).count() < times {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                panic!("sync ended ({s}) waiting for {what:?}:\n{}", self.log());
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "no {what:?} in:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn hup(&self) {
+        signal(&self.child, "-HUP");
+    }
+
+    /// The store code of the order as the warehouse received it: its shipment notice,
+    /// recorded in the state, hands it back. Waits for the notice.
+    fn store_code_sent(&mut self, id: &str) -> String {
+        let t = Instant::now();
+        loop {
+            if let Some(n) = Store::open_read_only(&self.path("s.db"))
+                .ok()
+                .and_then(|s| s.notice_of(id).ok().flatten())
+            {
+                let v: Value = serde_json::from_str(&n.content).unwrap();
+                return v["storeCode"].as_str().unwrap().to_string();
+            }
+            if let Some(s) = self.child.try_wait().unwrap() {
+                panic!("sync ended ({s}):\n{}", self.log());
+            }
+            assert!(
+                t.elapsed() < Duration::from_secs(30),
+                "no notice for {id}:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn identity(&self) -> Option<String> {
+        Store::open_read_only(&self.path("s.db"))
+            .unwrap()
+            .mapping_identity()
+            .unwrap()
+    }
+
+    /// SIGTERM, and the exit code with the whole log.
+    fn stop(mut self) -> (Option<i32>, String) {
+        signal(&self.child, "-TERM");
+        let t = Instant::now();
+        let status = loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                break s;
+            }
+            assert!(t.elapsed() < Duration::from_secs(20), "still running");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        (status.code(), self.log())
+    }
+
+    fn edit(&self, file: &str, f: impl FnOnce(String) -> String) {
+        let p = self.path(file);
+        let text = std::fs::read_to_string(&p).unwrap();
+        std::fs::write(&p, f(text)).unwrap();
+    }
+}
+
+fn signal(child: &Child, sig: &str) {
+    let ok = Command::new("kill")
+        .args([sig, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(ok.success());
+}
+
+const CONFIG: &str = "[cainiao]\nconcurrency = 4\n";
+
+#[test]
+fn a_broken_mapping_is_logged_whole_and_the_old_set_sends_then_the_fixed_one_takes_over() {
+    let mut shop = Shop::start(CONFIG, SimOptions::default());
+    shop.red.add_order(order(0, "R001"));
+    assert_eq!(shop.store_code_sent("R001"), "HZ_XIASHA_01");
+    let first = shop.identity().unwrap();
+    // Two mistakes in the mapping, one in its table.
+    shop.edit(WAREHOUSE, |t| {
+        t.replace(
+            "param store_code = \"HZ_XIASHA_01\"",
+            "param store_code = \"HZ_XIASHA_02\"\nnot_a_field = 1\nstoreCode = upcase(1, 2, 3)",
+        )
+    });
+    shop.hup();
+    shop.wait_log("reload refused", 1);
+    let log = shop.log();
+    assert!(log.contains("not_a_field"), "{log}");
+    assert!(log.contains("upcase"), "{log}");
+    // Each with its place in the file and its code.
+    assert!(log.contains("hangzhou_xiasha.map:6:1"), "{log}");
+    assert!(log.contains("hangzhou_xiasha.map:7:13"), "{log}");
+    assert!(log.contains("bondmap::unknown_function"), "{log}");
+    assert!(log.contains("problems=2"), "{log}");
+    // The running set goes on: the next order leaves with the old store code.
+    shop.red.add_order(order(1, "R002"));
+    assert_eq!(shop.store_code_sent("R002"), "HZ_XIASHA_01");
+    assert_eq!(shop.identity().as_deref(), Some(first.as_str()));
+    // Fixed (the changed param kept): the next round sends with it, and the state
+    // records the new mapping identity.
+    shop.edit(WAREHOUSE, |t| {
+        t.replace("not_a_field = 1\n", "")
+            .replace("storeCode = upcase(1, 2, 3)", "")
+    });
+    shop.hup();
+    shop.wait_log("reloaded:", 1);
+    shop.red.add_order(order(2, "R003"));
+    assert_eq!(shop.store_code_sent("R003"), "HZ_XIASHA_02");
+    let second = shop.identity().unwrap();
+    assert_ne!(second, first);
+    let (gw_created, red_told) = (shop.gw.created(), shop.red.delivered());
+    let (code, log) = shop.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(gw_created.values().all(|n| *n == 1), "{gw_created:?}");
+    assert_eq!(gw_created.len(), 3);
+    assert!(red_told.len() <= 3);
+    assert!(!log.contains("SECRET"), "{log}");
+}
+
+#[test]
+fn a_broken_config_is_refused_with_every_mistake_and_the_running_settings_go_on() {
+    let mut shop = Shop::start(CONFIG, SimOptions::default());
+    shop.red.add_order(order(0, "C001"));
+    shop.store_code_sent("C001");
+    shop.edit("bondmap.toml", |t| {
+        t.replace(
+            "concurrency = 4",
+            "concurrency = 0\nmax_attempt = 3\n[cainaio]\nsecret_key = \"short\"",
+        )
+    });
+    shop.hup();
+    shop.wait_log("reload refused", 1);
+    let log = shop.log();
+    for part in [
+        "`concurrency` must be a whole number from 1 to 64",
+        "unknown key `max_attempt` under [cainiao] (did you mean `max_attempts`?)",
+        "unknown table [cainaio] (did you mean [cainiao]?)",
+    ] {
+        assert!(log.contains(part), "{part} not in {log}");
+    }
+    // The running settings go on.
+    shop.red.add_order(order(1, "C002"));
+    shop.store_code_sent("C002");
+    // The config fixed, the cancel mapping broken: it would park each cancel for a
+    // person, so it is checked for every warehouse before the set is taken.
+    shop.edit("bondmap.toml", |_| CONFIG.to_string());
+    shop.edit("mappings/cainiao/cancel.map", |t| {
+        format!("{t}\nnot_a_cancel_field = 1\n")
+    });
+    shop.hup();
+    shop.wait_log("reload refused", 2);
+    let log = shop.log();
+    assert!(log.contains("cancel.map:"), "{log}");
+    assert!(log.contains("not_a_cancel_field"), "{log}");
+    let (code, log) = shop.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.contains("short\""), "{log}");
+}
+
+#[test]
+fn a_sighup_during_a_round_lets_it_finish_and_the_process_goes_on() {
+    // One send at a time, each 150 ms: a round of 8 orders takes over a second.
+    let mut shop = Shop::start(
+        "[cainiao]\nconcurrency = 1\n",
+        SimOptions {
+            delay_first: u32::MAX,
+            delay: Duration::from_millis(150),
+            ..SimOptions::default()
+        },
+    );
+    // Let the first (empty) round pass, so the orders fall into one round.
+    shop.wait_log("round:", 1);
+    let n = 8;
+    for i in 0..n {
+        shop.red.add_order(order(i, &format!("D{i:03}")));
+    }
+    let t = Instant::now();
+    while shop.gw.requests() < 2 {
+        assert!(t.elapsed() < Duration::from_secs(20), "{}", shop.log());
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    shop.hup();
+    assert!(
+        (shop.gw.requests() as usize) < n,
+        "the round ended before the signal"
+    );
+    shop.wait_log("reloaded:", 1);
+    let log = shop.log();
+    // The round that was under way finished whole before the reload began.
+    let reload_at = log.find("SIGHUP: reloading").unwrap();
+    let started = log[..reload_at].rfind("round started").unwrap();
+    assert!(log[started..reload_at].contains("round: "), "{log}");
+    let rows = Store::open_read_only(&shop.path("s.db"))
+        .unwrap()
+        .all()
+        .unwrap();
+    assert_eq!(rows.len(), n);
+    assert!(
+        rows.iter()
+            .all(|r| !matches!(r.stage, Stage::Seen | Stage::Fetched | Stage::Sending)),
+        "{rows:?}"
+    );
+    let created = shop.gw.created();
+    let (code, log) = shop.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert_eq!(created.len(), n);
+    assert!(created.values().all(|c| *c == 1), "{created:?}");
+}
