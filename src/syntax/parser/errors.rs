@@ -96,19 +96,7 @@ fn rule_words(r: &Rule) -> &'static str {
         Rule::boolean => "true or false",
         Rule::null => "null",
         Rule::ident => "a name",
-        Rule::op_coalesce
-        | Rule::op_or
-        | Rule::op_and
-        | Rule::op_eq
-        | Rule::op_ne
-        | Rule::op_le
-        | Rule::op_ge
-        | Rule::op_lt
-        | Rule::op_gt
-        | Rule::op_add
-        | Rule::op_sub
-        | Rule::op_mul
-        | Rule::op_div => "an operator",
+        r if super::exprs::is_binary_operator(*r) => "an operator",
         Rule::op_not | Rule::op_neg => "`not` or `-`",
         Rule::kw_else => "`else`",
         Rule::kw_in => "`in`",

@@ -12,7 +12,8 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-fn is_operator(r: Rule) -> bool {
+/// The two-operand operators (the grammar's `op_*` but `not` and unary `-`).
+pub(super) fn is_binary_operator(r: Rule) -> bool {
     matches!(
         r,
         Rule::op_coalesce
@@ -28,9 +29,11 @@ fn is_operator(r: Rule) -> bool {
             | Rule::op_sub
             | Rule::op_mul
             | Rule::op_div
-            | Rule::op_not
-            | Rule::op_neg
     )
+}
+
+fn is_operator(r: Rule) -> bool {
+    is_binary_operator(r) || matches!(r, Rule::op_not | Rule::op_neg)
 }
 
 fn pratt() -> &'static PrattParser<Rule> {
