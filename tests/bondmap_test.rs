@@ -12,22 +12,9 @@ use std::process::{Command, Output, Stdio};
 fn repo_copy() -> tempfile::TempDir {
     let t = tempfile::tempdir().unwrap();
     for d in ["mappings", "examples/orders", "snapshots/mappings"] {
-        copy_dir(&root().join(d), &t.path().join(d));
+        common::copy_dir(&root().join(d), &t.path().join(d));
     }
     t
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
 }
 
 fn bondmap_in(dir: &Path, args: &[&str]) -> Output {
@@ -551,7 +538,7 @@ fn a_removed_example_leaves_its_snapshots_unused_until_accepted() {
 fn a_mapping_of_another_message_is_tested_over_the_examples_declared_for_it() {
     let t = repo_copy();
     let dir = t.path();
-    copy_dir(
+    common::copy_dir(
         &root().join("examples/notices"),
         &dir.join("examples/notices"),
     );

@@ -57,14 +57,6 @@ fn with(env: &[(&'static str, String)], key: &str, value: &str) -> Vec<(&'static
         .collect()
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 #[test]
 fn a_blank_or_short_cainiao_secret_stops_sync_listen_and_send_before_anything_listens_or_sends() {
     let red = SIMS.red_sim(RedSimOptions::default());
@@ -79,7 +71,7 @@ fn a_blank_or_short_cainiao_secret_stops_sync_listen_and_send_before_anything_li
     ] {
         let env = with(&env, "CAINIAO_SECRET_KEY", secret);
         let db = dir.path().join("s.db");
-        let listen = format!("127.0.0.1:{}", free_port());
+        let listen = format!("127.0.0.1:{}", common::free_port());
         let out = run(
             &[
                 "sync",

@@ -495,14 +495,6 @@ fn killed_after_the_notice_and_before_or_after_the_red_call_red_hears_once() {
     assert_eq!(s.red.calls("order.orderDeliver"), 3);
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn sync_child(red: &RedSimHandle, gw: &SimHandle, db: &Path, extra: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bondmap"));
     c.args(["sync", "--mapping", ROUTES, "--state", db.to_str().unwrap()])
@@ -531,7 +523,7 @@ fn stages(db: &Path) -> HashMap<String, Stage> {
 fn a_sigkilled_listening_sync_then_started_again_tells_red_of_each_shipment_once() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let port = free_port();
+    let port = common::free_port();
     let red = red_sim();
     let gw = SIMS.gw_sim(SimOptions {
         callback_url: Some(format!("http://127.0.0.1:{port}/cainiao/callback")),

@@ -12,7 +12,7 @@ use bondmap::red::sim::{RedSimHandle, RedSimOptions};
 use bondmap::store::{Stage, Store};
 use common::*;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -25,27 +25,6 @@ const SIMS: Sims = Sims {
 };
 
 const WAREHOUSE: &str = "mappings/warehouses/hangzhou_xiasha.map";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
-}
 
 /// A valid order (from the accepted examples) with its id.
 fn order(i: usize, id: &str) -> Value {
@@ -76,9 +55,9 @@ struct Shop {
 impl Shop {
     fn start(config: &str, gw: SimOptions) -> Shop {
         let dir = tempfile::tempdir().unwrap();
-        copy_dir(&root().join("mappings"), &dir.path().join("mappings"));
+        common::copy_dir(&root().join("mappings"), &dir.path().join("mappings"));
         std::fs::write(dir.path().join("bondmap.toml"), config).unwrap();
-        let port = free_port();
+        let port = common::free_port();
         let red = SIMS.red_sim(RedSimOptions::default());
         let gw = SIMS.gw_sim(SimOptions {
             callback_url: Some(format!("http://127.0.0.1:{port}/cainiao/callback")),
