@@ -173,3 +173,19 @@ fn keywords_are_highlighted_from_the_languages_list() {
         assert_ne!(s[4].as_ref(), Some(&kw), "a name is not a keyword: {s:?}");
     });
 }
+
+/// README's picture (docs/img/playground.png), taken on request:
+/// `cargo test --test play_page -- --ignored readme_screenshot`.
+#[test]
+#[ignore = "writes docs/img/playground.png; run it to renew README's picture"]
+fn readme_screenshot() {
+    with_page(|page| {
+        page.choose("#example", "07_cosmetic_tax_split_fraction.json");
+        page.wait_for_text("#outcome", "P78811223300000007", SLOW)
+            .unwrap();
+        page.click("#request [data-field='orderAmountInfo.vat']");
+        page.wait_for_text("#explain", "vat", SLOW).unwrap();
+        std::thread::sleep(Duration::from_millis(300));
+        page.screenshot(&common::root().join("docs/img/playground.png"));
+    });
+}
