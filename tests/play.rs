@@ -94,6 +94,11 @@ fn the_page_starts_from_the_warehouse_mapping_and_the_examples() {
         .collect();
     let list: Vec<&str> = bondmap::syntax::KEYWORDS.iter().map(|k| k.word).collect();
     assert_eq!(words, list);
+    // The units are the grammar's `unit` rule's words.
+    let grammar = std::fs::read_to_string(root().join("grammar/bondmap.pest")).unwrap();
+    let rule = grammar.lines().find(|l| l.starts_with("unit ")).unwrap();
+    let words: Vec<&str> = rule.split('"').skip(1).step_by(2).collect();
+    assert_eq!(start["units"], json!(words));
     let (status, f) = get(&s, &format!("api/file?path={HZ}"));
     assert_eq!(status, 200);
     assert_eq!(f["text"], hz_text());

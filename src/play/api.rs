@@ -65,8 +65,8 @@ fn failed(msg: &str) -> Response {
         .into_response()
 }
 
-/// What the page starts from: the language's keywords (for highlighting: the one list,
-/// `crate::syntax::keywords`), the mapping files and examples to pick from, and which
+/// What the page starts from: the language's keywords and units (for highlighting: the
+/// one list of each, `crate::syntax::keywords`), the mapping files and examples to pick from, and which
 /// of each it opens with.
 pub async fn start(State(s): State<Shared>) -> Response {
     s.work(|site| {
@@ -83,6 +83,8 @@ pub async fn start(State(s): State<Shared>) -> Response {
             .collect();
         Ok(json!({
             "keywords": keywords,
+            // The unit tags after a number (`12 yuan`).
+            "units": crate::money::Unit::ALL.map(crate::money::Unit::as_str),
             "files": files,
             "file": file,
             "examples": examples,

@@ -272,7 +272,7 @@ async function main() {
       extensions: [
         basicSetup,
         theme,
-        mapLanguage(start.keywords),
+        mapLanguage(start.keywords, start.units),
         lintGutter(),
         linter(checkMapping, { delay: CHECK_DELAY_MS }),
         EditorView.updateListener.of((u) => {

@@ -1,14 +1,13 @@
-// The highlighting of `.map` text: a CodeMirror stream language. The keywords are not
-// listed here: the page gets them from the server (`/api/start`), which reads the one list
-// of the language (src/syntax/keywords.rs, held to the grammar by its test).
+// The highlighting of `.map` text: a CodeMirror stream language. The keywords and units
+// are not listed here: the page gets them from the server (`/api/start`), which reads the
+// language's lists (src/syntax/keywords.rs, held to the grammar by its test).
 import { StreamLanguage } from "@codemirror/language";
 
-const UNITS = new Set(["yuan", "jiao", "fen", "kg", "g"]);
-
-// keywords: [{word, reserved}]. A reserved word is always a keyword; the others (`route`,
+// keywords: [{word, reserved}], units: ["yuan", …]. A reserved word is always a keyword; the others (`route`,
 // `when`, `drop`) only when the next character that is not a blank is not `=`, `{` or `.`
 // (a field may be called `drop`), as `is_keyword` in src/syntax/keywords.rs says.
-export function mapLanguage(keywords) {
+export function mapLanguage(keywords, units) {
+  const UNITS = new Set(units);
   const reserved = new Set(keywords.filter((k) => k.reserved).map((k) => k.word));
   const soft = new Set(keywords.filter((k) => !k.reserved).map((k) => k.word));
   return StreamLanguage.define({
