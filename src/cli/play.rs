@@ -8,14 +8,14 @@ use std::path::PathBuf;
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
     /// The mapping root: the mapping files offered, and every file they name, are below it.
-    #[arg(default_value = "mappings")]
+    #[arg(default_value = "mappings", value_name = "MAPPING_ROOT")]
     pub root: PathBuf,
     /// The address to serve on. Loopback by default; another address only when given
     /// here (anyone who reaches it can read the mapping root, and save into it).
-    #[arg(long, default_value = "127.0.0.1:8791")]
+    #[arg(long, default_value = "127.0.0.1:8791", value_name = "ADDR")]
     pub listen: SocketAddr,
     /// The example orders to pick from (*.json).
-    #[arg(long, default_value = "examples/orders")]
+    #[arg(long, default_value = "examples/orders", value_name = "DIR")]
     pub examples: PathBuf,
 }
 
