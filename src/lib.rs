@@ -9,7 +9,8 @@
 //! JSON → [`gateway`]. Around it: [`red`] (the RED open API),
 //! [`route`] (which warehouse mapping takes each order), [`store`] and [`sync`] (the
 //! order pipeline), [`engine`] (text to program in one call),
-//! [`cli`] (a thin layer), [`localhttp`] (the simulators' server).
+//! [`cli`] (a thin layer), [`localhttp`] (the simulators' server), [`play`] (the
+//! mapping playground, a page served by the binary).
 
 pub mod callback;
 pub mod cli;
@@ -25,6 +26,7 @@ pub mod lsp;
 pub mod money;
 pub mod path;
 pub mod pii;
+pub mod play;
 pub mod program;
 pub mod red;
 pub mod route;

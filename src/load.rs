@@ -157,6 +157,27 @@ pub fn load_str_with_tree(
     tree: bool,
 ) -> (Mapping, Vec<Diag>, Option<ast::File>) {
     let within = default_root(&dir.join(name));
+    load_text(&dir.join(name), name, text, within, tree)
+}
+
+/// The unsaved `text` of the mapping file at `path`, loaded as that file would be with
+/// `root` as the mapping root: its `use`s and tables are read from beside it, and
+/// nothing outside `root` is read (the playground's editor).
+pub fn load_text_within(path: &Path, text: &str, root: &Path) -> (Mapping, Vec<Diag>) {
+    let file = canonical(path);
+    let (m, diags, _) = load_text(&file, &display_name(path), text, canonical(root), false);
+    (m, diags)
+}
+
+/// `text` as the file `path` (absolute, so `use` cycles are found), shown as `name`.
+fn load_text(
+    path: &Path,
+    name: &str,
+    text: &str,
+    within: PathBuf,
+    tree: bool,
+) -> (Mapping, Vec<Diag>, Option<ast::File>) {
+    let dir = path.parent().unwrap_or(path);
     let mut cx = Loader {
         within: within.clone(),
         keep_tree: tree,
@@ -166,10 +187,8 @@ pub fn load_str_with_tree(
         within,
         ..Mapping::default()
     };
-    let id = cx
-        .sources
-        .add(&dir.join(name), name.to_string(), Arc::from(text));
-    cx.stack.push(dir.join(name));
+    let id = cx.sources.add(path, name.to_string(), Arc::from(text));
+    cx.stack.push(path.to_path_buf());
     cx.merge_text(id, dir, &mut m);
     m.root = id;
     m.sources = cx.sources;

@@ -22,6 +22,9 @@ pub enum Dimension {
 }
 
 impl Unit {
+    /// Every unit (the playground's highlighting lists their names).
+    pub const ALL: [Unit; 5] = [Unit::Yuan, Unit::Jiao, Unit::Fen, Unit::Kg, Unit::G];
+
     pub fn parse(s: &str) -> Option<Unit> {
         Some(match s {
             "yuan" => Unit::Yuan,

@@ -11,6 +11,7 @@ mod fmt;
 mod gateway_sim;
 mod lsp;
 mod map;
+mod play;
 mod red_sim;
 mod request;
 mod retry;
@@ -68,6 +69,9 @@ enum Command {
     Test(test::Args),
     /// Check mapping files (default: mappings/) and report every mistake.
     Check(check::Args),
+    /// The mapping playground in a browser: edit a mapping with the checker as you type,
+    /// map an example order, click a field of the request to see its explain.
+    Play(play::Args),
     /// The settings: `config check` prints those in force and every mistake in them.
     Config(config::Args),
     /// Copy the state file whole while `sync` runs (SQLite's online backup).
@@ -92,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::RedSim(a) => red_sim::run(&a),
         Command::Test(a) => test::run(&a),
         Command::Check(a) => check::run(&a),
+        Command::Play(a) => play::run(&a),
         Command::Config(a) => config::run(&a),
         Command::Backup(a) => backup::run(&a),
     };
