@@ -96,7 +96,7 @@ fn rule_words(r: &Rule) -> &'static str {
         Rule::boolean => "true or false",
         Rule::null => "null",
         Rule::ident => "a name",
-        r if super::exprs::is_binary_operator(*r) => "an operator",
+        r if super::is_binary_operator(*r) => "an operator",
         Rule::op_not | Rule::op_neg => "`not` or `-`",
         Rule::kw_else => "`else`",
         Rule::kw_in => "`in`",

@@ -2,7 +2,7 @@
 //! paths, lookups, calls and `if`, each level held to the nesting limit.
 
 use super::errors::nesting_error;
-use super::{Builder, Rule, R};
+use super::{is_binary_operator, Builder, Rule, R};
 use crate::syntax::ast::{BinOp, Expr, ExprKind, Ident, Lit, UnOp};
 use crate::syntax::depth::MAX_EXPR_DEPTH;
 use crate::syntax::{ParseError, Span};
@@ -11,26 +11,6 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 use rust_decimal::Decimal;
 use std::str::FromStr;
 use std::sync::OnceLock;
-
-/// The two-operand operators (the grammar's `op_*` but `not` and unary `-`).
-pub(super) fn is_binary_operator(r: Rule) -> bool {
-    matches!(
-        r,
-        Rule::op_coalesce
-            | Rule::op_or
-            | Rule::op_and
-            | Rule::op_eq
-            | Rule::op_ne
-            | Rule::op_le
-            | Rule::op_ge
-            | Rule::op_lt
-            | Rule::op_gt
-            | Rule::op_add
-            | Rule::op_sub
-            | Rule::op_mul
-            | Rule::op_div
-    )
-}
 
 fn is_operator(r: Rule) -> bool {
     is_binary_operator(r) || matches!(r, Rule::op_not | Rule::op_neg)

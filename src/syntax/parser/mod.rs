@@ -200,3 +200,23 @@ fn unescape(raw: &str) -> Result<String, String> {
     }
     Ok(out)
 }
+
+/// The two-operand operators (the grammar's `op_*` but `not` and unary `-`).
+fn is_binary_operator(r: Rule) -> bool {
+    matches!(
+        r,
+        Rule::op_coalesce
+            | Rule::op_or
+            | Rule::op_and
+            | Rule::op_eq
+            | Rule::op_ne
+            | Rule::op_le
+            | Rule::op_ge
+            | Rule::op_lt
+            | Rule::op_gt
+            | Rule::op_add
+            | Rule::op_sub
+            | Rule::op_mul
+            | Rule::op_div
+    )
+}
