@@ -9,7 +9,8 @@
 //! JSON → [`gateway`]. Around it: [`red`] (the RED open API),
 //! [`route`] (which warehouse mapping takes each order), [`store`] and [`sync`] (the
 //! order pipeline), [`engine`] (text to program in one call),
-//! [`cli`] (a thin layer), [`localhttp`] (the simulators' server).
+//! [`cli`] (a thin layer), [`http`] (the one server of every endpoint bondmap serves:
+//! the Cainiao callback, health, metrics, the simulators).
 
 pub mod callback;
 pub mod cli;
@@ -18,9 +19,9 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod gateway;
+pub mod http;
 pub mod limits;
 pub mod load;
-pub mod localhttp;
 pub mod lsp;
 pub mod money;
 pub mod path;
