@@ -10,7 +10,7 @@
 //! [`route`] (which warehouse mapping takes each order), [`store`] and [`sync`] (the
 //! order pipeline), [`engine`] (text to program in one call),
 //! [`cli`] (a thin layer), [`http`] (the one server of every endpoint bondmap serves:
-//! the Cainiao callback, health, metrics, the simulators).
+//! the Cainiao callback, [`health`], [`metrics`], the simulators), [`logs`] (their times).
 
 pub mod callback;
 pub mod cli;
@@ -19,10 +19,13 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod gateway;
+pub mod health;
 pub mod http;
 pub mod limits;
 pub mod load;
+pub mod logs;
 pub mod lsp;
+pub mod metrics;
 pub mod money;
 pub mod path;
 pub mod pii;
