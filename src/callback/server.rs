@@ -58,13 +58,6 @@ pub fn refusal(status: StatusCode, reason: &str) -> (&'static str, String) {
         StatusCode::SERVICE_UNAVAILABLE => "S07",
         _ => "S01",
     };
-    if status.is_client_error() || status.is_server_error() {
-        tracing::warn!(
-            status = status.as_u16(),
-            error = reason,
-            "callback request refused"
-        );
-    }
     (JSON, Answer::fail(code, reason).to_json())
 }
 

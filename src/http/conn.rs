@@ -195,6 +195,7 @@ async fn answer(
 }
 
 fn refusal(limits: &Limits, status: StatusCode, reason: &str) -> Response<Body> {
+    tracing::warn!(status = status.as_u16(), reason, "request refused");
     let (content_type, body) = (limits.refusal)(status, reason);
     let mut r = Response::new(Body::from(body));
     *r.status_mut() = status;
@@ -220,7 +221,7 @@ pub(super) fn refusal_bytes(limits: &Limits, status: StatusCode, reason: &str) -
 /// Writes a refusal, shuts the sending side, then reads (and drops) what the client
 /// still sends for a moment, so the close does not reset the answer away.
 async fn refuse(mut stream: TcpStream, limits: &Limits, status: StatusCode, reason: &str) {
-    tracing::debug!(status = status.as_u16(), reason, "request refused");
+    tracing::warn!(status = status.as_u16(), reason, "request refused");
     let bytes = refusal_bytes(limits, status, reason);
     let sent = timeout(REFUSAL_WRITE, async {
         stream.write_all(&bytes).await?;

@@ -138,6 +138,8 @@ async fn accept_loop(listener: tokio::net::TcpListener, router: Router, limits: 
                 ));
             }
             None => {
+                // Not logged one by one: a flood would flood the log too.
+                tracing::debug!(%peer, "connection over a cap: 503");
                 let _ = stream.try_write(&busy);
                 drop(stream);
             }
