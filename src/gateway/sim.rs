@@ -148,7 +148,7 @@ pub fn spawn(port: u16, opts: SimOptions) -> std::io::Result<SimHandle> {
     let f = flights.clone();
     let server = http::Server::start(
         ([127, 0, 0, 1], port).into(),
-        http::every_path(move |body| f.during(|| serve(body, &st, &opts))),
+        http::every_path(move |body, at| f.during(|| serve(body, at, &st, &opts))),
         Limits::loopback(),
     )?;
     Ok(SimHandle {
@@ -167,13 +167,18 @@ pub fn run_blocking(port: u16, opts: SimOptions) -> std::io::Result<()> {
     }
 }
 
-fn serve(body: &[u8], state: &Arc<Mutex<State>>, opts: &Arc<SimOptions>) -> Reply {
+fn serve(
+    body: &[u8],
+    arrived: std::time::Instant,
+    state: &Arc<Mutex<State>>,
+    opts: &Arc<SimOptions>,
+) -> Reply {
     let n = {
         let Ok(mut s) = state.lock() else {
             return Reply::new(500, "text/plain", "state");
         };
         s.requests += 1;
-        s.times.push(std::time::Instant::now());
+        s.times.push(arrived);
         s.requests
     };
     if !opts.latency.is_zero() {

@@ -25,6 +25,12 @@ use tower::ServiceExt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Peer(pub SocketAddr);
 
+/// When the request's head had arrived whole, an extension of every request the router
+/// sees: what a simulator counts as the time of a call (the handler may run later, when
+/// the machine is busy).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Arrived(pub std::time::Instant);
+
 /// How long a refusal the server writes itself may take to go out, and how long the
 /// connection is then drained so the client reads it before the close.
 const REFUSAL_WRITE: Duration = Duration::from_secs(5);
@@ -56,6 +62,7 @@ pub(super) async fn serve(
             return refuse(stream, &limits, StatusCode::REQUEST_TIMEOUT, reason).await;
         }
     };
+    let arrived = Arrived(std::time::Instant::now());
     let io = TokioIo::new(Rewind {
         head,
         at: 0,
@@ -63,7 +70,13 @@ pub(super) async fn serve(
     });
     let (max_headers, until) = (limits.max_headers, deadline + limits.answer_timeout);
     let svc = hyper::service::service_fn(move |req| {
-        answer(req, router.clone(), limits.clone(), deadline, peer)
+        answer(
+            req,
+            router.clone(),
+            limits.clone(),
+            deadline,
+            (peer, arrived),
+        )
     });
     let mut http = hyper::server::conn::http1::Builder::new();
     http.keep_alive(false)
@@ -168,7 +181,7 @@ async fn answer(
     router: Router,
     limits: Arc<Limits>,
     deadline: Instant,
-    peer: SocketAddr,
+    (peer, arrived): (SocketAddr, Arrived),
 ) -> Result<Response<Body>, Infallible> {
     let (parts, body) = req.into_parts();
     let body = match timeout_at(deadline, Limited::new(body, limits.max_body).collect()).await {
@@ -188,6 +201,7 @@ async fn answer(
     };
     let mut req = Request::from_parts(parts, Body::from(body));
     req.extensions_mut().insert(Peer(peer));
+    req.extensions_mut().insert(arrived);
     match router.oneshot(req).await {
         Ok(r) => Ok(r),
         Err(never) => match never {},

@@ -27,7 +27,7 @@ mod limits;
 mod reply;
 mod server;
 
-pub use conn::Peer;
+pub use conn::{Arrived, Peer};
 pub use flights::{most_in_any_second, Flights};
 pub use limits::{Limits, Refusal};
 pub use reply::{blocking, every_path, Reply};

@@ -69,12 +69,17 @@ pub async fn blocking(f: impl FnOnce() -> Reply + Send + 'static) -> Reply {
     })
 }
 
-/// A router answering every method and path with `f` of the body, on the blocking pool:
-/// the simulators, written as plain functions of the request body.
-pub fn every_path(f: impl Fn(&[u8]) -> Reply + Send + Sync + 'static) -> axum::Router {
+/// A router answering every method and path with `f` of the body and the time it
+/// arrived, on the blocking pool: the simulators, written as plain functions.
+pub fn every_path(
+    f: impl Fn(&[u8], std::time::Instant) -> Reply + Send + Sync + 'static,
+) -> axum::Router {
     let f = std::sync::Arc::new(f);
-    axum::Router::new().fallback(move |body: axum::body::Bytes| {
-        let f = f.clone();
-        async move { blocking(move || f(&body)).await }
-    })
+    axum::Router::new().fallback(
+        move |arrived: Option<axum::Extension<super::conn::Arrived>>, body: axum::body::Bytes| {
+            let f = f.clone();
+            let at = arrived.map_or_else(std::time::Instant::now, |a| a.0 .0);
+            async move { blocking(move || f(&body, at)).await }
+        },
+    )
 }

@@ -138,7 +138,7 @@ pub fn spawn(port: u16, opts: RedSimOptions) -> std::io::Result<RedSimHandle> {
     let f = flights.clone();
     let server = http::Server::start(
         ([127, 0, 0, 1], port).into(),
-        http::every_path(move |body| f.during(|| serve(body, &st, &opts))),
+        http::every_path(move |body, at| f.during(|| serve(body, at, &st, &opts))),
         Limits::loopback(),
     )?;
     Ok(RedSimHandle {
@@ -163,8 +163,7 @@ pub fn load_folder(h: &RedSimHandle, dir: &std::path::Path) -> std::io::Result<u
     Ok(n)
 }
 
-fn serve(body: &[u8], state: &Mutex<State>, opts: &RedSimOptions) -> Reply {
-    let arrived = Instant::now();
+fn serve(body: &[u8], arrived: Instant, state: &Mutex<State>, opts: &RedSimOptions) -> Reply {
     let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let method = req["method"].as_str().unwrap_or("").to_string();
     let n = {
