@@ -144,7 +144,7 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     reload::installed(&set);
     let mut first = true;
     loop {
-        token_to_health(&health);
+        token_to_health(&health, &set.red);
         let now = chrono::Utc::now().timestamp();
         let from = if first { since } else { None };
         let started = Instant::now();
@@ -246,10 +246,10 @@ fn serve(
     Ok(server)
 }
 
-/// What health and `/metrics` show of the RED token. The configured access token's
-/// expiry is not known (RED tells it only when a token is issued): `None`, never a
-/// made-up one, and the authorization is not known to have expired.
-fn token_to_health(health: &Health) {
+/// What health and `/metrics` show of the RED token, as `red` knows it. The configured
+/// access token's expiry is not known (RED tells it only when a token is issued): `None`,
+/// never a made-up one, and the authorization is not known to have expired.
+fn token_to_health(health: &Health, _red: &crate::red::RedClient) {
     let (expires_at, expired): (Option<i64>, bool) = (None, false);
     health.set_token(expires_at, expired);
     crate::metrics::set_token_expiry(expires_at);
