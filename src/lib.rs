@@ -9,8 +9,9 @@
 //! JSON → [`gateway`]. Around it: [`red`] (the RED open API),
 //! [`route`] (which warehouse mapping takes each order), [`store`] and [`sync`] (the
 //! order pipeline), [`engine`] (text to program in one call),
-//! [`cli`] (a thin layer), [`localhttp`] (the simulators' server), [`play`] (the
-//! mapping playground, a page served by the binary).
+//! [`cli`] (a thin layer), [`http`] (the one server of every endpoint bondmap serves:
+//! the Cainiao callback, [`health`], [`metrics`], the simulators, the playground),
+//! [`logs`] (their times), [`play`] (the mapping playground, a page served by the binary).
 
 pub mod callback;
 pub mod cli;
@@ -19,10 +20,13 @@ pub mod config;
 pub mod diag;
 pub mod engine;
 pub mod gateway;
+pub mod health;
+pub mod http;
 pub mod limits;
 pub mod load;
-pub mod localhttp;
+pub mod logs;
 pub mod lsp;
+pub mod metrics;
 pub mod money;
 pub mod path;
 pub mod pii;

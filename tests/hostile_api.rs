@@ -4,9 +4,9 @@
 mod common;
 
 use bondmap::gateway::{Client, GatewayConfig, GatewayRequest, Outcome};
-use bondmap::localhttp::{self, Server};
 use bondmap::red::config::RedConfig;
 use bondmap::red::RedClient;
+use common::localhttp::{self, Server};
 use common::red_config;
 use std::io::Write;
 use std::net::TcpStream;

@@ -4,9 +4,9 @@
 
 mod common;
 
-use bondmap::localhttp::{self, Server};
 use bondmap::red::decrypt::decrypt_document;
 use bondmap::red::RedClient;
+use common::localhttp::{self, Server};
 use common::red_config;
 use serde_json::{json, Value};
 use std::sync::Arc;

@@ -521,7 +521,7 @@ fn personal_values(docs: &[Value]) -> Vec<String> {
 
 #[test]
 fn a_gateway_error_echoing_personal_values_reaches_neither_the_database_nor_any_output() {
-    use bondmap::localhttp::{read_body, respond, Server};
+    use crate::common::localhttp::{read_body, respond, Server};
     let now = chrono::Utc::now().timestamp();
     let red = SIMS.red_sim(RedSimOptions::default());
     let docs = orders(8, "PB", now, 1200);
@@ -746,7 +746,7 @@ fn a_state_made_with_another_mapping_is_refused_unless_forced() {
 
 #[test]
 fn every_order_is_recorded_sending_before_the_gateway_sees_it_with_many_in_flight() {
-    use bondmap::localhttp::{read_body, respond, Server};
+    use crate::common::localhttp::{read_body, respond, Server};
     use std::sync::{Arc, Mutex};
     let now = chrono::Utc::now().timestamp();
     let red = SIMS.red_sim(RedSimOptions::default());

@@ -71,7 +71,7 @@ impl CallbackConfig {
         CallbackConfig {
             secret_key,
             msg_types: vec![CONSIGN_ORDER_NOTIFY.to_string()],
-            max_connections: 64,
+            max_connections: 256,
             request_deadline: std::time::Duration::from_secs(30),
         }
     }

@@ -229,15 +229,76 @@ pub fn gateway_config(path: Option<&Path>) -> Option<GatewayConfig> {
     }
 }
 
+/// How the log on stderr is written: `text` (a line per event, times at +08:00) or
+/// `json` (one JSON object a line; then everything the command writes to stderr is one).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Set once the log is JSON: [`say`] and the set-up's reports then go through it.
+static JSON_LOGS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+fn json_logs() -> bool {
+    JSON_LOGS.load(std::sync::atomic::Ordering::Relaxed)
+}
+
 pub fn init_logs() {
+    init_logs_as(LogFormat::Text);
+}
+
+pub fn init_logs_as(format: LogFormat) {
     // Logs go to stderr; the order lines to stdout. RUST_LOG overrides the level.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
+    let fmt = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .with_target(false)
-        .try_init();
+        .with_timer(crate::logs::ChinaTime);
+    let done = match format {
+        LogFormat::Text => fmt.try_init(),
+        LogFormat::Json => fmt
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .with_span_list(false)
+            .try_init(),
+    };
+    if done.is_ok() && format == LogFormat::Json {
+        JSON_LOGS.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A line for a person on stderr, as it is (an error with `error: ` before it), or as a
+/// JSON log event of that level when the log is JSON.
+pub fn say(level: tracing::Level, text: &str) {
+    if !json_logs() {
+        if level == tracing::Level::ERROR {
+            eprintln!("error: {text}");
+        } else if level == tracing::Level::WARN {
+            eprintln!("warning: {text}");
+        } else {
+            eprintln!("{text}");
+        }
+        return;
+    }
+    match level {
+        tracing::Level::ERROR => tracing::error!("{text}"),
+        tracing::Level::WARN => tracing::warn!("{text}"),
+        _ => tracing::info!("{text}"),
+    }
+}
+
+/// A problem of the set as `sync` reports it at start.
+fn report_problem(p: &crate::sync::reload::Problem) {
+    if json_logs() {
+        p.log();
+    } else {
+        eprint!("{}", p.render(stderr_is_tty()));
+    }
 }
 
 /// The clients, the loaded mapping (or routes) and the state a run needs; `None` once
@@ -268,13 +329,15 @@ pub fn setup_set(inputs: &Inputs, state: &Path, force: bool) -> Option<(RunSet, 
     let set = match RunSet::load(inputs) {
         Ok(s) => s,
         Err(problems) => {
-            for p in &problems {
-                eprint!("{}", p.render(stderr_is_tty()));
-            }
+            problems.iter().for_each(report_problem);
             return None;
         }
     };
-    if !set.warnings().is_empty() {
+    if json_logs() {
+        for w in set.warnings() {
+            tracing::warn!(kind = "mapping", code = w.code.as_str(), "{}", w.message);
+        }
+    } else if !set.warnings().is_empty() {
         let rep = crate::diag::reports(
             set.router.sources(),
             set.warnings(),
@@ -283,7 +346,7 @@ pub fn setup_set(inputs: &Inputs, state: &Path, force: bool) -> Option<(RunSet, 
         eprint!("{}", crate::diag::render(&rep, stderr_is_tty()));
     }
     let mut store = Store::open_exclusive(state)
-        .map_err(|e| eprintln!("error: {e}"))
+        .map_err(|e| say(tracing::Level::ERROR, &e.to_string()))
         .ok()?;
     check_identity(&mut store, state, set.identity(), &inputs.mapping, force)?;
     Some((set, store))
@@ -309,36 +372,34 @@ fn check_identity(
     mapping: &Path,
     force: bool,
 ) -> Option<()> {
-    let known = store
-        .mapping_identity()
-        .map_err(|e| eprintln!("error: {e}"))
-        .ok()?;
+    let error = |e: &dyn std::fmt::Display| say(tracing::Level::ERROR, &e.to_string());
+    let known = store.mapping_identity().map_err(|e| error(&e)).ok()?;
     match known {
         Some(k) if k == id => return Some(()),
         Some(k) if !force => {
-            eprintln!(
-                "warning: {} was made with another mapping (identity {}), not {} ({}): its orders would be sent as this mapping writes them",
+            say(tracing::Level::WARN, &format!(
+                "{} was made with another mapping (identity {}), not {} ({}): its orders would be sent as this mapping writes them",
                 state.display(),
                 &k[..k.len().min(12)],
                 mapping.display(),
                 &id[..id.len().min(12)]
-            );
-            eprintln!("error: refusing to run with a different mapping; pass --force to use this one (it is then recorded in the state)");
+            ));
+            error(&"refusing to run with a different mapping; pass --force to use this one (it is then recorded in the state)");
             return None;
         }
-        Some(k) => eprintln!(
-            "warning: {} was made with another mapping (identity {}); --force: using {} ({}) from now on",
+        Some(k) => say(
+            tracing::Level::WARN,
+            &format!(
+            "{} was made with another mapping (identity {}); --force: using {} ({}) from now on",
             state.display(),
             &k[..k.len().min(12)],
             mapping.display(),
             &id[..id.len().min(12)]
         ),
+        ),
         None => {}
     }
-    store
-        .set_mapping_identity(id)
-        .map_err(|e| eprintln!("error: {e}"))
-        .ok()
+    store.set_mapping_identity(id).map_err(|e| error(&e)).ok()
 }
 
 pub fn print_line(l: &OrderLine) {

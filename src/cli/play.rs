@@ -49,20 +49,19 @@ pub fn run(a: &Args) -> u8 {
     }
 }
 
-/// Serves `app` until the process ends, printing its address once it listens.
-// To be replaced by `crate::http::Server::start(addr, router, limits)` (the one hardened
-// server) when it is merged.
+/// Serves `app` until the process ends, printing its address once it listens: the one
+/// hardened server of every page bondmap serves, with room for a mapping and an order of
+/// a few MB in a request (the router caps them itself).
 fn serve(addr: SocketAddr, app: axum::Router) -> std::io::Result<()> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(addr).await?;
-        let at = listener.local_addr()?;
-        // The first line of stdout is the page's address (tests and scripts read it).
-        println!("playground: http://{at}/");
-        eprintln!("open http://{at}/ in a browser; Ctrl-C stops");
-        axum::serve(listener, app).await
-    })
+    let limits = crate::http::Limits {
+        max_body: crate::play::MAX_BODY_BYTES,
+        ..crate::http::Limits::default()
+    };
+    let server = crate::http::Server::start(addr, app, limits)?;
+    // The first line of stdout is the page's address (tests and scripts read it).
+    println!("playground: http://{}/", server.addr());
+    eprintln!("open http://{}/ in a browser; Ctrl-C stops", server.addr());
+    loop {
+        std::thread::park();
+    }
 }

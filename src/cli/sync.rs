@@ -1,11 +1,14 @@
 //! `bondmap sync`: pull RED orders to ship, map them, send them to Cainiao; record every
 //! step (once, or a round every `--interval`).
 
-use super::common::{init_logs, inputs_of, print_line, setup_set, LifeArgs, MappingArgs};
-use crate::callback::{CallbackConfig, Receiver};
+use super::common::{
+    init_logs_as, inputs_of, print_line, say, setup_set, LifeArgs, LogFormat, MappingArgs,
+};
+use crate::callback::{self, CallbackConfig};
+use crate::health::{self, Failure, Health};
 use crate::store::Stage;
 use crate::sync::reload::{self, hangup_flag};
-use crate::sync::{life, StoreSink};
+use crate::sync::{life, StoreSink, SyncError};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -14,6 +17,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use tracing::Level;
 
 // The arguments (the command's help is its doc comment in `Command`).
 #[derive(clap::Args, Clone, Debug)]
@@ -42,9 +46,14 @@ pub struct Args {
     #[command(flatten)]
     pub life: LifeArgs,
     /// Serve Cainiao's shipment notices on ADDR (`POST /cainiao/callback`) while
-    /// syncing, e.g. `127.0.0.1:8790`; each shipment is then told to RED.
+    /// syncing, e.g. `127.0.0.1:8790`; each shipment is then told to RED. `/healthz`
+    /// and `/metrics` are served there too.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
+    /// The log on stderr: `text` (times at +08:00) or `json` (one object a line, and
+    /// then everything sync writes to stderr is one).
+    #[arg(long, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
 }
 
 pub fn run(a: &Args) -> u8 {
@@ -58,6 +67,7 @@ pub fn run(a: &Args) -> u8 {
             force: a.force,
             life: &a.life,
             listen: a.listen,
+            log_format: a.log_format,
         },
     )
 }
@@ -70,6 +80,7 @@ struct SyncRun<'a> {
     pub force: bool,
     pub life: &'a LifeArgs,
     pub listen: Option<SocketAddr>,
+    pub log_format: LogFormat,
 }
 
 /// Set by SIGTERM or SIGINT; read between rounds. A second signal ends the process at
@@ -85,7 +96,11 @@ fn stop_flag() -> Result<Arc<AtomicBool>, String> {
 }
 
 fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
-    init_logs();
+    init_logs_as(run.log_format);
+    let error = |e: &dyn std::fmt::Display| {
+        say(Level::ERROR, &e.to_string());
+        2
+    };
     let since = match run
         .since
         .map(chrono::DateTime::parse_from_rfc3339)
@@ -93,67 +108,55 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     {
         Ok(s) => s.map(|t| t.timestamp()),
         Err(e) => {
-            eprintln!(
-                "error: --since: {e} (give an RFC 3339 time such as 2026-11-24T08:00:00+08:00)"
-            );
-            return 2;
+            return error(&format!(
+                "--since: {e} (give an RFC 3339 time such as 2026-11-24T08:00:00+08:00)"
+            ))
         }
     };
     let stop = match stop_flag() {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(e) => return error(&e),
     };
     // SIGHUP reloads between rounds of `--interval` (one round keeps its default).
     let hup = match run.interval.map(|_| hangup_flag()).transpose() {
         Ok(f) => f,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 2;
-        }
+        Err(e) => return error(&e),
     };
     let inputs = inputs_of(m, run.life, run.cfg);
     let Some((mut set, mut store)) = setup_set(&inputs, state, run.force) else {
         return 2;
     };
+    let health = Health::new(
+        state.to_path_buf(),
+        run.interval.map(|s| Duration::from_secs(s.max(1))),
+    );
     let (wake_tx, wake_rx) = channel::<()>();
-    // Kept alive for the whole run: dropping it stops the receiver.
-    let _receiver = match run.listen {
+    // Kept alive for the whole run: dropping it stops the server.
+    let _server = match run.listen {
         None => None,
-        Some(addr) => {
-            let sink = match StoreSink::open(state, Some(wake_tx)) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return 2;
-                }
-            };
-            let cfg = CallbackConfig::new(set.gateway.config().secret_key.clone());
-            match Receiver::start(addr, cfg, Arc::new(sink)) {
-                Ok(r) => {
-                    eprintln!("receiving Cainiao's shipment notices at {}", r.url());
-                    Some(r)
-                }
-                Err(e) => {
-                    eprintln!("error: --listen {addr}: {e}");
-                    return 2;
-                }
-            }
-        }
+        Some(addr) => match serve(addr, state, &set, &health, wake_tx) {
+            Ok(s) => Some(s),
+            Err(e) => return error(&e),
+        },
     };
-    set.progress = true;
+    // A progress bar is no JSON line: with a JSON log, progress only as log events.
+    set.progress = run.log_format == LogFormat::Text || !super::common::stderr_is_tty();
     reload::installed(&set);
     let mut first = true;
     loop {
+        token_to_health(&health, &set.red);
         let now = chrono::Utc::now().timestamp();
         let from = if first { since } else { None };
+        let started = Instant::now();
         let result = set.with_pipeline(&mut store, |p| p.round(from, now, &mut print_line));
+        let took = started.elapsed();
         first = false;
         let code = match result {
             Ok(r) => {
-                eprintln!(
+                let at = chrono::Utc::now().timestamp_millis();
+                health.round_ok(at);
+                crate::metrics::round_done(took, Some(at));
+                say(Level::INFO, &format!(
                     "round: {} orders: {} accepted, {} rejected, {} failed, {} skipped, {} cancelled, {} shipped, {} delivered",
                     r.lines,
                     r.count(Stage::Accepted),
@@ -163,12 +166,13 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                     r.count(Stage::Cancelled),
                     r.count(Stage::Shipped),
                     r.count(Stage::Delivered),
-                );
+                ));
                 u8::from(!r.settled())
             }
             Err(e) => {
-                eprintln!("error: {e}");
-                2
+                health.round_failed(failure_of(&e));
+                crate::metrics::round_done(took, None);
+                error(&e)
             }
         };
         let Some(secs) = run.interval else {
@@ -195,7 +199,7 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                         life::deliver_due(p, &mut |l| print_line(&l))
                     });
                     if let Err(e) = told {
-                        eprintln!("error: {e}");
+                        error(&e);
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {}
@@ -206,8 +210,57 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
             }
         }
         if stop.load(Ordering::SeqCst) {
-            eprintln!("stopped by a signal: the last round finished, the state is saved; run sync again to go on");
+            say(Level::INFO, "stopped by a signal: the last round finished, the state is saved; run sync again to go on");
             return 0;
         }
+    }
+}
+
+/// The callback, `/healthz` and `/metrics` on `addr`, within the callback's limits.
+fn serve(
+    addr: SocketAddr,
+    state: &Path,
+    set: &reload::RunSet,
+    health: &Arc<Health>,
+    wake: std::sync::mpsc::Sender<()>,
+) -> Result<crate::http::Server, String> {
+    let sink = StoreSink::open(state, Some(wake)).map_err(|e| e.to_string())?;
+    let cfg = CallbackConfig::new(set.gateway.config().secret_key.clone());
+    let limits = callback::server::limits(&cfg);
+    let app = callback::server::router(cfg, Arc::new(sink))
+        .merge(health::router(health.clone()))
+        .merge(crate::metrics::router(state.to_path_buf()))
+        .fallback(callback::server::not_found);
+    let server = crate::http::Server::start(addr, app, limits)
+        .map_err(|e| format!("--listen {addr}: {e}"))?;
+    let at = server.addr();
+    say(
+        Level::INFO,
+        &format!(
+            "receiving Cainiao's shipment notices at http://{at}{}; health at http://{at}{}, metrics at http://{at}{}",
+            callback::server::PATH,
+            health::PATH,
+            crate::metrics::PATH
+        ),
+    );
+    Ok(server)
+}
+
+/// What health and `/metrics` show of the RED token, as `red` knows it. The configured
+/// access token's expiry is not known (RED tells it only when a token is issued): `None`,
+/// never a made-up one, and the authorization is not known to have expired.
+fn token_to_health(health: &Health, _red: &crate::red::RedClient) {
+    let (expires_at, expired): (Option<i64>, bool) = (None, false);
+    health.set_token(expires_at, expired);
+    crate::metrics::set_token_expiry(expires_at);
+}
+
+/// Why a round failed, as health tells it.
+fn failure_of(e: &SyncError) -> Failure {
+    match e {
+        SyncError::List(r @ crate::red::RedError::Api { .. }) => Failure::RedError(r.to_string()),
+        SyncError::List(r) => Failure::Red(r.to_string()),
+        SyncError::Store(s) => Failure::State(s.to_string()),
+        SyncError::Stopped(m) => Failure::Other(m.clone()),
     }
 }

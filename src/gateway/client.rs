@@ -72,6 +72,24 @@ enum Attempt {
     Retry(String, Option<Duration>),
 }
 
+impl Attempt {
+    /// As `/metrics` counts it.
+    fn outcome(&self) -> &'static str {
+        use crate::metrics::{GW_ACCEPTED, GW_DUPLICATE, GW_REJECTED, GW_RETRY};
+        match self {
+            Attempt::Done(Outcome::Accepted { duplicate, .. }) => {
+                if *duplicate {
+                    GW_DUPLICATE
+                } else {
+                    GW_ACCEPTED
+                }
+            }
+            Attempt::Done(_) => GW_REJECTED,
+            Attempt::Retry(..) => GW_RETRY,
+        }
+    }
+}
+
 /// A gateway answer is a short JSON object; anything longer is not one.
 pub const BODY_CAP: u64 = 1 << 20;
 
@@ -97,7 +115,9 @@ impl Client {
         let body = req.form_body(&self.cfg.secret_key);
         let mut last = String::new();
         for attempt in 1..=self.cfg.max_attempts {
-            let asked = match self.attempt(&body) {
+            let tried = self.attempt(&body);
+            crate::metrics::gateway_request(&req.msg_type, tried.outcome());
+            let asked = match tried {
                 Attempt::Done(o) => return (o, attempt),
                 Attempt::Retry(why, asked) => {
                     last = why;

@@ -7,9 +7,8 @@
 //! `CONSIGN_ORDER_NOTIFY` to that URL, again until answered success, as Cainiao does.
 
 use super::sign::data_digest;
-use crate::localhttp;
+use crate::http::{self, Flights, Limits, Reply};
 use std::collections::{HashMap, HashSet};
-use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -74,14 +73,14 @@ struct State {
 }
 
 pub struct SimHandle {
-    server: localhttp::Server,
+    server: http::Server,
     state: Arc<Mutex<State>>,
-    flights: Arc<localhttp::Flights>,
+    flights: Arc<Flights>,
 }
 
 impl SimHandle {
     pub fn url(&self) -> String {
-        format!("http://{}/gateway/link.do", self.server.addr)
+        format!("http://{}/gateway/link.do", self.server.addr())
     }
     /// Requests received so far.
     pub fn requests(&self) -> u32 {
@@ -95,7 +94,7 @@ impl SimHandle {
     pub fn max_calls_in_any_second(&self) -> usize {
         self.state
             .lock()
-            .map_or(0, |s| localhttp::most_in_any_second(&s.times))
+            .map_or(0, |s| http::most_in_any_second(&s.times))
     }
     /// Requests for an order that already existed (each answered as a duplicate).
     pub fn duplicates(&self) -> u32 {
@@ -145,10 +144,13 @@ pub fn spawn(port: u16, opts: SimOptions) -> std::io::Result<SimHandle> {
         ..State::default()
     }));
     let (st, opts) = (state.clone(), Arc::new(opts));
-    let flights = Arc::new(localhttp::Flights::default());
-    let server = localhttp::Server::start_counted(port, flights.clone(), move |conn| {
-        let _ = serve(conn, &st, &opts);
-    })?;
+    let flights = Arc::new(Flights::default());
+    let f = flights.clone();
+    let server = http::Server::start(
+        ([127, 0, 0, 1], port).into(),
+        http::every_path(move |body, at| f.during(|| serve(body, at, &st, &opts))),
+        Limits::loopback(),
+    )?;
     Ok(SimHandle {
         server,
         state,
@@ -166,45 +168,36 @@ pub fn run_blocking(port: u16, opts: SimOptions) -> std::io::Result<()> {
 }
 
 fn serve(
-    mut conn: TcpStream,
+    body: &[u8],
+    arrived: std::time::Instant,
     state: &Arc<Mutex<State>>,
     opts: &Arc<SimOptions>,
-) -> std::io::Result<()> {
-    let body = localhttp::read_body(&conn)?;
+) -> Reply {
     let n = {
-        let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
+        let Ok(mut s) = state.lock() else {
+            return Reply::new(500, "text/plain", "state");
+        };
         s.requests += 1;
-        s.times.push(std::time::Instant::now());
+        s.times.push(arrived);
         s.requests
     };
     if !opts.latency.is_zero() {
         std::thread::sleep(opts.latency);
     }
     if n <= opts.throttle_first {
-        return localhttp::respond_with(
-            &mut conn,
-            429,
-            &[("Retry-After", "1")],
-            "text/plain",
-            "too many requests",
-        );
+        return Reply::new(429, "text/plain", "too many requests").with_header("Retry-After", "1");
     }
     if n <= opts.delay_first {
         std::thread::sleep(opts.delay);
     }
     if n <= opts.fail_first {
-        return localhttp::respond(&mut conn, 500, "text/plain", "server error");
+        return Reply::new(500, "text/plain", "server error");
     }
     if n <= opts.garbage_first {
-        return localhttp::respond(&mut conn, 200, "text/html", "<html>busy</html>");
+        return Reply::new(200, "text/html", "<html>busy</html>");
     }
-    let answer = answer(&body, state, opts);
-    localhttp::respond(
-        &mut conn,
-        200,
-        "application/json;charset=UTF-8",
-        &answer.to_string(),
-    )
+    let answer = answer(body, state, opts);
+    Reply::new(200, "application/json;charset=UTF-8", answer.to_string())
 }
 
 fn fail(code: &str, msg: &str) -> serde_json::Value {

@@ -79,6 +79,17 @@ enum Try {
     Again(RedError, Option<Duration>),
 }
 
+impl Try {
+    /// As `/metrics` counts it.
+    fn outcome(&self) -> &'static str {
+        match self {
+            Try::Done(Ok(_)) => crate::metrics::RED_OK,
+            Try::Done(Err(_)) => crate::metrics::RED_REFUSED,
+            Try::Again(..) => crate::metrics::RED_RETRY,
+        }
+    }
+}
+
 /// The largest answer read: a page of 100 orders or 100 decrypted values is far smaller.
 pub const BODY_CAP: u64 = 16 << 20;
 /// The longest a `Retry-After` from RED is waited for.
@@ -114,7 +125,9 @@ impl RedClient {
     pub fn call(&self, method: &str, fields: Value) -> Result<Value, RedError> {
         let mut last = None;
         for attempt in 1..=self.cfg.max_attempts {
-            let asked = match self.attempt(method, &fields) {
+            let tried = self.attempt(method, &fields);
+            crate::metrics::red_call(method, tried.outcome());
+            let asked = match tried {
                 Try::Done(r) => return r,
                 Try::Again(e, asked) => {
                     last = Some(e);

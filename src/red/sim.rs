@@ -6,11 +6,10 @@
 //! "already shipped", one for a cancelled order refused) and can cancel an order.
 
 use super::sign::sign;
-use crate::localhttp;
+use crate::http::{self, Flights, Limits, Reply};
 use base64::Engine as _;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::net::TcpStream;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -56,16 +55,16 @@ struct State {
 }
 
 pub struct RedSimHandle {
-    server: localhttp::Server,
+    server: http::Server,
     state: Arc<Mutex<State>>,
-    flights: Arc<localhttp::Flights>,
+    flights: Arc<Flights>,
 }
 
 impl RedSimHandle {
     pub fn url(&self) -> String {
         format!(
             "http://{}/ark/open_api/v3/common_controller",
-            self.server.addr
+            self.server.addr()
         )
     }
     /// Adds (or replaces) an order: an input document with plain personal data.
@@ -115,7 +114,7 @@ impl RedSimHandle {
     pub fn max_calls_in_any_second(&self) -> usize {
         self.state
             .lock()
-            .map_or(0, |s| crate::localhttp::most_in_any_second(&s.times))
+            .map_or(0, |s| http::most_in_any_second(&s.times))
     }
     /// The most calls that were being answered at one time.
     pub fn most_in_flight(&self) -> usize {
@@ -135,10 +134,13 @@ impl RedSimHandle {
 pub fn spawn(port: u16, opts: RedSimOptions) -> std::io::Result<RedSimHandle> {
     let state = Arc::new(Mutex::new(State::default()));
     let (st, opts) = (state.clone(), Arc::new(opts));
-    let flights = Arc::new(localhttp::Flights::default());
-    let server = localhttp::Server::start_counted(port, flights.clone(), move |conn| {
-        let _ = serve(conn, &st, &opts);
-    })?;
+    let flights = Arc::new(Flights::default());
+    let f = flights.clone();
+    let server = http::Server::start(
+        ([127, 0, 0, 1], port).into(),
+        http::every_path(move |body, at| f.during(|| serve(body, at, &st, &opts))),
+        Limits::loopback(),
+    )?;
     Ok(RedSimHandle {
         server,
         state,
@@ -161,13 +163,13 @@ pub fn load_folder(h: &RedSimHandle, dir: &std::path::Path) -> std::io::Result<u
     Ok(n)
 }
 
-fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std::io::Result<()> {
-    let body = localhttp::read_body(&conn)?;
-    let arrived = Instant::now();
-    let req: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+fn serve(body: &[u8], arrived: Instant, state: &Mutex<State>, opts: &RedSimOptions) -> Reply {
+    let req: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     let method = req["method"].as_str().unwrap_or("").to_string();
     let n = {
-        let mut s = state.lock().map_err(|_| std::io::Error::other("state"))?;
+        let Ok(mut s) = state.lock() else {
+            return Reply::new(500, "text/plain", "state");
+        };
         s.total += 1;
         s.times.push(arrived);
         *s.calls.entry(method.clone()).or_default() += 1;
@@ -187,7 +189,7 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std
         std::thread::sleep(opts.slow);
     }
     if n <= opts.fail_first {
-        return localhttp::respond(&mut conn, 500, "text/plain", "server error");
+        return Reply::new(500, "text/plain", "server error");
     }
     let answer = if n <= opts.fail_first + opts.rate_limit_first {
         err(429_001, "请求过于频繁，触发限流 (rate limited)")
@@ -196,12 +198,7 @@ fn serve(mut conn: TcpStream, state: &Mutex<State>, opts: &RedSimOptions) -> std
     } else {
         handle(&req, &method, state, opts)
     };
-    localhttp::respond(
-        &mut conn,
-        200,
-        "application/json;charset=utf-8",
-        &answer.to_string(),
-    )
+    Reply::json(answer.to_string())
 }
 
 /// `order.orderDeliver`: a to-ship order becomes shipped (status 6) with the tracking number.

@@ -225,7 +225,12 @@ impl<'a> Pipeline<'a> {
             .red
             .list_orders(from, now, None)
             .map_err(SyncError::List)?;
-        tracing::info!(from, to = now, listed = listed.len(), "round started");
+        tracing::info!(
+            from = %crate::logs::iso_secs(from),
+            to = %crate::logs::iso_secs(now),
+            listed = listed.len(),
+            "round started"
+        );
         let mut seen = std::collections::HashSet::new();
         let mut todo: Vec<(String, i64)> = Vec::with_capacity(listed.len());
         let mut cancelled = Vec::new();

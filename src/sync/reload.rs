@@ -288,6 +288,7 @@ pub fn reload(
 /// the process shows of the running set follows it from here.
 pub fn installed(set: &RunSet) {
     tracing::info!(identity = short(&set.identity), "running mapping set");
+    crate::metrics::set_mapping_set(&set.identity);
 }
 
 fn short(id: &str) -> &str {

@@ -3,6 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod localhttp;
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
