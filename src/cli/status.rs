@@ -32,9 +32,7 @@ pub(super) fn person_reason(r: &OrderRow) -> Option<String> {
             r.stage.as_str(),
             r.error.as_deref().unwrap_or("no error recorded")
         )),
-        _ if r.changed_after_accept => {
-            Some("RED content changed after Cainiao accepted it (not re-sent)".to_string())
-        }
+        _ if r.changed_after_accept => Some(crate::store::CHANGED_AFTER_ACCEPT.to_string()),
         _ => None,
     }
 }

@@ -146,7 +146,8 @@ pub fn note_cancels(
             // An order bondmap never saw is nothing to it.
             let Some(row) = t.get(id)? else { continue };
             match row.stage {
-                Stage::Cancelled => continue,
+                // Ended by a person: nothing more is done with it.
+                Stage::Cancelled | Stage::Closed => continue,
                 Stage::Seen | Stage::Fetched | Stage::Rejected | Stage::Skipped => {
                     t.mark_cancelled(id)?;
                     tracing::info!(order_id = %id, stage = "cancelled", "cancelled on RED before it was sent");
@@ -156,7 +157,11 @@ pub fn note_cancels(
                     t.mark_cancelled(id)?;
                     tracing::info!(order_id = %id, stage = "cancelled", "cancelled on RED before it was sent");
                 }
-                Stage::Failed | Stage::Sending | Stage::Accepted => {
+                Stage::Failed
+                | Stage::Sending
+                | Stage::Accepted
+                | Stage::CustomsPassed
+                | Stage::CustomsFailed => {
                     if row.cancel_wanted {
                         continue;
                     }
@@ -189,7 +194,7 @@ pub fn cancel_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<()
         return Ok(());
     }
     for row in p.store.cancels_due()? {
-        if !matches!(row.stage, Stage::Failed | Stage::Sending | Stage::Accepted) {
+        if !row.stage.at_warehouse() {
             continue;
         }
         let id = row.order_id.clone();
@@ -403,8 +408,9 @@ impl StoreSink {
                 (None, true) => Some(UNKNOWN_ORDER_NOTICE.into()),
                 (Some(r), true) => match r.stage {
                     Stage::Cancelled => Some(SHIPPED_AFTER_CANCEL.into()),
-                    Stage::Accepted | Stage::Sending | Stage::Failed => None,
-                    Stage::Shipped | Stage::Delivered => None,
+                    s if s.at_warehouse() => None,
+                    // Closed by a person: recorded, RED not told, no one asked again.
+                    Stage::Shipped | Stage::Delivered | Stage::Closed => None,
                     other => Some(format!(
                         "a shipment notice for an order bondmap never sent (stage {}): RED not told",
                         other.as_str()
@@ -422,11 +428,7 @@ impl StoreSink {
             if let (true, true, Some(r)) = (new, shipment, &row) {
                 match &problem {
                     Some(why) => t.flag_person(&r.order_id, why)?,
-                    None if matches!(
-                        r.stage,
-                        Stage::Accepted | Stage::Sending | Stage::Failed
-                    ) =>
-                    {
+                    None if r.stage.at_warehouse() => {
                         t.mark_shipped(&r.order_id)?;
                         shipped = true;
                     }
