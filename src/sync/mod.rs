@@ -23,6 +23,7 @@ use crate::store::{OrderRow, Stage, Store, StoreError};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
+pub mod customs_config;
 pub mod customs_tables;
 mod flow;
 pub mod identity;
