@@ -9,10 +9,11 @@
 //! the very same fields.
 
 use super::history::Kind;
+use super::read::{notice_row, SELECT_NOTICES};
 use super::stage::{Move, Stage};
 use super::txn::Txn;
-use super::{OrderRow, Store, StoreError};
-use rusqlite::params;
+use super::{NoticeRow, OrderRow, Store, StoreError};
+use rusqlite::{params, OptionalExtension};
 use serde::Serialize;
 
 pub(super) const TABLE: &str = "CREATE TABLE IF NOT EXISTS customs_events (
@@ -247,6 +248,34 @@ impl Store {
             "WHERE order_id = ?1 ORDER BY received_at, key",
             params![order_id],
         )
+    }
+
+    /// A notice by its identity.
+    pub fn notice(&self, key: &str) -> Result<Option<NoticeRow>, StoreError> {
+        Ok(self
+            .db
+            .query_row(
+                &format!("{SELECT_NOTICES} WHERE key = ?1"),
+                params![key],
+                notice_row,
+            )
+            .optional()?)
+    }
+
+    /// The last notice of one type recorded for an order.
+    pub fn last_notice(
+        &self,
+        order_id: &str,
+        msg_type: &str,
+    ) -> Result<Option<NoticeRow>, StoreError> {
+        Ok(self
+            .db
+            .query_row(
+                &format!("{SELECT_NOTICES} WHERE order_id = ?1 AND msg_type = ?2 ORDER BY received_at DESC, rowid DESC LIMIT 1"),
+                params![order_id, msg_type],
+                notice_row,
+            )
+            .optional()?)
     }
 
     /// Orders stopped by customs whose next re-push step is due at `now` (unix seconds),

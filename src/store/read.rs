@@ -6,7 +6,7 @@ use super::stage::{Move, Stage};
 use super::{NoticeRow, OrderRow, Store, StoreError, MAPPING_KEY};
 use rusqlite::{params, Connection, OptionalExtension};
 
-const SELECT_NOTICES: &str =
+pub(super) const SELECT_NOTICES: &str =
     "SELECT key, msg_type, order_id, content, problem, received_at FROM notices";
 
 impl Store {
@@ -184,7 +184,7 @@ pub(super) fn get(db: &Connection, order_id: &str) -> Result<Option<OrderRow>, S
     }
 }
 
-fn notice_row(r: &rusqlite::Row) -> rusqlite::Result<NoticeRow> {
+pub(super) fn notice_row(r: &rusqlite::Row) -> rusqlite::Result<NoticeRow> {
     Ok(NoticeRow {
         key: r.get(0)?,
         msg_type: r.get(1)?,
