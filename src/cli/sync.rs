@@ -130,6 +130,19 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                     return 2;
                 }
             };
+            // Customs results too: their tables, and a RED client of its own to mask a
+            // failure's reason with the order's personal values.
+            let tables = crate::sync::customs::tables_dir(&run.life.cancel_mapping);
+            let intake = reload::clients(run.cfg)
+                .map_err(|p| p.iter().map(|p| p.render(false)).collect::<String>())
+                .and_then(|(red, _)| crate::sync::customs::Intake::load(&tables, red));
+            let sink = match intake {
+                Ok(i) => sink.with_customs(i),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return 2;
+                }
+            };
             let cfg = CallbackConfig::new(set.gateway.config().secret_key.clone());
             match Receiver::start(addr, cfg, Arc::new(sink)) {
                 Ok(r) => {

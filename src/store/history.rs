@@ -47,6 +47,13 @@ pub enum Kind {
     Error,
 }
 
+impl Event {
+    /// The kind's name as the history shows it.
+    pub fn kind_name(&self) -> &'static str {
+        self.kind.as_str()
+    }
+}
+
 impl Kind {
     pub fn as_str(self) -> &'static str {
         match self {

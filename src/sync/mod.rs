@@ -26,6 +26,7 @@ use serde::Serialize;
 pub mod customs;
 pub mod customs_config;
 pub mod customs_tables;
+pub mod filing;
 mod flow;
 pub mod identity;
 pub mod life;
