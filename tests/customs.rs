@@ -499,3 +499,108 @@ fn an_unknown_order_a_broken_upload_and_red_unreachable_for_the_reason() {
     assert_eq!(s.stage("U01"), Stage::Accepted);
     assert!(s.store.customs_events_of("U01").unwrap().is_empty());
 }
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn sync_child(
+    red: &RedSimHandle,
+    gw: &SimHandle,
+    db: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"));
+    c.args(["sync", "--mapping", ROUTES, "--state", db.to_str().unwrap()])
+        .args(extra)
+        .current_dir(root())
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in SIMS.env_for(red, gw) {
+        c.env(k, v);
+    }
+    c
+}
+
+#[test]
+fn a_sigkilled_listening_sync_started_again_tells_red_of_each_customs_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let port = free_port();
+    let red = SIMS.red_sim(RedSimOptions::default());
+    let n = 6;
+    let now = chrono::Utc::now().timestamp();
+    let ids: Vec<String> = (0..n).map(|i| format!("S{i:03}")).collect();
+    let mut script = std::collections::HashMap::new();
+    for id in &ids {
+        red.add_order(order(id, now));
+        script.insert(
+            id.clone(),
+            vec![("CUSTOMS_PASSED".to_string(), String::new())],
+        );
+    }
+    let gw = SIMS.gw_sim(SimOptions {
+        callback_url: Some(format!("http://127.0.0.1:{port}/cainiao/callback")),
+        ship_after: Duration::from_millis(300),
+        customs: script,
+        customs_gap: Duration::from_millis(50),
+        ..SimOptions::default()
+    });
+    let listen = format!("127.0.0.1:{port}");
+    let mut child = sync_child(&red, &gw, &db, &["--listen", &listen, "--interval", "3600"])
+        .spawn()
+        .unwrap();
+    // Killed as soon as the first customs result is recorded: RED told of it, or not.
+    let t = std::time::Instant::now();
+    loop {
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no customs result recorded"
+        );
+        let recorded = db.exists()
+            && Store::open_read_only(&db).is_ok_and(|s| {
+                ids.iter()
+                    .any(|id| s.customs_events_of(id).is_ok_and(|e| !e.is_empty()))
+            });
+        if recorded {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let mut again = sync_child(&red, &gw, &db, &["--listen", &listen, "--interval", "1"])
+        .spawn()
+        .unwrap();
+    let t = std::time::Instant::now();
+    let delivered = || {
+        Store::open_read_only(&db).is_ok_and(|s| {
+            ids.iter().all(|id| {
+                s.get(id)
+                    .is_ok_and(|r| r.is_some_and(|r| r.stage == Stage::Delivered))
+            }) && s.tells_due().is_ok_and(|d| d.is_empty())
+        })
+    };
+    while !delivered() {
+        assert!(
+            t.elapsed() < Duration::from_secs(60),
+            "not all delivered and told"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    again.kill().unwrap();
+    again.wait().unwrap();
+    // RED holds each order's customs event once, and was called at most once more than
+    // the process was killed while telling it.
+    let told = red.customs_events();
+    assert_eq!(told.len(), n, "{told:?}");
+    assert!(told.keys().all(|(_, ty, _)| ty == "CUSTOMS_PASS"));
+    assert!(red.calls("order.modifycustomstatus") as usize <= n + 1);
+    assert_eq!(red.delivered().len(), n);
+    assert!(gw.created().values().all(|c| *c == 1));
+}
