@@ -604,3 +604,38 @@ fn a_sigkilled_listening_sync_started_again_tells_red_of_each_customs_event_once
     assert_eq!(red.delivered().len(), n);
     assert!(gw.created().values().all(|c| *c == 1));
 }
+
+#[test]
+fn the_demo_shows_a_payment_record_pushed_again_and_a_buyer_identity_closed_by_a_person() {
+    let out = bondmap(&["demo"]);
+    let t = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{t}{}", text(&out.stderr));
+    let line = |id: &str| {
+        t.lines()
+            .find(|l| l.starts_with(id))
+            .unwrap_or("")
+            .to_string()
+    };
+    assert!(line("P78811223300000007").contains("delivered"), "{t}");
+    assert!(line("P78811223300000014").contains("closed"), "{t}");
+    assert!(t.contains("1 resendBondedPaymentRecord"), "{t}");
+    assert!(t.contains("1 closed by a person"), "{t}");
+    // The payment order's path: stopped, pushed again, cleared, shipped, RED told.
+    let from = t.find("bondmap history P78811223300000007:").unwrap();
+    let path = &t[from..];
+    let at = |s: &str| path.find(s).unwrap_or_else(|| panic!("{s}:\n{path}"));
+    assert!(
+        at("accepted → customs_failed: payment_missing")
+            < at("order.resendBondedPaymentRecord: RED asks")
+    );
+    assert!(
+        at("order.resendBondedPaymentRecord: RED asks") < at("customs_failed → customs_passed")
+    );
+    assert!(at("customs_failed → customs_passed") < at("shipped → delivered"));
+    assert!(t.contains("resolve  close:"), "{t}");
+    // The warehouse quoted the buyer's name: shown masked.
+    assert!(
+        !t.contains(BUYER_NAME) && t.contains("订购人张*的姓名"),
+        "{t}"
+    );
+}

@@ -20,7 +20,8 @@ pub struct Args {
     pub format: String,
 }
 
-fn line(e: &Event) -> String {
+/// One event as a line of text.
+pub(super) fn line(e: &Event) -> String {
     let what = match (&e.from, &e.to) {
         (Some(f), Some(t)) => format!("{f} → {t}"),
         (None, Some(t)) => format!("→ {t}"),

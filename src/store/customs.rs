@@ -189,8 +189,8 @@ impl Txn<'_> {
             Tell::NotSent => "not sent",
         };
         let detail = match error {
-            Some(e) => format!("order.modifycustomstatus: {what}: {e}"),
-            None => format!("order.modifycustomstatus: {what}"),
+            Some(e) => format!("{what}: {e}"),
+            None => what.to_string(),
         };
         self.note(
             order_id,
