@@ -102,3 +102,53 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
         }
     }
 }
+
+#[test]
+fn check_checks_the_two_customs_tables_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let maps = dir.path().join("mappings");
+    copy_tree(&root().join("mappings"), &maps);
+    let ok = bondmap(&["check", maps.to_str().unwrap()]);
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    let status = maps.join("cainiao/order_status.csv");
+    let t = std::fs::read_to_string(&status).unwrap();
+    std::fs::write(
+        &status,
+        t + "CUSTOMS_PASSED,noted\nCUSTOMS_HELD,customs_held\n",
+    )
+    .unwrap();
+    let reasons = maps.join("cainiao/customs_reasons.csv");
+    let t = std::fs::read_to_string(&reasons).unwrap();
+    std::fs::write(&reasons, t.replace("over_quota\n限额", "quota\n限额")).unwrap();
+    let bad = bondmap(&["check", maps.to_str().unwrap()]);
+    assert_eq!(bad.status.code(), Some(1));
+    let e = text(&bad.stderr);
+    assert!(
+        e.contains("order_status.csv:10: `CUSTOMS_PASSED` is given twice (first on line 7)"),
+        "{e}"
+    );
+    assert!(
+        e.contains("order_status.csv:11: unknown event `customs_held`"),
+        "{e}"
+    );
+    assert!(
+        e.contains("customs_reasons.csv:10: unknown class `quota` for `额度`"),
+        "{e}"
+    );
+    let j = bondmap(&["check", maps.to_str().unwrap(), "--format", "json"]);
+    let v: Value = serde_json::from_slice(&j.stdout).unwrap();
+    let codes: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|d| d["code"].as_str())
+        .collect();
+    assert_eq!(
+        codes
+            .iter()
+            .filter(|c| **c == "bondmap::customs_table")
+            .count(),
+        3,
+        "{v}"
+    );
+}

@@ -284,6 +284,12 @@ fn deliver_again_tells_red_once_the_carrier_table_was_fixed_and_retry_says_why_i
     assert_eq!(r.stage, Stage::Shipped);
     assert!(r.needs_person.unwrap().contains("DHL"));
     assert_eq!(s.actions("D01"), ["deliver-again", "close"]);
+    let o = bondmap(&["status", "--state", s.db.to_str().unwrap()]);
+    assert!(
+        text(&o.stdout).contains("[bondmap resolve D01 deliver-again|close]"),
+        "{}",
+        text(&o.stdout)
+    );
     // `retry` cannot act on a shipped order: it says so, and what can (exit 1).
     let mut env = SIMS.env_for(&s.red, &s.gw);
     env.push(("RUST_LOG", "error".into()));

@@ -165,9 +165,12 @@ pub fn check_file(path: &Path) -> Vec<TableError> {
     }
 }
 
-/// The rows of a two-column table `key,value` with the header `want`: each row's line,
-/// key and value; every mistake of the file's shape.
-fn rows(path: &Path, want: [&str; 2]) -> Result<Vec<(u64, String, String)>, Vec<TableError>> {
+/// The rows of a two-column table `key,value` with the header `want`: each good row's
+/// line, key and value, and every mistake of the others (a file that cannot be read, or
+/// has another header, is one mistake and no rows).
+type Rows = (Vec<(u64, String, String)>, Vec<TableError>);
+
+fn rows(path: &Path, want: [&str; 2]) -> Result<Rows, Vec<TableError>> {
     let err = |line: Option<u64>, message: String| TableError {
         file: path.to_path_buf(),
         line,
@@ -188,7 +191,7 @@ fn rows(path: &Path, want: [&str; 2]) -> Result<Vec<(u64, String, String)>, Vec<
     };
     if header != want {
         return Err(vec![err(
-            Some(1),
+            None,
             format!(
                 "the header must be `{}`, not `{}`",
                 want.join(","),
@@ -232,20 +235,15 @@ fn rows(path: &Path, want: [&str; 2]) -> Result<Vec<(u64, String, String)>, Vec<
         }
         out.push((line, k, v));
     }
-    if problems.is_empty() {
-        Ok(out)
-    } else {
-        Err(problems)
-    }
+    Ok((out, problems))
 }
 
 type StatusRows = (Vec<(String, Event)>, Event);
 
 fn read_status(path: &Path) -> Result<StatusRows, Vec<TableError>> {
-    let rows = rows(path, ["status", "event"])?;
+    let (rows, mut problems) = rows(path, ["status", "event"])?;
     let mut statuses = Vec::new();
     let mut others = Event::Noted;
-    let mut problems = Vec::new();
     for (line, k, v) in rows {
         let Some(e) = Event::ALL.into_iter().find(|e| e.as_str() == v) else {
             problems.push(TableError {
@@ -267,14 +265,14 @@ fn read_status(path: &Path) -> Result<StatusRows, Vec<TableError>> {
     if problems.is_empty() {
         Ok((statuses, others))
     } else {
+        problems.sort_by_key(|p| p.line);
         Err(problems)
     }
 }
 
 fn read_reasons(path: &Path) -> Result<Vec<(String, Class)>, Vec<TableError>> {
-    let rows = rows(path, ["contains", "class"])?;
+    let (rows, mut problems) = rows(path, ["contains", "class"])?;
     let mut out = Vec::new();
-    let mut problems = Vec::new();
     for (line, k, v) in rows {
         match Class::parse(&v) {
             Some(c) => out.push((k, c)),
@@ -291,6 +289,7 @@ fn read_reasons(path: &Path) -> Result<Vec<(String, Class)>, Vec<TableError>> {
     if problems.is_empty() {
         Ok(out)
     } else {
+        problems.sort_by_key(|p| p.line);
         Err(problems)
     }
 }
@@ -338,7 +337,7 @@ mod tests {
         assert!(has(":5: `A` is given twice (first on line 3)"), "{text:?}");
         assert!(has("unknown class `payment_gone`"), "{text:?}");
         assert!(has(":6: `status` is blank"), "{text:?}");
-        // The duplicate stops that file's rows being read as events.
+        assert!(has(":4: unknown event `customs_ok` for `B`"), "{text:?}");
         let d = dir("status,event\nB,customs_ok\n", "contains,class\n");
         let e = Tables::load(d.path()).unwrap_err();
         assert!(e[0].to_string().contains(":2: unknown event `customs_ok` for `B` (known: customs_passed, customs_failed, noted)"), "{e:?}");
