@@ -117,11 +117,10 @@ impl Txn<'_> {
         self.insert_event(order_id, kind, what, None, None, detail, None)
     }
 
-    /// Adds a stage move to an order's history.
-    pub(super) fn moved(
+    /// Adds to the history an order's first stage (it came from nowhere).
+    pub(super) fn appeared(
         &self,
         order_id: &str,
-        from: Option<Stage>,
         to: Stage,
         detail: Option<&str>,
     ) -> Result<(), StoreError> {
@@ -129,11 +128,35 @@ impl Txn<'_> {
             order_id,
             Kind::Stage,
             to.as_str(),
-            from.map(Stage::as_str),
+            None,
             Some(to.as_str()),
             detail,
             None,
         )
+    }
+
+    /// Adds to the history the move of an order to `to`, from the stage it is in, when
+    /// that stage meets `from` (an SQL condition on `stage`, the move's own): run just
+    /// before the UPDATE that makes the move, with the same condition, in the same
+    /// transaction, so the row is written exactly when the move is made.
+    pub(super) fn moving(
+        &self,
+        order_id: &str,
+        from: &str,
+        to: Stage,
+        detail: Option<&str>,
+    ) -> Result<(), StoreError> {
+        let sql = format!(
+            "INSERT INTO history (order_id, at, kind, what, from_stage, to_stage, detail) SELECT order_id, ?2, ?3, ?4, stage, ?4, ?5 FROM orders WHERE order_id = ?1 AND {from}"
+        );
+        self.tx.prepare_cached(&sql)?.execute(params![
+            order_id,
+            self.now,
+            Kind::Stage.as_str(),
+            to.as_str(),
+            detail
+        ])?;
+        Ok(())
     }
 
     /// Adds a person's resolve to an order's history.
@@ -166,10 +189,9 @@ impl Txn<'_> {
         detail: Option<&str>,
         user: Option<&str>,
     ) -> Result<(), StoreError> {
-        self.tx.execute(
-            "INSERT INTO history (order_id, at, kind, what, from_stage, to_stage, detail, user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![order_id, self.now, kind.as_str(), what, from, to, detail, user],
-        )?;
+        self.tx
+            .prepare_cached("INSERT INTO history (order_id, at, kind, what, from_stage, to_stage, detail, user) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")?
+            .execute(params![order_id, self.now, kind.as_str(), what, from, to, detail, user])?;
         Ok(())
     }
 }

@@ -9,7 +9,7 @@ use super::history::Kind;
 use super::read::get;
 use super::stage::{Move, Stage};
 use super::{now, OrderRow, Store, StoreError, CHANGED_AFTER_ACCEPT, MAPPING_KEY};
-use rusqlite::{params, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, TransactionBehavior};
 
 impl Store {
     /// Runs `f` in one transaction, taking the write lock at its start (IMMEDIATE), so a
@@ -119,7 +119,7 @@ impl Txn<'_> {
             params![order_id, Stage::Seen.as_str(), update_time, self.now],
         )?;
         if new == 1 {
-            self.moved(order_id, None, Stage::Seen, Some("listed by RED"))?;
+            self.appeared(order_id, Stage::Seen, Some("listed by RED"))?;
         }
         self.get(order_id)?
             .ok_or_else(|| StoreError::Unknown(order_id.to_string()))
@@ -143,9 +143,9 @@ impl Txn<'_> {
             m.to().sql(),
             m.sql_from()
         );
-        let before = self.stage_of(order_id)?;
+        self.moving(order_id, &m.sql_from(), m.to(), detail)?;
         if self.update(order_id, &sql, extra)? == 1 {
-            return self.moved(order_id, before, m.to(), detail);
+            return Ok(());
         }
         match self.get(order_id)? {
             Some(_) if m.refusal_is_error() => {
@@ -211,13 +211,15 @@ impl Txn<'_> {
             Move::Accept.sql_from(),
             Move::Accept.to().sql()
         );
-        let before = self.stage_of(order_id)?;
+        // A move only from another stage: a second "accepted" answer is no event.
+        let detail = order_code.map(|c| format!("Cainiao order {c}"));
+        let from = format!(
+            "stage IN {}",
+            Stage::sql_list(|s| Move::Accept.from(s) && s != Stage::Accepted)
+        );
+        self.moving(order_id, &from, Stage::Accepted, detail.as_deref())?;
         if self.update(order_id, &sql, &[&order_code])? != 1 {
             return Err(StoreError::Unknown(order_id.to_string()));
-        }
-        if before.is_some_and(|s| Move::Accept.from(s) && s != Stage::Accepted) {
-            let detail = order_code.map(|c| format!("Cainiao order {c}"));
-            self.moved(order_id, before, Stage::Accepted, detail.as_deref())?;
         }
         Ok(())
     }
@@ -371,27 +373,6 @@ impl Txn<'_> {
         Ok(n == 1)
     }
 
-    /// The stage an order is in (`None`: not in the state).
-    pub(super) fn stage_of(&self, order_id: &str) -> Result<Option<Stage>, StoreError> {
-        let name: Option<String> = self
-            .tx
-            .query_row(
-                "SELECT stage FROM orders WHERE order_id = ?1",
-                params![order_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        match name {
-            None => Ok(None),
-            Some(n) => Stage::parse(&n)
-                .map(Some)
-                .ok_or_else(|| StoreError::UnknownStage {
-                    order_id: order_id.to_string(),
-                    stage: n.chars().take(40).collect(),
-                }),
-        }
-    }
-
     /// An UPDATE of one order (no stage change) whose condition may not hold: no row
     /// changed is an error only when the order is not there at all.
     pub(super) fn one(
@@ -416,6 +397,7 @@ impl Txn<'_> {
     ) -> Result<usize, StoreError> {
         let mut p: Vec<&dyn rusqlite::ToSql> = vec![&order_id, &self.now];
         p.extend_from_slice(extra);
-        Ok(self.tx.execute(sql, p.as_slice())?)
+        // The same few statements run for every order of a round: prepared once each.
+        Ok(self.tx.prepare_cached(sql)?.execute(p.as_slice())?)
     }
 }
