@@ -32,7 +32,7 @@ use std::path::Path;
 
 /// Every `[table]` a loader reads. A new side adds its table here (and its loader to
 /// `bondmap config check`, which a test holds to this list).
-pub const TABLES: &[&str] = &["cainiao", "red"];
+pub const TABLES: &[&str] = &["cainiao", "customs", "red"];
 
 /// The environment as a lookup, so tests need no process environment.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -466,6 +466,46 @@ impl Section<'_> {
                     place: self.source(&f),
                     key,
                     what,
+                });
+                (default, self.origin(&f), false)
+            }
+        };
+        self.record(Setting {
+            section: self.name,
+            key,
+            env,
+            origin,
+            shown: ok.then(|| value.to_string()),
+            default: Some(default.to_string()),
+            secret: false,
+            required: false,
+        });
+        value
+    }
+
+    /// A yes/no setting, `default` when unset: `true`/`false` in the file, `true`,
+    /// `false`, `1` or `0` in the variable `env` (when one is given); anything else is
+    /// an error naming the key.
+    pub fn flag(&self, env: Option<&'static str>, key: &'static str, default: bool) -> bool {
+        let f = self.find(env, key);
+        let got: Option<Option<bool>> = match &f {
+            Found::Env(_, v) => Some(match v.trim() {
+                "true" | "1" => Some(true),
+                "false" | "0" => Some(false),
+                _ => None,
+            }),
+            Found::File(toml::Value::Boolean(b)) => Some(Some(*b)),
+            Found::File(_) => Some(None),
+            Found::None => None,
+        };
+        let (value, origin, ok) = match got {
+            None => (default, Origin::Default, true),
+            Some(Some(b)) => (b, self.origin(&f), true),
+            Some(None) => {
+                self.fail(ConfigError::Bad {
+                    place: self.source(&f),
+                    key,
+                    what: "true or false".into(),
                 });
                 (default, self.origin(&f), false)
             }

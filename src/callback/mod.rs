@@ -1,6 +1,9 @@
 //! The Cainiao callback: what a notice Cainiao posts to bondmap is, how it is checked
 //! (form fields, digest, message type) and answered. [`server`] serves it over HTTP.
 //!
+//! Two messages are taken: the shipment notice ([`CONSIGN_ORDER_NOTIFY`]) and the
+//! warehouse's status upload ([`WMS_ORDER_STATUS_UPLOAD`], customs results).
+//!
 //! Cainiao posts a form (`logistic_provider_id`, `msg_type`, `logistics_interface`,
 //! `data_digest`), signed as requests are: `data_digest = base64(MD5(logistics_interface +
 //! secretKey))`. A notice that passes is handed to a [`Sink`], which records it durably;
@@ -25,6 +28,9 @@ pub const MAX_BODY: usize = 1 << 20;
 /// The message type of the shipment notice.
 pub const CONSIGN_ORDER_NOTIFY: &str = "CONSIGN_ORDER_NOTIFY";
 
+/// The message type of the warehouse's status upload (customs results among them).
+pub const WMS_ORDER_STATUS_UPLOAD: &str = "WMS_ORDER_STATUS_UPLOAD";
+
 /// One notice whose digest was right.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Notice {
@@ -42,6 +48,17 @@ impl Notice {
     /// `orderCode` of the content: our `externalOrderCode`, the RED order id.
     pub fn order_code(&self) -> Option<&str> {
         self.content.get("orderCode").and_then(Value::as_str)
+    }
+
+    /// The notice's identity: MD5 of its `msg_type` and its exact `logistics_interface`,
+    /// so the same notice sent again has the same one.
+    pub fn identity(&self) -> String {
+        use md5::{Digest, Md5};
+        let mut h = Md5::new();
+        h.update(self.msg_type.as_bytes());
+        h.update([0]);
+        h.update(self.logistics_interface.as_bytes());
+        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
@@ -70,7 +87,10 @@ impl CallbackConfig {
     pub fn new(secret_key: Secret) -> CallbackConfig {
         CallbackConfig {
             secret_key,
-            msg_types: vec![CONSIGN_ORDER_NOTIFY.to_string()],
+            msg_types: vec![
+                CONSIGN_ORDER_NOTIFY.to_string(),
+                WMS_ORDER_STATUS_UPLOAD.to_string(),
+            ],
             max_connections: 256,
             request_deadline: std::time::Duration::from_secs(30),
         }

@@ -71,7 +71,8 @@ fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
             return 2;
         }
     };
-    if files.is_empty() {
+    let tables = table_files(paths);
+    if files.is_empty() && tables.is_empty() {
         eprintln!("error: no .map files found");
         return 2;
     }
@@ -106,6 +107,27 @@ fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
             );
         }
     }
+    // The customs tables (order_status.csv, customs_reasons.csv) found among them.
+    for t in &tables {
+        for e in crate::sync::customs_tables::check_file(t) {
+            errors += 1;
+            if format == "json" {
+                json.push(diag::JsonDiag {
+                    file: t.display().to_string(),
+                    line: e.line.map(|l| l as usize),
+                    column: None,
+                    span: None,
+                    severity: diag::Severity::Error,
+                    code: "bondmap::customs_table",
+                    message: e.message.clone(),
+                    label: String::new(),
+                    help: None,
+                });
+            } else {
+                eprintln!("error: {e}");
+            }
+        }
+    }
     if format == "json" {
         match serde_json::to_string_pretty(&json) {
             Ok(s) => println!("{s}"),
@@ -117,8 +139,38 @@ fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
     } else {
         eprintln!(
             "checked {} file(s): {errors} error(s), {warnings} warning(s)",
-            files.len()
+            files.len() + tables.len()
         );
     }
     u8::from(errors > 0)
+}
+
+/// The customs tables under the given paths (default `mappings/`): every file named as
+/// one, in a folder given or below it, or given itself.
+fn table_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+    use crate::sync::customs_tables::{REASONS_FILE, STATUS_FILE};
+    fn walk(p: &Path, out: &mut Vec<PathBuf>) {
+        if p.is_dir() {
+            if let Ok(rd) = std::fs::read_dir(p) {
+                for e in rd.flatten() {
+                    walk(&e.path(), out);
+                }
+            }
+        } else if p
+            .file_name()
+            .is_some_and(|n| n == STATUS_FILE || n == REASONS_FILE)
+        {
+            out.push(p.to_path_buf());
+        }
+    }
+    let mut out = Vec::new();
+    if paths.is_empty() {
+        walk(Path::new("mappings"), &mut out);
+    }
+    for p in paths {
+        walk(p, &mut out);
+    }
+    out.sort();
+    out.dedup();
+    out
 }

@@ -40,8 +40,13 @@ type ReadSection = fn(&Section);
 /// [`crate::config::TABLES`] by a test).
 const SECTIONS: &[(&str, ReadSection)] = &[
     (crate::gateway::config::SECTION, read_gateway),
+    (crate::sync::customs_config::SECTION, read_customs),
     (crate::red::config::SECTION, read_red),
 ];
+
+fn read_customs(s: &Section) {
+    crate::sync::customs_config::CustomsConfig::read(s);
+}
 
 fn read_gateway(s: &Section) {
     GatewayConfig::read(s);

@@ -7,13 +7,16 @@ mod common;
 mod config;
 mod demo;
 mod explain;
+mod filing;
 mod fmt;
 mod gateway_sim;
+mod history;
 mod lsp;
 mod map;
 mod play;
 mod red_sim;
 mod request;
+mod resolve;
 mod retry;
 mod send;
 mod status;
@@ -58,6 +61,15 @@ enum Command {
     Status(status::Args),
     /// Send failed orders again (fetched anew from RED).
     Retry(retry::Args),
+    /// End an order's wait for a person: `retry`, `deliver-again`, `resend-payment`,
+    /// `cancel-at-warehouse` or `close` (with a note); kept with when, the note and the
+    /// OS user. `status` lists the actions that fit each order.
+    Resolve(resolve::Args),
+    /// An order's whole path: stages, notices, calls to RED and Cainiao, waits, resolves.
+    History(history::Args),
+    /// The goods' customs filings: `push` them to RED (changed rows only), `show` what
+    /// RED holds of a barcode.
+    Filing(filing::Args),
     /// The whole job with no setup: a local RED API and a local Cainiao gateway over the
     /// bundled example orders, one sync round, its results and the state.
     Demo(demo::Args),
@@ -92,6 +104,9 @@ pub fn main() -> ExitCode {
         Command::Sync(a) => sync::run(&a),
         Command::Status(a) => status::run(&a),
         Command::Retry(a) => retry::run(&a),
+        Command::Resolve(a) => resolve::run(&a),
+        Command::History(a) => history::run(&a),
+        Command::Filing(a) => filing::run(&a),
         Command::Demo(a) => demo::run(&a),
         Command::RedSim(a) => red_sim::run(&a),
         Command::Test(a) => test::run(&a),

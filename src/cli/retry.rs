@@ -49,10 +49,18 @@ fn retry(
         return 2;
     };
     let mut ids: Vec<(String, i64)> = Vec::new();
-    // An id the state does not know is reported; the others are still retried.
+    // An id the state does not know, or one further on in its life, is reported (exit 1);
+    // the others are still retried.
     let mut unknown = 0;
     for id in orders {
         match store.get(id) {
+            // Further on in its life: say why, and what ends its wait if it waits.
+            Ok(Some(r)) if crate::sync::resolve::retry_refusal(&r).is_some() => {
+                if let Some(why) = crate::sync::resolve::retry_refusal(&r) {
+                    eprintln!("error: {why}; not retried");
+                }
+                unknown += 1;
+            }
             Ok(Some(r)) => ids.push((r.order_id, r.update_time)),
             Ok(None) => {
                 eprintln!(

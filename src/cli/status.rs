@@ -23,20 +23,14 @@ pub fn run(a: &Args) -> u8 {
 
 /// Why a person must act on an order, if one must.
 pub(super) fn person_reason(r: &OrderRow) -> Option<String> {
-    if let Some(n) = &r.needs_person {
-        return Some(n.clone());
-    }
-    match r.stage {
-        Stage::Failed | Stage::Rejected => Some(format!(
-            "{}: {}",
-            r.stage.as_str(),
-            r.error.as_deref().unwrap_or("no error recorded")
-        )),
-        _ if r.changed_after_accept => {
-            Some("RED content changed after Cainiao accepted it (not re-sent)".to_string())
-        }
-        _ => None,
-    }
+    crate::sync::resolve::reason(r)
+}
+
+/// The actions that end an order's wait, as the command line names them.
+fn actions(r: &OrderRow) -> Vec<&'static str> {
+    crate::sync::resolve::wait_of(r)
+        .map(|w| w.actions.iter().map(|a| a.as_str()).collect())
+        .unwrap_or_default()
 }
 
 fn order_json(r: &OrderRow) -> serde_json::Value {
@@ -47,10 +41,16 @@ fn order_json(r: &OrderRow) -> serde_json::Value {
         }
     };
     put("needs_person", person_reason(r));
+    put("customs_class", r.customs_class.clone());
+    put("customs_reason", r.customs_reason.clone());
     put("warehouse", r.warehouse.clone());
     put("cainiao_order_code", r.cainiao_order_code.clone());
     put("error", r.error.clone());
     put("error_code", r.error_code.clone());
+    let acts = actions(r);
+    if !acts.is_empty() {
+        v["actions"] = acts.into();
+    }
     v
 }
 
@@ -81,9 +81,10 @@ fn status(state: &Path, format: &str, all: bool) -> u8 {
             store.needing_person()?,
             store.notice_problems()?,
             if all { store.all()? } else { Vec::new() },
+            store.tells_not_done()?,
         ))
     };
-    let (counts, problems, changed, checkpoint, person, notices, every) = match gather() {
+    let (counts, problems, changed, checkpoint, person, notices, every, untold) = match gather() {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {e}");
@@ -104,7 +105,7 @@ fn status(state: &Path, format: &str, all: bool) -> u8 {
             .map(|(s, n)| (s.as_str().to_string(), (*n).into()))
             .collect();
         let person: Vec<serde_json::Value> = person.iter().map(order_json).collect();
-        let mut v = serde_json::json!({"counts": counts, "checkpoint": when, "needs_person": person, "notices_needing_person": notice_json, "failed_and_rejected": problems, "changed_after_accept": changed});
+        let mut v = serde_json::json!({"counts": counts, "checkpoint": when, "needs_person": person, "notices_needing_person": notice_json, "failed_and_rejected": problems, "changed_after_accept": changed, "customs_not_told": untold});
         if all {
             v["orders"] = every.iter().map(order_json).collect();
         }
@@ -129,15 +130,33 @@ fn status(state: &Path, format: &str, all: bool) -> u8 {
             );
         }
     }
-    if !person.is_empty() || !notices.is_empty() {
+    if !person.is_empty() || !notices.is_empty() || !untold.is_empty() {
         println!("needs a person:");
     }
     for r in &person {
+        let acts = actions(r);
+        let ends = if acts.is_empty() {
+            String::new()
+        } else {
+            format!(" [bondmap resolve {} {}]", r.order_id, acts.join("|"))
+        };
         println!(
-            "  {} ({}): {}",
+            "  {} ({}): {}{ends}",
             r.order_id,
             r.stage.as_str(),
             person_reason(r).unwrap_or_default()
+        );
+    }
+    for e in &untold {
+        let what = match e.tell {
+            crate::store::Tell::Refused => "RED refused the customs result of",
+            _ => "not sent to RED: the customs result of",
+        };
+        println!(
+            "  {what} {} ({}): {}",
+            e.order_id,
+            e.status,
+            e.tell_error.as_deref().unwrap_or("")
         );
     }
     for n in &notices {

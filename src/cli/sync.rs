@@ -134,10 +134,22 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     // Kept alive for the whole run: dropping it stops the server.
     let _server = match run.listen {
         None => None,
-        Some(addr) => match serve(addr, state, &set, &health, wake_tx) {
-            Ok(s) => Some(s),
-            Err(e) => return error(&e),
-        },
+        Some(addr) => {
+            // Customs results too: their tables, and a RED client of its own to mask a
+            // failure's reason with the order's personal values.
+            let tables = crate::sync::customs::tables_dir(&run.life.cancel_mapping);
+            let intake = reload::clients(run.cfg)
+                .map_err(|p| p.iter().map(|p| p.render(false)).collect::<String>())
+                .and_then(|(red, _)| crate::sync::customs::Intake::load(&tables, red));
+            let intake = match intake {
+                Ok(i) => i,
+                Err(e) => return error(&e),
+            };
+            match serve(addr, state, &set, &health, wake_tx, intake) {
+                Ok(s) => Some(s),
+                Err(e) => return error(&e),
+            }
+        }
     };
     // A progress bar is no JSON line: with a JSON log, progress only as log events.
     set.progress = run.log_format == LogFormat::Text || !super::common::stderr_is_tty();
@@ -223,8 +235,11 @@ fn serve(
     set: &reload::RunSet,
     health: &Arc<Health>,
     wake: std::sync::mpsc::Sender<()>,
+    intake: crate::sync::customs::Intake,
 ) -> Result<crate::http::Server, String> {
-    let sink = StoreSink::open(state, Some(wake)).map_err(|e| e.to_string())?;
+    let sink = StoreSink::open(state, Some(wake))
+        .map_err(|e| e.to_string())?
+        .with_customs(intake);
     let cfg = CallbackConfig::new(set.gateway.config().secret_key.clone());
     let limits = callback::server::limits(&cfg);
     let app = callback::server::router(cfg, Arc::new(sink))

@@ -50,6 +50,11 @@ pub struct SimOptions {
     pub carrier: Option<String>,
     /// Orders that have already left the warehouse: a cancel of these is refused.
     pub left: HashSet<String>,
+    /// Customs results posted for an order (by external order code) when it is due to
+    /// ship, `customs_gap` apart: (status, reason). It ships only when the last one is
+    /// `CUSTOMS_PASSED`; after a failure it stays in the warehouse.
+    pub customs: HashMap<String, Vec<(String, String)>>,
+    pub customs_gap: Duration,
 }
 
 /// Posts of one notice before the simulator gives up on a callback that never says success.
@@ -70,6 +75,8 @@ struct State {
     cancelled: HashSet<String>,
     /// Shipment notices answered success by the callback, by order.
     notified: HashMap<String, u32>,
+    /// Status uploads answered success by the callback: (order, status), in order.
+    customs_posted: Vec<(String, String)>,
 }
 
 pub struct SimHandle {
@@ -134,6 +141,13 @@ impl SimHandle {
     }
     pub fn stop(&self) {
         self.server.stop();
+    }
+    /// Status uploads the callback answered success: (order, status), in order.
+    pub fn customs_posted(&self) -> Vec<(String, String)> {
+        self.state
+            .lock()
+            .map(|s| s.customs_posted.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -321,6 +335,9 @@ fn ship_later(
     }
     std::thread::spawn(move || {
         std::thread::sleep(opts.ship_after);
+        if !customs_then_ship(&url, &code, &lg_code, &store, &state, &opts) {
+            return;
+        }
         let n = {
             let Ok(mut s) = state.lock() else { return };
             if s.cancelled.contains(&code) {
@@ -379,4 +396,78 @@ fn ship_later(
             std::thread::sleep(Duration::from_millis(100 * u64::from(attempt + 1)));
         }
     });
+}
+
+/// Posts the order's customs results, if it has any, each until answered success;
+/// whether it ships (its last result is a pass, or it has none).
+fn customs_then_ship(
+    url: &str,
+    code: &str,
+    lg_code: &str,
+    store: &str,
+    state: &Mutex<State>,
+    opts: &SimOptions,
+) -> bool {
+    let Some(script) = opts.customs.get(code) else {
+        return true;
+    };
+    let Ok(http) = reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+    else {
+        return false;
+    };
+    let tz = chrono::FixedOffset::east_opt(8 * 3600);
+    for (i, (status, reason)) in script.iter().enumerate() {
+        if i > 0 {
+            std::thread::sleep(opts.customs_gap);
+        }
+        let at = tz.map_or_else(String::new, |tz| {
+            chrono::Utc::now()
+                .with_timezone(&tz)
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string()
+        });
+        let mut li = serde_json::json!({
+            "orderCode": code, "lgOrderCode": lg_code, "storeCode": store,
+            "orderType": "BONDED_WHS", "status": status, "operateTime": at,
+            "customsInfo": {"declarationOrderNo": format!("DEC{lg_code}"), "customsCode": "2924", "customsName": "杭州海关"},
+        });
+        if !reason.is_empty() {
+            li["content"] = reason.clone().into();
+        }
+        let li = li.to_string();
+        let body = form_urlencoded::Serializer::new(String::new())
+            .append_pair("logistic_provider_id", "CAINIAO_SIM")
+            .append_pair("msg_type", "WMS_ORDER_STATUS_UPLOAD")
+            .append_pair("logistics_interface", &li)
+            .append_pair("data_digest", &data_digest(&li, &opts.secret))
+            .finish();
+        let mut taken = false;
+        for attempt in 0..NOTICE_ATTEMPTS {
+            taken = http
+                .post(url)
+                .header(
+                    "Content-Type",
+                    "application/x-www-form-urlencoded;charset=UTF-8",
+                )
+                .body(body.clone())
+                .send()
+                .ok()
+                .and_then(|r| r.json::<serde_json::Value>().ok())
+                .is_some_and(|v| v["success"] == "true");
+            if taken {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100 * u64::from(attempt + 1)));
+        }
+        if !taken {
+            return false;
+        }
+        if let Ok(mut s) = state.lock() {
+            s.customs_posted.push((code.to_string(), status.clone()));
+        }
+    }
+    script.last().is_some_and(|(s, _)| s == "CUSTOMS_PASSED")
 }

@@ -3,11 +3,13 @@
 
 pub mod client;
 pub mod config;
+pub mod customs;
 pub mod decrypt;
 pub mod deliver;
 pub mod limit;
 pub mod sign;
 pub mod sim;
+pub mod sim_customs;
 
 pub use client::{OrderListEntry, RedClient, RedError};
 pub use config::RedConfig;

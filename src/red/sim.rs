@@ -39,6 +39,8 @@ pub struct RedSimOptions {
     /// Delay only the first N answers by `slow`.
     pub slow_first: u32,
     pub slow: Duration,
+    /// The customs leg's behaviour (an app without `order.modifycustomstatus`…).
+    pub customs: super::sim_customs::CustomsOptions,
 }
 
 #[derive(Default)]
@@ -52,6 +54,8 @@ struct State {
     largest: HashMap<String, usize>,
     /// The accepted `order.orderDeliver` request of each order.
     delivered: HashMap<String, Value>,
+    /// What RED heard of customs.
+    customs: super::sim_customs::CustomsSim,
 }
 
 pub struct RedSimHandle {
@@ -303,6 +307,9 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
     if method == "order.orderDeliver" {
         return deliver(req, state);
     }
+    if super::sim_customs::METHODS.contains(&method) {
+        return customs(req, method, state, opts);
+    }
     let Ok(s) = state.lock() else {
         return err(-1, "internal");
     };
@@ -428,5 +435,41 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
             ok(json!({"dataInfoList": list}))
         }
         _ => err(-4, "unknown method"),
+    }
+}
+
+/// A call of the customs leg ([`super::sim_customs`]).
+fn customs(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions) -> Value {
+    let Ok(mut s) = state.lock() else {
+        return err(-1, "internal");
+    };
+    let State {
+        orders, customs, ..
+    } = &mut *s;
+    let exists = |id: &str| orders.contains_key(id);
+    super::sim_customs::answer(method, req, customs, &opts.customs, &exists)
+}
+
+impl RedSimHandle {
+    /// Each customs event RED was told (`order.modifycustomstatus`), once each: by
+    /// (orderId, eventType, eventTime), its fields.
+    pub fn customs_events(&self) -> std::collections::BTreeMap<(String, String, i64), Value> {
+        self.state
+            .lock()
+            .map(|s| s.customs.events.clone())
+            .unwrap_or_default()
+    }
+    /// `order.resendBondedPaymentRecord` calls RED took for an order.
+    pub fn repushes(&self, order_id: &str) -> u32 {
+        self.state.lock().map_or(0, |s| {
+            s.customs.repushes.get(order_id).copied().unwrap_or(0)
+        })
+    }
+    /// The filings RED holds, by (barcode, port): the fields sent.
+    pub fn filings(&self) -> std::collections::BTreeMap<(String, String), Value> {
+        self.state
+            .lock()
+            .map(|s| s.customs.filings.clone())
+            .unwrap_or_default()
     }
 }

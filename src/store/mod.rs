@@ -26,12 +26,19 @@
 //! state in use, [`lock`] the one writer.
 
 pub mod backup;
+mod customs;
+mod filing;
+mod history;
 pub mod lock;
+mod person;
 mod read;
 mod schema;
 pub mod stage;
 mod txn;
 
+pub use customs::{CustomsEvent, Tell};
+pub use filing::Filed;
+pub use history::{Event, Kind};
 pub use lock::{LockError, StateLock};
 pub use stage::{Move, Stage};
 pub use txn::Txn;
@@ -62,7 +69,22 @@ pub struct OrderRow {
     /// The stable code of a rejection by the mapping (`bondmap::run::…`, docs/run-codes.md "Run-time
     /// error codes"); `None` for an order in any other stage.
     pub error_code: Option<String>,
+    /// The class of the last customs failure (`payment_missing`, `buyer_identity`,
+    /// `over_quota`, `other`): kept while the order is `customs_failed`.
+    pub customs_class: Option<String>,
+    /// The warehouse's reason for it, redacted with the order's personal values.
+    pub customs_reason: Option<String>,
+    /// Payment-record re-pushes still allowed (`None`: none was ever due).
+    pub repush_left: Option<u32>,
+    /// When the next re-push step is due (unix seconds); `None`: none is.
+    pub repush_due_at: Option<i64>,
+    /// A person asked for it to be fetched and sent again (`resolve … retry`).
+    pub retry_wanted: bool,
 }
+
+/// Why a person must look at an accepted order whose RED content changed afterwards.
+pub const CHANGED_AFTER_ACCEPT: &str =
+    "RED content changed after Cainiao accepted it (not re-sent)";
 
 /// A shipment notice as recorded.
 #[derive(Debug, Clone, serde::Serialize)]

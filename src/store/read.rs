@@ -6,7 +6,7 @@ use super::stage::{Move, Stage};
 use super::{NoticeRow, OrderRow, Store, StoreError, MAPPING_KEY};
 use rusqlite::{params, Connection, OptionalExtension};
 
-const SELECT_NOTICES: &str =
+pub(super) const SELECT_NOTICES: &str =
     "SELECT key, msg_type, order_id, content, problem, received_at FROM notices";
 
 impl Store {
@@ -154,7 +154,11 @@ impl Store {
     }
 
     /// The orders of `SELECT … FROM orders <tail>`.
-    fn select(&self, tail: &str, p: impl rusqlite::Params) -> Result<Vec<OrderRow>, StoreError> {
+    pub(super) fn select(
+        &self,
+        tail: &str,
+        p: impl rusqlite::Params,
+    ) -> Result<Vec<OrderRow>, StoreError> {
         let mut st = self.db.prepare(&format!("{} {tail}", *SELECT_ORDERS))?;
         let rows = st.query_map(p, row)?.collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
@@ -180,7 +184,7 @@ pub(super) fn get(db: &Connection, order_id: &str) -> Result<Option<OrderRow>, S
     }
 }
 
-fn notice_row(r: &rusqlite::Row) -> rusqlite::Result<NoticeRow> {
+pub(super) fn notice_row(r: &rusqlite::Row) -> rusqlite::Result<NoticeRow> {
     Ok(NoticeRow {
         key: r.get(0)?,
         msg_type: r.get(1)?,
@@ -232,5 +236,10 @@ fn row(r: &rusqlite::Row) -> rusqlite::Result<OrderRow> {
         } else {
             None
         },
+        customs_class: r.get("customs_class")?,
+        customs_reason: r.get("customs_reason")?,
+        repush_left: r.get("repush_left")?,
+        repush_due_at: r.get("repush_due_at")?,
+        retry_wanted: r.get::<_, i64>("retry_wanted")? != 0,
     })
 }

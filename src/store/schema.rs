@@ -43,6 +43,14 @@ pub(super) const ORDER_COLUMNS: &[Column] = &[
     col("cancel_wanted", "INTEGER NOT NULL DEFAULT 0", true),
     col("deliver_attempts", "INTEGER NOT NULL DEFAULT 0", true),
     col("error_code", "TEXT", true),
+    // Customs (issue 25): the class and reason of the last customs failure, the
+    // payment-record re-pushes left and when the next step of them is due (unix
+    // seconds), and a retry a person asked for (`resolve … retry`).
+    col("customs_class", "TEXT", true),
+    col("customs_reason", "TEXT", true),
+    col("repush_left", "INTEGER", true),
+    col("repush_due_at", "INTEGER", true),
+    col("retry_wanted", "INTEGER NOT NULL DEFAULT 0", true),
 ];
 
 /// The tables besides `orders` and the indexes, each created when missing.
@@ -58,6 +66,10 @@ const TABLES: &[&str] = &[
         problem TEXT,
         received_at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS notices_order ON notices(order_id)",
+    super::history::TABLE,
+    super::history::INDEX,
+    super::customs::TABLE,
+    super::filing::TABLE,
 ];
 
 /// Every statement that makes a new state file.

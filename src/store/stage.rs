@@ -5,7 +5,10 @@
 //! ```text
 //! seen → fetched → sending → accepted → shipped → delivered
 //!          ↘ rejected   ↘ failed   ↘ cancelled (cancel accepted by the warehouse)
+//!                          accepted → customs_passed → shipped
+//!                          accepted → customs_failed → customs_passed (after a re-push)
 //! seen → skipped (no route takes it)         seen/fetched/rejected/failed/skipped → cancelled
+//! any stage → closed (a person ended it outside bondmap: `resolve … close`)
 //! ```
 //!
 //! Adding a stage: a variant, its name in [`Stage::as_str`], its place in [`Stage::ALL`]
@@ -31,10 +34,19 @@ pub enum Stage {
     Shipped,
     /// RED is told (order.orderDeliver).
     Delivered,
+    /// The warehouse reports that customs cleared it (三单对碰 passed).
+    #[serde(rename = "customs_passed")]
+    CustomsPassed,
+    /// The warehouse reports that customs stopped it; the class and the reason are kept.
+    #[serde(rename = "customs_failed")]
+    CustomsFailed,
+    /// A person ended it outside bondmap (`resolve … close`, with a note): nothing more
+    /// is done with it.
+    Closed,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 10] = [
+    pub const ALL: [Stage; 13] = [
         Stage::Seen,
         Stage::Fetched,
         Stage::Rejected,
@@ -45,6 +57,9 @@ impl Stage {
         Stage::Cancelled,
         Stage::Shipped,
         Stage::Delivered,
+        Stage::CustomsPassed,
+        Stage::CustomsFailed,
+        Stage::Closed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +74,9 @@ impl Stage {
             Stage::Cancelled => "cancelled",
             Stage::Shipped => "shipped",
             Stage::Delivered => "delivered",
+            Stage::CustomsPassed => "customs_passed",
+            Stage::CustomsFailed => "customs_failed",
+            Stage::Closed => "closed",
         }
     }
 
@@ -72,12 +90,31 @@ impl Stage {
         matches!(self, Stage::Seen | Stage::Fetched | Stage::Sending)
     }
 
-    /// Final for the delivery order: Cainiao has it (or it was cancelled); it is never
-    /// sent again.
+    /// Final for the delivery order: Cainiao has it (or it was cancelled, or a person
+    /// closed it); it is never sent again.
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            Stage::Accepted | Stage::Shipped | Stage::Delivered | Stage::Cancelled
+            Stage::Accepted
+                | Stage::Shipped
+                | Stage::Delivered
+                | Stage::Cancelled
+                | Stage::CustomsPassed
+                | Stage::CustomsFailed
+                | Stage::Closed
+        )
+    }
+
+    /// The warehouse has the order and customs has spoken of it (or is still to):
+    /// where a customs result may move it from.
+    pub fn at_warehouse(self) -> bool {
+        matches!(
+            self,
+            Stage::Sending
+                | Stage::Accepted
+                | Stage::Failed
+                | Stage::CustomsPassed
+                | Stage::CustomsFailed
         )
     }
 
@@ -130,10 +167,17 @@ pub enum Move {
     Deliver,
     /// Never sent, or the warehouse accepted the cancel; never once shipped.
     Cancel,
+    /// The warehouse reports customs cleared it.
+    CustomsPass,
+    /// The warehouse reports customs stopped it (again: a later failure replaces the
+    /// class and reason of an earlier one).
+    CustomsFail,
+    /// A person ended it outside bondmap.
+    Close,
 }
 
 impl Move {
-    pub const ALL: [Move; 9] = [
+    pub const ALL: [Move; 12] = [
         Move::Fetch,
         Move::Reject,
         Move::Send,
@@ -143,6 +187,9 @@ impl Move {
         Move::Ship,
         Move::Deliver,
         Move::Cancel,
+        Move::CustomsPass,
+        Move::CustomsFail,
+        Move::Close,
     ];
 
     /// The stage the order is in after the move.
@@ -157,6 +204,9 @@ impl Move {
             Move::Ship => Stage::Shipped,
             Move::Deliver => Stage::Delivered,
             Move::Cancel => Stage::Cancelled,
+            Move::CustomsPass => Stage::CustomsPassed,
+            Move::CustomsFail => Stage::CustomsFailed,
+            Move::Close => Stage::Closed,
         }
     }
 
@@ -165,11 +215,16 @@ impl Move {
         match self {
             // Toward a send: never an order Cainiao has (that refusal is an error).
             Move::Fetch | Move::Reject | Move::Send | Move::Fail | Move::Skip => !s.is_final(),
-            Move::Accept => !matches!(s, Stage::Shipped | Stage::Delivered | Stage::Cancelled),
-            // A notice may come before the send's answer was recorded.
-            Move::Ship => matches!(s, Stage::Accepted | Stage::Sending | Stage::Failed),
+            // A late answer never moves an order back from further on in its life.
+            Move::Accept => s == Stage::Accepted || !s.is_final(),
+            // A notice may come before the send's answer was recorded; a shipment after
+            // a customs failure means customs cleared it after all.
+            Move::Ship => s.at_warehouse(),
             Move::Deliver => s == Stage::Shipped,
-            Move::Cancel => !matches!(s, Stage::Shipped | Stage::Delivered),
+            Move::Cancel => !matches!(s, Stage::Shipped | Stage::Delivered | Stage::Closed),
+            Move::CustomsPass => s.at_warehouse() && s != Stage::CustomsPassed,
+            Move::CustomsFail => s.at_warehouse() && s != Stage::CustomsPassed,
+            Move::Close => s != Stage::Closed,
         }
     }
 
@@ -205,11 +260,15 @@ mod tests {
         );
         assert_eq!(
             Stage::sql_list(Stage::is_final),
-            "('accepted', 'cancelled', 'shipped', 'delivered')"
+            "('accepted', 'cancelled', 'shipped', 'delivered', 'customs_passed', 'customs_failed', 'closed')"
         );
         assert_eq!(
             Stage::sql_list(Stage::is_settled),
-            "('rejected', 'accepted', 'skipped', 'cancelled', 'shipped', 'delivered')"
+            "('rejected', 'accepted', 'skipped', 'cancelled', 'shipped', 'delivered', 'customs_passed', 'customs_failed', 'closed')"
+        );
+        assert_eq!(
+            serde_json::to_string(&Stage::CustomsPassed).unwrap(),
+            "\"customs_passed\""
         );
     }
 
@@ -221,23 +280,34 @@ mod tests {
                 assert!(!m.from(s), "{m:?} from {s:?}");
             }
         }
-        // Once shipped, an order is only ever told to RED.
+        // Once shipped, an order is only ever told to RED, or closed by a person.
         for s in [Stage::Shipped, Stage::Delivered] {
             let out: Vec<Move> = Move::ALL.into_iter().filter(|m| m.from(s)).collect();
             let want: &[Move] = if s == Stage::Shipped {
-                &[Move::Deliver]
+                &[Move::Deliver, Move::Close]
             } else {
-                &[]
+                &[Move::Close]
             };
             assert_eq!(out, want, "{s:?}");
         }
+        // A closed order goes nowhere.
+        assert!(Move::ALL.into_iter().all(|m| !m.from(Stage::Closed)));
+        // A late "accepted" never takes an order back from customs or further on.
+        for s in [Stage::CustomsPassed, Stage::CustomsFailed, Stage::Closed] {
+            assert!(!Move::Accept.from(s), "{s:?}");
+        }
+        // Customs may clear an order it stopped (a re-pushed payment record), never the
+        // reverse; a shipment moves either on.
+        assert!(Move::CustomsPass.from(Stage::CustomsFailed));
+        assert!(!Move::CustomsFail.from(Stage::CustomsPassed));
+        assert!(Move::Ship.from(Stage::CustomsPassed) && Move::Ship.from(Stage::CustomsFailed));
         assert_eq!(
             Move::Ship.sql_from(),
-            "stage IN ('sending', 'accepted', 'failed')"
+            "stage IN ('sending', 'accepted', 'failed', 'customs_passed', 'customs_failed')"
         );
         assert_eq!(
             Move::Cancel.sql_from(),
-            "stage IN ('seen', 'fetched', 'rejected', 'sending', 'accepted', 'failed', 'skipped', 'cancelled')"
+            "stage IN ('seen', 'fetched', 'rejected', 'sending', 'accepted', 'failed', 'skipped', 'cancelled', 'customs_passed', 'customs_failed')"
         );
     }
 

@@ -20,6 +20,7 @@
 //! counts as done: RED hears of each shipment once. A notice that cannot be mapped (an
 //! unknown carrier) makes the order wait for a person, and nothing is sent.
 
+use super::route::warehouse_of;
 use super::{OrderLine, Pipeline, SyncError};
 use crate::callback::{Notice, Sink, CONSIGN_ORDER_NOTIFY};
 use crate::compile::Options;
@@ -29,7 +30,6 @@ use crate::pii::Redactor;
 use crate::program::Program;
 use crate::red::RedError;
 use crate::store::{OrderRow, Stage, Store, StoreError};
-use md5::{Digest, Md5};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -72,16 +72,20 @@ pub struct Life {
     /// `--param`s of the run, given to these mappings too (those they declare).
     pub options: Options,
     programs: HashMap<(bool, PathBuf), Result<Program, String>>,
+    /// The customs steps' settings and mappings (beside the ship-back mapping).
+    pub customs: super::customs::Setup,
 }
 
 impl Life {
     pub fn new(cancel_map: PathBuf, deliver_map: PathBuf) -> Life {
+        let customs = super::customs::Setup::beside(&deliver_map);
         Life {
             cancel_map,
             deliver_map,
             fallback_warehouse: None,
             options: Options::default(),
             programs: HashMap::new(),
+            customs,
         }
     }
 
@@ -116,20 +120,6 @@ fn first_lines(text: &str) -> String {
         .join(" / ")
 }
 
-/// The warehouse mapping file an order was sent with.
-fn warehouse_of(p: &Pipeline, row: &OrderRow) -> Option<PathBuf> {
-    match (&row.warehouse, &p.routing) {
-        (Some(w), Some(r)) => Some(r.resolve(w)),
-        (Some(w), None) => p
-            .life
-            .as_ref()
-            .and_then(|l| l.fallback_warehouse.as_ref())
-            .and_then(|f| f.parent())
-            .map(|base| base.join(w)),
-        (None, _) => p.life.as_ref()?.fallback_warehouse.clone(),
-    }
-}
-
 fn line(p: &Pipeline, id: &str) -> Result<Option<OrderLine>, StoreError> {
     Ok(p.store.get(id)?.map(OrderLine::from))
 }
@@ -146,7 +136,8 @@ pub fn note_cancels(
             // An order bondmap never saw is nothing to it.
             let Some(row) = t.get(id)? else { continue };
             match row.stage {
-                Stage::Cancelled => continue,
+                // Ended by a person: nothing more is done with it.
+                Stage::Cancelled | Stage::Closed => continue,
                 Stage::Seen | Stage::Fetched | Stage::Rejected | Stage::Skipped => {
                     t.mark_cancelled(id)?;
                     tracing::info!(order_id = %id, stage = "cancelled", "cancelled on RED before it was sent");
@@ -156,7 +147,11 @@ pub fn note_cancels(
                     t.mark_cancelled(id)?;
                     tracing::info!(order_id = %id, stage = "cancelled", "cancelled on RED before it was sent");
                 }
-                Stage::Failed | Stage::Sending | Stage::Accepted => {
+                Stage::Failed
+                | Stage::Sending
+                | Stage::Accepted
+                | Stage::CustomsPassed
+                | Stage::CustomsFailed => {
                     if row.cancel_wanted {
                         continue;
                     }
@@ -189,7 +184,7 @@ pub fn cancel_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<()
         return Ok(());
     }
     for row in p.store.cancels_due()? {
-        if !matches!(row.stage, Stage::Failed | Stage::Sending | Stage::Accepted) {
+        if !row.stage.at_warehouse() {
             continue;
         }
         let id = row.order_id.clone();
@@ -279,6 +274,9 @@ pub fn deliver_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(
     if p.life.is_none() {
         return Ok(());
     }
+    // Customs results recorded since are acted on first (RED told, a payment record
+    // pushed again): every place that tells RED of shipments tells it of these too.
+    super::customs::due(p, out)?;
     for row in p.store.deliveries_due()? {
         let id = row.order_id.clone();
         let fields = match delivery_fields(p, &row) {
@@ -326,9 +324,10 @@ pub fn deliver_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(
 
 /// The `order.orderDeliver` fields of a shipped order, or why a person must act.
 fn delivery_fields(p: &mut Pipeline, row: &OrderRow) -> Result<Value, String> {
+    // The shipment notice: the order's status uploads (customs results) are notices too.
     let notice = p
         .store
-        .notice_of(&row.order_id)
+        .last_notice(&row.order_id, CONSIGN_ORDER_NOTIFY)
         .map_err(|e| e.to_string())?
         .ok_or("shipped, but its notice is not in the state")?;
     let content: Value = serde_json::from_str(&notice.content)
@@ -349,11 +348,7 @@ fn delivery_fields(p: &mut Pipeline, row: &OrderRow) -> Result<Value, String> {
 
 /// The identity of a notice: the same notice sent again has the same one.
 pub fn notice_key(notice: &Notice) -> String {
-    let mut h = Md5::new();
-    h.update(notice.msg_type.as_bytes());
-    h.update([0]);
-    h.update(notice.logistics_interface.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    notice.identity()
 }
 
 /// The kept fields of a notice's content, as JSON text.
@@ -373,6 +368,9 @@ pub struct StoreSink {
     store: Mutex<Store>,
     /// Told after a shipment is recorded, so RED is told without waiting for a round.
     wake: Mutex<Option<Sender<()>>>,
+    /// What a warehouse status upload means and how its reason is checked for personal
+    /// data ([`super::customs`]); `None`: status uploads are not taken (send again).
+    customs: Option<super::customs::Intake>,
 }
 
 impl StoreSink {
@@ -380,7 +378,31 @@ impl StoreSink {
         Ok(StoreSink {
             store: Mutex::new(Store::open(state)?),
             wake: Mutex::new(wake),
+            customs: None,
         })
+    }
+
+    /// Takes the warehouse's status uploads (customs results) too.
+    pub fn with_customs(mut self, intake: super::customs::Intake) -> StoreSink {
+        self.customs = Some(intake);
+        self
+    }
+
+    /// Records a status upload (`WMS_ORDER_STATUS_UPLOAD`); `true` when it was new.
+    pub fn take_status(&self, notice: &Notice) -> Result<bool, String> {
+        let new = super::customs::take(&self.store, self.customs.as_ref(), notice)?;
+        if new {
+            self.wake_up();
+        }
+        Ok(new)
+    }
+
+    fn wake_up(&self) {
+        if let Ok(w) = self.wake.lock() {
+            if let Some(w) = w.as_ref() {
+                let _ = w.send(());
+            }
+        }
     }
 
     /// Records a notice; `true` when it was new.
@@ -403,8 +425,9 @@ impl StoreSink {
                 (None, true) => Some(UNKNOWN_ORDER_NOTICE.into()),
                 (Some(r), true) => match r.stage {
                     Stage::Cancelled => Some(SHIPPED_AFTER_CANCEL.into()),
-                    Stage::Accepted | Stage::Sending | Stage::Failed => None,
-                    Stage::Shipped | Stage::Delivered => None,
+                    s if s.at_warehouse() => None,
+                    // Closed by a person: recorded, RED not told, no one asked again.
+                    Stage::Shipped | Stage::Delivered | Stage::Closed => None,
                     other => Some(format!(
                         "a shipment notice for an order bondmap never sent (stage {}): RED not told",
                         other.as_str()
@@ -422,11 +445,7 @@ impl StoreSink {
             if let (true, true, Some(r)) = (new, shipment, &row) {
                 match &problem {
                     Some(why) => t.flag_person(&r.order_id, why)?,
-                    None if matches!(
-                        r.stage,
-                        Stage::Accepted | Stage::Sending | Stage::Failed
-                    ) =>
-                    {
+                    None if r.stage.at_warehouse() => {
                         t.mark_shipped(&r.order_id)?;
                         shipped = true;
                     }
@@ -437,11 +456,7 @@ impl StoreSink {
         })?;
         drop(store);
         if shipped {
-            if let Ok(w) = self.wake.lock() {
-                if let Some(w) = w.as_ref() {
-                    let _ = w.send(());
-                }
-            }
+            self.wake_up();
         }
         Ok(new)
     }
@@ -449,6 +464,9 @@ impl StoreSink {
 
 impl Sink for StoreSink {
     fn record(&self, notice: &Notice) -> Result<(), String> {
+        if notice.msg_type == super::customs::STATUS_UPLOAD {
+            return self.take_status(notice).map(|_| ());
+        }
         self.take(notice).map(|_| ()).map_err(|e| e.to_string())
     }
 }

@@ -23,11 +23,16 @@ use crate::store::{OrderRow, Stage, Store, StoreError};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
+pub mod customs;
+pub mod customs_config;
+pub mod customs_tables;
+pub mod filing;
 mod flow;
 pub mod identity;
 pub mod life;
 pub mod progress;
 pub mod reload;
+pub mod resolve;
 pub mod route;
 pub use identity::mapping_identity;
 pub use life::{Life, StoreSink};
@@ -247,6 +252,8 @@ impl<'a> Pipeline<'a> {
         }
         // Before the pending orders are gathered: a cancelled one is then no longer pending.
         life::note_cancels(self, &cancelled, &mut out)?;
+        // Orders a person asked to be sent again (`resolve … retry`).
+        resolve::retries_due(self, &mut out)?;
         for p in self.store.pending()? {
             // Cancelled on RED while half-way: the cancel goes, the order does not.
             if p.cancel_wanted {

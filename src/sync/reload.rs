@@ -135,6 +135,9 @@ impl RunSet {
         let clients = clients(inputs.config.as_deref())
             .map_err(|p| problems.extend(p))
             .ok();
+        let customs = super::customs_config::CustomsConfig::load(inputs.config.as_deref())
+            .map_err(|e| problems.extend(e.lines().into_iter().map(Problem::Settings)))
+            .ok();
         let router = Router::load(&inputs.mapping, &inputs.options)
             .map_err(|e| problems.push(Problem::Mapping(e)))
             .ok();
@@ -147,9 +150,10 @@ impl RunSet {
             }
             problems.extend(life_problems(r, inputs));
         }
-        match (clients, router) {
-            (Some((red, gateway)), Some(router)) if problems.is_empty() => {
+        match (clients, router, customs) {
+            (Some((red, gateway)), Some(router), Some(customs)) if problems.is_empty() => {
                 let mut life = Life::new(inputs.cancel_map.clone(), inputs.deliver_map.clone());
+                life.customs.config = customs;
                 if router.is_plain() {
                     life.fallback_warehouse = Some(inputs.mapping.clone());
                 }
@@ -203,6 +207,8 @@ impl RunSet {
 /// round will compile them; what does not compile would park orders for a person.
 fn life_problems(router: &Router, inputs: &Inputs) -> Vec<Problem> {
     let mut out = Vec::new();
+    // The customs mappings (beside the ship-back one) and tables (beside the cancel one).
+    let customs = super::customs::Setup::beside(&inputs.deliver_map);
     for (warehouse, _) in router.programs() {
         for message in [&inputs.cancel_map, &inputs.deliver_map] {
             if let Err(e) =
@@ -211,6 +217,16 @@ fn life_problems(router: &Router, inputs: &Inputs) -> Vec<Problem> {
                 out.push(Problem::Mapping(e));
             }
         }
+        out.extend(
+            customs
+                .problems(warehouse)
+                .into_iter()
+                .map(Problem::Mapping),
+        );
+    }
+    let tables = super::customs::tables_dir(&inputs.cancel_map);
+    if let Err(e) = super::customs_tables::Tables::load(&tables) {
+        out.extend(e.iter().map(|e| Problem::Settings(e.to_string())));
     }
     out
 }

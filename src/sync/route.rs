@@ -8,6 +8,7 @@ use crate::gateway::request::Envelope;
 use crate::program::Program;
 use crate::route::{Pick, Router};
 use crate::run::RunError;
+use crate::store::OrderRow;
 use std::path::{Path, PathBuf};
 
 /// A routes file (or a plain mapping loaded as one) and the folder its paths are kept
@@ -124,4 +125,20 @@ pub fn routed_identity(router: &Router, mapping: &Path, params: &[(String, Strin
         h.update(super::mapping_identity(p, params).as_bytes());
     }
     h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The warehouse mapping file an order was sent with: kept in the state relative to the
+/// routes file (or, without routing, to the plain mapping's folder); for an order of an
+/// earlier version that kept none, the plain mapping itself.
+pub fn warehouse_of(p: &Pipeline, row: &OrderRow) -> Option<PathBuf> {
+    match (&row.warehouse, &p.routing) {
+        (Some(w), Some(r)) => Some(r.resolve(w)),
+        (Some(w), None) => p
+            .life
+            .as_ref()
+            .and_then(|l| l.fallback_warehouse.as_ref())
+            .and_then(|f| f.parent())
+            .map(|base| base.join(w)),
+        (None, _) => p.life.as_ref()?.fallback_warehouse.clone(),
+    }
 }

@@ -1,0 +1,190 @@
+//! The goods' customs filings synced to RED (issue 25 §5), through the binary against the
+//! local RED API: a dry run sends nothing, a push sends every filed row once and a second
+//! push nothing, a changed row alone goes again, an HS code that is not 10 digits stops
+//! the push before anything is sent (naming the row), `filing show` reads back.
+
+mod common;
+
+use bondmap::red::sim::{RedSimHandle, RedSimOptions};
+use common::*;
+use std::path::Path;
+use std::process::Output;
+
+const APP: &str = "filing-app";
+const SECRET: &str = "red-SECRET-61";
+const TOKEN: &str = "tok-SECRET-62";
+
+fn red() -> RedSimHandle {
+    bondmap::red::sim::spawn(
+        0,
+        RedSimOptions {
+            app_id: APP.into(),
+            app_secret: SECRET.into(),
+            access_token: TOKEN.into(),
+            ..RedSimOptions::default()
+        },
+    )
+    .unwrap()
+}
+
+fn run(red: &RedSimHandle, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(args)
+        .current_dir(root())
+        .env("RED_APP_ID", APP)
+        .env("RED_APP_SECRET", SECRET)
+        .env("RED_ACCESS_TOKEN", TOKEN)
+        .env("RED_API_URL", red.url())
+        .output()
+        .unwrap()
+}
+
+fn push(red: &RedSimHandle, db: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "filing",
+        "push",
+        "--mapping",
+        "mappings/filing/hangzhou_xiasha_filing.map",
+        "--state",
+        db.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    run(red, &args)
+}
+
+/// Rows of the shipped Hangzhou goods table, and those with an HS code.
+fn rows() -> (usize, usize) {
+    let mut r = csv::Reader::from_path(warehouses().join("hangzhou_xiasha_goods.csv")).unwrap();
+    let h = r.headers().unwrap().clone();
+    let hs = h.iter().position(|c| c == "hs_code").unwrap();
+    let recs: Vec<_> = r.records().map(Result::unwrap).collect();
+    let filed = recs.iter().filter(|r| !r[hs].trim().is_empty()).count();
+    (recs.len(), filed)
+}
+
+#[test]
+fn a_dry_run_sends_nothing_a_push_sends_each_row_once_and_only_changes_go_again() {
+    let red = red();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let (all, filed) = rows();
+    // Dry run: every filed row listed, by barcode; nothing sent, no state made.
+    let o = push(&red, &db, &["--dry-run"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert_eq!(
+        out.lines()
+            .filter(|l| l.starts_with("would send: "))
+            .count(),
+        filed
+    );
+    assert!(out.contains("would send: 6901234567892 (new at hz_custom): {\"barcode\":\"6901234567892\",\"hs_code\":\"1901101000\",\"port_code\":\"hz_custom\",\"quantity1\":0.9,\"quantity2\":0}"), "{out}");
+    assert!(
+        out.contains("not filed: 8710103913245 (no hs_code in the goods table)"),
+        "{out}"
+    );
+    assert_eq!(all - filed, 1);
+    assert_eq!(red.total_calls(), 0);
+    assert!(!db.exists());
+    // Push: each filed row once.
+    let o = push(&red, &db, &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(red.calls("order.createItemCustomsInfo") as usize, filed);
+    let filings = red.filings();
+    assert_eq!(filings.len(), filed);
+    let a2 = &filings[&("4987176014525".to_string(), "hz_custom".to_string())];
+    assert_eq!(a2["hs_code"], "3304990099");
+    assert_eq!(
+        (a2["quantity1"].to_string(), a2["quantity2"].to_string()),
+        ("0.06".into(), "1".into())
+    );
+    // Again: nothing changed, nothing sent.
+    let o = push(&red, &db, &[]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        text(&o.stderr).contains(&format!("0 changed, {filed} unchanged, 1 not filed")),
+        "{}",
+        text(&o.stderr)
+    );
+    assert_eq!(red.calls("order.createItemCustomsInfo") as usize, filed);
+    // One quantity changes in today's export: that row alone goes again.
+    let today = dir.path().join("today.csv");
+    let t = std::fs::read_to_string(warehouses().join("hangzhou_xiasha_goods.csv")).unwrap();
+    std::fs::write(&today, t.replace("035,0.06,011,1,JP", "035,0.07,011,1,JP")).unwrap();
+    let table = format!("goods={}", today.display());
+    let o = push(&red, &db, &["--table", &table, "--dry-run"]);
+    let out = text(&o.stdout);
+    assert_eq!(
+        out.lines().filter(|l| l.starts_with("would send")).count(),
+        1,
+        "{out}"
+    );
+    assert!(
+        out.contains("would send: 4987176014525 (changed at hz_custom): quantity1 0.06 → 0.07"),
+        "{out}"
+    );
+    let o = push(&red, &db, &["--table", &table]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(red.calls("order.createItemCustomsInfo") as usize, filed + 1);
+    // Read back from RED.
+    let o = run(&red, &["filing", "show", "4987176014525"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(
+            "4987176014525 at hz_custom: hs_code 3304990099, quantity1 0.07, quantity2 1"
+        ),
+        "{}",
+        text(&o.stdout)
+    );
+    // The same goods at another port are filings of their own (the base mapping, the port a param).
+    let o = run(
+        &red,
+        &[
+            "filing",
+            "push",
+            "--mapping",
+            "mappings/red/item_customs.map",
+            "--param",
+            "port_code=nb_custom",
+            "--state",
+            db.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(red.filings().len(), 2 * filed);
+}
+
+#[test]
+fn an_hs_code_that_is_not_ten_digits_stops_the_push_before_anything_is_sent() {
+    let red = red();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let bad = dir.path().join("bad.csv");
+    let t = std::fs::read_to_string(warehouses().join("hangzhou_xiasha_goods.csv")).unwrap();
+    std::fs::write(
+        &bad,
+        t.replace(",1901101000,", ",1901 101000,")
+            .replace(",2202999990,", ",220299999,"),
+    )
+    .unwrap();
+    let table = format!("goods={}", bad.display());
+    for extra in [
+        vec!["--table", &table],
+        vec!["--table", &table, "--dry-run"],
+    ] {
+        let o = push(&red, &db, &extra);
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
+        let e = text(&o.stderr);
+        assert!(
+            e.contains("barcode 6901234567892") && e.contains("has a space in it"),
+            "{e}"
+        );
+        assert!(
+            e.contains("barcode 4897036690519") && e.contains("not 10 digits"),
+            "{e}"
+        );
+        assert!(e.contains("2 row(s) refused: nothing was sent"), "{e}");
+        assert!(text(&o.stdout).is_empty());
+    }
+    assert_eq!(red.total_calls(), 0);
+}
