@@ -27,6 +27,7 @@ pub mod path;
 pub mod pii;
 pub mod program;
 pub mod red;
+pub mod repo;
 pub mod route;
 pub mod run;
 pub mod schema;

@@ -8,6 +8,9 @@ mod merge;
 pub use merge::Layer;
 
 use crate::diag::{Code, Diag};
+use crate::repo::bundled::fold;
+use crate::repo::fs::{Roots, MAX_TEXT_BYTES};
+use crate::repo::{bundled, display_name, Repo, BASE_SCHEME};
 use crate::syntax::ast::{self, Expr, FieldValue, Ident, Item, Stmt};
 use crate::syntax::{parse, FileId, Sources, Span};
 use merge::Body;
@@ -36,8 +39,9 @@ pub struct TableDef {
 pub struct Mapping {
     pub sources: Sources,
     pub root: FileId,
-    /// The folder every file the mapping names must be in (see [`read_inside`]).
-    pub within: PathBuf,
+    /// The folders every file the mapping names must be in: the mapping root, and the
+    /// base folder `bondmap.toml` names when the mapping reads it (`base:…`).
+    pub within: Roots,
     pub target: Option<(PathBuf, Span)>,
     /// The contract of the input (`source "…"`).
     pub source: Option<(PathBuf, Span)>,
@@ -46,11 +50,6 @@ pub struct Mapping {
     pub tables: Vec<TableDef>,
     pub body: Vec<Stmt>,
 }
-
-/// Largest CSV table a mapping may read.
-pub const MAX_CSV_BYTES: u64 = 64 << 20;
-/// Largest mapping or schema file.
-pub const MAX_TEXT_BYTES: u64 = 8 << 20;
 
 /// Loads `path` and everything it uses. Returns the merged mapping (as far as it could be
 /// built) and every problem found on the way, of every file. Files it names must be in
@@ -66,16 +65,14 @@ pub fn load_within(path: &Path, root: Option<&Path>) -> (Mapping, Vec<Diag>) {
         None => default_root(path),
     };
     let mut cx = Loader {
-        within: within.clone(),
+        within: Roots::of(within),
         ..Loader::default()
     };
-    let mut m = Mapping {
-        within,
-        ..Mapping::default()
-    };
+    let mut m = Mapping::default();
     let root = cx.load_into(path, &mut m, None);
     m.root = root.unwrap_or_default();
     m.sources = cx.sources;
+    m.within = cx.within;
     (m, cx.diags)
 }
 
@@ -87,58 +84,18 @@ fn canonical(p: &Path) -> PathBuf {
     })
 }
 
-/// The parent of the mapping file's folder: the default mapping root.
+/// The default mapping root: the root `bondmap.toml` names when the file is below it,
+/// else the parent of the mapping file's folder.
 pub fn default_root(path: &Path) -> PathBuf {
     let file = canonical(path);
     let dir = file.parent().unwrap_or(&file);
+    if let Ok(Some(repo)) = Repo::find(dir) {
+        let root = canonical(&repo.root());
+        if file.starts_with(&root) {
+            return root;
+        }
+    }
     dir.parent().unwrap_or(dir).to_path_buf()
-}
-
-/// Reads a file a mapping names: a regular file (symlinks followed) inside `root`, of at
-/// most `cap` bytes. The error says why (the caller names the file) and never quotes
-/// what is in it.
-pub fn read_inside(root: &Path, path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    let canon = path.canonicalize().map_err(|e| e.to_string())?;
-    if !canon.starts_with(root) {
-        return Err(format!(
-            "it is outside the mapping root {} (a mapping reads only files below it; `--root` names another)",
-            display_name(root)
-        ));
-    }
-    read_regular(&canon, cap)
-}
-
-/// Reads a regular file of at most `cap` bytes (`--table NAME=FILE`: any file the user
-/// names, but never a device, a folder or a giant).
-pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("it is not a regular file".into());
-    }
-    let too_big = || format!("it is larger than {} MiB", cap >> 20);
-    if meta.len() > cap {
-        return Err(too_big());
-    }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(cap + 1).read_to_end(&mut buf))
-        .map_err(|e| e.to_string())?;
-    // The file may have grown since it was measured.
-    if buf.len() as u64 > cap {
-        return Err(too_big());
-    }
-    Ok(buf)
-}
-
-/// [`read_inside`] for a text file: UTF-8, a byte order mark dropped.
-pub fn read_text_inside(root: &Path, path: &Path, cap: u64) -> Result<String, String> {
-    let bytes = read_inside(root, path, cap)?;
-    let text = String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?;
-    Ok(match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_string(),
-        None => text,
-    })
 }
 
 /// Loads mapping text that is not on disk (tests, tools); `use` paths are relative to `dir`,
@@ -158,14 +115,11 @@ pub fn load_str_with_tree(
 ) -> (Mapping, Vec<Diag>, Option<ast::File>) {
     let within = default_root(&dir.join(name));
     let mut cx = Loader {
-        within: within.clone(),
+        within: Roots::of(within),
         keep_tree: tree,
         ..Loader::default()
     };
-    let mut m = Mapping {
-        within,
-        ..Mapping::default()
-    };
+    let mut m = Mapping::default();
     let id = cx
         .sources
         .add(&dir.join(name), name.to_string(), Arc::from(text));
@@ -173,6 +127,7 @@ pub fn load_str_with_tree(
     cx.merge_text(id, dir, &mut m);
     m.root = id;
     m.sources = cx.sources;
+    m.within = cx.within;
     (m, cx.diags, cx.tree)
 }
 
@@ -182,38 +137,21 @@ struct Loader {
     diags: Vec<Diag>,
     /// Files being opened, for finding `use` cycles.
     stack: Vec<PathBuf>,
-    /// The mapping root: no file outside it is read.
-    within: PathBuf,
+    /// The mapping root (and base folder): no file outside them is read.
+    within: Roots,
     /// Keep the syntax tree of the first file parsed (the root) in `tree`.
     keep_tree: bool,
     tree: Option<ast::File>,
 }
 
-/// How a file is shown to users: relative to the working folder when it is below it,
-/// with `..` folded, so messages read the same on every machine.
-pub fn display_name(path: &Path) -> String {
-    use std::path::Component;
-    let mut clean = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir if clean.file_name().is_some() => {
-                clean.pop();
-            }
-            Component::CurDir => {}
-            other => clean.push(other.as_os_str()),
-        }
-    }
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| clean.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .unwrap_or(clean)
-        .display()
-        .to_string()
-}
-
 impl Loader {
     fn load_into(&mut self, path: &Path, m: &mut Mapping, used_at: Option<Span>) -> Option<FileId> {
-        let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        // A bundled file is on no disk: its path is only folded.
+        let canon = if bundled::is_bundled(path) {
+            fold(path)
+        } else {
+            path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+        };
         if let Some(pos) = self.stack.iter().position(|p| *p == canon) {
             let chain: Vec<String> = self.stack[pos..]
                 .iter()
@@ -235,7 +173,7 @@ impl Loader {
         let read = if used_at.is_some() && path.extension().is_none_or(|x| x != "map") {
             Err("it is not a mapping: `use` takes a `.map` file".to_string())
         } else {
-            read_text_inside(&self.within, path, MAX_TEXT_BYTES)
+            self.within.read_text(path, MAX_TEXT_BYTES)
         };
         let text = match read {
             Ok(t) => t,
@@ -283,8 +221,9 @@ impl Loader {
         // `use` first, wherever it stands, so this file's statements lay over the used one.
         for item in &file.items {
             if let Item::Use { path, span } = item {
-                let p = dir.join(path);
-                self.load_into(&p, m, Some(*span));
+                if let Some(p) = self.locate(dir, path, *span) {
+                    self.load_into(&p, m, Some(*span));
+                }
             }
         }
         let uses = file.items.iter().any(|i| matches!(i, Item::Use { .. }));
@@ -301,8 +240,16 @@ impl Loader {
         for item in file.items {
             match item {
                 Item::Use { .. } => {}
-                Item::Target { path, span } => m.target = Some((dir.join(path), span)),
-                Item::Source { path, span } => m.source = Some((dir.join(path), span)),
+                Item::Target { path, span } => {
+                    if let Some(p) = self.locate(dir, &path, span) {
+                        m.target = Some((p, span));
+                    }
+                }
+                Item::Source { path, span } => {
+                    if let Some(p) = self.locate(dir, &path, span) {
+                        m.source = Some((p, span));
+                    }
+                }
                 Item::Settings { list, .. } => {
                     for s in list {
                         if !seen_settings.insert(s.name.name.clone()) {
@@ -455,6 +402,29 @@ impl Loader {
                     "the first is on line {line}; give each rule its own name"
                 )),
             );
+        }
+    }
+
+    /// The file a `use`, `target` or `source` names: relative to the naming file's folder,
+    /// or `base:…`, a file of the base set `bondmap.toml` names (its folder then readable).
+    fn locate(&mut self, dir: &Path, name: &str, span: Span) -> Option<PathBuf> {
+        if !name.starts_with(BASE_SCHEME) {
+            return Some(dir.join(name));
+        }
+        match crate::repo::resolve_base(dir, name) {
+            Ok((p, folder)) => {
+                if folder.is_some() {
+                    self.within.base = folder;
+                }
+                Some(p)
+            }
+            Err(e) => {
+                self.diags.push(
+                    Diag::error(Code::Io, span, format!("cannot read `{name}`: {e}"))
+                        .label("a file of the base set"),
+                );
+                None
+            }
         }
     }
 

@@ -1,6 +1,6 @@
 //! `bondmap check`: every mistake of every mapping file, before any order moves.
 
-use super::common::{map_files, stderr_is_tty};
+use super::common::stderr_is_tty;
 use crate::compile::{compile, Options};
 use crate::diag::{self, Diag};
 use std::path::{Path, PathBuf};
@@ -64,18 +64,30 @@ pub fn check_file_within(path: &Path, root: Option<&Path>) -> (crate::load::Mapp
 }
 
 fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
-    let files = match map_files(paths) {
+    let found = match crate::repo::walk::mapping_files(paths, root) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
-    if files.is_empty() {
+    // A file refused by the walk (a link out of the root, a FIFO, a device) is a mistake
+    // of the repo: said, never read.
+    for r in &found.refused {
+        eprintln!("error: {r}");
+    }
+    for l in &found.loops {
+        eprintln!(
+            "note: {}: a link to a folder already walked, not walked again",
+            crate::repo::display_name(l)
+        );
+    }
+    let files = found.files;
+    if files.is_empty() && found.refused.is_empty() {
         eprintln!("error: no .map files found");
         return 2;
     }
-    let mut errors = 0usize;
+    let mut errors = found.refused.len();
     let mut warnings = 0usize;
     let mut json = Vec::new();
     // A problem in a used file shows once, not once per file that uses it.

@@ -347,45 +347,6 @@ pub fn print_line(l: &OrderLine) {
     }
 }
 
-/// The `.map` files under the given paths (default `mappings/`), sorted.
-pub fn map_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let roots: Vec<PathBuf> = if paths.is_empty() {
-        vec![PathBuf::from("mappings")]
-    } else {
-        paths.to_vec()
-    };
-    let mut out = Vec::new();
-    for r in roots {
-        collect(&r, &mut out).map_err(|e| format!("cannot read {}: {e}", r.display()))?;
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if p.is_dir() {
-        for e in std::fs::read_dir(p)? {
-            collect(&e?.path(), out)?;
-        }
-    } else if p.extension().is_some_and(|x| x == "map") || p.is_file() {
-        if p.extension().is_some_and(|x| x == "map") {
-            out.push(p.to_path_buf());
-        } else if !p.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such file",
-            ));
-        }
-    } else {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "no such file",
-        ));
-    }
-    Ok(())
-}
-
 /// The gateway request for one mapped order: the text its run wrote, sent under the
 /// order code the run wrote into it.
 pub fn prepare(prog: &Program, cfg: &GatewayConfig, w: Written) -> Result<PreparedOrder, String> {

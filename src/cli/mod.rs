@@ -9,6 +9,7 @@ mod demo;
 mod explain;
 mod fmt;
 mod gateway_sim;
+mod init;
 mod lsp;
 mod map;
 mod red_sim;
@@ -68,6 +69,9 @@ enum Command {
     Test(test::Args),
     /// Check mapping files (default: mappings/) and report every mistake.
     Check(check::Args),
+    /// Make an integrator's own mapping repo: bondmap.toml, a warehouse file and its
+    /// goods table, a routes file, two example orders and their snapshots, a CI workflow.
+    Init(init::Args),
     /// The settings: `config check` prints those in force and every mistake in them.
     Config(config::Args),
     /// Copy the state file whole while `sync` runs (SQLite's online backup).
@@ -92,6 +96,7 @@ pub fn main() -> ExitCode {
         Command::RedSim(a) => red_sim::run(&a),
         Command::Test(a) => test::run(&a),
         Command::Check(a) => check::run(&a),
+        Command::Init(a) => init::run(&a),
         Command::Config(a) => config::run(&a),
         Command::Backup(a) => backup::run(&a),
     };

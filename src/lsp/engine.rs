@@ -110,7 +110,10 @@ impl Analysis {
     fn of(file: ast::File, mapping: Mapping) -> Analysis {
         let read = |p: &Option<(PathBuf, Span)>| {
             let (p, _) = p.as_ref()?;
-            let text = load::read_text_inside(&mapping.within, p, load::MAX_TEXT_BYTES).ok()?;
+            let text = mapping
+                .within
+                .read_text(p, crate::repo::fs::MAX_TEXT_BYTES)
+                .ok()?;
             serde_json::from_str::<Value>(&text).ok()
         };
         let target = read(&mapping.target);
