@@ -49,6 +49,35 @@ pub struct Mapping {
     pub params: Vec<ParamDef>,
     pub tables: Vec<TableDef>,
     pub body: Vec<Stmt>,
+    /// Every `use` of every file: which file used which, and where.
+    pub uses: Vec<UseOf>,
+    /// Every field `drop`ped, of every file: its full target path (`a.b`) and the drop.
+    pub drops: Vec<(String, Span)>,
+}
+
+/// One `use`: the file that has it, the statement, the file it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct UseOf {
+    pub by: FileId,
+    pub span: Span,
+    pub used: FileId,
+}
+
+impl Mapping {
+    /// The `use` of the root file through which `file` was read (itself or a file that
+    /// uses it): where a problem a used file has because of the root file is shown.
+    pub fn use_leading_to(&self, file: FileId) -> Option<Span> {
+        let mut at = file;
+        // Each file is read once per chain: a chain is no longer than the files.
+        for _ in 0..=self.uses.len() {
+            let u = self.uses.iter().find(|u| u.used == at)?;
+            if u.by == self.root {
+                return Some(u.span);
+            }
+            at = u.by;
+        }
+        None
+    }
 }
 
 /// Loads `path` and everything it uses. Returns the merged mapping (as far as it could be
@@ -222,12 +251,23 @@ impl Loader {
         for item in &file.items {
             if let Item::Use { path, span } = item {
                 if let Some(p) = self.locate(dir, path, *span) {
-                    self.load_into(&p, m, Some(*span));
+                    if let Some(used) = self.load_into(&p, m, Some(*span)) {
+                        m.uses.push(UseOf {
+                            by: id,
+                            span: *span,
+                            used,
+                        });
+                    }
                 }
             }
         }
         let uses = file.items.iter().any(|i| matches!(i, Item::Use { .. }));
         self.duplicate_rules(&file);
+        let stmts = file.items.iter().filter_map(|i| match i {
+            Item::Stmt(s) => Some(s),
+            _ => None,
+        });
+        field_drops(stmts, "", &mut m.drops);
         let mut own_body = Body::default();
         let mut seen_params: HashSet<String> = HashSet::new();
         let mut seen_tables: HashSet<String> = HashSet::new();
@@ -483,6 +523,36 @@ fn keep_optional_columns(used: &ast::TableBody, new: &mut ast::TableBody) {
             if !listed.contains(&c.0.name) {
                 columns.push(c.clone());
             }
+        }
+    }
+}
+
+/// The fields a file drops, with their full target paths.
+fn field_drops<'a>(
+    body: impl Iterator<Item = &'a Stmt>,
+    prefix: &str,
+    out: &mut Vec<(String, Span)>,
+) {
+    let join = |path: &[Ident]| {
+        let names: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+        match prefix {
+            "" => names.join("."),
+            p => format!("{p}.{}", names.join(".")),
+        }
+    };
+    for s in body {
+        match s {
+            Stmt::Drop(ast::Drop {
+                what: ast::DropWhat::Field(path),
+                span,
+            }) => out.push((join(path), *span)),
+            Stmt::Field(f) => match &f.value {
+                FieldValue::Block(b) | FieldValue::For { body: b, .. } => {
+                    field_drops(b.iter(), &join(&f.path), out)
+                }
+                FieldValue::Expr(_) => {}
+            },
+            _ => {}
         }
     }
 }

@@ -147,11 +147,18 @@ impl<'m> Cx<'m> {
                 && !(self.opts.allow_unset_params && p.name.span.file == self.m.root)
                 && !said_at_name
             {
-                self.err(
-                    Diag::error(C::UnsetParam, p.name.span, format!("param `{}` has no value", p.name.name))
-                        .label("never set")
-                        .help(format!("set it in a mapping that uses this one (`param {} = …`) or with --param {}=…", p.name.name, p.name.name)),
-                );
+                let d = Diag::error(
+                    C::UnsetParam,
+                    p.name.span,
+                    format!("param `{}` has no value", p.name.name),
+                )
+                .label("never set")
+                .help(format!(
+                    "set it in a mapping that uses this one (`param {} = …`) or with --param {}=…",
+                    p.name.name, p.name.name
+                ));
+                let d = self.blame_use(d, &p.name.name);
+                self.err(d);
             }
             self.param_at
                 .entry(p.name.name.clone())

@@ -392,6 +392,9 @@ impl Build {
                 if let Some(s) = &mut d.span {
                     s.file = FileId(s.file.0 + offset);
                 }
+                for n in &mut d.notes {
+                    n.span.file = FileId(n.span.file.0 + offset);
+                }
             }
             let errors = ds.iter().filter(|d| d.is_error()).count();
             if errors > 0 {
