@@ -40,9 +40,7 @@ impl Cx<'_> {
             Some((_, at)) => {
                 let label = format!("`{full}` dropped here, and the contract requires it");
                 let d = self.moved(d, *at, label, "the contract that requires it is named here");
-                d.help(format!(
-                    "keep the field (remove this drop), or assign it again in this file"
-                ))
+                d.help("keep the field (remove this drop), or assign it again in this file")
             }
             None => d,
         }
@@ -70,7 +68,7 @@ impl Cx<'_> {
         let (Some(at), Some((_, target))) = (d.span, self.m.target.as_ref()) else {
             return d;
         };
-        if at.file == target.file || target.file == at.file {
+        if at.file == target.file {
             return d;
         }
         // Only when the file with the `target` uses the one with the line.
