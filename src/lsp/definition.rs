@@ -4,6 +4,7 @@
 use super::cursor;
 use super::documents::{path_of, range};
 use super::engine::{self, Analysis};
+use crate::syntax::Span;
 use lsp_types::{Location, Position, Range, Url};
 
 pub fn definition(
@@ -12,10 +13,20 @@ pub fn definition(
     ix: &cursor::Index,
     offset: usize,
     a: Option<&Analysis>,
-) -> Option<Location> {
+) -> Vec<Location> {
+    find(uri, text, ix, offset, a).unwrap_or_default()
+}
+
+fn find(
+    uri: &Url,
+    text: &str,
+    ix: &cursor::Index,
+    offset: usize,
+    a: Option<&Analysis>,
+) -> Option<Vec<Location>> {
     let m = &ix.masked;
     if m.in_string(offset) {
-        return named_file(uri, text, m, offset);
+        return named_file(uri, text, m, offset).map(|l| vec![l]);
     }
     let (ws, we) = cursor::word_at(text, offset)?;
     let word = &text[ws..we];
@@ -23,24 +34,45 @@ pub fn definition(
     if cursor::path_start(text, ws) != ws {
         return None;
     }
-    let decls = &ix.decls;
-    if let Some(d) = cursor::visible(decls, word, ws) {
-        return Some(Location::new(uri.clone(), range(text, d.at.0, d.at.1)));
+    let decls = super::scope::decls(text, ix, a.map(|a| &a.used));
+    if let Some(d) = cursor::visible(&decls, word, ws) {
+        return match (d.origin, a) {
+            (None, _) => Some(vec![Location::new(
+                uri.clone(),
+                range(text, d.at.0, d.at.1),
+            )]),
+            // A let or loop item of a used file: where that file declares it.
+            (Some(o), Some(a)) => {
+                let span = Span::new(o.file, o.at.0, o.at.1);
+                location(uri, a, span).map(|l| vec![l])
+            }
+            (Some(_), None) => None,
+        };
     }
     let a = a?;
+    if let Some(p) = a.mapping.params.iter().find(|p| p.name.name == word) {
+        // Where it is declared, and where its value is set when another file sets it.
+        let mut at = vec![p.name.span];
+        if p.value
+            .as_ref()
+            .is_some_and(|v| v.span.file != p.name.span.file)
+        {
+            at.push(p.span);
+        }
+        return Some(at.into_iter().filter_map(|s| location(uri, a, s)).collect());
+    }
     let span = a
         .mapping
-        .params
+        .tables
         .iter()
-        .find(|p| p.name.name == word)
-        .map(|p| p.name.span)
-        .or_else(|| {
-            a.mapping
-                .tables
-                .iter()
-                .find(|t| t.decl.name.name == word)
-                .map(|t| t.decl.name.span)
-        })?;
+        .find(|t| t.decl.name.name == word)
+        .map(|t| t.decl.name.span)?;
+    location(uri, a, span).map(|l| vec![l])
+}
+
+/// The location of a span of the analysis' mapping (the buffer's own, or a used file's
+/// on disk; a file of the bundled base set is on no disk and has none).
+fn location(uri: &Url, a: &Analysis, span: Span) -> Option<Location> {
     let (path, file_text) = engine::file_of(&a.mapping, span)?;
     let target = if span.file == a.mapping.root {
         uri.clone()

@@ -26,6 +26,8 @@ pub struct Analysis {
     /// The target and source JSON Schemas as JSON (annotations such as `maxLength` too).
     pub target: Option<Value>,
     pub source: Option<Value>,
+    /// The lets and loop items the used files bring into the buffer.
+    pub used: super::scope::Used,
 }
 
 /// Checks the unsaved `text` of the mapping at `path` exactly as `bondmap check` checks
@@ -118,11 +120,13 @@ impl Analysis {
         };
         let target = read(&mapping.target);
         let source = read(&mapping.source);
+        let used = super::scope::Used::of(&mapping);
         Analysis {
             file,
             mapping,
             target,
             source,
+            used,
         }
     }
 
