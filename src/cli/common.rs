@@ -3,7 +3,7 @@
 //! order lines out. Exit codes of every command: 0 done, 1 some order rejected or
 //! mistakes found, 2 could not run.
 
-use crate::engine::{input_document, load_program};
+use crate::engine::input_document;
 use crate::gateway::request::Envelope;
 use crate::gateway::{Client, GatewayConfig, PreparedOrder};
 use crate::program::Program;
@@ -102,23 +102,6 @@ pub fn parse_kv(s: &str) -> Result<(String, String), String> {
 pub fn stderr_is_tty() -> bool {
     use std::io::IsTerminal;
     std::io::stderr().is_terminal()
-}
-
-pub fn compile_or_report(m: &MappingArgs) -> Option<Program> {
-    match load_program(&m.mapping, &m.options()) {
-        Ok((p, warnings)) => {
-            if !warnings.is_empty() {
-                let r =
-                    crate::diag::reports(&p.sources, &warnings, &m.mapping.display().to_string());
-                eprint!("{}", crate::diag::render(&r, stderr_is_tty()));
-            }
-            Some(p)
-        }
-        Err(e) => {
-            eprint!("{}", e.render(stderr_is_tty()));
-            None
-        }
-    }
 }
 
 /// The routes file or mapping named by `--mapping`, every routed mapping compiled, or

@@ -15,6 +15,7 @@ mod map;
 mod red_sim;
 mod request;
 mod retry;
+mod schema;
 mod send;
 mod status;
 mod sync;
@@ -72,6 +73,9 @@ enum Command {
     /// Make an integrator's own mapping repo: bondmap.toml, a warehouse file and its
     /// goods table, a routes file, two example orders and their snapshots, a CI workflow.
     Init(init::Args),
+    /// Contracts derived from the shipped ones: `schema money-in-yuan` for a warehouse
+    /// that counts money in yuan.
+    Schema(schema::Args),
     /// The settings: `config check` prints those in force and every mistake in them.
     Config(config::Args),
     /// Copy the state file whole while `sync` runs (SQLite's online backup).
@@ -97,6 +101,7 @@ pub fn main() -> ExitCode {
         Command::Test(a) => test::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Init(a) => init::run(&a),
+        Command::Schema(a) => schema::run(&a),
         Command::Config(a) => config::run(&a),
         Command::Backup(a) => backup::run(&a),
     };

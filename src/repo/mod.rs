@@ -20,6 +20,7 @@
 //! ```
 
 pub mod bundled;
+pub mod derive;
 pub mod fs;
 pub mod init;
 pub mod walk;
