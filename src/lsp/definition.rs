@@ -70,12 +70,17 @@ fn find(
     location(uri, a, span).map(|l| vec![l])
 }
 
-/// The location of a span of the analysis' mapping (the buffer's own, or a used file's
-/// on disk; a file of the bundled base set is on no disk and has none).
+/// The location of a span of the analysis' mapping: the buffer's own, a used file's on
+/// disk, or a file of the bundled base set as written out to the cache for the editor.
 fn location(uri: &Url, a: &Analysis, span: Span) -> Option<Location> {
     let (path, file_text) = engine::file_of(&a.mapping, span)?;
     let target = if span.file == a.mapping.root {
         uri.clone()
+    } else if crate::repo::bundled::is_bundled(&path) {
+        let rel = crate::repo::bundled::fold(&path);
+        let rel = rel.strip_prefix(crate::repo::bundled::root()).ok()?;
+        let dir = crate::repo::fs::bundled_on_disk(&cache_dir()).ok()?;
+        Url::from_file_path(dir.join(rel)).ok()?
     } else {
         Url::from_file_path(path.canonicalize().unwrap_or(path)).ok()?
     };
@@ -83,6 +88,17 @@ fn location(uri: &Url, a: &Analysis, span: Span) -> Option<Location> {
         target,
         range(file_text, span.start as usize, span.end as usize),
     ))
+}
+
+/// Where the bundled set is written out for the editor: `$XDG_CACHE_HOME/bondmap`, else
+/// `~/.cache/bondmap`, else the temporary folder's `bondmap`.
+fn cache_dir() -> std::path::PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .map(std::path::PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("bondmap")
 }
 
 /// The file a string of a `use`, `target`, `source` or `table … from` names.
@@ -104,7 +120,19 @@ fn named_file(uri: &Url, text: &str, m: &cursor::Masked, offset: usize) -> Optio
         return None;
     }
     let dir = path_of(uri)?.parent()?.to_path_buf();
-    let file = dir.join(&text[s..e]);
+    let name = &text[s..e];
+    let file = if name.starts_with(crate::repo::BASE_SCHEME) {
+        // A file of the base set: its folder's, or the bundled one written out.
+        let (p, _) = crate::repo::resolve_base(&dir, name).ok()?;
+        match p.strip_prefix(crate::repo::bundled::root()) {
+            Ok(rel) => crate::repo::fs::bundled_on_disk(&cache_dir())
+                .ok()?
+                .join(rel),
+            Err(_) => p,
+        }
+    } else {
+        dir.join(name)
+    };
     let file = file.canonicalize().ok()?;
     let zero = Range::new(Position::new(0, 0), Position::new(0, 0));
     Some(Location::new(Url::from_file_path(file).ok()?, zero))

@@ -236,3 +236,27 @@ fn text(bytes: Vec<u8>) -> Result<String, String> {
         None => text,
     })
 }
+
+/// The bundled set written out under `cache` (once per version and digest), for an editor
+/// to open a bundled file: `cache/base-1-83aa2b1a/cainiao/bonded_whs.map`. Returns the
+/// folder. A file already there is kept; nothing is written through a symlink.
+pub fn bundled_on_disk(cache: &Path) -> Result<PathBuf, String> {
+    let digest = bundled::digest();
+    let dir = cache.join(format!(
+        "base-{}-{}",
+        bundled::VERSION,
+        &digest[..8.min(digest.len())]
+    ));
+    std::fs::create_dir_all(cache).map_err(|e| e.to_string())?;
+    for (name, text) in bundled::FILES {
+        let p = dir.join(name);
+        if std::fs::symlink_metadata(&p).is_ok() {
+            continue;
+        }
+        if let Some(parent) = p.parent() {
+            own_dirs(cache, parent)?;
+        }
+        write_own(&p, text.as_bytes())?;
+    }
+    Ok(dir)
+}
