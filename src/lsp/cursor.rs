@@ -418,7 +418,7 @@ impl Index {
 
     /// Every target block of the text: its target path and its `{` and `}` (a block
     /// inside a block that is no target block is left out).
-    pub fn blocks(&self, text: &str) -> &[(Vec<String>, usize, usize)] {
+    pub fn blocks(&self) -> &[(Vec<String>, usize, usize)] {
         self.blocks.get_or_init(|| {
             let m = &self.masked;
             let mut stack: Vec<(FrameKind, usize)> = Vec::new();
@@ -442,8 +442,6 @@ impl Index {
                     _ => {}
                 }
             }
-            // A block left open runs to the end of the text (a buffer being typed).
-            let _ = text;
             out
         })
     }

@@ -73,7 +73,10 @@ pub fn check_and_analyse(
 /// A routes file: the check of `bondmap check` when the buffer is what is on disk (it
 /// checks every mapping a route names); else the statements a routes file may not hold.
 fn check_routes(path: &Path, text: &str, file: &ast::File) -> Checked {
-    let on_disk = std::fs::read_to_string(path).is_ok_and(|t| t == text);
+    // Read as a mapping repo's files are: a regular file of bounded size (a FIFO named
+    // like a mapping would hang the check).
+    let on_disk = crate::repo::fs::read_regular_text(path, crate::repo::fs::MAX_TEXT_BYTES)
+        .is_ok_and(|t| t == text);
     if on_disk && crate::route::is_routes_file(path) {
         let (mapping, diags) = crate::route::check(path, None);
         return Checked { mapping, diags };

@@ -57,7 +57,7 @@ pub fn decls<'a>(text: &str, ix: &'a Index, used: Option<&Used>) -> Cow<'a, [Dec
         return Cow::Borrowed(&ix.decls);
     };
     let mut out = ix.decls.clone();
-    let blocks = ix.blocks(text);
+    let blocks = ix.blocks();
     for (home, d) in &used.decls {
         let scopes: Vec<(usize, usize)> = if home.is_empty() {
             vec![(0, text.len())]

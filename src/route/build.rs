@@ -70,18 +70,8 @@ pub(super) fn load(path: &Path, opts: &Options) -> Result<Router, Box<MappingErr
 const MAX_ROUTES_FILE: u64 = crate::repo::fs::MAX_TEXT_BYTES;
 
 /// A routes file's text: a regular file of bounded size.
-fn read_routes(path: &Path) -> std::io::Result<String> {
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    if meta.len() > MAX_ROUTES_FILE {
-        return Err(std::io::Error::other(format!(
-            "larger than {} MiB",
-            MAX_ROUTES_FILE >> 20
-        )));
-    }
-    std::fs::read_to_string(path)
+fn read_routes(path: &Path) -> Result<String, String> {
+    crate::repo::fs::read_regular_text(path, MAX_ROUTES_FILE)
 }
 
 fn build(path: &Path, opts: &Options) -> (Option<Router>, Sources, Vec<Diag>) {

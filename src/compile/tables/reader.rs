@@ -254,15 +254,15 @@ fn header_mistake(
         if *optional || has(&c.name) {
             continue;
         }
-        let p = Problem::new(format!(
+        let missing = format!(
             "the header has no column `{}` (it has: {})",
             c.name,
             header.join(", ")
-        ));
+        );
         return Some(match misspelt(&c.name) {
-            Some(h) => p.help(h),
-            None => p.help(format!(
-                "a column some files lack is declared optional: `{}: {}?`",
+            Some(h) => Problem::new(missing).help(h),
+            None => Problem::new(format!(
+                "{missing}; a column some files lack is declared optional: `{}: {}?`",
                 c.name,
                 ty.as_str()
             )),
