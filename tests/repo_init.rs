@@ -260,8 +260,20 @@ fn init_overwrites_nothing() {
 fn sync_reads_the_message_mappings_of_the_base_set() {
     let t = fresh("guangzhou_nansha");
     let repo = t.path().join("nansha");
-    // What `sync` takes for `--cancel-mapping mappings/cainiao/cancel.map` in this repo.
-    let (cancel, _) = bondmap::repo::resolve_base(&repo, "cainiao/cancel.map").unwrap();
+    // What `sync` takes for its default `--cancel-mapping mappings/cainiao/cancel.map`
+    // in this repo, which has no such file: the base set's.
+    let cancel = bondmap::repo::message_mapping_in(
+        &repo,
+        std::path::Path::new("mappings/cainiao/cancel.map"),
+    );
+    assert!(
+        bondmap::repo::bundled::is_bundled(&cancel),
+        "{}",
+        cancel.display()
+    );
+    // In bondmap's own repo the file is there and is taken.
+    let own = std::path::Path::new("mappings/cainiao/cancel.map");
+    assert_eq!(bondmap::repo::message_mapping_in(&common::root(), own), own);
     let (p, _) = bondmap::warehouse::load_for_warehouse(
         &cancel,
         &repo.join("mappings/warehouses/guangzhou_nansha.map"),

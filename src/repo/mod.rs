@@ -247,17 +247,19 @@ pub fn base_folder(path: &Path) -> Option<PathBuf> {
 /// path given when it is there; in a repo whose `bondmap.toml` names a base, the default
 /// `mappings/…` path that the repo does not have is the base set's file.
 pub fn message_mapping(given: &Path) -> PathBuf {
-    if given.exists() {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    message_mapping_in(&cwd, given)
+}
+
+/// [`message_mapping`] with relative paths taken from `dir`.
+pub fn message_mapping_in(dir: &Path, given: &Path) -> PathBuf {
+    if dir.join(given).exists() {
         return given.to_path_buf();
     }
-    let Ok(rel) = given.strip_prefix("mappings") else {
+    let Some(rel) = given.strip_prefix("mappings").ok().and_then(Path::to_str) else {
         return given.to_path_buf();
     };
-    let Some(rel) = rel.to_str() else {
-        return given.to_path_buf();
-    };
-    let cwd = std::env::current_dir().unwrap_or_default();
-    match resolve_base(&cwd, rel) {
+    match resolve_base(dir, rel) {
         Ok((p, _)) => p,
         Err(_) => given.to_path_buf(),
     }
