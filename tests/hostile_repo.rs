@@ -253,3 +253,19 @@ fn a_goods_table_is_read_in_memory_proportional_to_its_size() {
         grown as f64 / size as f64
     );
 }
+
+#[test]
+fn an_examples_folder_linked_out_of_the_repo_is_not_read() {
+    let (_t, repo, outside) = repo();
+    std::fs::write(outside.join("order.json"), "{\"secret_key\": \"hunter2\"}").unwrap();
+    std::fs::remove_dir_all(repo.join("examples/orders")).unwrap();
+    symlink(&outside, repo.join("examples/orders")).unwrap();
+    let o = run_in(&repo, &["test"]);
+    let out = all(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(
+        out.contains("examples/orders is a symlink to a place outside"),
+        "{out}"
+    );
+    assert!(!out.contains("hunter2"), "{out}");
+}

@@ -289,3 +289,37 @@ fn sync_reads_the_message_mappings_of_the_base_set() {
         "the warehouse's store code: {out}"
     );
 }
+
+#[test]
+fn a_base_folder_opens_only_mappings_and_contracts_below_it() {
+    let t = fresh("guangzhou_nansha");
+    let repo = t.path().join("nansha");
+    // A hostile bondmap.toml takes the whole temporary folder as its base, and a
+    // warehouse reads a table from it: refused, and its cells never shown.
+    std::fs::write(
+        t.path().join("secret.csv"),
+        "barcode,item_id,consumption_tax_rate\n1,hunter2,x\n",
+    )
+    .unwrap();
+    edit(
+        &repo.join("bondmap.toml"),
+        "bundled = \"1\"",
+        "path = \"..\"",
+    );
+    std::fs::create_dir_all(t.path().join("cainiao")).unwrap();
+    std::fs::write(t.path().join("cainiao/empty.map"), "# nothing\n").unwrap();
+    let wh = repo.join("mappings/warehouses/guangzhou_nansha.map");
+    std::fs::write(
+        &wh,
+        "use \"base:cainiao/empty.map\"\ntable goods from \"../../../secret.csv\" key barcode {\n  item_id: string\n  consumption_tax_rate: decimal\n}\n",
+    )
+    .unwrap();
+    let o = bondmap_in(
+        &repo,
+        &["check", "mappings/warehouses/guangzhou_nansha.map"],
+    );
+    let out = all(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("only mappings (.map) and"), "{out}");
+    assert!(!out.contains("hunter2"), "{out}");
+}

@@ -17,12 +17,18 @@ pub const MAX_TEXT_BYTES: u64 = 8 << 20;
 /// with `..` folded, so messages read the same on every machine.
 pub fn display_name(path: &Path) -> String {
     let clean = fold(path);
-    std::env::current_dir()
+    let shown = std::env::current_dir()
         .ok()
         .and_then(|cwd| clean.strip_prefix(cwd).ok().map(Path::to_path_buf))
         .unwrap_or(clean)
         .display()
-        .to_string()
+        .to_string();
+    // The working folder itself.
+    if shown.is_empty() {
+        ".".into()
+    } else {
+        shown
+    }
 }
 
 /// The folders a mapping may read files from: its mapping root and, when `bondmap.toml`
@@ -65,9 +71,15 @@ impl Roots {
             return b.map(|t| (Box::new(t.as_bytes()) as Box<dyn Read>, t.len() as u64));
         }
         let canon = path.canonicalize().map_err(|e| e.to_string())?;
-        let inside = canon.starts_with(&self.root)
-            || self.base.as_ref().is_some_and(|b| canon.starts_with(b));
-        if !inside {
+        let in_base = self.base.as_ref().is_some_and(|b| canon.starts_with(b));
+        // The base folder holds mappings and contracts: nothing else is read from it (a
+        // `path` in a hostile bondmap.toml must not open any file below it to a table).
+        if in_base && !canon.starts_with(&self.root) && !mapping_or_contract(&canon) {
+            return Err(
+                "only mappings (.map) and contracts (.json) are read from the base folder".into(),
+            );
+        }
+        if !(in_base || canon.starts_with(&self.root)) {
             return Err(format!(
                 "it is outside the mapping root {} (a mapping reads only files below it; `--root` names another)",
                 display_name(&self.root)
@@ -77,6 +89,10 @@ impl Roots {
         let len = f.metadata().map_or(0, |m| m.len());
         Ok((Box::new(f.take(cap + 1)), len))
     }
+}
+
+fn mapping_or_contract(p: &Path) -> bool {
+    p.extension().is_some_and(|x| x == "map" || x == "json")
 }
 
 /// Opens a regular file of at most `cap` bytes (a file the user names on the command

@@ -225,6 +225,14 @@ impl Suite {
 /// snapshots. Every problem that stops the run is returned, not only the first.
 pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
     own_folder(&layout.snapshots).map_err(|e| vec![e])?;
+    // The folders read must not lead out of the repo through a symlink.
+    let top = layout.top();
+    let folders = [&layout.mappings, &layout.examples]
+        .into_iter()
+        .chain(layout.examples_for.iter().map(|(_, d)| d));
+    for d in folders {
+        no_link_out(d, &top).map_err(|e| vec![e])?;
+    }
     let walk_root = layout.root.as_deref().unwrap_or(&layout.mappings);
     let maps = files(&layout.mappings, walk_root, "map", true).map_err(|e| vec![e])?;
     if maps.is_empty() {
@@ -664,6 +672,23 @@ fn contract(m: &crate::load::Mapping, at: Option<&(PathBuf, Span)>) -> Option<Sc
         .read_text(p, crate::repo::fs::MAX_TEXT_BYTES)
         .ok()?;
     Schema::from_text(p, &text).ok()
+}
+
+/// A folder of the repo that is a symlink must lead to a place inside `top`.
+fn no_link_out(dir: &Path, top: &Path) -> Result<(), Problem> {
+    let link = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+    let inside = |d: &Path| {
+        let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
+        d.canonicalize().is_ok_and(|c| c.starts_with(top))
+    };
+    if link && !inside(dir) {
+        return Err(Problem::Io(format!(
+            "{} is a symlink to a place outside {}: not read",
+            display_name(dir),
+            display_name(top)
+        )));
+    }
+    Ok(())
 }
 
 /// The snapshots folder must not be a symlink (nor its `mappings/`): its snapshots would
