@@ -81,6 +81,16 @@ pub struct Diag {
     pub span: Option<Span>,
     pub label: String,
     pub help: Option<String>,
+    /// Other places the problem involves (the used file's line, when the primary span is
+    /// in the using file that caused it), each with what it is.
+    pub notes: Vec<Note>,
+}
+
+/// A place a problem involves beside its own span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    pub span: Span,
+    pub message: String,
 }
 
 impl Diag {
@@ -93,6 +103,7 @@ impl Diag {
             span: span.into(),
             message,
             help: None,
+            notes: Vec::new(),
         }
     }
     pub fn warning(code: Code, span: impl Into<Option<Span>>, message: impl Into<String>) -> Diag {
@@ -111,6 +122,13 @@ impl Diag {
     }
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
+    }
+    pub fn note(mut self, span: Span, message: impl Into<String>) -> Diag {
+        self.notes.push(Note {
+            span,
+            message: message.into(),
+        });
+        self
     }
 }
 
@@ -131,12 +149,15 @@ pub fn suggest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
-/// One problem inside a [`FileReport`].
+/// One problem inside a [`FileReport`] (or a note of one: an advice with its place).
 #[derive(Debug)]
 struct Problem {
     diag: Diag,
     src: Window,
     span: Option<SourceSpan>,
+    notes: Vec<Problem>,
+    /// A note of another problem: an advice, its message saying what the place is.
+    is_note: bool,
 }
 
 impl fmt::Display for Problem {
@@ -147,13 +168,23 @@ impl fmt::Display for Problem {
 impl std::error::Error for Problem {}
 impl Diagnostic for Problem {
     fn code<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
+        if self.is_note {
+            return None;
+        }
         Some(Box::new(self.diag.code))
     }
     fn severity(&self) -> Option<miette::Severity> {
         Some(match self.diag.severity {
+            _ if self.is_note => miette::Severity::Advice,
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
         })
+    }
+    fn related<'a>(&'a self) -> Option<Box<dyn Iterator<Item = &'a dyn Diagnostic> + 'a>> {
+        if self.notes.is_empty() {
+            return None;
+        }
+        Some(Box::new(self.notes.iter().map(|p| p as &dyn Diagnostic)))
     }
     fn help<'a>(&'a self) -> Option<Box<dyn fmt::Display + 'a>> {
         self.diag
@@ -241,7 +272,35 @@ pub fn reports(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<Fil
                 None,
             ),
         };
-        let problem = Problem { diag: d, src, span };
+        let notes = d
+            .notes
+            .iter()
+            .filter(|n| (n.span.file.0 as usize) < sources.files.len())
+            .map(|n| {
+                let f = sources.get(n.span.file);
+                let lines = ends
+                    .entry(n.span.file)
+                    .or_insert_with(|| window::line_ends(&f.text))
+                    .clone();
+                Problem {
+                    diag: Diag::error(d.code, n.span, n.message.clone()),
+                    src: Window::new(f.name.clone(), f.text.clone(), lines),
+                    span: Some(SourceSpan::new(
+                        (n.span.start as usize).into(),
+                        n.span.len(),
+                    )),
+                    notes: Vec::new(),
+                    is_note: true,
+                }
+            })
+            .collect();
+        let problem = Problem {
+            diag: d,
+            src,
+            span,
+            notes,
+            is_note: false,
+        };
         match by_file.iter_mut().find(|(n, _)| *n == name) {
             Some((_, v)) => v.push(problem),
             None => by_file.push((name, vec![problem])),
@@ -298,6 +357,18 @@ pub struct JsonDiag {
     pub message: String,
     pub label: String,
     pub help: Option<String>,
+    /// The other places the problem involves (see [`Diag::notes`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub related: Vec<JsonNote>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct JsonNote {
+    pub file: String,
+    pub line: usize,
+    pub column: usize,
+    pub span: [u32; 2],
+    pub message: String,
 }
 
 /// In source order (file, then position; a diagnostic of no place first), whatever order
@@ -331,6 +402,25 @@ pub fn to_json(sources: &Sources, diags: &[Diag], default_file: &str) -> Vec<Jso
                 message: d.message.clone(),
                 label: d.label.clone(),
                 help: d.help.clone(),
+                related: d
+                    .notes
+                    .iter()
+                    .filter(|n| (n.span.file.0 as usize) < sources.files.len())
+                    .map(|n| {
+                        let f = sources.get(n.span.file);
+                        let nl = newlines
+                            .entry(n.span.file)
+                            .or_insert_with(|| window::newlines(&f.text));
+                        let (line, column) = window::line_col(&f.text, nl, n.span.start);
+                        JsonNote {
+                            file: f.name.clone(),
+                            line,
+                            column,
+                            span: [n.span.start, n.span.end],
+                            message: n.message.clone(),
+                        }
+                    })
+                    .collect(),
             }
         })
         .collect()

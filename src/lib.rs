@@ -33,6 +33,7 @@ pub mod pii;
 pub mod play;
 pub mod program;
 pub mod red;
+pub mod repo;
 pub mod route;
 pub mod run;
 pub mod schema;

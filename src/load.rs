@@ -8,6 +8,9 @@ mod merge;
 pub use merge::Layer;
 
 use crate::diag::{Code, Diag};
+use crate::repo::bundled::fold;
+use crate::repo::fs::{Roots, MAX_TEXT_BYTES};
+use crate::repo::{bundled, display_name, Repo, BASE_SCHEME};
 use crate::syntax::ast::{self, Expr, FieldValue, Ident, Item, Stmt};
 use crate::syntax::{parse, FileId, Sources, Span};
 use merge::Body;
@@ -36,8 +39,9 @@ pub struct TableDef {
 pub struct Mapping {
     pub sources: Sources,
     pub root: FileId,
-    /// The folder every file the mapping names must be in (see [`read_inside`]).
-    pub within: PathBuf,
+    /// The folders every file the mapping names must be in: the mapping root, and the
+    /// base folder `bondmap.toml` names when the mapping reads it (`base:…`).
+    pub within: Roots,
     pub target: Option<(PathBuf, Span)>,
     /// The contract of the input (`source "…"`).
     pub source: Option<(PathBuf, Span)>,
@@ -45,12 +49,36 @@ pub struct Mapping {
     pub params: Vec<ParamDef>,
     pub tables: Vec<TableDef>,
     pub body: Vec<Stmt>,
+    /// Every `use` of every file: which file used which, and where.
+    pub uses: Vec<UseOf>,
+    /// Every field `drop`ped, of every file: its full target path (`a.b`) and the drop.
+    pub drops: Vec<(String, Span)>,
 }
 
-/// Largest CSV table a mapping may read.
-pub const MAX_CSV_BYTES: u64 = 64 << 20;
-/// Largest mapping or schema file.
-pub const MAX_TEXT_BYTES: u64 = 8 << 20;
+/// One `use`: the file that has it, the statement, the file it reads.
+#[derive(Debug, Clone, Copy)]
+pub struct UseOf {
+    pub by: FileId,
+    pub span: Span,
+    pub used: FileId,
+}
+
+impl Mapping {
+    /// The `use` of the root file through which `file` was read (itself or a file that
+    /// uses it): where a problem a used file has because of the root file is shown.
+    pub fn use_leading_to(&self, file: FileId) -> Option<Span> {
+        let mut at = file;
+        // Each file is read once per chain: a chain is no longer than the files.
+        for _ in 0..=self.uses.len() {
+            let u = self.uses.iter().find(|u| u.used == at)?;
+            if u.by == self.root {
+                return Some(u.span);
+            }
+            at = u.by;
+        }
+        None
+    }
+}
 
 /// Loads `path` and everything it uses. Returns the merged mapping (as far as it could be
 /// built) and every problem found on the way, of every file. Files it names must be in
@@ -66,16 +94,14 @@ pub fn load_within(path: &Path, root: Option<&Path>) -> (Mapping, Vec<Diag>) {
         None => default_root(path),
     };
     let mut cx = Loader {
-        within: within.clone(),
+        within: Roots::of(within),
         ..Loader::default()
     };
-    let mut m = Mapping {
-        within,
-        ..Mapping::default()
-    };
+    let mut m = Mapping::default();
     let root = cx.load_into(path, &mut m, None);
     m.root = root.unwrap_or_default();
     m.sources = cx.sources;
+    m.within = cx.within;
     (m, cx.diags)
 }
 
@@ -87,58 +113,18 @@ fn canonical(p: &Path) -> PathBuf {
     })
 }
 
-/// The parent of the mapping file's folder: the default mapping root.
+/// The default mapping root: the root `bondmap.toml` names when the file is below it,
+/// else the parent of the mapping file's folder.
 pub fn default_root(path: &Path) -> PathBuf {
     let file = canonical(path);
     let dir = file.parent().unwrap_or(&file);
+    if let Ok(Some(repo)) = Repo::find(dir) {
+        let root = canonical(&repo.root());
+        if file.starts_with(&root) {
+            return root;
+        }
+    }
     dir.parent().unwrap_or(dir).to_path_buf()
-}
-
-/// Reads a file a mapping names: a regular file (symlinks followed) inside `root`, of at
-/// most `cap` bytes. The error says why (the caller names the file) and never quotes
-/// what is in it.
-pub fn read_inside(root: &Path, path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    let canon = path.canonicalize().map_err(|e| e.to_string())?;
-    if !canon.starts_with(root) {
-        return Err(format!(
-            "it is outside the mapping root {} (a mapping reads only files below it; `--root` names another)",
-            display_name(root)
-        ));
-    }
-    read_regular(&canon, cap)
-}
-
-/// Reads a regular file of at most `cap` bytes (`--table NAME=FILE`: any file the user
-/// names, but never a device, a folder or a giant).
-pub fn read_regular(path: &Path, cap: u64) -> Result<Vec<u8>, String> {
-    use std::io::Read;
-    let meta = std::fs::metadata(path).map_err(|e| e.to_string())?;
-    if !meta.is_file() {
-        return Err("it is not a regular file".into());
-    }
-    let too_big = || format!("it is larger than {} MiB", cap >> 20);
-    if meta.len() > cap {
-        return Err(too_big());
-    }
-    let mut buf = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| f.take(cap + 1).read_to_end(&mut buf))
-        .map_err(|e| e.to_string())?;
-    // The file may have grown since it was measured.
-    if buf.len() as u64 > cap {
-        return Err(too_big());
-    }
-    Ok(buf)
-}
-
-/// [`read_inside`] for a text file: UTF-8, a byte order mark dropped.
-pub fn read_text_inside(root: &Path, path: &Path, cap: u64) -> Result<String, String> {
-    let bytes = read_inside(root, path, cap)?;
-    let text = String::from_utf8(bytes).map_err(|_| "it is not UTF-8 text".to_string())?;
-    Ok(match text.strip_prefix('\u{feff}') {
-        Some(rest) => rest.to_string(),
-        None => text,
-    })
 }
 
 /// Loads mapping text that is not on disk (tests, tools); `use` paths are relative to `dir`,
@@ -179,19 +165,17 @@ fn load_text(
 ) -> (Mapping, Vec<Diag>, Option<ast::File>) {
     let dir = path.parent().unwrap_or(path);
     let mut cx = Loader {
-        within: within.clone(),
+        within: Roots::of(within),
         keep_tree: tree,
         ..Loader::default()
     };
-    let mut m = Mapping {
-        within,
-        ..Mapping::default()
-    };
+    let mut m = Mapping::default();
     let id = cx.sources.add(path, name.to_string(), Arc::from(text));
     cx.stack.push(path.to_path_buf());
     cx.merge_text(id, dir, &mut m);
     m.root = id;
     m.sources = cx.sources;
+    m.within = cx.within;
     (m, cx.diags, cx.tree)
 }
 
@@ -201,38 +185,21 @@ struct Loader {
     diags: Vec<Diag>,
     /// Files being opened, for finding `use` cycles.
     stack: Vec<PathBuf>,
-    /// The mapping root: no file outside it is read.
-    within: PathBuf,
+    /// The mapping root (and base folder): no file outside them is read.
+    within: Roots,
     /// Keep the syntax tree of the first file parsed (the root) in `tree`.
     keep_tree: bool,
     tree: Option<ast::File>,
 }
 
-/// How a file is shown to users: relative to the working folder when it is below it,
-/// with `..` folded, so messages read the same on every machine.
-pub fn display_name(path: &Path) -> String {
-    use std::path::Component;
-    let mut clean = PathBuf::new();
-    for c in path.components() {
-        match c {
-            Component::ParentDir if clean.file_name().is_some() => {
-                clean.pop();
-            }
-            Component::CurDir => {}
-            other => clean.push(other.as_os_str()),
-        }
-    }
-    std::env::current_dir()
-        .ok()
-        .and_then(|cwd| clean.strip_prefix(cwd).ok().map(Path::to_path_buf))
-        .unwrap_or(clean)
-        .display()
-        .to_string()
-}
-
 impl Loader {
     fn load_into(&mut self, path: &Path, m: &mut Mapping, used_at: Option<Span>) -> Option<FileId> {
-        let canon = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+        // A bundled file is on no disk: its path is only folded.
+        let canon = if bundled::is_bundled(path) {
+            fold(path)
+        } else {
+            path.canonicalize().unwrap_or_else(|_| path.to_path_buf())
+        };
         if let Some(pos) = self.stack.iter().position(|p| *p == canon) {
             let chain: Vec<String> = self.stack[pos..]
                 .iter()
@@ -254,7 +221,7 @@ impl Loader {
         let read = if used_at.is_some() && path.extension().is_none_or(|x| x != "map") {
             Err("it is not a mapping: `use` takes a `.map` file".to_string())
         } else {
-            read_text_inside(&self.within, path, MAX_TEXT_BYTES)
+            self.within.read_text(path, MAX_TEXT_BYTES)
         };
         let text = match read {
             Ok(t) => t,
@@ -302,12 +269,24 @@ impl Loader {
         // `use` first, wherever it stands, so this file's statements lay over the used one.
         for item in &file.items {
             if let Item::Use { path, span } = item {
-                let p = dir.join(path);
-                self.load_into(&p, m, Some(*span));
+                if let Some(p) = self.locate(dir, path, *span) {
+                    if let Some(used) = self.load_into(&p, m, Some(*span)) {
+                        m.uses.push(UseOf {
+                            by: id,
+                            span: *span,
+                            used,
+                        });
+                    }
+                }
             }
         }
         let uses = file.items.iter().any(|i| matches!(i, Item::Use { .. }));
         self.duplicate_rules(&file);
+        let stmts = file.items.iter().filter_map(|i| match i {
+            Item::Stmt(s) => Some(s),
+            _ => None,
+        });
+        field_drops(stmts, "", &mut m.drops);
         let mut own_body = Body::default();
         let mut seen_params: HashSet<String> = HashSet::new();
         let mut seen_tables: HashSet<String> = HashSet::new();
@@ -320,8 +299,16 @@ impl Loader {
         for item in file.items {
             match item {
                 Item::Use { .. } => {}
-                Item::Target { path, span } => m.target = Some((dir.join(path), span)),
-                Item::Source { path, span } => m.source = Some((dir.join(path), span)),
+                Item::Target { path, span } => {
+                    if let Some(p) = self.locate(dir, &path, span) {
+                        m.target = Some((p, span));
+                    }
+                }
+                Item::Source { path, span } => {
+                    if let Some(p) = self.locate(dir, &path, span) {
+                        m.source = Some((p, span));
+                    }
+                }
                 Item::Settings { list, .. } => {
                     for s in list {
                         if !seen_settings.insert(s.name.name.clone()) {
@@ -477,6 +464,29 @@ impl Loader {
         }
     }
 
+    /// The file a `use`, `target` or `source` names: relative to the naming file's folder,
+    /// or `base:…`, a file of the base set `bondmap.toml` names (its folder then readable).
+    fn locate(&mut self, dir: &Path, name: &str, span: Span) -> Option<PathBuf> {
+        if !name.starts_with(BASE_SCHEME) {
+            return Some(dir.join(name));
+        }
+        match crate::repo::resolve_base(dir, name) {
+            Ok((p, folder)) => {
+                if folder.is_some() {
+                    self.within.base = folder;
+                }
+                Some(p)
+            }
+            Err(e) => {
+                self.diags.push(
+                    Diag::error(Code::Io, span, format!("cannot read `{name}`: {e}"))
+                        .label("a file of the base set"),
+                );
+                None
+            }
+        }
+    }
+
     fn dup(&mut self, name: &Ident, what: &str) {
         self.diags.push(
             Diag::error(
@@ -532,6 +542,36 @@ fn keep_optional_columns(used: &ast::TableBody, new: &mut ast::TableBody) {
             if !listed.contains(&c.0.name) {
                 columns.push(c.clone());
             }
+        }
+    }
+}
+
+/// The fields a file drops, with their full target paths.
+fn field_drops<'a>(
+    body: impl Iterator<Item = &'a Stmt>,
+    prefix: &str,
+    out: &mut Vec<(String, Span)>,
+) {
+    let join = |path: &[Ident]| {
+        let names: Vec<&str> = path.iter().map(|i| i.name.as_str()).collect();
+        match prefix {
+            "" => names.join("."),
+            p => format!("{p}.{}", names.join(".")),
+        }
+    };
+    for s in body {
+        match s {
+            Stmt::Drop(ast::Drop {
+                what: ast::DropWhat::Field(path),
+                span,
+            }) => out.push((join(path), *span)),
+            Stmt::Field(f) => match &f.value {
+                FieldValue::Block(b) | FieldValue::For { body: b, .. } => {
+                    field_drops(b.iter(), &join(&f.path), out)
+                }
+                FieldValue::Expr(_) => {}
+            },
+            _ => {}
         }
     }
 }

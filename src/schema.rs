@@ -200,7 +200,7 @@ pub enum SchemaError {
 
 impl Schema {
     pub fn load(path: &Path) -> Result<Schema, SchemaError> {
-        let shown = crate::load::display_name(path);
+        let shown = crate::repo::display_name(path);
         let text = std::fs::read_to_string(path).map_err(|source| SchemaError::Io {
             path: shown.clone(),
             source,
@@ -210,7 +210,7 @@ impl Schema {
 
     /// A schema from its text (read by the caller, e.g. within the mapping root).
     pub fn from_text(path: &Path, text: &str) -> Result<Schema, SchemaError> {
-        let shown = crate::load::display_name(path);
+        let shown = crate::repo::display_name(path);
         let v: Value = serde_json::from_str(text).map_err(|source| SchemaError::Json {
             path: shown.clone(),
             source,

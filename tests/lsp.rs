@@ -321,15 +321,17 @@ fn hover_completion_definition_and_formatting() {
         "{d}"
     );
 
-    // A param declared in the used file: the definition is there.
+    // A param declared in the used file: the definition is there, and where this file
+    // sets it (issue 23).
     let d = ed.at("textDocument/definition", &u, pos(&text, "store_code\n", 1));
     assert!(
-        d["result"]["uri"]
+        d["result"][0]["uri"]
             .as_str()
             .unwrap()
             .ends_with("cainiao/bonded_whs.map"),
         "{d}"
     );
+    assert_eq!(d["result"][1]["uri"], u, "{d}");
 
     let ugly = "storeCode   =    \"X\"\n";
     ed.change(&u, 2, ugly);
@@ -553,4 +555,78 @@ fn the_answers_before_exit_are_all_written() {
         );
     }
     assert!(text.contains("a frame of 100000000000 bytes"), "{text}");
+}
+
+/// Issue 23: in a warehouse file, the lets and loop items of the base it `use`s, and its
+/// params, answer hover, definition and completion.
+#[test]
+fn hover_definition_and_completion_follow_the_use() {
+    let (dir, file) = mappings();
+    let base = dir.path().join("mappings/cainiao/bonded_whs.map");
+    let base_text = std::fs::read_to_string(&base).unwrap();
+    let text = "use \"../cainiao/bonded_whs.map\"\n\nparam store_code = \"GZ_NANSHA_01\"\nparam owner_user_id = \"2200000000001\"\n\ntable goods from \"hangzhou_xiasha_goods.csv\" key barcode {\n  item_id: string\n  consumption_tax_rate: decimal\n}\n\nreceiverInfo {\n  name = receiver.receiverName\n}\n\norderItemList {\n  itemQuantity = good.quantity\n}\n";
+    let u = uri(&file);
+    let mut ed = Editor::start();
+    ed.open(&u, text);
+    let d = ed.diagnostics(&u);
+    assert!(d.is_empty(), "the override checks: {d:?}");
+    let hover = |ed: &mut Editor, at| {
+        let h = ed.at("textDocument/hover", &u, at);
+        h["result"]["contents"]["value"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    // `receiver`, a let of the base, and a field read through it.
+    let v = hover(&mut ed, pos(text, "receiver.", 2));
+    assert!(
+        v.contains("`receiver` let = `$.receiver.receiverInfos[0]`")
+            && v.contains("bonded_whs.map"),
+        "{v}"
+    );
+    let v = hover(&mut ed, pos(text, "receiverName", 3));
+    assert!(v.contains("receiverName"), "{v}");
+    // `good`, a loop item of the base's `orderItemList`, inside this file's override.
+    let v = hover(&mut ed, pos(text, "good.", 1));
+    assert!(
+        v.contains("`good` loop item in `sku.skuDetailList[*]`"),
+        "{v}"
+    );
+    let v = hover(&mut ed, pos(text, "quantity", 2));
+    assert!(v.contains("quantity"), "{v}");
+    // Definition: where the base declares them.
+    let base_uri = uri(&base);
+    for (needle, decl) in [("receiver.", "let receiver"), ("good.", "good in sku")] {
+        let r = ed.at("textDocument/definition", &u, pos(text, needle, 1));
+        assert_eq!(r["result"]["uri"], base_uri.as_str(), "{needle}: {r}");
+        assert_eq!(
+            r["result"]["range"]["start"]["line"],
+            pos(&base_text, decl, 0).0,
+            "{needle}: {r}"
+        );
+    }
+    // A param: where it is declared (the base) and where it is set (this file).
+    let r = ed.at("textDocument/definition", &u, pos(text, "store_code", 1));
+    let locs = r["result"]
+        .as_array()
+        .unwrap_or_else(|| panic!("two places: {r}"));
+    let uris: Vec<&str> = locs.iter().map(|l| l["uri"].as_str().unwrap()).collect();
+    assert_eq!(uris, [base_uri.as_str(), u.as_str()], "{r}");
+    assert_eq!(
+        locs[0]["range"]["start"]["line"],
+        pos(&base_text, "param store_code", 0).0
+    );
+    assert_eq!(locs[1]["range"]["start"]["line"], 2);
+    // Completion inside the override offers the base loop's items and lets.
+    let c = ed.at("textDocument/completion", &u, pos(text, "good.quantity", 0));
+    let labels: Vec<&str> = c["result"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|i| i["label"].as_str())
+        .collect();
+    for want in ["good", "sku", "qty", "receiver"] {
+        assert!(labels.contains(&want), "{want}: {labels:?}");
+    }
+    assert_eq!(ed.stop(), 0);
 }

@@ -320,10 +320,11 @@ fn check_reports_the_errors_of_a_routed_mapping_in_its_file_and_points_at_the_ro
         (in_mapping.1.as_str(), in_mapping.2.as_str()),
         ("ningbo_meishan.map", "stor_code")
     );
-    // Run for real, its params must be set: the base's store_code is not.
-    assert!(found
-        .iter()
-        .any(|(c, f, t, _)| *c == Code::UnsetParam && f == "bonded_whs.map" && t == "store_code"));
+    // Run for real, its params must be set: the base's store_code is not (shown at the
+    // warehouse file's `use`, the file that should set it).
+    assert!(found.iter().any(|(c, f, t, _)| *c == Code::UnsetParam
+        && f == "ningbo_meishan.map"
+        && t == "use \"../cainiao/bonded_whs.map\""));
     let at_route = found
         .iter()
         .find(|(c, ..)| *c == Code::Routes)

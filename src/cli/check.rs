@@ -1,6 +1,6 @@
 //! `bondmap check`: every mistake of every mapping file, before any order moves.
 
-use super::common::{map_files, stderr_is_tty};
+use super::common::stderr_is_tty;
 use crate::compile::{compile, Options};
 use crate::diag::{self, Diag};
 use std::path::{Path, PathBuf};
@@ -64,19 +64,37 @@ pub fn check_file_within(path: &Path, root: Option<&Path>) -> (crate::load::Mapp
 }
 
 fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
-    let files = match map_files(paths) {
+    let found = match crate::repo::walk::mapping_files(paths, root) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
-    let tables = table_files(paths);
-    if files.is_empty() && tables.is_empty() {
+    // A file refused by the walk (a link out of the root, a FIFO, a device) is a mistake
+    // of the repo: said, never read.
+    for r in &found.refused {
+        eprintln!("error: {r}");
+    }
+    for l in &found.loops {
+        eprintln!(
+            "note: {}: a link to a folder already walked, not walked again",
+            crate::repo::display_name(l)
+        );
+    }
+    let files = found.files;
+    let tables = match table_files(paths, root) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    if files.is_empty() && tables.is_empty() && found.refused.is_empty() {
         eprintln!("error: no .map files found");
         return 2;
     }
-    let mut errors = 0usize;
+    let mut errors = found.refused.len();
     let mut warnings = 0usize;
     let mut json = Vec::new();
     // A problem in a used file shows once, not once per file that uses it.
@@ -122,6 +140,7 @@ fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
                     message: e.message.clone(),
                     label: String::new(),
                     help: None,
+                    related: Vec::new(),
                 });
             } else {
                 eprintln!("error: {e}");
@@ -147,30 +166,16 @@ fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
 
 /// The customs tables under the given paths (default `mappings/`): every file named as
 /// one, in a folder given or below it, or given itself.
-fn table_files(paths: &[PathBuf]) -> Vec<PathBuf> {
+fn table_files(paths: &[PathBuf], root: Option<&Path>) -> Result<Vec<PathBuf>, String> {
     use crate::sync::customs_tables::{REASONS_FILE, STATUS_FILE};
-    fn walk(p: &Path, out: &mut Vec<PathBuf>) {
-        if p.is_dir() {
-            if let Ok(rd) = std::fs::read_dir(p) {
-                for e in rd.flatten() {
-                    walk(&e.path(), out);
-                }
-            }
-        } else if p
-            .file_name()
-            .is_some_and(|n| n == STATUS_FILE || n == REASONS_FILE)
-        {
-            out.push(p.to_path_buf());
-        }
-    }
-    let mut out = Vec::new();
-    if paths.is_empty() {
-        walk(Path::new("mappings"), &mut out);
-    }
-    for p in paths {
-        walk(p, &mut out);
-    }
-    out.sort();
-    out.dedup();
-    out
+    // Through the one walk of a mapping repo: no link out of the root, no FIFO.
+    let found = crate::repo::walk::files_of(paths, root, "csv")?;
+    Ok(found
+        .files
+        .into_iter()
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n == STATUS_FILE || n == REASONS_FILE)
+        })
+        .collect())
 }

@@ -3,7 +3,8 @@
 //! order lines out. Exit codes of every command: 0 done, 1 some order rejected or
 //! mistakes found, 2 could not run.
 
-use crate::engine::{input_document, load_program};
+use crate::engine::input_document;
+use crate::engine::load_program;
 use crate::gateway::request::Envelope;
 use crate::gateway::{Client, GatewayConfig, PreparedOrder};
 use crate::program::Program;
@@ -104,6 +105,8 @@ pub fn stderr_is_tty() -> bool {
     std::io::stderr().is_terminal()
 }
 
+/// The mapping named by `--mapping` compiled, its warnings shown, or its errors reported
+/// (`None`).
 pub fn compile_or_report(m: &MappingArgs) -> Option<Program> {
     match load_program(&m.mapping, &m.options()) {
         Ok((p, warnings)) => {
@@ -406,45 +409,6 @@ pub fn print_line(l: &OrderLine) {
     if let Ok(s) = serde_json::to_string(l) {
         println!("{s}");
     }
-}
-
-/// The `.map` files under the given paths (default `mappings/`), sorted.
-pub fn map_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
-    let roots: Vec<PathBuf> = if paths.is_empty() {
-        vec![PathBuf::from("mappings")]
-    } else {
-        paths.to_vec()
-    };
-    let mut out = Vec::new();
-    for r in roots {
-        collect(&r, &mut out).map_err(|e| format!("cannot read {}: {e}", r.display()))?;
-    }
-    out.sort();
-    out.dedup();
-    Ok(out)
-}
-
-fn collect(p: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    if p.is_dir() {
-        for e in std::fs::read_dir(p)? {
-            collect(&e?.path(), out)?;
-        }
-    } else if p.extension().is_some_and(|x| x == "map") || p.is_file() {
-        if p.extension().is_some_and(|x| x == "map") {
-            out.push(p.to_path_buf());
-        } else if !p.exists() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::NotFound,
-                "no such file",
-            ));
-        }
-    } else {
-        return Err(std::io::Error::new(
-            std::io::ErrorKind::NotFound,
-            "no such file",
-        ));
-    }
-    Ok(())
 }
 
 /// The gateway request for one mapped order: the text its run wrote, sent under the

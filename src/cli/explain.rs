@@ -2,8 +2,9 @@
 //! order's own fields, or what rejected the order; one order, a folder or NDJSON lines.
 
 use super::common::{
-    compile_or_report, line_text, read_json, single_input, InputArgs, InputError, OrdersArgs,
+    line_text, read_json, route_or_report, single_input, InputArgs, InputError, OrdersArgs,
 };
+use crate::route::Pick;
 use crate::run::explain::{explain_order, Explained};
 use std::io::{BufRead, Write};
 
@@ -25,7 +26,8 @@ pub struct Args {
 }
 
 pub fn run(a: &Args) -> u8 {
-    let Some(prog) = compile_or_report(&a.orders.mapping) else {
+    // A routes file, as `map` takes it: each order through the mapping its route picks.
+    let Some(router) = route_or_report(&a.orders.mapping) else {
         return 2;
     };
     let docs = match inputs(&a.orders.input) {
@@ -45,7 +47,22 @@ pub fn run(a: &Args) -> u8 {
                 continue;
             }
         };
-        let ex = explain_order(&prog, &doc);
+        let prog = match router.pick(&doc) {
+            Ok(Pick::Mapping { program, .. }) => program,
+            Ok(Pick::Skipped { reason }) => {
+                if a.order.is_none() {
+                    eprintln!("{label}: skipped: {reason}");
+                    failed = true;
+                }
+                continue;
+            }
+            Err(e) => {
+                eprintln!("{label}: rejected: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let ex = explain_order(prog, &doc);
         if let Some(want) = &a.order {
             if ex.order_id.as_deref() != Some(want.as_str()) {
                 continue;

@@ -1,6 +1,7 @@
 //! `bondmap fmt`: the canonical layout of mapping files.
 
-use super::common::map_files;
+use crate::repo::fs::{read_regular_text, MAX_TEXT_BYTES};
+use crate::repo::walk::mapping_files;
 use crate::syntax::print::format;
 use std::path::PathBuf;
 
@@ -19,16 +20,23 @@ pub fn run(a: &Args) -> u8 {
 }
 
 fn fmt_files(paths: &[PathBuf], check: bool) -> u8 {
-    let files = match map_files(paths) {
+    let found = match mapping_files(paths, None) {
         Ok(f) => f,
         Err(e) => {
             eprintln!("error: {e}");
             return 2;
         }
     };
+    // A link out of the folder, a FIFO or a device is never read (nor written).
+    if !found.refused.is_empty() {
+        for r in &found.refused {
+            eprintln!("error: {r}");
+        }
+        return 2;
+    }
     let mut unformatted = 0;
-    for f in files {
-        let text = match std::fs::read_to_string(&f) {
+    for f in found.files {
+        let text = match read_regular_text(&f, MAX_TEXT_BYTES) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("error: cannot read {}: {e}", f.display());
@@ -52,7 +60,7 @@ fn fmt_files(paths: &[PathBuf], check: bool) -> u8 {
         unformatted += 1;
         if check {
             println!("{}", f.display());
-        } else if let Err(e) = std::fs::write(&f, formatted) {
+        } else if let Err(e) = std::fs::write(f.canonicalize().unwrap_or(f.clone()), formatted) {
             eprintln!("error: cannot write {}: {e}", f.display());
             return 2;
         }

@@ -11,6 +11,7 @@ mod filing;
 mod fmt;
 mod gateway_sim;
 mod history;
+mod init;
 mod lsp;
 mod map;
 mod play;
@@ -18,6 +19,7 @@ mod red_sim;
 mod request;
 mod resolve;
 mod retry;
+mod schema;
 mod send;
 mod status;
 mod sync;
@@ -84,6 +86,12 @@ enum Command {
     /// The mapping playground in a browser: edit a mapping with the checker as you type,
     /// map an example order, click a field of the request to see its explain.
     Play(play::Args),
+    /// Make an integrator's own mapping repo: bondmap.toml, a warehouse file and its
+    /// goods table, a routes file, two example orders and their snapshots, a CI workflow.
+    Init(init::Args),
+    /// Contracts derived from the shipped ones: `schema money-in-yuan` for a warehouse
+    /// that counts money in yuan.
+    Schema(schema::Args),
     /// The settings: `config check` prints those in force and every mistake in them.
     Config(config::Args),
     /// Copy the state file whole while `sync` runs (SQLite's online backup).
@@ -112,6 +120,8 @@ pub fn main() -> ExitCode {
         Command::Test(a) => test::run(&a),
         Command::Check(a) => check::run(&a),
         Command::Play(a) => play::run(&a),
+        Command::Init(a) => init::run(&a),
+        Command::Schema(a) => schema::run(&a),
         Command::Config(a) => config::run(&a),
         Command::Backup(a) => backup::run(&a),
     };

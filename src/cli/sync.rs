@@ -122,7 +122,10 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
         Ok(f) => f,
         Err(e) => return error(&e),
     };
-    let inputs = inputs_of(m, run.life, run.cfg);
+    let mut inputs = inputs_of(m, run.life, run.cfg);
+    // In a repo whose bondmap.toml names a base, the message mappings are the base set's.
+    inputs.cancel_map = crate::repo::message_mapping(&inputs.cancel_map);
+    inputs.deliver_map = crate::repo::message_mapping(&inputs.deliver_map);
     let Some((mut set, mut store)) = setup_set(&inputs, state, run.force) else {
         return 2;
     };

@@ -2,23 +2,31 @@
 //! snapshots; `--accept` stores the new output, `--review` asks per change.
 
 use super::common::{parse_kv, stderr_is_tty};
-use crate::load::display_name;
+use crate::repo::display_name;
+use crate::repo::Repo;
 use crate::snapshot::{collect, Case, Layout, Outcome};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 // The arguments (the command's help is its doc comment in `Command`).
-#[derive(clap::Args, Clone, Debug)]
+#[derive(clap::Args, Clone, Debug, Default)]
 pub struct Args {
-    /// The mapping files (searched recursively).
-    #[arg(long, default_value = "mappings")]
-    pub mappings: PathBuf,
-    /// The example orders (*.json).
-    #[arg(long, default_value = "examples/orders")]
-    pub examples: PathBuf,
-    /// The snapshots folder (mapping snapshots go to its mappings/ subfolder).
-    #[arg(long, default_value = "snapshots")]
-    pub snapshots: PathBuf,
+    /// The mapping files (searched recursively); default: the mapping root of
+    /// bondmap.toml, else `mappings`.
+    #[arg(long)]
+    pub mappings: Option<PathBuf>,
+    /// The example orders (*.json); default: bondmap.toml's `[test] examples`, else
+    /// `examples/orders`.
+    #[arg(long)]
+    pub examples: Option<PathBuf>,
+    /// The snapshots folder (mapping snapshots go to its mappings/ subfolder); default:
+    /// bondmap.toml's `[test] snapshots`, else `snapshots`.
+    #[arg(long)]
+    pub snapshots: Option<PathBuf>,
+    /// The folder every file a mapping names must be in (as `check --root`); default:
+    /// each mapping's own (bondmap.toml's root, else the parent of its folder).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Test this mapping over its own examples (e.g. a mapping of Cainiao notices):
     /// `--examples-for mappings/red/order_deliver.map=examples/notices` (repeatable).
     #[arg(long = "examples-for", value_name = "MAPPING=DIR", value_parser = parse_kv)]
@@ -139,23 +147,60 @@ pub fn run(a: &Args) -> u8 {
     u8::from(failed > 0)
 }
 
-/// The folders made absolute, and the current folder moved to the one holding the
+/// The folders made absolute (flags first, then the `bondmap.toml` above the working
+/// folder, then the defaults), and the current folder moved to the one holding the
 /// snapshots folder: rejection messages name mapping files relative to the current
 /// folder, so a snapshot reads the same wherever `bondmap test` is started from.
-fn repo_layout(a: &Args) -> Result<Layout, String> {
-    let abs = |p: &PathBuf| {
+pub(super) fn repo_layout(a: &Args) -> Result<Layout, String> {
+    let abs = |p: &Path| {
         std::path::absolute(p).map_err(|e| format!("cannot resolve {}: {e}", p.display()))
     };
-    let layout = Layout {
-        mappings: abs(&a.mappings)?,
-        examples: abs(&a.examples)?,
-        snapshots: abs(&a.snapshots)?,
+    let cwd = std::env::current_dir().map_err(|e| e.to_string())?;
+    let repo = Repo::find(&cwd)?;
+    let config = repo.as_ref().map(|r| &r.config.test);
+    let pick = |flag: &Option<PathBuf>, of_repo: &dyn Fn(&Repo) -> PathBuf, default: &str| match (
+        flag, &repo,
+    ) {
+        (Some(f), _) => abs(f),
+        (None, Some(r)) => Ok(of_repo(r)),
+        (None, None) => abs(Path::new(default)),
+    };
+    let examples = pick(
+        &a.examples,
+        &|r| r.path(&r.config.test.examples),
+        "examples/orders",
+    )?;
+    let mut layout = Layout {
+        mappings: pick(&a.mappings, &Repo::root, "mappings")?,
+        snapshots: pick(
+            &a.snapshots,
+            &|r| r.path(&r.config.test.snapshots),
+            "snapshots",
+        )?,
         examples_for: a
             .examples_for
             .iter()
-            .map(|(m, d)| Ok((abs(&PathBuf::from(m))?, abs(&PathBuf::from(d))?)))
+            .map(|(m, d)| Ok((abs(Path::new(m))?, abs(Path::new(d))?)))
             .collect::<Result<_, String>>()?,
+        listed_only: false,
+        may_be_empty: Vec::new(),
+        root: a.root.as_deref().map(abs).transpose()?,
+        examples: examples.clone(),
     };
+    if let (Some(r), Some(t)) = (&repo, config) {
+        // The mappings bondmap.toml lists are the ones tested, each over its examples.
+        layout.listed_only = !t.mapping.is_empty();
+        if t.allow_empty {
+            layout.may_be_empty.push(examples.clone());
+        }
+        for m in &t.mapping {
+            let dir = m.examples.as_ref().map_or(examples.clone(), |d| r.path(d));
+            if m.allow_empty.unwrap_or(t.allow_empty) {
+                layout.may_be_empty.push(dir.clone());
+            }
+            layout.examples_for.push((r.path(&m.file), dir));
+        }
+    }
     if let Some(root) = layout.snapshots.parent() {
         std::env::set_current_dir(root)
             .map_err(|e| format!("cannot enter {}: {e}", root.display()))?;

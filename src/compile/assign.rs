@@ -66,15 +66,15 @@ impl<'m> Cx<'m> {
                 } else {
                     format!("`{full}` counts {fu}; {vu} measures something else")
                 };
-                self.err(
-                    Diag::error(
-                        C::UnitMismatch,
-                        span,
-                        format!("`{full}` is counted in {fu} but this amount is in {vu}"),
-                    )
-                    .label(format!("in {vu}"))
-                    .help(help),
-                );
+                let d = Diag::error(
+                    C::UnitMismatch,
+                    span,
+                    format!("`{full}` is counted in {fu} but this amount is in {vu}"),
+                )
+                .label(format!("in {vu}"))
+                .help(help);
+                let d = self.blame_target(d, format!("this contract counts it in {fu}"));
+                self.err(d);
                 return;
             }
         }

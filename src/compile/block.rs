@@ -190,7 +190,8 @@ impl<'m> Cx<'m> {
                     .property(r)
                     .and_then(|p| p.description.clone())
                     .unwrap_or_default();
-                self.err(
+                let d = self.blame_drop(
+                    &full,
                     Diag::error(
                         C::MissingField,
                         span,
@@ -203,6 +204,7 @@ impl<'m> Cx<'m> {
                         format!("add `{r} = …` ({desc})")
                     }),
                 );
+                self.err(d);
             }
         }
     }

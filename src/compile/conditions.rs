@@ -40,7 +40,10 @@ fn conditions_deep(
         root,
         source,
         // The routes file's root, as for a mapping in its place.
-        within: crate::load::default_root(&sources.get(root).path),
+        within: crate::repo::fs::Roots {
+            root: crate::load::default_root(&sources.get(root).path),
+            base: crate::repo::base_folder(&sources.get(root).path),
+        },
         ..Mapping::default()
     };
     let opts = Options::default();

@@ -26,9 +26,12 @@ impl<'m> Cx<'m> {
 
     /// A schema the mapping names, read within the mapping root.
     pub(super) fn read_schema(&mut self, path: &std::path::Path, span: Span) -> Option<Schema> {
-        let read = crate::load::read_text_inside(&self.m.within, path, crate::load::MAX_TEXT_BYTES)
+        let read = self
+            .m
+            .within
+            .read_text(path, crate::repo::fs::MAX_TEXT_BYTES)
             .map_err(|e| {
-                let shown = crate::load::display_name(path);
+                let shown = crate::repo::display_name(path);
                 format!("cannot read schema {shown}: {e}")
             })
             .and_then(|text| Schema::from_text(path, &text).map_err(|e| e.to_string()));
@@ -144,11 +147,18 @@ impl<'m> Cx<'m> {
                 && !(self.opts.allow_unset_params && p.name.span.file == self.m.root)
                 && !said_at_name
             {
-                self.err(
-                    Diag::error(C::UnsetParam, p.name.span, format!("param `{}` has no value", p.name.name))
-                        .label("never set")
-                        .help(format!("set it in a mapping that uses this one (`param {} = …`) or with --param {}=…", p.name.name, p.name.name)),
-                );
+                let d = Diag::error(
+                    C::UnsetParam,
+                    p.name.span,
+                    format!("param `{}` has no value", p.name.name),
+                )
+                .label("never set")
+                .help(format!(
+                    "set it in a mapping that uses this one (`param {} = …`) or with --param {}=…",
+                    p.name.name, p.name.name
+                ));
+                let d = self.blame_use(d, &p.name.name);
+                self.err(d);
             }
             self.param_at
                 .entry(p.name.name.clone())

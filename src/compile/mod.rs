@@ -2,6 +2,7 @@
 //! mistake found on the way becomes a [`Diag`] (all of them, not only the first).
 
 mod assign;
+mod blame;
 mod block;
 mod call;
 pub mod conditions;

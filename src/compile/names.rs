@@ -112,9 +112,18 @@ impl<'m> Cx<'m> {
             .flat_map(|s| s.names.iter().map(|n| n.name.clone()))
             .collect();
         names.extend(self.params.iter().map(|p| p.name.clone()));
-        let help = suggest(&id.name, names.iter().map(String::as_str)).unwrap_or_else(|| {
-            "names are loop items (`for x in …`), lets, and params; paths into the order start with `$`".to_string()
-        });
+        // A code written bare (`whcode == GZNS`) is no name: it was meant as text.
+        let code = id.name.len() >= 2
+            && id
+                .name
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
+            && id.name.chars().any(|c| c.is_ascii_uppercase());
+        let help = suggest(&id.name, names.iter().map(String::as_str))
+            .or_else(|| code.then(|| format!("did you mean the string \"{}\"? (a code is quoted)", id.name)))
+            .unwrap_or_else(|| {
+                "names are loop items (`for x in …`), lets, and params; paths into the order start with `$`".to_string()
+            });
         self.err(
             Diag::error(
                 C::UnknownName,

@@ -90,7 +90,7 @@ impl<'m> Cx<'m> {
                             // Worded after the mapping's own source: a RED order, a Cainiao notice…
                             let contract =
                                 self.m.source.as_ref().map_or_else(String::new, |(p, _)| {
-                                    crate::load::display_name(p)
+                                    crate::repo::display_name(p)
                                 });
                             let help = suggest(&k, node.properties.iter().map(|(n, _)| n.as_str()))
                                 .unwrap_or_else(|| {

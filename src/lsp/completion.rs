@@ -22,7 +22,8 @@ pub fn complete(
     }
     let start = cursor::path_start(text, offset);
     let token = &text[start..offset.min(text.len())];
-    let decls = &ix.decls;
+    let decls = super::scope::decls(text, ix, a.map(|a| &a.used));
+    let decls = decls.as_ref();
     let roots = Roots {
         source: a.and_then(|a| a.source.as_ref()),
         target: a.and_then(|a| a.target.as_ref()),
@@ -178,7 +179,12 @@ fn expression(
     for d in decls {
         if d.scope.0 <= offset && offset <= d.scope.1 && !seen.contains(&d.name) {
             seen.push(d.name.clone());
-            let what = if d.is_item { "loop item" } else { "let" };
+            let what = match (d.is_item, d.origin.is_some()) {
+                (true, false) => "loop item",
+                (false, false) => "let",
+                (true, true) => "loop item of a used file",
+                (false, true) => "let of a used file",
+            };
             out.push(item(
                 &d.name,
                 CompletionItemKind::VARIABLE,

@@ -380,6 +380,16 @@ pub struct Decl {
     pub is_item: bool,
     /// Where the name can be read.
     pub scope: (usize, usize),
+    /// Where a name a used file brings in is declared (`at` is then a place of this text
+    /// in its scope, for reading the value there).
+    pub origin: Option<Origin>,
+}
+
+/// The file and byte range a decl of a used file is declared at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Origin {
+    pub file: crate::syntax::FileId,
+    pub at: (usize, usize),
 }
 
 /// What the questions about a text's cursor read, made once per text (a hover, a
@@ -390,6 +400,8 @@ pub struct Index {
     pub decls: Vec<Decl>,
     /// The names assigned in each block asked about (by its `{`; `None`: the top level).
     assigned: Mutex<HashMap<Option<usize>, Arc<HashSet<String>>>>,
+    /// The target blocks of the text (made when first asked: see [`Index::blocks`]).
+    blocks: std::sync::OnceLock<Vec<(Vec<String>, usize, usize)>>,
 }
 
 impl Index {
@@ -400,7 +412,38 @@ impl Index {
             masked,
             decls,
             assigned: Mutex::default(),
+            blocks: std::sync::OnceLock::new(),
         }
+    }
+
+    /// Every target block of the text: its target path and its `{` and `}` (a block
+    /// inside a block that is no target block is left out).
+    pub fn blocks(&self) -> &[(Vec<String>, usize, usize)] {
+        self.blocks.get_or_init(|| {
+            let m = &self.masked;
+            let mut stack: Vec<(FrameKind, usize)> = Vec::new();
+            let mut out = Vec::new();
+            for (i, &c) in m.code.iter().enumerate() {
+                match c {
+                    b'{' => stack.push((header_kind(m, i), i)),
+                    b'}' => {
+                        let path: Option<Vec<String>> = stack
+                            .iter()
+                            .map(|(k, _)| match k {
+                                FrameKind::Field(p) => Some(p.clone()),
+                                FrameKind::Other => None,
+                            })
+                            .collect::<Option<Vec<_>>>()
+                            .map(|ps| ps.concat());
+                        if let (Some(path), Some((_, open))) = (path, stack.pop()) {
+                            out.push((path, open, i));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            out
+        })
     }
 
     /// [`assigned`] of the block opened at `open`, found once per text.
@@ -476,6 +519,7 @@ fn let_at(text: &str, m: &Masked, line: usize) -> Option<Decl> {
         value: text[value_start..end].trim().to_string(),
         is_item: false,
         scope: (s, text.len()),
+        origin: None,
     })
 }
 
@@ -512,6 +556,7 @@ fn items_of(text: &str, m: &Masked, start: usize, brace: usize) -> Vec<Decl> {
             value: value.to_string(),
             is_item: true,
             scope: (start, text.len()),
+            origin: None,
         });
         i = vs + value.len();
         while i < brace && matches!(text.as_bytes()[i], b' ' | b',') {

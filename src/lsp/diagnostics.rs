@@ -4,7 +4,10 @@
 use super::documents::Lines;
 use super::engine::{self, Checked, Severity};
 use crate::syntax::FileId;
-use lsp_types::{Diagnostic, DiagnosticSeverity, NumberOrString, Position, Range, Url};
+use lsp_types::{
+    Diagnostic, DiagnosticRelatedInformation, DiagnosticSeverity, Location, NumberOrString,
+    Position, Range, Url,
+};
 use std::collections::{HashMap, HashSet};
 
 /// Every problem of one check, by file. The checked file itself is always present (an
@@ -53,6 +56,27 @@ pub fn by_file(doc: &Url, checked: &Checked) -> HashMap<Url, Vec<Diagnostic>> {
         if let Some(h) = &d.help {
             message.push_str(&format!("\nhelp: {h}"));
         }
+        // The used file's line of a problem the using file caused.
+        let related: Vec<DiagnosticRelatedInformation> = d
+            .notes
+            .iter()
+            .filter_map(|n| {
+                let (path, text) = engine::file_of(&checked.mapping, n.span)?;
+                let uri = if n.span.file == checked.mapping.root {
+                    doc.clone()
+                } else {
+                    Url::from_file_path(path.canonicalize().unwrap_or(path)).ok()?
+                };
+                let lines = lines.entry(n.span.file).or_insert_with(|| Lines::new(text));
+                Some(DiagnosticRelatedInformation {
+                    location: Location::new(
+                        uri,
+                        lines.range(n.span.start as usize, n.span.end as usize),
+                    ),
+                    message: n.message.clone(),
+                })
+            })
+            .collect();
         out.entry(uri).or_default().push(Diagnostic {
             range: at,
             severity: Some(match d.severity {
@@ -62,6 +86,7 @@ pub fn by_file(doc: &Url, checked: &Checked) -> HashMap<Url, Vec<Diagnostic>> {
             code: Some(NumberOrString::String(engine::code_of(d).to_string())),
             source: Some("bondmap".into()),
             message,
+            related_information: (!related.is_empty()).then_some(related),
             ..Diagnostic::default()
         });
     }

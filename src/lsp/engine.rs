@@ -26,6 +26,8 @@ pub struct Analysis {
     /// The target and source JSON Schemas as JSON (annotations such as `maxLength` too).
     pub target: Option<Value>,
     pub source: Option<Value>,
+    /// The lets and loop items the used files bring into the buffer.
+    pub used: super::scope::Used,
 }
 
 /// Checks the unsaved `text` of the mapping at `path` exactly as `bondmap check` checks
@@ -71,7 +73,10 @@ pub fn check_and_analyse(
 /// A routes file: the check of `bondmap check` when the buffer is what is on disk (it
 /// checks every mapping a route names); else the statements a routes file may not hold.
 fn check_routes(path: &Path, text: &str, file: &ast::File) -> Checked {
-    let on_disk = std::fs::read_to_string(path).is_ok_and(|t| t == text);
+    // Read as a mapping repo's files are: a regular file of bounded size (a FIFO named
+    // like a mapping would hang the check).
+    let on_disk = crate::repo::fs::read_regular_text(path, crate::repo::fs::MAX_TEXT_BYTES)
+        .is_ok_and(|t| t == text);
     if on_disk && crate::route::is_routes_file(path) {
         let (mapping, diags) = crate::route::check(path, None);
         return Checked { mapping, diags };
@@ -110,16 +115,21 @@ impl Analysis {
     fn of(file: ast::File, mapping: Mapping) -> Analysis {
         let read = |p: &Option<(PathBuf, Span)>| {
             let (p, _) = p.as_ref()?;
-            let text = load::read_text_inside(&mapping.within, p, load::MAX_TEXT_BYTES).ok()?;
+            let text = mapping
+                .within
+                .read_text(p, crate::repo::fs::MAX_TEXT_BYTES)
+                .ok()?;
             serde_json::from_str::<Value>(&text).ok()
         };
         let target = read(&mapping.target);
         let source = read(&mapping.source);
+        let used = super::scope::Used::of(&mapping);
         Analysis {
             file,
             mapping,
             target,
             source,
+            used,
         }
     }
 

@@ -49,24 +49,45 @@ pub fn hover(
         if let Some(p) = a.mapping.params.iter().find(|p| p.name.name == word) {
             let ty =
                 p.ty.map_or("(type from the file that declares it)", |(t, _)| t.as_str());
-            return Some(format!("**`{word}`**: param, `{ty}`"));
+            let mut s = format!("**`{word}`**: param, `{ty}`");
+            let files = &a.mapping.sources;
+            let declared = files.get(p.name.span.file).name.clone();
+            s.push_str(&format!("\n\ndeclared in `{declared}`"));
+            if let Some(v) = &p.value {
+                let set = files.get(v.span.file).name.clone();
+                s.push_str(&format!(", set to `{}` in `{set}`", files.snippet(v.span)));
+            }
+            return Some(s);
         }
     }
-    let decls = &ix.decls;
+    let decls = super::scope::decls(text, ix, Some(&a.used));
+    let decls = decls.as_ref();
     let roots = Roots {
         source: a.source.as_ref(),
         target: a.target.as_ref(),
         decls,
     };
-    let n = roots.resolve(token, ws)?;
+    let Some(n) = roots.resolve(token, ws) else {
+        // A let of no path (`let tax = good.taxPerSku * qty`): what it stands for.
+        let d = cursor::visible(decls, root, ws).filter(|_| token == root)?;
+        return Some(describe_decl(d, a));
+    };
     let mut s = contract::describe_source(token, n);
     if token == root {
         if let Some(d) = cursor::visible(decls, root, ws) {
-            let what = if d.is_item { "loop item in" } else { "let =" };
-            s = format!("`{}` {what} `{}`\n\n{s}", d.name, d.value);
+            s = format!("{}\n\n{s}", describe_decl(d, a));
         }
     }
     Some(s)
+}
+
+/// "`good` loop item in `sku.skuDetailList[*]` (from `bonded_whs.map`)".
+fn describe_decl(d: &cursor::Decl, a: &Analysis) -> String {
+    let what = if d.is_item { "loop item in" } else { "let =" };
+    let from = d.origin.map_or(String::new(), |o| {
+        format!(" (from `{}`)", a.mapping.sources.get(o.file).name)
+    });
+    format!("`{}` {what} `{}`{from}", d.name, d.value)
 }
 
 fn table(t: &crate::syntax::ast::Table) -> String {

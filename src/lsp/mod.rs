@@ -15,6 +15,7 @@ mod formatting;
 mod functions;
 mod hover;
 mod message;
+mod scope;
 mod server;
 mod symbols;
 mod transport;

@@ -270,11 +270,13 @@ impl State {
         let Some(at) = self.at(&uri, pos.position) else {
             return Ok(Value::Null);
         };
-        let loc =
+        let mut locs =
             definition::definition(&uri, &at.text, at.ix(), at.offset, at.analysis.as_deref());
-        json(serde_json::to_value(
-            loc.map(GotoDefinitionResponse::Scalar),
-        ))
+        json(serde_json::to_value(match locs.len() {
+            0 => None,
+            1 => locs.pop().map(GotoDefinitionResponse::Scalar),
+            _ => Some(GotoDefinitionResponse::Array(locs)),
+        }))
     }
 
     /// Formats the buffer's text as it is now, on the answer worker.

@@ -9,6 +9,7 @@ use crate::diag::{Diag, Severity};
 use crate::load::{self, Mapping};
 use crate::pii::Redactor;
 use crate::program::Program;
+use crate::repo::fs::{read_regular, Roots, MAX_TEXT_BYTES};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::{Component, Path, PathBuf};
@@ -92,7 +93,8 @@ impl Site {
     /// The text of the mapping file `rel`, read as the loader reads it (inside the root).
     pub fn file(&self, rel: &str) -> Result<String, Refused> {
         let path = self.path_of(rel)?;
-        load::read_text_inside(&self.root, &path, load::MAX_TEXT_BYTES)
+        Roots::of(self.root.clone())
+            .read_text(&path, MAX_TEXT_BYTES)
             .map_err(|e| Refused::NotFound(format!("cannot read {rel}: {e}")))
     }
 
@@ -102,7 +104,7 @@ impl Site {
             return Err(Refused::NotFound(format!("no example order `{name}`")));
         }
         let path = self.examples.join(name);
-        let bytes = load::read_regular(&path, MAX_ORDER_BYTES as u64)
+        let bytes = read_regular(&path, MAX_ORDER_BYTES as u64)
             .map_err(|e| Refused::NotFound(format!("cannot read {name}: {e}")))?;
         String::from_utf8(bytes).map_err(|_| Refused::Bad(format!("{name} is not UTF-8 text")))
     }
@@ -212,7 +214,7 @@ impl Site {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(Refused::Bad(format!("{rel}: {e}"))),
         }
-        if text.len() as u64 > load::MAX_TEXT_BYTES {
+        if text.len() as u64 > MAX_TEXT_BYTES {
             return Err(Refused::Bad(too_long()));
         }
         let fail = |e: std::io::Error| Refused::Bad(format!("{rel}: {e}"));
@@ -230,7 +232,7 @@ impl Site {
     /// The edited text loaded as the file `rel` of the root.
     fn load(&self, rel: &str, text: &str) -> Result<(Mapping, Vec<Diag>), Refused> {
         let path = self.path_of(rel)?;
-        if text.len() as u64 > load::MAX_TEXT_BYTES {
+        if text.len() as u64 > MAX_TEXT_BYTES {
             return Err(Refused::Bad(too_long()));
         }
         Ok(load::load_text_within(&path, text, &self.root))
@@ -280,10 +282,7 @@ impl Site {
 }
 
 fn too_long() -> String {
-    format!(
-        "the mapping is larger than {} MiB",
-        load::MAX_TEXT_BYTES >> 20
-    )
+    format!("the mapping is larger than {} MiB", MAX_TEXT_BYTES >> 20)
 }
 
 /// `at` shown relative to the root.

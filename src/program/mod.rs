@@ -6,6 +6,7 @@ pub mod arith;
 pub mod codes;
 pub mod func;
 pub mod input;
+pub mod table;
 pub mod writes;
 
 use crate::money::{Rounding, Unit};
@@ -16,8 +17,8 @@ use crate::syntax::{Sources, Span};
 use crate::value::Val;
 use rust_decimal::Decimal;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::sync::OnceLock;
+pub use table::Table;
 
 #[derive(Debug)]
 pub struct Program {
@@ -207,16 +208,6 @@ pub enum OutNode {
 pub struct Require {
     pub cond: Node,
     pub message: Box<str>,
-}
-
-#[derive(Debug)]
-pub struct Table {
-    pub name: Box<str>,
-    pub source: Box<str>,
-    pub rows: HashMap<Box<str>, Vec<Val<'static>>>,
-    pub columns: Vec<Box<str>>,
-    /// Inline tables: one column, and maybe a default row.
-    pub default: Option<Vec<Val<'static>>>,
 }
 
 /// The text a lookup key is matched by: strings as they are, whole numbers as digits.

@@ -7,8 +7,9 @@ use crate::compile::conditions::compile_conditions;
 use crate::compile::{compile, Options};
 use crate::diag::{Code, Diag};
 use crate::engine::MappingErrors;
-use crate::load::{display_name, load_within, routes_file_mistakes, Mapping};
+use crate::load::{load_within, routes_file_mistakes, Mapping};
 use crate::program::Program;
+use crate::repo::display_name;
 use crate::syntax::ast::{self, File, Item};
 use crate::syntax::{parse, FileId, Sources, Span};
 use std::collections::HashSet;
@@ -66,21 +67,11 @@ pub(super) fn load(path: &Path, opts: &Options) -> Result<Router, Box<MappingErr
 }
 
 /// Largest routes file read, as for any mapping file.
-const MAX_ROUTES_FILE: u64 = crate::load::MAX_TEXT_BYTES;
+const MAX_ROUTES_FILE: u64 = crate::repo::fs::MAX_TEXT_BYTES;
 
 /// A routes file's text: a regular file of bounded size.
-fn read_routes(path: &Path) -> std::io::Result<String> {
-    let meta = std::fs::metadata(path)?;
-    if !meta.is_file() {
-        return Err(std::io::Error::other("not a regular file"));
-    }
-    if meta.len() > MAX_ROUTES_FILE {
-        return Err(std::io::Error::other(format!(
-            "larger than {} MiB",
-            MAX_ROUTES_FILE >> 20
-        )));
-    }
-    std::fs::read_to_string(path)
+fn read_routes(path: &Path) -> Result<String, String> {
+    crate::repo::fs::read_regular_text(path, MAX_ROUTES_FILE)
 }
 
 fn build(path: &Path, opts: &Options) -> (Option<Router>, Sources, Vec<Diag>) {
@@ -236,14 +227,33 @@ impl Build {
         for item in file.items {
             match item {
                 Item::Source { path, span } => {
-                    let p = self.dir.join(&path);
+                    let base = path.starts_with(crate::repo::BASE_SCHEME);
+                    let p = if base {
+                        match crate::repo::resolve_base(&self.dir, &path) {
+                            Ok((p, _)) => p,
+                            Err(e) => {
+                                self.diags.push(
+                                    Diag::error(
+                                        Code::Io,
+                                        span,
+                                        format!("cannot read `{path}`: {e}"),
+                                    )
+                                    .label("a file of the base set"),
+                                );
+                                continue;
+                            }
+                        }
+                    } else {
+                        self.dir.join(&path)
+                    };
                     if source.is_some() {
                         self.diags.push(
                             Diag::error(Code::Duplicate, span, "a second `source` in this file")
                                 .label("second source")
                                 .help("a routes file reads one kind of order: keep one `source`"),
                         );
-                    } else if inside(&p, &self.root, span, "source schema", &mut self.diags) {
+                    } else if base || inside(&p, &self.root, span, "source schema", &mut self.diags)
+                    {
                         source = Some((p, span));
                     }
                 }
@@ -372,6 +382,9 @@ impl Build {
                 if let Some(s) = &mut d.span {
                     s.file = FileId(s.file.0 + offset);
                 }
+                for n in &mut d.notes {
+                    n.span.file = FileId(n.span.file.0 + offset);
+                }
             }
             let errors = ds.iter().filter(|d| d.is_error()).count();
             if errors > 0 {
@@ -456,11 +469,12 @@ fn own_options(m: &Mapping, opts: &Options) -> Options {
     }
 }
 
-/// Whether two paths name one file (both canonical when they exist).
+/// Whether two paths name one file (both canonical when they exist; a bundled file's
+/// path folded).
 fn same_file(a: &Path, b: &Path) -> bool {
     match (a.canonicalize(), b.canonicalize()) {
         (Ok(x), Ok(y)) => x == y,
-        _ => a == b,
+        _ => crate::repo::bundled::fold(a) == crate::repo::bundled::fold(b),
     }
 }
 

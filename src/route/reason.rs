@@ -116,10 +116,44 @@ fn value(p: &Program, s: &Shown, doc: &serde_json::Value) -> String {
         Val::Bool(b) => b.to_string(),
         Val::Num(a) => a.value.normalize().to_string(),
         Val::Str(t) if is_code(&t) => format!("\"{t}\""),
+        // A code with blanks or invisible characters around it (" HZXS", "\u{200b}HZXS"):
+        // shown, those characters written out, for they are why no route takes it.
+        Val::Str(t) if is_code(t.trim_matches(invisible)) => shown_code(&t),
         Val::Str(t) => format!("(a text of {} characters, not shown)", t.chars().count()),
         Val::List(_) | Val::Json(serde_json::Value::Array(_)) => "(a list)".into(),
         Val::Json(_) | Val::Obj(_) => "(an object)".into(),
     }
+}
+
+/// Blank space and characters that show nothing (zero-width spaces and joiners, the byte
+/// order mark, the soft hyphen).
+fn invisible(c: char) -> bool {
+    c.is_whitespace()
+        || c.is_control()
+        || matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{2064}' | '\u{feff}' | '\u{00ad}')
+}
+
+/// A code quoted with every invisible character as `\u{…}` and a blank as itself,
+/// and a word on what surrounds it.
+fn shown_code(t: &str) -> String {
+    let mut s = String::from("\"");
+    for c in t.chars() {
+        match c {
+            ' ' => s.push(' '),
+            c if invisible(c) => s.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => s.push(c),
+        }
+    }
+    s.push('"');
+    let start = t.starts_with(invisible);
+    let end = t.ends_with(invisible);
+    let what = match (start, end) {
+        (true, true) => "invisible characters or blanks before and after it",
+        (true, false) => "an invisible character or blank before it",
+        (false, true) => "an invisible character or blank after it",
+        (false, false) => "invisible characters or blanks in it",
+    };
+    format!("{s} ({what})")
 }
 
 /// A short code (a warehouse or port code), safe and useful to show.

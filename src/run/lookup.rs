@@ -3,7 +3,7 @@
 //! personal).
 
 use super::error::{Fail, RunCode, R};
-use super::eval::{borrow_const, scalar, Ev};
+use super::eval::{scalar, Ev};
 use super::trace::Trace;
 use crate::pii;
 use crate::program::{key_text, Node};
@@ -32,8 +32,9 @@ impl<'a, T: Trace<'a>> Ev<'a, T> {
                 ),
             ));
         };
-        let row = match t.rows.get(text.as_ref()).or(t.default.as_ref()) {
-            Some(r) => r,
+        let i = column.unwrap_or(0) as usize;
+        match t.lookup(text.as_ref(), i) {
+            Some(v) => Ok(v),
             None => {
                 // Keys are codes and barcodes; one read from a personal field is masked.
                 let shown: String = if let Some(kind) = pii::kind_of(self.p, key) {
@@ -43,17 +44,15 @@ impl<'a, T: Trace<'a>> Ev<'a, T> {
                 } else {
                     text.to_string()
                 };
-                return Err(Fail::at(
+                Err(Fail::at(
                     key,
                     RunCode::Lookup,
                     format!(
                         "no row for key `{shown}` in table `{}` ({})",
                         t.name, t.source
                     ),
-                ));
+                ))
             }
-        };
-        let i = column.unwrap_or(0) as usize;
-        Ok(row.get(i).map(borrow_const).unwrap_or(Val::Null))
+        }
     }
 }

@@ -22,14 +22,13 @@ pub fn normalize(body: &str) -> String {
     body.trim_end().replace("\r\n", "\n")
 }
 
-/// The stored body of `path`, normalized; `None` when there is no such file.
-pub fn read(path: &Path) -> io::Result<Option<String>> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    Ok(Some(body_of(&text)))
+/// Largest snapshot read.
+const MAX_SNAPSHOT: u64 = crate::repo::fs::MAX_TEXT_BYTES;
+
+/// The stored body of `path`, normalized; `None` when there is no such file. A symlink,
+/// a FIFO or a device is refused, never read.
+pub fn read(path: &Path) -> Result<Option<String>, String> {
+    Ok(crate::repo::fs::read_own(path, MAX_SNAPSHOT)?.map(|t| body_of(&t)))
 }
 
 /// The body of a snapshot file's text (after the YAML header; insta's legacy format ends
@@ -69,12 +68,14 @@ pub fn render(meta: &Meta, body: &str) -> String {
     s
 }
 
-/// Writes the snapshot (creating its folder).
-pub fn write(path: &Path, meta: &Meta, body: &str) -> io::Result<()> {
+/// Writes the snapshot into `path`'s folder, made as real folders below `top` (the
+/// snapshots folder's parent), never through a symlink: one standing on the way or at
+/// `path` is refused.
+pub fn write(top: &Path, path: &Path, meta: &Meta, body: &str) -> Result<(), String> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
+        crate::repo::fs::own_dirs(top, dir)?;
     }
-    std::fs::write(path, render(meta, body))
+    crate::repo::fs::write_own(path, render(meta, body).as_bytes())
 }
 
 /// Where a pending (not yet accepted) snapshot goes: `NAME.snap.new`, as insta names it.
@@ -82,10 +83,10 @@ pub fn pending_path(path: &Path) -> PathBuf {
     path.with_extension("snap.new")
 }
 
-/// Removes a pending snapshot if there is one.
-pub fn remove_pending(path: &Path) -> io::Result<()> {
+/// Removes a pending snapshot if there is one (a symlink there is removed, not followed).
+pub fn remove_pending(path: &Path) -> Result<(), String> {
     match std::fs::remove_file(pending_path(path)) {
-        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+        Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e.to_string()),
         _ => Ok(()),
     }
 }

@@ -21,15 +21,20 @@ pub use pretty::pretty;
 use crate::compile::{compile, Options};
 use crate::diag::{Code, Diag};
 use crate::engine::MappingErrors;
-use crate::load::{display_name, load};
+use crate::load::load_within;
 use crate::program::Program;
+use crate::repo::display_name;
 use crate::route::{is_routes_file, Pick, Router};
 use crate::schema::Schema;
+use crate::syntax::Span;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// The `$id` of the RED order schema: a mapping reading it maps orders.
 pub const RED_ORDER_SCHEMA_ID: &str = "bondmap:red.cross_border_order";
+
+/// Largest example order read.
+const MAX_EXAMPLE: u64 = crate::repo::fs::MAX_TEXT_BYTES;
 
 /// Where a repo keeps what `bondmap test` reads and writes.
 #[derive(Debug, Clone)]
@@ -41,6 +46,12 @@ pub struct Layout {
     /// Mappings tested over a folder of their own (`--examples-for MAPPING=DIR`): a
     /// mapping of another message (its source is not a RED order) is tested this way.
     pub examples_for: Vec<(PathBuf, PathBuf)>,
+    /// Only the mappings of `examples_for` are tested (`bondmap.toml` lists them).
+    pub listed_only: bool,
+    /// Examples folders where no example is "nothing to test", not a mistake.
+    pub may_be_empty: Vec<PathBuf>,
+    /// The mapping root every mapping reads within (`--root`); `None`: each its default.
+    pub root: Option<PathBuf>,
 }
 
 impl Layout {
@@ -51,7 +62,18 @@ impl Layout {
             examples: root.join("examples/orders"),
             snapshots: root.join("snapshots"),
             examples_for: Vec::new(),
+            listed_only: false,
+            may_be_empty: Vec::new(),
+            root: None,
         }
+    }
+
+    /// The folder that holds the snapshots folder: snapshots are written below it only.
+    fn top(&self) -> PathBuf {
+        self.snapshots
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default()
     }
 }
 
@@ -97,6 +119,8 @@ pub struct Case {
     pub stored: Option<String>,
     /// The mapping's target schema, to keep personal fields out of a diff.
     pub target: Option<Arc<Schema>>,
+    /// The folder snapshot folders are made in (never through a symlink).
+    pub top: PathBuf,
 }
 
 /// How a case compares with its snapshot.
@@ -124,20 +148,20 @@ impl Case {
     }
 
     /// Stores the output as the snapshot and drops a pending one.
-    pub fn accept(&self) -> std::io::Result<()> {
-        file::write(&self.path, &self.meta(), &self.body)?;
+    pub fn accept(&self) -> Result<(), String> {
+        file::write(&self.top, &self.path, &self.meta(), &self.body)?;
         file::remove_pending(&self.path)
     }
 
     /// Leaves the output as `NAME.snap.new` for `--review`, `--accept` or `cargo insta review`.
-    pub fn leave_pending(&self) -> std::io::Result<PathBuf> {
+    pub fn leave_pending(&self) -> Result<PathBuf, String> {
         let p = file::pending_path(&self.path);
-        file::write(&p, &self.meta(), &self.body)?;
+        file::write(&self.top, &p, &self.meta(), &self.body)?;
         Ok(p)
     }
 
     /// Drops a pending snapshot left by an earlier failed run.
-    pub fn clear_pending(&self) -> std::io::Result<()> {
+    pub fn clear_pending(&self) -> Result<(), String> {
         file::remove_pending(&self.path)
     }
 
@@ -200,7 +224,17 @@ impl Suite {
 /// Maps every example through every order mapping of `layout` and reads the stored
 /// snapshots. Every problem that stops the run is returned, not only the first.
 pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
-    let maps = files(&layout.mappings, "map", true).map_err(|e| vec![e])?;
+    own_folder(&layout.snapshots).map_err(|e| vec![e])?;
+    // The folders read must not lead out of the repo through a symlink.
+    let top = layout.top();
+    let folders = [&layout.mappings, &layout.examples]
+        .into_iter()
+        .chain(layout.examples_for.iter().map(|(_, d)| d));
+    for d in folders {
+        no_link_out(d, &top).map_err(|e| vec![e])?;
+    }
+    let walk_root = layout.root.as_deref().unwrap_or(&layout.mappings);
+    let maps = files(&layout.mappings, walk_root, "map", true).map_err(|e| vec![e])?;
     if maps.is_empty() {
         return Err(vec![Problem::Io(format!(
             "no .map files under {}",
@@ -212,9 +246,12 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
     let mut tested: Vec<(PathBuf, Runner, Option<Arc<Schema>>)> = Vec::new();
     let mut dirs: Vec<PathBuf> = Vec::new();
     let mut skipped = Vec::new();
-    let users = users(&maps);
+    let users = users(&maps, layout.root.as_deref());
     for ((m, own), used_by) in maps.iter().zip(&declared).zip(&users) {
-        match classify(m, own.is_some(), used_by) {
+        if layout.listed_only && own.is_none() {
+            continue;
+        }
+        match classify(m, own.is_some(), used_by, layout.root.as_deref()) {
             Ok(Role::Tested(p, t)) => {
                 tested.push((m.clone(), p, t));
                 dirs.push(own.clone().unwrap_or_else(|| layout.examples.clone()));
@@ -230,7 +267,28 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
     let mut docs: Vec<(PathBuf, Vec<(PathBuf, serde_json::Value)>)> = Vec::new();
     for d in &dirs {
         if !docs.iter().any(|(x, _)| x == d) {
-            docs.push((d.clone(), read_examples(d, &mut problems)));
+            let empty_ok = layout.may_be_empty.contains(d);
+            docs.push((d.clone(), read_examples(d, empty_ok, &mut problems)));
+        }
+    }
+    // A mapping whose examples folder may be empty and is: nothing to test, said so.
+    let mut k = 0;
+    while k < tested.len() {
+        let none = docs
+            .iter()
+            .any(|(x, e)| *x == dirs[k] && e.is_empty() && layout.may_be_empty.contains(x));
+        if none {
+            skipped.push(Skipped {
+                mapping: display_name(&tested[k].0),
+                reason: format!(
+                    "no examples (*.json) in {}, nothing to test",
+                    display_name(&dirs[k])
+                ),
+            });
+            tested.remove(k);
+            dirs.remove(k);
+        } else {
+            k += 1;
         }
     }
     // Two tested mappings of one stem would write the same snapshot files.
@@ -244,7 +302,10 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
             )));
         }
     }
-    if tested.is_empty() && problems.is_empty() {
+    if tested.is_empty()
+        && problems.is_empty()
+        && skipped.iter().all(|s| !s.reason.starts_with("no examples"))
+    {
         problems.push(Problem::Io(format!(
             "no mapping under {} maps RED orders with its params set (every file was skipped)",
             display_name(&layout.mappings)
@@ -270,6 +331,15 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
                     display_name(&path)
                 ))]
             })?;
+            // A pending snapshot is replaced or removed later: a link there is refused now,
+            // before anything is written.
+            let pending = file::pending_path(&path);
+            if std::fs::symlink_metadata(&pending).is_ok_and(|m| m.file_type().is_symlink()) {
+                return Err(vec![Problem::Io(format!(
+                    "{} is a symlink: bondmap reads and writes no snapshot through one",
+                    display_name(&pending)
+                ))]);
+            }
             cases.push(Case {
                 mapping: storage_name(m),
                 example: storage_name(ex),
@@ -278,6 +348,7 @@ pub fn collect(layout: &Layout) -> Result<Suite, Vec<Problem>> {
                 body: prog.output(doc),
                 stored,
                 target: target.clone(),
+                top: layout.top(),
             });
         }
     }
@@ -301,7 +372,7 @@ fn unused(
     }
     let stems: Vec<String> = tested.iter().map(|(m, ..)| stem(m)).collect();
     let mut out = Vec::new();
-    for p in files(dir, "snap", false)? {
+    for p in files(dir, dir, "snap", false)? {
         let name = stem(&p);
         let ours = name
             .split_once("__")
@@ -353,13 +424,17 @@ enum Role {
 
 /// A routes file is tested as a whole: each order through the mapping that takes it. Its
 /// mappings' target (for keeping personal fields out of a diff) is the first one's.
-fn classify_routes(path: &Path) -> Result<Role, Problem> {
-    let router = Router::load(path, &Options::default()).map_err(Problem::Mapping)?;
+fn classify_routes(path: &Path, root: Option<&Path>) -> Result<Role, Problem> {
+    let opts = Options {
+        root: root.map(Path::to_path_buf),
+        ..Options::default()
+    };
+    let router = Router::load(path, &opts).map_err(Problem::Mapping)?;
     let target = router
         .programs()
         .next()
-        .and_then(|(p, _)| load(p).0.target)
-        .and_then(|(t, _)| Schema::load(&t).ok())
+        .map(|(p, _)| load_within(p, root).0)
+        .and_then(|m| contract(&m, m.target.as_ref()))
         .map(Arc::new);
     Ok(Role::Tested(Runner::Routes(Box::new(router)), target))
 }
@@ -423,15 +498,19 @@ fn declared_dirs(
 
 /// The `*.json` documents of an examples folder, in name order; an unreadable or invalid
 /// one is a problem (an example that cannot be read tests nothing).
-fn read_examples(dir: &Path, problems: &mut Vec<Problem>) -> Vec<(PathBuf, serde_json::Value)> {
-    let examples = match files(dir, "json", false) {
+fn read_examples(
+    dir: &Path,
+    empty_ok: bool,
+    problems: &mut Vec<Problem>,
+) -> Vec<(PathBuf, serde_json::Value)> {
+    let examples = match files(dir, dir, "json", false) {
         Ok(e) => e,
         Err(e) => {
             problems.push(e);
             return Vec::new();
         }
     };
-    if examples.is_empty() {
+    if examples.is_empty() && !empty_ok {
         problems.push(Problem::Io(format!(
             "no examples (*.json) in {}",
             display_name(dir)
@@ -439,7 +518,7 @@ fn read_examples(dir: &Path, problems: &mut Vec<Problem>) -> Vec<(PathBuf, serde
     }
     let mut docs = Vec::new();
     for ex in examples {
-        let read = std::fs::read_to_string(&ex)
+        let read = crate::repo::fs::read_regular_text(&ex, MAX_EXAMPLE)
             .map_err(|e| format!("cannot read {}: {e}", display_name(&ex)))
             .and_then(|t| {
                 serde_json::from_str::<serde_json::Value>(&t)
@@ -455,12 +534,17 @@ fn read_examples(dir: &Path, problems: &mut Vec<Problem>) -> Vec<(PathBuf, serde
 
 /// Whether a mapping file is tested, skipped, or stops the run. A mapping with its own
 /// examples folder (`declared`) is tested whatever its source.
-fn classify(path: &Path, declared: bool, used_by: &[String]) -> Result<Role, Problem> {
+fn classify(
+    path: &Path,
+    declared: bool,
+    used_by: &[String],
+    root: Option<&Path>,
+) -> Result<Role, Problem> {
     if is_routes_file(path) {
-        return classify_routes(path);
+        return classify_routes(path, root);
     }
     let name = display_name(path);
-    let (mapping, diags) = load(path);
+    let (mapping, diags) = load_within(path, root);
     let fail = |mapping, diags| {
         Problem::Mapping(Box::new(MappingErrors {
             mapping,
@@ -473,7 +557,7 @@ fn classify(path: &Path, declared: bool, used_by: &[String]) -> Result<Role, Pro
     }
     if let Some((src, _)) = mapping.source.as_ref().filter(|_| !declared) {
         // An unreadable source schema is compile's to report, below.
-        if let Ok(s) = Schema::load(src) {
+        if let Some(s) = contract(&mapping, Some(&(src.clone(), Span::default()))) {
             if s.id.as_deref() != Some(RED_ORDER_SCHEMA_ID) {
                 return Ok(Role::Skipped(format!(
                     "its source is {} ({}), not a RED order (--examples-for gives it examples)",
@@ -483,20 +567,20 @@ fn classify(path: &Path, declared: bool, used_by: &[String]) -> Result<Role, Pro
             }
         }
     }
-    let (prog, errs) = compile(&mapping, &Options::default());
+    let opts = Options {
+        root: root.map(Path::to_path_buf),
+        ..Options::default()
+    };
+    let (prog, errs) = compile(&mapping, &opts);
     if let Some(p) = prog.filter(|_| !errs.iter().any(Diag::is_error)) {
-        let target = mapping
-            .target
-            .as_ref()
-            .and_then(|(t, _)| Schema::load(t).ok())
-            .map(Arc::new);
+        let target = contract(&mapping, mapping.target.as_ref()).map(Arc::new);
         return Ok(Role::Tested(Runner::Mapping(Box::new(p)), target));
     }
     // Its own params left unset aside (a base file's), does it check? A param it inherits
     // and leaves unset is still a mistake here, as in `check`.
     let base = Options {
         allow_unset_params: true,
-        ..Options::default()
+        ..opts
     };
     let (_, more) = compile(&mapping, &base);
     if more.iter().any(Diag::is_error) {
@@ -528,7 +612,7 @@ fn classify(path: &Path, declared: bool, used_by: &[String]) -> Result<Role, Pro
 
 /// For each mapping file, the files under the mappings folder that `use` it (directly or
 /// not), by file name.
-fn users(maps: &[PathBuf]) -> Vec<Vec<String>> {
+fn users(maps: &[PathBuf], root: Option<&Path>) -> Vec<Vec<String>> {
     let canon = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
     let reads: Vec<Vec<PathBuf>> = maps
         .iter()
@@ -536,7 +620,7 @@ fn users(maps: &[PathBuf]) -> Vec<Vec<String>> {
             if is_routes_file(m) {
                 return Vec::new();
             }
-            let (mapping, _) = load(m);
+            let (mapping, _) = load_within(m, root);
             let mut files = mapping.sources.files.iter().map(|f| canon(&f.path));
             files.next(); // the file itself
             files.collect()
@@ -569,26 +653,54 @@ fn storage_name(p: &Path) -> String {
     display_name(p).replace('\\', "/")
 }
 
-/// Files ending in `.ext` in `dir` (and its subfolders when `deep`), sorted.
-fn files(dir: &Path, ext: &str, deep: bool) -> Result<Vec<PathBuf>, Problem> {
-    let mut out = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(d) = todo.pop() {
-        let rd = std::fs::read_dir(&d)
-            .map_err(|e| Problem::Io(format!("cannot read {}: {e}", display_name(&d))))?;
-        for e in rd {
-            let p = e
-                .map_err(|e| Problem::Io(format!("cannot read {}: {e}", display_name(&d))))?
-                .path();
-            if p.is_dir() {
-                if deep {
-                    todo.push(p);
-                }
-            } else if p.extension().is_some_and(|x| x == ext) {
-                out.push(p);
-            }
+/// Files ending in `.ext` in `dir` (and its subfolders when `deep`), sorted, walked
+/// within `root`: a symlink out of it, a FIFO or a device is a problem, never read.
+fn files(dir: &Path, root: &Path, ext: &str, deep: bool) -> Result<Vec<PathBuf>, Problem> {
+    let found = crate::repo::walk::walk(dir, root, ext, deep).map_err(Problem::Io)?;
+    if let Some(r) = found.refused.first() {
+        return Err(Problem::Io(r.to_string()));
+    }
+    Ok(found.files)
+}
+
+/// A contract a mapping names, read as the mapping reads it (within its roots, or from
+/// the bundled set).
+fn contract(m: &crate::load::Mapping, at: Option<&(PathBuf, Span)>) -> Option<Schema> {
+    let (p, _) = at?;
+    let text = m
+        .within
+        .read_text(p, crate::repo::fs::MAX_TEXT_BYTES)
+        .ok()?;
+    Schema::from_text(p, &text).ok()
+}
+
+/// A folder of the repo that is a symlink must lead to a place inside `top`.
+fn no_link_out(dir: &Path, top: &Path) -> Result<(), Problem> {
+    let link = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+    let inside = |d: &Path| {
+        let top = top.canonicalize().unwrap_or_else(|_| top.to_path_buf());
+        d.canonicalize().is_ok_and(|c| c.starts_with(top))
+    };
+    if link && !inside(dir) {
+        return Err(Problem::Io(format!(
+            "{} is a symlink to a place outside {}: not read",
+            display_name(dir),
+            display_name(top)
+        )));
+    }
+    Ok(())
+}
+
+/// The snapshots folder must not be a symlink (nor its `mappings/`): its snapshots would
+/// be read from and written to another place.
+fn own_folder(snapshots: &Path) -> Result<(), Problem> {
+    for p in [snapshots.to_path_buf(), snapshots.join("mappings")] {
+        if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+            return Err(Problem::Io(format!(
+                "{} is a symlink: bondmap reads and writes no snapshot through one",
+                display_name(&p)
+            )));
         }
     }
-    out.sort();
-    Ok(out)
+    Ok(())
 }

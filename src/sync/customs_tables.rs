@@ -170,14 +170,23 @@ pub fn check_file(path: &Path) -> Vec<TableError> {
 /// has another header, is one mistake and no rows).
 type Rows = (Vec<(u64, String, String)>, Vec<TableError>);
 
+/// The largest customs table read (a few hundred rows are a few KB).
+const MAX_TABLE_BYTES: u64 = 1 << 20;
+
 fn rows(path: &Path, want: [&str; 2]) -> Result<Rows, Vec<TableError>> {
     let err = |line: Option<u64>, message: String| TableError {
         file: path.to_path_buf(),
         line,
         message,
     };
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| vec![err(None, format!("cannot read it: {e}"))])?;
+    // A regular file of bounded size: a table of a few hundred rows at most.
+    // The bundled base's own table (a repo on `[base] bundled`), or a regular file of
+    // bounded size: a table of a few hundred rows at most.
+    let text = match crate::repo::bundled::lookup(path) {
+        Some(t) => t.map(str::to_string),
+        None => crate::repo::fs::read_regular_text(path, MAX_TABLE_BYTES),
+    }
+    .map_err(|e| vec![err(None, format!("cannot read it: {e}"))])?;
     // An editor on Windows starts a file with a byte order mark; it is not the header.
     let text = text.trim_start_matches('\u{feff}');
     let mut r = csv::ReaderBuilder::new()

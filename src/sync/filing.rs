@@ -62,13 +62,12 @@ pub fn plan(program: &Program, store: Option<&Store>) -> Result<Plan, PlanError>
         .find(|t| &*t.name == GOODS)
         .ok_or(PlanError::NoGoods)?;
     let hs = goods.columns.iter().position(|c| &**c == HS_COLUMN);
-    let mut keys: Vec<&str> = goods.rows.keys().map(|k| &**k).collect();
-    keys.sort_unstable();
+    let keys = goods.keys();
     let mut out = Plan::default();
     let mut refused = Vec::new();
     for key in keys {
         let blank = hs
-            .and_then(|i| goods.rows.get(key).and_then(|r| r.get(i)))
+            .and_then(|i| goods.lookup(key, i))
             .is_none_or(|v| match v {
                 Val::Null => true,
                 Val::Str(s) => s.trim().is_empty(),

@@ -23,15 +23,13 @@ pub fn mapping_identity(program: &Program, params: &[(String, String)]) -> Strin
         for c in &t.columns {
             part("column", c.as_bytes());
         }
-        let mut keys: Vec<&Box<str>> = t.rows.keys().collect();
-        keys.sort();
-        for k in keys {
-            part("key", k.as_bytes());
-            part("row", format!("{:?}", t.rows[k]).as_bytes());
-        }
-        if let Some(d) = &t.default {
-            part("default", format!("{d:?}").as_bytes());
-        }
+        t.each_row(&mut |key, row| match key {
+            Some(k) => {
+                part("key", k.as_bytes());
+                part("row", format!("{row:?}").as_bytes());
+            }
+            None => part("default", format!("{row:?}").as_bytes()),
+        });
     }
     part("settings", format!("{:?}", program.settings).as_bytes());
     let mut params: Vec<&(String, String)> = params.iter().collect();

@@ -171,6 +171,14 @@ impl Builder<'_> {
     fn string(&self, p: &Pair<Rule>) -> R<String> {
         let inner = p.clone().into_inner().next();
         let raw = inner.as_ref().map_or("", |i| i.as_str());
+        if raw.contains('\0') {
+            return Err(ParseError {
+                span: self.span(p),
+                message: "a NUL character (\\0) in a string: no text bondmap writes may hold one"
+                    .into(),
+                label: "NUL in this string".into(),
+            });
+        }
         unescape(raw).map_err(|m| ParseError {
             span: self.span(p),
             message: m,
