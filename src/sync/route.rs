@@ -114,9 +114,14 @@ pub fn routed_identity(router: &Router, mapping: &Path, params: &[(String, Strin
     }
     use md5::{Digest, Md5};
     let mut h = Md5::new();
-    let routes = std::fs::read(mapping).unwrap_or_default();
+    // The routes file's text as the router read it (its first source), not read again.
+    let routes = router
+        .sources()
+        .files
+        .first()
+        .map_or(&b""[..], |f| f.text.as_bytes());
     h.update((routes.len() as u64).to_le_bytes());
-    h.update(&routes);
+    h.update(routes);
     let base = Routing::new(router, mapping);
     for (path, p) in programs {
         let rel = base.relative(path);
