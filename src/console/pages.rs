@@ -151,6 +151,10 @@ pub async fn resolve_as(
     match r {
         Ok(Ok(done)) => Ok(done),
         Ok(Err(e @ ResolveError::Unknown(_))) => Err(NotDone(StatusCode::NOT_FOUND, e.to_string())),
+        Ok(Err(e @ ResolveError::NoteRequired)) => Err(NotDone(
+            StatusCode::BAD_REQUEST,
+            format!("{e}; nothing changed"),
+        )),
         Ok(Err(ResolveError::Store(e))) => Err(NotDone(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("the state cannot be written: {e}"),
