@@ -2,20 +2,17 @@
 //! (scripts, the JSON API) or once in the login form, which opens a session held by a
 //! cookie (`HttpOnly`, `SameSite=Strict`, `Secure` and `__Host-` behind TLS; a random id,
 //! compared in constant time, as the token is). Without either every page and API answer
-//! is 401 and shows nothing ([`require`]).
+//! is 401 and shows nothing ([`super::gate::require`]).
 //!
 //! A POST a session makes (a resolve, logging out) must carry the session's CSRF token
 //! (a form field, or `X-CSRF-Token` from a script) and come from the console's own origin
 //! (`Origin`, else `Referer`): a page of another site can neither read the token nor
 //! pass the origin check. A bearer request needs neither: no browser attaches that
-//! header to a request another site makes.
+//! header to a request another site makes. The handlers that use this are in
+//! [`super::gate`].
 
-use super::Console;
 use crate::config::Secret;
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
@@ -234,113 +231,10 @@ fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
         .map(|(_, v)| v.trim().to_string())
 }
 
-/// Lets a request in when the token or a session came with it (its [`Who`] an extension
-/// for the handler); else 401 with nothing of the orders: the login form for a page,
-/// `{"error": …}` for the API.
-pub async fn require(State(c): State<Console>, mut req: Request, next: Next) -> Response {
-    match c.access().who(req.headers()) {
-        Some(who) => {
-            req.extensions_mut().insert(who);
-            next.run(req).await
-        }
-        None => {
-            let path = req.uri().path().to_string();
-            unauthorized(&path, None)
-        }
-    }
-}
-
-/// The 401 of `path`: JSON under `/api/`, else the login form (with `why`, after a
-/// wrong token).
-pub fn unauthorized(path: &str, why: Option<&str>) -> Response {
-    let mut r = if path.starts_with("/api/") {
-        super::api::error(
-            StatusCode::UNAUTHORIZED,
-            "the console needs its token: send `Authorization: Bearer TOKEN`, or log in at /",
-        )
-    } else {
-        super::html::page(StatusCode::UNAUTHORIZED, super::html::login(path, why))
-    };
-    r.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"bondmap console\""),
-    );
-    r
-}
-
-/// A refused POST: 403 with the reason, as the API or a page answers it.
-pub fn forbidden(path: &str, why: &str) -> Response {
-    if path.starts_with("/api/") {
-        super::api::error(StatusCode::FORBIDDEN, why)
-    } else {
-        super::html::page(
-            StatusCode::FORBIDDEN,
-            super::html::message("Refused", why, "/"),
-        )
-    }
-}
-
-/// `POST /login` (`token`, `next`): the token opens a session and goes on to `next` (a
-/// path of the console); a wrong one is the login form again, 401. The form must come
-/// from the console's own origin (a page of another site cannot log a browser in).
-pub async fn login(
-    State(c): State<Console>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = super::form(&body);
-    let next = form
-        .get("next")
-        .map(String::as_str)
-        .filter(|n| super::is_own_path(n))
-        .unwrap_or("/")
-        .to_string();
-    let access = c.access();
-    if !access.same_origin(&headers) {
-        return forbidden(
-            "/login",
-            "refused: the login form did not come from the console's own page (Origin/Referer)",
-        );
-    }
-    let token = form.get("token").map(String::as_str).unwrap_or("");
-    if !access.is_token(token) {
-        return unauthorized(&next, Some("That is not the console's token."));
-    }
-    let Some(cookie) = access.open_session() else {
-        return super::html::page(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            super::html::message("Error", "no randomness for a session id", "/"),
-        );
-    };
-    let mut r = super::see_other(&next);
-    if let Ok(v) = HeaderValue::from_str(&cookie) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    r
-}
-
-/// `POST /logout` (`csrf`): ends the session.
-pub async fn logout(
-    State(c): State<Console>,
-    axum::Extension(who): axum::Extension<Who>,
-    headers: HeaderMap,
-    body: axum::body::Bytes,
-) -> Response {
-    let form = super::form(&body);
-    let access = c.access();
-    if let Err(why) = access.check_post(&who, &headers, form.get(CSRF_FIELD).map(String::as_str)) {
-        return forbidden("/logout", why);
-    }
-    let mut r = super::see_other("/");
-    if let Ok(v) = HeaderValue::from_str(&access.close_session(who.csrf())) {
-        r.headers_mut().insert(header::SET_COOKIE, v);
-    }
-    r.into_response()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
         let mut h = HeaderMap::new();

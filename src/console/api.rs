@@ -1,24 +1,20 @@
 //! The console's JSON API: the same data the pages show ([`super::data`]), and a resolve.
 //! A refusal is `{"error": …}` with its status (400, 401, 403, 404, 409, 503).
 
-use super::access::{forbidden, Who, CSRF_HEADER};
+use super::access::{Who, CSRF_HEADER};
+use super::data;
+use super::gate::forbidden;
 use super::pages::{blocking, resolve_as, ListQuery, NotDone};
-use super::{data, Console};
+use super::shared::{json_error as error, secure_headers, Console};
 use crate::http::Peer;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-
-/// `{"error": msg}` with `status` and the console's headers.
-pub fn error(status: StatusCode, msg: &str) -> Response {
-    with_headers((status, Json(json!({ "error": msg }))).into_response())
-}
 
 fn with_headers(mut r: Response) -> Response {
-    super::html::secure_headers(r.headers_mut());
+    secure_headers(r.headers_mut());
     r
 }
 

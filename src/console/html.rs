@@ -6,16 +6,11 @@
 use super::access::{Who, CSRF_FIELD};
 use super::data::{needs_note, NoticeView, OrderList, OrderView, Overview, WaitView};
 use super::figures::Figures;
-use super::{order_href, orders_href};
+use super::shared::{is_own_path, order_href, orders_href, secure_headers};
 use crate::store::{Event, Stage};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup, DOCTYPE};
-
-/// The page's own style sheet and script only; no inline script or style, nothing from
-/// elsewhere, forms posted to the console only, no framing by another site.
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-                       connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 /// A whole page with the console's headers: never cached (it shows the state now, and
 /// it may be a 401), never sniffed, its referrer kept to the console.
@@ -28,23 +23,6 @@ pub fn page(status: StatusCode, body: Markup) -> Response {
     );
     secure_headers(h);
     r
-}
-
-/// The headers every answer of the console carries.
-pub fn secure_headers(h: &mut axum::http::HeaderMap) {
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
 }
 
 /// A time of the state (RFC 3339) at +08:00, to the second; as kept when it does not read.
@@ -100,7 +78,7 @@ fn layout(title: &str, who: Option<&Who>, main: Markup) -> Markup {
 
 /// The 401 page: the login form and nothing else.
 pub fn login(next: &str, why: Option<&str>) -> Markup {
-    let next = if super::is_own_path(next) { next } else { "/" };
+    let next = if is_own_path(next) { next } else { "/" };
     layout(
         "Log in",
         None,

@@ -7,8 +7,9 @@
 //! `/metrics`, refreshed by a small script that polls `/api/overview`.
 //!
 //! By job: [`config`] the `[console]` settings, [`access`] the token, sessions and CSRF,
-//! [`data`] what is read from the state, [`figures`] health and the metrics, [`html`] the
-//! pages, [`pages`] and [`api`] their handlers, [`assets`] the style sheet and script.
+//! [`gate`] the door (401, login, logout), [`data`] what is read from the state,
+//! [`figures`] health and the metrics, [`html`] the pages, [`pages`] and [`api`] their
+//! handlers, [`assets`] the style sheet and script, [`shared`] what they all use.
 
 pub mod access;
 mod api;
@@ -16,59 +17,16 @@ mod assets;
 pub mod config;
 pub mod data;
 pub mod figures;
+mod gate;
 mod html;
 mod pages;
+mod shared;
 
-use crate::config::Secret;
-use crate::health::Health;
-use crate::store::Stage;
-use access::Access;
+pub use shared::Console;
+
 use axum::handler::Handler;
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::{on, MethodFilter};
 use axum::Router;
-use std::collections::HashMap;
-use std::path::PathBuf;
-use std::sync::Arc;
-
-/// What the handlers share.
-#[derive(Clone)]
-pub struct Console {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    state: PathBuf,
-    health: Arc<Health>,
-    access: Access,
-}
-
-impl Console {
-    /// The console over the state at `state`, opened by `token`; `behind_tls`: the
-    /// operator reaches it through TLS.
-    pub fn new(state: PathBuf, health: Arc<Health>, token: Secret, behind_tls: bool) -> Console {
-        Console {
-            inner: Arc::new(Inner {
-                state,
-                health,
-                access: Access::new(token, behind_tls),
-            }),
-        }
-    }
-
-    pub fn access(&self) -> &Access {
-        &self.inner.access
-    }
-
-    pub fn state(&self) -> &std::path::Path {
-        &self.inner.state
-    }
-
-    pub fn health(&self) -> &Health {
-        &self.inner.health
-    }
-}
 
 /// One route of the console, as [`routes`] lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,10 +76,10 @@ fn table() -> Routes {
         guarded: Router::new(),
         list: Vec::new(),
     }
-    .add("POST", "/login", true, access::login)
+    .add("POST", "/login", true, gate::login)
     .add("GET", "/assets/console.css", true, assets::css)
     .add("GET", "/assets/console.js", false, assets::js)
-    .add("POST", "/logout", false, access::logout)
+    .add("POST", "/logout", false, gate::logout)
     .add("GET", "/", false, pages::overview)
     .add("GET", "/orders", false, pages::orders)
     .add("GET", "/orders/{id}", false, pages::order)
@@ -143,70 +101,9 @@ pub fn router(console: Console) -> Router {
     let t = table();
     let guarded = t.guarded.route_layer(axum::middleware::from_fn_with_state(
         console.clone(),
-        access::require,
+        gate::require,
     ));
     t.open.merge(guarded).with_state(console)
-}
-
-/// A form body's fields (the last of a name wins).
-pub(crate) fn form(body: &[u8]) -> HashMap<String, String> {
-    form_urlencoded::parse(body).into_owned().collect()
-}
-
-/// A path of this console to go on to after the login: `/…`, never `//host` or a
-/// scheme (no open redirect), nothing a header could not carry.
-pub(crate) fn is_own_path(p: &str) -> bool {
-    p.starts_with('/')
-        && !p.starts_with("//")
-        && !p.contains('\\')
-        && p.chars().all(|c| c.is_ascii_graphic())
-}
-
-/// `303 See Other` to `to` (a path of the console).
-pub(crate) fn see_other(to: &str) -> Response {
-    let mut r = StatusCode::SEE_OTHER.into_response();
-    let to = HeaderValue::from_str(to).unwrap_or(HeaderValue::from_static("/"));
-    r.headers_mut().insert(header::LOCATION, to);
-    html::secure_headers(r.headers_mut());
-    r
-}
-
-/// A path segment with everything but unreserved characters percent-encoded.
-fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// The page of an order.
-pub(crate) fn order_href(id: &str) -> String {
-    format!("/orders/{}", segment(id))
-}
-
-/// A page of the list.
-pub(crate) fn orders_href(stage: Option<Stage>, q: &str, page: usize) -> String {
-    let mut s = form_urlencoded::Serializer::new(String::new());
-    if let Some(st) = stage {
-        s.append_pair("stage", st.as_str());
-    }
-    if !q.is_empty() {
-        s.append_pair("q", q);
-    }
-    if page > 1 {
-        s.append_pair("page", &page.to_string());
-    }
-    let q = s.finish();
-    if q.is_empty() {
-        "/orders".into()
-    } else {
-        format!("/orders?{q}")
-    }
 }
 
 #[cfg(test)]
@@ -214,29 +111,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths_of_hostile_ids_stay_one_segment_and_only_own_paths_are_followed() {
-        assert_eq!(order_href("P1"), "/orders/P1");
-        assert_eq!(
-            order_href("<script>/../x y"),
-            "/orders/%3Cscript%3E%2F..%2Fx%20y"
-        );
-        assert_eq!(
-            orders_href(Some(Stage::Accepted), "P 1&x", 2),
-            "/orders?stage=accepted&q=P+1%26x&page=2"
-        );
-        for ok in ["/", "/orders/P1?done=close"] {
-            assert!(is_own_path(ok), "{ok}");
-        }
-        for bad in [
-            "//evil.example",
-            "https://evil.example/",
-            "/\\evil",
-            "",
-            "/a\nb",
-            "/é",
-        ] {
-            assert!(!is_own_path(bad), "{bad}");
-        }
+    fn the_list_is_the_routers_and_only_the_login_and_the_style_sheet_are_open() {
         let paths: Vec<&str> = routes().iter().map(|r| r.path).collect();
         assert!(paths.contains(&"/") && paths.contains(&"/api/overview"));
         let public: Vec<&str> = routes()

@@ -2,9 +2,11 @@
 //! ([`super::data`]) and renders it ([`super::html`]); a resolve posted from a page goes
 //! through [`resolve_as`], the one way the console resolves (the API's too).
 
-use super::access::{forbidden, Who, CSRF_FIELD};
+use super::access::{Who, CSRF_FIELD};
+use super::data;
+use super::gate::forbidden;
 use super::html::{self, page};
-use super::{data, order_href, Console};
+use super::shared::{form, order_href, see_other, Console};
 use crate::http::Peer;
 use crate::store::{Stage, Store};
 use crate::sync::resolve::{apply, Action, ResolveError, Resolved};
@@ -180,7 +182,7 @@ pub async fn resolve(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    let form = super::form(&body);
+    let form = form(&body);
     let here = order_href(&id);
     if let Err(why) =
         c.access()
@@ -191,7 +193,7 @@ pub async fn resolve(
     let action = form.get("action").cloned().unwrap_or_default();
     let note = form.get("note").cloned();
     match resolve_as(&c, &who, peer.map(|p| p.0), id, &action, note).await {
-        Ok(r) => super::see_other(&format!("{here}?done={}", r.action.as_str())),
+        Ok(r) => see_other(&format!("{here}?done={}", r.action.as_str())),
         Err(NotDone(status, msg)) => {
             page(status, html::message_for(&who, "Not resolved", &msg, &here))
         }
