@@ -129,6 +129,12 @@ fn every_console_route_is_401_without_the_token_and_shows_nothing_the_rest_stays
     );
     assert_eq!(code, 401);
     assert!(body.contains("not the console's token") && !body.contains("P788112233"));
+    let (code, form) = status_text(c.get(shop.url("/login")).send().unwrap());
+    assert_eq!(code, 401);
+    assert!(
+        form.contains("id=\"login\"") && !form.contains("P788112233"),
+        "{form}"
+    );
     let (code, css) = status_text(c.get(shop.url("/assets/console.css")).send().unwrap());
     assert_eq!(code, 200);
     assert!(!css.contains("P788112233"));
@@ -180,6 +186,7 @@ fn bearer_and_login_let_in_and_the_overview_counts_what_the_state_holds() {
         .collect();
     waiting.sort_unstable();
     assert_eq!(waiting, [IDENTITY, REFUSED, REJECTED[0], REJECTED[1]]);
+    assert_eq!(o["waiting_total"], 4);
     let identity = o["waiting"]
         .as_array()
         .unwrap()
@@ -718,4 +725,63 @@ fn a_hostile_order_id_and_reason_are_escaped_and_a_request_never_kept_says_so() 
     assert!(serde_json::from_str::<Value>(&body).unwrap()["request"].is_null());
     let (code, _) = get("/orders/NOPE");
     assert_eq!(code, 404);
+}
+
+#[test]
+fn the_first_page_lists_the_first_200_waits_and_counts_them_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    {
+        let mut s = Store::open(&db).unwrap();
+        s.transaction(|t| {
+            for i in 0..205 {
+                let id = format!("P{i:04}");
+                t.record_seen(&id, 1)?;
+                t.mark_rejected(&id, "no barcode", None)?;
+            }
+            Ok(())
+        })
+        .unwrap();
+    }
+    let server = served(&db);
+    let c = client();
+    let at = |p: &str| format!("http://{}{p}", server.addr());
+    let o: Value = c
+        .get(at("/api/overview"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(o["waiting_total"], 205);
+    assert_eq!(o["waiting"].as_array().unwrap().len(), 200);
+    assert_eq!(o["figures"]["health"]["needs_person"], 205);
+    let page = c
+        .get(at("/"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    assert_eq!(page.matches("<article class=\"wait\"").count(), 200);
+    assert!(page.contains("id=\"waiting-count\">205<"), "{page}");
+    // The list of the stage has them all, 50 a page.
+    let l: Value = c
+        .get(at("/api/orders?stage=rejected&page=5"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap()
+        .json()
+        .unwrap();
+    assert_eq!(
+        (l["total"].as_u64(), l["more"].as_bool()),
+        (Some(205), Some(false))
+    );
+    assert_eq!(l["orders"].as_array().unwrap().len(), 5);
+    let bad = c
+        .get(at("/api/orders?stage=shipping"))
+        .bearer_auth(TOKEN)
+        .send()
+        .unwrap();
+    assert_eq!(bad.status().as_u16(), 400);
 }

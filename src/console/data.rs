@@ -14,6 +14,10 @@ use std::path::Path;
 /// Orders on one page of the list.
 pub const PAGE: usize = 50;
 
+/// Waits the first page lists (after an outage thousands may wait: the list of a stage
+/// shows them all, a page at a time).
+pub const WAITS_SHOWN: usize = 200;
+
 /// The action whose resolve needs a note (how it was handled outside bondmap).
 pub fn needs_note(a: Action) -> bool {
     a == Action::Close
@@ -61,7 +65,10 @@ pub struct Overview {
     /// Every stage with its count, in the stages' order.
     pub stages: Vec<StageCount>,
     pub total: u64,
+    /// What waits for a person: the first [`WAITS_SHOWN`], by order id.
     pub waiting: Vec<WaitView>,
+    /// How many orders wait for a person in all.
+    pub waiting_total: usize,
     /// Notices that could not be taken, for a person.
     pub notices: Vec<NoticeView>,
     pub figures: Figures,
@@ -158,23 +165,26 @@ fn stage_counts(store: &Store) -> Result<Vec<StageCount>, String> {
 pub fn overview(state: &Path, health: &Health) -> Result<Overview, String> {
     let store = open(state)?;
     let stages = stage_counts(&store)?;
-    let waiting: Vec<WaitView> = store
+    let mut waiting: Vec<WaitView> = store
         .needing_person()
         .map_err(|e| e.to_string())?
         .iter()
         .filter_map(wait_view)
         .collect();
+    let waiting_total = waiting.len();
+    waiting.truncate(WAITS_SHOWN);
     let notices: Vec<NoticeView> = store
         .notice_problems()
         .map_err(|e| e.to_string())?
         .into_iter()
         .map(NoticeView::from)
         .collect();
-    let figures = figures::read(&store, health, waiting.len() + notices.len())?;
+    let figures = figures::read(&store, health, waiting_total + notices.len())?;
     Ok(Overview {
         total: stages.iter().map(|s| s.count).sum(),
         stages,
         waiting,
+        waiting_total,
         notices,
         figures,
     })

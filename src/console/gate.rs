@@ -55,6 +55,11 @@ pub fn forbidden(path: &str, why: &str) -> Response {
     }
 }
 
+/// `GET /login`: the login form (401, as every page without the token).
+pub async fn login_form() -> Response {
+    unauthorized("/", None)
+}
+
 /// `POST /login` (`token`, `next`): the token opens a session and goes on to `next` (a
 /// path of the console); a wrong one is the login form again, 401. The form must come
 /// from the console's own origin (a page of another site cannot log a browser in).

@@ -262,7 +262,14 @@ pub fn overview(o: &Overview, who: &Who) -> Markup {
                 }
             }
             section id="waiting" {
-                h2 { "Waiting for a person " span id="waiting-count" { (o.waiting.len()) } }
+                h2 { "Waiting for a person " span id="waiting-count" { (o.waiting_total) } }
+                @if o.waiting_total > o.waiting.len() {
+                    p.none { "The first " (o.waiting.len()) " by order id; the lists of "
+                        a href=(orders_href(Some(Stage::Rejected), "", 1)) { "rejected" } ", "
+                        a href=(orders_href(Some(Stage::Failed), "", 1)) { "failed" } " and "
+                        a href=(orders_href(Some(Stage::CustomsFailed), "", 1)) { "customs_failed" }
+                        " orders show the others." }
+                }
                 p id="waiting-changed" hidden { "The list changed since the page was shown: " a href="/" { "show it again" } }
                 @if o.waiting.is_empty() { p.none { "Nothing waits for a person." } }
                 @for w in &o.waiting { (wait_article(w, who.csrf())) }

@@ -33,7 +33,7 @@ use axum::Router;
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
-    /// Answered without the token: only the login and the style sheet (no data).
+    /// Answered without the token: only the login form and the style sheet (no data).
     pub public: bool,
 }
 
@@ -76,6 +76,7 @@ fn table() -> Routes {
         guarded: Router::new(),
         list: Vec::new(),
     }
+    .add("GET", "/login", true, gate::login_form)
     .add("POST", "/login", true, gate::login)
     .add("GET", "/assets/console.css", true, assets::css)
     .add("GET", "/assets/console.js", false, assets::js)
@@ -119,6 +120,6 @@ mod tests {
             .filter(|r| r.public)
             .map(|r| r.path)
             .collect();
-        assert_eq!(public, ["/login", "/assets/console.css"]);
+        assert_eq!(public, ["/login", "/login", "/assets/console.css"]);
     }
 }

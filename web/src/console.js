@@ -77,7 +77,7 @@ async function refresh() {
     if (td) td.textContent = String(s.count);
   }
   put("total", o.total);
-  put("waiting-count", o.waiting.length);
+  put("waiting-count", o.waiting_total);
   const now = o.waiting.map((w) => w.order_id).join("\n");
   const changed = document.getElementById("waiting-changed");
   if (changed) changed.hidden = now === shownWaiting();
