@@ -409,7 +409,7 @@ impl Flow<'_, '_> {
                                     t.set_warehouse(id, w)?;
                                 }
                                 // Kept for the console, its personal values masked.
-                                let masked = redactor.redact(&request.logistics_interface);
+                                let masked = redactor.redact_at_rest(&request.logistics_interface);
                                 t.keep_request(id, &request.msg_type, &masked)?;
                                 jobs.push(Job {
                                     chunk: 0,
