@@ -179,7 +179,8 @@ pub fn overview(state: &Path, health: &Health) -> Result<Overview, String> {
         .into_iter()
         .map(NoticeView::from)
         .collect();
-    let figures = figures::read(&store, health, waiting_total + notices.len())?;
+    let counts = stages.iter().map(|s| (s.stage, s.count)).collect();
+    let figures = figures::read(&store, health, counts, waiting_total + notices.len())?;
     Ok(Overview {
         total: stages.iter().map(|s| s.count).sum(),
         stages,

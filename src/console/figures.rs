@@ -40,9 +40,14 @@ pub struct Hour {
     pub orders: u64,
 }
 
-/// The figures now, `needs_person` already counted by the caller (what it lists).
-pub fn read(store: &Store, health: &Health, needs_person: usize) -> Result<Figures, String> {
-    let counts = store.counts().map_err(|e| e.to_string())?;
+/// The figures now, the orders by stage and `needs_person` as the caller read them
+/// (what it lists).
+pub fn read(
+    store: &Store,
+    health: &Health,
+    counts: Vec<(Stage, u64)>,
+    needs_person: usize,
+) -> Result<Figures, String> {
     let now = Utc::now();
     let (_, health) = health.verdict(now.timestamp_millis(), Ok(needs_person as u64));
     let text = crate::metrics::render(&StateFigures {
