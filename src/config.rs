@@ -32,7 +32,7 @@ use std::path::Path;
 
 /// Every `[table]` a loader reads. A new side adds its table here (and its loader to
 /// `bondmap config check`, which a test holds to this list).
-pub const TABLES: &[&str] = &["cainiao", "customs", "red"];
+pub const TABLES: &[&str] = &["cainiao", "console", "customs", "red"];
 
 /// The environment as a lookup, so tests need no process environment.
 pub type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -360,6 +360,17 @@ impl Section<'_> {
         self.secret_of(env, key, what, 1, false)
     }
 
+    /// A secret that may be unset; when set it is checked as [`Section::secret_min`].
+    pub fn optional_secret_min(
+        &self,
+        env: &'static str,
+        key: &'static str,
+        what: &'static str,
+        min_chars: usize,
+    ) -> Option<Secret> {
+        self.secret_of(env, key, what, min_chars, false)
+    }
+
     fn secret_of(
         &self,
         env: &'static str,
@@ -376,7 +387,7 @@ impl Section<'_> {
                 Some("has white space at its start or end (a slip of the copy?)".to_string())
             }
             Ok(Some(v)) if v.chars().count() < min_chars => Some(format!(
-                "is shorter than {min_chars} characters: a secret anyone can guess lets them sign messages"
+                "is shorter than {min_chars} characters: a secret that short can be guessed"
             )),
             _ => None,
         };

@@ -17,6 +17,7 @@ pub mod callback;
 pub mod cli;
 pub mod compile;
 pub mod config;
+pub mod console;
 pub mod diag;
 pub mod engine;
 pub mod gateway;

@@ -185,8 +185,9 @@ impl PiiPaths {
 /// The personal values of one order, each with its mask.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
-    /// (clear, masked), longest first so that a value inside another is not masked first.
-    values: Vec<(String, String)>,
+    /// (clear, masked, its kind), longest first so that a value inside another is not
+    /// masked first.
+    values: Vec<(String, String, Pii)>,
 }
 
 impl Redactor {
@@ -220,10 +221,10 @@ impl Redactor {
 
     fn add(&mut self, kind: Pii, s: &str) {
         let s = s.trim();
-        if s.is_empty() || self.values.iter().any(|(c, _)| c == s) {
+        if s.is_empty() || self.values.iter().any(|(c, _, _)| c == s) {
             return;
         }
-        self.values.push((s.to_string(), mask(kind, s)));
+        self.values.push((s.to_string(), mask(kind, s), kind));
     }
 
     fn sort(&mut self) {
@@ -233,9 +234,23 @@ impl Redactor {
     /// `msg` with every occurrence of every personal value of the order masked.
     pub fn redact(&self, msg: &str) -> String {
         let mut out = msg.to_string();
-        for (clear, masked) in &self.values {
+        for (clear, masked, _) in &self.values {
             if out.contains(clear.as_str()) {
                 out = out.replace(clear.as_str(), masked);
+            }
+        }
+        out
+    }
+
+    /// `msg` masked to be kept at rest (the request the state keeps for the operator's
+    /// console): as [`Redactor::redact`], but an address is `***` whole, since the head
+    /// its mask keeps is a street's name when the address holds no province.
+    pub fn redact_at_rest(&self, msg: &str) -> String {
+        let mut out = msg.to_string();
+        for (clear, masked, kind) in &self.values {
+            if out.contains(clear.as_str()) {
+                let m = if *kind == Pii::Address { "***" } else { masked };
+                out = out.replace(clear.as_str(), m);
             }
         }
         out
@@ -367,6 +382,22 @@ mod tests {
             assert!(!out.contains(v), "{v} in {out}");
         }
         assert!(out.contains("张*") && out.contains("138****8001"), "{out}");
+    }
+
+    #[test]
+    fn at_rest_an_address_keeps_nothing_and_the_rest_is_masked_as_shown() {
+        let doc = json!({"receiver": {"receiverInfos": [{"receiverName": "张三",
+            "receiverPhone": "13800138001", "receiverAddress": "古翠路55号2幢301室"}]}});
+        let r = Redactor::from_document(&doc);
+        let msg = r#"{"name":"张三","mobile":"13800138001","address":"古翠路55号2幢301室"}"#;
+        assert_eq!(
+            r.redact(msg),
+            r#"{"name":"张*","mobile":"138****8001","address":"古翠路***"}"#
+        );
+        assert_eq!(
+            r.redact_at_rest(msg),
+            r#"{"name":"张*","mobile":"138****8001","address":"***"}"#
+        );
     }
 
     #[test]

@@ -21,7 +21,7 @@ fn known_settings() -> Vec<Value> {
     let mut c = Command::new(env!("CARGO_BIN_EXE_bondmap"));
     c.args(["config", "check", "--json"]).current_dir(root());
     for (k, _) in std::env::vars() {
-        if k.starts_with("CAINIAO_") || k.starts_with("RED_") {
+        if k.starts_with("CAINIAO_") || k.starts_with("RED_") || k.starts_with("CONSOLE_") {
             c.env_remove(k);
         }
     }
@@ -110,7 +110,7 @@ fn check(file: &std::path::Path, env: &[(&str, &str)]) -> (Option<i32>, Vec<Valu
     let mut c = Command::new(env!("CARGO_BIN_EXE_bondmap"));
     c.args(["config", "check", "--json", "--config"]).arg(file);
     for (k, _) in std::env::vars() {
-        if k.starts_with("CAINIAO_") || k.starts_with("RED_") {
+        if k.starts_with("CAINIAO_") || k.starts_with("RED_") || k.starts_with("CONSOLE_") {
             c.env_remove(k);
         }
     }
@@ -152,7 +152,8 @@ fn the_config_template_lists_every_key_the_loader_knows_with_its_default_and_loa
         match line.strip_prefix("# ").and_then(|kv| kv.split_once(" = ")) {
             Some((k, v)) if keys.keys().any(|(_, key)| key == k) => {
                 let v = if v == "\"\"" {
-                    "\"a-value-set-here\""
+                    // Long enough for every secret (the console's token: 24 characters).
+                    "\"a-value-set-here-for-the-test\""
                 } else {
                     v
                 };
@@ -172,6 +173,7 @@ fn the_config_template_lists_every_key_the_loader_knows_with_its_default_and_loa
         ("RED_APP_ID", "app"),
         ("RED_APP_SECRET", "secret"),
         ("RED_ACCESS_TOKEN", "token"),
+        ("CONSOLE_TOKEN", "a-console-token-of-24-chars"),
     ];
     let (code, shipped, err) = check(&root().join("deploy/bondmap.toml"), &secrets);
     assert_eq!(code, Some(0), "{err}");

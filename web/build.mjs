@@ -1,5 +1,6 @@
-// Builds the page into dist/ (embedded by src/play/assets.rs): one script and one style
-// sheet, minified, the same bytes for the same sources and package-lock.json (.ci/run
+// Builds the pages' assets into dist/: the playground's (embedded by src/play/assets.rs:
+// one script and one style sheet) and the operator's console's (src/console/assets.rs:
+// console.js and console.css, no package of their own), minified, the same bytes for the same sources and package-lock.json (.ci/run
 // rebuilds them and fails if they differ from those committed).
 import * as esbuild from "esbuild";
 import { copyFileSync, mkdirSync } from "node:fs";
@@ -20,3 +21,12 @@ await esbuild.build({
 });
 await esbuild.build({ ...common, entryPoints: ["src/style.css"], outfile: "dist/app.css" });
 copyFileSync("src/index.html", "dist/index.html");
+await esbuild.build({
+  ...common,
+  entryPoints: ["src/console.js"],
+  outfile: "dist/console.js",
+  format: "iife",
+  target: ["es2020"],
+  banner: { js: "/* bondmap console, built by web/build.mjs. */" },
+});
+await esbuild.build({ ...common, entryPoints: ["src/console.css"], outfile: "dist/console.css" });

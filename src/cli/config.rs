@@ -40,9 +40,14 @@ type ReadSection = fn(&Section);
 /// [`crate::config::TABLES`] by a test).
 const SECTIONS: &[(&str, ReadSection)] = &[
     (crate::gateway::config::SECTION, read_gateway),
+    (crate::console::config::SECTION, read_console),
     (crate::sync::customs_config::SECTION, read_customs),
     (crate::red::config::SECTION, read_red),
 ];
+
+fn read_console(s: &Section) {
+    crate::console::config::ConsoleConfig::read(s);
+}
 
 fn read_customs(s: &Section) {
     crate::sync::customs_config::CustomsConfig::read(s);

@@ -5,6 +5,8 @@ use super::common::{
     init_logs_as, inputs_of, print_line, say, setup_set, LifeArgs, LogFormat, MappingArgs,
 };
 use crate::callback::{self, CallbackConfig};
+use crate::console::config::ConsoleConfig;
+use crate::console::Console;
 use crate::health::{self, Failure, Health};
 use crate::store::Stage;
 use crate::sync::reload::{self, hangup_flag};
@@ -47,7 +49,8 @@ pub struct Args {
     pub life: LifeArgs,
     /// Serve Cainiao's shipment notices on ADDR (`POST /cainiao/callback`) while
     /// syncing, e.g. `127.0.0.1:8790`; each shipment is then told to RED. `/healthz`
-    /// and `/metrics` are served there too.
+    /// and `/metrics` are served there too, and the operator's console at `/` when
+    /// `[console] token` (or CONSOLE_TOKEN) is set.
     #[arg(long, value_name = "ADDR")]
     pub listen: Option<std::net::SocketAddr>,
     /// The log on stderr: `text` (times at +08:00) or `json` (one object a line, and
@@ -126,6 +129,17 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     // In a repo whose bondmap.toml names a base, the message mappings are the base set's.
     inputs.cancel_map = crate::repo::message_mapping(&inputs.cancel_map);
     inputs.deliver_map = crate::repo::message_mapping(&inputs.deliver_map);
+    // The console's settings are checked at start, served or not: a short token is a
+    // mistake to hear of now, not when `--listen` is added.
+    let console = match ConsoleConfig::load(run.cfg) {
+        Ok(c) => c,
+        Err(e) => {
+            e.lines().iter().for_each(|l| {
+                say(Level::ERROR, l);
+            });
+            return 2;
+        }
+    };
     let Some((mut set, mut store)) = setup_set(&inputs, state, run.force) else {
         return 2;
     };
@@ -140,7 +154,7 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
         Some(addr) => {
             // Customs results too: their tables, and a RED client of its own to mask a
             // failure's reason with the order's personal values.
-            let tables = crate::sync::customs::tables_dir(&run.life.cancel_mapping);
+            let tables = crate::sync::customs::tables_dir(&inputs.cancel_map);
             let intake = reload::clients(run.cfg)
                 .map_err(|p| p.iter().map(|p| p.render(false)).collect::<String>())
                 .and_then(|(red, _)| crate::sync::customs::Intake::load(&tables, red));
@@ -148,7 +162,7 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                 Ok(i) => i,
                 Err(e) => return error(&e),
             };
-            match serve(addr, state, &set, &health, wake_tx, intake) {
+            match serve(addr, state, &set, &health, wake_tx, intake, &console) {
                 Ok(s) => Some(s),
                 Err(e) => return error(&e),
             }
@@ -231,7 +245,8 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     }
 }
 
-/// The callback, `/healthz` and `/metrics` on `addr`, within the callback's limits.
+/// The callback, `/healthz`, `/metrics` and (with its token) the operator's console on
+/// `addr`, within the callback's limits.
 fn serve(
     addr: SocketAddr,
     state: &Path,
@@ -239,16 +254,25 @@ fn serve(
     health: &Arc<Health>,
     wake: std::sync::mpsc::Sender<()>,
     intake: crate::sync::customs::Intake,
+    console: &ConsoleConfig,
 ) -> Result<crate::http::Server, String> {
     let sink = StoreSink::open(state, Some(wake))
         .map_err(|e| e.to_string())?
         .with_customs(intake);
     let cfg = CallbackConfig::new(set.gateway.config().secret_key.clone());
     let limits = callback::server::limits(&cfg);
-    let app = callback::server::router(cfg, Arc::new(sink))
+    let mut app = callback::server::router(cfg, Arc::new(sink))
         .merge(health::router(health.clone()))
-        .merge(crate::metrics::router(state.to_path_buf()))
-        .fallback(callback::server::not_found);
+        .merge(crate::metrics::router(state.to_path_buf()));
+    if let Some(token) = &console.token {
+        app = app.merge(crate::console::router(Console::new(
+            state.to_path_buf(),
+            health.clone(),
+            token.clone(),
+            console.behind_tls,
+        )));
+    }
+    let app = app.fallback(callback::server::not_found);
     let server = crate::http::Server::start(addr, app, limits)
         .map_err(|e| format!("--listen {addr}: {e}"))?;
     let at = server.addr();
@@ -261,6 +285,17 @@ fn serve(
             crate::metrics::PATH
         ),
     );
+    if console.token.is_some() {
+        say(
+            Level::INFO,
+            &format!("the operator's console at http://{at}/"),
+        );
+    } else {
+        say(
+            Level::INFO,
+            "the operator's console is not served: it needs a token ([console] token or CONSOLE_TOKEN, 24 characters at least)",
+        );
+    }
     Ok(server)
 }
 

@@ -23,9 +23,11 @@
 //!
 //! By job: [`stage`] the stages and the moves between them, [`schema`] the tables and
 //! their migration, [`read`] the queries, [`txn`] the changes, [`backup`] a copy of a
-//! state in use, [`lock`] the one writer.
+//! state in use, [`lock`] the one writer; for the operator's console, [`sent`] the request
+//! last sent for each order (masked) and [`browse`] its reads.
 
 pub mod backup;
+mod browse;
 mod customs;
 mod filing;
 mod history;
@@ -33,13 +35,16 @@ pub mod lock;
 mod person;
 mod read;
 mod schema;
+mod sent;
 pub mod stage;
 mod txn;
 
+pub use browse::Filter;
 pub use customs::{CustomsEvent, Tell};
 pub use filing::Filed;
 pub use history::{Event, Kind};
 pub use lock::{LockError, StateLock};
+pub use sent::SentRequest;
 pub use stage::{Move, Stage};
 pub use txn::Txn;
 

@@ -70,6 +70,8 @@ const TABLES: &[&str] = &[
     super::history::INDEX,
     super::customs::TABLE,
     super::filing::TABLE,
+    super::sent::TABLE,
+    super::browse::INDEX,
 ];
 
 /// Every statement that makes a new state file.

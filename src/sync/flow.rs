@@ -408,6 +408,9 @@ impl Flow<'_, '_> {
                                 if let Some(w) = &warehouse {
                                     t.set_warehouse(id, w)?;
                                 }
+                                // Kept for the console, its personal values masked.
+                                let masked = redactor.redact_at_rest(&request.logistics_interface);
+                                t.keep_request(id, &request.msg_type, &masked)?;
                                 jobs.push(Job {
                                     chunk: 0,
                                     id: o.id.clone(),
