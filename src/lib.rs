@@ -9,8 +9,10 @@
 //! JSON → [`gateway`]. Around it: [`red`] (the RED open API),
 //! [`route`] (which warehouse mapping takes each order), [`store`] and [`sync`] (the
 //! order pipeline), [`engine`] (text to program in one call),
-//! [`cli`] (a thin layer), [`localhttp`] (the simulators' server).
+//! [`cli`] (a thin layer), [`localhttp`] (the simulators' server); shared by the clients and
+//! the pipeline: [`backoff`] (the retry pace) and [`pool`] (the worker pool).
 
+pub mod backoff;
 pub mod callback;
 pub mod cli;
 pub mod compile;
@@ -25,6 +27,7 @@ pub mod lsp;
 pub mod money;
 pub mod path;
 pub mod pii;
+pub mod pool;
 pub mod program;
 pub mod red;
 pub mod route;
