@@ -1,14 +1,23 @@
 //! A client of RED's one-endpoint open API: a flat JSON body of the system fields, the
 //! sign and the method's fields; answers `{success, error_code, error_msg, data}`.
-//! Transport errors, HTTP 429/5xx, redirects (never followed: the body carries the access
-//! token), unparseable or oversized answers and rate-limit answers are retried with
-//! backoff, a bounded number of times; other API errors are returned as RED gave them.
+//!
+//! What may pass is retried with [`crate::backoff`] waits, a bounded number of times:
+//! transport errors, HTTP 408/429/5xx, redirects (never followed: the body carries the
+//! access token), unparseable or oversized answers, and RED errors that say to try again
+//! (busy, rate) ([`RedError::is_passing`]). A token error is answered by one refresh of
+//! the access token, then the call once more ([`super::auth`]). Other RED errors are
+//! refusals, returned as RED gave them.
 
+use super::auth::{Auth, AuthState};
 use super::config::RedConfig;
 use super::limit::Limiter;
 use super::sign::sign;
+use super::token::{TokenKeeper, Tokens};
+use crate::backoff::Policy;
+use crate::config::Secret;
 use crate::gateway::body::{read_capped, redirect_error, retry_after};
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -22,6 +31,7 @@ pub enum RedError {
     },
     #[error("RED {method}: {message}")]
     Transport { method: String, message: String },
+    /// An answer that cannot be used: not JSON, cut short, of the wrong shape.
     #[error("RED {method}: {message}")]
     Answer { method: String, message: String },
     /// Personal fields of an order that could not be decrypted: the first one's place in
@@ -32,6 +42,95 @@ pub enum RedError {
         why: String,
         more: usize,
     },
+    /// Not sent: the request bondmap built lacks what RED requires.
+    #[error("RED {method}: not sent: {message}")]
+    NotSent { method: String, message: String },
+    /// RED's own record contradicts what bondmap would tell it (shipped under another
+    /// tracking number): a person decides.
+    #[error("RED {method}: {message}")]
+    Conflict { method: String, message: String },
+    /// RED refused or expired the authorization (or there is no token): no call is made
+    /// until new tokens are kept.
+    #[error("RED authorization expired: authorize the app again, then `bondmap auth --code CODE`")]
+    Unauthorized,
+}
+
+/// RED publishes no error codes: what its messages say decides. Words of an answer that
+/// asks to try again (busy, rate limited, a timeout on its side).
+const TRY_AGAIN: &[&str] = &[
+    "繁忙",
+    "稍后",
+    "限流",
+    "频繁",
+    "超时",
+    "系统异常",
+    "系统错误",
+    "服务异常",
+    "busy",
+    "try again",
+    "retry later",
+    "rate limit",
+    "too many",
+    "timeout",
+    "timed out",
+    "internal error",
+];
+
+/// Words of a rate-limit answer (the limiter slows down on it).
+const RATE: &[&str] = &["限流", "频繁", "rate limit", "too many"];
+
+/// Words of a token error. RED's documents tell keywords rather than codes ("根据accessToken
+/// 和appId获取mercuryUser失败：accessToken expired"); any message naming the token, or an
+/// expired authorization, is one.
+const TOKEN: &[&str] = &["token", "授权过期", "授权已过期", "授权失效", "mercuryuser"];
+
+fn says(message: &str, words: &[&str]) -> bool {
+    let lower = message.to_lowercase();
+    words.iter().any(|w| lower.contains(w))
+}
+
+impl RedError {
+    /// A fault that may pass: retried (with backoff, then at the next round), never a
+    /// person's problem. The rest are refusals and mistakes a person must see.
+    pub fn is_passing(&self) -> bool {
+        match self {
+            RedError::Transport { .. }
+            | RedError::Answer { .. }
+            | RedError::Decrypt { .. }
+            | RedError::Unauthorized => true,
+            RedError::Api { .. } => self.says_try_again() || self.is_token_error(),
+            RedError::NotSent { .. } | RedError::Conflict { .. } => false,
+        }
+    }
+
+    /// RED refused the access token a call carried (never said of the OAuth calls, whose
+    /// token errors are refusals of the refresh token or the code).
+    pub fn is_token_error(&self) -> bool {
+        match self {
+            RedError::Api {
+                method, message, ..
+            } => !method.starts_with("oauth.") && says(message, TOKEN),
+            _ => false,
+        }
+    }
+
+    /// RED asked to try again later (busy, rate limited).
+    fn says_try_again(&self) -> bool {
+        matches!(self, RedError::Api { message, .. } if says(message, TRY_AGAIN))
+    }
+
+    /// The method the error is of (`None`: authorization).
+    pub fn method(&self) -> Option<&str> {
+        match self {
+            RedError::Api { method, .. }
+            | RedError::Transport { method, .. }
+            | RedError::Answer { method, .. }
+            | RedError::NotSent { method, .. }
+            | RedError::Conflict { method, .. } => Some(method),
+            RedError::Decrypt { .. } => Some("data.batchDecrypt"),
+            RedError::Unauthorized => None,
+        }
+    }
 }
 
 fn more_fields(n: usize) -> String {
@@ -66,11 +165,12 @@ const LIST: &str = "order.getOrderList";
 const MAX_PAGE_NO: i64 = 100;
 
 /// Usable from many threads at once (`&self` everywhere, `Sync`): they share one HTTP
-/// connection pool and one [`Limiter`].
+/// connection pool, one [`Limiter`] and one authorization.
 pub struct RedClient {
     cfg: RedConfig,
     http: reqwest::blocking::Client,
     limiter: Limiter,
+    auth: Arc<Auth>,
 }
 
 enum Try {
@@ -81,12 +181,13 @@ enum Try {
 
 /// The largest answer read: a page of 100 orders or 100 decrypted values is far smaller.
 pub const BODY_CAP: u64 = 16 << 20;
-/// The longest a `Retry-After` from RED is waited for.
-const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
 
 /// Longest window `order.getOrderList` accepts by update time.
 pub const WINDOW_SECS: i64 = 30 * 60;
 pub const PAGE_SIZE: i64 = 100;
+
+/// Method fields that hold a secret (besides the access token): never echoed back.
+const SECRET_FIELDS: &[&str] = &["refreshToken", "code"];
 
 impl RedClient {
     pub fn new(cfg: RedConfig) -> Result<RedClient, String> {
@@ -97,7 +198,16 @@ impl RedClient {
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
         let limiter = Limiter::new(cfg.max_requests_per_second);
-        Ok(RedClient { cfg, http, limiter })
+        let auth = Arc::new(Auth::new(
+            cfg.access_token.clone(),
+            cfg.refresh_token.clone(),
+        ));
+        Ok(RedClient {
+            cfg,
+            http,
+            limiter,
+            auth,
+        })
     }
 
     /// The settings; a changed `max_requests_per_second` takes effect in a new client.
@@ -110,37 +220,107 @@ impl RedClient {
         &self.limiter
     }
 
-    /// Calls `method` with `fields`; returns its `data`.
-    pub fn call(&self, method: &str, fields: Value) -> Result<Value, RedError> {
-        let mut last = None;
-        for attempt in 1..=self.cfg.max_attempts {
-            let asked = match self.attempt(method, &fields) {
-                Try::Done(r) => return r,
-                Try::Again(e, asked) => {
-                    last = Some(e);
-                    asked
-                }
-            };
-            if attempt < self.cfg.max_attempts {
-                let ms = self.cfg.backoff_base.as_millis() as u64 * (1u64 << (attempt - 1).min(10));
-                let wait = Duration::from_millis(ms.min(30_000));
-                std::thread::sleep(wait.max(asked.unwrap_or_default().min(RETRY_AFTER_CAP)));
-            }
-        }
-        Err(last.unwrap_or(RedError::Transport {
-            method: method.into(),
-            message: "no attempt made".into(),
-        }))
+    /// The waits between tries ([`crate::backoff`]).
+    pub fn backoff(&self) -> Policy {
+        Policy::new(
+            self.cfg.backoff_base,
+            self.cfg.backoff_cap,
+            self.cfg.retry_after_cap,
+        )
     }
 
-    fn attempt(&self, method: &str, fields: &Value) -> Try {
+    /// Keeps the tokens in `keeper` from now on (the state file, for `sync`), starting
+    /// with those it holds; an error when there is no token to call RED with.
+    pub fn keep_tokens(&self, keeper: Arc<dyn TokenKeeper>) -> Result<(), String> {
+        self.auth.keep_in(keeper)
+    }
+
+    /// Keeps the tokens this client is given from now on in `keeper`, without taking
+    /// those it holds (`bondmap auth` replaces them).
+    pub fn save_tokens_in(&self, keeper: Arc<dyn TokenKeeper>) {
+        self.auth.save_in(keeper)
+    }
+
+    /// Takes `other`'s authorization (its tokens and where it keeps them): a client
+    /// built anew by a reload goes on with the running tokens.
+    pub fn share_auth(&mut self, other: &RedClient) {
+        self.auth = other.auth.clone();
+    }
+
+    /// `Err(Unauthorized)` while RED's authorization is expired (new tokens kept in the
+    /// state end it): a round starts no RED work then.
+    pub fn authorized(&self) -> Result<(), RedError> {
+        self.auth.check()
+    }
+
+    /// The access token's expiry (ms since the epoch) when RED has said it.
+    pub fn token_expires_at(&self) -> Option<i64> {
+        self.auth.expires_at()
+    }
+
+    /// Where authorization stands (health, metrics).
+    pub fn auth_state(&self) -> AuthState {
+        self.auth.auth_state()
+    }
+
+    /// `oauth.getAccessToken`: exchanges an authorization code for tokens, used from now
+    /// on and kept (when a keeper is set).
+    pub fn authorize(&self, code: &str) -> Result<Tokens, RedError> {
+        const METHOD: &str = "oauth.getAccessToken";
+        let data = self.call(METHOD, json!({ "code": code }))?;
+        let t =
+            Tokens::from_answer(&data, super::token::now_ms()).map_err(|m| RedError::Answer {
+                method: METHOD.into(),
+                message: m,
+            })?;
+        self.auth.take(&t);
+        Ok(t)
+    }
+
+    /// Calls `method` with `fields`; returns its `data`. The OAuth methods go without an
+    /// access token.
+    pub fn call(&self, method: &str, fields: Value) -> Result<Value, RedError> {
+        let oauth = method.starts_with("oauth.");
+        let mut backoff = self.backoff().start();
+        let mut refreshed = false;
+        let mut attempt = 1;
+        loop {
+            let token = if oauth {
+                None
+            } else {
+                Some(self.auth.token(self)?)
+            };
+            let (e, asked) = match self.attempt(method, &fields, token.as_ref()) {
+                Try::Done(r) => return r,
+                Try::Again(e, asked) => (e, asked),
+            };
+            if let (Some(used), true) = (&token, e.is_token_error()) {
+                // One refresh per call, then the call once more.
+                if refreshed {
+                    return Err(e);
+                }
+                refreshed = true;
+                self.auth.after_token_error(self, used)?;
+                continue;
+            }
+            if attempt >= self.cfg.max_attempts {
+                return Err(e);
+            }
+            attempt += 1;
+            backoff.wait(asked);
+        }
+    }
+
+    fn attempt(&self, method: &str, fields: &Value, token: Option<&Secret>) -> Try {
         let ts = chrono::Utc::now().timestamp().to_string();
         let mut body = Map::new();
         body.insert("appId".into(), json!(self.cfg.app_id.expose()));
         body.insert("timestamp".into(), json!(ts));
         body.insert("version".into(), json!("2.0"));
         body.insert("method".into(), json!(method));
-        body.insert("accessToken".into(), json!(self.cfg.access_token.expose()));
+        if let Some(t) = token {
+            body.insert("accessToken".into(), json!(t.expose()));
+        }
         body.insert(
             "sign".into(),
             json!(sign(
@@ -170,13 +350,14 @@ impl RedClient {
             .send()
         {
             Ok(r) => r,
-            Err(e) => return Try::Again(transport(format!("{}", e.without_url())), None),
+            Err(e) => return Try::Again(transport(transport_error(e)), None),
         };
         let status = resp.status();
         if status.is_redirection() {
             return Try::Again(transport(redirect_error(&resp)), None);
         }
-        if status.is_server_error() || status.as_u16() == 429 {
+        // 408: RED timed the request out; 429: rate limited; 5xx: its fault.
+        if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
             if status.as_u16() == 429 {
                 self.limiter.slow_down();
             }
@@ -187,47 +368,53 @@ impl RedClient {
             Ok(t) => t,
             Err(e) => return Try::Again(transport(e), None),
         };
-        let Ok(v) = serde_json::from_slice::<Value>(&text) else {
-            return Try::Again(
+        let unusable = |message: String| {
+            Try::Again(
                 RedError::Answer {
                     method: method.into(),
-                    message: format!("unparseable answer (HTTP {status})"),
+                    message,
                 },
                 None,
-            );
+            )
+        };
+        let Ok(v) = serde_json::from_slice::<Value>(&text) else {
+            return unusable(format!("unparseable answer (HTTP {status})"));
         };
         let success = match v.get("success") {
             Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s == "true",
-            _ => false,
+            Some(Value::String(s)) if s == "true" || s == "false" => s == "true",
+            other => {
+                return unusable(format!("`success` is {}, not a boolean", kind(other)));
+            }
         };
         if success {
+            // Some methods answer the envelope alone (order.orderDeliver): each caller
+            // checks the `data` it needs.
             return Try::Done(Ok(v.get("data").cloned().unwrap_or(Value::Null)));
         }
         let code = v
             .get("error_code")
             .or_else(|| v.get("code"))
-            .map(|c| c.to_string().trim_matches('"').to_string())
-            .unwrap_or_default();
+            .map(|c| c.to_string().trim_matches('"').to_string());
         let message = v
             .get("error_msg")
             .or_else(|| v.get("msg"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+            .and_then(Value::as_str);
+        // A refusal says what was refused; one without a word is no usable answer.
+        let (Some(code), Some(message)) = (code, message.filter(|m| !m.trim().is_empty())) else {
+            return unusable("`success` false without an error code and message".into());
+        };
         let err = RedError::Api {
             method: method.into(),
             code,
-            message: message.clone(),
+            message: scrub(message, fields, token),
         };
-        // RED publishes no rate-limit code: its messages say 限流 / 频繁 / rate limit.
-        let lower = message.to_lowercase();
-        if message.contains("限流")
-            || message.contains("频繁")
-            || lower.contains("rate limit")
-            || lower.contains("too many")
-        {
-            self.limiter.slow_down();
+        if err.says_try_again() || err.is_token_error() {
+            if let RedError::Api { message, .. } = &err {
+                if says(message, RATE) {
+                    self.limiter.slow_down();
+                }
+            }
             return Try::Again(err, None);
         }
         Try::Done(Err(err))
@@ -405,6 +592,32 @@ impl RedClient {
             })
             .collect())
     }
+}
+
+/// A transport error as the log may show it: what went wrong, never the address's path.
+fn transport_error(e: reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "transport error"
+    };
+    format!("{what}: {}", e.without_url())
+}
+
+/// RED's message with any secret of the request (the access token, a refresh token, a
+/// code) it may echo replaced by `***`.
+fn scrub(message: &str, fields: &Value, token: Option<&Secret>) -> String {
+    let mut out = message.to_string();
+    let secrets = SECRET_FIELDS
+        .iter()
+        .filter_map(|k| fields.get(*k).and_then(Value::as_str))
+        .chain(token.map(Secret::expose));
+    for s in secrets.filter(|s| s.len() >= 4) {
+        out = out.replace(s, "***");
+    }
+    out
 }
 
 fn list_error(from: i64, to: i64, page: i64, message: String) -> RedError {

@@ -1,6 +1,8 @@
-//! The Xiaohongshu (RED) open API: signing, a client with retries, decryption of personal
-//! fields, and a local simulator for tests and demos.
+//! The Xiaohongshu (RED) open API: signing, a client with retries, authorization that
+//! lasts (tokens refreshed and kept), decryption of personal fields, and a local simulator
+//! for tests and demos.
 
+pub mod auth;
 pub mod client;
 pub mod config;
 pub mod decrypt;
@@ -8,6 +10,10 @@ pub mod deliver;
 pub mod limit;
 pub mod sign;
 pub mod sim;
+pub mod sim_auth;
+pub mod token;
 
+pub use auth::AuthState;
 pub use client::{OrderListEntry, RedClient, RedError};
 pub use config::RedConfig;
+pub use token::{TokenKeeper, Tokens};

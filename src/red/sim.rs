@@ -40,6 +40,8 @@ pub struct RedSimOptions {
     /// Delay only the first N answers by `slow`.
     pub slow_first: u32,
     pub slow: Duration,
+    /// Tokens that expire, refresh tokens and codes ([`super::sim_auth`]).
+    pub auth: super::sim_auth::SimAuthOptions,
 }
 
 #[derive(Default)]
@@ -53,6 +55,8 @@ struct State {
     largest: HashMap<String, usize>,
     /// The accepted `order.orderDeliver` request of each order.
     delivered: HashMap<String, Value>,
+    /// The tokens issued ([`super::sim_auth`]).
+    auth: super::sim_auth::Registry,
 }
 
 pub struct RedSimHandle {
@@ -129,6 +133,13 @@ impl RedSimHandle {
     }
     pub fn stop(&self) {
         self.server.stop();
+    }
+    /// `f` on the simulator's tokens ([`super::sim_auth`]).
+    pub(super) fn with_auth<R>(
+        &self,
+        f: impl FnOnce(&mut super::sim_auth::Registry) -> R,
+    ) -> Option<R> {
+        self.state.lock().ok().map(|mut s| f(&mut s.auth))
     }
 }
 
@@ -300,8 +311,12 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
     {
         return err(-100, "签名错误 (bad sign)");
     }
-    if method != "oauth.getAccessToken" && field("accessToken") != opts.access_token {
-        return err(-101, "accessToken 无效 (bad access token)");
+    if let Some(answered) = state
+        .lock()
+        .ok()
+        .and_then(|mut s| super::sim_auth::answer(method, req, &mut s.auth, opts))
+    {
+        return answered;
     }
     if method == "order.orderDeliver" {
         return deliver(req, state);

@@ -23,17 +23,20 @@
 //!
 //! By job: [`stage`] the stages and the moves between them, [`schema`] the tables and
 //! their migration, [`read`] the queries, [`txn`] the changes, [`backup`] a copy of a
-//! state in use, [`lock`] the one writer.
+//! state in use, [`lock`] the one writer, [`tokens`] RED's tokens (the one table holding a
+//! secret).
 
 pub mod backup;
 pub mod lock;
 mod read;
 mod schema;
 pub mod stage;
+mod tokens;
 mod txn;
 
 pub use lock::{LockError, StateLock};
 pub use stage::{Move, Stage};
+pub use tokens::StateTokens;
 pub use txn::Txn;
 
 use rusqlite::{Connection, OpenFlags};

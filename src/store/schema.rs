@@ -58,6 +58,7 @@ const TABLES: &[&str] = &[
         problem TEXT,
         received_at TEXT NOT NULL)",
     "CREATE INDEX IF NOT EXISTS notices_order ON notices(order_id)",
+    super::tokens::TABLE,
 ];
 
 /// Every statement that makes a new state file.

@@ -49,6 +49,9 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("the order pipeline stopped: {0}")]
     Stopped(String),
+    /// RED's authorization expired: the round made no RED call; nothing is lost.
+    #[error("{0}; no order is lost, the rounds go on once it is authorized")]
+    Unauthorized(crate::red::RedError),
 }
 
 /// What became of one order in a round.
@@ -214,6 +217,8 @@ impl<'a> Pipeline<'a> {
             to: now,
             ..RoundReport::default()
         };
+        // No RED work while authorization is expired (new tokens kept end it).
+        self.red.authorized().map_err(SyncError::Unauthorized)?;
         let mut out = |l: OrderLine| {
             on_order(&l);
             report.add(&l);
@@ -252,10 +257,13 @@ impl<'a> Pipeline<'a> {
             }
         }
         drop(seen);
-        flow::run(self, todo, false, &mut |l| out(l.clone()))?;
+        let held = flow::run(self, todo, false, &mut |l| out(l.clone()))?;
         life::cancel_due(self, &mut out)?;
         life::deliver_due(self, &mut out)?;
-        self.store.set_checkpoint(now)?;
+        // An order a passing fault left where no later listing would show it again keeps
+        // the checkpoint before its update time: the next round lists it again.
+        let checkpoint = held.since_ms.map_or(now, |ms| now.min(ms.div_euclid(1000)));
+        self.store.set_checkpoint(checkpoint)?;
         Ok(report)
     }
 
