@@ -5,7 +5,7 @@ use super::common::{init_logs, inputs_of, print_line, setup_set, LifeArgs, Mappi
 use crate::callback::{CallbackConfig, Receiver};
 use crate::store::Stage;
 use crate::sync::reload::{self, hangup_flag};
-use crate::sync::{life, StoreSink};
+use crate::sync::{life, StoreSink, SyncError};
 use signal_hook::consts::{SIGINT, SIGTERM};
 use std::net::SocketAddr;
 use std::path::Path;
@@ -146,6 +146,8 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     set.progress = true;
     reload::installed(&set);
     let mut first = true;
+    // RED's authorization expired: said once, not every round until it is renewed.
+    let mut unauthorized = false;
     loop {
         let now = chrono::Utc::now().timestamp();
         let from = if first { since } else { None };
@@ -164,10 +166,15 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                     r.count(Stage::Shipped),
                     r.count(Stage::Delivered),
                 );
+                unauthorized = false;
                 u8::from(!r.settled())
             }
             Err(e) => {
-                eprintln!("error: {e}");
+                let expired = matches!(e, SyncError::Unauthorized(_));
+                if !(expired && unauthorized) {
+                    eprintln!("error: {e}");
+                }
+                unauthorized = expired;
                 2
             }
         };

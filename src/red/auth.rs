@@ -253,6 +253,7 @@ impl Auth {
         if due {
             match self.refresh(client, None) {
                 Ok(()) => {}
+                Err(RedError::Unauthorized) => return Err(RedError::Unauthorized),
                 // Still alive: used meanwhile, the refresh tried again later.
                 Err(e) if e.is_passing() && usable.is_some() => {
                     tracing::warn!(
@@ -353,10 +354,11 @@ impl Auth {
         }
     }
 
+    /// Authorization is over: the cause is logged once (the round says what to do).
     fn expire(&self, why: &str) {
         let mut st = self.state();
         if st.expired.is_none() {
-            tracing::error!(reason = why, "{}", RedError::Unauthorized);
+            tracing::warn!("{why}: new RED work waits for new tokens");
         }
         st.expired = Some(why.to_string());
     }

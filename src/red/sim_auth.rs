@@ -49,6 +49,8 @@ pub struct Registry {
     current: String,
     /// The one live refresh token and its expiry (ms).
     refresh: Option<(String, i64)>,
+    /// Every refresh token issued.
+    refreshes_issued: Vec<String>,
     /// Codes: valid until (ms), and the tokens a use of each gave.
     codes: HashMap<String, (i64, Option<Value>)>,
     seq: u64,
@@ -90,6 +92,7 @@ impl Registry {
             .insert(opts.access_token.clone(), now + self.access_ms);
         if !a.refresh_token.is_empty() {
             self.refresh = Some((a.refresh_token.clone(), now + self.refresh_ms));
+            self.refreshes_issued.push(a.refresh_token.clone());
         }
         for c in &a.codes {
             self.codes.insert(c.clone(), (now + CODE_LIFETIME_MS, None));
@@ -121,6 +124,7 @@ impl Registry {
         let (access, refresh) = (self.token("access"), self.token("refresh"));
         self.access.insert(access.clone(), now + self.access_ms);
         self.current = access;
+        self.refreshes_issued.push(refresh.clone());
         self.refresh = Some((refresh, now + self.refresh_ms));
         self.answer()
     }
@@ -242,5 +246,16 @@ impl RedSimHandle {
     /// Calls refused for an access token the simulator never issued.
     pub fn bad_token_calls(&self) -> u32 {
         self.with_auth(|a| a.bad_tokens).unwrap_or_default()
+    }
+
+    /// Every token issued (access and refresh, the configured ones included): what must
+    /// never show in bondmap's output.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.with_auth(|a| {
+            let mut all: Vec<String> = a.access.keys().cloned().collect();
+            all.extend(a.refreshes_issued.iter().cloned());
+            all
+        })
+        .unwrap_or_default()
     }
 }

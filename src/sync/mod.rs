@@ -226,10 +226,10 @@ impl<'a> Pipeline<'a> {
         // Shipments recorded since the last round are told to RED first.
         life::deliver_due(self, &mut out)?;
         // Every status: a cancel is an update of an order bondmap may know.
-        let listed = self
-            .red
-            .list_orders(from, now, None)
-            .map_err(SyncError::List)?;
+        let listed = self.red.list_orders(from, now, None).map_err(|e| match e {
+            crate::red::RedError::Unauthorized => SyncError::Unauthorized(e),
+            e => SyncError::List(e),
+        })?;
         tracing::info!(from, to = now, listed = listed.len(), "round started");
         let mut seen = std::collections::HashSet::new();
         let mut todo: Vec<(String, i64)> = Vec::with_capacity(listed.len());
