@@ -17,11 +17,11 @@
 //! expired, the kept tokens are read again: `bondmap auth` run beside a `sync` hands it
 //! its new tokens.
 
-use super::client::{RedClient, RedError};
+use super::error::RedError;
 use super::token::{now_ms, TokenKeeper, Tokens, ACCESS_LIFETIME_MS};
 use crate::config::Secret;
 use chrono::{FixedOffset, Offset as _};
-use serde_json::json;
+use serde_json::Value;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -235,7 +235,7 @@ impl Auth {
     }
 
     /// The access token for a call now, refreshed first when due.
-    pub fn token(&self, client: &RedClient) -> Result<Secret, RedError> {
+    pub fn token(&self, refresh_call: &RefreshCall) -> Result<Secret, RedError> {
         let now = now_ms();
         let (due, usable) = {
             let st = self.state();
@@ -251,7 +251,7 @@ impl Auth {
             (due, usable)
         };
         if due {
-            match self.refresh(client, None) {
+            match self.refresh(refresh_call, None) {
                 Ok(()) => {}
                 Err(RedError::Unauthorized) => return Err(RedError::Unauthorized),
                 // Still alive: used meanwhile, the refresh tried again later.
@@ -273,7 +273,11 @@ impl Auth {
 
     /// RED said the token `used` is not valid: refreshed once (unless another call already
     /// did), `Ok` when the call may be tried again with the new one.
-    pub fn after_token_error(&self, client: &RedClient, used: &Secret) -> Result<(), RedError> {
+    pub fn after_token_error(
+        &self,
+        refresh_call: &RefreshCall,
+        used: &Secret,
+    ) -> Result<(), RedError> {
         if self.adopt_kept() {
             return Ok(());
         }
@@ -282,12 +286,12 @@ impl Auth {
             self.expire("RED refused the access token, and there is no refresh token");
             return Err(RedError::Unauthorized);
         }
-        self.refresh(client, Some(used))
+        self.refresh(refresh_call, Some(used))
     }
 
     /// Refreshes the tokens: `failed` is the access token RED refused (a forced refresh),
     /// `None` a refresh because it is due. Another thread's refresh in between counts.
-    fn refresh(&self, client: &RedClient, failed: Option<&Secret>) -> Result<(), RedError> {
+    fn refresh(&self, refresh_call: &RefreshCall, failed: Option<&Secret>) -> Result<(), RedError> {
         let _one = self.refreshing.lock().unwrap_or_else(|e| e.into_inner());
         self.adopt_kept();
         let now = now_ms();
@@ -313,14 +317,12 @@ impl Auth {
             self.expire("the RED refresh token has expired");
             return Err(RedError::Unauthorized);
         };
-        let answer = client
-            .call(REFRESH, json!({ "refreshToken": refresh.expose() }))
-            .and_then(|data| {
-                Tokens::from_answer(&data, now_ms()).map_err(|m| RedError::Answer {
-                    method: REFRESH.into(),
-                    message: m,
-                })
-            });
+        let answer = refresh_call(&refresh).and_then(|data| {
+            Tokens::from_answer(&data, now_ms()).map_err(|m| RedError::Answer {
+                method: REFRESH.into(),
+                message: m,
+            })
+        });
         match answer {
             Ok(t) => {
                 let renewed = self.state().access.as_ref() != Some(&t.access);
@@ -390,6 +392,9 @@ impl Auth {
 pub const AUTH_COMMAND: &str = "`bondmap auth --code CODE`";
 
 const REFRESH: &str = "oauth.refreshToken";
+
+/// `oauth.refreshToken` with a refresh token (the client's call, with its retries).
+pub type RefreshCall<'a> = dyn Fn(&Secret) -> Result<Value, RedError> + 'a;
 
 /// A time in ms as the log shows it: ISO 8601 at +08:00 (RED's and the shop's zone).
 pub fn shown_time(ms: i64) -> String {

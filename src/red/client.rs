@@ -10,6 +10,9 @@
 
 use super::auth::{Auth, AuthState};
 use super::config::RedConfig;
+pub use super::error::RedError;
+use super::error::{says, RATE};
+pub use super::json::kind;
 use super::limit::Limiter;
 use super::sign::sign;
 use super::token::{TokenKeeper, Tokens};
@@ -19,150 +22,6 @@ use crate::gateway::body::{read_capped, redirect_error, retry_after};
 use serde_json::{json, Map, Value};
 use std::sync::Arc;
 use std::time::Duration;
-
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum RedError {
-    /// `success` false: RED's code and message as given (RED publishes no code list).
-    #[error("RED {method}: error {code}: {message}")]
-    Api {
-        method: String,
-        code: String,
-        message: String,
-    },
-    #[error("RED {method}: {message}")]
-    Transport { method: String, message: String },
-    /// An answer that cannot be used: not JSON, cut short, of the wrong shape.
-    #[error("RED {method}: {message}")]
-    Answer { method: String, message: String },
-    /// Personal fields of an order that could not be decrypted: the first one's place in
-    /// the input document (`receiver.receiverInfos[0].receiverName`) and why.
-    #[error("RED data.batchDecrypt: cannot decrypt {field}: {why}{}", more_fields(*.more))]
-    Decrypt {
-        field: String,
-        why: String,
-        more: usize,
-    },
-    /// Not sent: the request bondmap built lacks what RED requires.
-    #[error("RED {method}: not sent: {message}")]
-    NotSent { method: String, message: String },
-    /// RED's own record contradicts what bondmap would tell it (shipped under another
-    /// tracking number): a person decides.
-    #[error("RED {method}: {message}")]
-    Conflict { method: String, message: String },
-    /// RED refused or expired the authorization (or there is no token): no call is made
-    /// until new tokens are kept.
-    #[error("RED authorization expired: authorize the app again, then `bondmap auth --code CODE`")]
-    Unauthorized,
-}
-
-/// RED publishes no error codes: what its messages say decides. Words of an answer that
-/// asks to try again (busy, rate limited, a timeout on its side).
-const TRY_AGAIN: &[&str] = &[
-    "繁忙",
-    "稍后",
-    "限流",
-    "频繁",
-    "超时",
-    "系统异常",
-    "系统错误",
-    "服务异常",
-    "busy",
-    "try again",
-    "retry later",
-    "rate limit",
-    "too many",
-    "timeout",
-    "timed out",
-    "internal error",
-];
-
-/// Words of a rate-limit answer (the limiter slows down on it).
-const RATE: &[&str] = &["限流", "频繁", "rate limit", "too many"];
-
-/// Words of a token error. RED's documents tell keywords rather than codes ("根据accessToken
-/// 和appId获取mercuryUser失败：accessToken expired"); any message naming the token, or an
-/// expired authorization, is one.
-const TOKEN: &[&str] = &["token", "授权过期", "授权已过期", "授权失效", "mercuryuser"];
-
-fn says(message: &str, words: &[&str]) -> bool {
-    let lower = message.to_lowercase();
-    words.iter().any(|w| lower.contains(w))
-}
-
-impl RedError {
-    /// A fault that may pass: retried (with backoff, then at the next round), never a
-    /// person's problem. The rest are refusals and mistakes a person must see.
-    pub fn is_passing(&self) -> bool {
-        match self {
-            RedError::Transport { .. }
-            | RedError::Answer { .. }
-            | RedError::Decrypt { .. }
-            | RedError::Unauthorized => true,
-            RedError::Api { .. } => self.says_try_again() || self.is_token_error(),
-            RedError::NotSent { .. } | RedError::Conflict { .. } => false,
-        }
-    }
-
-    /// RED refused the access token a call carried (never said of the OAuth calls, whose
-    /// token errors are refusals of the refresh token or the code).
-    pub fn is_token_error(&self) -> bool {
-        match self {
-            RedError::Api {
-                method, message, ..
-            } => !method.starts_with("oauth.") && says(message, TOKEN),
-            _ => false,
-        }
-    }
-
-    /// RED asked to try again later (busy, rate limited).
-    fn says_try_again(&self) -> bool {
-        matches!(self, RedError::Api { message, .. } if says(message, TRY_AGAIN))
-    }
-
-    /// The method the error is of (`None`: authorization).
-    pub fn method(&self) -> Option<&str> {
-        match self {
-            RedError::Api { method, .. }
-            | RedError::Transport { method, .. }
-            | RedError::Answer { method, .. }
-            | RedError::NotSent { method, .. }
-            | RedError::Conflict { method, .. } => Some(method),
-            RedError::Decrypt { .. } => Some("data.batchDecrypt"),
-            RedError::Unauthorized => None,
-        }
-    }
-}
-
-fn more_fields(n: usize) -> String {
-    match n {
-        0 => String::new(),
-        1 => " (and 1 more field)".into(),
-        n => format!(" (and {n} more fields)"),
-    }
-}
-
-/// One entry of `order.getOrderList`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderListEntry {
-    pub order_id: String,
-    pub order_status: i64,
-    /// ms
-    pub update_time: i64,
-    /// 1 while a cancel is in progress; absent when RED does not say.
-    pub cancel_status: Option<i64>,
-}
-
-/// One page of `order.getOrderList`, checked.
-#[derive(Debug, Clone)]
-pub struct ListPage {
-    pub entries: Vec<OrderListEntry>,
-    pub total: i64,
-    pub max_page: i64,
-}
-
-const LIST: &str = "order.getOrderList";
-/// RED pages through at most 100 pages of a window.
-const MAX_PAGE_NO: i64 = 100;
 
 /// Usable from many threads at once (`&self` everywhere, `Sync`): they share one HTTP
 /// connection pool, one [`Limiter`] and one authorization.
@@ -181,10 +40,6 @@ enum Try {
 
 /// The largest answer read: a page of 100 orders or 100 decrypted values is far smaller.
 pub const BODY_CAP: u64 = 16 << 20;
-
-/// Longest window `order.getOrderList` accepts by update time.
-pub const WINDOW_SECS: i64 = 30 * 60;
-pub const PAGE_SIZE: i64 = 100;
 
 /// Method fields that hold a secret (besides the access token): never echoed back.
 const SECRET_FIELDS: &[&str] = &["refreshToken", "code"];
@@ -288,7 +143,7 @@ impl RedClient {
             let token = if oauth {
                 None
             } else {
-                Some(self.auth.token(self)?)
+                Some(self.auth.token(&|r| self.refresh_tokens(r))?)
             };
             let (e, asked) = match self.attempt(method, &fields, token.as_ref()) {
                 Try::Done(r) => return r,
@@ -300,7 +155,8 @@ impl RedClient {
                     return Err(e);
                 }
                 refreshed = true;
-                self.auth.after_token_error(self, used)?;
+                self.auth
+                    .after_token_error(&|r| self.refresh_tokens(r), used)?;
                 continue;
             }
             if attempt >= self.cfg.max_attempts {
@@ -309,6 +165,14 @@ impl RedClient {
             attempt += 1;
             backoff.wait(asked);
         }
+    }
+
+    /// `oauth.refreshToken` (for [`Auth`]): retried as every call, without an access token.
+    fn refresh_tokens(&self, refresh: &Secret) -> Result<Value, RedError> {
+        self.call(
+            "oauth.refreshToken",
+            json!({ "refreshToken": refresh.expose() }),
+        )
     }
 
     fn attempt(&self, method: &str, fields: &Value, token: Option<&Secret>) -> Try {
@@ -420,100 +284,6 @@ impl RedClient {
         Try::Done(Err(err))
     }
 
-    /// One page of the orders updated in [start, end] (seconds), of `status` (0: all).
-    pub fn order_list_page(
-        &self,
-        start: i64,
-        end: i64,
-        status: i64,
-        page: i64,
-    ) -> Result<ListPage, RedError> {
-        let data = self.call(
-            LIST,
-            json!({"startTime": start, "endTime": end, "timeType": 2, "orderStatus": status, "pageNo": page, "pageSize": PAGE_SIZE}),
-        )?;
-        read_page(&data).map_err(|m| list_error(start, end, page, m))
-    }
-
-    /// Every order updated in [start, end] (seconds), of `status` when given (else all
-    /// statuses): windows of at most 30 minutes, each walked from its last page back to
-    /// the first (an order whose update moves it while paging is then not skipped), each
-    /// order once. Any page that cannot be read whole, or a window where fewer orders came
-    /// back than its `total`, fails the whole listing: nothing is dropped silently.
-    pub fn list_orders(
-        &self,
-        start: i64,
-        end: i64,
-        status: Option<i64>,
-    ) -> Result<Vec<OrderListEntry>, RedError> {
-        let mut out: Vec<OrderListEntry> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut from = start;
-        while from < end {
-            let to = (from + WINDOW_SECS).min(end);
-            for e in self.list_window(from, to, status.unwrap_or(0))? {
-                if status.is_none_or(|s| s == e.order_status) && seen.insert(e.order_id.clone()) {
-                    out.push(e);
-                }
-            }
-            from = to;
-        }
-        Ok(out)
-    }
-
-    /// Every order to ship (status 4) updated in [start, end] (seconds).
-    pub fn list_to_ship(&self, start: i64, end: i64) -> Result<Vec<OrderListEntry>, RedError> {
-        self.list_orders(start, end, Some(4))
-    }
-
-    /// One window, all its pages; a window with more orders than RED pages through
-    /// (100 pages) is split in two.
-    fn list_window(
-        &self,
-        from: i64,
-        to: i64,
-        status: i64,
-    ) -> Result<Vec<OrderListEntry>, RedError> {
-        let first = self.order_list_page(from, to, status, 1)?;
-        if first.max_page > MAX_PAGE_NO {
-            if to - from < 2 {
-                return Err(list_error(
-                    from,
-                    to,
-                    1,
-                    format!(
-                        "total {} is more than RED pages through in one second",
-                        first.total
-                    ),
-                ));
-            }
-            let mid = from + (to - from) / 2;
-            let mut all = self.list_window(from, mid, status)?;
-            all.extend(self.list_window(mid, to, status)?);
-            return Ok(all);
-        }
-        let (total, max) = (first.total, first.max_page);
-        let mut entries = first.entries;
-        for p in (2..=max).rev() {
-            entries.extend(self.order_list_page(from, to, status, p)?.entries);
-        }
-        // Page 1 was read first only to learn the page count; read it again last.
-        if max > 1 {
-            entries.extend(self.order_list_page(from, to, status, 1)?.entries);
-        }
-        let distinct: std::collections::HashSet<&str> =
-            entries.iter().map(|e| e.order_id.as_str()).collect();
-        if (distinct.len() as i64) < total {
-            return Err(list_error(
-                from,
-                to,
-                1,
-                format!("total says {total} orders, {} came back", distinct.len()),
-            ));
-        }
-        Ok(entries)
-    }
-
     pub fn order_detail(&self, order_id: &str) -> Result<Value, RedError> {
         self.call("order.getOrderDetail", json!({"orderId": order_id}))
     }
@@ -620,82 +390,6 @@ fn scrub(message: &str, fields: &Value, token: Option<&Secret>) -> String {
     out
 }
 
-fn list_error(from: i64, to: i64, page: i64, message: String) -> RedError {
-    let t =
-        |s: i64| chrono::DateTime::from_timestamp(s, 0).map_or(s.to_string(), |d| d.to_rfc3339());
-    RedError::Answer {
-        method: LIST.into(),
-        message: format!("window {} to {}, page {page}: {message}", t(from), t(to)),
-    }
-}
-
-/// Reads one page: `total` and `maxPageNo` integers that agree with each other and the
-/// page size, `orderList` a list (absent only when the window is empty), each entry with
-/// a string `orderId`, integer `orderStatus` and `updateTime`.
-fn read_page(data: &Value) -> Result<ListPage, String> {
-    let Value::Object(d) = data else {
-        return Err(format!("data is {}, not an object", kind(Some(data))));
-    };
-    let int = |v: Option<&Value>, name: &str| {
-        v.and_then(Value::as_i64)
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| format!("{name} is {}, not a whole number", kind(v)))
-    };
-    let total = int(d.get("total"), "total")?;
-    let max_page = int(d.get("maxPageNo"), "maxPageNo")?;
-    let size = match d.get("pageSize") {
-        None => PAGE_SIZE,
-        v => int(v, "pageSize")?.max(1),
-    };
-    let expected = (total + size - 1) / size;
-    // An empty window may say page 0 or page 1.
-    if max_page != expected && !(total == 0 && max_page <= 1) {
-        return Err(format!(
-            "maxPageNo {max_page} does not fit total {total} at pageSize {size} ({expected} pages)"
-        ));
-    }
-    let list = match d.get("orderList") {
-        Some(Value::Array(l)) => l.as_slice(),
-        None | Some(Value::Null) if total == 0 => &[],
-        other => return Err(format!("orderList is {}, not a list", kind(other))),
-    };
-    let entries = list
-        .iter()
-        .enumerate()
-        .map(|(i, o)| read_entry(o).map_err(|m| format!("orderList[{i}]{m}")))
-        .collect::<Result<_, _>>()?;
-    Ok(ListPage {
-        entries,
-        total,
-        max_page,
-    })
-}
-
-fn read_entry(o: &Value) -> Result<OrderListEntry, String> {
-    let Value::Object(e) = o else {
-        return Err(format!(" is {}, not an object", kind(Some(o))));
-    };
-    let int = |k: &str| {
-        e.get(k)
-            .and_then(Value::as_i64)
-            .ok_or_else(|| format!(".{k} is {}, not an integer", kind(e.get(k))))
-    };
-    let order_id = match e.get("orderId") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        Some(Value::String(_)) => return Err(".orderId is blank".into()),
-        other => return Err(format!(".orderId is {}, not a string", kind(other))),
-    };
-    Ok(OrderListEntry {
-        order_id,
-        order_status: int("orderStatus")?,
-        update_time: int("updateTime")?,
-        cancel_status: match e.get("cancelStatus") {
-            None | Some(Value::Null) => None,
-            Some(_) => Some(int("cancelStatus")?),
-        },
-    })
-}
-
 /// A value in clear, or why RED did not give it.
 pub type Plain = Result<String, String>;
 
@@ -733,19 +427,5 @@ fn decrypted(d: &Value, tag: &str, cipher: &str) -> Plain {
         Some(Value::String(p)) if !p.is_empty() => Ok(p.clone()),
         Some(Value::String(_)) => Err("decryptedData is empty".into()),
         other => Err(format!("decryptedData is {}, not a string", kind(other))),
-    }
-}
-
-/// What a JSON value is, for errors that must not show the value itself.
-pub fn kind(v: Option<&Value>) -> &'static str {
-    match v {
-        None => "missing",
-        Some(Value::Null) => "null",
-        Some(Value::Bool(_)) => "a boolean",
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "an integer",
-        Some(Value::Number(_)) => "a fractional number",
-        Some(Value::String(_)) => "a string",
-        Some(Value::Array(_)) => "a list",
-        Some(Value::Object(_)) => "an object",
     }
 }

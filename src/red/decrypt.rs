@@ -41,21 +41,54 @@ pub fn fetch_documents(
     ids: &[String],
     parallel: usize,
 ) -> Vec<(String, Result<Value, RedError>)> {
-    // Each order once, however often it is asked for.
-    let mut unique: Vec<&str> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for id in ids {
-        index.entry(id.as_str()).or_insert_with(|| {
-            unique.push(id.as_str());
-            unique.len() - 1
-        });
-    }
-    let parallel = parallel.max(1);
+    finish_documents(client, fetch_parts(client, ids, parallel), parallel)
+}
 
-    let parts = details_and_declares(client, &unique, parallel);
-    let docs = with_receivers(client, &unique, parts, parallel);
+/// What [`fetch_parts`] fetched of some orders: each order's detail and declaration
+/// info, for [`finish_documents`].
+pub struct Parts {
+    /// The ids as asked.
+    ids: Vec<String>,
+    /// Each order once.
+    unique: Vec<String>,
+    parts: Vec<Result<(Value, Value), RedError>>,
+}
+
+/// The first step of [`fetch_documents`], nearly all of its calls: the detail and the
+/// declaration info of each order, `parallel` calls in flight.
+pub fn fetch_parts(client: &RedClient, ids: &[String], parallel: usize) -> Parts {
+    // Each order once, however often it is asked for.
+    let mut unique: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if seen.insert(id.as_str()) {
+            unique.push(id.clone());
+        }
+    }
+    let refs: Vec<&str> = unique.iter().map(String::as_str).collect();
+    let parts = details_and_declares(client, &refs, parallel.max(1));
+    Parts {
+        ids: ids.to_vec(),
+        unique,
+        parts,
+    }
+}
+
+/// The rest of [`fetch_documents`]: the receivers and the decryption, batched across the
+/// orders; the documents in the order of the ids asked.
+pub fn finish_documents(
+    client: &RedClient,
+    parts: Parts,
+    parallel: usize,
+) -> Vec<(String, Result<Value, RedError>)> {
+    let parallel = parallel.max(1);
+    let unique: Vec<&str> = parts.unique.iter().map(String::as_str).collect();
+    let index: HashMap<&str, usize> = unique.iter().enumerate().map(|(i, u)| (*u, i)).collect();
+    let docs = with_receivers(client, &unique, parts.parts, parallel);
     let results = decrypt_all(client, &unique, docs, parallel);
-    ids.iter()
+    parts
+        .ids
+        .iter()
         .map(|id| {
             let r = index.get(id.as_str()).and_then(|&i| results.get(i));
             let r = r

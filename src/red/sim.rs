@@ -135,11 +135,35 @@ impl RedSimHandle {
         self.server.stop();
     }
     /// `f` on the simulator's tokens ([`super::sim_auth`]).
-    pub(super) fn with_auth<R>(
-        &self,
-        f: impl FnOnce(&mut super::sim_auth::Registry) -> R,
-    ) -> Option<R> {
+    fn with_auth<R>(&self, f: impl FnOnce(&mut super::sim_auth::Registry) -> R) -> Option<R> {
         self.state.lock().ok().map(|mut s| f(&mut s.auth))
+    }
+
+    /// A new authorization code, as a merchant authorizing the app makes one.
+    pub fn issue_code(&self) -> String {
+        self.with_auth(|a| a.new_code()).unwrap_or_default()
+    }
+
+    /// The live refresh token expires now.
+    pub fn expire_refresh_token(&self) {
+        self.with_auth(|a| a.expire_refresh_token());
+    }
+
+    /// (`oauth.refreshToken` answered with tokens, of which new ones, calls refused for
+    /// an expired access token).
+    pub fn token_counts(&self) -> (u32, u32, u32) {
+        self.with_auth(|a| a.counts()).unwrap_or_default()
+    }
+
+    /// Calls refused for an access token the simulator never issued.
+    pub fn bad_token_calls(&self) -> u32 {
+        self.with_auth(|a| a.bad_tokens).unwrap_or_default()
+    }
+
+    /// Every token issued (access and refresh, the configured ones included): what must
+    /// never show in bondmap's output.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.with_auth(|a| a.issued()).unwrap_or_default()
     }
 }
 
@@ -311,11 +335,9 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
     {
         return err(-100, "签名错误 (bad sign)");
     }
-    if let Some(answered) = state
-        .lock()
-        .ok()
-        .and_then(|mut s| super::sim_auth::answer(method, req, &mut s.auth, opts))
-    {
+    if let Some(answered) = state.lock().ok().and_then(|mut s| {
+        super::sim_auth::answer(method, req, &mut s.auth, &opts.auth, &opts.access_token)
+    }) {
         return answered;
     }
     if method == "order.orderDeliver" {

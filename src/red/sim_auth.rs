@@ -13,7 +13,6 @@
 //! ("根据accessToken和appId获取mercuryUser失败：accessToken expired"); its error codes are not
 //! published, so the codes here are the simulator's own.
 
-use super::sim::{RedSimHandle, RedSimOptions};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::time::Duration;
@@ -78,18 +77,17 @@ fn ms(d: Duration) -> i64 {
 
 impl Registry {
     /// The configured tokens issued at the first call.
-    fn start(&mut self, opts: &RedSimOptions) {
+    fn start(&mut self, a: &SimAuthOptions, access_token: &str) {
         if self.started {
             return;
         }
         self.started = true;
-        let a = &opts.auth;
         self.access_ms = a.access_lifetime.map_or(7 * DAY_MS, ms).max(1);
         self.refresh_ms = a.refresh_lifetime.map_or(2 * self.access_ms, ms).max(1);
         let now = now_ms();
-        self.current = opts.access_token.clone();
+        self.current = access_token.to_string();
         self.access
-            .insert(opts.access_token.clone(), now + self.access_ms);
+            .insert(access_token.to_string(), now + self.access_ms);
         if !a.refresh_token.is_empty() {
             self.refresh = Some((a.refresh_token.clone(), now + self.refresh_ms));
             self.refreshes_issued.push(a.refresh_token.clone());
@@ -208,14 +206,15 @@ impl Registry {
 }
 
 /// The simulator's answer to an OAuth call, or its refusal of another call's access
-/// token; `None`: the call goes on.
+/// token; `None`: the call goes on. `access_token`: the configured one, issued first.
 pub fn answer(
     method: &str,
     req: &Value,
     reg: &mut Registry,
-    opts: &RedSimOptions,
+    opts: &SimAuthOptions,
+    access_token: &str,
 ) -> Option<Value> {
-    reg.start(opts);
+    reg.start(opts, access_token);
     let now = now_ms();
     let field = |k: &str| req[k].as_str().unwrap_or("");
     match method {
@@ -225,37 +224,17 @@ pub fn answer(
     }
 }
 
-impl RedSimHandle {
-    /// A new authorization code, as a merchant authorizing the app makes one.
-    pub fn issue_code(&self) -> String {
-        self.with_auth(|a| a.new_code()).unwrap_or_default()
-    }
-
-    /// The live refresh token expires now.
-    pub fn expire_refresh_token(&self) {
-        self.with_auth(|a| a.expire_refresh_token());
-    }
-
+impl Registry {
     /// (`oauth.refreshToken` answered with tokens, of which new ones, calls refused for
     /// an expired access token).
-    pub fn token_counts(&self) -> (u32, u32, u32) {
-        self.with_auth(|a| (a.refreshes, a.renewals, a.token_errors))
-            .unwrap_or_default()
+    pub fn counts(&self) -> (u32, u32, u32) {
+        (self.refreshes, self.renewals, self.token_errors)
     }
 
-    /// Calls refused for an access token the simulator never issued.
-    pub fn bad_token_calls(&self) -> u32 {
-        self.with_auth(|a| a.bad_tokens).unwrap_or_default()
-    }
-
-    /// Every token issued (access and refresh, the configured ones included): what must
-    /// never show in bondmap's output.
-    pub fn issued_tokens(&self) -> Vec<String> {
-        self.with_auth(|a| {
-            let mut all: Vec<String> = a.access.keys().cloned().collect();
-            all.extend(a.refreshes_issued.iter().cloned());
-            all
-        })
-        .unwrap_or_default()
+    /// Every token issued (access and refresh, the configured ones included).
+    pub fn issued(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.access.keys().cloned().collect();
+        all.extend(self.refreshes_issued.iter().cloned());
+        all
     }
 }

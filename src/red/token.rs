@@ -35,17 +35,14 @@ impl Tokens {
                 Ok(Secret::new(s.clone()))
             }
             Some(Value::String(_)) => Err(format!("{k} is blank or padded")),
-            other => Err(format!(
-                "{k} is {}, not a string",
-                super::client::kind(other)
-            )),
+            other => Err(format!("{k} is {}, not a string", super::json::kind(other))),
         };
         let ms = |k: &str| match data.get(k).and_then(Value::as_i64) {
             Some(t) if t > now_ms => Ok(t),
             Some(_) => Err(format!("{k} is not in the future")),
             None => Err(format!(
                 "{k} is {}, not a time in ms",
-                super::client::kind(data.get(k))
+                super::json::kind(data.get(k))
             )),
         };
         Ok(Tokens {

@@ -1,20 +1,24 @@
 //! Many orders in flight, every store guarantee kept.
 //!
-//! Three kinds of thread, all from [`crate::pool`]: [`FETCHERS`] fetchers each fetch a
-//! chunk of orders' documents from RED and map them (at most [`AHEAD`] chunks whose sends
-//! are not all answered, so only a few chunks of documents ever exist); the gateway
-//! workers send; and this thread, the only one that writes the store, hands out the
-//! chunks, records each fetched chunk (`fetched`, `rejected`, `failed`, then `sending` for
-//! every order about to go) in one transaction *before* any of its orders is handed to a
-//! worker, and records each answer as it comes back (the answers that arrived together in
-//! one transaction). A kill at any point leaves every order either settled or in a stage
-//! the next round takes up again; one in `sending` is sent again with the same
-//! `externalOrderCode`, which Cainiao answers as a duplicate.
+//! The threads, all from [`crate::pool`] but the first: the listing, which reads RED's
+//! pages and hands each page's orders over as it is read ([`Source::Listing`]); the
+//! [`FETCHERS`], each fetching a chunk's details and declarations (nearly every RED call);
+//! the [`FINISHERS`], each fetching a chunk's receivers and decrypts (a few calls, each a
+//! round trip) and mapping its orders, while the fetchers go on with the next chunks; the
+//! gateway workers, which send; and this thread, the only one that writes the store. It
+//! plans the orders as they come, hands out chunks (at most [`AHEAD`] whose sends are not
+//! all answered, so only a few chunks of documents ever exist), records each mapped chunk
+//! (`fetched`, `rejected`, `failed`, then `sending` for every order about to go) in one
+//! transaction *before* any of its orders is handed to a worker, and records each answer
+//! as it comes back (the answers that arrived together in one transaction). A kill at any
+//! point leaves every order either settled or in a stage the next round takes up again;
+//! one in `sending` is sent again with the same `externalOrderCode`, which Cainiao answers
+//! as a duplicate.
 //!
-//! **Pace.** RED's limiter, not the round trip, should bound a round: the fetchers keep
-//! enough calls in flight that one chunk's few sequential steps (its receivers, its
-//! decrypts) never leave the limiter idle, and chunks are small at both ends of a round
-//! (the first sends start soon, the last ones end soon).
+//! **Pace.** RED's limiter, not the round trip, bounds a round: the first orders are
+//! fetched while the listing is still read, the fetchers keep enough calls in flight
+//! that a chunk's sequential steps never leave the limiter idle, and chunks are small at
+//! both ends of a round ([`super::chunks`]).
 //!
 //! **Passing faults** ([`RedError::is_passing`], a gateway answer that never came): the
 //! order is left where the next round takes it up again (`seen`, `sending`) with the
@@ -22,60 +26,32 @@
 //! (RED changed it) keeps that stage, and the round holds its checkpoint before the
 //! order's update time so the next round lists it again.
 
+use super::chunks::Chunker;
 use super::progress::Progress;
 use super::{hash, OrderLine, Pipeline, SyncError};
+use super::{life, TO_SHIP};
 use crate::gateway::{GatewayRequest, Outcome};
 use crate::pii::Redactor;
 use crate::pool;
-use crate::red::decrypt::fetch_documents;
-use crate::red::{RedClient, RedError};
+use crate::red::decrypt::{fetch_parts, finish_documents, Parts};
+use crate::red::{OrderListEntry, RedClient, RedError};
 use crate::store::{Stage, StoreError, Txn};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TryRecvError};
 
-/// Chunks handed to the fetchers whose sends are not all answered.
-const AHEAD: usize = FETCHERS + 1;
-/// Fetcher threads: three, so that while one is in a chunk's sequential steps (its
-/// receivers, then its decrypts: few calls, each a round trip) the others keep RED's
-/// limiter busy with detail and declare calls.
-const FETCHERS: usize = 3;
-/// The first chunk's size; chunks double from it up to the configured size, so the first
-/// sends start after a short fetch; a round long enough ends with the same steps down
-/// ([`chunk_sizes`]), so the last sends end soon after the last fetch.
-const FIRST_CHUNK: usize = 16;
-
-/// How `n` orders are cut into chunks of at most `chunk`: growing from [`FIRST_CHUNK`],
-/// and, when there are orders enough for a whole chunk between, shrinking to it at the end.
-fn chunk_sizes(n: usize, chunk: usize) -> Vec<usize> {
-    let chunk = chunk.max(1);
-    let mut ramp = Vec::new();
-    let mut next = FIRST_CHUNK.min(chunk);
-    while next < chunk {
-        ramp.push(next);
-        next *= 2;
-    }
-    let ramps: usize = ramp.iter().sum();
-    let mut sizes = Vec::new();
-    let mut left = n;
-    let tail = if n >= 2 * ramps + chunk {
-        left -= ramps;
-        ramp.iter().rev().copied().collect()
-    } else {
-        Vec::new()
-    };
-    for size in ramp.iter().copied().chain(std::iter::repeat(chunk)) {
-        if left == 0 {
-            break;
-        }
-        let size = size.min(left);
-        sizes.push(size);
-        left -= size;
-    }
-    sizes.extend(tail);
-    sizes
-}
+/// Chunks handed out whose sends are not all answered: the fetchers' and finishers' and
+/// one more, whose orders wait for the gateway workers.
+const AHEAD: usize = FETCHERS + FINISHERS + 1;
+/// Threads fetching chunks' details and declarations (nearly every call): two, each with
+/// `fetch_parallel` calls in flight, so that the limiter stays busy while one waits for
+/// the last calls of its chunk.
+const FETCHERS: usize = 2;
+/// Threads finishing chunks (their receivers and decrypts, a few calls each a round trip,
+/// then the mapping) while the fetchers go on with the next chunks.
+const FINISHERS: usize = 2;
 
 /// Orders recorded `seen` per transaction while planning.
 const PLAN_BATCH: usize = 500;
@@ -132,6 +108,10 @@ struct Job {
 }
 
 enum Event {
+    /// A page of RED's listing.
+    Listed(Vec<OrderListEntry>),
+    /// The listing is over: whole, or why not.
+    ListDone(Result<(), RedError>),
     Fetched(usize, Vec<(Planned, Mapped)>),
     Sent {
         chunk: usize,
@@ -144,71 +124,70 @@ enum Event {
     },
 }
 
+/// Where a flow's orders come from.
+pub(super) enum Source<'s> {
+    /// All known at once (`retry`, a given list).
+    Given(Vec<(String, i64)>),
+    /// RED's listing, read page by page on a thread of the flow while the orders it gave
+    /// are already fetched; once it is whole, the orders RED shows cancelled are noted and
+    /// the ones an earlier round left half-way are added.
+    Listing(&'s ListFn<'s>),
+}
+
+/// A listing: hands each page's orders to its argument (which answers whether to go on).
+pub(super) type ListFn<'l> =
+    dyn Fn(&mut dyn FnMut(Vec<OrderListEntry>) -> bool) -> Result<(), RedError> + Sync + 'l;
+
 pub(super) fn run(
     p: &mut Pipeline,
-    todo: Vec<(String, i64)>,
+    source: Source,
     force: bool,
     on_order: &mut dyn FnMut(&OrderLine),
 ) -> Result<Held, SyncError> {
-    // An order named twice is taken once: two sends of it could both be in flight.
-    let mut once = std::collections::HashSet::new();
-    let todo: Vec<(String, i64)> = todo
-        .into_iter()
-        .filter(|(id, _)| once.insert(id.clone()))
-        .collect();
-    drop(once);
-    let mut progress = Progress::start(todo.len(), p.options.progress);
+    let given = match &source {
+        Source::Given(todo) => todo.len(),
+        Source::Listing(_) => 0,
+    };
+    let progress = RefCell::new(Progress::start(given, p.options.progress));
     let mut emit = |l: OrderLine| {
-        progress.order(&l);
+        progress.borrow_mut().order(&l);
         on_order(&l);
     };
-    // Plan: record every order seen; those with nothing to do settle at once.
-    let mut planned = Vec::new();
-    for batch in todo.chunks(PLAN_BATCH) {
-        let settled = p.store.transaction(|t| {
-            let mut settled = Vec::new();
-            for (id, update_time) in batch {
-                let row = t.record_seen(id, *update_time)?;
-                let want = match row.stage {
-                    Stage::Accepted if *update_time > row.update_time => Some(Want::Check),
-                    // Further on in its life (shipped, delivered, cancelled): never sent again.
-                    s if s.is_final() => None,
-                    // Ended without Cainiao having it (rejected, skipped, failed): taken
-                    // again when RED changed it, or when forced.
-                    s if !s.is_pending() && !force && *update_time <= row.update_time => None,
-                    _ => Some(Want::Send),
-                };
-                match want {
-                    Some(want) => planned.push(Planned {
-                        id: id.clone(),
-                        update_time: *update_time,
-                        known_update_time: row.update_time,
-                        known_hash: row.input_hash.clone(),
-                        stage: row.stage,
-                        want,
-                    }),
-                    None => settled.push(OrderLine::from(row)),
-                }
-            }
-            Ok(settled)
-        })?;
-        for l in settled {
-            emit(l);
+    let targets = super::route::targets(p);
+    let chunk = p.options.chunk;
+    let mut flow = Flow {
+        p,
+        targets,
+        held: Held::default(),
+        force,
+        seen: HashSet::new(),
+        cancelled: Vec::new(),
+        list_error: None,
+        chunker: Chunker::new(chunk),
+        listed: 0,
+    };
+    let list = match source {
+        Source::Given(todo) => {
+            // An order named twice is taken once: two sends of it could both be in flight.
+            let todo: Vec<(String, i64)> = todo
+                .into_iter()
+                .filter(|(id, _)| flow.seen.insert(id.clone()))
+                .collect();
+            flow.plan(&todo, &mut emit)?;
+            flow.chunker.done();
+            None
         }
+        Source::Listing(list) => Some(list),
+    };
+    if list.is_some() || !flow.chunker.finished() {
+        flow.drive(list, &mut emit, &mut |n| progress.borrow_mut().more(n))?;
     }
-    let mut held = Held::default();
-    if !planned.is_empty() {
-        let targets = super::route::targets(p);
-        let mut flow = Flow {
-            p,
-            targets,
-            held: Held::default(),
-        };
-        flow.drive(planned, &mut emit)?;
-        held = flow.held;
+    progress.borrow().finish();
+    match flow.list_error.take() {
+        Some(e @ RedError::Unauthorized) => Err(SyncError::Unauthorized(e)),
+        Some(e) => Err(SyncError::List(e)),
+        None => Ok(flow.held),
     }
-    progress.finish();
-    Ok(held)
 }
 
 /// Orders a passing fault left in a settled stage, which the listing must show again.
@@ -231,36 +210,161 @@ struct Flow<'p, 'a> {
     p: &'p mut Pipeline<'a>,
     targets: Vec<super::route::Target<'a>>,
     held: Held,
+    /// Send failed or rejected orders again.
+    force: bool,
+    /// Every order met in this flow (each taken once).
+    seen: HashSet<String>,
+    /// Orders the listing shows cancelled.
+    cancelled: Vec<String>,
+    /// Why the listing is not whole (the round fails, its checkpoint kept).
+    list_error: Option<RedError>,
+    chunker: Chunker<Planned>,
+    listed: usize,
 }
 
 impl Flow<'_, '_> {
+    /// Records every order of `todo` seen; those with nothing to do settle at once (a line
+    /// each), the others wait for a fetcher.
+    fn plan(
+        &mut self,
+        todo: &[(String, i64)],
+        emit: &mut dyn FnMut(OrderLine),
+    ) -> Result<(), SyncError> {
+        let force = self.force;
+        for batch in todo.chunks(PLAN_BATCH) {
+            let (planned, settled) = self.p.store.transaction(|t| {
+                let (mut planned, mut settled) = (Vec::new(), Vec::new());
+                for (id, update_time) in batch {
+                    let row = t.record_seen(id, *update_time)?;
+                    let want = match row.stage {
+                        Stage::Accepted if *update_time > row.update_time => Some(Want::Check),
+                        // Further on in its life (shipped, delivered, cancelled): never sent again.
+                        s if s.is_final() => None,
+                        // Ended without Cainiao having it (rejected, skipped, failed): taken
+                        // again when RED changed it, or when forced.
+                        s if !s.is_pending() && !force && *update_time <= row.update_time => None,
+                        _ => Some(Want::Send),
+                    };
+                    match want {
+                        Some(want) => planned.push(Planned {
+                            id: id.clone(),
+                            update_time: *update_time,
+                            known_update_time: row.update_time,
+                            known_hash: row.input_hash.clone(),
+                            stage: row.stage,
+                            want,
+                        }),
+                        None => settled.push(OrderLine::from(row)),
+                    }
+                }
+                Ok((planned, settled))
+            })?;
+            for l in settled {
+                emit(l);
+            }
+            self.chunker.push(planned);
+        }
+        Ok(())
+    }
+
+    /// A page of the listing: the orders to ship are planned, the cancelled ones kept for
+    /// when the listing is whole; any other status is no new order to send.
+    fn listed(
+        &mut self,
+        page: Vec<OrderListEntry>,
+        emit: &mut dyn FnMut(OrderLine),
+    ) -> Result<usize, SyncError> {
+        let mut todo = Vec::new();
+        for e in page {
+            if !self.seen.insert(e.order_id.clone()) {
+                continue;
+            }
+            self.listed += 1;
+            if e.order_status == life::RED_CANCELLED || e.cancel_status == Some(1) {
+                self.cancelled.push(e.order_id);
+            } else if e.order_status == TO_SHIP {
+                todo.push((e.order_id, e.update_time));
+            }
+        }
+        self.plan(&todo, emit)?;
+        Ok(todo.len())
+    }
+
+    /// The listing is whole: the cancels it shows are noted (before the pending orders are
+    /// gathered: a cancelled one is then no longer pending), and the orders an earlier
+    /// round left half-way join.
+    fn listing_done(&mut self, emit: &mut dyn FnMut(OrderLine)) -> Result<usize, SyncError> {
+        tracing::info!(listed = self.listed, "RED's listing read");
+        let cancelled = std::mem::take(&mut self.cancelled);
+        life::note_cancels(self.p, &cancelled, emit)?;
+        let mut todo = Vec::new();
+        for row in self.p.store.pending()? {
+            // Cancelled on RED while half-way: the cancel goes, the order does not.
+            if !row.cancel_wanted && self.seen.insert(row.order_id.clone()) {
+                todo.push((row.order_id, row.update_time));
+            }
+        }
+        self.plan(&todo, emit)?;
+        Ok(todo.len())
+    }
+
     fn drive(
         &mut self,
-        planned: Vec<Planned>,
+        list: Option<&ListFn<'_>>,
         emit: &mut dyn FnMut(OrderLine),
+        more: &mut dyn FnMut(usize),
     ) -> Result<(), SyncError> {
         let (red, gateway) = (self.p.red, self.p.gateway);
         let opts = self.p.options.clone();
-        let mut chunks: Vec<Vec<Planned>> = Vec::new();
-        let mut rest = planned.into_iter();
-        for size in chunk_sizes(rest.len(), opts.chunk) {
-            chunks.push(rest.by_ref().take(size).collect());
-        }
         let (ev_tx, ev_rx) = channel::<Event>();
         let router = self.p.routing.as_ref().map(|r| r.router);
         // The fetchers' own: this thread keeps `self` to write the store.
         let targets = &std::mem::take(&mut self.targets);
         std::thread::scope(|s| {
-            let fetched_tx = ev_tx.clone();
+            if let Some(list) = list {
+                let tx = ev_tx.clone();
+                s.spawn(move || {
+                    let r = list(&mut |page| tx.send(Event::Listed(page)).is_ok());
+                    let _ = tx.send(Event::ListDone(r));
+                });
+            }
             let parallel = opts.fetch_parallel;
-            let fetchers = pool::feed(s, FETCHERS, move |(n, part): (usize, Vec<Planned>)| {
-                let mapped = pool::guarded(|| fetch_and_map(red, &part, parallel, router, targets))
-                    // A fetcher's bug loses no order: each is left for the next round.
+            // The second step of a chunk: its receivers and decrypts, then the mapping.
+            let finished_tx = ev_tx.clone();
+            let finishers = pool::feed(
+                s,
+                FINISHERS,
+                move |(n, part, parts): (usize, Vec<Planned>, Parts)| {
+                    let mapped = pool::guarded(|| {
+                        finish_and_map(red, &part, parts, parallel, router, targets)
+                    })
+                    // A bug loses no order: each is left for the next round.
                     .unwrap_or_else(|_| part.iter().map(|o| lost(o.want)).collect());
-                let batch = part.into_iter().zip(mapped).collect();
-                match fetched_tx.send(Event::Fetched(n, batch)) {
-                    Ok(()) => ControlFlow::Continue(()),
-                    Err(_) => ControlFlow::Break(()),
+                    let batch = part.into_iter().zip(mapped).collect();
+                    match finished_tx.send(Event::Fetched(n, batch)) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(_) => ControlFlow::Break(()),
+                    }
+                },
+            );
+            // The first step: the details and declarations, most of a chunk's calls.
+            let lost_tx = ev_tx.clone();
+            let fetchers = pool::feed(s, FETCHERS, move |(n, part): (usize, Vec<Planned>)| {
+                let ids: Vec<String> = part.iter().map(|o| o.id.clone()).collect();
+                let sent = match pool::guarded(|| fetch_parts(red, &ids, parallel)) {
+                    Ok(parts) => finishers.send((n, part, parts)).is_ok(),
+                    Err(_) => {
+                        let batch = part.into_iter().map(|o| {
+                            let m = lost(o.want);
+                            (o, m)
+                        });
+                        lost_tx.send(Event::Fetched(n, batch.collect())).is_ok()
+                    }
+                };
+                if sent {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
                 }
             });
             let sent_tx = ev_tx;
@@ -285,68 +389,69 @@ impl Flow<'_, '_> {
                 ControlFlow::Continue(())
             });
             // Owns the senders of jobs: returning drops them, which stops the fetchers
-            // and the workers (each after what it is doing).
-            self.settle(chunks, ev_rx, fetchers, senders, emit)
+            // and the workers (each after what it is doing), and the listing.
+            self.settle(ev_rx, fetchers, senders, emit, more)
         })
     }
 
-    /// The store's one writer: hands out chunks to fetch (at most [`AHEAD`] whose sends
-    /// are not all answered) and orders to send, and records what comes back.
+    /// The store's one writer: plans the listing's orders as they come, hands out chunks
+    /// to fetch (at most [`AHEAD`] whose sends are not all answered) and orders to send,
+    /// and records what comes back.
     fn settle(
         &mut self,
-        chunks: Vec<Vec<Planned>>,
         events: Receiver<Event>,
         fetchers: Sender<(usize, Vec<Planned>)>,
         jobs: Sender<Job>,
         emit: &mut dyn FnMut(OrderLine),
+        more: &mut dyn FnMut(usize),
     ) -> Result<(), SyncError> {
-        let total = chunks.len();
-        let mut to_fetch = chunks.into_iter().enumerate();
-        let mut fetchers = Some(fetchers);
-        // Hands out the next chunk, if any; the last one closes the fetchers' feed.
-        let mut hand_out = |fetchers: &mut Option<Sender<(usize, Vec<Planned>)>>| {
-            match to_fetch.next() {
-                Some(c) => {
-                    if let Some(f) = fetchers.as_ref() {
-                        f.send(c).map_err(|_| {
-                            SyncError::Stopped("the fetchers of the pipeline ended".into())
-                        })?;
-                    }
-                }
-                None => *fetchers = None,
-            }
-            Ok::<(), SyncError>(())
-        };
-        for _ in 0..AHEAD.min(total) {
-            hand_out(&mut fetchers)?;
-        }
-        let mut fetched = 0;
+        let stopped = |what: &str| SyncError::Stopped(format!("the {what} of the pipeline ended"));
+        // Chunks handed out whose sends are not all answered, and how many there were.
+        let (mut active, mut handed) = (0usize, 0usize);
         // Sends not yet answered, per chunk.
         let mut open: HashMap<usize, usize> = HashMap::new();
         let mut held: Option<Event> = None;
-        while !(fetched == total && open.is_empty()) {
+        loop {
+            while active < AHEAD {
+                let Some(part) = self.chunker.take(active == 0) else {
+                    break;
+                };
+                fetchers
+                    .send((handed, part))
+                    .map_err(|_| stopped("fetchers"))?;
+                handed += 1;
+                active += 1;
+            }
+            if self.chunker.finished() && active == 0 {
+                return Ok(());
+            }
             let ev = match held.take() {
                 Some(e) => e,
-                None => events
-                    .recv()
-                    .map_err(|_| SyncError::Stopped("a worker of the pipeline ended".into()))?,
+                None => events.recv().map_err(|_| stopped("workers"))?,
             };
             match ev {
+                Event::Listed(page) => more(self.listed(page, emit)?),
+                Event::ListDone(result) => {
+                    match result {
+                        Ok(()) => more(self.listing_done(emit)?),
+                        // Not whole: what it gave goes on, the round fails after.
+                        Err(e) => self.list_error = Some(e),
+                    }
+                    self.chunker.done();
+                }
                 Event::Fetched(n, batch) => {
-                    fetched += 1;
                     let (ready, settled) = self.fetched(batch)?;
                     for l in settled {
                         emit(l);
                     }
                     if ready.is_empty() {
-                        hand_out(&mut fetchers)?;
+                        active -= 1;
                     } else {
                         open.insert(n, ready.len());
                     }
                     for mut j in ready {
                         j.chunk = n;
-                        jobs.send(j)
-                            .map_err(|_| SyncError::Stopped("the gateway workers ended".into()))?;
+                        jobs.send(j).map_err(|_| stopped("gateway workers"))?;
                     }
                 }
                 first @ Event::Sent { .. } => {
@@ -373,7 +478,7 @@ impl Flow<'_, '_> {
                                 *left -= 1;
                                 if *left == 0 {
                                     open.remove(chunk);
-                                    hand_out(&mut fetchers)?;
+                                    active -= 1;
                                 }
                             }
                         }
@@ -384,7 +489,6 @@ impl Flow<'_, '_> {
                 }
             }
         }
-        Ok(())
     }
 
     /// One transaction for a fetched chunk: each order `fetched` then `rejected`, `failed`,
@@ -510,17 +614,17 @@ impl Flow<'_, '_> {
     }
 }
 
-/// Fetches a chunk's documents and maps each, on a fetcher's thread: nothing is recorded
-/// here.
-fn fetch_and_map(
+/// Finishes a chunk's documents and maps each, on a finisher's thread: nothing is
+/// recorded here.
+fn finish_and_map(
     red: &RedClient,
     part: &[Planned],
+    parts: Parts,
     parallel: usize,
     router: Option<&crate::route::Router>,
     targets: &[super::route::Target],
 ) -> Vec<Mapped> {
-    let ids: Vec<String> = part.iter().map(|o| o.id.clone()).collect();
-    let docs = fetch_documents(red, &ids, parallel);
+    let docs = finish_documents(red, parts, parallel);
     part.iter()
         .zip(docs)
         .map(|(o, (_, doc))| map_one(o, doc, router, targets))
@@ -638,29 +742,4 @@ fn line(t: &Txn, id: &str) -> Result<OrderLine, StoreError> {
     t.get(id)?
         .map(OrderLine::from)
         .ok_or_else(|| StoreError::Unknown(id.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::chunk_sizes;
-
-    #[test]
-    fn chunks_grow_to_the_configured_size_shrink_at_the_end_of_a_long_round_and_cover_every_order()
-    {
-        assert_eq!(chunk_sizes(0, 128), Vec::<usize>::new());
-        assert_eq!(chunk_sizes(10, 128), vec![10]);
-        assert_eq!(chunk_sizes(300, 128), vec![16, 32, 64, 128, 60]);
-        assert_eq!(chunk_sizes(400, 128), vec![16, 32, 64, 128, 48, 64, 32, 16]);
-        assert_eq!(chunk_sizes(5, 2), vec![2, 2, 1]);
-        assert_eq!(chunk_sizes(3, 0), vec![1, 1, 1]);
-        for n in [1, 17, 999, 1000, 10_000] {
-            let sizes = chunk_sizes(n, 128);
-            assert_eq!(sizes.iter().sum::<usize>(), n);
-            assert!(sizes.iter().all(|s| (1..=128).contains(s)), "{sizes:?}");
-            assert!(sizes[0] <= 16, "{sizes:?}");
-            if n >= 352 {
-                assert_eq!(sizes[sizes.len() - 3..], [64, 32, 16], "{sizes:?}");
-            }
-        }
-    }
 }
