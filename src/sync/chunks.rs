@@ -1,8 +1,10 @@
 //! How a round's orders are cut into the chunks the fetchers take ([`super::flow`]): small
 //! first, so the first sends start after a short fetch; doubling up to the configured
 //! size; and, once every order is known and there are enough, the same steps down at the
-//! end, so the last sends end soon after the last fetch. Orders may keep coming (RED's
-//! listing, read page by page) until [`Chunker::done`].
+//! end, each step once per fetcher (the fetchers take chunks side by side: the last ones
+//! they take together are then the smallest), so the last sends end soon after the last
+//! fetch. Orders may keep coming (RED's listing, read page by page) until
+//! [`Chunker::done`].
 
 use std::collections::VecDeque;
 
@@ -11,8 +13,8 @@ pub const FIRST_CHUNK: usize = 8;
 
 /// Chunk sizes for `n` orders of at most `chunk` each: from `next` doubling up to `chunk`,
 /// then, when there are orders enough for a whole chunk between, halving down to
-/// [`FIRST_CHUNK`] at the end.
-pub fn sizes(n: usize, next: usize, chunk: usize) -> Vec<usize> {
+/// [`FIRST_CHUNK`] at the end, each size `lanes` times (the fetchers side by side).
+pub fn sizes(n: usize, next: usize, chunk: usize, lanes: usize) -> Vec<usize> {
     let chunk = chunk.max(1);
     let doubling = |from: usize| {
         let mut v = Vec::new();
@@ -24,7 +26,11 @@ pub fn sizes(n: usize, next: usize, chunk: usize) -> Vec<usize> {
         v
     };
     let up = doubling(next.min(chunk));
-    let down: Vec<usize> = doubling(FIRST_CHUNK.min(chunk)).into_iter().rev().collect();
+    let down: Vec<usize> = doubling(FIRST_CHUNK.min(chunk))
+        .into_iter()
+        .rev()
+        .flat_map(|s| std::iter::repeat_n(s, lanes.max(1)))
+        .collect();
     let (ups, downs): (usize, usize) = (up.iter().sum(), down.iter().sum());
     let mut left = n;
     let tail = if n >= ups + chunk + downs {
@@ -50,6 +56,8 @@ pub fn sizes(n: usize, next: usize, chunk: usize) -> Vec<usize> {
 pub struct Chunker<T> {
     queue: VecDeque<T>,
     chunk: usize,
+    /// Fetchers taking chunks side by side.
+    lanes: usize,
     /// The next chunk's size while orders may still come.
     next: usize,
     /// Once they are all known: the sizes of the chunks left.
@@ -57,11 +65,12 @@ pub struct Chunker<T> {
 }
 
 impl<T> Chunker<T> {
-    pub fn new(chunk: usize) -> Chunker<T> {
+    pub fn new(chunk: usize, lanes: usize) -> Chunker<T> {
         let chunk = chunk.max(1);
         Chunker {
             queue: VecDeque::new(),
             chunk,
+            lanes,
             next: FIRST_CHUNK.min(chunk),
             plan: None,
         }
@@ -74,7 +83,7 @@ impl<T> Chunker<T> {
     /// Every order is known: the rest is cut as [`sizes`] says.
     pub fn done(&mut self) {
         if self.plan.is_none() {
-            self.plan = Some(sizes(self.queue.len(), self.next, self.chunk).into());
+            self.plan = Some(sizes(self.queue.len(), self.next, self.chunk, self.lanes).into());
         }
     }
 
@@ -110,7 +119,7 @@ mod tests {
     use super::*;
 
     fn chunk_sizes(n: usize, chunk: usize) -> Vec<usize> {
-        sizes(n, FIRST_CHUNK.min(chunk.max(1)), chunk)
+        sizes(n, FIRST_CHUNK.min(chunk.max(1)), chunk, 1)
     }
 
     #[test]
@@ -135,7 +144,7 @@ mod tests {
 
     #[test]
     fn orders_that_keep_coming_go_in_whole_chunks_or_when_idle_then_the_rest_steps_down() {
-        let mut c = Chunker::new(64);
+        let mut c = Chunker::new(64, 2);
         c.push(0..100);
         let took: Vec<usize> = std::iter::from_fn(|| c.take(false).map(|v| v.len())).collect();
         assert_eq!(took, [8, 16, 32]);
@@ -145,7 +154,7 @@ mod tests {
         c.push(0..300);
         c.done();
         let took: Vec<usize> = std::iter::from_fn(|| c.take(false).map(|v| v.len())).collect();
-        assert_eq!(took, [64, 64, 64, 52, 32, 16, 8]);
+        assert_eq!(took, [64, 64, 60, 32, 32, 16, 16, 8, 8]);
         assert!(c.finished());
     }
 }

@@ -163,7 +163,7 @@ pub(super) fn run(
         seen: HashSet::new(),
         cancelled: Vec::new(),
         list_error: None,
-        chunker: Chunker::new(chunk),
+        chunker: Chunker::new(chunk, FETCHERS),
         listed: 0,
     };
     let list = match source {
