@@ -8,7 +8,7 @@
 //! in any window of 1 s plus a margin, spaced evenly, and counts a call whose thread woke
 //! late from the instant it really started: the calls booked after it keep their distance
 //! from that instant. The margin, left for the way to RED, follows how late the threads
-//! wake (a busy machine is slow on the way too): [`MARGIN`] on a quiet machine, the
+//! wake (a busy machine is slow on the way too): [`MARGIN`] on a quiet machine, twice the
 //! recent lateness more on a busy one, at most [`MAX_MARGIN`]. The cost is pace: 80 a
 //! second configured is 76.9 a second booked at the least margin.
 //!
@@ -158,9 +158,10 @@ impl Limiter {
 }
 
 impl State {
-    /// The window the rate is kept in now: 1 s and the margin the recent lateness asks.
+    /// The window the rate is kept in now: 1 s and the margin the recent lateness asks
+    /// (twice it: a thread that wakes late is on a machine slow on the way to RED too).
     fn window(&self) -> Duration {
-        (WINDOW + self.late).min(Duration::from_secs(1) + MAX_MARGIN.max(MARGIN))
+        (WINDOW + self.late * 2).min(Duration::from_secs(1) + MAX_MARGIN.max(MARGIN))
     }
 
     fn rate(&self, max: u32, now: Instant) -> f64 {
@@ -262,9 +263,9 @@ mod tests {
         let (a, at_a) = l.book(t0);
         let (_, at_b) = l.book(t0);
         assert_eq!(at_b - at_a, WINDOW / 10);
-        // A thread 30 ms late: the margin is the least and that.
+        // A thread 30 ms late: the margin is the least and twice that.
         l.started(a, at_a + Duration::from_millis(30));
-        let wide = WINDOW + Duration::from_millis(30);
+        let wide = WINDOW + Duration::from_millis(60);
         assert_eq!(l.lock().window(), wide);
         let (_, at_c) = l.book(t0);
         let (_, at_d) = l.book(t0);

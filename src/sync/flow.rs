@@ -324,7 +324,14 @@ impl Flow<'_, '_> {
             if let Some(list) = list {
                 let tx = ev_tx.clone();
                 s.spawn(move || {
-                    let r = list(&mut |page| tx.send(Event::Listed(page)).is_ok());
+                    let r =
+                        pool::guarded(|| list(&mut |page| tx.send(Event::Listed(page)).is_ok()))
+                            .unwrap_or_else(|_| {
+                                Err(RedError::Answer {
+                                    method: "order.getOrderList".into(),
+                                    message: "internal error: the listing failed".into(),
+                                })
+                            });
                     let _ = tx.send(Event::ListDone(r));
                 });
             }
