@@ -56,6 +56,9 @@ pub struct Status {
     pub token_expires_at: Option<i64>,
     /// RED refused the refresh token: a person must authorize the app again.
     pub authorization_expired: bool,
+    /// A warning that does not make the process unhealthy yet (an access token without a
+    /// refresh token, a day before it expires).
+    pub token_warning: Option<String>,
 }
 
 /// Shared between the sync loop and the server.
@@ -97,10 +100,16 @@ impl Health {
 
     /// The RED token as the client knows it: its expiry (ms) if known, and whether the
     /// authorization has expired for good.
-    pub fn set_token(&self, expires_at: Option<i64>, authorization_expired: bool) {
+    pub fn set_token(
+        &self,
+        expires_at: Option<i64>,
+        authorization_expired: bool,
+        warning: Option<String>,
+    ) {
         self.with(|s| {
             s.token_expires_at = expires_at;
             s.authorization_expired = authorization_expired;
+            s.token_warning = warning;
         });
     }
 
@@ -165,6 +174,9 @@ fn verdict(
         "token_expires_at": s.token_expires_at.map(iso_ms),
         "needs_person": needs_person.as_ref().ok(),
     });
+    if let Some(w) = &s.token_warning {
+        body["warning"] = w.clone().into();
+    }
     match trouble(s, interval, now_ms, &needs_person) {
         None => (200, body),
         Some(reason) => {

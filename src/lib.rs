@@ -11,8 +11,10 @@
 //! order pipeline), [`engine`] (text to program in one call),
 //! [`cli`] (a thin layer), [`http`] (the one server of every endpoint bondmap serves:
 //! the Cainiao callback, [`health`], [`metrics`], the simulators, the playground),
-//! [`logs`] (their times), [`play`] (the mapping playground, a page served by the binary).
+//! [`logs`] (their times), [`play`] (the mapping playground, a page served by the binary); shared by the clients and
+//! the pipeline: [`backoff`] (the retry pace) and [`pool`] (the worker pool).
 
+pub mod backoff;
 pub mod callback;
 pub mod cli;
 pub mod compile;
@@ -32,6 +34,7 @@ pub mod money;
 pub mod path;
 pub mod pii;
 pub mod play;
+pub mod pool;
 pub mod program;
 pub mod red;
 pub mod repo;

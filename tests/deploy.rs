@@ -174,6 +174,7 @@ fn the_config_template_lists_every_key_the_loader_knows_with_its_default_and_loa
         ("RED_APP_SECRET", "secret"),
         ("RED_ACCESS_TOKEN", "token"),
         ("CONSOLE_TOKEN", "a-console-token-of-24-chars"),
+        ("RED_REFRESH_TOKEN", "refresh"),
     ];
     let (code, shipped, err) = check(&root().join("deploy/bondmap.toml"), &secrets);
     assert_eq!(code, Some(0), "{err}");

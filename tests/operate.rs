@@ -262,8 +262,14 @@ fn health_goes_503_when_red_goes_away_or_the_state_cannot_be_written_and_200_whe
     let v = shop.health_until("200", |c, _| c == 200);
     assert_eq!(v["status"], "ok");
     assert!(is_china_time(&v["last_round_ok_at"]), "{v}");
-    // The configured token's expiry is not known: null, never a made-up time.
-    assert_eq!(v["token_expires_at"], Value::Null);
+    // A configured access token without a refresh token lives 7 days at most from its
+    // first use (RED never said its expiry): that latest time, at +08:00.
+    assert!(is_china_time(&v["token_expires_at"]), "{v}");
+    let by = chrono::DateTime::parse_from_rfc3339(v["token_expires_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp();
+    let week = chrono::Utc::now().timestamp() + 7 * 24 * 3600;
+    assert!((week - 120..=week + 1).contains(&by), "{v}");
     assert!(v["needs_person"].is_u64(), "{v}");
 
     // RED goes away: 503, saying so, once three intervals pass without a success.
@@ -369,13 +375,18 @@ fn metrics_sum_to_the_state_and_count_every_red_method_and_gateway_request() {
     let last = m["bondmap_last_round_success_timestamp_seconds"];
     let now = chrono::Utc::now().timestamp() as f64;
     assert!((now - 30.0..=now + 1.0).contains(&last), "{last} {now}");
-    // The mapping set that runs, by its identity; no token expiry while unknown.
+    // The mapping set that runs, by its identity.
     let info: Vec<&String> = m
         .keys()
         .filter(|k| k.starts_with("bondmap_mapping_set_info{identity=\""))
         .collect();
     assert_eq!(info.len(), 1, "{text}");
-    assert!(!text.contains("bondmap_red_token_expiry_timestamp_seconds "));
+    // The configured token's latest expiry: 7 days from its first use.
+    let expiry = m["bondmap_red_token_expiry_timestamp_seconds"];
+    assert!(
+        (now + 6.9 * 86400.0..=now + 7.0 * 86400.0 + 1.0).contains(&expiry),
+        "{expiry}"
+    );
     // No order id, no secret in any label.
     assert!(!text.contains("M00") && !text.contains("SECRET"), "{text}");
 

@@ -323,6 +323,7 @@ pub fn setup(
         .ok()?;
     let id = routed_identity(&router, &m.mapping, &m.params);
     check_identity(&mut store, state, &id, &m.mapping, force)?;
+    keep_red_tokens(&red, state)?;
     Some((red, gw, router, store))
 }
 
@@ -352,7 +353,19 @@ pub fn setup_set(inputs: &Inputs, state: &Path, force: bool) -> Option<(RunSet, 
         .map_err(|e| say(tracing::Level::ERROR, &e.to_string()))
         .ok()?;
     check_identity(&mut store, state, set.identity(), &inputs.mapping, force)?;
+    keep_red_tokens(&set.red, state)?;
     Some((set, store))
+}
+
+/// RED's tokens kept in the state from now on (those there win over the configured ones);
+/// `None` once the reason is printed (no token at all, a state that cannot be read).
+fn keep_red_tokens(red: &RedClient, state: &Path) -> Option<()> {
+    let keeper = crate::sync::tokens::StateTokens::open(state)
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()?;
+    red.keep_tokens(std::sync::Arc::new(keeper))
+        .map_err(|e| eprintln!("error: {e}"))
+        .ok()
 }
 
 /// What a sync run's set is loaded from.

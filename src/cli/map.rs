@@ -187,21 +187,13 @@ pub fn map_stream(
         }
         let batch = &lines[..n];
         let per = n.div_ceil(threads).max(256);
-        let parts: Vec<Part> = if n <= per {
-            vec![map_part(prog, batch, first_line)]
-        } else {
-            std::thread::scope(|s| {
-                let handles: Vec<_> = batch
-                    .chunks(per)
-                    .enumerate()
-                    .map(|(i, part)| s.spawn(move || map_part(prog, part, first_line + i * per)))
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|_| Part::failed()))
-                    .collect()
-            })
-        };
+        // Contiguous parts of the batch mapped on all cores ([`crate::pool`]), written in order.
+        let parts: Vec<(usize, &[Vec<u8>])> = batch.chunks(per).enumerate().collect();
+        let parts = crate::pool::map(&parts, threads, |&(i, part)| {
+            map_part(prog, part, first_line + i * per)
+        })
+        .into_iter()
+        .map(|p| p.unwrap_or_else(|_| Part::failed()));
         for p in parts {
             out.write_all(p.out.as_bytes())?;
             ok += p.ok;

@@ -1,6 +1,7 @@
 //! The command line: a thin layer over the library. One file per command holds its
 //! arguments (`Args`) and its run; what they share is in [`common`].
 
+mod auth;
 mod backup;
 mod check;
 mod common;
@@ -96,6 +97,9 @@ enum Command {
     Config(config::Args),
     /// Copy the state file whole while `sync` runs (SQLite's online backup).
     Backup(backup::Args),
+    /// Exchange the code of the merchant's authorization of the app for RED's tokens and
+    /// keep them in the state (`sync` renews them from there).
+    Auth(auth::Args),
 }
 
 /// Exit codes: 0 done, 1 some order rejected or mistakes found, 2 could not run.
@@ -124,6 +128,7 @@ pub fn main() -> ExitCode {
         Command::Schema(a) => schema::run(&a),
         Command::Config(a) => config::run(&a),
         Command::Backup(a) => backup::run(&a),
+        Command::Auth(a) => auth::run(&a),
     };
     ExitCode::from(code)
 }

@@ -1,7 +1,7 @@
 //! `bondmap red-sim`: a local RED open API on 127.0.0.1 serving a folder of orders.
 
 use crate::red::sim::{load_folder, RedSimOptions};
-use std::path::Path;
+use crate::red::sim_auth::SimAuthOptions;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -15,10 +15,17 @@ pub struct Args {
     /// Add this round trip to every answer, as the real API's (benchmarks).
     #[arg(long, default_value_t = 0)]
     pub latency_ms: u64,
+    /// Access tokens live this long (refresh tokens twice as long); default RED's 7 days.
+    #[arg(long, value_name = "SECS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub token_lifetime_secs: Option<u64>,
+    /// An authorization code `oauth.getAccessToken` takes for 10 minutes from start
+    /// (`bondmap auth --code`).
+    #[arg(long, default_value = DEMO_CODE)]
+    pub auth_code: String,
 }
 
 pub fn run(a: &Args) -> u8 {
-    red_sim(a.port, &a.orders, a.latency_ms)
+    red_sim(a)
 }
 
 pub(super) const DEMO_APP_ID: &str = "demo-app";
@@ -26,6 +33,11 @@ pub(super) const DEMO_APP_ID: &str = "demo-app";
 pub(super) const DEMO_SECRET: &str = "demo-red-secret";
 
 pub(super) const DEMO_TOKEN: &str = "demo-token";
+
+/// The refresh token issued with the demo access token (unless RED_REFRESH_TOKEN is set).
+const DEMO_REFRESH_TOKEN: &str = "demo-refresh-token";
+
+const DEMO_CODE: &str = "demo-code";
 
 fn red_sim_options() -> RedSimOptions {
     let env = |k: &str, d: &str| {
@@ -42,11 +54,22 @@ fn red_sim_options() -> RedSimOptions {
     }
 }
 
-fn red_sim(port: u16, orders: &Path, latency_ms: u64) -> u8 {
+fn red_sim(a: &Args) -> u8 {
+    let refresh = std::env::var("RED_REFRESH_TOKEN")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .unwrap_or_else(|| DEMO_REFRESH_TOKEN.to_string());
     let opts = RedSimOptions {
-        latency: std::time::Duration::from_millis(latency_ms),
+        latency: std::time::Duration::from_millis(a.latency_ms),
+        auth: SimAuthOptions {
+            refresh_token: refresh,
+            access_lifetime: a.token_lifetime_secs.map(Duration::from_secs),
+            refresh_lifetime: None,
+            codes: vec![a.auth_code.clone()],
+        },
         ..red_sim_options()
     };
+    let (port, orders) = (a.port, a.orders.as_path());
     let h = match crate::red::sim::spawn(port, opts) {
         Ok(h) => h,
         Err(e) => {

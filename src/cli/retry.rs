@@ -92,10 +92,8 @@ fn retry(
     p.options.progress = true;
     let mut bad = 0;
     let result = p.orders(ids, true, &mut |l| {
-        bad += usize::from(!matches!(
-            l.stage,
-            Stage::Accepted | Stage::Shipped | Stage::Delivered | Stage::Cancelled
-        ));
+        // Sent, or further on: Cainiao has it (or it was cancelled).
+        bad += usize::from(!l.stage.is_final());
         print_line(l);
     });
     if let Err(e) = result {

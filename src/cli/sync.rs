@@ -172,6 +172,8 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     set.progress = run.log_format == LogFormat::Text || !super::common::stderr_is_tty();
     reload::installed(&set);
     let mut first = true;
+    // RED's authorization expired: said once, not every round until it is renewed.
+    let mut unauthorized = false;
     loop {
         token_to_health(&health, &set.red);
         let now = chrono::Utc::now().timestamp();
@@ -179,6 +181,8 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
         let started = Instant::now();
         let result = set.with_pipeline(&mut store, |p| p.round(from, now, &mut print_line));
         let took = started.elapsed();
+        // What the round learnt of the token (refreshed, or authorization expired).
+        token_to_health(&health, &set.red);
         first = false;
         let code = match result {
             Ok(r) => {
@@ -196,12 +200,21 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                     r.count(Stage::Shipped),
                     r.count(Stage::Delivered),
                 ));
+                unauthorized = false;
                 u8::from(!r.settled())
             }
             Err(e) => {
                 health.round_failed(failure_of(&e));
                 crate::metrics::round_done(took, None);
-                error(&e)
+                // RED's authorization expired: said once, then quiet until it is renewed.
+                let expired = matches!(e, SyncError::Unauthorized(_));
+                let said = expired && unauthorized;
+                unauthorized = expired;
+                if said {
+                    2
+                } else {
+                    error(&e)
+                }
             }
         };
         let Some(secs) = run.interval else {
@@ -299,12 +312,27 @@ fn serve(
     Ok(server)
 }
 
-/// What health and `/metrics` show of the RED token, as `red` knows it. The configured
-/// access token's expiry is not known (RED tells it only when a token is issued): `None`,
-/// never a made-up one, and the authorization is not known to have expired.
-fn token_to_health(health: &Health, _red: &crate::red::RedClient) {
-    let (expires_at, expired): (Option<i64>, bool) = (None, false);
-    health.set_token(expires_at, expired);
+/// What health and `/metrics` show of the RED token, as `red` knows it: its expiry when
+/// RED has said it (or, for an access token used alone, the latest it can live), whether
+/// the authorization has expired, and the warning of an access token without a refresh
+/// token from a day before it expires.
+fn token_to_health(health: &Health, red: &crate::red::RedClient) {
+    use crate::red::AuthState;
+    let (expires_at, expired, warning) = match red.auth_state() {
+        AuthState::Renewed { expires_at } => (expires_at, false, None),
+        AuthState::NotRenewed { expires_by, warn } => (
+            expires_by,
+            false,
+            warn.then(|| {
+                format!(
+                    "no refresh token: the RED access token expires by {}; set RED_REFRESH_TOKEN or authorize the app again (`bondmap auth --code …`)",
+                    expires_by.map_or_else(|| "soon".to_string(), crate::logs::iso_ms)
+                )
+            }),
+        ),
+        AuthState::Expired => (red.token_expires_at(), true, None),
+    };
+    health.set_token(expires_at, expired, warning);
     crate::metrics::set_token_expiry(expires_at);
 }
 
@@ -315,5 +343,6 @@ fn failure_of(e: &SyncError) -> Failure {
         SyncError::List(r) => Failure::Red(r.to_string()),
         SyncError::Store(s) => Failure::State(s.to_string()),
         SyncError::Stopped(m) => Failure::Other(m.clone()),
+        SyncError::Unauthorized(r) => Failure::RedError(r.to_string()),
     }
 }

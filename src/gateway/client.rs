@@ -1,4 +1,4 @@
-//! Sending to the gateway: timeouts, bounded retries with exponential backoff and jitter
+//! Sending to the gateway: timeouts, bounded retries with backoff and jitter ([`crate::backoff`])
 //! on transport errors, HTTP 5xx, HTTP 429 (throttling: `Retry-After` honoured, capped),
 //! redirects (never followed) and unparseable or oversized answers; the gateway's own
 //! business errors reported as it gave them, never retried.
@@ -13,6 +13,7 @@
 use super::body::{read_capped, redirect_error, retry_after};
 use super::config::GatewayConfig;
 use super::request::GatewayRequest;
+use crate::backoff::Policy;
 use serde::Serialize;
 use std::collections::HashSet;
 use std::time::Duration;
@@ -113,6 +114,7 @@ impl Client {
     /// and the number of attempts.
     pub fn send_one(&self, req: &GatewayRequest) -> (Outcome, u32) {
         let body = req.form_body(&self.cfg.secret_key);
+        let mut backoff = self.backoff().start();
         let mut last = String::new();
         for attempt in 1..=self.cfg.max_attempts {
             let tried = self.attempt(&body);
@@ -125,9 +127,7 @@ impl Client {
                 }
             };
             if attempt < self.cfg.max_attempts {
-                let wait = self.backoff(attempt);
-                let asked = asked.map_or(Duration::ZERO, |a| a.min(self.cfg.retry_after_cap));
-                std::thread::sleep(wait.max(asked));
+                backoff.wait(asked);
             }
         }
         (Outcome::Failed { error: last }, self.cfg.max_attempts)
@@ -152,7 +152,8 @@ impl Client {
         if status.is_redirection() {
             return Attempt::Retry(redirect_error(&resp), None);
         }
-        if status.is_server_error() || status.as_u16() == 429 {
+        // 408: the gateway timed the request out; 429: throttled; 5xx: its fault.
+        if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
             let asked = retry_after(&resp);
             return Attempt::Retry(format!("HTTP {status}"), asked);
         }
@@ -172,12 +173,14 @@ impl Client {
         }
     }
 
-    /// Exponential backoff with jitter, capped.
-    fn backoff(&self, attempt: u32) -> Duration {
-        let base = self.cfg.backoff_base.as_millis() as u64;
-        let exp = base.saturating_mul(1u64 << (attempt - 1).min(16));
-        let capped = exp.min(self.cfg.backoff_cap.as_millis() as u64);
-        Duration::from_millis(capped / 2 + jitter(capped / 2 + 1))
+    /// The waits between tries ([`crate::backoff`]): from `backoff_base` to `backoff_cap`,
+    /// `Retry-After` up to `retry_after_cap`.
+    pub fn backoff(&self) -> Policy {
+        Policy::new(
+            self.cfg.backoff_base,
+            self.cfg.backoff_cap,
+            self.cfg.retry_after_cap,
+        )
     }
 
     /// Sends a batch with at most `concurrency` orders in flight; `on_result` sees each
@@ -204,34 +207,24 @@ impl Client {
                 on_result(&r);
             }
         }
-        let next = std::sync::atomic::AtomicUsize::new(0);
-        let (tx, rx) = std::sync::mpsc::channel::<OrderResult>();
-        std::thread::scope(|s| {
-            for _ in 0..concurrency.clamp(1, 64).min(todo.len().max(1)) {
-                let tx = tx.clone();
-                let (todo, next) = (&todo, &next);
-                s.spawn(move || loop {
-                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                    let Some(o) = todo.get(i) else { break };
-                    let (outcome, attempts) = self.send_one(&o.request);
-                    if tx
-                        .send(OrderResult {
-                            order_id: o.order_id.clone(),
-                            outcome,
-                            attempts,
-                        })
-                        .is_err()
-                    {
-                        break;
-                    }
+        crate::pool::each(
+            &todo,
+            concurrency.clamp(1, 64),
+            |o| self.send_one(&o.request),
+            |i, sent| {
+                let (outcome, attempts) = sent.unwrap_or_else(|_| {
+                    let error = "internal error: the sending worker failed".to_string();
+                    (Outcome::Failed { error }, 0)
                 });
-            }
-            drop(tx);
-            for r in rx {
+                let r = OrderResult {
+                    order_id: todo[i].order_id.clone(),
+                    outcome,
+                    attempts,
+                };
                 summary.count(&r.outcome);
                 on_result(&r);
-            }
-        });
+            },
+        );
         summary
     }
 }
@@ -265,14 +258,6 @@ fn excerpt(s: &str) -> String {
     } else {
         t
     }
-}
-
-fn jitter(bound: u64) -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    // A randomly seeded hasher is enough randomness to spread retries apart.
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(bound);
-    h.finish() % bound.max(1)
 }
 
 /// Reads a gateway answer: `success` true/"true" with an order code, or false with

@@ -1,76 +1,35 @@
 //! A client of RED's one-endpoint open API: a flat JSON body of the system fields, the
 //! sign and the method's fields; answers `{success, error_code, error_msg, data}`.
-//! Transport errors, HTTP 429/5xx, redirects (never followed: the body carries the access
-//! token), unparseable or oversized answers and rate-limit answers are retried with
-//! backoff, a bounded number of times; other API errors are returned as RED gave them.
+//!
+//! What may pass is retried with [`crate::backoff`] waits, a bounded number of times:
+//! transport errors, HTTP 408/429/5xx, redirects (never followed: the body carries the
+//! access token), unparseable or oversized answers, and RED errors that say to try again
+//! (busy, rate) ([`RedError::is_passing`]). A token error is answered by one refresh of
+//! the access token, then the call once more ([`super::auth`]). Other RED errors are
+//! refusals, returned as RED gave them.
 
+use super::auth::{Auth, AuthState};
 use super::config::RedConfig;
+pub use super::error::RedError;
+use super::error::{says, RATE};
+pub use super::json::kind;
 use super::limit::Limiter;
 use super::sign::sign;
+use super::token::{TokenKeeper, Tokens};
+use crate::backoff::Policy;
+use crate::config::Secret;
 use crate::gateway::body::{read_capped, redirect_error, retry_after};
 use serde_json::{json, Map, Value};
+use std::sync::Arc;
 use std::time::Duration;
 
-#[derive(Debug, Clone, thiserror::Error)]
-pub enum RedError {
-    /// `success` false: RED's code and message as given (RED publishes no code list).
-    #[error("RED {method}: error {code}: {message}")]
-    Api {
-        method: String,
-        code: String,
-        message: String,
-    },
-    #[error("RED {method}: {message}")]
-    Transport { method: String, message: String },
-    #[error("RED {method}: {message}")]
-    Answer { method: String, message: String },
-    /// Personal fields of an order that could not be decrypted: the first one's place in
-    /// the input document (`receiver.receiverInfos[0].receiverName`) and why.
-    #[error("RED data.batchDecrypt: cannot decrypt {field}: {why}{}", more_fields(*.more))]
-    Decrypt {
-        field: String,
-        why: String,
-        more: usize,
-    },
-}
-
-fn more_fields(n: usize) -> String {
-    match n {
-        0 => String::new(),
-        1 => " (and 1 more field)".into(),
-        n => format!(" (and {n} more fields)"),
-    }
-}
-
-/// One entry of `order.getOrderList`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OrderListEntry {
-    pub order_id: String,
-    pub order_status: i64,
-    /// ms
-    pub update_time: i64,
-    /// 1 while a cancel is in progress; absent when RED does not say.
-    pub cancel_status: Option<i64>,
-}
-
-/// One page of `order.getOrderList`, checked.
-#[derive(Debug, Clone)]
-pub struct ListPage {
-    pub entries: Vec<OrderListEntry>,
-    pub total: i64,
-    pub max_page: i64,
-}
-
-const LIST: &str = "order.getOrderList";
-/// RED pages through at most 100 pages of a window.
-const MAX_PAGE_NO: i64 = 100;
-
 /// Usable from many threads at once (`&self` everywhere, `Sync`): they share one HTTP
-/// connection pool and one [`Limiter`].
+/// connection pool, one [`Limiter`] and one authorization.
 pub struct RedClient {
     cfg: RedConfig,
     http: reqwest::blocking::Client,
     limiter: Limiter,
+    auth: Arc<Auth>,
 }
 
 enum Try {
@@ -92,12 +51,9 @@ impl Try {
 
 /// The largest answer read: a page of 100 orders or 100 decrypted values is far smaller.
 pub const BODY_CAP: u64 = 16 << 20;
-/// The longest a `Retry-After` from RED is waited for.
-const RETRY_AFTER_CAP: Duration = Duration::from_secs(60);
 
-/// Longest window `order.getOrderList` accepts by update time.
-pub const WINDOW_SECS: i64 = 30 * 60;
-pub const PAGE_SIZE: i64 = 100;
+/// Method fields that hold a secret (besides the access token): never echoed back.
+const SECRET_FIELDS: &[&str] = &["refreshToken", "code"];
 
 impl RedClient {
     pub fn new(cfg: RedConfig) -> Result<RedClient, String> {
@@ -108,7 +64,16 @@ impl RedClient {
             .build()
             .map_err(|e| format!("cannot start the HTTP client: {e}"))?;
         let limiter = Limiter::new(cfg.max_requests_per_second);
-        Ok(RedClient { cfg, http, limiter })
+        let auth = Arc::new(Auth::new(
+            cfg.access_token.clone(),
+            cfg.refresh_token.clone(),
+        ));
+        Ok(RedClient {
+            cfg,
+            http,
+            limiter,
+            auth,
+        })
     }
 
     /// The settings; a changed `max_requests_per_second` takes effect in a new client.
@@ -121,39 +86,118 @@ impl RedClient {
         &self.limiter
     }
 
-    /// Calls `method` with `fields`; returns its `data`.
-    pub fn call(&self, method: &str, fields: Value) -> Result<Value, RedError> {
-        let mut last = None;
-        for attempt in 1..=self.cfg.max_attempts {
-            let tried = self.attempt(method, &fields);
-            crate::metrics::red_call(method, tried.outcome());
-            let asked = match tried {
-                Try::Done(r) => return r,
-                Try::Again(e, asked) => {
-                    last = Some(e);
-                    asked
-                }
-            };
-            if attempt < self.cfg.max_attempts {
-                let ms = self.cfg.backoff_base.as_millis() as u64 * (1u64 << (attempt - 1).min(10));
-                let wait = Duration::from_millis(ms.min(30_000));
-                std::thread::sleep(wait.max(asked.unwrap_or_default().min(RETRY_AFTER_CAP)));
-            }
-        }
-        Err(last.unwrap_or(RedError::Transport {
-            method: method.into(),
-            message: "no attempt made".into(),
-        }))
+    /// The waits between tries ([`crate::backoff`]).
+    pub fn backoff(&self) -> Policy {
+        Policy::new(
+            self.cfg.backoff_base,
+            self.cfg.backoff_cap,
+            self.cfg.retry_after_cap,
+        )
     }
 
-    fn attempt(&self, method: &str, fields: &Value) -> Try {
+    /// Keeps the tokens in `keeper` from now on (the state file, for `sync`), starting
+    /// with those it holds; an error when there is no token to call RED with.
+    pub fn keep_tokens(&self, keeper: Arc<dyn TokenKeeper>) -> Result<(), String> {
+        self.auth.keep_in(keeper)
+    }
+
+    /// Keeps the tokens this client is given from now on in `keeper`, without taking
+    /// those it holds (`bondmap auth` replaces them).
+    pub fn save_tokens_in(&self, keeper: Arc<dyn TokenKeeper>) {
+        self.auth.save_in(keeper)
+    }
+
+    /// Takes `other`'s authorization (its tokens and where it keeps them): a client
+    /// built anew by a reload goes on with the running tokens.
+    pub fn share_auth(&mut self, other: &RedClient) {
+        self.auth = other.auth.clone();
+    }
+
+    /// `Err(Unauthorized)` while RED's authorization is expired (new tokens kept in the
+    /// state end it): a round starts no RED work then.
+    pub fn authorized(&self) -> Result<(), RedError> {
+        self.auth.check()
+    }
+
+    /// The access token's expiry (ms since the epoch) when RED has said it.
+    pub fn token_expires_at(&self) -> Option<i64> {
+        self.auth.expires_at()
+    }
+
+    /// Where authorization stands (health, metrics).
+    pub fn auth_state(&self) -> AuthState {
+        self.auth.auth_state()
+    }
+
+    /// `oauth.getAccessToken`: exchanges an authorization code for tokens, used from now
+    /// on and kept (when a keeper is set).
+    pub fn authorize(&self, code: &str) -> Result<Tokens, RedError> {
+        const METHOD: &str = "oauth.getAccessToken";
+        let data = self.call(METHOD, json!({ "code": code }))?;
+        let t =
+            Tokens::from_answer(&data, super::token::now_ms()).map_err(|m| RedError::Answer {
+                method: METHOD.into(),
+                message: m,
+            })?;
+        self.auth.take(&t);
+        Ok(t)
+    }
+
+    /// Calls `method` with `fields`; returns its `data`. The OAuth methods go without an
+    /// access token.
+    pub fn call(&self, method: &str, fields: Value) -> Result<Value, RedError> {
+        let oauth = method.starts_with("oauth.");
+        let mut backoff = self.backoff().start();
+        let mut refreshed = false;
+        let mut attempt = 1;
+        loop {
+            let token = if oauth {
+                None
+            } else {
+                Some(self.auth.token(&|r| self.refresh_tokens(r))?)
+            };
+            let tried = self.attempt(method, &fields, token.as_ref());
+            crate::metrics::red_call(method, tried.outcome());
+            let (e, asked) = match tried {
+                Try::Done(r) => return r,
+                Try::Again(e, asked) => (e, asked),
+            };
+            if let (Some(used), true) = (&token, e.is_token_error()) {
+                // One refresh per call, then the call once more.
+                if refreshed {
+                    return Err(e);
+                }
+                refreshed = true;
+                self.auth
+                    .after_token_error(&|r| self.refresh_tokens(r), used)?;
+                continue;
+            }
+            if attempt >= self.cfg.max_attempts {
+                return Err(e);
+            }
+            attempt += 1;
+            backoff.wait(asked);
+        }
+    }
+
+    /// `oauth.refreshToken` (for [`Auth`]): retried as every call, without an access token.
+    fn refresh_tokens(&self, refresh: &Secret) -> Result<Value, RedError> {
+        self.call(
+            "oauth.refreshToken",
+            json!({ "refreshToken": refresh.expose() }),
+        )
+    }
+
+    fn attempt(&self, method: &str, fields: &Value, token: Option<&Secret>) -> Try {
         let ts = chrono::Utc::now().timestamp().to_string();
         let mut body = Map::new();
         body.insert("appId".into(), json!(self.cfg.app_id.expose()));
         body.insert("timestamp".into(), json!(ts));
         body.insert("version".into(), json!("2.0"));
         body.insert("method".into(), json!(method));
-        body.insert("accessToken".into(), json!(self.cfg.access_token.expose()));
+        if let Some(t) = token {
+            body.insert("accessToken".into(), json!(t.expose()));
+        }
         body.insert(
             "sign".into(),
             json!(sign(
@@ -183,13 +227,14 @@ impl RedClient {
             .send()
         {
             Ok(r) => r,
-            Err(e) => return Try::Again(transport(format!("{}", e.without_url())), None),
+            Err(e) => return Try::Again(transport(transport_error(e)), None),
         };
         let status = resp.status();
         if status.is_redirection() {
             return Try::Again(transport(redirect_error(&resp)), None);
         }
-        if status.is_server_error() || status.as_u16() == 429 {
+        // 408: RED timed the request out; 429: rate limited; 5xx: its fault.
+        if status.is_server_error() || matches!(status.as_u16(), 408 | 429) {
             if status.as_u16() == 429 {
                 self.limiter.slow_down();
             }
@@ -200,144 +245,56 @@ impl RedClient {
             Ok(t) => t,
             Err(e) => return Try::Again(transport(e), None),
         };
-        let Ok(v) = serde_json::from_slice::<Value>(&text) else {
-            return Try::Again(
+        let unusable = |message: String| {
+            Try::Again(
                 RedError::Answer {
                     method: method.into(),
-                    message: format!("unparseable answer (HTTP {status})"),
+                    message,
                 },
                 None,
-            );
+            )
+        };
+        let Ok(v) = serde_json::from_slice::<Value>(&text) else {
+            return unusable(format!("unparseable answer (HTTP {status})"));
         };
         let success = match v.get("success") {
             Some(Value::Bool(b)) => *b,
-            Some(Value::String(s)) => s == "true",
-            _ => false,
+            Some(Value::String(s)) if s == "true" || s == "false" => s == "true",
+            other => {
+                return unusable(format!("`success` is {}, not a boolean", kind(other)));
+            }
         };
         if success {
+            // Some methods answer the envelope alone (order.orderDeliver): each caller
+            // checks the `data` it needs.
             return Try::Done(Ok(v.get("data").cloned().unwrap_or(Value::Null)));
         }
         let code = v
             .get("error_code")
             .or_else(|| v.get("code"))
-            .map(|c| c.to_string().trim_matches('"').to_string())
-            .unwrap_or_default();
+            .map(|c| c.to_string().trim_matches('"').to_string());
         let message = v
             .get("error_msg")
             .or_else(|| v.get("msg"))
-            .and_then(Value::as_str)
-            .unwrap_or("")
-            .to_string();
+            .and_then(Value::as_str);
+        // A refusal says what was refused; one without a word is no usable answer.
+        let (Some(code), Some(message)) = (code, message.filter(|m| !m.trim().is_empty())) else {
+            return unusable("`success` false without an error code and message".into());
+        };
         let err = RedError::Api {
             method: method.into(),
             code,
-            message: message.clone(),
+            message: scrub(message, fields, token),
         };
-        // RED publishes no rate-limit code: its messages say 限流 / 频繁 / rate limit.
-        let lower = message.to_lowercase();
-        if message.contains("限流")
-            || message.contains("频繁")
-            || lower.contains("rate limit")
-            || lower.contains("too many")
-        {
-            self.limiter.slow_down();
+        if err.says_try_again() || err.is_token_error() {
+            if let RedError::Api { message, .. } = &err {
+                if says(message, RATE) {
+                    self.limiter.slow_down();
+                }
+            }
             return Try::Again(err, None);
         }
         Try::Done(Err(err))
-    }
-
-    /// One page of the orders updated in [start, end] (seconds), of `status` (0: all).
-    pub fn order_list_page(
-        &self,
-        start: i64,
-        end: i64,
-        status: i64,
-        page: i64,
-    ) -> Result<ListPage, RedError> {
-        let data = self.call(
-            LIST,
-            json!({"startTime": start, "endTime": end, "timeType": 2, "orderStatus": status, "pageNo": page, "pageSize": PAGE_SIZE}),
-        )?;
-        read_page(&data).map_err(|m| list_error(start, end, page, m))
-    }
-
-    /// Every order updated in [start, end] (seconds), of `status` when given (else all
-    /// statuses): windows of at most 30 minutes, each walked from its last page back to
-    /// the first (an order whose update moves it while paging is then not skipped), each
-    /// order once. Any page that cannot be read whole, or a window where fewer orders came
-    /// back than its `total`, fails the whole listing: nothing is dropped silently.
-    pub fn list_orders(
-        &self,
-        start: i64,
-        end: i64,
-        status: Option<i64>,
-    ) -> Result<Vec<OrderListEntry>, RedError> {
-        let mut out: Vec<OrderListEntry> = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let mut from = start;
-        while from < end {
-            let to = (from + WINDOW_SECS).min(end);
-            for e in self.list_window(from, to, status.unwrap_or(0))? {
-                if status.is_none_or(|s| s == e.order_status) && seen.insert(e.order_id.clone()) {
-                    out.push(e);
-                }
-            }
-            from = to;
-        }
-        Ok(out)
-    }
-
-    /// Every order to ship (status 4) updated in [start, end] (seconds).
-    pub fn list_to_ship(&self, start: i64, end: i64) -> Result<Vec<OrderListEntry>, RedError> {
-        self.list_orders(start, end, Some(4))
-    }
-
-    /// One window, all its pages; a window with more orders than RED pages through
-    /// (100 pages) is split in two.
-    fn list_window(
-        &self,
-        from: i64,
-        to: i64,
-        status: i64,
-    ) -> Result<Vec<OrderListEntry>, RedError> {
-        let first = self.order_list_page(from, to, status, 1)?;
-        if first.max_page > MAX_PAGE_NO {
-            if to - from < 2 {
-                return Err(list_error(
-                    from,
-                    to,
-                    1,
-                    format!(
-                        "total {} is more than RED pages through in one second",
-                        first.total
-                    ),
-                ));
-            }
-            let mid = from + (to - from) / 2;
-            let mut all = self.list_window(from, mid, status)?;
-            all.extend(self.list_window(mid, to, status)?);
-            return Ok(all);
-        }
-        let (total, max) = (first.total, first.max_page);
-        let mut entries = first.entries;
-        for p in (2..=max).rev() {
-            entries.extend(self.order_list_page(from, to, status, p)?.entries);
-        }
-        // Page 1 was read first only to learn the page count; read it again last.
-        if max > 1 {
-            entries.extend(self.order_list_page(from, to, status, 1)?.entries);
-        }
-        let distinct: std::collections::HashSet<&str> =
-            entries.iter().map(|e| e.order_id.as_str()).collect();
-        if (distinct.len() as i64) < total {
-            return Err(list_error(
-                from,
-                to,
-                1,
-                format!("total says {total} orders, {} came back", distinct.len()),
-            ));
-        }
-        Ok(entries)
     }
 
     pub fn order_detail(&self, order_id: &str) -> Result<Value, RedError> {
@@ -420,80 +377,30 @@ impl RedClient {
     }
 }
 
-fn list_error(from: i64, to: i64, page: i64, message: String) -> RedError {
-    let t =
-        |s: i64| chrono::DateTime::from_timestamp(s, 0).map_or(s.to_string(), |d| d.to_rfc3339());
-    RedError::Answer {
-        method: LIST.into(),
-        message: format!("window {} to {}, page {page}: {message}", t(from), t(to)),
-    }
+/// A transport error as the log may show it: what went wrong, never the address's path.
+fn transport_error(e: reqwest::Error) -> String {
+    let what = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "cannot connect"
+    } else {
+        "transport error"
+    };
+    format!("{what}: {}", e.without_url())
 }
 
-/// Reads one page: `total` and `maxPageNo` integers that agree with each other and the
-/// page size, `orderList` a list (absent only when the window is empty), each entry with
-/// a string `orderId`, integer `orderStatus` and `updateTime`.
-fn read_page(data: &Value) -> Result<ListPage, String> {
-    let Value::Object(d) = data else {
-        return Err(format!("data is {}, not an object", kind(Some(data))));
-    };
-    let int = |v: Option<&Value>, name: &str| {
-        v.and_then(Value::as_i64)
-            .filter(|n| *n >= 0)
-            .ok_or_else(|| format!("{name} is {}, not a whole number", kind(v)))
-    };
-    let total = int(d.get("total"), "total")?;
-    let max_page = int(d.get("maxPageNo"), "maxPageNo")?;
-    let size = match d.get("pageSize") {
-        None => PAGE_SIZE,
-        v => int(v, "pageSize")?.max(1),
-    };
-    let expected = (total + size - 1) / size;
-    // An empty window may say page 0 or page 1.
-    if max_page != expected && !(total == 0 && max_page <= 1) {
-        return Err(format!(
-            "maxPageNo {max_page} does not fit total {total} at pageSize {size} ({expected} pages)"
-        ));
-    }
-    let list = match d.get("orderList") {
-        Some(Value::Array(l)) => l.as_slice(),
-        None | Some(Value::Null) if total == 0 => &[],
-        other => return Err(format!("orderList is {}, not a list", kind(other))),
-    };
-    let entries = list
+/// RED's message with any secret of the request (the access token, a refresh token, a
+/// code) it may echo replaced by `***`.
+fn scrub(message: &str, fields: &Value, token: Option<&Secret>) -> String {
+    let mut out = message.to_string();
+    let secrets = SECRET_FIELDS
         .iter()
-        .enumerate()
-        .map(|(i, o)| read_entry(o).map_err(|m| format!("orderList[{i}]{m}")))
-        .collect::<Result<_, _>>()?;
-    Ok(ListPage {
-        entries,
-        total,
-        max_page,
-    })
-}
-
-fn read_entry(o: &Value) -> Result<OrderListEntry, String> {
-    let Value::Object(e) = o else {
-        return Err(format!(" is {}, not an object", kind(Some(o))));
-    };
-    let int = |k: &str| {
-        e.get(k)
-            .and_then(Value::as_i64)
-            .ok_or_else(|| format!(".{k} is {}, not an integer", kind(e.get(k))))
-    };
-    let order_id = match e.get("orderId") {
-        Some(Value::String(s)) if !s.trim().is_empty() => s.clone(),
-        Some(Value::String(_)) => return Err(".orderId is blank".into()),
-        other => return Err(format!(".orderId is {}, not a string", kind(other))),
-    };
-    Ok(OrderListEntry {
-        order_id,
-        order_status: int("orderStatus")?,
-        update_time: int("updateTime")?,
-        cancel_status: match e.get("cancelStatus") {
-            None | Some(Value::Null) => None,
-            Some(_) => Some(int("cancelStatus")?),
-        },
-    })
+        .filter_map(|k| fields.get(*k).and_then(Value::as_str))
+        .chain(token.map(Secret::expose));
+    for s in secrets.filter(|s| s.len() >= 4) {
+        out = out.replace(s, "***");
+    }
+    out
 }
 
 /// A value in clear, or why RED did not give it.
@@ -533,19 +440,5 @@ fn decrypted(d: &Value, tag: &str, cipher: &str) -> Plain {
         Some(Value::String(p)) if !p.is_empty() => Ok(p.clone()),
         Some(Value::String(_)) => Err("decryptedData is empty".into()),
         other => Err(format!("decryptedData is {}, not a string", kind(other))),
-    }
-}
-
-/// What a JSON value is, for errors that must not show the value itself.
-pub fn kind(v: Option<&Value>) -> &'static str {
-    match v {
-        None => "missing",
-        Some(Value::Null) => "null",
-        Some(Value::Bool(_)) => "a boolean",
-        Some(Value::Number(n)) if n.is_i64() || n.is_u64() => "an integer",
-        Some(Value::Number(_)) => "a fractional number",
-        Some(Value::String(_)) => "a string",
-        Some(Value::Array(_)) => "a list",
-        Some(Value::Object(_)) => "an object",
     }
 }

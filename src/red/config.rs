@@ -1,7 +1,12 @@
 //! RED open API credentials, the `[red]` section of the shared loader ([`crate::config`]):
-//! `RED_APP_ID`, `RED_APP_SECRET`, `RED_ACCESS_TOKEN`, `RED_API_URL`,
+//! `RED_APP_ID`, `RED_APP_SECRET`, `RED_ACCESS_TOKEN`, `RED_REFRESH_TOKEN`, `RED_API_URL`,
 //! `RED_MAX_REQUESTS_PER_SECOND` from the environment, else the `[red]` table of the config
-//! file (`app_id`, `app_secret`, `access_token`, `api_url`, `max_requests_per_second`).
+//! file (`app_id`, `app_secret`, `access_token`, `refresh_token`, `api_url`,
+//! `max_requests_per_second`).
+//!
+//! Both tokens are optional here: `bondmap auth --code` needs neither, and `sync` may run
+//! on the tokens kept in its state (the configured ones only seed the first run); `sync`
+//! refuses to start with no token at all ([`super::auth`]).
 
 use crate::config::{load_section, process_env, ConfigErrors, Secret, Section};
 use std::path::Path;
@@ -17,11 +22,18 @@ pub struct RedConfig {
     /// Sent with every call, never shown.
     pub app_id: Secret,
     pub app_secret: Secret,
-    pub access_token: Secret,
+    /// The shop's access token, when configured.
+    pub access_token: Option<Secret>,
+    /// The refresh token that renews it, when configured.
+    pub refresh_token: Option<Secret>,
     pub url: String,
     pub timeout: Duration,
     pub max_attempts: u32,
     pub backoff_base: Duration,
+    /// The longest wait between tries.
+    pub backoff_cap: Duration,
+    /// The longest a `Retry-After` from RED is waited for.
+    pub retry_after_cap: Duration,
     /// RED calls a second of one client, retries included (RED allows 100 an app).
     pub max_requests_per_second: u32,
 }
@@ -46,7 +58,10 @@ impl RedConfig {
     pub fn read(s: &Section) -> RedConfig {
         let app_id = s.secret("RED_APP_ID", "app_id", "RED app id");
         let app_secret = s.secret("RED_APP_SECRET", "app_secret", "RED app secret");
-        let access_token = s.secret("RED_ACCESS_TOKEN", "access_token", "RED access token");
+        let access_token =
+            s.optional_secret("RED_ACCESS_TOKEN", "access_token", "RED access token");
+        let refresh_token =
+            s.optional_secret("RED_REFRESH_TOKEN", "refresh_token", "RED refresh token");
         let url = s.url("RED_API_URL", "api_url", DEFAULT_URL);
         let rate = s.int(
             Some("RED_MAX_REQUESTS_PER_SECOND"),
@@ -58,10 +73,13 @@ impl RedConfig {
             app_id,
             app_secret,
             access_token,
+            refresh_token,
             url,
             timeout: Duration::from_secs(30),
             max_attempts: 5,
             backoff_base: Duration::from_millis(500),
+            backoff_cap: Duration::from_secs(30),
+            retry_after_cap: Duration::from_secs(60),
             max_requests_per_second: rate as u32,
         }
     }
@@ -96,9 +114,32 @@ mod tests {
         };
         let e = RedConfig::from_sources(bad_rate, None).unwrap_err();
         assert!(e.to_string().contains("RED_MAX_REQUESTS_PER_SECOND"), "{e}");
-        // Every missing credential at once, not only the first.
+        // Every missing credential at once, not only the first (the tokens may come from
+        // the state: neither is required here).
         let e = RedConfig::from_sources(|_| None, None).unwrap_err().lines();
-        assert_eq!(e.len(), 3, "{e:?}");
+        assert_eq!(e.len(), 2, "{e:?}");
+        let tokens = |k: &str| match k {
+            "RED_ACCESS_TOKEN" => Some("acc".to_string()),
+            "RED_REFRESH_TOKEN" => Some("ref".to_string()),
+            "RED_APP_ID" | "RED_APP_SECRET" => Some("x".to_string()),
+            _ => None,
+        };
+        let c = RedConfig::from_sources(tokens, None).unwrap();
+        assert_eq!(
+            (
+                c.access_token.unwrap().expose(),
+                c.refresh_token.unwrap().expose()
+            ),
+            ("acc", "ref")
+        );
+        let blank = |k: &str| (k == "RED_REFRESH_TOKEN").then(|| " ".to_string());
+        let e = RedConfig::from_sources(blank, None)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("RED refresh token (`refresh_token`) is blank"),
+            "{e}"
+        );
     }
 
     #[test]

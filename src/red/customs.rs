@@ -28,27 +28,6 @@ pub struct Filing {
     pub quantity2: Value,
 }
 
-/// Whether RED's error is a definite refusal, for a person to read, rather than a fault
-/// that may pass (kept due and tried again at the next round). The client already retried
-/// what it knows to pass; of what comes back, only an error RED answered is a refusal, and
-/// not one whose words say to try again (系统繁忙, 稍后重试, an expired token).
-pub fn is_refusal(e: &RedError) -> bool {
-    match e {
-        RedError::Api { message, .. } => !says_try_again(message),
-        _ => false,
-    }
-}
-
-fn says_try_again(message: &str) -> bool {
-    let lower = message.to_lowercase();
-    ["繁忙", "稍后", "重试", "超时", "限流"]
-        .iter()
-        .any(|w| message.contains(w))
-        || ["busy", "try again", "timeout", "token"]
-            .iter()
-            .any(|w| lower.contains(w))
-}
-
 /// Every required field present and not blank, or the error that nothing was sent.
 fn required(method: &str, fields: &Value, keys: &[&str]) -> Result<(), RedError> {
     for k in keys {
@@ -58,9 +37,9 @@ fn required(method: &str, fields: &Value, keys: &[&str]) -> Result<(), RedError>
             Some(_) => true,
         };
         if !present {
-            return Err(RedError::Answer {
+            return Err(RedError::NotSent {
                 method: method.into(),
-                message: format!("not sent: `{k}` is missing or blank"),
+                message: format!("`{k}` is missing or blank"),
             });
         }
     }
@@ -187,23 +166,16 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn refusals_are_told_from_faults_that_may_pass() {
-        let api = |m: &str| RedError::Api {
-            method: "m".into(),
-            code: "-1".into(),
-            message: m.into(),
-        };
-        assert!(is_refusal(&api("订单不存在")));
-        assert!(!is_refusal(&api("系统繁忙，请稍后重试")));
-        assert!(!is_refusal(&api("accessToken expired")));
-        assert!(!is_refusal(&RedError::Transport {
-            method: "m".into(),
-            message: "HTTP 502".into()
-        }));
-        assert!(!is_refusal(&RedError::Answer {
-            method: "m".into(),
-            message: "unparseable".into()
-        }));
+    fn a_missing_field_is_not_sent_and_no_fault_that_may_pass() {
+        let e = required("m", &json!({"orderId": " "}), &["orderId"]).unwrap_err();
+        assert!(
+            matches!(e, RedError::NotSent { .. }) && !e.is_passing(),
+            "{e}"
+        );
+        assert!(
+            e.to_string().contains("`orderId` is missing or blank"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -211,7 +183,7 @@ mod tests {
         assert!(data_success("m", &json!({"success": true})).is_ok());
         let e = data_success("m", &json!({"success": false, "msg": "订单状态不支持"})).unwrap_err();
         assert!(
-            is_refusal(&e) && e.to_string().contains("订单状态不支持"),
+            !e.is_passing() && e.to_string().contains("订单状态不支持"),
             "{e}"
         );
         assert!(matches!(

@@ -5,8 +5,6 @@
 use super::client::{kind, Plain, RedClient, RedError, DECRYPT_BATCH};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 /// Personal fields RED sends encrypted.
 const RECEIVER_FIELDS: &[&str] = &["receiverName", "receiverPhone", "receiverAddress"];
@@ -43,21 +41,54 @@ pub fn fetch_documents(
     ids: &[String],
     parallel: usize,
 ) -> Vec<(String, Result<Value, RedError>)> {
-    // Each order once, however often it is asked for.
-    let mut unique: Vec<&str> = Vec::new();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for id in ids {
-        index.entry(id.as_str()).or_insert_with(|| {
-            unique.push(id.as_str());
-            unique.len() - 1
-        });
-    }
-    let parallel = parallel.max(1);
+    finish_documents(client, fetch_parts(client, ids, parallel), parallel)
+}
 
-    let parts = details_and_declares(client, &unique, parallel);
-    let docs = with_receivers(client, &unique, parts, parallel);
+/// What [`fetch_parts`] fetched of some orders: each order's detail and declaration
+/// info, for [`finish_documents`].
+pub struct Parts {
+    /// The ids as asked.
+    ids: Vec<String>,
+    /// Each order once.
+    unique: Vec<String>,
+    parts: Vec<Result<(Value, Value), RedError>>,
+}
+
+/// The first step of [`fetch_documents`], nearly all of its calls: the detail and the
+/// declaration info of each order, `parallel` calls in flight.
+pub fn fetch_parts(client: &RedClient, ids: &[String], parallel: usize) -> Parts {
+    // Each order once, however often it is asked for.
+    let mut unique: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for id in ids {
+        if seen.insert(id.as_str()) {
+            unique.push(id.clone());
+        }
+    }
+    let refs: Vec<&str> = unique.iter().map(String::as_str).collect();
+    let parts = details_and_declares(client, &refs, parallel.max(1));
+    Parts {
+        ids: ids.to_vec(),
+        unique,
+        parts,
+    }
+}
+
+/// The rest of [`fetch_documents`]: the receivers and the decryption, batched across the
+/// orders; the documents in the order of the ids asked.
+pub fn finish_documents(
+    client: &RedClient,
+    parts: Parts,
+    parallel: usize,
+) -> Vec<(String, Result<Value, RedError>)> {
+    let parallel = parallel.max(1);
+    let unique: Vec<&str> = parts.unique.iter().map(String::as_str).collect();
+    let index: HashMap<&str, usize> = unique.iter().enumerate().map(|(i, u)| (*u, i)).collect();
+    let docs = with_receivers(client, &unique, parts.parts, parallel);
     let results = decrypt_all(client, &unique, docs, parallel);
-    ids.iter()
+    parts
+        .ids
+        .iter()
         .map(|id| {
             let r = index.get(id.as_str()).and_then(|&i| results.get(i));
             let r = r
@@ -77,13 +108,18 @@ fn details_and_declares(
     let jobs: Vec<(usize, bool)> = (0..unique.len())
         .flat_map(|i| [(i, true), (i, false)])
         .collect();
-    let answers = par_map(&jobs, parallel, |&(i, is_detail)| {
-        if is_detail {
-            client.order_detail(unique[i])
-        } else {
-            client.declare_info(unique[i])
-        }
-    });
+    let answers = par_map(
+        &jobs,
+        parallel,
+        "order.getOrderDetail",
+        |&(i, is_detail)| {
+            if is_detail {
+                client.order_detail(unique[i])
+            } else {
+                client.declare_info(unique[i])
+            }
+        },
+    );
     answers
         .chunks(2)
         .map(|pair| match pair {
@@ -129,7 +165,7 @@ fn with_receivers(
         batches.extend(these.chunks(RECEIVER_BATCH).map(<[_]>::to_vec));
     }
     let is_return_of = |b: &Vec<(usize, String)>| queries.iter().any(|q| q.0 == b[0].0 && q.2);
-    let receivers = par_map(&batches, parallel, |b| {
+    let receivers = par_map(&batches, parallel, RECEIVER, |b| {
         let q: Vec<(String, String)> = b
             .iter()
             .map(|(i, a)| (unique[*i].to_string(), a.clone()))
@@ -189,7 +225,9 @@ fn decrypt_all(
         slots_of.push(mine);
     }
     let chunks: Vec<&[(String, String)]> = ciphers.chunks(DECRYPT_BATCH).collect();
-    let plains = par_map(&chunks, parallel, |c| client.decrypt_call(c));
+    let plains = par_map(&chunks, parallel, "data.batchDecrypt", |c| {
+        client.decrypt_call(c)
+    });
     let plain_of = |k: usize| -> Result<Plain, RedError> {
         match plains.get(k / DECRYPT_BATCH) {
             Some(Ok(list)) => Ok(list
@@ -253,23 +291,25 @@ fn receivers_by_order(data: &Value) -> Result<HashMap<String, Vec<Value>>, RedEr
     Ok(by)
 }
 
-/// `f` over `items` with at most `parallel` running at once; results in input order.
-fn par_map<T: Sync, R: Send>(items: &[T], parallel: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let next = AtomicUsize::new(0);
-    let done: Mutex<Vec<(usize, R)>> = Mutex::new(Vec::with_capacity(items.len()));
-    std::thread::scope(|s| {
-        for _ in 0..parallel.min(items.len()) {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                let r = f(item);
-                done.lock().unwrap_or_else(|e| e.into_inner()).push((i, r));
-            });
-        }
-    });
-    let mut done = done.into_inner().unwrap_or_else(|e| e.into_inner());
-    done.sort_by_key(|(i, _)| *i);
-    done.into_iter().map(|(_, r)| r).collect()
+/// `f` over `items` with at most `parallel` calls in flight ([`crate::pool`]); results in
+/// input order, a job that panicked an error of `method` for its orders.
+fn par_map<T: Sync, R: Send>(
+    items: &[T],
+    parallel: usize,
+    method: &str,
+    f: impl Fn(&T) -> Result<R, RedError> + Sync,
+) -> Vec<Result<R, RedError>> {
+    crate::pool::map(items, parallel, f)
+        .into_iter()
+        .map(|r| {
+            r.unwrap_or_else(|_| {
+                Err(RedError::Answer {
+                    method: method.into(),
+                    message: "internal error: the call's worker failed".into(),
+                })
+            })
+        })
+        .collect()
 }
 
 /// Where an encrypted value sits in the input document: part, list, entry, field.

@@ -55,14 +55,16 @@ impl RedClient {
             text("expressNo"),
             text("expressCompanyCode"),
         ) else {
-            return Err(RedError::Answer {
+            return Err(RedError::NotSent {
                 method: METHOD.into(),
-                message: "not sent: orderId, expressNo and expressCompanyCode must all be non-empty strings".into(),
+                message: "orderId, expressNo and expressCompanyCode must all be non-empty strings"
+                    .into(),
             });
         };
         let refusal = match self.call(METHOD, fields.clone()) {
             Ok(_) => return Ok(Delivered::Sent),
-            Err(e @ RedError::Api { .. }) => e,
+            // A refusal (a passing fault was retried already and is the caller's).
+            Err(e @ RedError::Api { .. }) if !e.is_passing() => e,
             Err(e) => return Err(e),
         };
         if let RedError::Api { message, .. } = &refusal {
@@ -73,8 +75,11 @@ impl RedClient {
             }
         }
         // Not a refusal we know: the order itself says whether it is shipped, and with what.
-        let Ok(detail) = self.order_detail(order_id) else {
-            return Err(refusal);
+        // When it cannot be read, the refusal is not yet understood: a fault that may pass.
+        let detail = match self.order_detail(order_id) {
+            Ok(d) => d,
+            Err(e) if e.is_passing() => return Err(e),
+            Err(_) => return Err(refusal),
         };
         let status = detail.get("orderStatus").and_then(Value::as_i64);
         let tracking = detail.get("expressTrackingNo").and_then(Value::as_str);
@@ -84,7 +89,7 @@ impl RedClient {
                     reason: format!("RED shows the order shipped (status {s}) with this tracking number"),
                 })
             }
-            (Some(s), Some(_)) if SHIPPED_STATUSES.contains(&s) => Err(RedError::Answer {
+            (Some(s), Some(_)) if SHIPPED_STATUSES.contains(&s) => Err(RedError::Conflict {
                 method: METHOD.into(),
                 message: format!(
                     "RED shows the order shipped (status {s}) with another tracking number; RED's answer: {refusal}"

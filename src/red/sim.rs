@@ -41,6 +41,8 @@ pub struct RedSimOptions {
     pub slow: Duration,
     /// The customs leg's behaviour (an app without `order.modifycustomstatus`…).
     pub customs: super::sim_customs::CustomsOptions,
+    /// Tokens that expire, refresh tokens and codes ([`super::sim_auth`]).
+    pub auth: super::sim_auth::SimAuthOptions,
 }
 
 #[derive(Default)]
@@ -56,6 +58,8 @@ struct State {
     delivered: HashMap<String, Value>,
     /// What RED heard of customs.
     customs: super::sim_customs::CustomsSim,
+    /// The tokens issued ([`super::sim_auth`]).
+    auth: super::sim_auth::Registry,
 }
 
 pub struct RedSimHandle {
@@ -132,6 +136,37 @@ impl RedSimHandle {
     }
     pub fn stop(&self) {
         self.server.stop();
+    }
+    /// `f` on the simulator's tokens ([`super::sim_auth`]).
+    fn with_auth<R>(&self, f: impl FnOnce(&mut super::sim_auth::Registry) -> R) -> Option<R> {
+        self.state.lock().ok().map(|mut s| f(&mut s.auth))
+    }
+
+    /// A new authorization code, as a merchant authorizing the app makes one.
+    pub fn issue_code(&self) -> String {
+        self.with_auth(|a| a.new_code()).unwrap_or_default()
+    }
+
+    /// The live refresh token expires now.
+    pub fn expire_refresh_token(&self) {
+        self.with_auth(|a| a.expire_refresh_token());
+    }
+
+    /// (`oauth.refreshToken` answered with tokens, of which new ones, calls refused for
+    /// an expired access token).
+    pub fn token_counts(&self) -> (u32, u32, u32) {
+        self.with_auth(|a| a.counts()).unwrap_or_default()
+    }
+
+    /// Calls refused for an access token the simulator never issued.
+    pub fn bad_token_calls(&self) -> u32 {
+        self.with_auth(|a| a.bad_tokens).unwrap_or_default()
+    }
+
+    /// Every token issued (access and refresh, the configured ones included): what must
+    /// never show in bondmap's output.
+    pub fn issued_tokens(&self) -> Vec<String> {
+        self.with_auth(|a| a.issued()).unwrap_or_default()
     }
 }
 
@@ -301,8 +336,10 @@ fn handle(req: &Value, method: &str, state: &Mutex<State>, opts: &RedSimOptions)
     {
         return err(-100, "签名错误 (bad sign)");
     }
-    if method != "oauth.getAccessToken" && field("accessToken") != opts.access_token {
-        return err(-101, "accessToken 无效 (bad access token)");
+    if let Some(answered) = state.lock().ok().and_then(|mut s| {
+        super::sim_auth::answer(method, req, &mut s.auth, &opts.auth, &opts.access_token)
+    }) {
+        return answered;
     }
     if method == "order.orderDeliver" {
         return deliver(req, state);

@@ -24,7 +24,8 @@
 //! By job: [`stage`] the stages and the moves between them, [`schema`] the tables and
 //! their migration, [`read`] the queries, [`txn`] the changes, [`backup`] a copy of a
 //! state in use, [`lock`] the one writer; for the operator's console, [`sent`] the request
-//! last sent for each order (masked) and [`browse`] its reads.
+//! last sent for each order (masked) and [`browse`] its reads; [`tokens`] RED's tokens (the one table
+//! holding a secret).
 
 pub mod backup;
 mod browse;
@@ -37,6 +38,7 @@ mod read;
 mod schema;
 mod sent;
 pub mod stage;
+mod tokens;
 mod txn;
 
 pub use browse::Filter;
@@ -46,6 +48,7 @@ pub use history::{Event, Kind};
 pub use lock::{LockError, StateLock};
 pub use sent::SentRequest;
 pub use stage::{Move, Stage};
+pub use tokens::KeptTokens;
 pub use txn::Txn;
 
 use rusqlite::{Connection, OpenFlags};

@@ -72,6 +72,7 @@ const TABLES: &[&str] = &[
     super::filing::TABLE,
     super::sent::TABLE,
     super::browse::INDEX,
+    super::tokens::TABLE,
 ];
 
 /// Every statement that makes a new state file.

@@ -31,8 +31,9 @@ use crate::callback::Notice;
 use crate::compile::Options;
 use crate::pii::{mask_digits, Redactor};
 use crate::program::Program;
-use crate::red::customs::{is_refusal, RESEND_PAYMENT};
+use crate::red::customs::RESEND_PAYMENT;
 use crate::red::RedClient;
+use crate::red::RedError;
 use crate::store::{Kind, Move, OrderRow, Stage, Store, StoreError, Tell};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -389,7 +390,8 @@ fn tell_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(), Sync
         let answer = p.red.modify_customs_status(&fields);
         let (tell, error) = match &answer {
             Ok(()) => (Tell::Told, None),
-            Err(e) if is_refusal(e) => (Tell::Refused, Some(format!("RED answered: {e}"))),
+            // RED's refusal (or a request bondmap could not build), in its words.
+            Err(e) if !e.is_passing() => (Tell::Refused, Some(e.to_string())),
             Err(e) => (
                 Tell::Due,
                 Some(format!("{e} (tried again at the next round)")),
@@ -485,9 +487,15 @@ fn repush_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(), Sy
                     if left - 1 == 1 { "" } else { "es" }
                 )),
             ),
-            Err(e) if is_refusal(e) => {
+            Err(e) if !e.is_passing() => {
                 t.schedule_repush(&id, Some(left - 1), None)?;
-                t.flag_person(&id, &format!("RED refused to push the payment record again: {e}"))
+                let why = match e {
+                    RedError::Api { .. } => {
+                        format!("RED refused to push the payment record again: {e}")
+                    }
+                    _ => format!("the payment record was not pushed again: {e}"),
+                };
+                t.flag_person(&id, &why)
             }
             // Not known to have reached RED: the re-push is due again at the next round.
             Err(e) => {

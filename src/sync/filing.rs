@@ -10,7 +10,6 @@
 //! such row named by its barcode.
 
 use crate::program::Program;
-use crate::red::customs::is_refusal;
 use crate::red::RedClient;
 use crate::store::{Store, StoreError};
 use crate::value::Val;
@@ -154,7 +153,7 @@ pub fn push(red: &RedClient, store: &mut Store, plan: &Plan) -> Result<Vec<Sent>
                 store.record_filed(&row.barcode, &row.port_code, &row.fields.to_string())?;
                 ("sent", None)
             }
-            Err(e) if is_refusal(e) => ("refused", Some(e.to_string())),
+            Err(e) if !e.is_passing() => ("refused", Some(e.to_string())),
             Err(e) => ("failed", Some(e.to_string())),
         };
         out.push(Sent {

@@ -1,49 +1,57 @@
 //! Many orders in flight, every store guarantee kept.
 //!
-//! Three kinds of thread: [`FETCHERS`] fetchers take the orders in chunks and fetch each
-//! chunk's documents from RED (at most [`AHEAD`] chunks ahead of the sends, so only a few chunks of
-//! documents ever exist); a pool of gateway workers sends; and this thread, the only one
-//! that writes the store, maps each fetched chunk, records it (`fetched`, `rejected`,
-//! `failed`, then `sending` for every order about to go) in one transaction *before* any of
-//! its orders is handed to a worker, and records each answer as it comes back (the answers
-//! that arrived together in one transaction). A kill at any point leaves every order
-//! either settled or in a stage the next round takes up again; one in `sending` is sent
-//! again with the same `externalOrderCode`, which Cainiao answers as a duplicate.
+//! The threads, all from [`crate::pool`] but the first: the listing, which reads RED's
+//! pages and hands each page's orders over as it is read ([`Source::Listing`]); the
+//! [`FETCHERS`], each fetching a chunk's details and declarations (nearly every RED call);
+//! the [`FINISHERS`], each fetching a chunk's receivers and decrypts (a few calls, each a
+//! round trip) and mapping its orders, while the fetchers go on with the next chunks; the
+//! gateway workers, which send; and this thread, the only one that writes the store. It
+//! plans the orders as they come, hands out chunks (at most [`AHEAD`] whose sends are not
+//! all answered, so only a few chunks of documents ever exist), records each mapped chunk
+//! (`fetched`, `rejected`, `failed`, then `sending` for every order about to go) in one
+//! transaction *before* any of its orders is handed to a worker, and records each answer
+//! as it comes back (the answers that arrived together in one transaction). A kill at any
+//! point leaves every order either settled or in a stage the next round takes up again;
+//! one in `sending` is sent again with the same `externalOrderCode`, which Cainiao answers
+//! as a duplicate.
+//!
+//! **Pace.** RED's limiter, not the round trip, bounds a round: the first orders are
+//! fetched while the listing is still read, the fetchers keep enough calls in flight
+//! that a chunk's sequential steps never leave the limiter idle, and chunks are small at
+//! both ends of a round ([`super::chunks`]).
+//!
+//! **Passing faults** ([`RedError::is_passing`], a gateway answer that never came): the
+//! order is left where the next round takes it up again (`seen`, `sending`) with the
+//! error kept, never `failed` for a person. An order re-planned from a settled stage
+//! (RED changed it) keeps that stage, and the round holds its checkpoint before the
+//! order's update time so the next round lists it again.
 
+use super::chunks::Chunker;
 use super::progress::Progress;
 use super::{hash, OrderLine, Pipeline, SyncError};
+use super::{life, TO_SHIP};
 use crate::gateway::{GatewayRequest, Outcome};
 use crate::pii::Redactor;
-use crate::red::decrypt::fetch_documents;
-use crate::red::RedError;
+use crate::pool;
+use crate::red::decrypt::{fetch_parts, finish_documents, Parts};
+use crate::red::{OrderListEntry, RedClient, RedError};
 use crate::store::{Stage, StoreError, Txn};
 use serde_json::Value;
-use std::collections::HashMap;
+use std::cell::RefCell;
+use std::collections::{HashMap, HashSet};
+use std::ops::ControlFlow;
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender, TryRecvError};
-use std::sync::Mutex;
 
-/// Chunks the fetchers may be ahead of the chunks whose sends are done.
-const AHEAD: usize = 2;
-/// Fetcher threads: two, so that one chunk's receiver and decrypt steps (few calls, each a
-/// round trip) overlap the next chunk's detail and declare calls.
+/// Chunks handed out whose sends are not all answered: the fetchers' and finishers' and
+/// one more, whose orders wait for the gateway workers.
+const AHEAD: usize = FETCHERS + FINISHERS + 1;
+/// Threads fetching chunks' details and declarations (nearly every call): two, each with
+/// `fetch_parallel` calls in flight, so that the limiter stays busy while one waits for
+/// the last calls of its chunk.
 const FETCHERS: usize = 2;
-/// The first chunk's size; each next one doubles up to the configured size, so the first
-/// sends start after a short fetch instead of a whole chunk's.
-const FIRST_CHUNK: usize = 16;
-
-/// How `n` orders are cut into chunks of at most `chunk`, the first ones smaller.
-fn chunk_sizes(n: usize, chunk: usize) -> Vec<usize> {
-    let chunk = chunk.max(1);
-    let mut sizes = Vec::new();
-    let (mut left, mut next) = (n, FIRST_CHUNK.min(chunk));
-    while left > 0 {
-        let size = next.min(left);
-        sizes.push(size);
-        left -= size;
-        next = (next * 2).min(chunk);
-    }
-    sizes
-}
+/// Threads finishing chunks (their receivers and decrypts, a few calls each a round trip,
+/// then the mapping) while the fetchers go on with the next chunks.
+const FINISHERS: usize = 2;
 
 /// Orders recorded `seen` per transaction while planning.
 const PLAN_BATCH: usize = 500;
@@ -63,6 +71,8 @@ struct Planned {
     update_time: i64,
     known_update_time: i64,
     known_hash: Option<String>,
+    /// Its stage when planned: a passing fault leaves it there.
+    stage: Stage,
     want: Want,
 }
 
@@ -71,7 +81,8 @@ struct Planned {
 enum Mapped {
     /// Fetched to compare: its hash, or `None` when RED could not give it.
     Checked(Option<String>),
-    FetchFailed(String),
+    /// RED did not give it: `passing` when that may pass ([`RedError::is_passing`]).
+    FetchFailed { error: String, passing: bool },
     Rejected {
         hash: String,
         error: String,
@@ -86,10 +97,7 @@ enum Mapped {
         warehouse: Option<String>,
     },
     /// No route takes it.
-    Skipped {
-        hash: String,
-        reason: String,
-    },
+    Skipped { hash: String, reason: String },
 }
 
 struct Job {
@@ -100,8 +108,11 @@ struct Job {
 }
 
 enum Event {
+    /// A page of RED's listing.
+    Listed(Vec<OrderListEntry>),
+    /// The listing is over: whole, or why not.
+    ListDone(Result<(), RedError>),
     Fetched(usize, Vec<(Planned, Mapped)>),
-    FetchDone,
     Sent {
         chunk: usize,
         id: String,
@@ -113,207 +124,341 @@ enum Event {
     },
 }
 
+/// Where a flow's orders come from.
+pub(super) enum Source<'s> {
+    /// All known at once (`retry`, a given list).
+    Given(Vec<(String, i64)>),
+    /// RED's listing, read page by page on a thread of the flow while the orders it gave
+    /// are already fetched; once it is whole, the orders RED shows cancelled are noted and
+    /// the ones an earlier round left half-way are added.
+    Listing(&'s ListFn<'s>),
+}
+
+/// A listing: hands each page's orders to its argument (which answers whether to go on).
+pub(super) type ListFn<'l> =
+    dyn Fn(&mut dyn FnMut(Vec<OrderListEntry>) -> bool) -> Result<(), RedError> + Sync + 'l;
+
 pub(super) fn run(
     p: &mut Pipeline,
-    todo: Vec<(String, i64)>,
+    source: Source,
     force: bool,
     on_order: &mut dyn FnMut(&OrderLine),
-) -> Result<(), SyncError> {
-    // An order named twice is taken once: two sends of it could both be in flight.
-    let mut once = std::collections::HashSet::new();
-    let todo: Vec<(String, i64)> = todo
-        .into_iter()
-        .filter(|(id, _)| once.insert(id.clone()))
-        .collect();
-    drop(once);
-    let mut progress = Progress::start(todo.len(), p.options.progress);
+) -> Result<Held, SyncError> {
+    let given = match &source {
+        Source::Given(todo) => todo.len(),
+        Source::Listing(_) => 0,
+    };
+    let progress = RefCell::new(Progress::start(given, p.options.progress));
     let mut emit = |l: OrderLine| {
-        progress.order(&l);
+        progress.borrow_mut().order(&l);
         on_order(&l);
     };
-    // Plan: record every order seen; those with nothing to do settle at once.
-    let mut planned = Vec::new();
-    for batch in todo.chunks(PLAN_BATCH) {
-        let settled = p.store.transaction(|t| {
-            let mut settled = Vec::new();
-            for (id, update_time) in batch {
-                let row = t.record_seen(id, *update_time)?;
-                let want = match row.stage {
-                    Stage::Accepted if *update_time > row.update_time => Some(Want::Check),
-                    // Further on in its life (shipped, delivered, cancelled): never sent again.
-                    s if s.is_final() => None,
-                    Stage::Rejected | Stage::Failed | Stage::Skipped
-                        if !force && *update_time <= row.update_time =>
-                    {
-                        None
-                    }
-                    _ => Some(Want::Send),
-                };
-                match want {
-                    Some(want) => planned.push(Planned {
-                        id: id.clone(),
-                        update_time: *update_time,
-                        known_update_time: row.update_time,
-                        known_hash: row.input_hash.clone(),
-                        want,
-                    }),
-                    None => settled.push(OrderLine::from(row)),
-                }
-            }
-            Ok(settled)
-        })?;
-        for l in settled {
-            emit(l);
+    let targets = super::route::targets(p);
+    let chunk = p.options.chunk;
+    let mut flow = Flow {
+        p,
+        targets,
+        held: Held::default(),
+        force,
+        seen: HashSet::new(),
+        cancelled: Vec::new(),
+        list_error: None,
+        chunker: Chunker::new(chunk, FETCHERS),
+        listed: 0,
+    };
+    let list = match source {
+        Source::Given(todo) => {
+            // An order named twice is taken once: two sends of it could both be in flight.
+            let todo: Vec<(String, i64)> = todo
+                .into_iter()
+                .filter(|(id, _)| flow.seen.insert(id.clone()))
+                .collect();
+            flow.plan(&todo, &mut emit)?;
+            flow.chunker.done();
+            None
         }
+        Source::Listing(list) => Some(list),
+    };
+    if list.is_some() || !flow.chunker.finished() {
+        flow.drive(list, &mut emit, &mut |n| progress.borrow_mut().more(n))?;
     }
-    if !planned.is_empty() {
-        let targets = super::route::targets(p);
-        Flow { p, targets }.drive(planned, &mut emit)?;
+    progress.borrow().finish();
+    match flow.list_error.take() {
+        Some(e @ RedError::Unauthorized) => Err(SyncError::Unauthorized(e)),
+        Some(e) => Err(SyncError::List(e)),
+        None => Ok(flow.held),
     }
-    progress.finish();
-    Ok(())
+}
+
+/// Orders a passing fault left in a settled stage, which the listing must show again.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct Held {
+    /// The earliest RED update time (ms) among them.
+    pub since_ms: Option<i64>,
+}
+
+impl Held {
+    fn hold(&mut self, update_time_ms: i64) {
+        self.since_ms = Some(
+            self.since_ms
+                .map_or(update_time_ms, |t| t.min(update_time_ms)),
+        );
+    }
 }
 
 struct Flow<'p, 'a> {
     p: &'p mut Pipeline<'a>,
     targets: Vec<super::route::Target<'a>>,
+    held: Held,
+    /// Send failed or rejected orders again.
+    force: bool,
+    /// Every order met in this flow (each taken once).
+    seen: HashSet<String>,
+    /// Orders the listing shows cancelled.
+    cancelled: Vec<String>,
+    /// Why the listing is not whole (the round fails, its checkpoint kept).
+    list_error: Option<RedError>,
+    chunker: Chunker<Planned>,
+    listed: usize,
 }
 
 impl Flow<'_, '_> {
+    /// Records every order of `todo` seen; those with nothing to do settle at once (a line
+    /// each), the others wait for a fetcher.
+    fn plan(
+        &mut self,
+        todo: &[(String, i64)],
+        emit: &mut dyn FnMut(OrderLine),
+    ) -> Result<(), SyncError> {
+        let force = self.force;
+        for batch in todo.chunks(PLAN_BATCH) {
+            let (planned, settled) = self.p.store.transaction(|t| {
+                let (mut planned, mut settled) = (Vec::new(), Vec::new());
+                for (id, update_time) in batch {
+                    let row = t.record_seen(id, *update_time)?;
+                    let want = match row.stage {
+                        Stage::Accepted if *update_time > row.update_time => Some(Want::Check),
+                        // Further on in its life (shipped, delivered, cancelled): never sent again.
+                        s if s.is_final() => None,
+                        // Ended without Cainiao having it (rejected, skipped, failed): taken
+                        // again when RED changed it, or when forced.
+                        s if !s.is_pending() && !force && *update_time <= row.update_time => None,
+                        _ => Some(Want::Send),
+                    };
+                    match want {
+                        Some(want) => planned.push(Planned {
+                            id: id.clone(),
+                            update_time: *update_time,
+                            known_update_time: row.update_time,
+                            known_hash: row.input_hash.clone(),
+                            stage: row.stage,
+                            want,
+                        }),
+                        None => settled.push(OrderLine::from(row)),
+                    }
+                }
+                Ok((planned, settled))
+            })?;
+            for l in settled {
+                emit(l);
+            }
+            self.chunker.push(planned);
+        }
+        Ok(())
+    }
+
+    /// A page of the listing: the orders to ship are planned, the cancelled ones kept for
+    /// when the listing is whole; any other status is no new order to send.
+    fn listed(
+        &mut self,
+        page: Vec<OrderListEntry>,
+        emit: &mut dyn FnMut(OrderLine),
+    ) -> Result<usize, SyncError> {
+        let mut todo = Vec::new();
+        for e in page {
+            if !self.seen.insert(e.order_id.clone()) {
+                continue;
+            }
+            self.listed += 1;
+            if e.order_status == life::RED_CANCELLED || e.cancel_status == Some(1) {
+                self.cancelled.push(e.order_id);
+            } else if e.order_status == TO_SHIP {
+                todo.push((e.order_id, e.update_time));
+            }
+        }
+        self.plan(&todo, emit)?;
+        Ok(todo.len())
+    }
+
+    /// The listing is whole: the cancels it shows are noted (before the pending orders are
+    /// gathered: a cancelled one is then no longer pending), and the orders an earlier
+    /// round left half-way join.
+    fn listing_done(&mut self, emit: &mut dyn FnMut(OrderLine)) -> Result<usize, SyncError> {
+        tracing::info!(listed = self.listed, "RED's listing read");
+        let cancelled = std::mem::take(&mut self.cancelled);
+        life::note_cancels(self.p, &cancelled, emit)?;
+        let mut todo = Vec::new();
+        for row in self.p.store.pending()? {
+            // Cancelled on RED while half-way: the cancel goes, the order does not.
+            if !row.cancel_wanted && self.seen.insert(row.order_id.clone()) {
+                todo.push((row.order_id, row.update_time));
+            }
+        }
+        self.plan(&todo, emit)?;
+        Ok(todo.len())
+    }
+
     fn drive(
         &mut self,
-        planned: Vec<Planned>,
+        list: Option<&ListFn<'_>>,
         emit: &mut dyn FnMut(OrderLine),
+        more: &mut dyn FnMut(usize),
     ) -> Result<(), SyncError> {
         let (red, gateway) = (self.p.red, self.p.gateway);
         let opts = self.p.options.clone();
-        let sizes = chunk_sizes(planned.len(), opts.chunk);
         let (ev_tx, ev_rx) = channel::<Event>();
-        let (credit_tx, credit_rx) = sync_channel::<()>(AHEAD);
-        let (job_tx, job_rx) = channel::<Job>();
-        let job_rx = Mutex::new(job_rx);
-        for _ in 0..AHEAD {
-            let _ = credit_tx.try_send(());
-        }
         let router = self.p.routing.as_ref().map(|r| r.router);
         // The fetchers' own: this thread keeps `self` to write the store.
         let targets = &std::mem::take(&mut self.targets);
-        // The chunks still to fetch, taken in turn by the fetchers.
-        let work = Mutex::new((planned.into_iter(), sizes.into_iter().enumerate()));
-        let credit_rx = Mutex::new(credit_rx);
         std::thread::scope(|s| {
-            let (work, credit_rx) = (&work, &credit_rx);
-            for _ in 0..FETCHERS {
-                let fetch_tx = ev_tx.clone();
-                s.spawn(move || {
-                    loop {
-                        // Waits until few enough documents are in flight; gone: stop.
-                        let credit = match credit_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return,
-                        };
-                        if credit.is_err() {
-                            return;
-                        }
-                        let next = match work.lock() {
-                            Ok(mut w) => {
-                                let (planned, sizes) = &mut *w;
-                                sizes.next().map(|(n, size)| {
-                                    (n, planned.by_ref().take(size).collect::<Vec<Planned>>())
-                                })
-                            }
-                            Err(_) => return,
-                        };
-                        let Some((n, part)) = next else { break };
-                        let ids: Vec<String> = part.iter().map(|o| o.id.clone()).collect();
-                        let docs = fetch_documents(red, &ids, opts.fetch_parallel);
-                        let batch = part
-                            .into_iter()
-                            .zip(docs)
-                            .map(|(o, (_, doc))| {
-                                let m = map_one(&o, doc, router, targets);
-                                (o, m)
-                            })
-                            .collect();
-                        if fetch_tx.send(Event::Fetched(n, batch)).is_err() {
-                            return;
-                        }
-                    }
-                    let _ = fetch_tx.send(Event::FetchDone);
-                });
-            }
-            for _ in 0..opts.concurrency.clamp(1, 64) {
+            if let Some(list) = list {
                 let tx = ev_tx.clone();
-                let job_rx = &job_rx;
                 s.spawn(move || {
-                    loop {
-                        let job = match job_rx.lock() {
-                            Ok(rx) => rx.recv(),
-                            Err(_) => return,
-                        };
-                        let Ok(job) = job else { return };
-                        let (outcome, attempts) = gateway.send_one(&job.request);
-                        // A pair per answer: if the writer drops the event unrecorded
-                        // (it stopped), the wait below ends too.
-                        let (recorded, was_recorded) = sync_channel::<()>(1);
-                        let sent = Event::Sent {
-                            chunk: job.chunk,
-                            id: job.id,
-                            outcome,
-                            attempts,
-                            redactor: job.redactor,
-                            recorded,
-                        };
-                        // Waiting for the record keeps the sends a kill can leave unrecorded
-                        // to one per worker.
-                        if tx.send(sent).is_err() || was_recorded.recv().is_err() {
-                            return;
-                        }
-                    }
+                    let r =
+                        pool::guarded(|| list(&mut |page| tx.send(Event::Listed(page)).is_ok()))
+                            .unwrap_or_else(|_| {
+                                Err(RedError::Answer {
+                                    method: "order.getOrderList".into(),
+                                    message: "internal error: the listing failed".into(),
+                                })
+                            });
+                    let _ = tx.send(Event::ListDone(r));
                 });
             }
-            drop(ev_tx);
-            // Owns the receiving and sending ends: returning drops them, which stops the
-            // fetcher and the workers (each after what it is doing).
-            self.settle(ev_rx, job_tx, credit_tx, emit)
+            let parallel = opts.fetch_parallel;
+            // The second step of a chunk: its receivers and decrypts, then the mapping.
+            let finished_tx = ev_tx.clone();
+            let finishers = pool::feed(
+                s,
+                FINISHERS,
+                move |(n, part, parts): (usize, Vec<Planned>, Parts)| {
+                    let mapped = pool::guarded(|| {
+                        finish_and_map(red, &part, parts, parallel, router, targets)
+                    })
+                    // A bug loses no order: each is left for the next round.
+                    .unwrap_or_else(|_| part.iter().map(|o| lost(o.want)).collect());
+                    let batch = part.into_iter().zip(mapped).collect();
+                    match finished_tx.send(Event::Fetched(n, batch)) {
+                        Ok(()) => ControlFlow::Continue(()),
+                        Err(_) => ControlFlow::Break(()),
+                    }
+                },
+            );
+            // The first step: the details and declarations, most of a chunk's calls.
+            let lost_tx = ev_tx.clone();
+            let fetchers = pool::feed(s, FETCHERS, move |(n, part): (usize, Vec<Planned>)| {
+                let ids: Vec<String> = part.iter().map(|o| o.id.clone()).collect();
+                let sent = match pool::guarded(|| fetch_parts(red, &ids, parallel)) {
+                    Ok(parts) => finishers.send((n, part, parts)).is_ok(),
+                    Err(_) => {
+                        let batch = part.into_iter().map(|o| {
+                            let m = lost(o.want);
+                            (o, m)
+                        });
+                        lost_tx.send(Event::Fetched(n, batch.collect())).is_ok()
+                    }
+                };
+                if sent {
+                    ControlFlow::Continue(())
+                } else {
+                    ControlFlow::Break(())
+                }
+            });
+            let sent_tx = ev_tx;
+            let senders = pool::feed(s, opts.concurrency.clamp(1, 64), move |job: Job| {
+                let (outcome, attempts) = gateway.send_one(&job.request);
+                // A pair per answer: if the writer drops the event unrecorded (it
+                // stopped), the wait below ends too.
+                let (recorded, was_recorded) = sync_channel::<()>(1);
+                let sent = Event::Sent {
+                    chunk: job.chunk,
+                    id: job.id,
+                    outcome,
+                    attempts,
+                    redactor: job.redactor,
+                    recorded,
+                };
+                // Waiting for the record keeps the sends a kill can leave unrecorded to
+                // one per worker.
+                if sent_tx.send(sent).is_err() || was_recorded.recv().is_err() {
+                    return ControlFlow::Break(());
+                }
+                ControlFlow::Continue(())
+            });
+            // Owns the senders of jobs: returning drops them, which stops the fetchers
+            // and the workers (each after what it is doing), and the listing.
+            self.settle(ev_rx, fetchers, senders, emit, more)
         })
     }
 
-    /// The store's one writer: records what the fetcher and the workers report.
+    /// The store's one writer: plans the listing's orders as they come, hands out chunks
+    /// to fetch (at most [`AHEAD`] whose sends are not all answered) and orders to send,
+    /// and records what comes back.
     fn settle(
         &mut self,
         events: Receiver<Event>,
+        fetchers: Sender<(usize, Vec<Planned>)>,
         jobs: Sender<Job>,
-        credits: SyncSender<()>,
         emit: &mut dyn FnMut(OrderLine),
+        more: &mut dyn FnMut(usize),
     ) -> Result<(), SyncError> {
-        let mut fetchers_done = 0;
+        let stopped = |what: &str| SyncError::Stopped(format!("the {what} of the pipeline ended"));
+        // Chunks handed out whose sends are not all answered, and how many there were.
+        let (mut active, mut handed) = (0usize, 0usize);
         // Sends not yet answered, per chunk.
         let mut open: HashMap<usize, usize> = HashMap::new();
         let mut held: Option<Event> = None;
-        while !(fetchers_done == FETCHERS && open.is_empty()) {
+        loop {
+            while active < AHEAD {
+                let Some(part) = self.chunker.take(active == 0) else {
+                    break;
+                };
+                fetchers
+                    .send((handed, part))
+                    .map_err(|_| stopped("fetchers"))?;
+                handed += 1;
+                active += 1;
+            }
+            if self.chunker.finished() && active == 0 {
+                return Ok(());
+            }
             let ev = match held.take() {
                 Some(e) => e,
-                None => events
-                    .recv()
-                    .map_err(|_| SyncError::Stopped("a worker of the pipeline ended".into()))?,
+                None => events.recv().map_err(|_| stopped("workers"))?,
             };
             match ev {
-                Event::FetchDone => fetchers_done += 1,
+                Event::Listed(page) => more(self.listed(page, emit)?),
+                Event::ListDone(result) => {
+                    match result {
+                        Ok(()) => more(self.listing_done(emit)?),
+                        // Not whole: what it gave goes on, the round fails after.
+                        Err(e) => self.list_error = Some(e),
+                    }
+                    self.chunker.done();
+                }
                 Event::Fetched(n, batch) => {
                     let (ready, settled) = self.fetched(batch)?;
                     for l in settled {
                         emit(l);
                     }
                     if ready.is_empty() {
-                        let _ = credits.try_send(());
+                        active -= 1;
                     } else {
                         open.insert(n, ready.len());
                     }
                     for mut j in ready {
                         j.chunk = n;
-                        jobs.send(j)
-                            .map_err(|_| SyncError::Stopped("the gateway workers ended".into()))?;
+                        jobs.send(j).map_err(|_| stopped("gateway workers"))?;
                     }
                 }
                 first @ Event::Sent { .. } => {
@@ -340,7 +485,7 @@ impl Flow<'_, '_> {
                                 *left -= 1;
                                 if *left == 0 {
                                     open.remove(chunk);
-                                    let _ = credits.try_send(());
+                                    active -= 1;
                                 }
                             }
                         }
@@ -351,7 +496,6 @@ impl Flow<'_, '_> {
                 }
             }
         }
-        Ok(())
     }
 
     /// One transaction for a fetched chunk: each order `fetched` then `rejected`, `failed`,
@@ -374,11 +518,37 @@ impl Flow<'_, '_> {
                             "changed at RED after Cainiao accepted it; not re-sent"
                         );
                     }
-                    // Unchanged, or a failed look at RED: accepted stays as it is.
-                    Mapped::Checked(_) => {}
-                    Mapped::FetchFailed(e) => {
-                        tracing::warn!(order_id = id, stage = "failed", "fetching from RED failed");
-                        t.mark_failed(id, &e)?;
+                    Mapped::Checked(Some(_)) => {}
+                    // A failed look at RED: accepted stays as it is, looked at again later.
+                    Mapped::Checked(None) => self.held.hold(o.update_time),
+                    Mapped::FetchFailed {
+                        error,
+                        passing: true,
+                    } => {
+                        // Tried again next round: a pending order is taken up again; one
+                        // in a settled stage keeps it (a failed one this error) and is
+                        // listed again.
+                        if o.stage.is_pending() || o.stage == Stage::Failed {
+                            t.set_error(id, &error)?;
+                        }
+                        if !o.stage.is_pending() {
+                            self.held.hold(o.update_time);
+                        }
+                        tracing::warn!(
+                            order_id = id,
+                            "fetching from RED failed; tried again next round"
+                        );
+                    }
+                    Mapped::FetchFailed {
+                        error,
+                        passing: false,
+                    } => {
+                        tracing::warn!(
+                            order_id = id,
+                            stage = "failed",
+                            "RED refused to give the order"
+                        );
+                        t.mark_failed(id, &error)?;
                     }
                     Mapped::Rejected { hash, error, code } => {
                         t.mark_fetched(id, &hash, known)?;
@@ -454,6 +624,34 @@ impl Flow<'_, '_> {
     }
 }
 
+/// Finishes a chunk's documents and maps each, on a finisher's thread: nothing is
+/// recorded here.
+fn finish_and_map(
+    red: &RedClient,
+    part: &[Planned],
+    parts: Parts,
+    parallel: usize,
+    router: Option<&crate::route::Router>,
+    targets: &[super::route::Target],
+) -> Vec<Mapped> {
+    let docs = finish_documents(red, parts, parallel);
+    part.iter()
+        .zip(docs)
+        .map(|(o, (_, doc))| map_one(o, doc, router, targets))
+        .collect()
+}
+
+/// What a fetcher that failed (a bug) made of an order: nothing, and it is tried again.
+fn lost(want: Want) -> Mapped {
+    match want {
+        Want::Check => Mapped::Checked(None),
+        Want::Send => Mapped::FetchFailed {
+            error: "internal error: the fetcher failed".into(),
+            passing: true,
+        },
+    }
+}
+
 /// Maps one fetched order on the fetcher's thread: nothing is recorded here.
 fn map_one(
     o: &Planned,
@@ -463,7 +661,12 @@ fn map_one(
 ) -> Mapped {
     let doc = match (o.want, doc) {
         (Want::Check, doc) => return Mapped::Checked(doc.ok().map(|d| hash(&d))),
-        (Want::Send, Err(e)) => return Mapped::FetchFailed(format!("fetching from RED: {e}")),
+        (Want::Send, Err(e)) => {
+            return Mapped::FetchFailed {
+                error: format!("fetching from RED: {e}"),
+                passing: e.is_passing(),
+            }
+        }
         (Want::Send, Ok(doc)) => doc,
     };
     let hash = hash(&doc);
@@ -524,18 +727,19 @@ fn record_answer(
             t.mark_failed(id, &format!("gateway refused it: {error_code} {error_msg}"))?;
             tracing::warn!(order_id = id, stage = "failed", %error_code, "gateway refused it");
         }
+        // No usable answer: left `sending`, so the next round sends it again under the same
+        // `externalOrderCode` (a duplicate counts as accepted); never a person's problem.
         Outcome::Failed { error } => {
-            t.mark_failed(
+            t.set_error(
                 id,
                 &redactor.redact(&format!(
-                    "gateway unreachable after {attempts} attempts: {error}"
+                    "gateway unreachable after {attempts} attempts (sent again next round): {error}"
                 )),
             )?;
             tracing::warn!(
                 order_id = id,
-                stage = "failed",
                 attempts,
-                "gateway unreachable"
+                "gateway unreachable; sent again next round"
             );
         }
         // Never an answer of one send (only of a batch with a repeated code).
@@ -548,18 +752,4 @@ fn line(t: &Txn, id: &str) -> Result<OrderLine, StoreError> {
     t.get(id)?
         .map(OrderLine::from)
         .ok_or_else(|| StoreError::Unknown(id.to_string()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::chunk_sizes;
-
-    #[test]
-    fn chunks_grow_to_the_configured_size_and_cover_every_order() {
-        assert_eq!(chunk_sizes(0, 128), Vec::<usize>::new());
-        assert_eq!(chunk_sizes(10, 128), vec![10]);
-        assert_eq!(chunk_sizes(300, 128), vec![16, 32, 64, 128, 60]);
-        assert_eq!(chunk_sizes(5, 2), vec![2, 2, 1]);
-        assert_eq!(chunk_sizes(3, 0), vec![1, 1, 1]);
-    }
 }

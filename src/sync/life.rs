@@ -271,7 +271,8 @@ fn cancel_one(p: &mut Pipeline, row: &OrderRow) -> CancelResult {
 
 /// Tells RED of every shipped order not yet told (and none waiting for a person).
 pub fn deliver_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(), SyncError> {
-    if p.life.is_none() {
+    // No RED work while authorization is expired: the shipments wait, nothing counted.
+    if p.life.is_none() || p.red.authorized().is_err() {
         return Ok(());
     }
     // Customs results recorded since are acted on first (RED told, a payment record
@@ -296,18 +297,23 @@ pub fn deliver_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(
         let redactor = Redactor::from_document(&fields);
         p.store.transaction(|t| match &answer {
             Ok(_) => t.mark_delivered(&id),
-            // A refusal (the order cancelled on RED, shipped with another tracking
-            // number…): sending it again would be refused again.
-            Err(e @ (RedError::Answer { .. } | RedError::Api { .. })) => t.flag_person(
-                &id,
-                &redactor.redact(&format!("RED refused the shipment: {e}")),
-            ),
-            Err(e) => t.set_error(
+            // A fault that may pass (no usable answer, busy, a token error…): told again
+            // next round, never a person's problem.
+            Err(e) if e.is_passing() => t.set_error(
                 &id,
                 &redactor.redact(&format!(
                     "telling RED of the shipment failed (tried again next round): {e}"
                 )),
             ),
+            // RED's refusal (the order cancelled there…), in RED's words: sending it again
+            // would be refused again.
+            Err(e @ RedError::Api { .. }) => t.flag_person(
+                &id,
+                &redactor.redact(&format!("RED refused the shipment: {e}")),
+            ),
+            // RED shows it shipped under another number, or the request could not be
+            // built whole: not sent, a person decides.
+            Err(e) => t.flag_person(&id, &redactor.redact(&e.to_string())),
         })?;
         match &answer {
             Ok(d) => {

@@ -4,9 +4,9 @@
 //!
 //! A round lists the orders updated since the checkpoint (less an overlap, so an order at
 //! a window's edge is not missed), adds the orders an earlier run left half-way, and takes
-//! them through [`flow`]: many orders in flight, fetched from RED in chunks, mapped,
-//! recorded `sending`, sent by a pool of gateway workers, each answer recorded as it comes.
-//! Then it moves the checkpoint. An order in `sending` when a run died is sent again with
+//! them through [`flow`]: many orders in flight, fetched from RED in chunks as the
+//! listing's pages come, mapped, recorded `sending`, sent by a pool of gateway workers,
+//! each answer recorded as it comes. Then it moves the checkpoint. An order in `sending` when a run died is sent again with
 //! the same `externalOrderCode`; the gateway's "already exists" answer counts as accepted.
 //! An accepted order is never sent again; if its RED content changes later (an edited
 //! address) it is flagged, not re-sent.
@@ -23,6 +23,7 @@ use crate::store::{OrderRow, Stage, Store, StoreError};
 use md5::{Digest, Md5};
 use serde::Serialize;
 
+mod chunks;
 pub mod customs;
 pub mod customs_config;
 pub mod customs_tables;
@@ -34,6 +35,7 @@ pub mod progress;
 pub mod reload;
 pub mod resolve;
 pub mod route;
+pub mod tokens;
 pub use identity::mapping_identity;
 pub use life::{Life, StoreSink};
 pub use route::Routing;
@@ -54,6 +56,9 @@ pub enum SyncError {
     Store(#[from] StoreError),
     #[error("the order pipeline stopped: {0}")]
     Stopped(String),
+    /// RED's authorization expired: the round made no RED call; nothing is lost.
+    #[error("{0}; no order is lost, the rounds go on once it is authorized")]
+    Unauthorized(crate::red::RedError),
 }
 
 /// What became of one order in a round.
@@ -122,9 +127,12 @@ impl RoundReport {
 /// How many orders are in flight, and where.
 #[derive(Debug, Clone)]
 pub struct FlowOptions {
-    /// Orders fetched from RED together (their documents are the only ones held).
+    /// The most orders fetched from RED together (their documents are the only ones
+    /// held); 64 keeps each chunk's receivers in one call and its decrypts in few, and
+    /// chunks coming often enough that the gateway workers never wait long.
     pub chunk: usize,
-    /// Orders fetched from RED at once.
+    /// RED calls each fetcher keeps in flight (two fetchers: at 12, enough to keep the
+    /// limiter's 76 calls a second busy at a 200 ms round trip).
     pub fetch_parallel: usize,
     /// Gateway workers (requests in flight).
     pub concurrency: usize,
@@ -135,8 +143,8 @@ pub struct FlowOptions {
 impl Default for FlowOptions {
     fn default() -> FlowOptions {
         FlowOptions {
-            chunk: 128,
-            fetch_parallel: 8,
+            chunk: 64,
+            fetch_parallel: 12,
             concurrency: 8,
             progress: false,
         }
@@ -219,55 +227,37 @@ impl<'a> Pipeline<'a> {
             to: now,
             ..RoundReport::default()
         };
+        // No RED work while authorization is expired (new tokens kept end it).
+        self.red.authorized().map_err(SyncError::Unauthorized)?;
         let mut out = |l: OrderLine| {
             on_order(&l);
             report.add(&l);
         };
         // Shipments recorded since the last round are told to RED first.
         life::deliver_due(self, &mut out)?;
-        // Every status: a cancel is an update of an order bondmap may know.
-        let listed = self
-            .red
-            .list_orders(from, now, None)
-            .map_err(SyncError::List)?;
         tracing::info!(
             from = %crate::logs::iso_secs(from),
             to = %crate::logs::iso_secs(now),
-            listed = listed.len(),
             "round started"
         );
-        let mut seen = std::collections::HashSet::new();
-        let mut todo: Vec<(String, i64)> = Vec::with_capacity(listed.len());
-        let mut cancelled = Vec::new();
-        for e in listed {
-            if !seen.insert(e.order_id.clone()) {
-                continue;
-            }
-            if e.order_status == life::RED_CANCELLED || e.cancel_status == Some(1) {
-                cancelled.push(e.order_id);
-            } else if e.order_status == TO_SHIP {
-                todo.push((e.order_id, e.update_time));
-            }
-            // Any other status (shipped, completed…) is no new order to send.
-        }
-        // Before the pending orders are gathered: a cancelled one is then no longer pending.
-        life::note_cancels(self, &cancelled, &mut out)?;
-        // Orders a person asked to be sent again (`resolve … retry`).
+        // Every status: a cancel is an update of an order bondmap may know. The orders are
+        // fetched as the listing's pages come ([`flow`]).
+        let red = self.red;
+        let list = move |each: &mut dyn FnMut(Vec<crate::red::OrderListEntry>) -> bool| {
+            red.list_orders_paged(from, now, None, each)
+        };
+        let held = flow::run(self, flow::Source::Listing(&list), false, &mut |l| {
+            out(l.clone())
+        })?;
+        // Orders a person asked to be sent again (`resolve … retry`), after the listing's
+        // cancels are noted.
         resolve::retries_due(self, &mut out)?;
-        for p in self.store.pending()? {
-            // Cancelled on RED while half-way: the cancel goes, the order does not.
-            if p.cancel_wanted {
-                continue;
-            }
-            if seen.insert(p.order_id.clone()) {
-                todo.push((p.order_id, p.update_time));
-            }
-        }
-        drop(seen);
-        flow::run(self, todo, false, &mut |l| out(l.clone()))?;
         life::cancel_due(self, &mut out)?;
         life::deliver_due(self, &mut out)?;
-        self.store.set_checkpoint(now)?;
+        // An order a passing fault left where no later listing would show it again keeps
+        // the checkpoint before its update time: the next round lists it again.
+        let checkpoint = held.since_ms.map_or(now, |ms| now.min(ms.div_euclid(1000)));
+        self.store.set_checkpoint(checkpoint)?;
         Ok(report)
     }
 
@@ -280,7 +270,7 @@ impl<'a> Pipeline<'a> {
         on_order: &mut dyn FnMut(&OrderLine),
     ) -> Result<Vec<OrderLine>, SyncError> {
         let mut lines = Vec::new();
-        flow::run(self, todo, force, &mut |l| {
+        flow::run(self, flow::Source::Given(todo), force, &mut |l| {
             on_order(l);
             lines.push(l.clone());
         })?;

@@ -46,6 +46,14 @@ impl Progress {
         }
     }
 
+    /// `n` more orders to take (a listing read page by page).
+    pub fn more(&mut self, n: usize) {
+        self.listed += n as u64;
+        if let Some(b) = &self.bar {
+            b.inc_length(n as u64);
+        }
+    }
+
     pub fn order(&mut self, line: &OrderLine) {
         self.done += 1;
         match line.stage {

@@ -259,7 +259,7 @@ pub fn reload(
     listening: bool,
 ) -> Reloaded {
     tracing::info!("SIGHUP: reloading the settings, mappings, routes and tables");
-    let new = match RunSet::load(inputs) {
+    let mut new = match RunSet::load(inputs) {
         Ok(s) => s,
         Err(problems) => {
             for p in &problems {
@@ -288,6 +288,8 @@ pub fn reload(
     if listening && new.gateway.config().secret_key != current.gateway.config().secret_key {
         tracing::warn!("the Cainiao secret key changed: sends use the new one; the callback checks notices with the one it started with until sync is restarted");
     }
+    // RED's tokens are state, not settings: the running authorization goes on.
+    new.red.share_auth(&current.red);
     let progress = current.progress;
     *current = new;
     current.progress = progress;

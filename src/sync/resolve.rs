@@ -276,7 +276,10 @@ pub fn retries_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(
         }
         Ok(())
     })?;
-    super::flow::run(p, todo, true, &mut |l| out(l.clone()))
+    super::flow::run(p, super::flow::Source::Given(todo), true, &mut |l| {
+        out(l.clone())
+    })
+    .map(|_| ())
 }
 
 #[cfg(test)]
