@@ -78,8 +78,14 @@ struct Shop {
 
 impl Shop {
     fn start(red: RedSimOptions, extra: &[&str]) -> Shop {
+        Shop::start_seeded(red, extra, &|_| {})
+    }
+
+    /// [`Shop::start`] with the state file made by `seed` before `sync` starts.
+    fn start_seeded(red: RedSimOptions, extra: &[&str], seed: &dyn Fn(&Path)) -> Shop {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&root().join("mappings"), &dir.path().join("mappings"));
+        seed(&dir.path().join("s.db"));
         let port = free_port();
         let red = SIMS.red_sim(red);
         let red_port = port_of(&red.url());
@@ -532,4 +538,31 @@ fn regex_free_epoch(log: &str) -> Option<String> {
         .filter_map(|w| w.split_once('=').map(|(_, v)| v))
         .find(|v| matches!(v.len(), 10 | 13) && v.bytes().all(|b| b.is_ascii_digit()))
         .map(str::to_string)
+}
+
+#[test]
+fn an_access_token_used_alone_is_warned_about_on_healthz_from_a_day_before_it_expires() {
+    // The state first met the configured token (no refresh token) six and a half days
+    // ago: RED's 7 days end within a day.
+    let day = 24 * 3600 * 1000;
+    let first = chrono::Utc::now().timestamp_millis() - 6 * day - day / 2;
+    let mut shop = Shop::start_seeded(RedSimOptions::default(), &[], &|db| {
+        let mut s = bondmap::store::Store::open(db).unwrap();
+        s.red_token_first_use(&bondmap::config::Secret::new(SIMS.token), first)
+            .unwrap();
+    });
+    let v = shop.health_until("a warning", |c, v| c == 200 && v["warning"].is_string());
+    assert_eq!(v["status"], "ok", "{v}");
+    let w = v["warning"].as_str().unwrap();
+    assert!(
+        w.starts_with("no refresh token: the RED access token expires by 2")
+            && w.contains("RED_REFRESH_TOKEN"),
+        "{w}"
+    );
+    // The latest it can live, at +08:00: seven days after its first use.
+    let by = chrono::DateTime::parse_from_rfc3339(v["token_expires_at"].as_str().unwrap())
+        .unwrap()
+        .timestamp_millis();
+    assert_eq!(by, first + 7 * day, "{v}");
+    assert!(!w.contains(SIMS.token) && !shop.log().contains(SIMS.token));
 }
