@@ -461,45 +461,23 @@ impl Section<'_> {
         range: RangeInclusive<u64>,
         default: u64,
     ) -> u64 {
-        let f = self.find(env, key);
         let what = format!("a whole number from {} to {}", range.start(), range.end());
-        let got: Option<Option<u64>> = match &f {
-            Found::Env(_, v) => Some(v.trim().parse::<u64>().ok()),
-            Found::File(toml::Value::Integer(i)) => Some(u64::try_from(*i).ok()),
-            Found::File(_) => Some(None),
-            Found::None => None,
-        };
-        let (value, origin, ok) = match got {
-            None => (default, Origin::Default, true),
-            Some(Some(n)) if range.contains(&n) => (n, self.origin(&f), true),
-            Some(_) => {
-                self.fail(ConfigError::Bad {
-                    place: self.source(&f),
-                    key,
-                    what,
-                });
-                (default, self.origin(&f), false)
-            }
-        };
-        self.record(Setting {
-            section: self.name,
-            key,
-            env,
-            origin,
-            shown: ok.then(|| value.to_string()),
-            default: Some(default.to_string()),
-            secret: false,
-            required: false,
-        });
-        value
+        self.typed(env, key, default, what, |f| {
+            let n = match f {
+                Found::Env(_, v) => v.trim().parse::<u64>().ok(),
+                Found::File(toml::Value::Integer(i)) => u64::try_from(*i).ok(),
+                Found::File(_) => None,
+                Found::None => return None,
+            };
+            Some(n.filter(|n| range.contains(n)))
+        })
     }
 
     /// A yes/no setting, `default` when unset: `true`/`false` in the file, `true`,
     /// `false`, `1` or `0` in the variable `env` (when one is given); anything else is
     /// an error naming the key.
     pub fn flag(&self, env: Option<&'static str>, key: &'static str, default: bool) -> bool {
-        let f = self.find(env, key);
-        let got: Option<Option<bool>> = match &f {
+        self.typed(env, key, default, "true or false".into(), |f| match f {
             Found::Env(_, v) => Some(match v.trim() {
                 "true" | "1" => Some(true),
                 "false" | "0" => Some(false),
@@ -508,15 +486,28 @@ impl Section<'_> {
             Found::File(toml::Value::Boolean(b)) => Some(Some(*b)),
             Found::File(_) => Some(None),
             Found::None => None,
-        };
-        let (value, origin, ok) = match got {
+        })
+    }
+
+    /// A setting read by `read`: `None` when unset (then `default`), `Some(None)` when
+    /// set to something that is not `what` (an error naming the key, then `default`).
+    fn typed<T: Copy + std::fmt::Display>(
+        &self,
+        env: Option<&'static str>,
+        key: &'static str,
+        default: T,
+        what: String,
+        read: impl Fn(&Found) -> Option<Option<T>>,
+    ) -> T {
+        let f = self.find(env, key);
+        let (value, origin, ok) = match read(&f) {
             None => (default, Origin::Default, true),
-            Some(Some(b)) => (b, self.origin(&f), true),
+            Some(Some(v)) => (v, self.origin(&f), true),
             Some(None) => {
                 self.fail(ConfigError::Bad {
                     place: self.source(&f),
                     key,
-                    what: "true or false".into(),
+                    what,
                 });
                 (default, self.origin(&f), false)
             }

@@ -500,14 +500,6 @@ fn an_unknown_order_a_broken_upload_and_red_unreachable_for_the_reason() {
     assert!(s.store.customs_events_of("U01").unwrap().is_empty());
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn sync_child(
     red: &RedSimHandle,
     gw: &SimHandle,

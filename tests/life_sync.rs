@@ -42,18 +42,9 @@ fn red_sim() -> RedSimHandle {
 
 /// A valid order (from the accepted examples) with its id, warehouse code and mode.
 fn order(i: usize, id: &str, whcode: &str, mode: i64, now: i64) -> Value {
-    let templates: Vec<PathBuf> = examples()
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().contains("reject"))
-        .collect();
-    let mut d: Value =
-        serde_json::from_str(&std::fs::read_to_string(&templates[i % templates.len()]).unwrap())
-            .unwrap();
-    d["detail"]["orderId"] = id.into();
+    let mut d = valid_order(i, id, now - 600 + i as i64);
     d["detail"]["whcode"] = whcode.into();
     d["detail"]["logisticsMode"] = mode.into();
-    d["detail"]["updateTime"] = ((now - 600 + i as i64) * 1000).into();
-    d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
     d
 }
 

@@ -27,41 +27,9 @@ const SIMS: Sims = Sims {
 
 const WAREHOUSE: &str = "mappings/warehouses/hangzhou_xiasha.map";
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// A valid order (from the accepted examples) with its id, updated a minute ago.
 fn order(i: usize, id: &str) -> Value {
-    let templates: Vec<PathBuf> = examples()
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().contains("reject"))
-        .collect();
-    let mut d: Value =
-        serde_json::from_str(&std::fs::read_to_string(&templates[i % templates.len()]).unwrap())
-            .unwrap();
-    let now = chrono::Utc::now().timestamp();
-    d["detail"]["orderId"] = id.into();
-    d["detail"]["updateTime"] = ((now - 60) * 1000).into();
-    d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
-    d
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let dest = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_dir(&p, &dest);
-        } else {
-            std::fs::copy(&p, &dest).unwrap();
-        }
-    }
+    valid_order(i, id, chrono::Utc::now().timestamp() - 60)
 }
 
 /// A shop on loopback: its own mappings, both simulators (the warehouse ships each order

@@ -21,7 +21,6 @@ use serde_json::{json, Value};
 use std::collections::VecDeque;
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -175,18 +174,9 @@ fn serve(mut conn: TcpStream, faults: &Mutex<VecDeque<(String, Fault)>>, target:
 
 /// A valid order (from the accepted examples) for the Hangzhou warehouse.
 fn order(i: usize, id: &str, now: i64) -> Value {
-    let templates: Vec<PathBuf> = examples()
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().contains("reject"))
-        .collect();
-    let mut d: Value =
-        serde_json::from_str(&std::fs::read_to_string(&templates[i % templates.len()]).unwrap())
-            .unwrap();
-    d["detail"]["orderId"] = id.into();
+    let mut d = valid_order(i, id, now - 600 + i as i64);
     d["detail"]["whcode"] = "HZXS".into();
     d["detail"]["logisticsMode"] = 2.into();
-    d["detail"]["updateTime"] = ((now - 600 + i as i64) * 1000).into();
-    d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
     d
 }
 

@@ -9,7 +9,7 @@ mod common;
 #[path = "common/serve.rs"]
 mod serve;
 
-use common::{bondmap, root, text};
+use common::{bondmap, copy_dir, root, text};
 use serde_json::{json, Value};
 use serve::Served;
 use std::io::{Read, Write};
@@ -53,18 +53,6 @@ fn copied_root() -> tempfile::TempDir {
     let tmp = tempfile::tempdir().unwrap();
     copy_dir(&root().join("mappings"), &tmp.path().join("mappings"));
     tmp
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 #[test]

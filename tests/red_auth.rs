@@ -16,7 +16,7 @@ use common::*;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -51,27 +51,10 @@ fn red_sim(access_lifetime: Duration, refresh: &str) -> RedSimHandle {
 
 /// A valid order for the Hangzhou warehouse, updated a minute ago.
 fn order(i: usize, id: &str) -> Value {
-    let templates: Vec<PathBuf> = examples()
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().contains("reject"))
-        .collect();
-    let mut d: Value =
-        serde_json::from_str(&std::fs::read_to_string(&templates[i % templates.len()]).unwrap())
-            .unwrap();
-    d["detail"]["orderId"] = id.into();
+    let mut d = valid_order(i, id, chrono::Utc::now().timestamp() - 60);
     d["detail"]["whcode"] = "HZXS".into();
     d["detail"]["logisticsMode"] = 2.into();
-    d["detail"]["updateTime"] = ((chrono::Utc::now().timestamp() - 60) * 1000).into();
-    d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
     d
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The environment of a `bondmap` run against both simulators (`refresh`: the configured

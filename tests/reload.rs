@@ -28,18 +28,7 @@ const WAREHOUSE: &str = "mappings/warehouses/hangzhou_xiasha.map";
 
 /// A valid order (from the accepted examples) with its id.
 fn order(i: usize, id: &str) -> Value {
-    let templates: Vec<PathBuf> = examples()
-        .into_iter()
-        .filter(|p| !p.to_string_lossy().contains("reject"))
-        .collect();
-    let mut d: Value =
-        serde_json::from_str(&std::fs::read_to_string(&templates[i % templates.len()]).unwrap())
-            .unwrap();
-    let now = chrono::Utc::now().timestamp();
-    d["detail"]["orderId"] = id.into();
-    d["detail"]["updateTime"] = ((now - 60) * 1000).into();
-    d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
-    d
+    valid_order(i, id, chrono::Utc::now().timestamp() - 60)
 }
 
 /// A shop on loopback: its own copy of the mappings (edited by the tests), a config

@@ -362,40 +362,56 @@ fn ship_later(
             "consignTime": consign,
         })
         .to_string();
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("logistic_provider_id", "CAINIAO_SIM")
-            .append_pair("msg_type", "CONSIGN_ORDER_NOTIFY")
-            .append_pair("logistics_interface", &notice)
-            .append_pair("data_digest", &data_digest(&notice, &opts.secret))
-            .finish();
-        let Ok(http) = reqwest::blocking::Client::builder()
-            .timeout(Duration::from_secs(10))
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-        else {
-            return;
-        };
-        for attempt in 0..NOTICE_ATTEMPTS {
-            let ok = http
-                .post(&url)
-                .header(
-                    "Content-Type",
-                    "application/x-www-form-urlencoded;charset=UTF-8",
-                )
-                .body(body.clone())
-                .send()
-                .ok()
-                .and_then(|r| r.json::<serde_json::Value>().ok())
-                .is_some_and(|v| v["success"] == "true");
-            if ok {
-                if let Ok(mut s) = state.lock() {
-                    *s.notified.entry(code.clone()).or_default() += 1;
-                }
-                return;
+        let Ok(http) = notice_client() else { return };
+        if post_notice(&http, &url, "CONSIGN_ORDER_NOTIFY", &notice, &opts.secret) {
+            if let Ok(mut s) = state.lock() {
+                *s.notified.entry(code.clone()).or_default() += 1;
             }
-            std::thread::sleep(Duration::from_millis(100 * u64::from(attempt + 1)));
         }
     });
+}
+
+/// The simulator's own client for the notices it posts back.
+fn notice_client() -> reqwest::Result<reqwest::blocking::Client> {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+}
+
+/// Posts one notice as Cainiao's LINK does, again with a growing pause until it is
+/// answered success; whether it was.
+fn post_notice(
+    http: &reqwest::blocking::Client,
+    url: &str,
+    msg_type: &str,
+    content: &str,
+    secret: &str,
+) -> bool {
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("logistic_provider_id", "CAINIAO_SIM")
+        .append_pair("msg_type", msg_type)
+        .append_pair("logistics_interface", content)
+        .append_pair("data_digest", &data_digest(content, secret))
+        .finish();
+    for attempt in 0..NOTICE_ATTEMPTS {
+        let ok = http
+            .post(url)
+            .header(
+                "Content-Type",
+                "application/x-www-form-urlencoded;charset=UTF-8",
+            )
+            .body(body.clone())
+            .send()
+            .ok()
+            .and_then(|r| r.json::<serde_json::Value>().ok())
+            .is_some_and(|v| v["success"] == "true");
+        if ok {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100 * u64::from(attempt + 1)));
+    }
+    false
 }
 
 /// Posts the order's customs results, if it has any, each until answered success;
@@ -411,11 +427,7 @@ fn customs_then_ship(
     let Some(script) = opts.customs.get(code) else {
         return true;
     };
-    let Ok(http) = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-    else {
+    let Ok(http) = notice_client() else {
         return false;
     };
     let tz = chrono::FixedOffset::east_opt(8 * 3600);
@@ -438,30 +450,7 @@ fn customs_then_ship(
             li["content"] = reason.clone().into();
         }
         let li = li.to_string();
-        let body = form_urlencoded::Serializer::new(String::new())
-            .append_pair("logistic_provider_id", "CAINIAO_SIM")
-            .append_pair("msg_type", "WMS_ORDER_STATUS_UPLOAD")
-            .append_pair("logistics_interface", &li)
-            .append_pair("data_digest", &data_digest(&li, &opts.secret))
-            .finish();
-        let mut taken = false;
-        for attempt in 0..NOTICE_ATTEMPTS {
-            taken = http
-                .post(url)
-                .header(
-                    "Content-Type",
-                    "application/x-www-form-urlencoded;charset=UTF-8",
-                )
-                .body(body.clone())
-                .send()
-                .ok()
-                .and_then(|r| r.json::<serde_json::Value>().ok())
-                .is_some_and(|v| v["success"] == "true");
-            if taken {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(100 * u64::from(attempt + 1)));
-        }
+        let taken = post_notice(&http, url, "WMS_ORDER_STATUS_UPLOAD", &li, &opts.secret);
         if !taken {
             return false;
         }

@@ -277,19 +277,7 @@ fn deliver(req: &Value, state: &Mutex<State>) -> Value {
     d["deliveryTime"] = json!(req["deliveringTime"].as_i64().unwrap_or(now));
     d["updateTime"] = json!(now.max(d["updateTime"].as_i64().unwrap_or(0) + 1000));
     // The method's fields only: the system fields (sign, access token) are not kept.
-    let mut fields = req.clone();
-    if let Some(m) = fields.as_object_mut() {
-        for k in [
-            "appId",
-            "timestamp",
-            "version",
-            "method",
-            "sign",
-            "accessToken",
-        ] {
-            m.remove(k);
-        }
-    }
+    let fields = super::sim_customs::fields(req);
     s.delivered.insert(id.to_string(), fields);
     ok(json!({}))
 }

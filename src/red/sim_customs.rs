@@ -44,7 +44,7 @@ fn ok(data: Value) -> Value {
 }
 
 /// The method's fields of a request (the system fields dropped).
-fn fields(req: &Value) -> Value {
+pub(super) fn fields(req: &Value) -> Value {
     let mut f = req.clone();
     if let Some(m) = f.as_object_mut() {
         for k in [

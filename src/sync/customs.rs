@@ -36,7 +36,6 @@ use crate::red::RedClient;
 use crate::red::RedError;
 use crate::store::{Kind, Move, OrderRow, Stage, Store, StoreError, Tell};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -266,7 +265,7 @@ pub struct Setup {
     pub status_map: PathBuf,
     /// `order.resendBondedPaymentRecord` (default `resend_payment.map` beside it).
     pub resend_map: PathBuf,
-    programs: HashMap<(bool, PathBuf), Result<Program, String>>,
+    programs: super::programs::Programs,
 }
 
 impl Setup {
@@ -279,7 +278,7 @@ impl Setup {
             config: CustomsConfig::default(),
             status_map: dir.join("customs_status.map"),
             resend_map: dir.join("resend_payment.map"),
-            programs: HashMap::new(),
+            programs: Default::default(),
         }
     }
 
@@ -290,23 +289,12 @@ impl Setup {
         warehouse: &Path,
         opts: &Options,
     ) -> Result<&Program, String> {
-        let key = (status, warehouse.to_path_buf());
-        if !self.programs.contains_key(&key) {
-            let message = if status {
-                &self.status_map
-            } else {
-                &self.resend_map
-            };
-            let built = crate::warehouse::load_for_warehouse(message, warehouse, opts)
-                .map(|(p, _)| p)
-                .map_err(|e| first_lines(&e.render(false)));
-            self.programs.insert(key.clone(), built);
-        }
-        match self.programs.get(&key) {
-            Some(Ok(p)) => Ok(p),
-            Some(Err(e)) => Err(e.clone()),
-            None => Err("the mapping was not compiled".into()),
-        }
+        let message = if status {
+            &self.status_map
+        } else {
+            &self.resend_map
+        };
+        self.programs.get(message, warehouse, opts)
     }
 
     /// Both mappings compiled for `warehouse`: what does not compile, rendered.
@@ -318,15 +306,6 @@ impl Setup {
             })
             .collect()
     }
-}
-
-/// The start of a rendered mapping error, enough for a person to find it.
-fn first_lines(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(6)
-        .collect::<Vec<_>>()
-        .join(" / ")
 }
 
 /// Runs a customs mapping of the order's warehouse over a recorded notice's content.

@@ -31,7 +31,6 @@ use crate::program::Program;
 use crate::red::RedError;
 use crate::store::{OrderRow, Stage, Store, StoreError};
 use serde_json::{Map, Value};
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::Sender;
 use std::sync::Mutex;
@@ -71,7 +70,7 @@ pub struct Life {
     pub fallback_warehouse: Option<PathBuf>,
     /// `--param`s of the run, given to these mappings too (those they declare).
     pub options: Options,
-    programs: HashMap<(bool, PathBuf), Result<Program, String>>,
+    programs: super::programs::Programs,
     /// The customs steps' settings and mappings (beside the ship-back mapping).
     pub customs: super::customs::Setup,
 }
@@ -84,40 +83,20 @@ impl Life {
             deliver_map,
             fallback_warehouse: None,
             options: Options::default(),
-            programs: HashMap::new(),
+            programs: Default::default(),
             customs,
         }
     }
 
     /// The cancel (`cancel` true) or ship-back mapping of a warehouse.
     fn program(&mut self, cancel: bool, warehouse: &Path) -> Result<&Program, String> {
-        let key = (cancel, warehouse.to_path_buf());
-        if !self.programs.contains_key(&key) {
-            let message = if cancel {
-                &self.cancel_map
-            } else {
-                &self.deliver_map
-            };
-            let built = crate::warehouse::load_for_warehouse(message, warehouse, &self.options)
-                .map(|(p, _)| p)
-                .map_err(|e| first_lines(&e.render(false)));
-            self.programs.insert(key.clone(), built);
-        }
-        match self.programs.get(&key) {
-            Some(Ok(p)) => Ok(p),
-            Some(Err(e)) => Err(e.clone()),
-            None => Err("the mapping was not compiled".into()),
-        }
+        let message = if cancel {
+            &self.cancel_map
+        } else {
+            &self.deliver_map
+        };
+        self.programs.get(message, warehouse, &self.options)
     }
-}
-
-/// The start of a rendered mapping error, enough for a person to find it.
-fn first_lines(text: &str) -> String {
-    text.lines()
-        .filter(|l| !l.trim().is_empty())
-        .take(6)
-        .collect::<Vec<_>>()
-        .join(" / ")
 }
 
 fn line(p: &Pipeline, id: &str) -> Result<Option<OrderLine>, StoreError> {

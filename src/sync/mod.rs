@@ -31,6 +31,7 @@ pub mod filing;
 mod flow;
 pub mod identity;
 pub mod life;
+mod programs;
 pub mod progress;
 pub mod reload;
 pub mod resolve;

@@ -227,3 +227,18 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The `i`-th accepted example order (round robin) as order `id`, updated at `updated`
+/// (Unix seconds); a test sets the warehouse fields it needs.
+pub fn valid_order(i: usize, id: &str, updated: i64) -> serde_json::Value {
+    let templates: Vec<PathBuf> = examples()
+        .into_iter()
+        .filter(|p| !p.to_string_lossy().contains("reject"))
+        .collect();
+    let text = std::fs::read_to_string(&templates[i % templates.len()]).unwrap();
+    let mut d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    d["detail"]["orderId"] = id.into();
+    d["detail"]["updateTime"] = (updated * 1000).into();
+    d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
+    d
+}
