@@ -305,3 +305,60 @@ fn a_sighup_during_a_round_lets_it_finish_and_the_process_goes_on() {
     assert_eq!(created.len(), n);
     assert!(created.values().all(|c| *c == 1), "{created:?}");
 }
+
+/// The class a customs failure of order `id` got in the state, once it has one.
+fn customs_class(shop: &mut Shop, id: &str) -> String {
+    let t = Instant::now();
+    loop {
+        let row = Store::open_read_only(&shop.path("s.db"))
+            .ok()
+            .and_then(|s| s.get(id).ok().flatten());
+        if let Some(class) = row.and_then(|r| r.customs_class) {
+            return class;
+        }
+        if let Some(s) = shop.child.try_wait().unwrap() {
+            panic!("sync ended ({s}):\n{}", shop.log());
+        }
+        assert!(
+            t.elapsed() < Duration::from_secs(30),
+            "no customs class for {id}:\n{}",
+            shop.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn the_callback_takes_the_customs_tables_a_sighup_reloaded() {
+    // The warehouse words an over-quota stop its own way ("超出年度配额").
+    let reason = "海关审核不通过：超出年度配额".to_string();
+    let customs = ["Q001", "Q002"]
+        .map(|id| {
+            let script = vec![("CUSTOMS_FAILED".to_string(), reason.clone())];
+            (id.to_string(), script)
+        })
+        .into_iter()
+        .collect();
+    let mut shop = Shop::start(
+        CONFIG,
+        SimOptions {
+            customs,
+            ..SimOptions::default()
+        },
+    );
+    shop.red.add_order(order(0, "Q001"));
+    // The shipped table has no row for that wording.
+    assert_eq!(customs_class(&mut shop, "Q001"), "other");
+    shop.edit("mappings/cainiao/customs_reasons.csv", |t| {
+        t.replace("额度,over_quota", "额度,over_quota\n配额,over_quota")
+    });
+    shop.hup();
+    shop.wait_log("reloaded:", 1);
+    shop.red.add_order(order(1, "Q002"));
+    assert_eq!(customs_class(&mut shop, "Q002"), "over_quota");
+    // The first keeps what it was told when it came.
+    assert_eq!(customs_class(&mut shop, "Q001"), "other");
+    let (code, log) = shop.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(!log.contains("not reloaded"), "{log}");
+}

@@ -9,6 +9,7 @@ use crate::console::config::ConsoleConfig;
 use crate::console::Console;
 use crate::health::{self, Failure, Health};
 use crate::store::Stage;
+use crate::sync::customs::Intake;
 use crate::sync::reload::{self, hangup_flag};
 use crate::sync::{life, StoreSink, SyncError};
 use signal_hook::consts::{SIGINT, SIGTERM};
@@ -148,20 +149,20 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
         run.interval.map(|s| Duration::from_secs(s.max(1))),
     );
     let (wake_tx, wake_rx) = channel::<()>();
+    let customs_tables = crate::sync::customs::tables_dir(&inputs.cancel_map);
+    // The callback's customs intake, given what a SIGHUP reloads.
+    let mut intake_now: Option<Intake> = None;
     // Kept alive for the whole run: dropping it stops the server.
     let _server = match run.listen {
         None => None,
         Some(addr) => {
-            // Customs results too: their tables, and a RED client of its own to mask a
-            // failure's reason with the order's personal values.
-            let tables = crate::sync::customs::tables_dir(&inputs.cancel_map);
-            let intake = reload::clients(run.cfg)
-                .map_err(|p| p.iter().map(|p| p.render(false)).collect::<String>())
-                .and_then(|(red, _)| crate::sync::customs::Intake::load(&tables, red));
-            let intake = match intake {
+            // Customs results too: their tables, and the rounds' RED client (its tokens,
+            // its pace) to mask a failure's reason with the order's personal values.
+            let intake = match Intake::load(&customs_tables, set.red.clone()) {
                 Ok(i) => i,
                 Err(e) => return error(&e),
             };
+            intake_now = Some(intake.clone());
             match serve(addr, state, &set, &health, wake_tx, intake, &console) {
                 Ok(s) => Some(s),
                 Err(e) => return error(&e),
@@ -228,7 +229,17 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                 .as_ref()
                 .is_some_and(|h| h.swap(false, Ordering::SeqCst))
             {
-                reload::reload(&mut set, &inputs, &mut store, run.listen.is_some());
+                let reloaded = reload::reload(&mut set, &inputs, &mut store, run.listen.is_some());
+                if let (reload::Reloaded::Swapped { .. }, Some(intake)) = (&reloaded, &intake_now) {
+                    // The tables were checked by the reload; read again now, they may
+                    // have changed since (then the running ones go on, said once).
+                    if let Err(e) = intake.replace(&customs_tables, set.red.clone()) {
+                        say(
+                            Level::ERROR,
+                            &format!("the customs tables were not reloaded: {e}"),
+                        );
+                    }
+                }
             }
             let left = until.saturating_duration_since(Instant::now());
             if left.is_zero() {
@@ -266,7 +277,7 @@ fn serve(
     set: &reload::RunSet,
     health: &Arc<Health>,
     wake: std::sync::mpsc::Sender<()>,
-    intake: crate::sync::customs::Intake,
+    intake: Intake,
     console: &ConsoleConfig,
 ) -> Result<crate::http::Server, String> {
     let sink = StoreSink::open(state, Some(wake))

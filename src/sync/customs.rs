@@ -37,7 +37,7 @@ use crate::red::RedError;
 use crate::store::{Kind, Move, OrderRow, Stage, Store, StoreError, Tell};
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex, RwLock};
 
 /// The message type of the warehouse's status upload.
 pub const STATUS_UPLOAD: &str = crate::callback::WMS_ORDER_STATUS_UPLOAD;
@@ -59,27 +59,62 @@ pub const UNKNOWN_ORDER_STATUS: &str =
     "a customs status for an order bondmap does not know: nothing done";
 
 /// What the callback needs to take status uploads: the tables, and a RED client to fetch
-/// an order's personal values so that a failure's reason is stored masked.
-pub struct Intake {
+/// an order's personal values so that a failure's reason is stored masked. A clone is a
+/// handle on the same parts: `sync` keeps one to put in what a SIGHUP reloaded.
+#[derive(Clone)]
+pub struct Intake(Arc<RwLock<Arc<IntakeParts>>>);
+
+struct IntakeParts {
     tables: Tables,
-    red: RedClient,
+    red: Arc<RedClient>,
 }
 
 impl Intake {
-    pub fn new(tables: Tables, red: RedClient) -> Intake {
-        Intake { tables, red }
+    pub fn new(tables: Tables, red: impl Into<Arc<RedClient>>) -> Intake {
+        let parts = IntakeParts {
+            tables,
+            red: red.into(),
+        };
+        Intake(Arc::new(RwLock::new(Arc::new(parts))))
     }
 
     /// The tables of folder `dir` (`mappings/cainiao/`), every mistake in one message.
-    pub fn load(dir: &Path, red: RedClient) -> Result<Intake, String> {
-        let tables = Tables::load(dir).map_err(|e| {
-            e.iter()
-                .map(ToString::to_string)
-                .collect::<Vec<_>>()
-                .join("; ")
-        })?;
-        Ok(Intake::new(tables, red))
+    pub fn load(dir: &Path, red: impl Into<Arc<RedClient>>) -> Result<Intake, String> {
+        Ok(Intake::new(load_tables(dir)?, red))
     }
+
+    /// Takes the tables of `dir` as they are now, and `red` (a reloaded set's client),
+    /// for the uploads that come from now on; on a mistake the running ones go on.
+    pub fn replace(&self, dir: &Path, red: Arc<RedClient>) -> Result<(), String> {
+        let parts = Arc::new(IntakeParts {
+            tables: load_tables(dir)?,
+            red,
+        });
+        let mut now = self
+            .0
+            .write()
+            .map_err(|_| "the customs intake".to_string())?;
+        *now = parts;
+        Ok(())
+    }
+
+    /// The parts now (an upload being taken keeps the ones it started with).
+    fn parts(&self) -> Result<Arc<IntakeParts>, String> {
+        self.0
+            .read()
+            .map(|p| p.clone())
+            .map_err(|_| "the customs intake".to_string())
+    }
+}
+
+/// The customs tables of `dir`, every mistake in one message.
+fn load_tables(dir: &Path) -> Result<Tables, String> {
+    Tables::load(dir).map_err(|e| {
+        e.iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
 }
 
 /// The folder of the customs tables for a cancel mapping (they sit beside it).
@@ -124,7 +159,9 @@ pub fn take(
     intake: Option<&Intake>,
     notice: &Notice,
 ) -> Result<bool, String> {
-    let intake = intake.ok_or("status uploads are not taken by this receiver")?;
+    let intake = intake
+        .ok_or("status uploads are not taken by this receiver")?
+        .parts()?;
     let key = notice.identity();
     let c = &notice.content;
     let (order_id, status) = match (text(c, "orderCode"), text(c, "status")) {

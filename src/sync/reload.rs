@@ -114,7 +114,8 @@ pub fn clients(config: Option<&Path>) -> Result<(RedClient, Client), Vec<Problem
 
 /// Everything a round runs with.
 pub struct RunSet {
-    pub red: RedClient,
+    /// Shared with the callback's customs intake, which fetches through it too.
+    pub red: Arc<RedClient>,
     pub gateway: Client,
     pub router: Router,
     /// The mapping identity of the set, as the state records it.
@@ -159,7 +160,7 @@ impl RunSet {
                 }
                 let identity = routed_identity(&router, &inputs.mapping, &inputs.options.params);
                 Ok(RunSet {
-                    red,
+                    red: Arc::new(red),
                     gateway,
                     router,
                     identity,
@@ -289,7 +290,10 @@ pub fn reload(
         tracing::warn!("the Cainiao secret key changed: sends use the new one; the callback checks notices with the one it started with until sync is restarted");
     }
     // RED's tokens are state, not settings: the running authorization goes on.
-    new.red.share_auth(&current.red);
+    // A set just loaded holds the only handle on its client.
+    if let Some(red) = Arc::get_mut(&mut new.red) {
+        red.share_auth(&current.red);
+    }
     let progress = current.progress;
     *current = new;
     current.progress = progress;
