@@ -30,6 +30,11 @@ pub fn iso_ms(ms: i64) -> String {
     DateTime::from_timestamp_millis(ms).map_or_else(|| ms.to_string(), iso)
 }
 
+/// An RFC 3339 time the state keeps (UTC) the same way; a text that is not one, as it is.
+pub fn iso_text(t: &str) -> String {
+    DateTime::parse_from_rfc3339(t).map_or_else(|_| t.to_string(), |d| iso(d.to_utc()))
+}
+
 /// The stamp of each log line, text or JSON.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ChinaTime;
@@ -49,5 +54,10 @@ mod tests {
         assert_eq!(iso_secs(1_764_000_000), "2025-11-25T00:00:00.000+08:00");
         assert_eq!(iso_ms(1_764_000_000_123), "2025-11-25T00:00:00.123+08:00");
         assert_eq!(iso_secs(i64::MAX), i64::MAX.to_string());
+        assert_eq!(
+            iso_text("2025-11-24T16:00:00.123Z"),
+            "2025-11-25T00:00:00.123+08:00"
+        );
+        assert_eq!(iso_text("yesterday"), "yesterday");
     }
 }

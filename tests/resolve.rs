@@ -437,6 +437,13 @@ fn close_needs_a_note_and_history_shows_the_whole_path_masked() {
     assert!(s.red.delivered().is_empty());
     let h = bondmap(&["history", "Z01", "--state", s.db.to_str().unwrap()]);
     let h = ok(&h);
+    // Each event starts with its time at +08:00, as the logs tell it.
+    let events: Vec<&str> = h.lines().skip(1).map(str::trim_start).collect();
+    assert!(events.len() > 8, "{h}");
+    assert!(
+        events.iter().all(|l| l.get(23..31) == Some("+08:00  ")),
+        "{h}"
+    );
     for want in [
         "→ seen",
         "seen → fetched",

@@ -27,7 +27,9 @@ pub(super) fn line(e: &Event) -> String {
         (None, Some(t)) => format!("→ {t}"),
         _ => e.what.clone(),
     };
-    let mut s = format!("{}  {:<8} {what}", e.at, e.kind_name());
+    // At +08:00 as the logs are (the state keeps UTC).
+    let at = crate::logs::iso_text(&e.at);
+    let mut s = format!("{at}  {:<8} {what}", e.kind_name());
     if let Some(d) = &e.detail {
         s.push_str(": ");
         s.push_str(d);

@@ -91,9 +91,7 @@ fn status(state: &Path, format: &str, all: bool) -> u8 {
             return 2;
         }
     };
-    let when = checkpoint
-        .and_then(|c| chrono::DateTime::from_timestamp(c, 0))
-        .map(|t| t.to_rfc3339());
+    let when = checkpoint.map(crate::logs::iso_secs);
     // A notice no order can take: its order id (a RED id, not personal) and the reason.
     let notice_json: Vec<serde_json::Value> = notices
         .iter()
