@@ -2,7 +2,8 @@
 //! tokens that expire in seconds: `sync` over many rounds and a restart (every order sent
 //! once, RED told of every shipment once, the rotated tokens of the state used after the
 //! restart), an expired refresh token (one clear line, no RED work, nothing lost, going on
-//! after `bondmap auth --code`), a token used alone, and no token in any output or in the
+//! after `bondmap auth --code`), a token used alone, a customs failure taken by the
+//! callback after the configured tokens rotated away, and no token in any output or in the
 //! state outside its tokens table.
 
 mod common;
@@ -288,6 +289,56 @@ fn tokens_expiring_every_few_seconds_over_many_rounds_and_a_restart_lose_nothing
         .unwrap();
     assert!(tokens.contains(&kept.access.expose().to_string()));
     assert_ne!(kept.refresh.expose(), REFRESH);
+}
+
+#[test]
+fn a_customs_failure_after_the_tokens_rotated_is_masked_with_the_rounds_tokens() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    // Access tokens live 2 s: by the time the warehouse reports, the configured tokens
+    // are expired and rotated away; only those the rounds renewed answer.
+    let red = red_sim(Duration::from_secs(2), REFRESH);
+    let port = free_port();
+    let id = "K01".to_string();
+    // Example 01's buyer, quoted by the warehouse in its reason.
+    let reason = "订购人张三身份证号330106199001011234与姓名不一致".to_string();
+    let gw = gw_sim_with(
+        GW_SECRET,
+        SimOptions {
+            callback_url: Some(format!("http://127.0.0.1:{port}/cainiao/callback")),
+            customs: [(id.clone(), vec![("CUSTOMS_FAILED".to_string(), reason)])]
+                .into_iter()
+                .collect(),
+            ..SimOptions::default()
+        },
+    );
+    let env = env(&red, &gw, Some(REFRESH));
+    let listen = format!("127.0.0.1:{port}");
+    let run = Sync::start(&db, &env, &["--listen", &listen]);
+    let t = Instant::now();
+    while red.token_counts().1 < 2 {
+        assert!(t.elapsed() < Duration::from_secs(30), "{}", run.output());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    red.add_order(order(0, &id));
+    wait_for(
+        &db,
+        std::slice::from_ref(&id),
+        Stage::CustomsFailed,
+        "the customs failure",
+    );
+    let out = run.stop();
+    let row = Store::open_read_only(&db)
+        .unwrap()
+        .get(&id)
+        .unwrap()
+        .unwrap();
+    assert_eq!(row.customs_class.as_deref(), Some("buyer_identity"));
+    let kept = row.customs_reason.unwrap_or_default();
+    assert!(kept.contains("张*"), "{kept}");
+    assert!(!kept.contains("张三") && !kept.contains("1990"), "{kept}");
+    assert!(!out.contains("cannot check the customs reason"), "{out}");
+    assert_no_token(&red.issued_tokens(), &out, "the output");
 }
 
 #[test]
