@@ -188,3 +188,85 @@ fn an_hs_code_that_is_not_ten_digits_stops_the_push_before_anything_is_sent() {
     }
     assert_eq!(red.total_calls(), 0);
 }
+
+#[test]
+fn a_push_uses_the_tokens_the_state_keeps_not_the_rotated_configured_ones() {
+    // Access tokens that live 2 s with a refresh token: RED rotates the refresh token on
+    // each renewal, as it does over a week of `sync`.
+    let red = bondmap::red::sim::spawn(
+        0,
+        RedSimOptions {
+            app_id: APP.into(),
+            app_secret: SECRET.into(),
+            access_token: TOKEN.into(),
+            auth: bondmap::red::sim_auth::SimAuthOptions {
+                refresh_token: "ref-SECRET-63".into(),
+                access_lifetime: Some(std::time::Duration::from_secs(2)),
+                ..Default::default()
+            },
+            ..RedSimOptions::default()
+        },
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let with_refresh = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
+            .args(args)
+            .current_dir(root())
+            .env("RED_APP_ID", APP)
+            .env("RED_APP_SECRET", SECRET)
+            .env("RED_ACCESS_TOKEN", TOKEN)
+            .env("RED_REFRESH_TOKEN", "ref-SECRET-63")
+            .env("RED_API_URL", red.url())
+            .output()
+            .unwrap()
+    };
+    let db_arg = db.to_str().unwrap();
+    let map = "mappings/filing/hangzhou_xiasha_filing.map";
+    // The simulator's clock starts at the first call: the configured tokens live from there.
+    let o = with_refresh(&["filing", "push", "--mapping", map, "--state", db_arg]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let t = std::fs::read_to_string(warehouses().join("hangzhou_xiasha_goods.csv")).unwrap();
+    // Two changes of one row, each pushed once the access token in use has expired: the
+    // first renews the configured one (its refresh token is rotated away), the second can
+    // only go on the tokens the first kept in the state.
+    for (n, q) in ["0.07", "0.08"].into_iter().enumerate() {
+        std::thread::sleep(std::time::Duration::from_millis(2100));
+        let today = dir.path().join(format!("today{n}.csv"));
+        std::fs::write(
+            &today,
+            t.replace("035,0.06,011,1,JP", &format!("035,{q},011,1,JP")),
+        )
+        .unwrap();
+        let table = format!("goods={}", today.display());
+        let o = with_refresh(&[
+            "filing",
+            "push",
+            "--mapping",
+            map,
+            "--table",
+            &table,
+            "--state",
+            db_arg,
+        ]);
+        assert_eq!(o.status.code(), Some(0), "{q}: {}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("1 sent, 0 not"),
+            "{}",
+            text(&o.stderr)
+        );
+    }
+    assert!(red.token_counts().1 >= 2, "{:?}", red.token_counts());
+    let o = with_refresh(&["filing", "show", "4987176014525", "--state", db_arg]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("quantity1 0.08"),
+        "{}",
+        text(&o.stdout)
+    );
+    // No token printed.
+    for t in red.issued_tokens() {
+        assert!(!text(&o.stdout).contains(&t) && !text(&o.stderr).contains(&t));
+    }
+}

@@ -359,7 +359,7 @@ pub fn setup_set(inputs: &Inputs, state: &Path, force: bool) -> Option<(RunSet, 
 
 /// RED's tokens kept in the state from now on (those there win over the configured ones);
 /// `None` once the reason is printed (no token at all, a state that cannot be read).
-fn keep_red_tokens(red: &RedClient, state: &Path) -> Option<()> {
+pub(super) fn keep_red_tokens(red: &RedClient, state: &Path) -> Option<()> {
     let keeper = crate::sync::tokens::StateTokens::open(state)
         .map_err(|e| eprintln!("error: {e}"))
         .ok()?;

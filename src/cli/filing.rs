@@ -1,7 +1,7 @@
 //! `bondmap filing push` / `bondmap filing show`: the goods' customs filings synced to
 //! RED ([`crate::sync::filing`]) and read back (`order.getCustomsInfo`).
 
-use super::common::{compile_or_report, MappingArgs};
+use super::common::{compile_or_report, keep_red_tokens, MappingArgs};
 use crate::red::config::RedConfig;
 use crate::red::RedClient;
 use crate::store::Store;
@@ -47,6 +47,9 @@ pub struct ShowArgs {
     pub barcode: String,
     #[arg(long)]
     pub config: Option<PathBuf>,
+    /// The state whose RED tokens to use (those `sync` renews), when it exists.
+    #[arg(long, default_value = "bondmap.db")]
+    pub state: PathBuf,
     /// `human` (default) or `json`.
     #[arg(long, default_value = "human")]
     pub format: String,
@@ -59,13 +62,20 @@ pub fn run(a: &Args) -> u8 {
     }
 }
 
-fn red_client(config: Option<&Path>) -> Option<RedClient> {
+/// A RED client on the tokens the state keeps (`sync` renews and rotates them: after a
+/// week the configured ones are dead, and refreshing with them would rotate the state's
+/// away), those it is given kept there too.
+fn red_client(config: Option<&Path>, state: Option<&Path>) -> Option<RedClient> {
     let cfg = RedConfig::load(config)
         .map_err(|e| e.lines().iter().for_each(|l| eprintln!("error: {l}")))
         .ok()?;
-    RedClient::new(cfg)
+    let red = RedClient::new(cfg)
         .map_err(|e| eprintln!("error: {e}"))
-        .ok()
+        .ok()?;
+    if let Some(state) = state {
+        keep_red_tokens(&red, state)?;
+    }
+    Some(red)
 }
 
 fn print_plan(p: &Plan, dry_run: bool) {
@@ -157,7 +167,10 @@ fn push_cmd(a: &PushArgs) -> u8 {
         );
         return 0;
     }
-    let (Some(red), Some(store)) = (red_client(a.config.as_deref()), store.as_mut()) else {
+    let Some(store) = store.as_mut() else {
+        return 2;
+    };
+    let Some(red) = red_client(a.config.as_deref(), Some(&a.state)) else {
         return 2;
     };
     let sent = match push(&red, store, &plan) {
@@ -182,7 +195,8 @@ fn push_cmd(a: &PushArgs) -> u8 {
 }
 
 fn show(a: &ShowArgs) -> u8 {
-    let Some(red) = red_client(a.config.as_deref()) else {
+    let state = a.state.exists().then_some(a.state.as_path());
+    let Some(red) = red_client(a.config.as_deref(), state) else {
         return 2;
     };
     match red.customs_info(&a.barcode) {
