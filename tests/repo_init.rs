@@ -323,3 +323,55 @@ fn a_base_folder_opens_only_mappings_and_contracts_below_it() {
     assert!(out.contains("only mappings (.map) and"), "{out}");
     assert!(!out.contains("hunter2"), "{out}");
 }
+
+#[test]
+fn the_commands_that_run_the_shops_mapping_take_it_from_bondmap_toml() {
+    let t = fresh("guangzhou_nansha");
+    let repo = t.path().join("nansha");
+    let example = common::files(&repo.join("examples/orders"), "json")
+        .into_iter()
+        .next()
+        .unwrap();
+    let example = example.to_str().unwrap();
+    // In the repo: `map` without --mapping runs the routes file bondmap.toml names.
+    let o = bondmap_in(&repo, &["map", "--input", example]);
+    assert_eq!(o.status.code(), Some(0), "{}", all(&o));
+    assert!(
+        text(&o.stdout).contains("GUANGZHOU_NANSHA_01"),
+        "{}",
+        all(&o)
+    );
+    // Below it too, and `--help` says which file it is.
+    let o = bondmap_in(&repo.join("mappings"), &["map", "--input", example]);
+    assert_eq!(o.status.code(), Some(0), "{}", all(&o));
+    let o = bondmap_in(&repo, &["sync", "--help"]);
+    assert!(
+        text(&o.stdout).contains("[default: mappings/routes.map]"),
+        "{}",
+        all(&o)
+    );
+    // A --mapping given wins.
+    let o = bondmap_in(
+        &repo,
+        &[
+            "map",
+            "--mapping",
+            "mappings/warehouses/guangzhou_nansha.map",
+            "--input",
+            example,
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", all(&o));
+    // Without the key (or outside a repo) --mapping is required, as before.
+    edit(
+        &repo.join("bondmap.toml"),
+        "mapping = \"mappings/routes.map\"",
+        "",
+    );
+    let o = bondmap_in(&repo, &["map", "--input", example]);
+    assert_eq!(o.status.code(), Some(2), "{}", all(&o));
+    assert!(all(&o).contains("--mapping"), "{}", all(&o));
+    let o = bondmap_in(t.path(), &["sync"]);
+    assert_eq!(o.status.code(), Some(2), "{}", all(&o));
+    assert!(all(&o).contains("--mapping"), "{}", all(&o));
+}

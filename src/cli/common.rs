@@ -21,7 +21,8 @@ use std::path::{Path, PathBuf};
 /// Options shared by every command that compiles a mapping.
 #[derive(clap::Args, Clone, Debug)]
 pub struct MappingArgs {
-    /// The mapping file (a warehouse file that `use`s the base one).
+    /// The mapping file (a warehouse file that `use`s the base one, or a routes file);
+    /// in a mapping repo, `[sync] mapping` of its bondmap.toml unless given.
     #[arg(long, short = 'm')]
     pub mapping: PathBuf,
     /// Set a param for this run: `--param store_code=HZ01` (repeatable).

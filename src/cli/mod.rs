@@ -26,7 +26,7 @@ mod status;
 mod sync;
 mod test;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -104,7 +104,7 @@ enum Command {
 
 /// Exit codes: 0 done, 1 some order rejected or mistakes found, 2 could not run.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse();
     let code = match cli.cmd {
         Command::Map(a) => map::run(&a),
         Command::Fmt(a) => fmt::run(&a),
@@ -131,4 +131,25 @@ pub fn main() -> ExitCode {
         Command::Auth(a) => auth::run(&a),
     };
     ExitCode::from(code)
+}
+
+/// The commands whose `--mapping` is the mapping the shop runs.
+const RUN_MAPPING: [&str; 6] = ["map", "explain", "request", "send", "sync", "retry"];
+
+/// The command line; in a mapping repo whose `bondmap.toml` says `[sync] mapping`, that
+/// is the default `--mapping` of the commands that run the shop's mapping (shown in their
+/// `--help`).
+fn parse() -> Cli {
+    let mut cmd = Cli::command();
+    let here = std::env::current_dir().ok();
+    if let Some(file) = here.as_deref().and_then(crate::repo::sync_mapping) {
+        for name in RUN_MAPPING {
+            let file = file.clone().into_os_string();
+            cmd = cmd.mut_subcommand(name, |s| {
+                s.mut_arg("mapping", |a| a.required(false).default_value(file))
+            });
+        }
+    }
+    let matches = cmd.get_matches();
+    Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
 }

@@ -52,6 +52,17 @@ pub struct Config {
     pub base: BaseConfig,
     #[serde(default)]
     pub test: TestConfig,
+    #[serde(default)]
+    pub sync: SyncConfig,
+}
+
+/// What the shop runs: the default `--mapping` of `sync`, `retry`, `map`, `send`,
+/// `request` and `explain` run in the repo.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    /// The routes file (or a warehouse mapping), relative to the repo.
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -211,6 +222,20 @@ impl Repo {
     pub fn path(&self, p: &Path) -> PathBuf {
         self.dir.join(p)
     }
+}
+
+/// `[sync] mapping` of the `bondmap.toml` in `dir` or above: relative when the repo is
+/// `dir` itself (as a person would type it), else whole. `None` without one, or when the
+/// file cannot be read (the commands that read it say why).
+pub fn sync_mapping(dir: &Path) -> Option<PathBuf> {
+    let repo = Repo::find(dir).ok()??;
+    let m = repo.config.sync.mapping.as_ref()?;
+    let here = std::path::absolute(dir).ok();
+    Some(if here.as_deref() == Some(repo.dir.as_path()) {
+        m.clone()
+    } else {
+        repo.path(m)
+    })
 }
 
 /// The file a `base:` name stands for, read from the `bondmap.toml` above `dir`.
