@@ -6,8 +6,8 @@
 //! median, 95th percentile, max), and that the first diagnostics after the edit were of
 //! the edit's version.
 //!
-//! `cargo bench --bench lsp -- [LINES]`, default 200000 (2,000 under `cargo test`) (a buffer of 5 MB, under the 8 MiB
-//! a mapping may have).
+//! `cargo bench --bench lsp -- [LINES]`, default 200000 (a buffer of 5 MB, under the 8 MiB
+//! a mapping may have; 2,000 under `cargo test`).
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
