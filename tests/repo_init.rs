@@ -362,6 +362,24 @@ fn the_commands_that_run_the_shops_mapping_take_it_from_bondmap_toml() {
         ],
     );
     assert_eq!(o.status.code(), Some(0), "{}", all(&o));
+    // A misspelt file is a mistake `check` names.
+    edit(
+        &repo.join("bondmap.toml"),
+        "mapping = \"mappings/routes.map\"",
+        "mapping = \"mappings/route.map\"",
+    );
+    let o = bondmap_in(&repo, &["check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    assert!(
+        all(&o).contains("[sync] mapping = \"mappings/route.map\": there is no such file"),
+        "{}",
+        all(&o)
+    );
+    edit(
+        &repo.join("bondmap.toml"),
+        "mapping = \"mappings/route.map\"",
+        "mapping = \"mappings/routes.map\"",
+    );
     // Without the key (or outside a repo) --mapping is required, as before.
     edit(
         &repo.join("bondmap.toml"),

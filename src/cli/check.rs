@@ -95,6 +95,12 @@ fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
         return 2;
     }
     let mut errors = found.refused.len();
+    // The repo's own settings (the bondmap.toml here or above).
+    let here = std::env::current_dir().unwrap_or_default();
+    for p in crate::repo::config_problems(&here) {
+        errors += 1;
+        eprintln!("error: {p}");
+    }
     let mut warnings = 0usize;
     let mut json = Vec::new();
     // A problem in a used file shows once, not once per file that uses it.

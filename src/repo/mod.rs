@@ -238,6 +238,29 @@ pub fn sync_mapping(dir: &Path) -> Option<PathBuf> {
     })
 }
 
+/// What is wrong with the `bondmap.toml` in `dir` or above beyond its form (which
+/// reading it checks): a `[sync] mapping` that names no file would stop `sync` at start.
+pub fn config_problems(dir: &Path) -> Vec<String> {
+    let repo = match Repo::find(dir) {
+        Ok(Some(r)) => r,
+        Ok(None) => return Vec::new(),
+        Err(e) => return vec![e],
+    };
+    let shown = display_name(&repo.dir.join(FILE));
+    let mut problems = Vec::new();
+    if let Some(m) = &repo.config.sync.mapping {
+        let file = repo.path(m);
+        if !std::fs::metadata(&file).is_ok_and(|f| f.is_file()) {
+            problems.push(format!(
+                "{shown}: [sync] mapping = \"{}\": there is no such file ({})",
+                m.display(),
+                display_name(&file)
+            ));
+        }
+    }
+    problems
+}
+
 /// The file a `base:` name stands for, read from the `bondmap.toml` above `dir`.
 pub fn resolve_base(dir: &Path, name: &str) -> Result<(PathBuf, Option<PathBuf>), String> {
     let rel = name.strip_prefix(BASE_SCHEME).unwrap_or(name);
