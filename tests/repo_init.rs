@@ -375,9 +375,26 @@ fn the_commands_that_run_the_shops_mapping_take_it_from_bondmap_toml() {
         "{}",
         all(&o)
     );
+    // One outside the mapping root is refused as a default and named by `check`.
+    std::fs::write(repo.join("secret.toml"), "secret_key = \"s3cr3t-value\"\n").unwrap();
     edit(
         &repo.join("bondmap.toml"),
         "mapping = \"mappings/route.map\"",
+        "mapping = \"mappings/../secret.toml\"",
+    );
+    let o = bondmap_in(&repo, &["check"]);
+    assert_eq!(o.status.code(), Some(1), "{}", all(&o));
+    assert!(
+        all(&o).contains("not a file of the mapping root"),
+        "{}",
+        all(&o)
+    );
+    let o = bondmap_in(&repo, &["map", "--input", example]);
+    assert_eq!(o.status.code(), Some(2), "{}", all(&o));
+    assert!(!all(&o).contains("s3cr3t"), "{}", all(&o));
+    edit(
+        &repo.join("bondmap.toml"),
+        "mapping = \"mappings/../secret.toml\"",
         "mapping = \"mappings/routes.map\"",
     );
     // Without the key (or outside a repo) --mapping is required, as before.

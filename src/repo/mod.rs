@@ -213,6 +213,25 @@ impl Repo {
         }
     }
 
+    /// Why `[sync] mapping = m` cannot be the default mapping: no such regular file, or
+    /// one outside the mapping root (through `..` or a link).
+    fn sync_mapping_problem(&self, m: &Path) -> Option<String> {
+        let file = self.path(m);
+        if !std::fs::metadata(&file).is_ok_and(|f| f.is_file()) {
+            return Some(format!("there is no such file ({})", display_name(&file)));
+        }
+        let inside = match (file.canonicalize(), self.root().canonicalize()) {
+            (Ok(f), Ok(r)) => f.starts_with(r),
+            _ => false,
+        };
+        (!inside).then(|| {
+            format!(
+                "not a file of the mapping root {} (a default mapping is read from there only)",
+                display_name(&self.root())
+            )
+        })
+    }
+
     /// The mapping root, absolute.
     pub fn root(&self) -> PathBuf {
         self.dir.join(&self.config.mappings.root)
@@ -230,6 +249,8 @@ impl Repo {
 pub fn sync_mapping(dir: &Path) -> Option<PathBuf> {
     let repo = Repo::find(dir).ok()??;
     let m = repo.config.sync.mapping.as_ref()?;
+    // Only a file of the mapping root: a pull request cannot point it at another file.
+    repo.sync_mapping_problem(m).is_none().then_some(())?;
     let here = std::path::absolute(dir).ok();
     Some(if here.as_deref() == Some(repo.dir.as_path()) {
         m.clone()
@@ -249,12 +270,10 @@ pub fn config_problems(dir: &Path) -> Vec<String> {
     let shown = display_name(&repo.dir.join(FILE));
     let mut problems = Vec::new();
     if let Some(m) = &repo.config.sync.mapping {
-        let file = repo.path(m);
-        if !std::fs::metadata(&file).is_ok_and(|f| f.is_file()) {
+        if let Some(why) = repo.sync_mapping_problem(m) {
             problems.push(format!(
-                "{shown}: [sync] mapping = \"{}\": there is no such file ({})",
-                m.display(),
-                display_name(&file)
+                "{shown}: [sync] mapping = \"{}\": {why}",
+                m.display()
             ));
         }
     }
