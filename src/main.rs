@@ -4,7 +4,40 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     tune_allocator();
+    quiet_broken_pipe();
     bondmap::cli::main()
+}
+
+/// The commands that print and end: a reader that stops early (`bondmap map … | head`)
+/// ends them quietly, as it ends any Unix filter, instead of a panic on the next line.
+/// Not the servers and the pipeline (sync, lsp, play, the simulators, send, retry, demo),
+/// whose writes to a peer that left must stay errors they handle.
+fn quiet_broken_pipe() {
+    let filter = matches!(
+        std::env::args_os()
+            .nth(1)
+            .as_deref()
+            .and_then(|a| a.to_str()),
+        Some(
+            "map"
+                | "check"
+                | "explain"
+                | "request"
+                | "status"
+                | "history"
+                | "schema"
+                | "test"
+                | "config"
+                | "fmt"
+        )
+    );
+    #[cfg(unix)]
+    if filter {
+        // SAFETY: restores the default action of one signal before any thread exists.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
 }
 
 /// mimalloc's `mi_option_purge_delay` (its index in `mimalloc.h`, the same in v2 and v3;

@@ -588,3 +588,45 @@ fn status_json_gives_a_rejections_run_time_code() {
         assert!(by_id(list, "P2")["error_code"].is_null(), "{list}: {v}");
     }
 }
+
+#[test]
+fn a_reader_that_stops_early_ends_map_quietly_as_any_unix_filter() {
+    use std::io::{BufRead, Read, Write};
+    use std::os::unix::process::ExitStatusExt;
+    let one = std::fs::read_to_string(&examples()[0]).unwrap();
+    let doc: serde_json::Value = serde_json::from_str(&one).unwrap();
+    let line = format!("{doc}\n");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+        .args(["map", "--mapping", HZ, "--ndjson"])
+        .current_dir(root())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    // Far more than a pipe holds: map is still writing when the reader leaves.
+    let writer = std::thread::spawn(move || {
+        for _ in 0..20_000 {
+            if stdin.write_all(line.as_bytes()).is_err() {
+                break;
+            }
+        }
+    });
+    let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    out.read_line(&mut first).unwrap();
+    assert!(first.contains("BONDED_WHS"), "{first}");
+    drop(out);
+    let mut err = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut err)
+        .unwrap();
+    let status = child.wait().unwrap();
+    writer.join().unwrap();
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(status.signal(), Some(libc::SIGPIPE), "{status:?}: {err}");
+}

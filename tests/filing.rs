@@ -1,7 +1,8 @@
 //! The goods' customs filings synced to RED (issue 25 §5), through the binary against the
 //! local RED API: a dry run sends nothing, a push sends every filed row once and a second
 //! push nothing, a changed row alone goes again, an HS code that is not 10 digits stops
-//! the push before anything is sent (naming the row), `filing show` reads back.
+//! the push before anything is sent (naming the row), and `check` finds such rows too;
+//! `filing show` reads back; both run on the tokens the state keeps.
 
 mod common;
 
@@ -269,4 +270,46 @@ fn a_push_uses_the_tokens_the_state_keeps_not_the_rotated_configured_ones() {
     for t in red.issued_tokens() {
         assert!(!text(&o.stdout).contains(&t) && !text(&o.stderr).contains(&t));
     }
+}
+
+#[test]
+fn check_runs_a_filing_mapping_over_every_row_of_its_goods_table() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(&root().join("mappings"), &dir.path().join("mappings"));
+    let goods = dir
+        .path()
+        .join("mappings/warehouses/hangzhou_xiasha_goods.csv");
+    let t = std::fs::read_to_string(&goods).unwrap();
+    std::fs::write(
+        &goods,
+        t.replace(",1901101000,", ",1901 101000,")
+            .replace(",2202999990,", ",220299999,"),
+    )
+    .unwrap();
+    let filing = dir.path().join("mappings/filing");
+    let o = bondmap(&["check", filing.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let e = text(&o.stderr);
+    assert!(
+        e.contains("table `goods`: barcode 6901234567892") && e.contains("has a space in it"),
+        "{e}"
+    );
+    assert!(
+        e.contains("table `goods`: barcode 4897036690519") && e.contains("not 10 digits"),
+        "{e}"
+    );
+    assert!(e.contains("2 error(s)"), "{e}");
+    // As JSON, each with its code.
+    let o = bondmap(&["check", "--format", "json", filing.to_str().unwrap()]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let codes: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["bondmap::filing_row", "bondmap::filing_row"]);
+    // The shipped table passes.
+    let o = bondmap(&["check", "mappings/filing"]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }

@@ -122,6 +122,16 @@ fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
         errors += fresh.iter().filter(|d| d.is_error()).count();
         warnings += fresh.iter().filter(|d| !d.is_error()).count();
         let name = f.display().to_string();
+        if !fresh.iter().any(Diag::is_error) {
+            for row in filing_rows(&m) {
+                errors += 1;
+                if format == "json" {
+                    json.push(plain_error(&name, "bondmap::filing_row", row));
+                } else {
+                    eprintln!("error: {name}: {row}");
+                }
+            }
+        }
         if format == "json" {
             json.extend(diag::to_json(&m.sources, &fresh, &name));
         } else if !fresh.is_empty() {
@@ -136,18 +146,13 @@ fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
         for e in crate::sync::customs_tables::check_file(t) {
             errors += 1;
             if format == "json" {
-                json.push(diag::JsonDiag {
-                    file: t.display().to_string(),
-                    line: e.line.map(|l| l as usize),
-                    column: None,
-                    span: None,
-                    severity: diag::Severity::Error,
-                    code: "bondmap::customs_table",
-                    message: e.message.clone(),
-                    label: String::new(),
-                    help: None,
-                    related: Vec::new(),
-                });
+                let mut d = plain_error(
+                    &t.display().to_string(),
+                    "bondmap::customs_table",
+                    e.message.clone(),
+                );
+                d.line = e.line.map(|l| l as usize);
+                json.push(d);
             } else {
                 eprintln!("error: {e}");
             }
@@ -168,6 +173,48 @@ fn check(paths: &[PathBuf], format: &str, root: Option<&Path>) -> u8 {
         );
     }
     u8::from(errors > 0)
+}
+
+/// An error of a file as a whole (no span): a table's row, a customs table's line.
+fn plain_error(file: &str, code: &'static str, message: String) -> diag::JsonDiag {
+    diag::JsonDiag {
+        file: file.to_string(),
+        line: None,
+        column: None,
+        span: None,
+        severity: diag::Severity::Error,
+        code,
+        message,
+        label: String::new(),
+        help: None,
+        related: Vec::new(),
+    }
+}
+
+/// The rows of a filing mapping's goods table that `filing push` would stop on (an HS
+/// code RED refuses, a quantity that is not a number), each naming its barcode: the
+/// mapping run over every row, as a push does, with nothing sent. A filing mapping with a
+/// param left unset (the base one) is checked through the files that set it.
+fn filing_rows(m: &crate::load::Mapping) -> Vec<String> {
+    use crate::sync::filing::{plan, PlanError, SOURCE_SCHEMA};
+    let filing = m.source.as_ref().is_some_and(|(p, _)| {
+        p.file_name()
+            .is_some_and(|n| n == std::ffi::OsStr::new(SOURCE_SCHEMA))
+    });
+    if !filing {
+        return Vec::new();
+    }
+    let (Some(program), _) = compile(m, &Options::default()) else {
+        return Vec::new();
+    };
+    match plan(&program, None) {
+        Ok(_) => Vec::new(),
+        Err(PlanError::Rows(rows)) => rows
+            .into_iter()
+            .map(|r| format!("table `goods`: {r}"))
+            .collect(),
+        Err(e) => vec![e.to_string()],
+    }
 }
 
 /// The customs tables under the given paths (default `mappings/`): every file named as

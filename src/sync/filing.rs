@@ -18,6 +18,9 @@ use serde_json::Value;
 
 /// The table a filing mapping runs over.
 pub const GOODS: &str = "goods";
+/// The input contract of a filing mapping (one barcode of its goods table): what makes
+/// `bondmap check` run the mapping over every row, as a push would.
+pub const SOURCE_SCHEMA: &str = "goods_barcode.schema.json";
 /// Its column that says whether a good is filed at all.
 pub const HS_COLUMN: &str = "hs_code";
 
