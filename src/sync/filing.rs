@@ -82,7 +82,16 @@ pub fn plan(program: &Program, store: Option<&Store>) -> Result<Plan, PlanError>
         let fields = match crate::run::run(program, &serde_json::json!({ "barcode": key })) {
             Ok(json) => serde_json::from_str::<Value>(&json)
                 .map_err(|e| format!("barcode {key}: the mapping wrote no JSON: {e}")),
-            Err(e) => Err(format!("barcode {key}: {e}")),
+            // The row's barcode is its name here (the order id and `$.barcode` it was
+            // read from say nothing more).
+            Err(e) => Err(format!(
+                "barcode {key}: {}{} at {}",
+                e.message,
+                e.field
+                    .as_ref()
+                    .map_or_else(String::new, |f| format!(" (field `{f}`)")),
+                e.location
+            )),
         };
         let fields = match fields.and_then(|f| checked(key, f)) {
             Ok(f) => f,
