@@ -280,6 +280,27 @@ fn tokens_expiring_every_few_seconds_over_many_rounds_and_a_restart_lose_nothing
     assert_no_token(&tokens, &second, "the second run's output");
     let status = bondmap(&["status", "--all", "--state", db.to_str().unwrap()]);
     assert_no_token(&tokens, &text(&status.stdout), "status");
+    // When they end, at +08:00, and nothing of the tokens themselves.
+    assert!(
+        text(&status.stdout).contains("RED tokens: kept in the state; the access token until 20"),
+        "{}",
+        text(&status.stdout)
+    );
+    let json = bondmap(&[
+        "status",
+        "--format",
+        "json",
+        "--state",
+        db.to_str().unwrap(),
+    ]);
+    let v: Value = serde_json::from_slice(&json.stdout).unwrap();
+    assert!(
+        v["red_tokens"]["refresh_expires_at"]
+            .as_str()
+            .is_some_and(|t| t.ends_with("+08:00")),
+        "{v}"
+    );
+    assert_no_token(&tokens, &text(&json.stdout), "status as JSON");
     assert_no_token(&tokens, &state_text(&db), "the state");
     // The state's tokens are RED's newest.
     let kept = Store::open_read_only(&db)

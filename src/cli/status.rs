@@ -92,6 +92,15 @@ fn status(state: &Path, format: &str, all: bool) -> u8 {
         }
     };
     let when = checkpoint.map(crate::logs::iso_secs);
+    // When RED's kept tokens end (never the tokens): a state from before they were kept
+    // has none.
+    let tokens = store.red_tokens().ok().flatten().map(|t| {
+        (
+            crate::logs::iso_ms(t.access_expires_at),
+            crate::logs::iso_ms(t.refresh_expires_at),
+            t.refresh_expires_at <= chrono::Utc::now().timestamp_millis(),
+        )
+    });
     // A notice no order can take: its order id (a RED id, not personal) and the reason.
     let notice_json: Vec<serde_json::Value> = notices
         .iter()
@@ -103,7 +112,7 @@ fn status(state: &Path, format: &str, all: bool) -> u8 {
             .map(|(s, n)| (s.as_str().to_string(), (*n).into()))
             .collect();
         let person: Vec<serde_json::Value> = person.iter().map(order_json).collect();
-        let mut v = serde_json::json!({"counts": counts, "checkpoint": when, "needs_person": person, "notices_needing_person": notice_json, "failed_and_rejected": problems, "changed_after_accept": changed, "customs_not_told": untold});
+        let mut v = serde_json::json!({"counts": counts, "checkpoint": when, "needs_person": person, "notices_needing_person": notice_json, "failed_and_rejected": problems, "changed_after_accept": changed, "customs_not_told": untold, "red_tokens": tokens.as_ref().map(|(a, r, _)| serde_json::json!({"access_expires_at": a, "refresh_expires_at": r}))});
         if all {
             v["orders"] = every.iter().map(order_json).collect();
         }
@@ -114,6 +123,15 @@ fn status(state: &Path, format: &str, all: bool) -> u8 {
         println!("{:>9}: {n}", s.as_str());
     }
     println!("checkpoint: {}", when.as_deref().unwrap_or("none"));
+    match &tokens {
+        Some((_, r, true)) => println!(
+            "RED tokens: the refresh token expired at {r}: authorize the app again, then `bondmap auth --code CODE`"
+        ),
+        Some((a, r, false)) => {
+            println!("RED tokens: kept in the state; the access token until {a}, renewed by the refresh token until {r}")
+        }
+        None => println!("RED tokens: none kept yet (sync starts with the configured ones)"),
+    }
     if all {
         for r in &every {
             println!(
