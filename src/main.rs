@@ -14,10 +14,7 @@ fn main() -> std::process::ExitCode {
 /// whose writes to a peer that left must stay errors they handle.
 fn quiet_broken_pipe() {
     let filter = matches!(
-        std::env::args_os()
-            .nth(1)
-            .as_deref()
-            .and_then(|a| a.to_str()),
+        command().as_deref(),
         Some(
             "map"
                 | "check"
@@ -40,6 +37,11 @@ fn quiet_broken_pipe() {
     }
 }
 
+/// The command asked for (its first argument), before the command line is parsed.
+fn command() -> Option<String> {
+    std::env::args_os().nth(1)?.into_string().ok()
+}
+
 /// mimalloc's `mi_option_purge_delay` (its index in `mimalloc.h`, the same in v2 and v3;
 /// the Rust bindings give it no name).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
@@ -54,13 +56,7 @@ fn tune_allocator() {
     // a flat, small footprint: on `map --ndjson` (a batch over one stream) huge pages off
     // cost 8 times the page faults and about 10 % more time, and the immediate purge 7 %
     // more CPU (benches/README.md, "Memory").
-    let pipeline = matches!(
-        std::env::args_os()
-            .nth(1)
-            .as_deref()
-            .and_then(|a| a.to_str()),
-        Some("sync" | "retry" | "demo")
-    );
+    let pipeline = matches!(command().as_deref(), Some("sync" | "retry" | "demo"));
     #[cfg(target_os = "linux")]
     if pipeline && std::env::var_os("MIMALLOC_ALLOW_THP").is_none() {
         // Transparent huge pages off: mimalloc asks for them on its 2 MiB-aligned memory, so

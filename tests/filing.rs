@@ -53,6 +53,27 @@ fn push(red: &RedSimHandle, db: &Path, extra: &[&str]) -> Output {
     run(red, &args)
 }
 
+/// The shipped goods table with two rows RED would refuse: an HS code with a space in it,
+/// one of 9 digits.
+fn bad_goods() -> String {
+    std::fs::read_to_string(warehouses().join("hangzhou_xiasha_goods.csv"))
+        .unwrap()
+        .replace(",1901101000,", ",1901 101000,")
+        .replace(",2202999990,", ",220299999,")
+}
+
+/// Both rows of [`bad_goods`] named, each with its reason.
+fn assert_names_both_rows(e: &str) {
+    assert!(
+        e.contains("barcode 6901234567892: ") && e.contains("has a space in it"),
+        "{e}"
+    );
+    assert!(
+        e.contains("barcode 4897036690519: ") && e.contains("not 10 digits"),
+        "{e}"
+    );
+}
+
 /// Rows of the shipped Hangzhou goods table, and those with an HS code.
 fn rows() -> (usize, usize) {
     let mut r = csv::Reader::from_path(warehouses().join("hangzhou_xiasha_goods.csv")).unwrap();
@@ -161,13 +182,7 @@ fn an_hs_code_that_is_not_ten_digits_stops_the_push_before_anything_is_sent() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     let bad = dir.path().join("bad.csv");
-    let t = std::fs::read_to_string(warehouses().join("hangzhou_xiasha_goods.csv")).unwrap();
-    std::fs::write(
-        &bad,
-        t.replace(",1901101000,", ",1901 101000,")
-            .replace(",2202999990,", ",220299999,"),
-    )
-    .unwrap();
+    std::fs::write(&bad, bad_goods()).unwrap();
     let table = format!("goods={}", bad.display());
     for extra in [
         vec!["--table", &table],
@@ -176,14 +191,7 @@ fn an_hs_code_that_is_not_ten_digits_stops_the_push_before_anything_is_sent() {
         let o = push(&red, &db, &extra);
         assert_eq!(o.status.code(), Some(1), "{}", text(&o.stdout));
         let e = text(&o.stderr);
-        assert!(
-            e.contains("barcode 6901234567892") && e.contains("has a space in it"),
-            "{e}"
-        );
-        assert!(
-            e.contains("barcode 4897036690519") && e.contains("not 10 digits"),
-            "{e}"
-        );
+        assert_names_both_rows(&e);
         assert!(e.contains("2 row(s) refused: nothing was sent"), "{e}");
         assert!(text(&o.stdout).is_empty());
     }
@@ -279,25 +287,13 @@ fn check_runs_a_filing_mapping_over_every_row_of_its_goods_table() {
     let goods = dir
         .path()
         .join("mappings/warehouses/hangzhou_xiasha_goods.csv");
-    let t = std::fs::read_to_string(&goods).unwrap();
-    std::fs::write(
-        &goods,
-        t.replace(",1901101000,", ",1901 101000,")
-            .replace(",2202999990,", ",220299999,"),
-    )
-    .unwrap();
+    std::fs::write(&goods, bad_goods()).unwrap();
     let filing = dir.path().join("mappings/filing");
     let o = bondmap(&["check", filing.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
     let e = text(&o.stderr);
-    assert!(
-        e.contains("table `goods`: barcode 6901234567892") && e.contains("has a space in it"),
-        "{e}"
-    );
-    assert!(
-        e.contains("table `goods`: barcode 4897036690519") && e.contains("not 10 digits"),
-        "{e}"
-    );
+    assert_names_both_rows(&e);
+    assert_eq!(e.matches(": table `goods`: barcode ").count(), 2, "{e}");
     assert!(e.contains("2 error(s)"), "{e}");
     // As JSON, each with its code.
     let o = bondmap(&["check", "--format", "json", filing.to_str().unwrap()]);
