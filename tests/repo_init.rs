@@ -30,6 +30,14 @@ fn fresh(warehouse: &str) -> tempfile::TempDir {
     );
     let o = bondmap_in(t.path(), &["init", "nansha", "--warehouse", warehouse]);
     assert_eq!(o.status.code(), Some(0), "{}", all(&o));
+    // Every file named from where init ran, the snapshots too.
+    let said = text(&o.stdout);
+    let wrote: Vec<&str> = said.lines().filter(|l| l.starts_with("wrote ")).collect();
+    assert!(wrote.len() >= 10, "{said}");
+    assert!(
+        wrote.iter().all(|l| l.starts_with("wrote nansha/")),
+        "{said}"
+    );
     t
 }
 

@@ -58,7 +58,14 @@ pub fn run(a: &Args) -> u8 {
             eprintln!("error: cannot write the snapshot of {}: {e}", c.name);
             return 2;
         }
-        println!("wrote {}", display_name(&c.path));
+        // Named from where init was run, as the files above are (we are in `dir` now).
+        let inside = std::env::current_dir()
+            .ok()
+            .and_then(|here| c.path.strip_prefix(here).ok().map(|p| dir.join(p)));
+        println!(
+            "wrote {}",
+            display_name(inside.as_deref().unwrap_or(&c.path))
+        );
     }
     println!(
         "a bondmap repo for warehouse `{}`: `bondmap check` and `bondmap test` pass; read README.md",
