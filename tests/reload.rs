@@ -2,8 +2,8 @@
 //! between rounds, checked first. A broken mapping or config is logged (every
 //! diagnostic) and the running set goes on sending; a fixed or changed one takes effect
 //! on the next round (the store code the warehouse received, as its shipment notice
-//! hands it back); a SIGHUP during a round lets the round finish. The process never dies
-//! of it (exit 129 is gone).
+//! hands it back); a SIGHUP during a round lets the round finish; the callback takes the
+//! reloaded customs tables and Cainiao key. The process never dies of it (exit 129 is gone).
 
 mod common;
 
@@ -39,10 +39,17 @@ struct Shop {
     red: RedSimHandle,
     gw: SimHandle,
     child: Child,
+    /// Where the callback listens.
+    callback: String,
 }
 
 impl Shop {
     fn start(config: &str, gw: SimOptions) -> Shop {
+        Shop::start_without(config, gw, &[])
+    }
+
+    /// As [`Shop::start`], without the variables `unset` (then the file gives them).
+    fn start_without(config: &str, gw: SimOptions, unset: &[&str]) -> Shop {
         let dir = tempfile::tempdir().unwrap();
         common::copy_dir(&root().join("mappings"), &dir.path().join("mappings"));
         std::fs::write(dir.path().join("bondmap.toml"), config).unwrap();
@@ -67,7 +74,9 @@ impl Shop {
             .stdout(std::process::Stdio::null())
             .stderr(log);
         for (k, v) in SIMS.env_for(&red, &gw) {
-            c.env(k, v);
+            if !unset.contains(&k) {
+                c.env(k, v);
+            }
         }
         let child = c.spawn().unwrap();
         Shop {
@@ -75,6 +84,7 @@ impl Shop {
             red,
             gw,
             child,
+            callback: format!("http://127.0.0.1:{port}/cainiao/callback"),
         }
     }
 
@@ -361,4 +371,57 @@ fn the_callback_takes_the_customs_tables_a_sighup_reloaded() {
     let (code, log) = shop.stop();
     assert_eq!(code, Some(0), "{log}");
     assert!(!log.contains("not reloaded"), "{log}");
+}
+
+/// Posts a shipment notice signed with `secret` to the shop's callback: its answer.
+fn post_notice(shop: &Shop, order: &str, secret: &str) -> Value {
+    let li = format!(
+        r#"{{"orderCode":"{order}","lgOrderCode":"LP{order}","storeCode":"HZ_XIASHA_01","mailNo":"SF000001","logisticsCode":"SF","consignTime":"2026-12-07 10:00:00"}}"#
+    );
+    let body = form_urlencoded::Serializer::new(String::new())
+        .append_pair("logistic_provider_id", "CP_WAREHOUSE")
+        .append_pair("msg_type", "CONSIGN_ORDER_NOTIFY")
+        .append_pair("logistics_interface", &li)
+        .append_pair("data_digest", &bondmap::gateway::data_digest(&li, secret))
+        .finish();
+    let text = reqwest::blocking::Client::new()
+        .post(&shop.callback)
+        .header(
+            "Content-Type",
+            "application/x-www-form-urlencoded;charset=utf-8",
+        )
+        .body(body)
+        .send()
+        .unwrap()
+        .text()
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+#[test]
+fn the_callback_checks_notices_with_the_cainiao_key_a_sighup_reloaded() {
+    let old = SIMS.gw_secret;
+    let new = "gw-SECRET-rotated-54";
+    let mut shop = Shop::start_without(
+        &format!("{CONFIG}secret_key = \"{old}\"\n"),
+        SimOptions::default(),
+        &["CAINIAO_SECRET_KEY"],
+    );
+    shop.wait_log("round:", 1);
+    assert_eq!(post_notice(&shop, "K001", old)["success"], "true");
+    shop.edit("bondmap.toml", |t| t.replace(old, new));
+    shop.hup();
+    shop.wait_log("reloaded:", 1);
+    shop.wait_log("the Cainiao secret key changed", 1);
+    // Signed with the old key: refused (Cainiao sends it again, signed with the new one).
+    let refused = post_notice(&shop, "K002", old);
+    assert_eq!(refused["success"], "false", "{refused}");
+    assert_eq!(refused["errorCode"], "S02", "{refused}");
+    assert_eq!(post_notice(&shop, "K002", new)["success"], "true");
+    let (code, log) = shop.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        !log.contains(new) && !log.contains(old),
+        "a key in the log: {log}"
+    );
 }

@@ -21,6 +21,7 @@ pub use server::Receiver;
 
 use crate::gateway::{data_digest, Secret};
 use serde_json::Value;
+use std::sync::{Arc, RwLock};
 
 /// Largest body accepted (1 MiB); a longer one is refused before it is read.
 pub const MAX_BODY: usize = 1 << 20;
@@ -69,11 +70,39 @@ pub trait Sink: Send + Sync {
     fn record(&self, notice: &Notice) -> Result<(), String>;
 }
 
+/// The Cainiao secret key notices are checked with. A clone is a handle on the same key:
+/// `sync` keeps one to put in the key a SIGHUP reloaded, for the notices after it.
+#[derive(Debug, Clone)]
+pub struct CallbackKey(Arc<RwLock<Secret>>);
+
+impl CallbackKey {
+    pub fn new(secret: Secret) -> CallbackKey {
+        CallbackKey(Arc::new(RwLock::new(secret)))
+    }
+
+    /// The key now.
+    pub fn current(&self) -> Secret {
+        match self.0.read() {
+            Ok(k) => k.clone(),
+            // A writer panicked mid-swap: the key it left is still a whole key.
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    /// Checks the notices from now on with `secret`.
+    pub fn set(&self, secret: Secret) {
+        match self.0.write() {
+            Ok(mut k) => *k = secret,
+            Err(poisoned) => *poisoned.into_inner() = secret,
+        }
+    }
+}
+
 /// What the receiver needs to check notices.
 #[derive(Debug, Clone)]
 pub struct CallbackConfig {
     /// The Cainiao secret key (the gateway's).
-    pub secret_key: Secret,
+    pub secret_key: CallbackKey,
     /// The `msg_type`s accepted; any other is refused with S04.
     pub msg_types: Vec<String>,
     /// Connections served at once; more are answered 503 (Cainiao sends again).
@@ -85,6 +114,11 @@ pub struct CallbackConfig {
 
 impl CallbackConfig {
     pub fn new(secret_key: Secret) -> CallbackConfig {
+        CallbackConfig::with_key(CallbackKey::new(secret_key))
+    }
+
+    /// Checking notices with `secret_key`, which its holder may change while it runs.
+    pub fn with_key(secret_key: CallbackKey) -> CallbackConfig {
         CallbackConfig {
             secret_key,
             msg_types: vec![
@@ -173,7 +207,7 @@ pub fn check(body: &[u8], cfg: &CallbackConfig) -> Result<Notice, Answer> {
     let logistics_interface = get("logistics_interface")?;
     let digest = get("data_digest")?;
     // The digest first: nothing of an unsigned body is believed, not even its msg_type.
-    let want = data_digest(&logistics_interface, cfg.secret_key.expose());
+    let want = data_digest(&logistics_interface, cfg.secret_key.current().expose());
     if !same(want.as_bytes(), digest.as_bytes()) {
         return Err(Answer::fail(
             "S02",

@@ -4,7 +4,7 @@
 use super::common::{
     init_logs_as, inputs_of, print_line, say, setup_set, LifeArgs, LogFormat, MappingArgs,
 };
-use crate::callback::{self, CallbackConfig};
+use crate::callback::{self, CallbackConfig, CallbackKey};
 use crate::console::config::ConsoleConfig;
 use crate::console::Console;
 use crate::health::{self, Failure, Health};
@@ -150,8 +150,8 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     );
     let (wake_tx, wake_rx) = channel::<()>();
     let customs_tables = crate::sync::customs::tables_dir(&inputs.cancel_map);
-    // The callback's customs intake, given what a SIGHUP reloads.
-    let mut intake_now: Option<Intake> = None;
+    // What the callback takes from a SIGHUP's reload: the customs intake, the Cainiao key.
+    let mut callback_now: Option<(Intake, CallbackKey)> = None;
     // Kept alive for the whole run: dropping it stops the server.
     let _server = match run.listen {
         None => None,
@@ -162,8 +162,10 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                 Ok(i) => i,
                 Err(e) => return error(&e),
             };
-            intake_now = Some(intake.clone());
-            match serve(addr, state, &set, &health, wake_tx, intake, &console) {
+            let key = CallbackKey::new(set.gateway.config().secret_key.clone());
+            callback_now = Some((intake.clone(), key.clone()));
+            let callback = (intake, key);
+            match serve(addr, state, &health, wake_tx, callback, &console) {
                 Ok(s) => Some(s),
                 Err(e) => return error(&e),
             }
@@ -229,16 +231,9 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                 .as_ref()
                 .is_some_and(|h| h.swap(false, Ordering::SeqCst))
             {
-                let reloaded = reload::reload(&mut set, &inputs, &mut store, run.listen.is_some());
-                if let (reload::Reloaded::Swapped { .. }, Some(intake)) = (&reloaded, &intake_now) {
-                    // The tables were checked by the reload; read again now, they may
-                    // have changed since (then the running ones go on, said once).
-                    if let Err(e) = intake.replace(&customs_tables, set.red.clone()) {
-                        say(
-                            Level::ERROR,
-                            &format!("the customs tables were not reloaded: {e}"),
-                        );
-                    }
+                let reloaded = reload::reload(&mut set, &inputs, &mut store);
+                if let (reload::Reloaded::Swapped { .. }, Some(now)) = (&reloaded, &callback_now) {
+                    callback_reloaded(now, &set, &customs_tables);
                 }
             }
             let left = until.saturating_duration_since(Instant::now());
@@ -269,21 +264,43 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     }
 }
 
+/// The callback takes what a reload swapped in, for the notices that come after it: the
+/// customs tables and the set's RED client, and the Cainiao secret key (a notice signed
+/// with the old one is refused, and Cainiao sends it again).
+fn callback_reloaded(now: &(Intake, CallbackKey), set: &reload::RunSet, tables: &Path) {
+    let (intake, key) = now;
+    // The tables were checked by the reload; read again now, they may have changed since
+    // (then the running ones go on, said once).
+    if let Err(e) = intake.replace(tables, set.red.clone()) {
+        say(
+            Level::ERROR,
+            &format!("the customs tables were not reloaded: {e}"),
+        );
+    }
+    let secret = set.gateway.config().secret_key.clone();
+    if key.current() != secret {
+        key.set(secret);
+        say(
+            Level::INFO,
+            "the Cainiao secret key changed: sends and the callback use the new one from now on",
+        );
+    }
+}
+
 /// The callback, `/healthz`, `/metrics` and (with its token) the operator's console on
 /// `addr`, within the callback's limits.
 fn serve(
     addr: SocketAddr,
     state: &Path,
-    set: &reload::RunSet,
     health: &Arc<Health>,
     wake: std::sync::mpsc::Sender<()>,
-    intake: Intake,
+    (intake, key): (Intake, CallbackKey),
     console: &ConsoleConfig,
 ) -> Result<crate::http::Server, String> {
     let sink = StoreSink::open(state, Some(wake))
         .map_err(|e| e.to_string())?
         .with_customs(intake);
-    let cfg = CallbackConfig::new(set.gateway.config().secret_key.clone());
+    let cfg = CallbackConfig::with_key(key);
     let limits = callback::server::limits(&cfg);
     let mut app = callback::server::router(cfg, Arc::new(sink))
         .merge(health::router(health.clone()))

@@ -251,14 +251,8 @@ pub enum Reloaded {
 }
 
 /// Loads a new set from `inputs` and puts it in `current`'s place when it is whole; the
-/// state records the new mapping identity. `listening`: a callback receiver runs (it
-/// keeps the Cainiao secret it started with).
-pub fn reload(
-    current: &mut RunSet,
-    inputs: &Inputs,
-    store: &mut Store,
-    listening: bool,
-) -> Reloaded {
+/// state records the new mapping identity.
+pub fn reload(current: &mut RunSet, inputs: &Inputs, store: &mut Store) -> Reloaded {
     tracing::info!("SIGHUP: reloading the settings, mappings, routes and tables");
     let mut new = match RunSet::load(inputs) {
         Ok(s) => s,
@@ -285,9 +279,6 @@ pub fn reload(
     }
     for w in new.warnings() {
         tracing::warn!(kind = "mapping", code = w.code.as_str(), "{}", w.message);
-    }
-    if listening && new.gateway.config().secret_key != current.gateway.config().secret_key {
-        tracing::warn!("the Cainiao secret key changed: sends use the new one; the callback checks notices with the one it started with until sync is restarted");
     }
     // RED's tokens are state, not settings: the running authorization goes on.
     // A set just loaded holds the only handle on its client.
