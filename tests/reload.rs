@@ -3,7 +3,8 @@
 //! diagnostic) and the running set goes on sending; a fixed or changed one takes effect
 //! on the next round (the store code the warehouse received, as its shipment notice
 //! hands it back); a SIGHUP during a round lets the round finish; the callback takes the
-//! reloaded customs tables and Cainiao key. The process never dies of it (exit 129 is gone).
+//! reloaded customs tables and Cainiao key, the console its token. The process never dies
+//! of it (exit 129 is gone).
 
 mod common;
 
@@ -423,5 +424,47 @@ fn the_callback_checks_notices_with_the_cainiao_key_a_sighup_reloaded() {
     assert!(
         !log.contains(new) && !log.contains(old),
         "a key in the log: {log}"
+    );
+}
+
+/// The status of `GET /api/overview` with `token` as a bearer.
+fn overview_status(shop: &Shop, token: &str) -> u16 {
+    let url = shop.callback.replace("/cainiao/callback", "/api/overview");
+    reqwest::blocking::Client::new()
+        .get(url)
+        .bearer_auth(token)
+        .send()
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn a_sighup_that_changes_the_console_token_shuts_the_old_one_out() {
+    let old = "console-token-before-the-sighup";
+    let new = "console-token-after-the-sighup!";
+    let mut shop = Shop::start(
+        &format!("{CONFIG}[console]\ntoken = \"{old}\"\n"),
+        SimOptions::default(),
+    );
+    shop.wait_log("round:", 1);
+    assert_eq!(overview_status(&shop, old), 200);
+    shop.edit("bondmap.toml", |t| t.replace(old, new));
+    shop.hup();
+    shop.wait_log("the console's token changed", 1);
+    assert_eq!(overview_status(&shop, old), 401);
+    assert_eq!(overview_status(&shop, new), 200);
+    // Taken away: nobody gets in.
+    shop.edit("bondmap.toml", |t| {
+        t.replace(&format!("token = \"{new}\""), "")
+    });
+    shop.hup();
+    shop.wait_log("the console's token was taken away", 1);
+    assert_eq!(overview_status(&shop, new), 401);
+    let (code, log) = shop.stop();
+    assert_eq!(code, Some(0), "{log}");
+    assert!(
+        !log.contains(old) && !log.contains(new),
+        "a token in the log: {log}"
     );
 }

@@ -150,8 +150,8 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     );
     let (wake_tx, wake_rx) = channel::<()>();
     let customs_tables = crate::sync::customs::tables_dir(&inputs.cancel_map);
-    // What the callback takes from a SIGHUP's reload: the customs intake, the Cainiao key.
-    let mut callback_now: Option<(Intake, CallbackKey)> = None;
+    // What the served paths take from a SIGHUP's reload.
+    let mut served_now: Option<Served> = None;
     // Kept alive for the whole run: dropping it stops the server.
     let _server = match run.listen {
         None => None,
@@ -162,10 +162,21 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                 Ok(i) => i,
                 Err(e) => return error(&e),
             };
-            let key = CallbackKey::new(set.gateway.config().secret_key.clone());
-            callback_now = Some((intake.clone(), key.clone()));
-            let callback = (intake, key);
-            match serve(addr, state, &health, wake_tx, callback, &console) {
+            let served = Served {
+                intake,
+                key: CallbackKey::new(set.gateway.config().secret_key.clone()),
+                console: console.token.clone().map(|token| {
+                    Console::new(
+                        state.to_path_buf(),
+                        health.clone(),
+                        token,
+                        console.behind_tls,
+                    )
+                }),
+            };
+            let server = serve(addr, state, &health, wake_tx, &served);
+            served_now = Some(served);
+            match server {
                 Ok(s) => Some(s),
                 Err(e) => return error(&e),
             }
@@ -232,8 +243,8 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
                 .is_some_and(|h| h.swap(false, Ordering::SeqCst))
             {
                 let reloaded = reload::reload(&mut set, &inputs, &mut store);
-                if let (reload::Reloaded::Swapped { .. }, Some(now)) = (&reloaded, &callback_now) {
-                    callback_reloaded(now, &set, &customs_tables);
+                if let (reload::Reloaded::Swapped { .. }, Some(now)) = (&reloaded, &served_now) {
+                    now.reloaded(&set, &customs_tables, run.cfg);
                 }
             }
             let left = until.saturating_duration_since(Instant::now());
@@ -264,26 +275,65 @@ fn sync(m: &MappingArgs, state: &Path, run: SyncRun) -> u8 {
     }
 }
 
-/// The callback takes what a reload swapped in, for the notices that come after it: the
-/// customs tables and the set's RED client, and the Cainiao secret key (a notice signed
-/// with the old one is refused, and Cainiao sends it again).
-fn callback_reloaded(now: &(Intake, CallbackKey), set: &reload::RunSet, tables: &Path) {
-    let (intake, key) = now;
-    // The tables were checked by the reload; read again now, they may have changed since
-    // (then the running ones go on, said once).
-    if let Err(e) = intake.replace(tables, set.red.clone()) {
-        say(
-            Level::ERROR,
-            &format!("the customs tables were not reloaded: {e}"),
-        );
-    }
-    let secret = set.gateway.config().secret_key.clone();
-    if key.current() != secret {
-        key.set(secret);
-        say(
-            Level::INFO,
-            "the Cainiao secret key changed: sends and the callback use the new one from now on",
-        );
+/// What the served paths take from a SIGHUP's reload, for what comes after it; each a
+/// handle on what they run with.
+struct Served {
+    /// The customs tables and the set's RED client.
+    intake: Intake,
+    /// The Cainiao secret key notices are checked with (one signed with the old key is
+    /// refused, and Cainiao sends it again).
+    key: CallbackKey,
+    /// The console, when it had a token at start: a changed token ends its sessions.
+    console: Option<Console>,
+}
+
+impl Served {
+    fn reloaded(&self, set: &reload::RunSet, tables: &Path, cfg: Option<&Path>) {
+        // The tables were checked by the reload; read again now, they may have changed
+        // since (then the running ones go on, said once).
+        if let Err(e) = self.intake.replace(tables, set.red.clone()) {
+            say(
+                Level::ERROR,
+                &format!("the customs tables were not reloaded: {e}"),
+            );
+        }
+        let secret = set.gateway.config().secret_key.clone();
+        if self.key.current() != secret {
+            self.key.set(secret);
+            say(
+                Level::INFO,
+                "the Cainiao secret key changed: sends and the callback use the new one from now on",
+            );
+        }
+        let loaded = match ConsoleConfig::load(cfg) {
+            Ok(c) => c,
+            Err(e) => {
+                for l in e.lines() {
+                    say(Level::ERROR, &format!("the console keeps its token: {l}"));
+                }
+                return;
+            }
+        };
+        match (&self.console, loaded.token) {
+            (Some(console), token) => {
+                let gone = token.is_none();
+                if console.access().set_token(token) {
+                    say(
+                        Level::WARN,
+                        if gone {
+                            "the console's token was taken away: nobody gets in until one is set again"
+                        } else {
+                            "the console's token changed: the sessions opened with the old one are ended"
+                        },
+                    );
+                }
+            }
+            (None, Some(_)) => say(
+                Level::WARN,
+                "a console token is set: the console is served once sync starts again",
+            ),
+            (None, None) => {}
+        }
     }
 }
 
@@ -294,24 +344,18 @@ fn serve(
     state: &Path,
     health: &Arc<Health>,
     wake: std::sync::mpsc::Sender<()>,
-    (intake, key): (Intake, CallbackKey),
-    console: &ConsoleConfig,
+    served: &Served,
 ) -> Result<crate::http::Server, String> {
     let sink = StoreSink::open(state, Some(wake))
         .map_err(|e| e.to_string())?
-        .with_customs(intake);
-    let cfg = CallbackConfig::with_key(key);
+        .with_customs(served.intake.clone());
+    let cfg = CallbackConfig::with_key(served.key.clone());
     let limits = callback::server::limits(&cfg);
     let mut app = callback::server::router(cfg, Arc::new(sink))
         .merge(health::router(health.clone()))
         .merge(crate::metrics::router(state.to_path_buf()));
-    if let Some(token) = &console.token {
-        app = app.merge(crate::console::router(Console::new(
-            state.to_path_buf(),
-            health.clone(),
-            token.clone(),
-            console.behind_tls,
-        )));
+    if let Some(console) = &served.console {
+        app = app.merge(crate::console::router(console.clone()));
     }
     let app = app.fallback(callback::server::not_found);
     let server = crate::http::Server::start(addr, app, limits)
@@ -326,7 +370,7 @@ fn serve(
             crate::metrics::PATH
         ),
     );
-    if console.token.is_some() {
+    if served.console.is_some() {
         say(
             Level::INFO,
             &format!("the operator's console at http://{at}/"),

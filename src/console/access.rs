@@ -13,7 +13,7 @@
 
 use crate::config::Secret;
 use axum::http::{header, HeaderMap};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
@@ -67,7 +67,8 @@ struct Session {
 
 /// The token and the open sessions.
 pub struct Access {
-    token: Secret,
+    /// `None` once a reload took the token away: nobody gets in.
+    token: RwLock<Option<Secret>>,
     /// Reached through TLS: the cookie is `Secure`, origins are `https://`.
     tls: bool,
     sessions: Mutex<Vec<Session>>,
@@ -87,7 +88,7 @@ fn same(a: &str, b: &str) -> bool {
 impl Access {
     pub fn new(token: Secret, tls: bool) -> Access {
         Access {
-            token,
+            token: RwLock::new(Some(token)),
             tls,
             sessions: Mutex::new(Vec::new()),
         }
@@ -104,7 +105,29 @@ impl Access {
 
     /// Whether `token` is the console's.
     pub fn is_token(&self, token: &str) -> bool {
-        same(token, self.token.expose())
+        let Ok(now) = self.token.read() else {
+            return false;
+        };
+        now.as_ref().is_some_and(|t| same(token, t.expose()))
+    }
+
+    /// The token a reload gave (`None`: the console's token was taken away): when it is
+    /// another, every session ends, since they were opened with the old one. Whether it
+    /// changed.
+    pub fn set_token(&self, token: Option<Secret>) -> bool {
+        let mut now = match self.token.write() {
+            Ok(t) => t,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if *now == token {
+            return false;
+        }
+        *now = token;
+        match self.sessions.lock() {
+            Ok(mut s) => s.clear(),
+            Err(poisoned) => poisoned.into_inner().clear(),
+        }
+        true
     }
 
     /// Who sent `headers`, if the token or a live session came with them. A wrong
@@ -245,6 +268,29 @@ mod tests {
     }
 
     const TOKEN: &str = "a-console-token-of-24-chars";
+
+    #[test]
+    fn a_new_token_ends_every_session_and_the_old_token_and_none_lets_nobody_in() {
+        let a = Access::new(Secret::new(TOKEN), false);
+        let set = a.open_session().unwrap();
+        let c = set.split(';').next().unwrap().to_string();
+        assert!(a.who(&headers(&[("cookie", &c)])).is_some());
+        assert!(
+            !a.set_token(Some(Secret::new(TOKEN))),
+            "the same token: no change"
+        );
+        assert!(a.who(&headers(&[("cookie", &c)])).is_some());
+        let new = "another-console-token-24-chars";
+        assert!(a.set_token(Some(Secret::new(new))));
+        assert_eq!(
+            a.who(&headers(&[("cookie", &c)])),
+            None,
+            "the session ended"
+        );
+        assert!(!a.is_token(TOKEN) && a.is_token(new));
+        assert!(a.set_token(None));
+        assert!(!a.is_token(new) && !a.is_token(""));
+    }
 
     #[test]
     fn the_token_or_a_live_session_lets_in_and_nothing_else() {
