@@ -6,16 +6,21 @@ use common::*;
 use std::path::Path;
 use std::process::{Command, Output};
 
-fn bondmap_stdin(args: &[&str], input: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bondmap"))
+/// `bondmap ARGS` running, its three streams piped.
+fn spawn_piped(args: &[&str]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_bondmap"))
         .args(args)
         .current_dir(root())
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
         .spawn()
-        .unwrap();
+        .unwrap()
+}
+
+fn bondmap_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = spawn_piped(args);
     child
         .stdin
         .take()
@@ -596,14 +601,7 @@ fn a_reader_that_stops_early_ends_map_quietly_as_any_unix_filter() {
     let one = std::fs::read_to_string(&examples()[0]).unwrap();
     let doc: serde_json::Value = serde_json::from_str(&one).unwrap();
     let line = format!("{doc}\n");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_bondmap"))
-        .args(["map", "--mapping", HZ, "--ndjson"])
-        .current_dir(root())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_piped(&["map", "--mapping", HZ, "--ndjson"]);
     let mut stdin = child.stdin.take().unwrap();
     // Far more than a pipe holds: map is still writing when the reader leaves.
     let writer = std::thread::spawn(move || {

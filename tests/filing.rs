@@ -29,6 +29,11 @@ fn red() -> RedSimHandle {
 }
 
 fn run(red: &RedSimHandle, args: &[&str]) -> Output {
+    run_with(red, args, &[])
+}
+
+/// `bondmap ARGS` against `red`, with the variables `env` besides the app's.
+fn run_with(red: &RedSimHandle, args: &[&str], env: &[(&str, &str)]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
         .args(args)
         .current_dir(root())
@@ -36,6 +41,7 @@ fn run(red: &RedSimHandle, args: &[&str]) -> Output {
         .env("RED_APP_SECRET", SECRET)
         .env("RED_ACCESS_TOKEN", TOKEN)
         .env("RED_API_URL", red.url())
+        .envs(env.iter().copied())
         .output()
         .unwrap()
 }
@@ -219,18 +225,8 @@ fn a_push_uses_the_tokens_the_state_keeps_not_the_rotated_configured_ones() {
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let with_refresh = |args: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_bondmap"))
-            .args(args)
-            .current_dir(root())
-            .env("RED_APP_ID", APP)
-            .env("RED_APP_SECRET", SECRET)
-            .env("RED_ACCESS_TOKEN", TOKEN)
-            .env("RED_REFRESH_TOKEN", "ref-SECRET-63")
-            .env("RED_API_URL", red.url())
-            .output()
-            .unwrap()
-    };
+    let with_refresh =
+        |args: &[&str]| run_with(&red, args, &[("RED_REFRESH_TOKEN", "ref-SECRET-63")]);
     let db_arg = db.to_str().unwrap();
     let map = "mappings/filing/hangzhou_xiasha_filing.map";
     // The simulator's clock starts at the first call: the configured tokens live from there.
