@@ -149,14 +149,12 @@ fn demo(orders: &Path, mapping: &Path) -> u8 {
         )
         .map_err(|e| e.to_string())?;
         // The demo's callback receiver: where the warehouse posts its shipment notices and
-        // customs results (a RED client of its own masks a failure's reason).
+        // customs results (the rounds' RED client masks a failure's reason, as in `sync`).
+        let red = Arc::new(RedClient::new(red)?);
         let (wake_tx, _wake_rx) = channel::<()>();
         let sink = StoreSink::open(&db, Some(wake_tx))
             .map_err(|e| e.to_string())?
-            .with_customs(Intake::load(
-                Path::new("mappings/cainiao"),
-                RedClient::new(red.clone())?,
-            )?);
+            .with_customs(Intake::load(Path::new("mappings/cainiao"), red.clone())?);
         let receiver = Receiver::start(
             "127.0.0.1:0".parse().map_err(|e| format!("{e}"))?,
             CallbackConfig::new(Secret::new(DEMO_CAINIAO_SECRET)),
@@ -187,7 +185,7 @@ fn demo(orders: &Path, mapping: &Path) -> u8 {
             None,
         )
         .map_err(|e| e.to_string())?;
-        let (red, gw) = (RedClient::new(red)?, Client::new(gw)?);
+        let gw = Client::new(gw)?;
         let router = Router::load(mapping, &crate::compile::Options::default())
             .map_err(|e| e.render(false))?;
         println!("bondmap demo: {} RED orders on a local RED API ({}), a local Cainiao gateway ({}), mapping {}", files.len() + 1, red_sim.url(), gw_sim.url(), mapping.display());
