@@ -265,9 +265,9 @@ pub fn overview(o: &Overview, who: &Who) -> Markup {
                 h2 { "Waiting for a person " span id="waiting-count" { (o.waiting_total) } }
                 @if o.waiting_total > o.waiting.len() {
                     p.none { "The first " (o.waiting.len()) " by order id; the lists of "
-                        a href=(orders_href(Some(Stage::Rejected), "", 1)) { "rejected" } ", "
-                        a href=(orders_href(Some(Stage::Failed), "", 1)) { "failed" } " and "
-                        a href=(orders_href(Some(Stage::CustomsFailed), "", 1)) { "customs_failed" }
+                        a href=(orders_href(Some(Stage::Rejected), "", 1)) { (Stage::Rejected.as_str()) } ", "
+                        a href=(orders_href(Some(Stage::Failed), "", 1)) { (Stage::Failed.as_str()) } " and "
+                        a href=(orders_href(Some(Stage::CustomsFailed), "", 1)) { (Stage::CustomsFailed.as_str()) }
                         " orders show the others." }
                 }
                 p id="waiting-changed" hidden { "The list changed since the page was shown: " a href="/" { "show it again" } }

@@ -545,7 +545,7 @@ impl Flow<'_, '_> {
                     } => {
                         tracing::warn!(
                             order_id = id,
-                            stage = "failed",
+                            stage = Stage::Failed.as_str(),
                             "RED refused to give the order"
                         );
                         t.mark_failed(id, &error)?;
@@ -554,14 +554,18 @@ impl Flow<'_, '_> {
                         t.mark_fetched(id, &hash, known)?;
                         tracing::info!(
                             order_id = id,
-                            stage = "rejected",
+                            stage = Stage::Rejected.as_str(),
                             "the mapping rejected it"
                         );
                         t.mark_rejected(id, &error, Some(code))?;
                     }
                     Mapped::Skipped { hash, reason } => {
                         t.mark_fetched(id, &hash, known)?;
-                        tracing::info!(order_id = id, stage = "skipped", "no route takes it");
+                        tracing::info!(
+                            order_id = id,
+                            stage = Stage::Skipped.as_str(),
+                            "no route takes it"
+                        );
                         t.mark_skipped(id, &reason)?;
                     }
                     Mapped::Ready {
@@ -716,7 +720,12 @@ fn record_answer(
             duplicate,
         } => {
             t.mark_accepted(id, order_code.as_deref())?;
-            tracing::info!(order_id = id, stage = "accepted", attempts, duplicate);
+            tracing::info!(
+                order_id = id,
+                stage = Stage::Accepted.as_str(),
+                attempts,
+                duplicate
+            );
         }
         Outcome::Rejected {
             error_code,
@@ -725,7 +734,7 @@ fn record_answer(
             let error_code = redactor.redact(error_code);
             let error_msg = redactor.redact(error_msg);
             t.mark_failed(id, &format!("gateway refused it: {error_code} {error_msg}"))?;
-            tracing::warn!(order_id = id, stage = "failed", %error_code, "gateway refused it");
+            tracing::warn!(order_id = id, stage = Stage::Failed.as_str(), %error_code, "gateway refused it");
         }
         // No usable answer: left `sending`, so the next round sends it again under the same
         // `externalOrderCode` (a duplicate counts as accepted); never a person's problem.

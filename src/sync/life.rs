@@ -119,12 +119,12 @@ pub fn note_cancels(
                 Stage::Cancelled | Stage::Closed => continue,
                 Stage::Seen | Stage::Fetched | Stage::Rejected | Stage::Skipped => {
                     t.mark_cancelled(id)?;
-                    tracing::info!(order_id = %id, stage = "cancelled", "cancelled on RED before it was sent");
+                    tracing::info!(order_id = %id, stage = Stage::Cancelled.as_str(), "cancelled on RED before it was sent");
                 }
                 // Never sent (a RED fetch failed before any send).
                 Stage::Failed if row.attempts == 0 => {
                     t.mark_cancelled(id)?;
-                    tracing::info!(order_id = %id, stage = "cancelled", "cancelled on RED before it was sent");
+                    tracing::info!(order_id = %id, stage = Stage::Cancelled.as_str(), "cancelled on RED before it was sent");
                 }
                 Stage::Failed
                 | Stage::Sending
@@ -175,7 +175,7 @@ pub fn cancel_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<()
         })?;
         match &result {
             CancelResult::Done => {
-                tracing::info!(order_id = %id, stage = "cancelled", "cancelled at the warehouse")
+                tracing::info!(order_id = %id, stage = Stage::Cancelled.as_str(), "cancelled at the warehouse")
             }
             CancelResult::Person(_) => {
                 tracing::warn!(order_id = %id, "the cancel needs a person")
@@ -296,7 +296,7 @@ pub fn deliver_due(p: &mut Pipeline, out: &mut dyn FnMut(OrderLine)) -> Result<(
         })?;
         match &answer {
             Ok(d) => {
-                tracing::info!(order_id = %id, stage = "delivered", answer = ?d, "RED told of the shipment")
+                tracing::info!(order_id = %id, stage = Stage::Delivered.as_str(), answer = ?d, "RED told of the shipment")
             }
             Err(_) => tracing::warn!(order_id = %id, "telling RED of the shipment failed"),
         }
