@@ -41,14 +41,7 @@ const BUYER_NAME: &str = "张三";
 const BUYER_ID: &str = "330106199003071234";
 
 fn order(id: &str, now: i64) -> Value {
-    let mut d: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("examples/orders/01_single_sku_alipay.json")).unwrap(),
-    )
-    .unwrap();
-    d["detail"]["orderId"] = id.into();
-    d["detail"]["updateTime"] = ((now - 600) * 1000).into();
-    d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
-    d
+    valid_order(0, id, now - 600)
 }
 
 /// Both simulators (the warehouse never ships by itself), a receiver taking status

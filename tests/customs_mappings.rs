@@ -76,7 +76,7 @@ fn the_payment_record_is_re_pushed_on_the_channel_its_warehouse_file_sets() {
     );
     // A warehouse of a port with its own channel sets it in its file.
     let dir = tempfile::tempdir().unwrap();
-    copy_tree(&root().join("mappings"), &dir.path().join("mappings"));
+    copy_dir(&root().join("mappings"), &dir.path().join("mappings"));
     let whs = dir.path().join("mappings/warehouses");
     let text = std::fs::read_to_string(whs.join("hangzhou_xiasha.map")).unwrap();
     let local = whs.join("local.map");
@@ -90,24 +90,11 @@ fn the_payment_record_is_re_pushed_on_the_channel_its_warehouse_file_sets() {
     assert!(e.contains("customs_type must be zongshu or local"), "{e}");
 }
 
-fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let t = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_tree(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).unwrap();
-        }
-    }
-}
-
 #[test]
 fn check_checks_the_two_customs_tables_naming_the_line() {
     let dir = tempfile::tempdir().unwrap();
     let maps = dir.path().join("mappings");
-    copy_tree(&root().join("mappings"), &maps);
+    copy_dir(&root().join("mappings"), &maps);
     let ok = bondmap(&["check", maps.to_str().unwrap()]);
     assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
     let status = maps.join("cainiao/order_status.csv");

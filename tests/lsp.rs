@@ -3,6 +3,9 @@
 
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
+mod common;
+
+use common::copy_dir;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
@@ -153,7 +156,7 @@ impl Drop for Editor {
 /// its Hangzhou warehouse mapping.
 fn mappings() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
-    copy(
+    copy_dir(
         Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("mappings")
             .as_path(),
@@ -161,18 +164,6 @@ fn mappings() -> (tempfile::TempDir, PathBuf) {
     );
     let file = dir.path().join("mappings/warehouses/hangzhou_xiasha.map");
     (dir, file)
-}
-
-fn copy(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        if e.file_type().unwrap().is_dir() {
-            copy(&e.path(), &to.join(e.file_name()));
-        } else {
-            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-        }
-    }
 }
 
 fn uri(p: &Path) -> String {

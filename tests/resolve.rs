@@ -18,7 +18,7 @@ use bondmap::sync::customs::Intake;
 use bondmap::sync::{life, Life, Pipeline, Routing, StoreSink};
 use common::*;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Output;
 use std::sync::Arc;
 use std::time::Duration;
@@ -33,27 +33,7 @@ const SIMS: Sims = Sims {
 
 /// The example whose buyer is 张三 (330106199003071234).
 fn order(id: &str, now: i64) -> Value {
-    let mut d: Value = serde_json::from_str(
-        &std::fs::read_to_string(root().join("examples/orders/01_single_sku_alipay.json")).unwrap(),
-    )
-    .unwrap();
-    d["detail"]["orderId"] = id.into();
-    d["detail"]["updateTime"] = ((now - 600) * 1000).into();
-    d["receiver"]["receiverInfos"][0]["orderId"] = id.into();
-    d
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let p = e.unwrap().path();
-        let t = to.join(p.file_name().unwrap());
-        if p.is_dir() {
-            copy_tree(&p, &t);
-        } else {
-            std::fs::copy(&p, &t).unwrap();
-        }
-    }
+    valid_order(0, id, now - 600)
 }
 
 /// A shop on its own copy of the mappings (so a test can fix a table), one warehouse.
@@ -75,7 +55,7 @@ impl Shop {
     fn new() -> Shop {
         let dir = tempfile::tempdir().unwrap();
         let maps = dir.path().join("mappings");
-        copy_tree(&root().join("mappings"), &maps);
+        copy_dir(&root().join("mappings"), &maps);
         let db = dir.path().join("s.db");
         let store = Store::open(&db).unwrap();
         let red = SIMS.red_sim(RedSimOptions::default());

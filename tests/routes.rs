@@ -36,20 +36,8 @@ fn pick(r: &Router, doc: &Value) -> Result<String, String> {
 
 /// A copy of the shipped `mappings/` folder, to add or break files in.
 fn shop() -> tempfile::TempDir {
-    fn copy(from: &Path, to: &Path) {
-        std::fs::create_dir_all(to).unwrap();
-        for e in std::fs::read_dir(from).unwrap() {
-            let p = e.unwrap().path();
-            let dest = to.join(p.file_name().unwrap());
-            if p.is_dir() {
-                copy(&p, &dest);
-            } else {
-                std::fs::copy(&p, &dest).unwrap();
-            }
-        }
-    }
     let dir = tempfile::tempdir().unwrap();
-    copy(&root().join("mappings"), dir.path());
+    copy_dir(&root().join("mappings"), dir.path());
     dir
 }
 
