@@ -43,6 +43,7 @@ pub mod run;
 pub mod schema;
 pub mod snapshot;
 pub mod store;
+pub mod swap;
 pub mod sync;
 pub mod syntax;
 pub mod value;

@@ -20,8 +20,9 @@ pub mod server;
 pub use server::Receiver;
 
 use crate::gateway::{data_digest, Secret};
+use crate::swap::Swap;
 use serde_json::Value;
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
 
 /// Largest body accepted (1 MiB); a longer one is refused before it is read.
 pub const MAX_BODY: usize = 1 << 20;
@@ -73,28 +74,21 @@ pub trait Sink: Send + Sync {
 /// The Cainiao secret key notices are checked with. A clone is a handle on the same key:
 /// `sync` keeps one to put in the key a SIGHUP reloaded, for the notices after it.
 #[derive(Debug, Clone)]
-pub struct CallbackKey(Arc<RwLock<Secret>>);
+pub struct CallbackKey(Swap<Secret>);
 
 impl CallbackKey {
     pub fn new(secret: Secret) -> CallbackKey {
-        CallbackKey(Arc::new(RwLock::new(secret)))
+        CallbackKey(Swap::new(secret))
     }
 
     /// The key now.
-    pub fn current(&self) -> Secret {
-        match self.0.read() {
-            Ok(k) => k.clone(),
-            // A writer panicked mid-swap: the key it left is still a whole key.
-            Err(poisoned) => poisoned.into_inner().clone(),
-        }
+    pub fn current(&self) -> Arc<Secret> {
+        self.0.load()
     }
 
     /// Checks the notices from now on with `secret`.
     pub fn set(&self, secret: Secret) {
-        match self.0.write() {
-            Ok(mut k) => *k = secret,
-            Err(poisoned) => *poisoned.into_inner() = secret,
-        }
+        self.0.store(secret)
     }
 }
 

@@ -298,7 +298,7 @@ impl Served {
             );
         }
         let secret = set.gateway.config().secret_key.clone();
-        if self.key.current() != secret {
+        if *self.key.current() != secret {
             self.key.set(secret);
             say(
                 Level::INFO,

@@ -12,8 +12,9 @@
 //! [`super::gate`].
 
 use crate::config::Secret;
+use crate::swap::Swap;
 use axum::http::{header, HeaderMap};
-use std::sync::{Mutex, RwLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 use subtle::ConstantTimeEq;
 
@@ -68,7 +69,7 @@ struct Session {
 /// The token and the open sessions.
 pub struct Access {
     /// `None` once a reload took the token away: nobody gets in.
-    token: RwLock<Option<Secret>>,
+    token: Swap<Option<Secret>>,
     /// Reached through TLS: the cookie is `Secure`, origins are `https://`.
     tls: bool,
     sessions: Mutex<Vec<Session>>,
@@ -88,7 +89,7 @@ fn same(a: &str, b: &str) -> bool {
 impl Access {
     pub fn new(token: Secret, tls: bool) -> Access {
         Access {
-            token: RwLock::new(Some(token)),
+            token: Swap::new(Some(token)),
             tls,
             sessions: Mutex::new(Vec::new()),
         }
@@ -105,24 +106,20 @@ impl Access {
 
     /// Whether `token` is the console's.
     pub fn is_token(&self, token: &str) -> bool {
-        let Ok(now) = self.token.read() else {
-            return false;
-        };
-        now.as_ref().is_some_and(|t| same(token, t.expose()))
+        match &*self.token.load() {
+            Some(t) => same(token, t.expose()),
+            None => false,
+        }
     }
 
     /// The token a reload gave (`None`: the console's token was taken away): when it is
     /// another, every session ends, since they were opened with the old one. Whether it
     /// changed.
     pub fn set_token(&self, token: Option<Secret>) -> bool {
-        let mut now = match self.token.write() {
-            Ok(t) => t,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if *now == token {
+        if *self.token.load() == token {
             return false;
         }
-        *now = token;
+        self.token.store(token);
         match self.sessions.lock() {
             Ok(mut s) => s.clear(),
             Err(poisoned) => poisoned.into_inner().clear(),

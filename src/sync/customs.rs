@@ -35,9 +35,10 @@ use crate::red::customs::RESEND_PAYMENT;
 use crate::red::RedClient;
 use crate::red::RedError;
 use crate::store::{Kind, Move, OrderRow, Stage, Store, StoreError, Tell};
+use crate::swap::Swap;
 use serde_json::{Map, Value};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, Mutex};
 
 /// The message type of the warehouse's status upload.
 pub const STATUS_UPLOAD: &str = crate::callback::WMS_ORDER_STATUS_UPLOAD;
@@ -62,7 +63,7 @@ pub const UNKNOWN_ORDER_STATUS: &str =
 /// an order's personal values so that a failure's reason is stored masked. A clone is a
 /// handle on the same parts: `sync` keeps one to put in what a SIGHUP reloaded.
 #[derive(Clone)]
-pub struct Intake(Arc<RwLock<Arc<IntakeParts>>>);
+pub struct Intake(Swap<IntakeParts>);
 
 struct IntakeParts {
     tables: Tables,
@@ -71,11 +72,10 @@ struct IntakeParts {
 
 impl Intake {
     pub fn new(tables: Tables, red: impl Into<Arc<RedClient>>) -> Intake {
-        let parts = IntakeParts {
+        Intake(Swap::new(IntakeParts {
             tables,
             red: red.into(),
-        };
-        Intake(Arc::new(RwLock::new(Arc::new(parts))))
+        }))
     }
 
     /// The tables of folder `dir` (`mappings/cainiao/`), every mistake in one message.
@@ -86,24 +86,9 @@ impl Intake {
     /// Takes the tables of `dir` as they are now, and `red` (a reloaded set's client),
     /// for the uploads that come from now on; on a mistake the running ones go on.
     pub fn replace(&self, dir: &Path, red: Arc<RedClient>) -> Result<(), String> {
-        let parts = Arc::new(IntakeParts {
-            tables: load_tables(dir)?,
-            red,
-        });
-        let mut now = self
-            .0
-            .write()
-            .map_err(|_| "the customs intake".to_string())?;
-        *now = parts;
+        let tables = load_tables(dir)?;
+        self.0.store(IntakeParts { tables, red });
         Ok(())
-    }
-
-    /// The parts now (an upload being taken keeps the ones it started with).
-    fn parts(&self) -> Result<Arc<IntakeParts>, String> {
-        self.0
-            .read()
-            .map(|p| p.clone())
-            .map_err(|_| "the customs intake".to_string())
     }
 }
 
@@ -159,9 +144,11 @@ pub fn take(
     intake: Option<&Intake>,
     notice: &Notice,
 ) -> Result<bool, String> {
+    // The parts now: an upload being taken keeps the ones it started with.
     let intake = intake
         .ok_or("status uploads are not taken by this receiver")?
-        .parts()?;
+        .0
+        .load();
     let key = notice.identity();
     let c = &notice.content;
     let (order_id, status) = match (text(c, "orderCode"), text(c, "status")) {
