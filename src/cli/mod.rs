@@ -138,17 +138,21 @@ const RUN_MAPPING: [&str; 6] = ["map", "explain", "request", "send", "sync", "re
 
 /// The command line; in a mapping repo whose `bondmap.toml` says `[sync] mapping`, that
 /// is the default `--mapping` of the commands that run the shop's mapping (shown in their
-/// `--help`).
+/// `--help`). Only those look for the file.
 fn parse() -> Cli {
     let mut cmd = Cli::command();
-    let here = std::env::current_dir().ok();
-    if let Some(file) = here.as_deref().and_then(crate::repo::sync_mapping) {
-        for name in RUN_MAPPING {
-            let file = file.clone().into_os_string();
-            cmd = cmd.mut_subcommand(name, |s| {
-                s.mut_arg("mapping", |a| a.required(false).default_value(file))
-            });
-        }
+    let asked = std::env::args_os().nth(1);
+    let runs_mapping = asked
+        .as_deref()
+        .and_then(|a| a.to_str())
+        .and_then(|a| RUN_MAPPING.into_iter().find(|n| *n == a));
+    let file = runs_mapping.and_then(|_| crate::repo::sync_mapping(&std::env::current_dir().ok()?));
+    if let (Some(name), Some(file)) = (runs_mapping, file) {
+        cmd = cmd.mut_subcommand(name, |s| {
+            s.mut_arg("mapping", |a| {
+                a.required(false).default_value(file.into_os_string())
+            })
+        });
     }
     let matches = cmd.get_matches();
     Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())

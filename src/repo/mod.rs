@@ -250,7 +250,9 @@ pub fn sync_mapping(dir: &Path) -> Option<PathBuf> {
     let repo = Repo::find(dir).ok()??;
     let m = repo.config.sync.mapping.as_ref()?;
     // Only a file of the mapping root: a pull request cannot point it at another file.
-    repo.sync_mapping_problem(m).is_none().then_some(())?;
+    if repo.sync_mapping_problem(m).is_some() {
+        return None;
+    }
     let here = std::path::absolute(dir).ok();
     Some(if here.as_deref() == Some(repo.dir.as_path()) {
         m.clone()
